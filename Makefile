@@ -1,0 +1,34 @@
+# The commands that matter: `make demo` runs leakwatch in one process; `make test` installs and
+# starts the real services (deploy/local) and runs every test against them.
+GO ?= go
+TEST_TIMEOUT ?= 60m
+
+.PHONY: demo test test-unit vet services services-down bench build
+
+demo:
+	$(GO) run ./cmd/leakwatch demo
+
+build:
+	$(GO) build -o leakwatch ./cmd/leakwatch
+
+vet:
+	$(GO) vet ./...
+
+services:
+	bash deploy/local/up.sh
+
+services-down:
+	bash deploy/local/down.sh
+
+# Services are stopped whatever the tests did, so nothing is left listening.
+test: vet
+	bash deploy/local/up.sh
+	LEAKWATCH_SERVICES=required $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; \
+	rc=$$?; bash deploy/local/down.sh; exit $$rc
+
+# Unit tests only: tests that need a service skip when it is not running.
+test-unit:
+	$(GO) test ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./analytics/...

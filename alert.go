@@ -1,0 +1,20 @@
+package leakwatch
+
+import "time"
+
+// Alert is what a rule raised from a signal, for Alertmanager, webhooks and the alerts topic.
+// ID is stable for the same rule and subject, so repeats dedupe.
+type Alert struct {
+	ID        string            `json:"id"`
+	Rule      string            `json:"rule"`
+	Severity  string            `json:"severity"` // "info", "warning", "critical"
+	Kind      SignalKind        `json:"kind"`
+	Object    string            `json:"object,omitempty"`
+	Candidate string            `json:"candidate,omitempty"`
+	Summary   string            `json:"summary"`
+	Evidence  []string          `json:"evidence,omitempty"`
+	Link      string            `json:"link,omitempty"`
+	StartsAt  time.Time         `json:"starts_at"`
+	RaisedAt  time.Time         `json:"raised_at"`
+	Labels    map[string]string `json:"labels,omitempty"`
+}

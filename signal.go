@@ -1,0 +1,112 @@
+package leakwatch
+
+import "time"
+
+// SignalKind names a detection record; it is the "kind" field of detections.jsonl.
+type SignalKind string
+
+// Signal kinds.
+const (
+	SignalBurst SignalKind = "burst"
+	SignalEdge  SignalKind = "edge"
+	SignalGroup SignalKind = "group"
+	SignalLeak  SignalKind = "leak"
+)
+
+// Signal is one detection. Exactly one of the pointers is set, matching Kind.
+// Its JSON form is the flat record of the detections file (see MarshalJSON).
+type Signal struct {
+	Kind  SignalKind
+	Burst *Burst
+	Edge  *Edge
+	Group *Group
+	Leak  *Leak
+}
+
+// Key identifies the thing a signal describes, so a later signal with the same key
+// supersedes an earlier one (a burst that grew, an edge whose weight rose).
+func (s Signal) Key() string {
+	switch s.Kind {
+	case SignalBurst:
+		return "burst|" + s.Burst.Object + "|" + s.Burst.Onset.UTC().Format(time.RFC3339)
+	case SignalEdge:
+		return "edge|" + string(s.Edge.ObjectKind) + "|" + s.Edge.A + "|" + s.Edge.B
+	case SignalGroup:
+		return "group|" + s.Group.ID
+	case SignalLeak:
+		return "leak|" + s.Leak.Object + "|" + s.Leak.Onset.UTC().Format(time.RFC3339)
+	}
+	return ""
+}
+
+// CalendarRef places a time against one calendar event: OffsetS is seconds from the event's
+// start (negative: before it).
+type CalendarRef struct {
+	Event   string `json:"event"`
+	Kind    string `json:"kind,omitempty"`
+	OffsetS int64  `json:"offset_s"`
+}
+
+// Burst is a period in which an object was shared far above its baseline.
+type Burst struct {
+	Object   string        `json:"object"`
+	Onset    time.Time     `json:"onset"`
+	Peak     time.Time     `json:"peak"`
+	End      time.Time     `json:"end"`
+	Count    int           `json:"count"`
+	Baseline float64       `json:"baseline"` // expected count over the same span
+	Score    float64       `json:"score"`
+	Accounts int           `json:"accounts,omitempty"` // distinct sharers
+	Calendar []CalendarRef `json:"calendar,omitempty"`
+	Timing   *Timing       `json:"timing,omitempty"`
+}
+
+// Edge is the co-share relation of DESIGN.md: A and B (A < B) co-shared Weight distinct
+// objects of ObjectKind within the window.
+type Edge struct {
+	ObjectKind ObjectKind `json:"object_kind"`
+	A          string     `json:"a"`
+	B          string     `json:"b"`
+	Weight     int        `json:"weight"`
+	First      time.Time  `json:"first"`
+	Last       time.Time  `json:"last"`
+	// Score weighs the edge against how popular its objects were (higher: less likely by chance).
+	Score float64 `json:"score,omitempty"`
+}
+
+// Group is a connected component of coordinated edges, with its evidence.
+type Group struct {
+	ID          string        `json:"id"`
+	Accounts    []string      `json:"accounts"`
+	ObjectKinds []ObjectKind  `json:"object_kinds"`
+	First       time.Time     `json:"first"`
+	Last        time.Time     `json:"last"`
+	Objects     []string      `json:"objects,omitempty"`      // the most shared objects
+	FirstMovers []string      `json:"first_movers,omitempty"` // accounts that shared first
+	Edges       int           `json:"edges,omitempty"`
+	Score       float64       `json:"score,omitempty"`
+	Calendar    []CalendarRef `json:"calendar,omitempty"`
+	Timing      *Timing       `json:"timing,omitempty"`
+}
+
+// Leak is a burst or group whose content points to a dump, or that follows a site change.
+type Leak struct {
+	Object   string        `json:"object"`
+	Onset    time.Time     `json:"onset"`
+	Evidence []string      `json:"evidence"`
+	Calendar []CalendarRef `json:"calendar,omitempty"`
+	Timing   Timing        `json:"timing"`
+	Score    float64       `json:"score,omitempty"`
+}
+
+// Timing says where a time falls against the campaign calendar.
+type Timing struct {
+	InSilence      bool    `json:"in_silence"`
+	Silence        string  `json:"silence,omitempty"` // the silence event it falls in, or the next one
+	HoursToSilence float64 `json:"hours_to_silence,omitempty"`
+	NextVote       string  `json:"next_vote,omitempty"`
+	HoursToVote    float64 `json:"hours_to_vote,omitempty"`
+	// Score in [0,1]: 1 when it landed where the candidate could not answer (in or just
+	// before a silence period, or hours before a vote).
+	Score float64 `json:"score"`
+}
