@@ -46,4 +46,7 @@ type Mention struct {
 	Post     string    `json:"post"` // post URI
 	Platform string    `json:"platform"`
 	At       time.Time `json:"at"` // the post's event time
+	// Evidence is what in the post points to a leak ("domain:pastebin.com", "term:leaked
+	// emails"), found at extraction so it survives the repartition by object.
+	Evidence []string `json:"evidence,omitempty"`
 }

@@ -57,6 +57,7 @@ type Burst struct {
 	Baseline float64       `json:"baseline"` // expected count over the same span
 	Score    float64       `json:"score"`
 	Accounts int           `json:"accounts,omitempty"` // distinct sharers
+	Evidence []string      `json:"evidence,omitempty"` // leak evidence seen in its posts
 	Calendar []CalendarRef `json:"calendar,omitempty"`
 	Timing   *Timing       `json:"timing,omitempty"`
 }
@@ -84,6 +85,7 @@ type Group struct {
 	Objects     []string      `json:"objects,omitempty"`      // the most shared objects
 	FirstMovers []string      `json:"first_movers,omitempty"` // accounts that shared first
 	Edges       int           `json:"edges,omitempty"`
+	Evidence    []string      `json:"evidence,omitempty"`
 	Score       float64       `json:"score,omitempty"`
 	Calendar    []CalendarRef `json:"calendar,omitempty"`
 	Timing      *Timing       `json:"timing,omitempty"`
