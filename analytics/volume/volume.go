@@ -1,0 +1,87 @@
+// Package volume counts posts per time bucket for the whole stream and for each candidate:
+// the volume lines the live page, the report and the dashboards draw against the calendar.
+// It is pure: mentions in, series out. It must not do I/O.
+package volume
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// All is the series of the whole stream.
+const All = "all"
+
+// Point is one bucket: posts whose event time falls in [T, T+bucket).
+type Point struct {
+	T time.Time `json:"t"`
+	N int       `json:"n"`
+}
+
+// Series is one line: "all" or a candidate id.
+type Series struct {
+	Name   string  `json:"name"`
+	Points []Point `json:"points"`
+}
+
+// Counter buckets all:posts and candidate mentions. MaxBuckets bounds each series (oldest
+// buckets go first) so a live process stays small; 0 keeps everything, for batch runs.
+type Counter struct {
+	Bucket     time.Duration
+	MaxBuckets int
+	counts     map[string]map[int64]int
+}
+
+// New returns a counter with the given bucket width.
+func New(bucket time.Duration, maxBuckets int) *Counter {
+	return &Counter{Bucket: bucket, MaxBuckets: maxBuckets, counts: map[string]map[int64]int{}}
+}
+
+// Add counts a mention if it is of the whole stream or of a candidate, and says whether it was.
+func (c *Counter) Add(m leakwatch.Mention) bool {
+	var name string
+	switch {
+	case m.Object == leakwatch.AllPosts:
+		name = All
+	case strings.HasPrefix(m.Object, "candidate:"):
+		name = m.Object[len("candidate:"):]
+	default:
+		return false
+	}
+	b := m.At.Truncate(c.Bucket).Unix()
+	s := c.counts[name]
+	if s == nil {
+		s = map[int64]int{}
+		c.counts[name] = s
+	}
+	s[b]++
+	if c.MaxBuckets > 0 && len(s) > c.MaxBuckets {
+		oldest := b
+		for k := range s {
+			oldest = min(oldest, k)
+		}
+		delete(s, oldest)
+	}
+	return true
+}
+
+// Series returns every line, by name, with points in time order.
+func (c *Counter) Series() []Series {
+	names := make([]string, 0, len(c.counts))
+	for n := range c.counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]Series, 0, len(names))
+	for _, n := range names {
+		pts := make([]Point, 0, len(c.counts[n]))
+		for t, v := range c.counts[n] {
+			pts = append(pts, Point{T: time.Unix(t, 0).UTC(), N: v})
+		}
+		sort.Slice(pts, func(i, j int) bool { return pts[i].T.Before(pts[j].T) })
+		out = append(out, Series{Name: n, Points: pts})
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package grafana
+
+// Every panel query groups time with toDateTime(intDiv(toUInt32(ts), $__interval_s) *
+// $__interval_s): the plugin's $__timeGroup/$__timeInterval need functions ClickHouse 18.16
+// lacks. Tables are ReplacingMergeTree: queries read them FINAL or count distinct ids, so a
+// redelivered record never shows twice.
+
+// bucket groups a DateTime column into the panel's interval.
+func bucket(col string) string {
+	return "toDateTime(intDiv(toUInt32(" + col + "), $__interval_s) * $__interval_s)"
+}
+
+// Boards returns the four leakwatch boards.
+func Boards() []Spec {
+	return []Spec{overview(), leakTiming(), coordination(), sites()}
+}
+
+func overview() Spec {
+	return Spec{
+		UID: "leakwatch-overview", Title: "leakwatch — Overview", Tags: []string{"overview"},
+		Vars: []string{"candidate", "platform"}, Calendar: true,
+		Panels: []PanelSpec{
+			{Title: "Posts", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"posts"},
+				SQL: "SELECT count() AS posts FROM posts FINAL WHERE $__timeFilter(created_at) AND platform IN (${platform:singlequote})"},
+			{Title: "Bursts", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"bursts"},
+				SQL: "SELECT uniqExact(id) AS bursts FROM bursts WHERE $__timeFilter(onset_at)"},
+			{Title: "Coordinated groups", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"groups"},
+				SQL: "SELECT uniqExact(id) AS groups FROM groups WHERE $__timeFilter(first_at)"},
+			{Title: "Leaks", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"leaks"},
+				SQL: "SELECT uniqExact(id) AS leaks FROM leaks WHERE $__timeFilter(onset_at)"},
+			{Title: "Volume per candidate", Type: "timeseries", QueryType: QueryTimeSeries, W: 24, H: 9,
+				Description: "Distinct posts naming each candidate (names, aliases, handles, hashtags).",
+				Columns:     []string{"time", "candidate", "posts"},
+				SQL: "SELECT " + bucket("minute") + " AS time, substring(object, 11) AS candidate, uniqExactMerge(posts) AS posts " +
+					"FROM mentions_per_minute WHERE kind = 'candidate' AND $__timeFilter(minute) AND substring(object, 11) IN (${candidate:singlequote}) " +
+					"GROUP BY time, candidate ORDER BY time, candidate"},
+			{Title: "Volume per platform", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,
+				Columns: []string{"time", "platform", "posts"},
+				SQL: "SELECT " + bucket("created_at") + " AS time, platform, count() AS posts FROM posts FINAL " +
+					"WHERE $__timeFilter(created_at) AND platform IN (${platform:singlequote}) GROUP BY time, platform ORDER BY time, platform"},
+			{Title: "Active bursts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
+				Columns: []string{"object", "onset", "peak", "ends", "posts", "baseline", "score", "accounts"},
+				SQL: "SELECT object, onset_at AS onset, peak_at AS peak, end_at AS ends, count AS posts, round(baseline, 1) AS baseline, round(score, 1) AS score, accounts " +
+					"FROM bursts FINAL WHERE $__timeFilter(onset_at) ORDER BY score DESC LIMIT 50"},
+			{Title: "Newest coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
+				Columns: []string{"first", "size", "kinds", "first_movers", "objects", "id"},
+				SQL: "SELECT first_at AS first, size, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
+					"arrayStringConcat(objects, ' ') AS objects, id FROM groups FINAL WHERE $__timeFilter(first_at) ORDER BY first_at DESC LIMIT 50"},
+			{Title: "Newest alerts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
+				Columns: []string{"time", "severity", "rule", "summary", "object", "candidate"},
+				SQL: "SELECT starts_at AS time, severity, rule, summary, object, candidate FROM alerts FINAL " +
+					"WHERE $__timeFilter(starts_at) ORDER BY starts_at DESC LIMIT 100"},
+		},
+	}
+}
+
+func leakTiming() Spec {
+	return Spec{
+		UID: "leakwatch-leak-timing", Title: "leakwatch — Leak timing", Tags: []string{"leaks", "calendar"},
+		Vars: []string{"candidate"}, Calendar: true,
+		Panels: []PanelSpec{
+			{Title: "Volume against the campaign calendar", Type: "timeseries", QueryType: QueryTimeSeries, W: 24, H: 9,
+				Description: "All posts and posts carrying leak evidence. Annotations: calendar events; silence periods are regions.",
+				Columns:     []string{"time", "all posts", "with leak evidence"},
+				SQL: "SELECT " + bucket("at") + " AS time, uniqExact(post) AS `all posts`, uniqExactIf(post, notEmpty(evidence)) AS `with leak evidence` " +
+					"FROM mentions WHERE object = 'all:posts' AND $__timeFilter(at) GROUP BY time ORDER BY time"},
+			{Title: "Leaks against the calendar", Type: "table", QueryType: QueryTable, W: 24, H: 8,
+				Columns: []string{"onset", "object", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "evidence"},
+				SQL: "SELECT onset_at AS onset, object, in_silence, silence, round(hours_to_silence, 2) AS hours_to_silence, next_vote, " +
+					"round(hours_to_vote, 2) AS hours_to_vote, round(timing_score, 2) AS timing_score, arrayStringConcat(evidence, ', ') AS evidence " +
+					"FROM leaks FINAL WHERE $__timeFilter(onset_at) ORDER BY onset_at"},
+			{Title: "Hours to the vote at each leak", Type: "barchart", QueryType: QueryTable, W: 12, H: 8,
+				Columns: []string{"object", "hours_to_vote"},
+				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) ORDER BY onset_at"},
+			{Title: "Bursts near silence periods and votes", Type: "table", QueryType: QueryTable, W: 12, H: 8,
+				Columns: []string{"onset", "object", "posts", "score", "in_silence", "hours_to_silence", "hours_to_vote"},
+				SQL: "SELECT onset_at AS onset, object, count AS posts, round(score, 1) AS score, in_silence, round(hours_to_silence, 1) AS hours_to_silence, " +
+					"round(hours_to_vote, 1) AS hours_to_vote FROM bursts FINAL WHERE $__timeFilter(onset_at) AND has_timing = 1 " +
+					"ORDER BY timing_score DESC, score DESC LIMIT 50"},
+			{Title: "Campaign calendar", Type: "table", QueryType: QueryTable, W: 24, H: 6,
+				Columns: []string{"start", "end_time", "kind", "event", "title"},
+				SQL: "SELECT start_at AS start, end_at AS end_time, kind, id AS event, title FROM calendar_events FINAL " +
+					"WHERE end_at >= $__fromTime AND start_at <= $__toTime ORDER BY start_at"},
+		},
+	}
+}
+
+func coordination() Spec {
+	return Spec{
+		UID: "leakwatch-coordination", Title: "leakwatch — Coordination", Tags: []string{"coordination"},
+		Calendar: true,
+		Panels: []PanelSpec{
+			{Title: "Coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
+				Columns: []string{"first", "last", "size", "kinds", "score", "first_movers", "objects", "evidence"},
+				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
+					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence " +
+					"FROM groups FINAL WHERE $__timeFilter(first_at) ORDER BY size DESC, first_at LIMIT 100"},
+			{Title: "Co-share edge weight over time", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,
+				Description: "Sum of co-share edge weights by object kind, by the time the pair first co-shared.",
+				Columns:     []string{"time", "object_kind", "weight"},
+				SQL: "SELECT " + bucket("first_at") + " AS time, object_kind, sum(weight) AS weight FROM edges FINAL " +
+					"WHERE $__timeFilter(first_at) GROUP BY time, object_kind ORDER BY time, object_kind"},
+			{Title: "Strongest edges", Type: "table", QueryType: QueryTable, W: 12, H: 8,
+				Columns: []string{"a", "b", "object_kind", "weight", "score", "first", "last"},
+				SQL: "SELECT a, b, object_kind, weight, round(score, 2) AS score, first_at AS first, last_at AS last FROM edges FINAL " +
+					"WHERE $__timeFilter(first_at) ORDER BY weight DESC, score DESC LIMIT 100"},
+			{Title: "Accounts in coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
+				Columns: []string{"account", "groups", "last"},
+				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM groups FINAL ARRAY JOIN accounts AS account " +
+					"WHERE $__timeFilter(first_at) GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
+		},
+	}
+}
+
+func sites() Spec {
+	return Spec{
+		UID: "leakwatch-sites", Title: "leakwatch — Sites", Tags: []string{"sites"},
+		Calendar: true,
+		Panels: []PanelSpec{
+			{Title: "Site changes", Type: "table", QueryType: QueryTable, W: 24, H: 8,
+				Columns: []string{"time", "target", "url", "changed", "status", "defacement", "reasons", "title"},
+				SQL: "SELECT observed_at AS time, target, url, arrayStringConcat(changed, ', ') AS changed, status, defacement, " +
+					"arrayStringConcat(reasons, '; ') AS reasons, title FROM site_changes FINAL WHERE $__timeFilter(observed_at) ORDER BY observed_at DESC LIMIT 200"},
+			{Title: "Changes per target", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,
+				Columns: []string{"time", "target", "changes"},
+				SQL: "SELECT " + bucket("observed_at") + " AS time, target, count() AS changes FROM site_changes FINAL " +
+					"WHERE $__timeFilter(observed_at) GROUP BY time, target ORDER BY time, target"},
+			{Title: "Defacements", Type: "stat", QueryType: QueryTable, W: 12, H: 8,
+				Columns: []string{"defacements"},
+				SQL:     "SELECT countIf(defacement = 1) AS defacements FROM site_changes FINAL WHERE $__timeFilter(observed_at)"},
+			{Title: "Latest text diffs", Type: "table", QueryType: QueryTable, W: 24, H: 10,
+				Columns: []string{"time", "target", "diff"},
+				SQL: "SELECT observed_at AS time, target, substring(diff, 1, 2000) AS diff FROM site_changes FINAL " +
+					"WHERE $__timeFilter(observed_at) AND diff != '' ORDER BY observed_at DESC LIMIT 50"},
+			{Title: "TLS certificates", Type: "table", QueryType: QueryTable, W: 24, H: 6,
+				Description: "Latest certificate seen per target; a new fingerprint on a candidate's site is worth a look.",
+				Columns:     []string{"target", "fingerprint", "not_after", "seen"},
+				SQL: "SELECT target, argMax(tls_sha256, observed_at) AS fingerprint, argMax(tls_not_after, observed_at) AS not_after, max(observed_at) AS seen " +
+					"FROM site_changes FINAL WHERE $__timeFilter(observed_at) AND tls_sha256 != '' GROUP BY target ORDER BY target"},
+		},
+	}
+}

@@ -1,0 +1,76 @@
+// leakwatch live page: renders /api/state snapshots pushed over /api/events.
+"use strict";
+const colors = ["#4fb3ff", "#ffb347", "#b48cff", "#5fd068", "#ff7eb6", "#f0e14a", "#3dd6c6", "#c0c0c0"];
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
+const fmtTime = (t) => t ? new Date(t).toISOString().replace("T", " ").slice(0, 16) + "Z" : "";
+const hours = (h) => (h >= 0 ? "" : "-") + Math.abs(h).toFixed(1) + " h";
+
+function render(s) {
+  const c = s.counts;
+  $("c-posts").textContent = c.posts; $("c-bursts").textContent = c.bursts; $("c-groups").textContent = c.groups;
+  $("c-leaks").textContent = c.leaks; $("c-alerts").textContent = c.alerts; $("c-dead").textContent = c.dead_letters;
+  $("campaign").textContent = s.calendar && s.calendar.name ? "— " + s.calendar.name : "";
+  if (s.watermark) $("clock").textContent = "event time " + fmtTime(s.watermark);
+  $("bucket").textContent = Math.round(s.bucket_s / 60) + " min";
+  chart(s);
+  $("leaks").tBodies[0].innerHTML = (s.leaks || []).map((l) => {
+    const tm = l.timing || {};
+    const where = tm.in_silence ? `<span class="tag silence">in silence ${esc(tm.silence)}</span>`
+      : (tm.silence ? `<span class="tag">${hours(tm.hours_to_silence)} before ${esc(tm.silence)}</span>` : "");
+    const vote = tm.next_vote ? `<span class="tag">${hours(tm.hours_to_vote)} to ${esc(tm.next_vote)}</span>` : "";
+    return `<tr><td class="obj">${esc(l.object)}<div class="muted">${esc((l.evidence || []).slice(0, 3).join(", "))}</div></td>
+      <td>${fmtTime(l.onset)}</td><td>${where}${vote}</td><td class="num">${(tm.score ?? 0).toFixed(2)}</td></tr>`;
+  }).join("");
+  $("bursts").tBodies[0].innerHTML = (s.bursts || []).slice(0, 25).map((b) =>
+    `<tr><td class="obj">${esc(b.object)}</td><td>${fmtTime(b.onset)}</td><td class="num">${b.count}</td>
+     <td class="num">${b.baseline > 0 ? (b.count / b.baseline).toFixed(1) : "—"}</td><td class="num">${b.score.toFixed(1)}</td></tr>`).join("");
+  $("groups").innerHTML = (s.groups || []).slice(0, 20).map((g) =>
+    `<div class="group"><b>${g.accounts.length} accounts</b> <span class="muted">${fmtTime(g.first)} → ${fmtTime(g.last)}</span>
+     ${(g.object_kinds || []).map((k) => `<span class="tag">${esc(k)}</span>`).join("")}
+     <div class="muted">first movers: ${esc((g.first_movers || []).slice(0, 5).join(", "))}</div>
+     <div class="obj muted">${esc((g.objects || []).slice(0, 3).join("  "))}</div></div>`).join("") || '<p class="muted">none yet</p>';
+  $("alerts").innerHTML = (s.alerts || []).slice().reverse().map((a) =>
+    `<li class="sev-${esc(a.severity)}">${esc(a.summary)} <span class="muted">${fmtTime(a.starts_at)}</span></li>`).join("");
+}
+
+function chart(s) {
+  const svg = $("volume"), W = 1200, H = 300, padB = 26, padT = 8;
+  const series = s.series || [];
+  let t0 = Infinity, t1 = -Infinity, vmax = 1;
+  for (const ser of series) for (const [t, v] of ser.points) { t0 = Math.min(t0, t); t1 = Math.max(t1, t); if (ser.name !== "all") vmax = Math.max(vmax, v); }
+  if (!isFinite(t0)) { svg.innerHTML = ""; return; }
+  t1 = Math.max(t1 + s.bucket_s, t0 + 3600);
+  const x = (t) => ((t - t0) / (t1 - t0)) * W;
+  const y = (v) => H - padB - (v / vmax) * (H - padB - padT);
+  let out = "";
+  for (const ev of (s.calendar && s.calendar.events) || []) {
+    const a = Date.parse(ev.start) / 1000, b = Date.parse(ev.end) / 1000;
+    if (b < t0 || a > t1) continue;
+    if (ev.kind === "silence") out += `<rect x="${x(Math.max(a, t0))}" y="0" width="${Math.max(2, x(Math.min(b, t1)) - x(Math.max(a, t0)))}" height="${H - padB}" fill="#ff5c5c" opacity="0.12"><title>${esc(ev.title)}</title></rect>`;
+    else if (ev.kind === "vote" || ev.kind === "debate") out += `<line x1="${x(a)}" x2="${x(a)}" y1="0" y2="${H - padB}" stroke="#8894a0" stroke-dasharray="4 3"><title>${esc(ev.title)}</title></line><text x="${x(a) + 3}" y="12" fill="#8894a0" font-size="11">${esc(ev.id)}</text>`;
+  }
+  // Day ticks on the time axis.
+  for (let d = Math.ceil(t0 / 86400) * 86400; d < t1; d += 86400) {
+    out += `<line x1="${x(d)}" x2="${x(d)}" y1="${H - padB}" y2="${H - padB + 5}" stroke="#8894a0"/><text x="${x(d) + 2}" y="${H - 8}" fill="#8894a0" font-size="11">${new Date(d * 1000).toISOString().slice(5, 10)}</text>`;
+  }
+  const named = series.filter((ser) => ser.name !== "all");
+  named.forEach((ser, i) => {
+    const pts = ser.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    out += `<polyline points="${pts}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="1.5"/>`;
+  });
+  for (const l of s.leaks || []) {
+    const t = Date.parse(l.onset) / 1000;
+    out += `<line x1="${x(t)}" x2="${x(t)}" y1="0" y2="${H - padB}" stroke="#ff5c5c" stroke-width="2"><title>leak ${esc(l.object)}</title></line>`;
+  }
+  svg.innerHTML = out;
+  $("legend").innerHTML = named.map((ser, i) => `<span><i style="background:${colors[i % colors.length]}"></i>${esc(ser.name)}</span>`).join("");
+}
+
+function connect() {
+  const es = new EventSource("api/events");
+  es.addEventListener("state", (e) => { $("conn").textContent = "live"; $("conn").className = "conn live"; render(JSON.parse(e.data)); });
+  es.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "conn"; };
+}
+fetch("api/state").then((r) => r.json()).then(render).catch(() => {});
+connect();

@@ -1,0 +1,137 @@
+package live_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/dashboards/live"
+)
+
+func TestStateCountsAndSupersedes(t *testing.T) {
+	st := live.NewState(time.Minute)
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	for i := range 3 {
+		st.Mention(leakwatch.Mention{Object: leakwatch.AllPosts, At: at.Add(time.Duration(i) * time.Second)})
+		st.Mention(leakwatch.Mention{Object: "candidate:macron", At: at})
+	}
+	st.Mention(leakwatch.Mention{Object: "hashtag:x", At: at})
+	b := &leakwatch.Burst{Object: "hashtag:x", Onset: at, Count: 5}
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: b})
+	grown := *b
+	grown.Count = 9
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &grown})
+	a := leakwatch.Alert{ID: "a1", Summary: "s"}
+	st.Alert(a)
+	st.Alert(a)
+
+	s := st.Snapshot()
+	if s.Counts.Posts != 3 || s.Counts.Bursts != 1 || s.Counts.Alerts != 1 || s.Counts.Mentions != 7 {
+		t.Fatalf("counts %+v", s.Counts)
+	}
+	if len(s.Bursts) != 1 || s.Bursts[0].Count != 9 {
+		t.Fatalf("the grown burst should replace the first one: %+v", s.Bursts)
+	}
+	var mac *live.Series
+	for i := range s.Series {
+		if s.Series[i].Name == "macron" {
+			mac = &s.Series[i]
+		}
+	}
+	if mac == nil || len(mac.Points) != 1 || mac.Points[0][1] != 3 {
+		t.Fatalf("candidate series %+v", s.Series)
+	}
+}
+
+func TestHandlerServesPageStateAndEvents(t *testing.T) {
+	st := live.NewState(time.Minute)
+	cfg := live.DefaultConfig()
+	cfg.Push = 20 * time.Millisecond
+	srv := httptest.NewServer(live.Handler(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer srv.Close()
+
+	body := get(t, srv.URL+"/", 200)
+	if !strings.Contains(body, "Volume per candidate") {
+		t.Fatalf("page does not look like the live page:\n%.300s", body)
+	}
+	get(t, srv.URL+"/app.js", 200)
+	if get(t, srv.URL+"/healthz", 200) != "ok\n" {
+		t.Fatal("healthz")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	next := func() live.Snapshot {
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var s live.Snapshot
+				if err := json.Unmarshal([]byte(d), &s); err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+		}
+		t.Fatalf("event stream ended: %v", sc.Err())
+		return live.Snapshot{}
+	}
+	if s := next(); s.Counts.Posts != 0 {
+		t.Fatalf("first event %+v", s.Counts)
+	}
+	st.Mention(leakwatch.Mention{Object: leakwatch.AllPosts, At: time.Now()})
+	if s := next(); s.Counts.Posts != 1 {
+		t.Fatalf("pushed event after a post: %+v", s.Counts)
+	}
+
+	var snap live.Snapshot
+	if err := json.Unmarshal([]byte(get(t, srv.URL+"/api/state", 200)), &snap); err != nil || snap.Counts.Posts != 1 {
+		t.Fatalf("/api/state %+v %v", snap.Counts, err)
+	}
+}
+
+func TestTokenRequiredOffLoopback(t *testing.T) {
+	cfg := live.DefaultConfig()
+	cfg.Listen = "0.0.0.0:8080"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "token") {
+		t.Fatalf("non-loopback without token: %v", err)
+	}
+	cfg.Token = "s3cret"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(live.Handler(cfg, live.NewState(0), slog.Default()))
+	defer srv.Close()
+	get(t, srv.URL+"/api/state", 401)
+	get(t, srv.URL+"/api/state?token=wrong", 401)
+	get(t, srv.URL+"/api/state?token=s3cret", 200)
+	get(t, srv.URL+"/healthz", 200)
+}
+
+func get(t *testing.T, url string, want int) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("GET %s: %d, want %d: %s", url, resp.StatusCode, want, b)
+	}
+	return string(b)
+}

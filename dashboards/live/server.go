@@ -1,0 +1,156 @@
+package live
+
+import (
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Config is where the page listens and who may read it.
+type Config struct {
+	Listen string `yaml:"listen"`
+	// Token is required from readers when Listen is not a loopback address, as
+	// "Authorization: Bearer TOKEN" or "?token=TOKEN" (for the browser's first load).
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	// Push is the shortest interval between two server-sent updates.
+	Push time.Duration `yaml:"push"`
+}
+
+// DefaultConfig listens on loopback only.
+func DefaultConfig() Config {
+	return Config{Listen: "127.0.0.1:8080", Push: 500 * time.Millisecond}
+}
+
+// Validate checks the listen address and that a non-loopback page has a token.
+func (c *Config) Validate() error {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("live.listen %q: %v", c.Listen, err)
+	}
+	if c.TokenFile != "" {
+		b, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			return fmt.Errorf("live.token_file: %v", err)
+		}
+		c.Token = strings.TrimSpace(string(b))
+	}
+	if !loopback(host) && c.Token == "" {
+		return fmt.Errorf("live.listen %q is not a loopback address: set live.token or live.token_file (or LEAKWATCH_LIVE_TOKEN)", c.Listen)
+	}
+	if c.Push <= 0 {
+		return errors.New("live.push: must be positive")
+	}
+	return nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Handler serves the page, its JSON and its event stream.
+func Handler(cfg Config, st *State, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(assets, "assets")
+	mux.Handle("GET /", http.FileServerFS(static))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /api/state", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := json.NewEncoder(w).Encode(st.Snapshot()); err != nil {
+			log.Debug("live: write state", "err", err)
+		}
+	})
+	mux.HandleFunc("GET /api/events", func(w http.ResponseWriter, r *http.Request) {
+		events(w, r, st, cfg.Push, log)
+	})
+	if cfg.Token == "" {
+		return mux
+	}
+	return requireToken(cfg.Token, mux)
+}
+
+// events streams a snapshot whenever the state changed, at most once per push interval.
+func events(w http.ResponseWriter, r *http.Request, st *State, push time.Duration, log *slog.Logger) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	tick := time.NewTicker(push)
+	defer tick.Stop()
+	sent, first := uint64(0), true
+	keepalive := time.Now()
+	for {
+		if v := st.Version(); v != sent || first {
+			b, err := json.Marshal(st.Snapshot())
+			if err != nil {
+				log.Error("live: encode state", "err", err)
+				return
+			}
+			if _, err := fmt.Fprintf(w, "event: state\ndata: %s\n\n", b); err != nil {
+				return
+			}
+			sent, first = v, false
+			keepalive = time.Now()
+		} else if time.Since(keepalive) > 15*time.Second {
+			// A comment line keeps proxies from closing an idle stream.
+			if _, err := fmt.Fprint(w, ": keepalive\n\n"); err != nil {
+				return
+			}
+			keepalive = time.Now()
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func requireToken(token string, next http.Handler) http.Handler {
+	want := []byte(token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		got := r.URL.Query().Get("token")
+		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+			got = strings.TrimPrefix(h, "Bearer ")
+		}
+		if got == "" {
+			if c, err := r.Cookie("leakwatch_token"); err == nil {
+				got = c.Value
+			}
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			http.Error(w, "leakwatch: a token is required (Authorization: Bearer TOKEN or ?token=TOKEN)", http.StatusUnauthorized)
+			return
+		}
+		// The page's own requests (event stream, state) carry the token as a cookie.
+		http.SetCookie(w, &http.Cookie{Name: "leakwatch_token", Value: got, HttpOnly: true, SameSite: http.SameSiteStrictMode, Path: "/"})
+		next.ServeHTTP(w, r)
+	})
+}

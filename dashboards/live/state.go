@@ -1,0 +1,237 @@
+// Package live is the page the binary serves itself: volume per candidate against the campaign
+// calendar, active bursts, coordinated groups, leak timing and the alert feed, pushed to the
+// browser as they happen (server-sent events). It needs no Grafana and no database: it is fed
+// from the same topics as the warehouse.
+//
+// It imports the root package and the standard library only.
+package live
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/volume"
+)
+
+// Limits keep the state small whatever the stream does.
+const (
+	maxBuckets = 2016 // a week of 5-minute buckets
+	maxListed  = 50   // bursts, groups, leaks and alerts kept for display
+)
+
+// State aggregates what the page shows. It is safe for concurrent use.
+type State struct {
+	mu      sync.Mutex
+	bucket  time.Duration
+	version uint64
+
+	counts    Counts
+	calendar  leakwatch.Calendar
+	volume    *volume.Counter
+	watermark time.Time
+
+	bursts map[string]leakwatch.Burst // by signal key: a burst that grows replaces itself
+	groups map[string]leakwatch.Group
+	leaks  map[string]leakwatch.Leak
+	alerts []leakwatch.Alert
+	seenAl map[string]bool
+}
+
+// Counts are the totals scripts watch through /api/state.
+type Counts struct {
+	Posts       int `json:"posts"`
+	Mentions    int `json:"mentions"`
+	Bursts      int `json:"bursts"`
+	Edges       int `json:"edges"`
+	Groups      int `json:"groups"`
+	Leaks       int `json:"leaks"`
+	Alerts      int `json:"alerts"`
+	SiteChanges int `json:"site_changes"`
+	DeadLetters int `json:"dead_letters"`
+}
+
+// NewState returns an empty state bucketing volume by the given width (default 5 minutes).
+func NewState(bucket time.Duration) *State {
+	if bucket <= 0 {
+		bucket = 5 * time.Minute
+	}
+	return &State{
+		bucket: bucket,
+		volume: volume.New(bucket, maxBuckets),
+		bursts: map[string]leakwatch.Burst{},
+		groups: map[string]leakwatch.Group{},
+		leaks:  map[string]leakwatch.Leak{},
+		seenAl: map[string]bool{},
+	}
+}
+
+// SetCalendar sets the campaign calendar drawn under the volume chart.
+func (s *State) SetCalendar(c leakwatch.Calendar) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calendar = c
+	s.version++
+}
+
+// Mention counts posts per candidate over time. Only all:posts and candidate mentions matter
+// here; the rest is counted.
+func (s *State) Mention(m leakwatch.Mention) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts.Mentions++
+	if m.Object == leakwatch.AllPosts {
+		s.counts.Posts++
+		if m.At.After(s.watermark) {
+			s.watermark = m.At
+		}
+	}
+	if !s.volume.Add(m) {
+		return
+	}
+	s.version++
+}
+
+// Signal records a detection; a later signal with the same key replaces the earlier one.
+func (s *State) Signal(sig leakwatch.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := sig.Key()
+	switch sig.Kind {
+	case leakwatch.SignalBurst:
+		if _, ok := s.bursts[key]; !ok {
+			s.counts.Bursts++
+		}
+		s.bursts[key] = *sig.Burst
+		trim(s.bursts, func(b leakwatch.Burst) time.Time { return b.Onset })
+	case leakwatch.SignalEdge:
+		s.counts.Edges++
+	case leakwatch.SignalGroup:
+		if _, ok := s.groups[key]; !ok {
+			s.counts.Groups++
+		}
+		s.groups[key] = *sig.Group
+		trim(s.groups, func(g leakwatch.Group) time.Time { return g.First })
+	case leakwatch.SignalLeak:
+		if _, ok := s.leaks[key]; !ok {
+			s.counts.Leaks++
+		}
+		s.leaks[key] = *sig.Leak
+		trim(s.leaks, func(l leakwatch.Leak) time.Time { return l.Onset })
+	}
+	s.version++
+}
+
+// Alert appends an alert to the feed; repeats of an alert id are counted once.
+func (s *State) Alert(a leakwatch.Alert) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seenAl[a.ID] {
+		return
+	}
+	s.seenAl[a.ID] = true
+	s.counts.Alerts++
+	s.alerts = append(s.alerts, a)
+	if len(s.alerts) > maxListed {
+		s.alerts = s.alerts[len(s.alerts)-maxListed:]
+	}
+	s.version++
+}
+
+// SiteChange counts a website change.
+func (s *State) SiteChange(leakwatch.SiteChange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts.SiteChanges++
+	s.version++
+}
+
+// DeadLetter counts a record a stage could not process.
+func (s *State) DeadLetter() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts.DeadLetters++
+	s.version++
+}
+
+// trim keeps the maxListed most recent entries of a keyed list.
+func trim[T any](m map[string]T, at func(T) time.Time) {
+	for len(m) > maxListed {
+		var oldK string
+		var oldT time.Time
+		for k, v := range m {
+			if t := at(v); oldK == "" || t.Before(oldT) || (t.Equal(oldT) && k < oldK) {
+				oldK, oldT = k, t
+			}
+		}
+		delete(m, oldK)
+	}
+}
+
+// Snapshot is the JSON document of /api/state and of each server-sent event.
+type Snapshot struct {
+	Version   uint64             `json:"version"`
+	Counts    Counts             `json:"counts"`
+	Watermark time.Time          `json:"watermark,omitzero"`
+	Bucket    int64              `json:"bucket_s"`
+	Series    []Series           `json:"series"`
+	Calendar  leakwatch.Calendar `json:"calendar"`
+	Bursts    []leakwatch.Burst  `json:"bursts"`
+	Groups    []leakwatch.Group  `json:"groups"`
+	Leaks     []leakwatch.Leak   `json:"leaks"`
+	Alerts    []leakwatch.Alert  `json:"alerts"`
+}
+
+// Series is one line of the volume chart: [unix seconds, posts] points in time order
+// (pairs keep the pushed document small).
+type Series struct {
+	Name   string     `json:"name"`
+	Points [][2]int64 `json:"points"`
+}
+
+// Snapshot copies the state for serving.
+func (s *State) Snapshot() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := Snapshot{
+		Version:   s.version,
+		Counts:    s.counts,
+		Watermark: s.watermark,
+		Bucket:    int64(s.bucket / time.Second),
+		Calendar:  s.calendar,
+		Alerts:    append([]leakwatch.Alert{}, s.alerts...),
+	}
+	for _, ser := range s.volume.Series() {
+		pts := make([][2]int64, len(ser.Points))
+		for i, p := range ser.Points {
+			pts[i] = [2]int64{p.T.Unix(), int64(p.N)}
+		}
+		snap.Series = append(snap.Series, Series{Name: ser.Name, Points: pts})
+	}
+	snap.Bursts = sorted(s.bursts, func(a, b leakwatch.Burst) bool { return a.Score > b.Score })
+	snap.Groups = sorted(s.groups, func(a, b leakwatch.Group) bool { return a.First.After(b.First) })
+	snap.Leaks = sorted(s.leaks, func(a, b leakwatch.Leak) bool { return a.Onset.Before(b.Onset) })
+	return snap
+}
+
+func sorted[T any](m map[string]T, less func(a, b T) bool) []T {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]T, 0, len(m))
+	for _, k := range keys {
+		out = append(out, m[k])
+	}
+	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j]) })
+	return out
+}
+
+// Version changes whenever the state does, so the event stream sends only news.
+func (s *State) Version() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
+}

@@ -1,0 +1,259 @@
+// Package report renders the retrospective a researcher attaches to a post-election review:
+// one self-contained HTML page with SVG pictures (volume per candidate against the campaign
+// calendar, burst and leak markers), the coordinated groups with their evidence, and the
+// timing of each leak against the calendar.
+//
+// It renders from values (detections, volume series, calendar); reading them from files or
+// ClickHouse is the caller's job. It must not import stream or warehouse.
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Series is posts per time bucket for one line of the volume chart ("all" or a candidate id).
+type Series struct {
+	Name   string
+	Points []Point
+}
+
+// Point is one bucket of a series.
+type Point struct {
+	T time.Time
+	N int
+}
+
+// Input is everything the report shows.
+type Input struct {
+	Title     string
+	Source    string // what was analysed: a file name, or "ClickHouse FROM..TO"
+	Calendar  leakwatch.Calendar
+	Series    []Series
+	Signals   []leakwatch.Signal
+	Generated time.Time
+}
+
+// Render writes the report page. The timeline is inline SVG, so the page is one file that
+// opens anywhere, also offline.
+func Render(w io.Writer, in Input) error {
+	v := view{Input: in}
+	for _, s := range in.Signals {
+		switch s.Kind {
+		case leakwatch.SignalBurst:
+			v.Bursts = append(v.Bursts, *s.Burst)
+		case leakwatch.SignalGroup:
+			v.Groups = append(v.Groups, *s.Group)
+		case leakwatch.SignalLeak:
+			v.Leaks = append(v.Leaks, *s.Leak)
+		case leakwatch.SignalEdge:
+			v.Edges++
+		}
+	}
+	sort.Slice(v.Bursts, func(i, j int) bool { return v.Bursts[i].Score > v.Bursts[j].Score })
+	sort.Slice(v.Groups, func(i, j int) bool {
+		if len(v.Groups[i].Accounts) != len(v.Groups[j].Accounts) {
+			return len(v.Groups[i].Accounts) > len(v.Groups[j].Accounts)
+		}
+		return v.Groups[i].ID < v.Groups[j].ID
+	})
+	sort.Slice(v.Leaks, func(i, j int) bool { return v.Leaks[i].Onset.Before(v.Leaks[j].Onset) })
+	v.Timeline = template.HTML(Timeline(in.Series, in.Calendar, v.Bursts, v.Leaks, 1100, 320))
+	return page.Execute(w, v)
+}
+
+type view struct {
+	Input
+	Bursts   []leakwatch.Burst
+	Groups   []leakwatch.Group
+	Leaks    []leakwatch.Leak
+	Edges    int
+	Timeline template.HTML
+}
+
+var palette = []string{"#1f77b4", "#ff7f0e", "#9467bd", "#2ca02c", "#d62728", "#8c564b", "#e377c2", "#17becf"}
+
+// Timeline draws volume per candidate (the "all" series is left out when candidates exist),
+// silence periods shaded, conventions and campaign periods as bands, debates and votes as
+// dashed lines, bursts as ticks and leaks as red lines.
+func Timeline(series []Series, cal leakwatch.Calendar, bursts []leakwatch.Burst, leaks []leakwatch.Leak, width, height int) string {
+	const padL, padR, padT, padB = 48, 12, 22, 40
+	var named []Series
+	for _, s := range series {
+		if s.Name != "all" {
+			named = append(named, s)
+		}
+	}
+	if len(named) == 0 {
+		named = series
+	}
+	var t0, t1 time.Time
+	vmax := 1
+	for _, s := range named {
+		for _, p := range s.Points {
+			if t0.IsZero() || p.T.Before(t0) {
+				t0 = p.T
+			}
+			if p.T.After(t1) {
+				t1 = p.T
+			}
+			vmax = max(vmax, p.N)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="volume per candidate against the campaign calendar" font-family="sans-serif" font-size="11">`, width, height)
+	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#fff"/>`, width, height)
+	if t0.IsZero() {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#666">no posts in range</text></svg>`, width/2-50, height/2)
+		return b.String()
+	}
+	if !t1.After(t0) {
+		t1 = t0.Add(time.Hour)
+	}
+	plotW, plotH := float64(width-padL-padR), float64(height-padT-padB)
+	x := func(t time.Time) float64 {
+		return padL + plotW*float64(t.Sub(t0))/float64(t1.Sub(t0))
+	}
+	clampX := func(t time.Time) float64 { return math.Max(padL, math.Min(float64(width-padR), x(t))) }
+	y := func(n int) float64 { return padT + plotH*(1-float64(n)/float64(vmax)) }
+	for _, ev := range cal.Sorted() {
+		if ev.End.Before(t0) || ev.Start.After(t1) {
+			continue
+		}
+		x0, x1 := clampX(ev.Start), clampX(ev.End)
+		switch ev.Kind {
+		case leakwatch.EventSilence:
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%.1f" fill="#d62728" opacity="0.13"><title>%s</title></rect>`, x0, padT, math.Max(1, x1-x0), plotH, esc(ev.Title))
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#a11">%s</text>`, x0+2, padT-6, esc(ev.ID))
+		case leakwatch.EventVote, leakwatch.EventDebate:
+			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#555" stroke-dasharray="4 3"><title>%s</title></line>`, x0, x0, padT, padT+plotH, esc(ev.Title))
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#333">%s</text>`, x0+2, padT-6, esc(ev.ID))
+		default:
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="6" fill="#888" opacity="0.35"><title>%s</title></rect>`, x0, padT+plotH+2, math.Max(1, x1-x0), esc(ev.Title))
+		}
+	}
+	// Axes: a few value ticks and one tick a day.
+	for i := 0; i <= 4; i++ {
+		n := vmax * i / 4
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end" fill="#666">%d</text>`, padL, width-padR, y(n), y(n), padL-4, y(n)+4, n)
+	}
+	step := 24 * time.Hour
+	if t1.Sub(t0) > 21*24*time.Hour {
+		step = 7 * 24 * time.Hour
+	}
+	for d := t0.Truncate(24 * time.Hour).Add(24 * time.Hour); d.Before(t1); d = d.Add(step) {
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#999"/><text x="%.1f" y="%.1f" fill="#666">%s</text>`, x(d), x(d), padT+plotH, padT+plotH+12, x(d)+2, padT+plotH+22, d.Format("Jan 02"))
+	}
+	for i, s := range named {
+		var pts strings.Builder
+		for _, p := range s.Points {
+			fmt.Fprintf(&pts, "%.1f,%.1f ", x(p.T), y(p.N))
+		}
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.4"/>`, strings.TrimSpace(pts.String()), palette[i%len(palette)])
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="4" fill="%s"/><text x="%d" y="%d" fill="#333">%s</text>`, padL+i*120, height-10, palette[i%len(palette)], padL+i*120+14, height-6, esc(s.Name))
+	}
+	for _, bu := range bursts {
+		if bu.Onset.Before(t0) || bu.Onset.After(t1) {
+			continue
+		}
+		fmt.Fprintf(&b, `<path d="M%.1f %.1f l-4 -7 h8 z" fill="#ff7f0e"><title>burst %s: %d posts from %s</title></path>`, x(bu.Onset), padT+plotH, esc(bu.Object), bu.Count, bu.Onset.UTC().Format(time.RFC3339))
+	}
+	for _, l := range leaks {
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#d62728" stroke-width="2"><title>leak %s at %s</title></line><text x="%.1f" y="%d" fill="#d62728" font-weight="bold">leak</text>`, clampX(l.Onset), clampX(l.Onset), padT, padT+plotH, esc(l.Object), l.Onset.UTC().Format(time.RFC3339), clampX(l.Onset)+3, padT+12)
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+func esc(s string) string { return template.HTMLEscapeString(s) }
+
+func utc(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func hours(h float64) string {
+	switch {
+	case h == 0:
+		return "—"
+	case h < 0:
+		return fmt.Sprintf("%.1f h after", -h)
+	}
+	return fmt.Sprintf("%.1f h", h)
+}
+
+func offsets(refs []leakwatch.CalendarRef) string {
+	parts := make([]string, 0, len(refs))
+	for _, r := range refs {
+		d := time.Duration(r.OffsetS) * time.Second
+		sign := "+"
+		if d < 0 {
+			sign, d = "−", -d
+		}
+		parts = append(parts, fmt.Sprintf("%s %s%s", r.Event, sign, d.Round(time.Minute).String()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func first[T any](xs []T, n int) []T {
+	if len(xs) > n {
+		return xs[:n]
+	}
+	return xs
+}
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"utc": utc, "hours": hours, "offsets": offsets,
+	"firstS": first[string], "firstB": first[leakwatch.Burst],
+	"join": strings.Join,
+	"kinds": func(ks []leakwatch.ObjectKind) string {
+		s := make([]string, len(ks))
+		for i, k := range ks {
+			s[i] = string(k)
+		}
+		return strings.Join(s, ", ")
+	},
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;max-width:1160px;margin:1.5rem auto;padding:0 1rem}
+h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
+.meta{color:#666} table{border-collapse:collapse;width:100%;font-size:.88rem} th{text-align:left;color:#555;border-bottom:2px solid #ddd}
+td{border-bottom:1px solid #eee;padding:.25rem .4rem .25rem 0;vertical-align:top} .num{text-align:right;font-variant-numeric:tabular-nums}
+code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold} .figure{border:1px solid #ddd;padding:.3rem}
+.summary span{display:inline-block;margin-right:1.4rem} .summary b{font-size:1.3rem}
+</style></head><body>
+<h1>{{.Title}}</h1>
+<p class="meta">{{.Calendar.Name}} · source: {{.Source}} · generated {{utc .Generated}}</p>
+<p class="summary"><span><b>{{len .Bursts | printf "%d"}}</b> bursts</span><span><b>{{.Edges}}</b> co-share edges</span><span><b>{{printf "%d" (len .Groups)}}</b> coordinated groups</span><span><b>{{printf "%d" (len .Leaks)}}</b> leaks</span></p>
+<h2>Volume against the campaign calendar</h2>
+<div class="figure">{{.Timeline}}</div>
+<p class="meta">Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions. Orange: burst onsets. Red lines: leak onsets.</p>
+<h2>Leak timing</h2>
+{{if .Leaks}}<table><tr><th>object</th><th>onset</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>
+{{range .Leaks}}<tr><td><code>{{.Object}}</code></td><td>{{utc .Onset}}</td><td>{{if .Timing.InSilence}}<span class="silence">yes ({{.Timing.Silence}})</span>{{else}}no{{end}}</td>
+<td>{{if not .Timing.InSilence}}{{hours .Timing.HoursToSilence}} {{.Timing.Silence}}{{end}}</td><td>{{hours .Timing.HoursToVote}} {{.Timing.NextVote}}</td>
+<td class="num">{{printf "%.2f" .Timing.Score}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
+{{end}}</table>{{else}}<p>No leak detected.</p>{{end}}
+<h2>Coordinated groups</h2>
+{{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>object kinds</th><th>first</th><th>last</th><th>first movers</th><th>objects</th></tr>
+{{range .Groups}}<tr><td><code>{{.ID}}</code></td><td class="num" title="{{join .Accounts " "}}">{{len .Accounts}}</td><td>{{kinds .ObjectKinds}}</td><td>{{utc .First}}</td><td>{{utc .Last}}</td>
+<td>{{join (firstS .FirstMovers 5) ", "}}</td><td><code>{{join (firstS .Objects 4) " "}}</code></td></tr>
+{{end}}</table>{{else}}<p>No coordinated group.</p>{{end}}
+<h2>Strongest bursts</h2>
+{{if .Bursts}}<table><tr><th>object</th><th>onset</th><th>peak</th><th>end</th><th>posts</th><th>baseline</th><th>score</th><th>calendar</th></tr>
+{{range firstB .Bursts 40}}<tr><td><code>{{.Object}}</code></td><td>{{utc .Onset}}</td><td>{{utc .Peak}}</td><td>{{utc .End}}</td><td class="num">{{.Count}}</td><td class="num">{{printf "%.1f" .Baseline}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{offsets .Calendar}}</td></tr>
+{{end}}</table>{{else}}<p>No burst.</p>{{end}}
+<h2>Method</h2>
+<p>Detections follow the definitions in leakwatch's docs/DETECTION.md: co-share edges join two accounts that shared the same object within the window, at least the minimum number of times; groups are connected components of those edges weighed against how popular their objects were; bursts compare each object's volume with a baseline that knows the daily rhythm; leaks are bursts or groups pointing to dumps or following a site change, timed against the campaign calendar.</p>
+</body></html>
+`))
