@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/dashboards/grafana"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -31,44 +29,39 @@ func TestPanelSQLOnClickHouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{addr}, Auth: clickhouse.Auth{Database: db, Username: "default"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	t.Cleanup(func() { conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) })
+	t.Cleanup(func() { w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db) })
 
 	c := loadCampaign(t, ctx, w)
 
 	r := grafana.Range{From: c.from, To: c.to, Interval: 10 * time.Minute}
 	all := map[string][]string{}
 	for name, v := range grafana.Variables {
-		rows := query(t, ctx, conn, "variable "+name, v.SQL, r, nil)
-		if len(rows.data) == 0 {
+		rows := query(t, ctx, w, "variable "+name, v.SQL, r, nil)
+		if len(rows.Rows) == 0 {
 			t.Errorf("variable %s: no values", name)
 		}
-		for _, row := range rows.data {
+		for _, row := range rows.Rows {
 			all[name] = append(all[name], fmt.Sprint(row[0]))
 		}
 	}
 	if !slices.Contains(all["candidate"], "macron") {
 		t.Errorf("candidate variable values %v lack macron", all["candidate"])
 	}
-	anno := query(t, ctx, conn, "calendar annotation", grafana.CalendarAnnotationSQL, r, all)
-	if !slices.Equal(anno.cols, []string{"time", "timeEnd", "text", "tags"}) || len(anno.data) == 0 {
-		t.Errorf("calendar annotation: columns %v, %d rows", anno.cols, len(anno.data))
+	anno := query(t, ctx, w, "calendar annotation", grafana.CalendarAnnotationSQL, r, all)
+	if !slices.Equal(anno.Columns, []string{"time", "timeEnd", "text", "tags"}) || len(anno.Rows) == 0 {
+		t.Errorf("calendar annotation: columns %v, %d rows", anno.Columns, len(anno.Rows))
 	}
 
 	for _, b := range grafana.Boards() {
 		for _, p := range b.Panels {
 			t.Run(b.UID+"/"+p.Title, func(t *testing.T) {
 				start := time.Now()
-				rows := query(t, ctx, conn, p.Title, p.SQL, r, all)
-				t.Logf("%d rows in %v", len(rows.data), time.Since(start).Round(time.Millisecond))
-				if !slices.Equal(rows.cols, p.Columns) {
-					t.Fatalf("columns %v, want %v", rows.cols, p.Columns)
+				rows := query(t, ctx, w, p.Title, p.SQL, r, all)
+				t.Logf("%d rows in %v", len(rows.Rows), time.Since(start).Round(time.Millisecond))
+				if !slices.Equal(rows.Columns, p.Columns) {
+					t.Fatalf("columns %v, want %v", rows.Columns, p.Columns)
 				}
-				if len(rows.data) == 0 {
+				if len(rows.Rows) == 0 {
 					t.Fatalf("no rows for a campaign that has data for this panel")
 				}
 			})
@@ -77,47 +70,23 @@ func TestPanelSQLOnClickHouse(t *testing.T) {
 
 	// A variable narrowed to one candidate narrows the candidate panel.
 	one := grafana.Range{From: c.from, To: c.to, Interval: 10 * time.Minute, Vars: map[string][]string{"candidate": {"lepen"}}}
-	vol := query(t, ctx, conn, "volume per candidate", grafana.Boards()[0].Panels[4].SQL, one, all)
-	for _, row := range vol.data {
+	vol := query(t, ctx, w, "volume per candidate", grafana.Boards()[0].Panels[4].SQL, one, all)
+	for _, row := range vol.Rows {
 		if row[1] != "lepen" {
 			t.Fatalf("candidate filter let %v through", row)
 		}
 	}
 }
 
-type result struct {
-	cols []string
-	data [][]any
-}
-
-func query(t *testing.T, ctx context.Context, conn clickhouse.Conn, what, sql string, r grafana.Range, all map[string][]string) result {
+func query(t *testing.T, ctx context.Context, w *warehouse.Warehouse, what, sql string, r grafana.Range, all map[string][]string) warehouse.Result {
 	t.Helper()
 	q, err := grafana.Expand(sql, r, all)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	rows, err := conn.Query(ctx, q)
+	res, err := w.Query(ctx, q)
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", what, err, q)
-	}
-	defer rows.Close()
-	res := result{cols: rows.Columns()}
-	types := rows.ColumnTypes()
-	for rows.Next() {
-		vals := make([]any, len(types))
-		for i, ct := range types {
-			vals[i] = newScan(ct.ScanType())
-		}
-		if err := rows.Scan(vals...); err != nil {
-			t.Fatalf("%s: scan: %v", what, err)
-		}
-		for i := range vals {
-			vals[i] = deref(vals[i])
-		}
-		res.data = append(res.data, vals)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", what, err)
 	}
 	return res
 }

@@ -17,26 +17,15 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/volume"
 )
-
-// Series is posts per time bucket for one line of the volume chart ("all" or a candidate id).
-type Series struct {
-	Name   string
-	Points []Point
-}
-
-// Point is one bucket of a series.
-type Point struct {
-	T time.Time
-	N int
-}
 
 // Input is everything the report shows.
 type Input struct {
 	Title     string
 	Source    string // what was analysed: a file name, or "ClickHouse FROM..TO"
 	Calendar  leakwatch.Calendar
-	Series    []Series
+	Series    []volume.Series
 	Signals   []leakwatch.Signal
 	Generated time.Time
 }
@@ -83,9 +72,9 @@ var palette = []string{"#1f77b4", "#ff7f0e", "#9467bd", "#2ca02c", "#d62728", "#
 // Timeline draws volume per candidate (the "all" series is left out when candidates exist),
 // silence periods shaded, conventions and campaign periods as bands, debates and votes as
 // dashed lines, bursts as ticks and leaks as red lines.
-func Timeline(series []Series, cal leakwatch.Calendar, bursts []leakwatch.Burst, leaks []leakwatch.Leak, width, height int) string {
+func Timeline(series []volume.Series, cal leakwatch.Calendar, bursts []leakwatch.Burst, leaks []leakwatch.Leak, width, height int) string {
 	const padL, padR, padT, padB = 48, 12, 22, 40
-	var named []Series
+	var named []volume.Series
 	for _, s := range series {
 		if s.Name != "all" {
 			named = append(named, s)
@@ -199,7 +188,8 @@ func offsets(refs []leakwatch.CalendarRef) string {
 		if d < 0 {
 			sign, d = "−", -d
 		}
-		parts = append(parts, fmt.Sprintf("%s %s%s", r.Event, sign, d.Round(time.Minute).String()))
+		m := int64(d.Round(time.Minute) / time.Minute)
+		parts = append(parts, fmt.Sprintf("%s %s%dh%02dm", r.Event, sign, m/60, m%60))
 	}
 	return strings.Join(parts, ", ")
 }

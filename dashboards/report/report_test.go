@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/volume"
 	"github.com/leakwatch/leakwatch/dashboards/report"
 )
 
@@ -18,13 +19,13 @@ func TestRenderShowsCalendarLeaksAndGroups(t *testing.T) {
 		{ID: "silence-r2", Kind: "silence", Title: "Campaign silence", Start: silence, End: silence.Add(44 * time.Hour)},
 		{ID: "debate-r2", Kind: "debate", Title: "Run-off debate", Start: silence.Add(-51 * time.Hour), End: silence.Add(-48 * time.Hour)},
 	}}
-	var pts []report.Point
+	var pts []volume.Point
 	for i := range 96 {
-		pts = append(pts, report.Point{T: silence.Add(-72*time.Hour + time.Duration(i)*time.Hour), N: 10 + i%7})
+		pts = append(pts, volume.Point{T: silence.Add(-72*time.Hour + time.Duration(i)*time.Hour), N: 10 + i%7})
 	}
 	in := report.Input{
 		Title: "Retrospective", Source: "posts.jsonl", Calendar: cal, Generated: leakAt,
-		Series: []report.Series{{Name: "all", Points: pts}, {Name: "macron", Points: pts}},
+		Series: []volume.Series{{Name: "all", Points: pts}, {Name: "macron", Points: pts}},
 		Signals: []leakwatch.Signal{
 			{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: leakAt, Evidence: []string{"domain:pastebin.com"},
 				Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.42, NextVote: "vote-r2", HoursToVote: 35.4, Score: 0.93}}},

@@ -5,7 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 services=("$@")
-[ ${#services[@]} -eq 0 ] && services=(kafka clickhouse alertmanager)
+[ ${#services[@]} -eq 0 ] && services=(kafka clickhouse alertmanager chromium)
 for s in "${services[@]}"; do
 	bash "$here/$s.sh" up
 done

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/alerts"
+	"github.com/leakwatch/leakwatch/analytics/calendar"
+	"github.com/leakwatch/leakwatch/analytics/pipeline"
+	"github.com/leakwatch/leakwatch/dashboards/live"
+	"github.com/leakwatch/leakwatch/stream"
+	"github.com/leakwatch/leakwatch/warehouse"
+)
+
+// Config is the one configuration file of every role (leakwatch.example.yaml documents it).
+// Each section belongs to the package that uses it; this file only assembles them.
+type Config struct {
+	Kafka      stream.Config    `yaml:"kafka"`
+	ClickHouse warehouse.Config `yaml:"clickhouse"`
+	Alerts     alerts.Config    `yaml:"alerts"`
+	Analysis   pipeline.Config  `yaml:"analysis"`
+	Collectors CollectorsConfig `yaml:"collectors"`
+	Live       live.Config      `yaml:"live"`
+	// Calendar is the campaign calendar file (YAML, see shared calendars); empty: none.
+	Calendar string `yaml:"calendar"`
+	// Metrics is where /metrics and /healthz listen; empty turns them off.
+	Metrics string `yaml:"metrics"`
+}
+
+// DefaultConfig is every section's default: the services deploy/local starts, on loopback.
+func DefaultConfig() Config {
+	return Config{
+		Kafka:      stream.DefaultConfig(),
+		ClickHouse: warehouse.DefaultConfig(),
+		Alerts:     alerts.DefaultConfig(),
+		Analysis:   pipeline.DefaultConfig(),
+		Collectors: DefaultCollectorsConfig(),
+		Live:       live.DefaultConfig(),
+		Metrics:    "127.0.0.1:9464",
+	}
+}
+
+// Validate checks every section; each error names the section and field.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(section string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", section, err))
+		}
+	}
+	add("kafka", c.Kafka.Validate())
+	add("clickhouse", c.ClickHouse.Validate())
+	add("alerts", c.Alerts.Validate())
+	add("analysis", c.Analysis.Validate())
+	add("collectors", c.Collectors.Validate())
+	add("live", c.Live.Validate())
+	return errors.Join(errs...)
+}
+
+// loadConfig reads a config file over the defaults. Unknown fields are errors, so a typo
+// is reported instead of silently ignored. An empty path gives the defaults.
+func loadConfig(path string) (Config, error) {
+	c := DefaultConfig()
+	if tok := os.Getenv("LEAKWATCH_LIVE_TOKEN"); tok != "" {
+		c.Live.Token = tok
+	}
+	if f := os.Getenv("LEAKWATCH_LIVE_TOKEN_FILE"); f != "" {
+		c.Live.TokenFile = f
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		// An empty file (io.EOF) means all defaults.
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		where := "defaults"
+		if path != "" {
+			where = path
+		}
+		return c, fmt.Errorf("config %s:\n  %s", where, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	if c.Calendar != "" {
+		cal, err := loadCalendar(c.Calendar)
+		if err != nil {
+			return c, err
+		}
+		c.Analysis.Calendar = &cal
+	}
+	return c, nil
+}
+
+func loadCalendar(path string) (leakwatch.Calendar, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return leakwatch.Calendar{}, fmt.Errorf("calendar: %w", err)
+	}
+	cal, err := calendar.Parse(b)
+	if err != nil {
+		return leakwatch.Calendar{}, fmt.Errorf("calendar %s: %w", path, err)
+	}
+	return cal, nil
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/leakwatch/leakwatch/stream"
+	"github.com/leakwatch/leakwatch/warehouse"
+)
+
+func init() {
+	register(command{name: "doctor", summary: "check every configured service, one line each", run: runDoctor})
+}
+
+// check is one line of the doctor's report.
+type check struct {
+	name string
+	run  func(ctx context.Context) (string, error)
+}
+
+func runDoctor(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "doctor", "[--config FILE]")
+	cfgPath := fs.String("config", "", "config file (default: the local services of deploy/local)")
+	timeout := fs.Duration("timeout", 5*time.Second, "time allowed for each check")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	checks := []check{
+		{"kafka", func(ctx context.Context) (string, error) { return checkKafka(ctx, cfg.Kafka) }},
+		{"clickhouse", func(ctx context.Context) (string, error) { return checkClickHouse(ctx, cfg.ClickHouse) }},
+	}
+	if cfg.Alerts.Alertmanager.URL != "" {
+		checks = append(checks, check{"alertmanager", func(ctx context.Context) (string, error) {
+			return checkAlertmanager(ctx, cfg.Alerts.Alertmanager.URL)
+		}})
+	}
+	failed := 0
+	for _, c := range checks {
+		cctx, cancel := context.WithTimeout(ctx, *timeout)
+		msg, err := c.run(cctx)
+		cancel()
+		if err != nil {
+			failed++
+			fmt.Fprintf(e.stdout, "FAIL %-12s %v\n", c.name, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "ok   %-12s %s\n", c.name, msg)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d checks failed", failed, len(checks))
+	}
+	return nil
+}
+
+// checkKafka reads metadata of every leakwatch topic: it proves the brokers answer and the
+// topics exist with their partitions.
+func checkKafka(ctx context.Context, cfg stream.Config) (string, error) {
+	var missing []string
+	parts := 0
+	var records int64
+	for _, topic := range cfg.Topics.All() {
+		ranges, err := stream.TopicRanges(ctx, cfg, topic)
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("brokers %s: %w", strings.Join(cfg.Brokers, ","), err)
+			}
+			missing = append(missing, topic)
+			continue
+		}
+		parts += len(ranges)
+		records += stream.Count(ranges)
+	}
+	if len(missing) == len(cfg.Topics.All()) {
+		return "", fmt.Errorf("brokers %s: no leakwatch topic readable (%s); run `leakwatch process` once or check the brokers", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
+	}
+	if len(missing) > 0 {
+		return "", fmt.Errorf("brokers %s: topics missing: %s", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
+	}
+	return fmt.Sprintf("brokers %s, %d topics, %d partitions, %d records", strings.Join(cfg.Brokers, ","), len(cfg.Topics.All()), parts, records), nil
+}
+
+func checkClickHouse(ctx context.Context, cfg warehouse.Config) (string, error) {
+	// The doctor looks; it does not migrate.
+	cfg.SkipMigrations = true
+	w, err := warehouse.Open(ctx, cfg, nil)
+	if err != nil {
+		return "", err
+	}
+	defer w.Close()
+	v, err := w.ServerVersion(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", cfg.Addr, err)
+	}
+	sv, err := w.SchemaVersion(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%s version %s, database %s: schema: %w", cfg.Addr, v, cfg.Database, err)
+	}
+	if want := warehouse.LatestSchemaVersion(); sv != want {
+		return "", fmt.Errorf("%s version %s, database %s: schema version %d, want %d (run `leakwatch sink` once to migrate)", cfg.Addr, v, cfg.Database, sv, want)
+	}
+	return fmt.Sprintf("%s version %s, database %s, schema version %d", cfg.Addr, v, cfg.Database, sv), nil
+}
+
+func checkAlertmanager(ctx context.Context, base string) (string, error) {
+	url := strings.TrimRight(base, "/") + "/api/v2/status"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s: status %s", url, resp.Status)
+	}
+	var st struct {
+		Cluster struct {
+			Status string `json:"status"`
+		} `json:"cluster"`
+		VersionInfo struct {
+			Version string `json:"version"`
+		} `json:"versionInfo"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return "", fmt.Errorf("%s: %w", url, err)
+	}
+	if st.VersionInfo.Version == "" {
+		return "", errors.New(url + ": no version in the status answer: is this an Alertmanager?")
+	}
+	return fmt.Sprintf("%s version %s, cluster %s", base, st.VersionInfo.Version, st.Cluster.Status), nil
+}

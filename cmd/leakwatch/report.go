@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/volume"
+	"github.com/leakwatch/leakwatch/dashboards/report"
+)
+
+func init() {
+	register(command{name: "report", summary: "write the retrospective report (HTML with pictures) from analyze output or ClickHouse", run: runReport})
+}
+
+// volumeFile is written by analyze beside detections.jsonl: the volume lines of the report.
+const volumeFile = "volume.json"
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "report", "--detections FILE | --from TIME --to TIME [--config FILE] [--calendar FILE] --out DIR")
+	detPath := fs.String("detections", "", "detections.jsonl written by analyze (its volume.json beside it is used too)")
+	from := fs.String("from", "", "with ClickHouse: start of the period (RFC3339)")
+	to := fs.String("to", "", "with ClickHouse: end of the period (RFC3339)")
+	cfgPath := fs.String("config", "", "config file (its clickhouse section, with --from/--to)")
+	calPath := fs.String("calendar", "", "campaign calendar YAML")
+	out := fs.String("out", "", "directory for index.html and timeline.svg")
+	title := fs.String("title", "leakwatch retrospective", "report title")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || (*detPath == "") == (*from == "") {
+		return fmt.Errorf("%w: give --out and either --detections FILE or --from/--to", errUsage)
+	}
+	in := report.Input{Title: *title, Generated: time.Now().UTC()}
+	if *calPath != "" {
+		cal, err := loadCalendar(*calPath)
+		if err != nil {
+			return err
+		}
+		in.Calendar = cal
+	}
+	var err error
+	if *detPath != "" {
+		in.Source = *detPath
+		in.Signals, err = readDetections(*detPath)
+		if err != nil {
+			return err
+		}
+		in.Series, err = readVolume(filepath.Join(filepath.Dir(*detPath), volumeFile))
+	} else {
+		err = reportFromWarehouse(ctx, *cfgPath, *from, *to, &in)
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	var page bytes.Buffer
+	if err := report.Render(&page, in); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	index := filepath.Join(*out, "index.html")
+	if err := os.WriteFile(index, page.Bytes(), 0o644); err != nil {
+		return err
+	}
+	var bursts []leakwatch.Burst
+	var leaks []leakwatch.Leak
+	for _, s := range in.Signals {
+		if s.Burst != nil {
+			bursts = append(bursts, *s.Burst)
+		}
+		if s.Leak != nil {
+			leaks = append(leaks, *s.Leak)
+		}
+	}
+	svg := report.Timeline(in.Series, in.Calendar, bursts, leaks, 1600, 480)
+	if err := os.WriteFile(filepath.Join(*out, "timeline.svg"), []byte(svg), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "report: %s (%d signals)\n", index, len(in.Signals))
+	return nil
+}
+
+// readDetections reads a detections file; a line that is not a detection is an error naming it.
+func readDetections(path string) ([]leakwatch.Signal, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []leakwatch.Signal
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var s leakwatch.Signal
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		out = append(out, s)
+	}
+	return out, sc.Err()
+}
+
+// readVolume reads analyze's volume lines; without the file the report has no volume chart.
+func readVolume(path string) ([]volume.Series, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var vs []volume.Series
+	if err := json.Unmarshal(b, &vs); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return vs, nil
+}
+
+// writeVolume writes the volume lines beside a detections file.
+func writeVolume(dir string, vs []volume.Series) error {
+	b, err := json.Marshal(vs)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, volumeFile), b, 0o644)
+}
