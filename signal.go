@@ -89,6 +89,9 @@ type Group struct {
 	Score       float64       `json:"score,omitempty"`
 	Calendar    []CalendarRef `json:"calendar,omitempty"`
 	Timing      *Timing       `json:"timing,omitempty"`
+	// Supersedes lists ids this group was published under before it grew into or merged
+	// with an older group: a live consumer drops those records, so each group appears once.
+	Supersedes []string `json:"supersedes,omitempty"`
 }
 
 // Leak is a burst or group whose content points to a dump, or that follows a site change.

@@ -28,8 +28,11 @@ func TestPanelSQLOnClickHouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
-	t.Cleanup(func() { w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db) })
+	// Cleanups run after defers: dropping needs the connection still open.
+	t.Cleanup(func() {
+		w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		w.Close()
+	})
 
 	c := loadCampaign(t, ctx, w)
 

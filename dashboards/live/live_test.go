@@ -51,6 +51,22 @@ func TestStateCountsAndSupersedes(t *testing.T) {
 	}
 }
 
+func TestMergedGroupReplacesItsParts(t *testing.T) {
+	st := live.NewState(time.Minute)
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	for _, g := range []leakwatch.Group{
+		{ID: "g1", Accounts: []string{"a", "b"}, First: at},
+		{ID: "g2", Accounts: []string{"c", "d"}, First: at},
+		{ID: "g3", Accounts: []string{"a", "b", "c", "d"}, First: at, Supersedes: []string{"g1", "g2"}},
+	} {
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &g})
+	}
+	s := st.Snapshot()
+	if s.Counts.Groups != 1 || len(s.Groups) != 1 || s.Groups[0].ID != "g3" {
+		t.Fatalf("after a merge: %d groups counted, shown %+v", s.Counts.Groups, s.Groups)
+	}
+}
+
 func TestHandlerServesPageStateAndEvents(t *testing.T) {
 	st := live.NewState(time.Minute)
 	cfg := live.DefaultConfig()
@@ -58,9 +74,17 @@ func TestHandlerServesPageStateAndEvents(t *testing.T) {
 	srv := httptest.NewServer(live.Handler(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer srv.Close()
 
+	st.Mention(leakwatch.Mention{Object: leakwatch.AllPosts, At: time.Now(), Post: "</script><b>"})
 	body := get(t, srv.URL+"/", 200)
 	if !strings.Contains(body, "Volume per candidate") {
 		t.Fatalf("page does not look like the live page:\n%.300s", body)
+	}
+	// The page carries the state inline, so its first paint has the numbers.
+	_, inline, ok := strings.Cut(body, `<script id="initial-state" type="application/json">`)
+	inline, _, _ = strings.Cut(inline, "</script>")
+	var first live.Snapshot
+	if !ok || json.Unmarshal([]byte(inline), &first) != nil || first.Counts.Posts != 1 {
+		t.Fatalf("no usable inline state in the page: %.200q", inline)
 	}
 	get(t, srv.URL+"/app.js", 200)
 	if get(t, srv.URL+"/healthz", 200) != "ok\n" {
@@ -90,16 +114,16 @@ func TestHandlerServesPageStateAndEvents(t *testing.T) {
 		t.Fatalf("event stream ended: %v", sc.Err())
 		return live.Snapshot{}
 	}
-	if s := next(); s.Counts.Posts != 0 {
+	if s := next(); s.Counts.Posts != 1 {
 		t.Fatalf("first event %+v", s.Counts)
 	}
 	st.Mention(leakwatch.Mention{Object: leakwatch.AllPosts, At: time.Now()})
-	if s := next(); s.Counts.Posts != 1 {
+	if s := next(); s.Counts.Posts != 2 {
 		t.Fatalf("pushed event after a post: %+v", s.Counts)
 	}
 
 	var snap live.Snapshot
-	if err := json.Unmarshal([]byte(get(t, srv.URL+"/api/state", 200)), &snap); err != nil || snap.Counts.Posts != 1 {
+	if err := json.Unmarshal([]byte(get(t, srv.URL+"/api/state", 200)), &snap); err != nil || snap.Counts.Posts != 2 {
 		t.Fatalf("/api/state %+v %v", snap.Counts, err)
 	}
 }

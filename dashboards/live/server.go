@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
@@ -69,6 +70,10 @@ func Handler(cfg Config, st *State, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "assets")
 	mux.Handle("GET /", http.FileServerFS(static))
+	index, _ := fs.ReadFile(static, "index.html")
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		page(w, index, st, log)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
@@ -87,6 +92,28 @@ func Handler(cfg Config, st *State, log *slog.Logger) http.Handler {
 		return mux
 	}
 	return requireToken(cfg.Token, mux)
+}
+
+// page serves index.html with the current snapshot inline, so the first paint already shows
+// the numbers (and a page saved or printed without its script still has them).
+func page(w http.ResponseWriter, index []byte, st *State, log *slog.Logger) {
+	snap, err := json.Marshal(st.Snapshot()) // escapes <, > and &: safe inside <script>
+	if err != nil {
+		log.Error("live: encode state", "err", err)
+		http.Error(w, "leakwatch: state unavailable", http.StatusInternalServerError)
+		return
+	}
+	head, tail, ok := bytes.Cut(index, []byte("<script src=\"app.js\">"))
+	if !ok {
+		http.Error(w, "leakwatch: page template broken", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(head)
+	fmt.Fprintf(w, `<script id="initial-state" type="application/json">%s</script>`+"\n", snap)
+	w.Write([]byte("<script src=\"app.js\">"))
+	w.Write(tail)
 }
 
 // events streams a snapshot whenever the state changed, at most once per push interval.

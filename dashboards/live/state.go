@@ -111,6 +111,14 @@ func (s *State) Signal(sig leakwatch.Signal) {
 		if _, ok := s.groups[key]; !ok {
 			s.counts.Groups++
 		}
+		// A group that absorbed others replaces them: the page shows each group once.
+		for _, old := range sig.Group.Supersedes {
+			oldKey := leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: old}}.Key()
+			if _, ok := s.groups[oldKey]; ok && oldKey != key {
+				delete(s.groups, oldKey)
+				s.counts.Groups--
+			}
+		}
 		s.groups[key] = *sig.Group
 		trim(s.groups, func(g leakwatch.Group) time.Time { return g.First })
 	case leakwatch.SignalLeak:

@@ -6,10 +6,14 @@
 package testenv
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,8 +55,9 @@ func Root(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// SharedData returns the path of a file under ../shared/data beside the project
-// (LEAKWATCH_SHARED overrides ../shared). Missing data fails under Required, else skips.
+// SharedData returns the path of rel under the shared directory beside the project
+// (../shared, or LEAKWATCH_SHARED), e.g. "data/coortweet/russian_coord_tweets.csv.gz" or
+// "calendars/fr-2017-presidential.yaml". Missing data fails under Required, else skips.
 func SharedData(t testing.TB, rel string) string {
 	shared := os.Getenv("LEAKWATCH_SHARED")
 	if shared == "" {
@@ -93,4 +98,44 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// Chromium returns the path of a headless-capable Chromium (deploy/local/chromium.sh
+// installs Debian's), or skips/fails like a missing service.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("LEAKWATCH_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	miss(t, "no chromium on PATH (install it with deploy/local/chromium.sh)")
+	return ""
+}
+
+// Headless runs Chromium headless on a page with the flags this machine needs (no sandbox
+// as root, no background network) and returns what it printed. args add e.g.
+// --dump-dom or --screenshot=FILE; a fresh profile directory is used each time.
+func Headless(t testing.TB, chromium, url string, args ...string) (string, error) {
+	t.Helper()
+	prof := t.TempDir()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+		"--user-data-dir=" + prof, "--window-size=1366,1000",
+		// Stop loading after 5 s: the live page keeps an event stream open, so it never
+		// finishes loading and a virtual time budget would never run out.
+		"--timeout=5000"}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, append(append(base, args...), url)...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("chromium %v: %w\n%s", args, err, errb.String())
+	}
+	return out.String(), nil
 }

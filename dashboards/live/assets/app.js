@@ -38,7 +38,9 @@ function chart(s) {
   const svg = $("volume"), W = 1200, H = 300, padB = 26, padT = 8;
   const series = s.series || [];
   let t0 = Infinity, t1 = -Infinity, vmax = 1;
-  for (const ser of series) for (const [t, v] of ser.points) { t0 = Math.min(t0, t); t1 = Math.max(t1, t); if (ser.name !== "all") vmax = Math.max(vmax, v); }
+  // Candidates share the scale; the whole stream ("all") has its own, drawn faint behind them.
+  let amax = 1;
+  for (const ser of series) for (const [t, v] of ser.points) { t0 = Math.min(t0, t); t1 = Math.max(t1, t); if (ser.name === "all") amax = Math.max(amax, v); else vmax = Math.max(vmax, v); }
   if (!isFinite(t0)) { svg.innerHTML = ""; return; }
   t1 = Math.max(t1 + s.bucket_s, t0 + 3600);
   const x = (t) => ((t - t0) / (t1 - t0)) * W;
@@ -54,7 +56,13 @@ function chart(s) {
   for (let d = Math.ceil(t0 / 86400) * 86400; d < t1; d += 86400) {
     out += `<line x1="${x(d)}" x2="${x(d)}" y1="${H - padB}" y2="${H - padB + 5}" stroke="#8894a0"/><text x="${x(d) + 2}" y="${H - 8}" fill="#8894a0" font-size="11">${new Date(d * 1000).toISOString().slice(5, 10)}</text>`;
   }
+  const all = series.find((ser) => ser.name === "all");
   const named = series.filter((ser) => ser.name !== "all");
+  if (all) {
+    const ya = (v) => H - padB - (v / amax) * (H - padB - padT);
+    const pts = all.points.map(([t, v]) => `${x(t).toFixed(1)},${ya(v).toFixed(1)}`).join(" ");
+    out += `<polyline points="${pts}" fill="none" stroke="#8894a0" stroke-opacity="${named.length ? 0.35 : 0.9}" stroke-width="1"><title>all posts (own scale)</title></polyline>`;
+  }
   named.forEach((ser, i) => {
     const pts = ser.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
     out += `<polyline points="${pts}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="1.5"/>`;
@@ -64,7 +72,8 @@ function chart(s) {
     out += `<line x1="${x(t)}" x2="${x(t)}" y1="0" y2="${H - padB}" stroke="#ff5c5c" stroke-width="2"><title>leak ${esc(l.object)}</title></line>`;
   }
   svg.innerHTML = out;
-  $("legend").innerHTML = named.map((ser, i) => `<span><i style="background:${colors[i % colors.length]}"></i>${esc(ser.name)}</span>`).join("");
+  $("legend").innerHTML = named.map((ser, i) => `<span><i style="background:${colors[i % colors.length]}"></i>${esc(ser.name)}</span>`).join("")
+    + (all ? `<span><i style="background:#8894a0"></i>all posts (own scale)</span>` : "");
 }
 
 function connect() {
@@ -72,5 +81,7 @@ function connect() {
   es.addEventListener("state", (e) => { $("conn").textContent = "live"; $("conn").className = "conn live"; render(JSON.parse(e.data)); });
   es.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "conn"; };
 }
-fetch("api/state").then((r) => r.json()).then(render).catch(() => {});
+// The server inlines the state of the moment: draw it before anything else loads.
+const initial = document.getElementById("initial-state");
+if (initial) render(JSON.parse(initial.textContent));
 connect();

@@ -1,0 +1,256 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+// gettableAlert is the part of Alertmanager's GET /api/v2/alerts answer the tests read.
+type gettableAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+}
+
+// countingProxy forwards to Alertmanager and counts the alert POSTs that reach it.
+func countingProxy(t *testing.T, amURL string) (string, *atomic.Int64) {
+	u, err := url.Parse(amURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var posts atomic.Int64
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v2/alerts" {
+			posts.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &posts
+}
+
+// amAlerts reads the alerts Alertmanager holds for one test run.
+func amAlerts(t *testing.T, amURL, run string) map[string]gettableAlert {
+	t.Helper()
+	q := url.Values{"filter": {fmt.Sprintf("run=%q", run)}}
+	resp, err := http.Get(amURL + "/api/v2/alerts?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v2/alerts: %s", resp.Status)
+	}
+	var list []gettableAlert
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]gettableAlert{}
+	for _, a := range list {
+		byID[a.Labels[LabelID]] = a
+	}
+	return byID
+}
+
+func TestAlertmanagerRoundTrip(t *testing.T) {
+	amURL := testenv.Alertmanager(t)
+	run := fmt.Sprintf("t%d", time.Now().UnixNano())
+
+	leak := leakAlert(run + "|leak")
+	leak.Labels = map[string]string{"run": run, "election": "fr-2017-r2", "alertname": "forged", "desk-name": "paris"}
+	burst := leakwatch.Alert{
+		ID: run + "|burst", Rule: "BurstNearSilence", Severity: "warning", Kind: leakwatch.SignalBurst,
+		Object:   "url:https://pastebin.com/raw/xyz",
+		Summary:  "312 posts in 10 minutes against a baseline of 4",
+		StartsAt: time.Date(2017, 5, 5, 18, 40, 0, 0, time.UTC),
+		Labels:   map[string]string{"run": run},
+	}
+	for i := range 25 {
+		burst.Evidence = append(burst.Evidence, fmt.Sprintf("https://twitter.com/u%d/status/%d", i, 860582014463463425+int64(i)))
+	}
+
+	cfg := AlertmanagerConfig{URL: amURL, Timeout: 5 * time.Second, ResolveTimeout: 10 * time.Minute}
+	n, err := NewAlertmanagerNotifier(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if retry, err := n.Notify(context.Background(), leak, burst); err != nil {
+		t.Fatalf("Notify: retry %v, %v", retry, err)
+	}
+
+	got := amAlerts(t, amURL, run)
+	if len(got) != 2 {
+		t.Fatalf("Alertmanager holds %d alerts for run %s, want 2: %+v", len(got), run, got)
+	}
+	l := got[leak.ID]
+	wantLabels := map[string]string{
+		"alertname": "LeakBeforeSilence", "severity": "critical", "kind": "leak",
+		"object": "hashtag:macronleaks", "candidate": "macron", "alert_id": leak.ID,
+		"run": run, "election": "fr-2017-r2", "desk_name": "paris",
+	}
+	if fmt.Sprint(l.Labels) != fmt.Sprint(wantLabels) {
+		t.Errorf("leak labels\n got %v\nwant %v", l.Labels, wantLabels)
+	}
+	if l.Annotations["summary"] != leak.Summary ||
+		l.Annotations["evidence"] != strings.Join(leak.Evidence, "\n") ||
+		l.Annotations["link"] != leak.Link ||
+		l.Annotations["raised_at"] != "2017-05-05T18:49:00Z" {
+		t.Errorf("leak annotations = %v", l.Annotations)
+	}
+	if l.GeneratorURL != leak.Link {
+		t.Errorf("generatorURL = %q, want the alert's link %q", l.GeneratorURL, leak.Link)
+	}
+	if !l.StartsAt.Equal(leak.StartsAt) {
+		t.Errorf("startsAt = %v, want the leak onset %v", l.StartsAt, leak.StartsAt)
+	}
+	if lo, hi := before.Add(cfg.ResolveTimeout-time.Second), time.Now().Add(cfg.ResolveTimeout+time.Second); l.EndsAt.Before(lo) || l.EndsAt.After(hi) {
+		t.Errorf("endsAt = %v, want delivery time + %s", l.EndsAt, cfg.ResolveTimeout)
+	}
+
+	b := got[burst.ID]
+	if _, ok := b.Labels["candidate"]; ok {
+		t.Errorf("burst without candidate has candidate label %q", b.Labels["candidate"])
+	}
+	if b.Labels["alertname"] != "BurstNearSilence" || b.Labels["severity"] != "warning" || b.Labels["object"] != burst.Object {
+		t.Errorf("burst labels = %v", b.Labels)
+	}
+	lines := strings.Split(b.Annotations["evidence"], "\n")
+	if len(lines) != maxEvidence+1 || lines[maxEvidence] != "(and 5 more)" {
+		t.Errorf("evidence annotation has %d lines ending %q, want %d links and (and 5 more)", len(lines), lines[len(lines)-1], maxEvidence)
+	}
+	if b.GeneratorURL != burst.Evidence[0] {
+		t.Errorf("generatorURL without a link = %q, want the first evidence URL %q", b.GeneratorURL, burst.Evidence[0])
+	}
+}
+
+// Dedup keeps a repeat from reaching Alertmanager at all; after the interval it is sent
+// again (and so stays firing).
+func TestAlertmanagerDedup(t *testing.T) {
+	amURL := testenv.Alertmanager(t)
+	proxy, posts := countingProxy(t, amURL)
+	run := fmt.Sprintf("t%d", time.Now().UnixNano())
+	n, err := NewAlertmanagerNotifier(AlertmanagerConfig{URL: proxy, Timeout: 5 * time.Second, ResolveTimeout: 10 * time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(nil)
+	r := NewReceiver("alertmanager", n, DedupConfig{Interval: time.Hour, MaxEntries: 100}, testPolicy, m, nil)
+	clock := time.Now()
+	r.dedup.now = func() time.Time { return clock }
+
+	a := leakAlert(run + "|leak")
+	a.Labels = map[string]string{"run": run}
+	send := func() {
+		t.Helper()
+		if _, err := r.Notify(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send()
+	clock = clock.Add(59 * time.Minute)
+	send()
+	if got := posts.Load(); got != 1 {
+		t.Fatalf("Alertmanager got %d POSTs within the dedup interval, want 1", got)
+	}
+	if got := counter(t, m.sent, "alertmanager", OutcomeSuppressed); got != 1 {
+		t.Errorf("suppressed = %v, want 1", got)
+	}
+	if _, ok := amAlerts(t, amURL, run)[a.ID]; !ok {
+		t.Fatalf("alert %s not in Alertmanager", a.ID)
+	}
+	clock = clock.Add(2 * time.Minute)
+	send()
+	if got := posts.Load(); got != 2 {
+		t.Errorf("Alertmanager got %d POSTs after the interval, want 2", got)
+	}
+}
+
+// Alertmanager refuses an alert without labels with 400: reported, not retried.
+func TestAlertmanagerRejects(t *testing.T) {
+	amURL := testenv.Alertmanager(t)
+	proxy, posts := countingProxy(t, amURL)
+	n, err := NewAlertmanagerNotifier(AlertmanagerConfig{URL: proxy, Timeout: 5 * time.Second, ResolveTimeout: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(nil)
+	r := NewReceiver("alertmanager", n, DedupConfig{}, testPolicy, m, nil)
+	retry, err := r.Notify(context.Background(), leakwatch.Alert{Summary: "no rule, no id, no labels"})
+	var se *StatusError
+	if retry || !errors.As(err, &se) || se.Code != http.StatusBadRequest {
+		t.Fatalf("Notify = (retry %v, %v), want a 400 StatusError without retry", retry, err)
+	}
+	if posts.Load() != 1 {
+		t.Errorf("%d POSTs, want 1 (no retry after 400)", posts.Load())
+	}
+	if got := counter(t, m.sent, "alertmanager", OutcomeRejected); got != 1 {
+		t.Errorf("rejected = %v, want 1", got)
+	}
+}
+
+// Alertmanager down: connection refused is retried until the policy gives up.
+func TestAlertmanagerUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	dead := srv.URL
+	srv.Close() // the port is now closed
+	n, err := NewAlertmanagerNotifier(AlertmanagerConfig{URL: dead, Timeout: time.Second, ResolveTimeout: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(nil)
+	r := NewReceiver("alertmanager", n, DedupConfig{}, testPolicy, m, nil)
+	retry, err := r.Notify(context.Background(), leakAlert("x"))
+	if !retry || !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("Notify = (retry %v, %v), want to give up after retries", retry, err)
+	}
+	if got := counter(t, m.retries, "alertmanager"); got != float64(testPolicy.MaxAttempts-1) {
+		t.Errorf("retries = %v, want %d", got, testPolicy.MaxAttempts-1)
+	}
+}
+
+// The local Alertmanager runs as deploy/local/alertmanager.sh starts it: the project's config
+// and no gossip cluster.
+func TestLocalAlertmanagerSetup(t *testing.T) {
+	amURL := testenv.Alertmanager(t)
+	resp, err := http.Get(amURL + "/api/v2/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Cluster struct {
+			Status string `json:"status"`
+		} `json:"cluster"`
+		Config struct {
+			Original string `json:"original"`
+		} `json:"config"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Cluster.Status != "disabled" {
+		t.Errorf("cluster status %q, want disabled (--cluster.listen-address=)", st.Cluster.Status)
+	}
+	for _, want := range []string{"receiver: hold", "group_wait: 1s"} {
+		if !strings.Contains(st.Config.Original, want) {
+			t.Errorf("running config lacks %q; is it deploy/local/alertmanager/alertmanager.yml?\n%s", want, st.Config.Original)
+		}
+	}
+}

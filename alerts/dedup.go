@@ -1,0 +1,146 @@
+package alerts
+
+import (
+	"container/list"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Dedup drops alerts already delivered within Interval: a rule that fires again on the same
+// subject (same Alert.ID) while the first alert is still fresh is not news. A change of
+// severity is news, so the key is ID and severity. Only successful deliveries are remembered,
+// so a failed alert is sent again on the next try.
+//
+// Memory is bounded by MaxEntries: past it the oldest entries are forgotten early (counted in
+// leakwatch_alerts_dedup_evicted_total), which can only cause a repeat, never a loss. The
+// state is in memory; a restarted process may send one repeat per alert.
+type Dedup struct {
+	next     Notifier
+	interval time.Duration
+	max      int
+	now      func() time.Time
+
+	// onSuppress and onEvict feed metrics when the stage runs inside a Receiver.
+	onSuppress func(n int)
+	onEvict    func()
+
+	mu      sync.Mutex
+	entries map[string]*list.Element // key -> element of order
+	order   *list.List               // *dedupEntry, oldest delivery first
+}
+
+type dedupEntry struct {
+	key  string
+	sent time.Time
+}
+
+// NewDedup returns a Dedup in front of next.
+func NewDedup(next Notifier, cfg DedupConfig) *Dedup {
+	return &Dedup{
+		next:     next,
+		interval: cfg.Interval,
+		max:      cfg.MaxEntries,
+		now:      time.Now,
+		entries:  map[string]*list.Element{},
+		order:    list.New(),
+	}
+}
+
+func dedupKey(a leakwatch.Alert) string { return a.ID + "\x00" + a.Severity }
+
+// Notify passes on the alerts not delivered within the interval (and each key once per
+// call), and remembers them when next succeeds.
+func (d *Dedup) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool, error) {
+	fresh := d.filter(alerts)
+	if n := len(alerts) - len(fresh); n > 0 && d.onSuppress != nil {
+		d.onSuppress(n)
+	}
+	if len(fresh) == 0 {
+		return false, nil
+	}
+	retry, err := d.next.Notify(ctx, fresh...)
+	if err == nil {
+		d.remember(fresh)
+	}
+	return retry, err
+}
+
+func (d *Dedup) filter(alerts []leakwatch.Alert) []leakwatch.Alert {
+	if d.interval <= 0 {
+		return alerts
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	d.expire(now)
+	fresh := make([]leakwatch.Alert, 0, len(alerts))
+	var seen map[string]bool // repeats inside the batch; single alerts (the common case) need none
+	if len(alerts) > 1 {
+		seen = make(map[string]bool, len(alerts))
+	}
+	for _, a := range alerts {
+		k := dedupKey(a)
+		if seen != nil {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		if _, ok := d.entries[k]; ok {
+			continue // delivered less than interval ago (expire removed the older ones)
+		}
+		fresh = append(fresh, a)
+	}
+	return fresh
+}
+
+func (d *Dedup) remember(alerts []leakwatch.Alert) {
+	if d.interval <= 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	for _, a := range alerts {
+		k := dedupKey(a)
+		if el, ok := d.entries[k]; ok {
+			// Delivered again (the interval passed, or a concurrent call): restart its clock.
+			el.Value.(*dedupEntry).sent = now
+			d.order.MoveToBack(el)
+			continue
+		}
+		d.entries[k] = d.order.PushBack(&dedupEntry{key: k, sent: now})
+		for d.order.Len() > d.max {
+			d.drop(d.order.Front())
+			if d.onEvict != nil {
+				d.onEvict()
+			}
+		}
+	}
+}
+
+// expire forgets entries older than the interval. order is sorted by sent time, so it stops
+// at the first fresh one.
+func (d *Dedup) expire(now time.Time) {
+	for el := d.order.Front(); el != nil; el = d.order.Front() {
+		if now.Sub(el.Value.(*dedupEntry).sent) < d.interval {
+			return
+		}
+		d.drop(el)
+	}
+}
+
+func (d *Dedup) drop(el *list.Element) {
+	delete(d.entries, el.Value.(*dedupEntry).key)
+	d.order.Remove(el)
+}
+
+// Len is the number of remembered deliveries.
+func (d *Dedup) Len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.order.Len()
+}

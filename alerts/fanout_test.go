@@ -1,0 +1,93 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+func TestFanout(t *testing.T) {
+	dedup := DedupConfig{Interval: time.Hour, MaxEntries: 10}
+	ok, refused, down := &recorder{}, &recorder{fail: errors.New("400 bad request")}, &recorder{fail: errDown, retry: true}
+	m := NewMetrics(nil)
+	f := NewFanout(nil,
+		NewReceiver("ok", ok, dedup, testPolicy, m, nil),
+		NewReceiver("refused", refused, dedup, testPolicy, m, nil),
+		NewReceiver("down", down, dedup, testPolicy, m, nil),
+	)
+	a := leakAlert("a")
+	res := f.Deliver(context.Background(), a)
+	want := []struct {
+		name  string
+		err   bool
+		retry bool
+	}{{"ok", false, false}, {"refused", true, false}, {"down", true, true}}
+	if len(res) != len(want) {
+		t.Fatalf("%d results, want %d", len(res), len(want))
+	}
+	for i, w := range want {
+		if res[i].Receiver != w.name || (res[i].Err != nil) != w.err || res[i].Retry != w.retry {
+			t.Errorf("result %d = %+v, want receiver %s err %v retry %v", i, res[i], w.name, w.err, w.retry)
+		}
+	}
+	if !errors.Is(res[2].Err, ErrGaveUp) || len(down.calls) != testPolicy.MaxAttempts {
+		t.Errorf("down receiver: %d attempts, err %v; want %d attempts and ErrGaveUp", len(down.calls), res[2].Err, testPolicy.MaxAttempts)
+	}
+
+	// Sending again reaches only the receivers that did not take it (dedup is per receiver).
+	down.fail, down.retry = nil, false
+	refused.fail = nil
+	retry, err := f.Notify(context.Background(), a)
+	if err != nil || retry {
+		t.Fatalf("second Notify = (%v, %v)", retry, err)
+	}
+	if len(ok.calls) != 1 || len(refused.calls) != 2 || len(down.calls) != testPolicy.MaxAttempts+1 {
+		t.Errorf("calls ok=%d refused=%d down=%d, want 1, 2, %d", len(ok.calls), len(refused.calls), len(down.calls), testPolicy.MaxAttempts+1)
+	}
+	for _, c := range []struct {
+		receiver, outcome string
+		want              float64
+	}{
+		{"ok", OutcomeDelivered, 1}, {"ok", OutcomeSuppressed, 1},
+		{"refused", OutcomeRejected, 1}, {"refused", OutcomeDelivered, 1},
+		{"down", OutcomeFailed, 1}, {"down", OutcomeDelivered, 1},
+	} {
+		if got := counter(t, m.sent, c.receiver, c.outcome); got != c.want {
+			t.Errorf("sent_total{receiver=%s,outcome=%s} = %v, want %v", c.receiver, c.outcome, got, c.want)
+		}
+	}
+	if got := f.Receivers(); len(got) != 3 || got[0] != "ok" || got[2] != "down" {
+		t.Errorf("Receivers() = %v", got)
+	}
+}
+
+// A receiver that hangs does not hold back the others.
+func TestFanoutConcurrent(t *testing.T) {
+	release := make(chan struct{})
+	fastDone := make(chan struct{})
+	slow := NotifierFunc(func(ctx context.Context, _ ...leakwatch.Alert) (bool, error) {
+		<-release
+		return false, nil
+	})
+	fast := NotifierFunc(func(context.Context, ...leakwatch.Alert) (bool, error) {
+		close(fastDone)
+		return false, nil
+	})
+	f := NewFanout(nil, NewReceiver("slow", slow, DedupConfig{}, testPolicy, nil, nil), NewReceiver("fast", fast, DedupConfig{}, testPolicy, nil, nil))
+	done := make(chan []Result)
+	go func() { done <- f.Deliver(context.Background(), leakAlert("a")) }()
+	select {
+	case <-fastDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("fast receiver waited for the slow one")
+	}
+	close(release)
+	for _, r := range <-done {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Receiver, r.Err)
+		}
+	}
+}

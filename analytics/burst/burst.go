@@ -1,0 +1,683 @@
+// Package burst finds periods in which one object (a hashtag, a URL, a candidate, the whole
+// stream "all:posts") is shared far above its own baseline, in event time.
+//
+// Each object is counted in fixed event-time buckets. Its baseline is an EWMA level times an
+// hour-of-day profile the object learns from its own history; a Poisson CUSUM on top of it
+// finds the onset of a rise (the bucket where the excess began, not where it was noticed).
+// State is per object only, so the output does not depend on how mentions of different
+// objects are interleaved or split across Kafka partitions. docs/DETECTION.md ("Bursts")
+// gives the model and the defaults.
+//
+// The package is pure: it does no I/O and must not import stream, warehouse, collectors or
+// any Kafka or ClickHouse client.
+package burst
+
+import (
+	"cmp"
+	"container/heap"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Detector finds bursts. It is not safe for concurrent use: one goroutine feeds it, as one
+// partition's consumer does.
+type Detector struct {
+	cfg       Config
+	bucketNs  int64
+	perHour   int64 // buckets per hour
+	perDay    int64
+	quiet     int64 // buckets
+	idle      int64
+	backtrack int64 // buckets
+	sparse    int64 // idle for objects without a profile
+	warmup    int64
+	alpha     float64 // EWMA weight per bucket
+	dayDecay  float64 // profile weight kept per day
+	prior     float64 // profile prior, in mentions per hour slot
+
+	objects map[string]*object
+	open    map[*object]struct{} // objects whose run is a confirmed burst
+	due     map[int64][]*object  // bucket -> objects with a pending bucket there
+	dueHeap int64Heap
+	timers  timerHeap
+
+	// start is the earliest mention time seen before the first bucket was closed; warm-up
+	// is measured from it.
+	start     int64
+	haveStart bool
+	frozen    bool
+	warmEnd   int64 // first bucket after warm-up
+
+	advanced  bool
+	wb        int64 // first bucket not yet closed by the watermark
+	lastSweep int64
+
+	out   []leakwatch.Burst
+	stats Stats
+}
+
+// Stats counts what the detector holds and what it had to adjust.
+type Stats struct {
+	Objects int   // objects with state
+	Late    int64 // mentions older than the watermark, counted in the first open bucket
+	Evicted int64 // objects dropped after Idle without a mention
+	Bursts  int64 // bursts returned
+}
+
+type object struct {
+	key        string
+	seen       bool
+	lastB      int64 // last bucket the model has stepped through
+	lastActive int64 // last bucket with a mention
+	n          int64 // buckets stepped since first seen
+	warm       bool  // first seen during warm-up: learns with a running mean until it ends
+	level      float64
+	total      int64
+	prof       *profile
+	s          float64 // CUSUM statistic
+	run        *run
+	prelude    *run            // the last unconfirmed run of a nearly silent object, for backtracking
+	pending    []pendingBucket // buckets not yet closed by the watermark, by index
+}
+
+type pendingBucket struct {
+	b        int64
+	count    int
+	accounts []string
+	evidence []string
+}
+
+// run is a CUSUM excursion: from the first bucket where the statistic left zero. It becomes
+// a burst once confirmed.
+type run struct {
+	confirmed bool
+	lastHot   int64 // last bucket whose count favoured the burst rate
+	quiet     int64 // buckets since lastHot
+	count     int
+	recs      []rec
+	accounts  []string
+	evidence  []string
+	distinct  map[string]struct{} // made when confirmation is first considered
+}
+
+// rec is one bucket of a run; acc and ev are the end offsets of its accounts and evidence.
+type rec struct {
+	b       int64
+	c       int
+	e       float64
+	acc, ev int
+}
+
+// New returns a detector for cfg. It panics when cfg does not validate: callers load
+// configuration through Validate first.
+func New(cfg Config) *Detector {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	bucketNs := int64(cfg.Bucket)
+	perHour := int64(time.Hour) / bucketNs
+	d := &Detector{
+		cfg:       cfg,
+		bucketNs:  bucketNs,
+		perHour:   perHour,
+		perDay:    24 * perHour,
+		quiet:     ceilDiv(int64(cfg.Quiet), bucketNs),
+		idle:      ceilDiv(int64(cfg.Idle), bucketNs),
+		backtrack: floorDiv(int64(cfg.Backtrack), bucketNs),
+		sparse:    ceilDiv(int64(cfg.IdleSparse), bucketNs),
+		warmup:    ceilDiv(int64(cfg.Warmup), bucketNs),
+		alpha:     1 - math.Pow(0.5, float64(bucketNs)/float64(cfg.HalfLife)),
+		dayDecay:  math.Pow(0.5, float64(24*time.Hour)/float64(cfg.ProfileHalfLife)),
+		prior:     cfg.ProfilePrior,
+		objects:   make(map[string]*object),
+		open:      make(map[*object]struct{}),
+		due:       make(map[int64][]*object),
+	}
+	return d
+}
+
+// Add counts one mention. Mentions may arrive out of order; one older than the last
+// watermark is counted in the first bucket still open (Stats.Late says how many).
+func (d *Detector) Add(m leakwatch.Mention) error {
+	if m.Object == "" {
+		return fmt.Errorf("burst: mention of post %q: no object", m.Post)
+	}
+	if m.At.IsZero() {
+		return fmt.Errorf("burst: mention of %s by post %q: no event time", m.Object, m.Post)
+	}
+	at := m.At.UnixNano()
+	if !d.frozen && (!d.haveStart || at < d.start) {
+		d.start, d.haveStart = at, true
+	}
+	b := floorDiv(at, d.bucketNs)
+	if d.advanced && b < d.wb {
+		b = d.wb
+		d.stats.Late++
+	}
+	o := d.objects[m.Object]
+	if o == nil {
+		o = &object{key: m.Object}
+		d.objects[m.Object] = o
+	}
+	i := len(o.pending)
+	for i > 0 && o.pending[i-1].b > b {
+		i--
+	}
+	if i == 0 || o.pending[i-1].b != b {
+		o.pending = slices.Insert(o.pending, i, pendingBucket{b: b})
+		if len(d.due[b]) == 0 {
+			heap.Push(&d.dueHeap, b)
+		}
+		d.due[b] = append(d.due[b], o)
+		i++
+	}
+	pb := &o.pending[i-1]
+	pb.count++
+	pb.accounts = append(pb.accounts, m.Account)
+	pb.evidence = append(pb.evidence, m.Evidence...)
+	return nil
+}
+
+// Advance closes every bucket that ends at or before watermark and returns the bursts that
+// ended before it, ordered by end, object and onset.
+func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
+	wb := floorDiv(watermark.UnixNano(), d.bucketNs)
+	if d.advanced && wb <= d.wb {
+		return nil
+	}
+	d.freeze()
+	d.advanced, d.wb = true, wb
+	for len(d.dueHeap) > 0 && d.dueHeap[0] < wb {
+		d.closeBucket(heap.Pop(&d.dueHeap).(int64))
+	}
+	for len(d.timers) > 0 && d.timers[0].at < wb {
+		t := heap.Pop(&d.timers).(timer)
+		if r := t.o.run; r != nil && r.lastHot+d.quiet < wb {
+			d.drain(t.o, wb)
+		}
+		if p := t.o.prelude; p != nil && t.o.run == nil && p.lastHot+d.backtrack < wb {
+			t.o.prelude = nil // too old to open a burst now
+		}
+	}
+	if wb-d.lastSweep >= d.perHour {
+		d.sweep()
+		d.lastSweep = wb
+	}
+	return d.take()
+}
+
+// Flush ends the input: it closes every bucket and every open burst and returns what remains.
+func (d *Detector) Flush() []leakwatch.Burst {
+	d.freeze()
+	for len(d.dueHeap) > 0 {
+		d.closeBucket(heap.Pop(&d.dueHeap).(int64))
+	}
+	for _, o := range d.objects {
+		if o.run != nil {
+			d.closeRun(o)
+		}
+	}
+	d.timers = d.timers[:0]
+	return d.take()
+}
+
+// Stats returns the current counters.
+func (d *Detector) Stats() Stats {
+	s := d.stats
+	s.Objects = len(d.objects)
+	return s
+}
+
+func (d *Detector) freeze() {
+	if d.frozen || !d.haveStart {
+		return
+	}
+	d.frozen = true
+	d.warmEnd = floorDiv(d.start, d.bucketNs) + d.warmup
+}
+
+func (d *Detector) closeBucket(b int64) {
+	for _, o := range d.due[b] {
+		for len(o.pending) > 0 && o.pending[0].b <= b {
+			pb := o.pending[0]
+			o.pending = o.pending[1:]
+			d.observe(o, pb)
+		}
+		if len(o.pending) == 0 {
+			o.pending = nil
+		}
+	}
+	delete(d.due, b)
+}
+
+// observe feeds one closed, non-empty bucket to the object's model.
+func (d *Detector) observe(o *object, pb pendingBucket) {
+	// Idle is measured from the last mention, not from the model's position, so it does not
+	// depend on when the watermark happened to step through the silence.
+	if o.seen && pb.b-o.lastActive > d.idleFor(o) {
+		d.drain(o, pb.b)
+		*o = object{key: o.key, pending: o.pending}
+	}
+	if !o.seen {
+		o.seen, o.lastB, o.warm = true, pb.b-1, pb.b < d.warmEnd
+	}
+	d.catchUp(o, pb.b)
+	o.total += int64(pb.count)
+	d.step(o, pb.b, pb.count, pb.accounts, pb.evidence)
+	o.lastActive = pb.b
+	if o.prof == nil && o.total >= int64(d.cfg.ProfileMin) {
+		o.prof = &profile{day: floorDiv(pb.b, d.perDay)}
+	}
+}
+
+// stepwise says whether empty bucket j must be stepped on its own: while a run is open (the
+// CUSUM and the burst's baseline need every bucket) or while the object is warming up.
+func (d *Detector) stepwise(o *object, j int64) bool {
+	return o.run != nil || (o.warm && j < d.warmEnd)
+}
+
+// catchUp brings the model to just before bucket b through empty buckets: one at a time
+// while stepwise, then in closed form. The sequence depends only on the object's own
+// mentions, so interim watermarks (drain) cannot change the result.
+func (d *Detector) catchUp(o *object, b int64) {
+	for j := o.lastB + 1; j < b && d.stepwise(o, j); j++ {
+		d.step(o, j, 0, nil, nil)
+	}
+	if k := b - 1 - o.lastB; k > 0 {
+		o.level *= math.Pow(1-d.alpha, float64(k))
+		if o.prof != nil {
+			o.prof.expose(o.lastB+1, b, d)
+		}
+		o.n += k
+		o.lastB = b - 1
+	}
+}
+
+// drain steps empty buckets before limit while a run is open, so the run can end.
+func (d *Detector) drain(o *object, limit int64) {
+	for j := o.lastB + 1; j < limit && o.run != nil; j++ {
+		d.step(o, j, 0, nil, nil)
+	}
+}
+
+// expect returns bucket b's expected count, the burst alternative and the profile factor.
+func (d *Detector) expect(o *object, b int64) (e, e1, f float64) {
+	f = 1
+	if o.prof != nil {
+		f = d.factor(o.prof, b)
+	}
+	e = max(d.cfg.Floor, o.level*f)
+	e1 = e + max(d.cfg.MinShift, d.cfg.Shift*math.Sqrt(e), d.cfg.RelShift*e)
+	return e, e1, f
+}
+
+// step runs one bucket through the CUSUM and then the baseline.
+func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) {
+	e, e1, f := d.expect(o, b)
+	fc := float64(c)
+	llr := fc*math.Log(e1/e) - (e1 - e)
+	if o.run == nil && llr > 0 && b >= d.warmEnd {
+		o.run, o.s = d.startRun(o, b, e), 0
+	}
+	if r := o.run; r != nil {
+		o.s = max(0, o.s+llr)
+		r.count += c
+		r.accounts = append(r.accounts, accounts...)
+		r.evidence = append(r.evidence, evidence...)
+		if r.distinct != nil {
+			for _, a := range accounts {
+				r.distinct[a] = struct{}{}
+			}
+		}
+		r.recs = append(r.recs, rec{b: b, c: c, e: e, acc: len(r.accounts), ev: len(r.evidence)})
+		if llr > 0 {
+			r.lastHot, r.quiet = b, 0
+		} else {
+			r.quiet++
+		}
+		if !r.confirmed && o.s >= d.cfg.Threshold && r.count >= d.cfg.MinCount && r.accountCount() >= d.cfg.MinAccounts {
+			r.confirmed = true
+			d.open[o] = struct{}{}
+		}
+		switch {
+		case r.quiet >= d.quiet || o.s == 0:
+			d.closeRun(o)
+		case llr > 0:
+			heap.Push(&d.timers, timer{at: b + d.quiet, o: o})
+		}
+	}
+
+	// Baseline: while a run is open, counts above the burst alternative are the burst, not the
+	// new normal, so they are clipped; a long excess still lifts the baseline and ends it.
+	alpha, x := d.alpha, fc
+	if o.warm && b < d.warmEnd {
+		alpha = max(alpha, 1/float64(o.n+1))
+	} else if o.run != nil {
+		x = min(x, e1)
+	}
+	o.level += alpha * (x/f - o.level)
+	if o.prof != nil {
+		o.prof.observe(b, x, d)
+	}
+	o.n++
+	o.lastB = b
+}
+
+func (r *run) accountCount() int {
+	if r.distinct == nil {
+		r.distinct = make(map[string]struct{}, len(r.accounts))
+		for _, a := range r.accounts {
+			r.distinct[a] = struct{}{}
+		}
+	}
+	return len(r.distinct)
+}
+
+// startRun opens a run at bucket b (expected count e). When the object was nearly silent
+// and its last unconfirmed run ended at most Backtrack before, that run's mentions are the
+// first shares of this one: the run starts with them, so the onset is the first post, not
+// the moment amplification made the object stand out.
+func (d *Detector) startRun(o *object, b int64, e float64) *run {
+	r := &run{}
+	p := o.prelude
+	o.prelude = nil
+	if p == nil || b-p.lastHot > d.backtrack {
+		return r
+	}
+	n := len(p.recs)
+	for n > 0 && p.recs[n-1].b > p.lastHot {
+		n--
+	}
+	last := p.recs[n-1]
+	r.recs = append(r.recs, p.recs[:n]...)
+	r.accounts = p.accounts[:last.acc]
+	r.evidence = p.evidence[:last.ev]
+	for _, x := range r.recs {
+		r.count += x.c
+	}
+	// The silent buckets in between were not stepped one by one; the object was at its floor.
+	for j := p.lastHot + 1; j < b; j++ {
+		r.recs = append(r.recs, rec{b: j, e: e, acc: last.acc, ev: last.ev})
+	}
+	return r
+}
+
+// silent says whether expected count e makes an object nearly silent: less than one mention
+// expected over the whole backtrack window, so a mention there is news.
+func (d *Detector) silent(e float64) bool { return e*float64(d.backtrack) < 1 }
+
+// closeRun ends the object's run and, when it was a confirmed burst, records it.
+func (d *Detector) closeRun(o *object) {
+	r := o.run
+	o.run, o.s = nil, 0
+	delete(d.open, o)
+	if !r.confirmed {
+		if d.backtrack > 0 && !slices.ContainsFunc(r.recs, func(x rec) bool { return x.c > 0 && !d.silent(x.e) }) {
+			o.prelude = r
+			heap.Push(&d.timers, timer{at: r.lastHot + d.backtrack, o: o})
+		}
+		return
+	}
+	if b, ok := d.summarize(o, r); ok {
+		d.out = append(d.out, b)
+		d.stats.Bursts++
+	}
+}
+
+// summarize describes a confirmed run as a burst: from its first bucket to its last hot one.
+// It reports false when, trimmed of its quiet tail, the run no longer has enough mentions.
+func (d *Detector) summarize(o *object, r *run) (leakwatch.Burst, bool) {
+	n := len(r.recs)
+	for n > 0 && r.recs[n-1].b > r.lastHot {
+		n--
+	}
+	if n == 0 {
+		return leakwatch.Burst{}, false
+	}
+	recs := r.recs[:n]
+	count, base, peak := 0, 0.0, recs[0]
+	for _, x := range recs {
+		count += x.c
+		base += x.e
+		if x.c > peak.c {
+			peak = x
+		}
+	}
+	accounts := make(map[string]struct{})
+	for _, a := range r.accounts[:recs[n-1].acc] {
+		accounts[a] = struct{}{}
+	}
+	if count < d.cfg.MinCount || len(accounts) < d.cfg.MinAccounts {
+		return leakwatch.Burst{}, false
+	}
+	return leakwatch.Burst{
+		Object:   o.key,
+		Onset:    d.timeOf(recs[0].b),
+		Peak:     d.timeOf(peak.b),
+		End:      d.timeOf(recs[n-1].b + 1),
+		Count:    count,
+		Baseline: round(base, 4),
+		Score:    round(Surprise(count, base), 3),
+		Accounts: len(accounts),
+		Evidence: d.topEvidence(r.evidence[:recs[n-1].ev], float64(count)-base),
+	}, true
+}
+
+// Open returns the confirmed bursts still going on, as they stand at the last watermark,
+// ordered by object. Their onset is final, so Signal.Key is the same as when they end: a live
+// consumer can show them now and let the final version supersede them.
+func (d *Detector) Open() []leakwatch.Burst {
+	var out []leakwatch.Burst
+	for o := range d.open {
+		if b, ok := d.summarize(o, o.run); ok {
+			out = append(out, b)
+		}
+	}
+	slices.SortFunc(out, func(a, b leakwatch.Burst) int { return cmp.Compare(a.Object, b.Object) })
+	return out
+}
+
+// topEvidence keeps the evidence values that explain a real part of the excess.
+func (d *Detector) topEvidence(ev []string, excess float64) []string {
+	if len(ev) == 0 || d.cfg.MaxEvidence == 0 {
+		return nil
+	}
+	counts := make(map[string]int)
+	for _, e := range ev {
+		counts[e]++
+	}
+	need := max(float64(d.cfg.EvidenceMin), d.cfg.EvidenceShare*excess)
+	var keep []string
+	for e, n := range counts {
+		if float64(n) >= need {
+			keep = append(keep, e)
+		}
+	}
+	slices.SortFunc(keep, func(a, b string) int {
+		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	if len(keep) > d.cfg.MaxEvidence {
+		keep = keep[:d.cfg.MaxEvidence]
+	}
+	return keep
+}
+
+// sweep drops objects idle for longer than Idle. Their next mention would reset them anyway
+// (observe), so eviction only frees memory and never changes a result.
+func (d *Detector) sweep() {
+	for k, o := range d.objects {
+		if o.run == nil && len(o.pending) == 0 && d.wb-o.lastActive > d.idleFor(o) {
+			delete(d.objects, k)
+			d.stats.Evicted++
+		}
+	}
+}
+
+// idleFor is how many buckets without a mention o may go before it is dropped.
+func (d *Detector) idleFor(o *object) int64 {
+	if o.prof == nil {
+		return d.sparse
+	}
+	return d.idle
+}
+
+func (d *Detector) take() []leakwatch.Burst {
+	out := d.out
+	d.out = nil
+	slices.SortFunc(out, func(a, b leakwatch.Burst) int {
+		if c := a.End.Compare(b.End); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Object, b.Object); c != 0 {
+			return c
+		}
+		return a.Onset.Compare(b.Onset)
+	})
+	return out
+}
+
+func (d *Detector) timeOf(b int64) time.Time { return time.Unix(0, b*d.bucketNs).UTC() }
+
+// hour is bucket b's UTC hour of day.
+func (d *Detector) hour(b int64) int { return int(floorMod(floorDiv(b, d.perHour), 24)) }
+
+// Surprise is the signed square root of the Poisson deviance of observing count where
+// expected was due: about a z-score, but honest for small counts.
+func Surprise(count int, expected float64) float64 {
+	if !(expected > 0) {
+		return 0
+	}
+	c := float64(count)
+	dev := -2 * (c - expected) // count == 0
+	if c > 0 {
+		dev = 2 * (c*math.Log(c/expected) - (c - expected))
+	}
+	z := math.Sqrt(max(0, dev))
+	if c < expected {
+		return -z
+	}
+	return z
+}
+
+// profile is an object's hour-of-day rhythm: decayed counts m and exposure n (buckets) per
+// UTC hour slot, read with a flat prior so slots seen little stay near 1.
+type profile struct {
+	m, n   [24]float64
+	mt, nt float64
+	day    int64
+}
+
+func (p *profile) age(day int64, decay float64) {
+	if day <= p.day {
+		return
+	}
+	f := math.Pow(decay, float64(day-p.day))
+	for h := range p.m {
+		p.m[h] *= f
+		p.n[h] *= f
+	}
+	p.mt *= f
+	p.nt *= f
+	p.day = day
+}
+
+func (p *profile) observe(b int64, c float64, d *Detector) {
+	p.age(floorDiv(b, d.perDay), d.dayDecay)
+	h := d.hour(b)
+	p.m[h] += c
+	p.n[h]++
+	p.mt += c
+	p.nt++
+}
+
+// expose adds the empty buckets [from, to) to the exposure, an hour slot at a time.
+func (p *profile) expose(from, to int64, d *Detector) {
+	for j := from; j < to; {
+		p.age(floorDiv(j, d.perDay), d.dayDecay)
+		end := min(to, (floorDiv(j, d.perHour)+1)*d.perHour)
+		h := d.hour(j)
+		p.n[h] += float64(end - j)
+		p.nt += float64(end - j)
+		j = end
+	}
+}
+
+// slot is hour slot h's rate relative to the object's mean rate: a Gamma-Poisson posterior
+// mean whose prior (prior mentions at the mean rate) keeps slots seen little near 1.
+func (p *profile) slot(h int, prior float64) float64 {
+	if p.nt == 0 || p.mt == 0 {
+		return 1
+	}
+	mean := p.mt / p.nt
+	return (p.m[h] + prior) / (p.n[h]*mean + prior)
+}
+
+// factor is bucket b's profile factor, interpolated between the centres of the two nearest
+// hour slots so a morning ramp is not a staircase.
+func (d *Detector) factor(p *profile, b int64) float64 {
+	pos := float64(floorMod(b, d.perDay))/float64(d.perHour) - 0.5 // hours since 00:30
+	h0 := math.Floor(pos)
+	w := pos - h0
+	i := int(floorMod(int64(h0), 24))
+	return (1-w)*p.slot(i, d.prior) + w*p.slot((i+1)%24, d.prior)
+}
+
+type timer struct {
+	at int64
+	o  *object
+}
+
+type timerHeap []timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].o.key < h[j].o.key
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type int64Heap []int64
+
+func (h int64Heap) Len() int           { return len(h) }
+func (h int64Heap) Less(i, j int) bool { return h[i] < h[j] }
+func (h int64Heap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *int64Heap) Push(x any)        { *h = append(*h, x.(int64)) }
+func (h *int64Heap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}

@@ -1,0 +1,222 @@
+package calendar
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+func load(t *testing.T, name string) leakwatch.Calendar {
+	t.Helper()
+	data, err := os.ReadFile(testenv.SharedData(t, "calendars/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cal
+}
+
+func TestParseFrance2017(t *testing.T) {
+	cal := load(t, "fr-2017-presidential.yaml")
+	if cal.Name != "France presidential 2017" || cal.Timezone != "Europe/Paris" || len(cal.Events) != 9 {
+		t.Fatalf("calendar = %q %q with %d events", cal.Name, cal.Timezone, len(cal.Events))
+	}
+	byID := map[string]leakwatch.Event{}
+	for _, e := range cal.Events {
+		byID[e.ID] = e
+	}
+	cases := []struct {
+		id         string
+		start, end string // UTC
+	}{
+		{"silence-r2", "2017-05-05T22:00:00Z", "2017-05-07T18:00:00Z"}, // summer time, UTC+2
+		{"vote-r2", "2017-05-07T06:00:00Z", "2017-05-07T18:00:00Z"},
+		{"debate-tf1-5", "2017-03-20T20:00:00Z", "2017-03-20T23:30:00Z"}, // still winter time, UTC+1
+	}
+	for _, c := range cases {
+		e := byID[c.id]
+		if got := e.Start.UTC().Format(time.RFC3339); got != c.start {
+			t.Errorf("%s start = %s, want %s", c.id, got, c.start)
+		}
+		if got := e.End.UTC().Format(time.RFC3339); got != c.end {
+			t.Errorf("%s end = %s, want %s", c.id, got, c.end)
+		}
+	}
+	for i := 1; i < len(cal.Events); i++ {
+		if cal.Events[i].Start.Before(cal.Events[i-1].Start) {
+			t.Errorf("events not sorted by start at %s", cal.Events[i].ID)
+		}
+	}
+}
+
+func TestParseUS2016(t *testing.T) {
+	cal := load(t, "us-2016-presidential.yaml")
+	if cal.Timezone != "America/New_York" || len(cal.Events) != 8 {
+		t.Fatalf("calendar %q with %d events", cal.Timezone, len(cal.Events))
+	}
+	last := cal.Events[len(cal.Events)-1]
+	// Election day opens at 06:00 EST (UTC-5): summer time ended on 6 November.
+	if last.ID != "vote" || last.Start.UTC().Format(time.RFC3339) != "2016-11-08T11:00:00Z" || last.End.UTC().Format(time.RFC3339) != "2016-11-09T06:00:00Z" {
+		t.Errorf("last event = %+v", last)
+	}
+	if first := cal.Events[0]; first.ID != "rnc" || first.Start.UTC().Format(time.RFC3339) != "2016-07-18T04:00:00Z" {
+		t.Errorf("first event = %+v", first)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	head := "name: Test\ntimezone: Europe/Paris\nevents:\n"
+	cases := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"end before start", head + "  - {id: a, kind: debate, start: 2017-05-03T21:00:00, end: 2017-05-03T20:00:00}\n", []string{`event "a"`, "line 4", "before start"}},
+		{"unknown kind", head + "  - {id: a, kind: picnic, start: 2017-05-03T21:00:00}\n", []string{`event "a"`, `kind "picnic": unknown`}},
+		{"duplicate id", head + "  - {id: a, kind: vote, start: 2017-05-03T08:00:00}\n  - {id: a, kind: vote, start: 2017-05-04T08:00:00}\n", []string{`event "a" (line 5)`, "duplicate of the event on line 4"}},
+		{"missing id", head + "  - {kind: vote, start: 2017-05-03T08:00:00}\n", []string{"event 1 (line 4)", "id: missing"}},
+		{"bad start", head + "  - {id: a, kind: vote, start: 5 May}\n", []string{`event "a"`, `start: "5 May"`}},
+		{"missing start", head + "  - {id: a, kind: vote}\n", []string{`event "a"`, "start: missing"}},
+		{"bad end", head + "  - {id: a, kind: vote, start: 2017-05-03T08:00:00, end: soon}\n", []string{`event "a"`, `end: "soon"`}},
+		{"unknown zone", "name: Test\ntimezone: Mars/Olympus\nevents: []\n", []string{`timezone "Mars/Olympus"`}},
+		{"no zone", "name: Test\nevents: []\n", []string{"timezone: missing"}},
+		{"no name", "timezone: UTC\n", []string{"name: missing"}},
+		{"no events", "name: Test\ntimezone: UTC\n", []string{"events: none"}},
+		{"typo field", head + "  - {id: a, kind: vote, strat: 2017-05-03T08:00:00}\n", []string{"strat"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.yaml))
+			if err == nil {
+				t.Fatal("Parse succeeded")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseForms(t *testing.T) {
+	cal, err := Parse([]byte(`name: Forms
+timezone: Europe/Paris
+events:
+  - {id: moment, kind: speech, start: "2017-05-05 20:35"}
+  - {id: day, kind: deadline, start: 2017-05-05}
+  - {id: offset, kind: rally, start: "2017-05-05T20:35:00-04:00", end: "2017-05-05T23:00:00-04:00"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range cal.Events {
+		got[e.ID] = e.Start.UTC().Format(time.RFC3339) + " " + e.End.UTC().Format(time.RFC3339)
+	}
+	want := map[string]string{
+		"moment": "2017-05-05T18:35:00Z 2017-05-05T18:35:00Z",
+		"day":    "2017-05-04T22:00:00Z 2017-05-04T22:00:00Z",
+		"offset": "2017-05-06T00:35:00Z 2017-05-06T03:00:00Z",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("times = %v, want %v", got, want)
+	}
+}
+
+func TestPlaceMacronLeaks(t *testing.T) {
+	cal := load(t, "fr-2017-presidential.yaml")
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The dump was posted on Friday 5 May 2017 at 20:35 Paris time.
+	refs, tm := Place(cal, time.Date(2017, 5, 5, 20, 35, 0, 0, paris))
+	wantRefs := []leakwatch.CalendarRef{
+		{Event: "debate-r2", Kind: "debate", OffsetS: 47*3600 + 35*60},
+		{Event: "silence-r2", Kind: "silence", OffsetS: -12300},
+		{Event: "vote-r2", Kind: "vote", OffsetS: -(35*3600 + 25*60)},
+	}
+	if !reflect.DeepEqual(refs, wantRefs) {
+		t.Errorf("refs = %+v\nwant %+v", refs, wantRefs)
+	}
+	wantTiming := leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.4167, NextVote: "vote-r2", HoursToVote: 35.4167, Score: 1}
+	if tm != wantTiming {
+		t.Errorf("timing = %+v\nwant %+v", tm, wantTiming)
+	}
+}
+
+func TestPlaceTiming(t *testing.T) {
+	fr := load(t, "fr-2017-presidential.yaml")
+	us := load(t, "us-2016-presidential.yaml")
+	utc := func(s string) time.Time {
+		tt, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tt
+	}
+	cases := []struct {
+		name   string
+		cal    leakwatch.Calendar
+		at     time.Time
+		want   leakwatch.Timing
+		lo, hi float64 // score bounds
+	}{
+		{"inside the run-off silence", fr, utc("2017-05-06T10:00:00Z"),
+			leakwatch.Timing{InSilence: true, Silence: "silence-r2", NextVote: "vote-r2", HoursToVote: 20}, 1, 1},
+		{"during the vote", fr, utc("2017-05-07T12:00:00Z"),
+			leakwatch.Timing{InSilence: true, Silence: "silence-r2", NextVote: "vote-r2"}, 1, 1},
+		{"a day and a half before the silence", fr, utc("2017-05-04T10:00:00Z"),
+			leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 36, NextVote: "vote-r2", HoursToVote: 68}, 0.4, 0.45}, // 0.5^(30/24)
+		{"after the election", fr, utc("2017-05-08T10:00:00Z"), leakwatch.Timing{}, 0, 0},
+		// Podesta e-mails, Friday 7 October 2016 16:32 EDT: a month before the vote.
+		{"Podesta release", us, utc("2016-10-07T20:32:00Z"),
+			leakwatch.Timing{NextVote: "vote", HoursToVote: 758.4667}, 0, 0.001},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, tm := Place(c.cal, c.at)
+			score := tm.Score
+			tm.Score = 0
+			if tm != c.want {
+				t.Errorf("timing = %+v\nwant %+v", tm, c.want)
+			}
+			if score < c.lo || score > c.hi {
+				t.Errorf("score = %g, want in [%g, %g]", score, c.lo, c.hi)
+			}
+		})
+	}
+	// The score never rises as a time moves away from the next silence.
+	prev := 2.0
+	for h := 0; h < 24*10; h++ {
+		s := Score(fr.Events, utc("2017-05-05T22:00:00Z").Add(-time.Duration(h)*time.Hour))
+		if s > prev || s < 0 || s > 1 {
+			t.Fatalf("score %g at %dh before the silence after %g", s, h, prev)
+		}
+		prev = s
+	}
+}
+
+func TestPlaceRefsWindow(t *testing.T) {
+	us := load(t, "us-2016-presidential.yaml")
+	refs, _ := Place(us, time.Date(2016, 10, 7, 20, 32, 0, 0, time.UTC))
+	var ids []string
+	for _, r := range refs {
+		ids = append(ids, r.Event)
+	}
+	// debate-1 (11 days before) and debate-3 (12 days after) are outside the 7-day window.
+	if want := []string{"debate-vp", "debate-2"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("refs = %v, want %v", ids, want)
+	}
+	if refs, tm := Place(leakwatch.Calendar{}, time.Now()); refs != nil || tm != (leakwatch.Timing{}) {
+		t.Errorf("empty calendar: %v %+v", refs, tm)
+	}
+}

@@ -1,0 +1,118 @@
+package calendar
+
+import (
+	"math"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Place refers to the events whose start is within Window of a time, at most Around on each
+// side.
+const (
+	Window = 7 * 24 * time.Hour
+	Around = 3
+)
+
+// The timing score: 1 inside a silence or vote period or within Grace before one starts
+// (too late in the news cycle for the candidate to answer), then halving every HalfLife of
+// distance. docs/DETECTION.md ("Calendar and timing") gives the reasons.
+const (
+	Grace    = 6 * time.Hour
+	HalfLife = 24 * time.Hour
+)
+
+// Place puts t against cal: references (offset from each event's start) to the nearest
+// events by start, and the timing against the silence and vote periods.
+func Place(cal leakwatch.Calendar, t time.Time) ([]leakwatch.CalendarRef, leakwatch.Timing) {
+	events := cal.Sorted()
+	return refs(events, t), timing(events, t)
+}
+
+func refs(events []leakwatch.Event, t time.Time) []leakwatch.CalendarRef {
+	// Events are sorted by start: the first one starting after t splits before from after.
+	split := len(events)
+	for i, e := range events {
+		if e.Start.After(t) {
+			split = i
+			break
+		}
+	}
+	var out []leakwatch.CalendarRef
+	for i := max(0, split-Around); i < split; i++ {
+		if t.Sub(events[i].Start) <= Window {
+			out = append(out, ref(events[i], t))
+		}
+	}
+	for i := split; i < min(len(events), split+Around); i++ {
+		if events[i].Start.Sub(t) <= Window {
+			out = append(out, ref(events[i], t))
+		}
+	}
+	return out
+}
+
+func ref(e leakwatch.Event, t time.Time) leakwatch.CalendarRef {
+	return leakwatch.CalendarRef{Event: e.ID, Kind: e.Kind, OffsetS: int64(t.Sub(e.Start) / time.Second)}
+}
+
+func timing(events []leakwatch.Event, t time.Time) leakwatch.Timing {
+	var tm leakwatch.Timing
+	silence, inSilence := current(events, leakwatch.EventSilence, t)
+	if silence != nil {
+		tm.Silence, tm.InSilence = silence.ID, inSilence
+		if !inSilence {
+			tm.HoursToSilence = hours(silence.Start.Sub(t))
+		}
+	}
+	vote, inVote := current(events, leakwatch.EventVote, t)
+	if vote != nil {
+		tm.NextVote = vote.ID
+		if !inVote {
+			tm.HoursToVote = hours(vote.Start.Sub(t))
+		}
+	}
+	tm.Score = Score(events, t)
+	return tm
+}
+
+// current returns the event of kind that contains t, or else the next one to start.
+func current(events []leakwatch.Event, kind string, t time.Time) (*leakwatch.Event, bool) {
+	for i := range events {
+		e := &events[i]
+		if e.Kind != kind {
+			continue
+		}
+		if !t.Before(e.Start) && t.Before(e.End) {
+			return e, true
+		}
+		if e.Start.After(t) {
+			return e, false
+		}
+	}
+	return nil, false
+}
+
+// Score is the timing score of t: how close it landed to a period in which the candidate
+// could not answer (a silence or a vote).
+func Score(events []leakwatch.Event, t time.Time) float64 {
+	best := 0.0
+	for _, e := range events {
+		if e.Kind != leakwatch.EventSilence && e.Kind != leakwatch.EventVote {
+			continue
+		}
+		if !t.Before(e.Start) && t.Before(e.End) {
+			return 1
+		}
+		if d := e.Start.Sub(t); d > 0 {
+			s := 1.0
+			if d > Grace {
+				s = math.Pow(0.5, float64(d-Grace)/float64(HalfLife))
+			}
+			best = max(best, s)
+		}
+	}
+	return math.Round(best*1000) / 1000
+}
+
+func hours(d time.Duration) float64 { return math.Round(d.Hours()*10000) / 10000 }

@@ -1,0 +1,126 @@
+package coord
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Config sets the co-share definition of DESIGN.md and the popularity test on top of it.
+type Config struct {
+	// Window is W: two shares of one object co-share when |t1-t2| <= Window.
+	Window time.Duration `yaml:"window"`
+	// MinWeight is M: an edge is coordinated when its accounts co-shared at least MinWeight
+	// distinct objects of its kind.
+	MinWeight int `yaml:"min_weight"`
+	// Kinds overrides Window and MinWeight per object kind; zero fields keep the default.
+	Kinds map[leakwatch.ObjectKind]KindConfig `yaml:"kinds"`
+	// MaxSharers caps, per object, how many distinct partner accounts one share is paired with
+	// (the earliest ones in its window). 0 disables the cap, which keeps edges exact; with a
+	// cap, every pair not formed is counted (Sharing.Skipped) and reported.
+	MaxSharers int `yaml:"max_sharers"`
+	// MinScore is the popularity-weighted evidence two accounts need, summed over all kinds,
+	// before their coordinated edges join a group. Each co-shared object adds
+	// Contribution(n), n being the distinct accounts that shared it within W around the
+	// share: 1 when at most 4 did, 0.2 for a hashtag a thousand accounts used that minute.
+	MinScore float64 `yaml:"min_score"`
+	// PopularityWindow is how far back n (the sharers an object's contribution is divided
+	// by) reaches: a hashtag that is background chatter all evening stays popular in a quiet
+	// minute. Shorter than Window means Window.
+	PopularityWindow time.Duration `yaml:"popularity_window"`
+}
+
+// KindConfig is a per-kind override.
+type KindConfig struct {
+	Window    time.Duration `yaml:"window"`
+	MinWeight int           `yaml:"min_weight"`
+	// Evidence scales what each co-shared object of the kind adds to a pair's score (0 keeps
+	// 1): a near-duplicate band is a fraction of a text, so one text does not count nine times.
+	Evidence float64 `yaml:"evidence"`
+}
+
+// DefaultConfig is W = 60 s, M = 2, no cap, min score 4 (four co-shares among few sharers,
+// or twenty of a trending object).
+func DefaultConfig() Config {
+	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, PopularityWindow: time.Hour}
+}
+
+// Validate names the first field that is wrong.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Window <= 0 {
+		errs = append(errs, fmt.Errorf("window: %v, want > 0", c.Window))
+	}
+	if c.MinWeight < 1 {
+		errs = append(errs, fmt.Errorf("min_weight: %d, want >= 1", c.MinWeight))
+	}
+	if c.MaxSharers < 0 {
+		errs = append(errs, fmt.Errorf("max_sharers: %d, want >= 0 (0: no cap)", c.MaxSharers))
+	}
+	if c.PopularityWindow < 0 {
+		errs = append(errs, fmt.Errorf("popularity_window: %v, want >= 0", c.PopularityWindow))
+	}
+	if c.MinScore < 0 {
+		errs = append(errs, fmt.Errorf("min_score: %v, want >= 0", c.MinScore))
+	}
+	kinds := make([]string, 0, len(c.Kinds))
+	for k := range c.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		kc := c.Kinds[leakwatch.ObjectKind(k)]
+		if !shareKind(leakwatch.ObjectKind(k)) {
+			errs = append(errs, fmt.Errorf("kinds.%s: not a co-share kind (want one of %v)", k, leakwatch.ShareKinds))
+		}
+		if kc.Window < 0 {
+			errs = append(errs, fmt.Errorf("kinds.%s.window: %v, want >= 0", k, kc.Window))
+		}
+		if kc.Evidence < 0 {
+			errs = append(errs, fmt.Errorf("kinds.%s.evidence: %v, want >= 0 (0: 1)", k, kc.Evidence))
+		}
+		if kc.MinWeight < 0 {
+			errs = append(errs, fmt.Errorf("kinds.%s.min_weight: %d, want >= 0", k, kc.MinWeight))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// WindowFor is W for kind k.
+func (c Config) WindowFor(k leakwatch.ObjectKind) time.Duration {
+	if kc, ok := c.Kinds[k]; ok && kc.Window > 0 {
+		return kc.Window
+	}
+	return c.Window
+}
+
+// EvidenceFor is the score factor of kind k.
+func (c Config) EvidenceFor(k leakwatch.ObjectKind) float64 {
+	if kc, ok := c.Kinds[k]; ok && kc.Evidence > 0 {
+		return kc.Evidence
+	}
+	return 1
+}
+
+// MinWeightFor is M for kind k.
+func (c Config) MinWeightFor(k leakwatch.ObjectKind) int {
+	if kc, ok := c.Kinds[k]; ok && kc.MinWeight > 0 {
+		return kc.MinWeight
+	}
+	return c.MinWeight
+}
+
+func shareKind(k leakwatch.ObjectKind) bool {
+	for _, s := range leakwatch.ShareKinds {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// ShareKind reports whether co-shares are computed for objects of kind k.
+func ShareKind(k leakwatch.ObjectKind) bool { return shareKind(k) }

@@ -1,0 +1,261 @@
+package coord_test
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/coord"
+)
+
+var t0 = time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+
+func share(obj, account string, sec int) leakwatch.Mention {
+	return leakwatch.Mention{Object: obj, Account: account, Post: account + "/" + obj, At: t0.Add(time.Duration(sec) * time.Second)}
+}
+
+func run(cfg coord.Config, ms []leakwatch.Mention) (*coord.Edges, *coord.Sharing) {
+	sh, ed := coord.NewSharing(cfg), coord.NewEdges(cfg)
+	for _, m := range ms {
+		sh.Add(m)
+		sh.Advance(m.At.Add(-time.Minute), ed.Add)
+	}
+	sh.Flush(ed.Add)
+	return ed, sh
+}
+
+func TestEdgeDefinition(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	tests := []struct {
+		name   string
+		shares []leakwatch.Mention
+		want   []string // "kind a b weight"
+	}{
+		{"two urls within W", []leakwatch.Mention{
+			share("url:x", "a", 0), share("url:x", "b", 30), share("url:y", "b", 100), share("url:y", "a", 160),
+		}, []string{"url a b 2"}},
+		{"W is inclusive, one second more is not", []leakwatch.Mention{
+			share("url:x", "a", 0), share("url:x", "b", 60), share("url:y", "a", 100), share("url:y", "b", 161),
+		}, nil},
+		{"same object twice counts once", []leakwatch.Mention{
+			share("url:x", "a", 0), share("url:x", "b", 1), share("url:x", "a", 500), share("url:x", "b", 501),
+		}, nil},
+		{"kinds are counted apart", []leakwatch.Mention{
+			share("url:x", "a", 0), share("url:x", "b", 1), share("hashtag:x", "a", 0), share("hashtag:x", "b", 1),
+		}, nil},
+		{"an account does not pair with itself", []leakwatch.Mention{
+			share("url:x", "a", 0), share("url:x", "a", 1), share("url:y", "a", 0), share("url:y", "a", 1),
+		}, nil},
+		{"non-share kinds are ignored", []leakwatch.Mention{
+			share("candidate:x", "a", 0), share("candidate:x", "b", 1), share("all:posts", "a", 0), share("all:posts", "b", 1),
+		}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ed, _ := run(cfg, tc.shares)
+			var got []string
+			for _, e := range ed.Edges() {
+				got = append(got, strings.Join([]string{string(e.ObjectKind), e.A, e.B, itoa(e.Weight)}, " "))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("edges %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestLateWithinLatenessSameEdges shuffles shares within a bounded lateness: the stage
+// accepts them all and finds exactly the edges of the ordered input.
+func TestLateWithinLatenessSameEdges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var ms []leakwatch.Mention
+	for i := range 3000 {
+		ms = append(ms, share("url:"+itoa(rng.IntN(200)), "acct"+itoa(rng.IntN(60)), i/3))
+	}
+	cfg := coord.DefaultConfig()
+	want, _ := run(cfg, ms)
+
+	const lateness = 5 * time.Minute
+	// Each share arrives up to 4 minutes after its event time.
+	arrive := map[*leakwatch.Mention]time.Duration{}
+	shuffled := make([]*leakwatch.Mention, len(ms))
+	for i := range ms {
+		shuffled[i] = &ms[i]
+		arrive[&ms[i]] = time.Duration(rng.IntN(240)) * time.Second
+	}
+	slices.SortStableFunc(shuffled, func(a, b *leakwatch.Mention) int {
+		return a.At.Add(arrive[a]).Compare(b.At.Add(arrive[b]))
+	})
+	sh, ed := coord.NewSharing(cfg), coord.NewEdges(cfg)
+	var newest time.Time
+	for _, mp := range shuffled {
+		m := *mp
+		if !sh.Add(m) {
+			t.Fatalf("share at %s refused before its lateness ran out (horizon %s)", m.At, sh.Horizon())
+		}
+		if m.At.After(newest) {
+			newest = m.At
+		}
+		sh.Advance(newest.Add(-lateness), ed.Add)
+	}
+	sh.Flush(ed.Add)
+	if g, w := ed.Edges(), want.Edges(); !slices.Equal(g, w) {
+		t.Fatalf("%d edges with shuffled input, %d in order", len(g), len(w))
+	}
+	if len(want.Edges()) == 0 {
+		t.Fatal("no edges: the input does not exercise the test")
+	}
+	if late := share("url:1", "x", 0); sh.Add(late) {
+		t.Error("a share behind the horizon was accepted after flush")
+	}
+}
+
+func TestMaxSharersCountsSkippedPairs(t *testing.T) {
+	var ms []leakwatch.Mention
+	for obj := range 3 {
+		for a := range 10 {
+			ms = append(ms, share("hashtag:h"+itoa(obj), "acct"+itoa(a), obj*1000+a))
+		}
+	}
+	exact, sh := run(coord.DefaultConfig(), ms)
+	if sh.Skipped() != 0 || len(exact.Edges()) != 45 {
+		t.Fatalf("without cap: %d edges, %d skipped; want 45, 0", len(exact.Edges()), sh.Skipped())
+	}
+	cfg := coord.DefaultConfig()
+	cfg.MaxSharers = 3
+	capped, sh := run(cfg, ms)
+	// Each share pairs with at most its 3 earliest partners: per object 0+1+2+3*7 = 24 pairs of 45.
+	if got, want := sh.Skipped(), int64(3*(45-24)); got != want {
+		t.Errorf("skipped %d pairs, want %d", got, want)
+	}
+	if got := len(capped.Edges()); got != 24 {
+		t.Errorf("%d capped edges, want 24", got)
+	}
+}
+
+func TestGroupsAndPopularity(t *testing.T) {
+	var ms []leakwatch.Mention
+	// A ring of three accounts co-retweeting four posts within seconds, privately.
+	for i := range 4 {
+		for j, a := range []string{"bot1", "bot2", "bot3"} {
+			ms = append(ms, share("reshare_of:p"+itoa(i), a, i*600+j))
+		}
+	}
+	// Two hashtags trending among 40 accounts in the same minutes: co-shares, but crowded ones.
+	for i := range 2 {
+		for a := range 40 {
+			ms = append(ms, share("hashtag:trend"+itoa(i), "user"+itoa(a), 5000+i*600+a))
+		}
+	}
+	slices.SortFunc(ms, func(a, b leakwatch.Mention) int { return a.At.Compare(b.At) })
+	ed, _ := run(coord.DefaultConfig(), ms)
+	groups := ed.Groups()
+	if len(groups) != 1 {
+		t.Fatalf("%d groups, want only the ring: %+v", len(groups), groups)
+	}
+	g := groups[0]
+	if !slices.Equal(g.Accounts, []string{"bot1", "bot2", "bot3"}) || g.Edges != 3 {
+		t.Errorf("group %v with %d edges, want the three bots and 3 edges", g.Accounts, g.Edges)
+	}
+	if !g.First.Equal(t0) || !g.Last.Equal(t0.Add(1802*time.Second)) {
+		t.Errorf("group spans %s..%s", g.First, g.Last)
+	}
+	if len(g.FirstMovers) == 0 || g.FirstMovers[0] != "bot1" {
+		t.Errorf("first movers %v, want bot1 first", g.FirstMovers)
+	}
+	if len(g.Objects) != 4 || !strings.HasPrefix(g.Objects[0], "reshare_of:p") {
+		t.Errorf("objects %v", g.Objects)
+	}
+	// The trending hashtags still make edges (the definition), with a low score.
+	var trend *leakwatch.Edge
+	for _, e := range ed.Edges() {
+		if e.ObjectKind == leakwatch.KindHashtag {
+			trend = &e
+			break
+		}
+	}
+	if trend == nil || trend.Weight != 2 || trend.Score >= coord.DefaultConfig().MinScore {
+		t.Errorf("trending edge %+v: want weight 2 and a score under the group threshold", trend)
+	}
+}
+
+func TestGroupIDSupersedes(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	cfg.MinScore = 2 // two private co-shares make a group here
+	sh, ed := coord.NewSharing(cfg), coord.NewEdges(cfg)
+	feed := func(ms ...leakwatch.Mention) {
+		for _, m := range ms {
+			sh.Add(m)
+		}
+		sh.Flush(ed.Add)
+	}
+	// Two separate pairs, published as two groups.
+	feed(share("url:1", "a", 0), share("url:1", "b", 1), share("url:2", "a", 10), share("url:2", "b", 11))
+	_, g1 := ed.Changed()
+	sh = coord.NewSharing(cfg)
+	feed(share("url:3", "c", 100), share("url:3", "d", 101), share("url:4", "c", 110), share("url:4", "d", 111))
+	_, g2 := ed.Changed()
+	// Then b and c co-share: one group, named after the older part, superseding the other.
+	sh = coord.NewSharing(cfg)
+	feed(share("url:5", "b", 200), share("url:5", "c", 201), share("url:6", "b", 210), share("url:6", "c", 211))
+	_, g3 := ed.Changed()
+	if len(g1) != 1 || len(g2) != 1 || len(g3) != 1 {
+		t.Fatalf("groups published %d, %d, %d; want one each time", len(g1), len(g2), len(g3))
+	}
+	if g3[0].ID != g1[0].ID || !slices.Equal(g3[0].Supersedes, []string{g2[0].ID}) {
+		t.Errorf("merged group %s supersedes %v; want id %s superseding %s", g3[0].ID, g3[0].Supersedes, g1[0].ID, g2[0].ID)
+	}
+	if len(g3[0].Accounts) != 4 {
+		t.Errorf("merged accounts %v", g3[0].Accounts)
+	}
+}
+
+func TestObservationJSON(t *testing.T) {
+	o := coord.Observation{Kind: leakwatch.KindURL, Object: "url:https://x.org", A: "a", B: "b", AAt: t0, BAt: t0.Add(time.Second), Sharers: 3}
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), `{"kind":"coshare",`) {
+		t.Errorf("JSON %s does not start with its kind", b)
+	}
+	var back coord.Observation
+	if err := json.Unmarshal(b, &back); err != nil || back != o {
+		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+	if o.Key() != "coshare|url|a|b" {
+		t.Errorf("key %q", o.Key())
+	}
+	for _, bad := range []string{
+		`{"kind":"edge","object_kind":"url","object":"url:x","a":"a","b":"b","a_at":"2017-05-05T18:35:00Z","b_at":"2017-05-05T18:35:00Z","sharers":2}`,
+		`{"kind":"coshare","object_kind":"url","object":"url:x","a":"b","b":"a","a_at":"2017-05-05T18:35:00Z","b_at":"2017-05-05T18:35:00Z","sharers":2}`,
+		`{"kind":"coshare","object_kind":"candidate","object":"candidate:x","a":"a","b":"b","a_at":"2017-05-05T18:35:00Z","b_at":"2017-05-05T18:35:00Z","sharers":2}`,
+	} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	cfg.Window = 0
+	cfg.Kinds = map[leakwatch.ObjectKind]coord.KindConfig{"candidate": {MinWeight: 3}, "url": {Window: -time.Second}}
+	err := cfg.Validate()
+	for _, want := range []string{"window", "kinds.candidate", "kinds.url.window"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	cfg = coord.DefaultConfig()
+	cfg.Kinds = map[leakwatch.ObjectKind]coord.KindConfig{"url": {Window: 10 * time.Second}}
+	if cfg.WindowFor("url") != 10*time.Second || cfg.WindowFor("hashtag") != time.Minute || cfg.MinWeightFor("url") != 2 {
+		t.Error("per-kind override not applied")
+	}
+}

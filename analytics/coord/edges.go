@@ -1,0 +1,520 @@
+package coord
+
+import (
+	"encoding/hex"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Edges is the cross-object half of co-share detection (the correlate stage): it aggregates
+// Observations into edges (weight = distinct objects co-shared, per kind), and coordinated
+// edges that pass the popularity test into groups (connected components, kept with a
+// union-find as edges qualify; edges never lose weight, so groups only grow and merge).
+//
+// Whatever order observations of one edge arrive in, and however often one is repeated, the
+// result is the same: per (edge, object) only the earliest co-share counts.
+// Not safe for concurrent use.
+type Edges struct {
+	cfg   Config
+	edges map[edgeKey]*edge
+	pairs map[[2]string]*pair
+	dirty map[*edge]struct{}
+
+	// groups: union-find over accounts joined by qualified edges
+	ids        map[string]int
+	names      []string
+	parent     []int
+	comp       map[int]*component // by root
+	dirtyRoots map[int]struct{}
+}
+
+type edgeKey struct {
+	kind leakwatch.ObjectKind
+	a, b string
+}
+
+type objInfo struct {
+	at      int64 // the later share (when the co-share became observable)
+	first   int64 // the earlier share
+	aFirst  bool  // A shared before B
+	contrib float64
+	key     string
+}
+
+type edge struct {
+	k         edgeKey
+	one       uint64 // the only object while weight is 1 (saves a map per pair)
+	oneInfo   objInfo
+	objs      map[uint64]objInfo
+	weight    int
+	score     float64
+	qualified bool // in the group graph
+	pair      *pair
+	// first and last over its objects, kept as objects come; recomputed (stale) only when an
+	// out-of-order observation replaced one.
+	first, last int64
+	stale       bool
+}
+
+// pair is the evidence between two accounts over all kinds: the same links, the same texts,
+// the same images add up.
+type pair struct {
+	score     float64
+	edges     []*edge // one per kind
+	qualified bool
+}
+
+// component is one group: its members and edges, and its evidence kept up to date as
+// objects arrive (recomputed from the edges only when stale: an out-of-order observation
+// replaced one already counted).
+type component struct {
+	members []int
+	edges   []*edge
+	emitted map[string]bool // group ids published for this component or its parts
+
+	objects     map[string]int // object -> qualified edges that co-shared it
+	lead        map[string]int // account -> objects it shared before its partner
+	kinds       map[leakwatch.ObjectKind]int
+	first, last int64
+	score       float64
+	firstEdge   *edge // earliest edge: names the group
+	stale       bool
+}
+
+func newComponent(root int) *component {
+	return &component{
+		members: []int{root}, emitted: map[string]bool{}, objects: map[string]int{}, lead: map[string]int{},
+		kinds: map[leakwatch.ObjectKind]int{}, first: math.MaxInt64, last: math.MinInt64,
+	}
+}
+
+func (c *component) addObject(ed *edge, v objInfo) {
+	// Near-duplicate bands are counted in the score but not listed as evidence: nine
+	// unreadable band keys per text would crowd out the objects an analyst can open.
+	if ed.k.kind != leakwatch.KindNearText {
+		c.objects[v.key]++
+	}
+	if v.aFirst {
+		c.lead[ed.k.a]++
+	} else if v.first != v.at {
+		c.lead[ed.k.b]++
+	}
+	c.first, c.last = min(c.first, v.first), max(c.last, v.at)
+}
+
+// noteEdge keeps firstEdge the earliest edge (by first time, then key).
+func (c *component) noteEdge(ed *edge) {
+	if c.firstEdge == nil || ed.first < c.firstEdge.first || (ed.first == c.firstEdge.first && edgeLess(ed.k, c.firstEdge.k)) {
+		c.firstEdge = ed
+	}
+}
+
+func (c *component) addEdge(ed *edge) {
+	c.edges = append(c.edges, ed)
+	c.kinds[ed.k.kind]++
+	c.score += ed.score
+	ed.each(func(v objInfo) { c.addObject(ed, v) })
+	if ed.stale {
+		c.stale = true
+		return
+	}
+	c.noteEdge(ed)
+}
+
+// absorb merges o into c.
+func (c *component) absorb(o *component) {
+	c.members = append(c.members, o.members...)
+	c.edges = append(c.edges, o.edges...)
+	for id := range o.emitted {
+		c.emitted[id] = true
+	}
+	for k, n := range o.objects {
+		c.objects[k] += n
+	}
+	for k, n := range o.lead {
+		c.lead[k] += n
+	}
+	for k, n := range o.kinds {
+		c.kinds[k] += n
+	}
+	c.first, c.last = min(c.first, o.first), max(c.last, o.last)
+	c.score += o.score
+	c.stale = c.stale || o.stale
+	if o.firstEdge != nil {
+		c.noteEdge(o.firstEdge)
+	}
+}
+
+// rebuild recomputes the evidence from the edges.
+func (c *component) rebuild() {
+	edges := c.edges
+	c.edges, c.objects, c.lead, c.kinds = nil, map[string]int{}, map[string]int{}, map[leakwatch.ObjectKind]int{}
+	c.first, c.last, c.score, c.firstEdge, c.stale = math.MaxInt64, math.MinInt64, 0, nil, false
+	for _, ed := range edges {
+		ed.span()
+		c.addEdge(ed)
+	}
+}
+
+// NewEdges returns an empty aggregator. cfg must be valid.
+func NewEdges(cfg Config) *Edges {
+	return &Edges{
+		cfg: cfg, edges: map[edgeKey]*edge{}, pairs: map[[2]string]*pair{}, dirty: map[*edge]struct{}{},
+		ids: map[string]int{}, comp: map[int]*component{}, dirtyRoots: map[int]struct{}{},
+	}
+}
+
+// Contribution is what one co-shared object adds to an edge's score when n distinct accounts
+// shared it within the window: min(1, 2/log2(n)): 1 up to 4 sharers, then falling slowly
+// with popularity (0.5 at 16, 0.2 at 1024).
+func Contribution(n int) float64 {
+	if n <= 4 {
+		return 1
+	}
+	return 2 / math.Log2(float64(n))
+}
+
+// Add counts one observation.
+func (e *Edges) Add(o Observation) {
+	k := edgeKey{o.Kind, o.A, o.B}
+	ed := e.edges[k]
+	if ed == nil {
+		ed = &edge{k: k}
+		e.edges[k] = ed
+		pk := [2]string{o.A, o.B}
+		p := e.pairs[pk]
+		if p == nil {
+			p = &pair{}
+			e.pairs[pk] = p
+		}
+		p.edges = append(p.edges, ed)
+		ed.pair = p
+	}
+	aAt, bAt := o.AAt.UnixNano(), o.BAt.UnixNano()
+	info := objInfo{at: max(aAt, bAt), first: min(aAt, bAt), aFirst: aAt < bAt, contrib: Contribution(o.Sharers) * e.cfg.EvidenceFor(o.Kind), key: o.Object}
+	h := fnvString(fnvOffset, o.Object)
+	old, seen := ed.get(h)
+	switch {
+	case !seen:
+		ed.put(h, info)
+		if ed.weight == 0 {
+			ed.first, ed.last = info.first, info.at
+		}
+		ed.weight++
+		ed.score += info.contrib
+		ed.pair.score += info.contrib
+		ed.first, ed.last = min(ed.first, info.first), max(ed.last, info.at)
+		if ed.qualified {
+			c := e.comp[e.find(e.id(ed.k.a))]
+			c.addObject(ed, info)
+			c.score += info.contrib
+			c.noteEdge(ed)
+		}
+	case earlier(info, old):
+		ed.put(h, info)
+		ed.score += info.contrib - old.contrib
+		ed.pair.score += info.contrib - old.contrib
+		ed.stale = true
+		if ed.qualified {
+			e.comp[e.find(e.id(ed.k.a))].stale = true
+		}
+	default:
+		return
+	}
+	p := ed.pair
+	if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
+		e.dirty[ed] = struct{}{}
+	}
+	switch {
+	case !p.qualified && p.score >= e.cfg.MinScore-1e-9 && e.anyCoordinated(p):
+		p.qualified = true
+		for _, pe := range p.edges {
+			if pe.weight >= e.cfg.MinWeightFor(pe.k.kind) {
+				pe.qualified = true
+				e.join(pe)
+			}
+		}
+	case p.qualified && !ed.qualified && ed.weight >= e.cfg.MinWeightFor(ed.k.kind):
+		ed.qualified = true
+		e.join(ed)
+	case ed.qualified:
+		// New evidence for a group already published: its record changes.
+		e.dirtyRoots[e.find(e.id(ed.k.a))] = struct{}{}
+	}
+}
+
+func (e *Edges) anyCoordinated(p *pair) bool {
+	for _, pe := range p.edges {
+		if pe.weight >= e.cfg.MinWeightFor(pe.k.kind) {
+			return true
+		}
+	}
+	return false
+}
+
+func earlier(a, b objInfo) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	if a.first != b.first {
+		return a.first < b.first
+	}
+	return a.contrib > b.contrib
+}
+
+func (ed *edge) get(h uint64) (objInfo, bool) {
+	if ed.objs != nil {
+		v, ok := ed.objs[h]
+		return v, ok
+	}
+	if ed.weight == 1 && ed.one == h {
+		return ed.oneInfo, true
+	}
+	return objInfo{}, false
+}
+
+func (ed *edge) put(h uint64, v objInfo) {
+	if ed.objs == nil && (ed.weight == 0 || ed.one == h) {
+		ed.one, ed.oneInfo = h, v
+		return
+	}
+	if ed.objs == nil {
+		ed.objs = map[uint64]objInfo{ed.one: ed.oneInfo}
+	}
+	ed.objs[h] = v
+}
+
+func (ed *edge) each(f func(objInfo)) {
+	if ed.objs == nil {
+		if ed.weight > 0 {
+			f(ed.oneInfo)
+		}
+		return
+	}
+	for _, v := range ed.objs {
+		f(v)
+	}
+}
+
+// span returns the edge's first and last co-share times.
+func (ed *edge) span() (int64, int64) {
+	if ed.stale {
+		ed.first, ed.last = math.MaxInt64, math.MinInt64
+		ed.each(func(v objInfo) {
+			ed.first = min(ed.first, v.first)
+			ed.last = max(ed.last, v.at)
+		})
+		ed.stale = false
+	}
+	return ed.first, ed.last
+}
+
+// signal is the edge's detection record.
+func (ed *edge) signal() leakwatch.Edge {
+	first, last := ed.span()
+	return leakwatch.Edge{
+		ObjectKind: ed.k.kind, A: ed.k.a, B: ed.k.b, Weight: ed.weight,
+		First: time.Unix(0, first).UTC(), Last: time.Unix(0, last).UTC(),
+		Score: round3(ed.score),
+	}
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func (e *Edges) id(name string) int {
+	if i, ok := e.ids[name]; ok {
+		return i
+	}
+	i := len(e.names)
+	e.ids[name] = i
+	e.names = append(e.names, name)
+	e.parent = append(e.parent, i)
+	return i
+}
+
+func (e *Edges) find(i int) int {
+	for e.parent[i] != i {
+		e.parent[i] = e.parent[e.parent[i]]
+		i = e.parent[i]
+	}
+	return i
+}
+
+func (e *Edges) join(ed *edge) {
+	ra, rb := e.find(e.id(ed.k.a)), e.find(e.id(ed.k.b))
+	ca, cb := e.compOf(ra), e.compOf(rb)
+	if ra != rb {
+		if len(ca.objects) < len(cb.objects) {
+			ra, rb, ca, cb = rb, ra, cb, ca
+		}
+		e.parent[rb] = ra
+		ca.absorb(cb)
+		delete(e.comp, rb)
+		delete(e.dirtyRoots, rb)
+	}
+	ed.span()
+	ca.addEdge(ed)
+	e.dirtyRoots[ra] = struct{}{}
+}
+
+func (e *Edges) compOf(root int) *component {
+	c := e.comp[root]
+	if c == nil {
+		c = newComponent(root)
+		e.comp[root] = c
+	}
+	return c
+}
+
+// Changed returns the coordinated edges and the groups that changed since the last call,
+// in a deterministic order.
+func (e *Edges) Changed() ([]leakwatch.Edge, []leakwatch.Group) {
+	var edges []leakwatch.Edge
+	for ed := range e.dirty {
+		edges = append(edges, ed.signal())
+	}
+	clear(e.dirty)
+	sortEdges(edges)
+	var groups []leakwatch.Group
+	for root := range e.dirtyRoots {
+		groups = append(groups, e.group(e.comp[root], true))
+	}
+	clear(e.dirtyRoots)
+	sortGroups(groups)
+	return edges, groups
+}
+
+// Edges returns every coordinated edge (weight >= M of its kind), sorted.
+func (e *Edges) Edges() []leakwatch.Edge {
+	var out []leakwatch.Edge
+	for _, ed := range e.edges {
+		if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
+			out = append(out, ed.signal())
+		}
+	}
+	sortEdges(out)
+	return out
+}
+
+// Groups returns every current group, sorted; Supersedes lists the ids its parts were
+// published under before (by Changed).
+func (e *Edges) Groups() []leakwatch.Group {
+	var out []leakwatch.Group
+	for _, c := range e.comp {
+		out = append(out, e.group(c, false))
+	}
+	sortGroups(out)
+	return out
+}
+
+// Pairs is how many account pairs (of any weight) are held.
+func (e *Edges) Pairs() int { return len(e.edges) }
+
+// TopObjects is how many objects a group lists as evidence; MaxFirstMovers how many accounts.
+const (
+	TopObjects     = 5
+	MaxFirstMovers = 5
+)
+
+func (e *Edges) group(c *component, publish bool) leakwatch.Group {
+	if c.stale {
+		c.rebuild()
+	}
+	g := leakwatch.Group{Edges: len(c.edges)}
+	for _, m := range c.members {
+		g.Accounts = append(g.Accounts, e.names[m])
+	}
+	sort.Strings(g.Accounts)
+	for k, n := range c.kinds {
+		if n > 0 {
+			g.ObjectKinds = append(g.ObjectKinds, k)
+		}
+	}
+	sort.Slice(g.ObjectKinds, func(i, j int) bool { return g.ObjectKinds[i] < g.ObjectKinds[j] })
+	g.First, g.Last = time.Unix(0, c.first).UTC(), time.Unix(0, c.last).UTC()
+	g.Objects = topKeys(c.objects, TopObjects)
+	g.FirstMovers = topKeys(c.lead, MaxFirstMovers)
+	g.Score = round3(c.score)
+	g.ID = groupID(c.firstEdge.k)
+	for id := range c.emitted {
+		if id != g.ID {
+			g.Supersedes = append(g.Supersedes, id)
+		}
+	}
+	sort.Strings(g.Supersedes)
+	if publish {
+		c.emitted[g.ID] = true
+	}
+	return g
+}
+
+// groupID names a group after its earliest edge, so it keeps its id while it grows and
+// only changes when it merges with an older group.
+func groupID(k edgeKey) string {
+	h := fnvString(fnvOffset, string(k.kind))
+	h = fnvString(h^0xff, k.a)
+	h = fnvString(h^0xff, k.b)
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(h >> (56 - 8*i))
+	}
+	return "g-" + hex.EncodeToString(b[:])
+}
+
+func edgeLess(a, b edgeKey) bool {
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	if a.a != b.a {
+		return a.a < b.a
+	}
+	return a.b < b.b
+}
+
+// topKeys returns the n keys with the highest counts (ties by key), in one pass: groups can
+// hold many thousand objects and are rebuilt often.
+func topKeys(m map[string]int, n int) []string {
+	type kc struct {
+		k string
+		c int
+	}
+	better := func(a, b kc) bool { return a.c > b.c || (a.c == b.c && a.k < b.k) }
+	top := make([]kc, 0, n+1)
+	for k, c := range m {
+		if c <= 0 || (len(top) == n && !better(kc{k, c}, top[n-1])) {
+			continue
+		}
+		i := len(top)
+		top = append(top, kc{k, c})
+		for i > 0 && better(top[i], top[i-1]) {
+			top[i], top[i-1] = top[i-1], top[i]
+			i--
+		}
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	out := make([]string, len(top))
+	for i, t := range top {
+		out[i] = t.k
+	}
+	return out
+}
+
+func sortEdges(es []leakwatch.Edge) {
+	sort.Slice(es, func(i, j int) bool {
+		return edgeLess(edgeKey{es[i].ObjectKind, es[i].A, es[i].B}, edgeKey{es[j].ObjectKind, es[j].A, es[j].B})
+	})
+}
+
+func sortGroups(gs []leakwatch.Group) {
+	sort.Slice(gs, func(i, j int) bool {
+		if !gs[i].First.Equal(gs[j].First) {
+			return gs[i].First.Before(gs[j].First)
+		}
+		return gs[i].ID < gs[j].ID
+	})
+}

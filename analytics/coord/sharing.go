@@ -1,0 +1,347 @@
+package coord
+
+import (
+	"container/heap"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Sharing is the per-object half of co-share detection (the detect stage): it keeps the
+// recent shares of each object and, once no share that could still arrive can fall within W of
+// a share, pairs that share with every other account's share of the object within W before
+// it. It needs all mentions of an object (the mentions topic is keyed by object), and emits
+// Observations that Edges aggregates across objects.
+//
+// Memory: per object, only shares newer than horizon - W - max(W, popularity window) are
+// kept (horizon is the watermark minus the allowed lateness), so state is bounded by the
+// windows, not by the input.
+// Not safe for concurrent use.
+type Sharing struct {
+	cfg     Config
+	objects map[string]*objectState
+	// Objects wait for their due time in one-second buckets: O(1) to schedule, and most
+	// objects (shared once) are scheduled twice in their life.
+	buckets map[int64][]*objectState
+	order   bucketHeap
+	horizon int64 // shares older than this are complete or evicted; nothing older is accepted
+	skipped int64
+
+	// distinct-account counting without clearing a map per share
+	stamp map[string]uint64
+	gen   uint64
+	part  []int
+	free  []*objectState // states of forgotten objects, reused: most objects live a minute
+}
+
+type share struct {
+	at      int64 // unix nanoseconds
+	account string
+	post    string
+}
+
+func (a share) less(b share) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	if a.account != b.account {
+		return a.account < b.account
+	}
+	return a.post < b.post
+}
+
+type objectState struct {
+	key    string
+	kind   leakwatch.ObjectKind
+	window int64
+	keep   int64   // how long after a share it is still needed: W + max(W, popularity window)
+	shares []share // sorted by (at, account, post)
+	done   int     // shares[:done] are complete
+	// Popularity: distinct accounts among shares[lo:hi], the shares within
+	// [x - popularity window, x + W] of the last completed share x.
+	lo, hi  int
+	sharers map[string]int32
+	emitted map[uint64]struct{}
+	due     int64 // when the object next needs work
+	bucket  int64 // the bucket it waits in, when queued
+	queued  bool
+}
+
+// NewSharing returns an empty per-object co-share state. cfg must be valid.
+func NewSharing(cfg Config) *Sharing {
+	return &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{}, buckets: map[int64][]*objectState{}}
+}
+
+// Add records a mention. Mentions of kinds co-shares are not computed for are ignored; it
+// reports false (and records nothing) for a mention older than the last horizon passed to
+// Advance: the caller treats it as late.
+func (s *Sharing) Add(m leakwatch.Mention) bool {
+	at := m.At.UnixNano()
+	if at < s.horizon {
+		return false
+	}
+	kind, _, ok := strings.Cut(m.Object, ":")
+	if !ok || !shareKind(leakwatch.ObjectKind(kind)) || m.Account == "" {
+		return true
+	}
+	o := s.objects[m.Object]
+	if o == nil {
+		k := leakwatch.ObjectKind(kind)
+		w := int64(s.cfg.WindowFor(k))
+		if n := len(s.free); n > 0 {
+			o = s.free[n-1]
+			s.free = s.free[:n-1]
+		} else {
+			o = &objectState{}
+		}
+		o.key, o.kind, o.window, o.keep = m.Object, k, w, w+max(w, int64(s.cfg.PopularityWindow))
+		s.objects[m.Object] = o
+	}
+	sh := share{at: at, account: m.Account, post: m.Post}
+	// Input is mostly in event-time order: append, and shift only a late share into place.
+	i := len(o.shares)
+	o.shares = append(o.shares, sh)
+	for i > o.done && sh.less(o.shares[i-1]) {
+		o.shares[i] = o.shares[i-1]
+		i--
+	}
+	o.shares[i] = sh
+	s.schedule(o)
+	return true
+}
+
+// Horizon is the time before which no share is accepted any more.
+func (s *Sharing) Horizon() time.Time {
+	if s.horizon == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, s.horizon).UTC()
+}
+
+// Advance completes every share whose window closed before horizon (watermark minus
+// lateness), emitting its observations, and forgets shares no pending share can pair with.
+func (s *Sharing) Advance(horizon time.Time, emit func(Observation)) {
+	h := horizon.UnixNano()
+	if h <= s.horizon {
+		return
+	}
+	s.horizon = h
+	s.run(h, emit)
+}
+
+// Flush completes every share: the end of input.
+func (s *Sharing) Flush(emit func(Observation)) {
+	s.horizon = math.MaxInt64
+	s.run(math.MaxInt64, emit)
+}
+
+// Skipped is how many pairs the MaxSharers cap left out so far.
+func (s *Sharing) Skipped() int64 { return s.skipped }
+
+// Objects is how many objects have shares in memory.
+func (s *Sharing) Objects() int { return len(s.objects) }
+
+func (s *Sharing) run(h int64, emit func(Observation)) {
+	for len(s.order) > 0 && s.order[0]*queueGrain < h {
+		b := heap.Pop(&s.order).(int64)
+		list := s.buckets[b]
+		delete(s.buckets, b)
+		var wait []*objectState
+		for _, o := range list {
+			switch {
+			case !o.queued || o.bucket != b:
+				// rescheduled elsewhere or gone
+			case o.due >= h:
+				wait = append(wait, o)
+			default:
+				o.queued = false
+				s.work(o, h, emit)
+			}
+		}
+		if len(wait) > 0 {
+			// Due later within this bucket; later buckets are later still.
+			if len(s.buckets[b]) == 0 {
+				heap.Push(&s.order, b)
+			}
+			s.buckets[b] = append(s.buckets[b], wait...)
+			break
+		}
+	}
+}
+
+// work completes the object's shares whose window closed before h and evicts old ones.
+func (s *Sharing) work(o *objectState, h int64, emit func(Observation)) {
+	for o.done < len(o.shares) && o.shares[o.done].at+o.window < h {
+		s.complete(o, o.done, emit)
+		o.done++
+	}
+	// Evict shares that no incomplete share can reach, for pairing or popularity.
+	n := 0
+	for n < o.done && o.shares[n].at+o.keep < h {
+		if n >= o.lo && n < o.hi {
+			// Still counted for popularity, but every later completion is past it.
+			a := o.shares[n].account
+			if o.sharers[a]--; o.sharers[a] == 0 {
+				delete(o.sharers, a)
+			}
+		}
+		n++
+	}
+	if n > 0 {
+		o.shares = append(o.shares[:0], o.shares[n:]...)
+		o.done -= n
+		o.lo = max(o.lo-n, 0)
+		o.hi = max(o.hi-n, 0)
+	}
+	if len(o.shares) == 0 {
+		delete(s.objects, o.key)
+		if len(s.free) < maxFree {
+			clear(o.sharers)
+			*o = objectState{shares: o.shares[:0], sharers: o.sharers}
+			if cap(o.shares) > 64 {
+				o.shares = nil // a burst's worth of shares: let it go
+			}
+			s.free = append(s.free, o)
+		}
+		return
+	}
+	s.schedule(o)
+}
+
+// maxFree bounds the reuse list.
+const maxFree = 4096
+
+// queueGrain is the bucket width of the object queue.
+const queueGrain = int64(time.Second)
+
+// schedule sets when the object next needs work: its first incomplete share's window end,
+// or else its oldest share's eviction.
+func (s *Sharing) schedule(o *objectState) {
+	due := o.shares[0].at + o.keep
+	if o.done < len(o.shares) {
+		due = o.shares[o.done].at + o.window
+	}
+	o.due = due
+	b := floorDiv(due, queueGrain)
+	if o.queued && o.bucket == b {
+		return
+	}
+	o.queued, o.bucket = true, b
+	if len(s.buckets[b]) == 0 {
+		heap.Push(&s.order, b)
+	}
+	s.buckets[b] = append(s.buckets[b], o)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// complete pairs share i with the shares before it within W, once per account pair per object.
+func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
+	x := o.shares[i]
+	lo := i
+	for lo > 0 && o.shares[lo-1].at >= x.at-o.window {
+		lo--
+	}
+	// Partners: earlier shares (in share order) by other accounts; the earliest share of each
+	// partner names the pair's times.
+	s.gen++
+	if len(s.stamp) > 1<<16 {
+		clear(s.stamp)
+	}
+	s.stamp[x.account] = s.gen
+	s.part = s.part[:0]
+	for j := lo; j < i; j++ {
+		y := o.shares[j]
+		if s.stamp[y.account] == s.gen {
+			continue
+		}
+		s.stamp[y.account] = s.gen
+		s.part = append(s.part, j)
+	}
+	if len(s.part) == 0 {
+		return // most objects are shared once: no popularity to count
+	}
+	// Slide the popularity window to [x.at - P, x.at + W]; completions come in share order,
+	// so both ends only move forward (skipped completions are caught up here).
+	if o.sharers == nil {
+		o.sharers = map[string]int32{}
+	}
+	for o.hi < len(o.shares) && o.shares[o.hi].at <= x.at+o.window {
+		o.sharers[o.shares[o.hi].account]++
+		o.hi++
+	}
+	for o.lo < o.hi && o.shares[o.lo].at < x.at-(o.keep-o.window) {
+		a := o.shares[o.lo].account
+		if o.sharers[a]--; o.sharers[a] == 0 {
+			delete(o.sharers, a)
+		}
+		o.lo++
+	}
+	n := len(o.sharers)
+	for k, j := range s.part {
+		y := o.shares[j]
+		a, b, aAt, bAt := y.account, x.account, y.at, x.at
+		if b < a {
+			a, b, aAt, bAt = b, a, bAt, aAt
+		}
+		pk := pairHash(a, b)
+		if _, dup := o.emitted[pk]; dup {
+			continue
+		}
+		if s.cfg.MaxSharers > 0 && k >= s.cfg.MaxSharers {
+			s.skipped++
+			continue
+		}
+		if o.emitted == nil {
+			o.emitted = map[uint64]struct{}{}
+		}
+		o.emitted[pk] = struct{}{}
+		emit(Observation{
+			Kind: o.kind, Object: o.key, A: a, B: b,
+			AAt: time.Unix(0, aAt).UTC(), BAt: time.Unix(0, bAt).UTC(),
+			Sharers: n,
+		})
+	}
+}
+
+func pairHash(a, b string) uint64 {
+	h := fnvString(fnvOffset, a)
+	h ^= 0xff
+	h *= fnvPrime
+	return fnvString(h, b)
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// bucketHeap is a min-heap of bucket numbers.
+type bucketHeap []int64
+
+func (q bucketHeap) Len() int           { return len(q) }
+func (q bucketHeap) Less(i, j int) bool { return q[i] < q[j] }
+func (q bucketHeap) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *bucketHeap) Push(x any)        { *q = append(*q, x.(int64)) }
+func (q *bucketHeap) Pop() any {
+	old := *q
+	b := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return b
+}

@@ -1,0 +1,434 @@
+// Package entities is the extract stage: it turns one post into the mentions of every object
+// it shares (candidates, hashtags, normalised URLs and their registrable domains, reshare,
+// quote and reply targets, exact and near-duplicate text, images, objects the source already
+// named, and the whole stream "all:posts").
+//
+// It does no I/O and keeps no state between posts, so any number of extract instances agree
+// on the object keys they produce (the mentions topic is partitioned by them). It must not
+// import stream, warehouse, collectors or any other analytics package: leak evidence comes in
+// through the small Evidencer interface.
+package entities
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Evidencer finds what in a post points to a leak ("domain:pastebin.com"); the leak
+// package's Matcher is one. Its answer is attached to every mention of the post.
+type Evidencer interface {
+	Evidence(p leakwatch.Post) []string
+}
+
+// Extractor turns posts into mentions. It is not safe for concurrent use (it reuses buffers);
+// give each goroutine its own.
+type Extractor struct {
+	cfg       Config
+	ev        Evidencer
+	fold      *folder
+	urls      *urlNormalizer
+	shortener map[string]bool
+	mh        *minhasher
+
+	phrases  map[string][]phrase // first folded word -> names starting with it
+	prefixes []prefix            // folded names matched as hashtag prefixes
+	tags     map[string][]int    // folded hashtag -> candidates
+	handles  map[string][]int    // folded handle -> candidates
+
+	// scratch, reused between posts
+	toks     []token
+	keyBuf   []byte
+	shingles []uint64
+	th       []uint64
+	clean    []byte
+	cands    []bool
+}
+
+type phrase struct {
+	words []string
+	cand  int
+}
+
+type prefix struct {
+	s    string
+	cand int
+}
+
+type tokenKind uint8
+
+const (
+	tokWord tokenKind = iota
+	tokHashtag
+	tokHandle
+)
+
+// token is one word of the folded text; s includes the '#' or '@' of hashtags and handles.
+type token struct {
+	s    string
+	kind tokenKind
+	// next: only spaces, hyphens or an elision separate it from the previous token, so a
+	// name may continue across ("Le Pen", "Jean-Luc") but not across punctuation ("Le. Pen").
+	next bool
+}
+
+// New returns an extractor for cfg. ev may be nil (no leak evidence).
+func New(cfg Config, ev Evidencer) (*Extractor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("entities config: %w", err)
+	}
+	x := &Extractor{
+		cfg:       cfg,
+		ev:        ev,
+		fold:      newFolder(),
+		urls:      newURLNormalizer(cfg.TrackingParams),
+		shortener: map[string]bool{},
+		phrases:   map[string][]phrase{},
+		tags:      map[string][]int{},
+		handles:   map[string][]int{},
+		cands:     make([]bool, len(cfg.Candidates)),
+	}
+	for _, s := range cfg.Shorteners {
+		x.shortener[strings.ToLower(s)] = true
+	}
+	if cfg.NearText.Enabled {
+		x.mh = newMinhasher(cfg.NearText.Bands, cfg.NearText.Rows)
+	}
+	for ci, c := range cfg.Candidates {
+		for i, name := range append(append([]string(nil), c.Names...), c.Aliases...) {
+			var words []string
+			for _, t := range x.tokenize(x.fold.fold(name), nil) {
+				words = append(words, strings.TrimLeft(t.s, "#@"))
+			}
+			if len(words) == 0 {
+				continue
+			}
+			x.phrases[words[0]] = append(x.phrases[words[0]], phrase{words: words, cand: ci})
+			if joined := strings.Join(words, ""); i < len(c.Names) && len(joined) >= MinHashtagPrefix {
+				x.prefixes = append(x.prefixes, prefix{s: joined, cand: ci})
+			}
+		}
+		for _, h := range c.Hashtags {
+			f := x.fold.fold(strings.TrimPrefix(h, "#"))
+			x.tags[f] = append(x.tags[f], ci)
+		}
+		for _, h := range c.Handles {
+			f := x.fold.fold(strings.TrimPrefix(h, "@"))
+			x.handles[f] = append(x.handles[f], ci)
+		}
+	}
+	return x, nil
+}
+
+// Extract returns the mentions of p, one per distinct object, "all:posts" first.
+func (x *Extractor) Extract(p leakwatch.Post) []leakwatch.Mention {
+	return x.Append(nil, p)
+}
+
+// Append appends the mentions of p to dst.
+func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatch.Mention {
+	account := p.Author.ID
+	if account == "" {
+		account = p.Author.Handle
+	}
+	postRef := p.URI
+	if postRef == "" {
+		postRef = p.ID
+	}
+	var evidence []string
+	if x.ev != nil {
+		evidence = x.ev.Evidence(p)
+	}
+	base := len(dst)
+	emit := func(key string) {
+		dst = append(dst, leakwatch.Mention{Object: key, Account: account, Post: postRef, Platform: p.Platform, At: p.CreatedAt, Evidence: evidence})
+	}
+	// A post has a dozen objects or so: a linear scan dedupes faster than a map.
+	add := func(key string) {
+		for _, m := range dst[base:] {
+			if m.Object == key {
+				return
+			}
+		}
+		emit(key)
+	}
+	add(leakwatch.AllPosts)
+
+	// Source-given targets and objects.
+	if p.ReshareOf != "" {
+		add("reshare_of:" + p.ReshareOf)
+	}
+	if p.QuoteOf != "" {
+		// A quote amplifies its target like a reshare does; it has no kind of its own.
+		add("reshare_of:" + p.QuoteOf)
+	}
+	if p.ReplyTo != "" {
+		add("reply_to:" + p.ReplyTo)
+	}
+	for _, o := range p.Objects {
+		if o.Kind != "" && o.Value != "" {
+			add(o.Key())
+		}
+	}
+	for _, m := range p.Media {
+		if m.Hash != "" {
+			add("image:" + strings.ToLower(m.Hash))
+		}
+	}
+
+	// URLs: the source's list (expanded form preferred) and any in the text.
+	addURL := func(raw string) {
+		n, host, err := x.urls.normalize(raw)
+		if err != nil {
+			return
+		}
+		add("url:" + n)
+		if !x.shortener[host] {
+			add("domain:" + RegistrableDomain(host))
+		}
+	}
+	for _, l := range p.URLs {
+		switch {
+		case l.Normalized != "":
+			add("url:" + l.Normalized)
+			if l.Domain != "" {
+				add("domain:" + l.Domain)
+			}
+		case l.Expanded != "":
+			addURL(l.Expanded)
+		default:
+			addURL(l.Raw)
+		}
+	}
+	text := p.Text
+	// "RT @user: text" is a reshare written into the text (old clients, archives without ids):
+	// the target is the original author and text, so every retweet of it names one object.
+	rtUser, rtText, isRT := cutRT(text)
+	if isRT {
+		text = rtText
+	}
+	// A reshare's text is its target's: the reshare_of object already names it, and a text
+	// object too would count every retweet twice.
+	reshare := isRT || p.ReshareOf != ""
+	isRT = isRT && p.ReshareOf == ""
+
+	x.clean = append(x.clean[:0], text...)
+	scanURLs(text, func(start, end int, usable bool) {
+		if usable && len(p.URLs) == 0 {
+			addURL(text[start:end])
+		}
+		for i := start; i < end; i++ {
+			x.clean[i] = ' '
+		}
+	})
+
+	folded := x.fold.fold(string(x.clean))
+	x.toks = x.tokenize(folded, x.toks[:0])
+
+	for _, h := range p.Hashtags {
+		add("hashtag:" + x.fold.fold(strings.TrimPrefix(h, "#")))
+	}
+	for _, t := range x.toks {
+		if t.kind == tokHashtag && len(t.s) > 1 {
+			add("hashtag:" + t.s[1:])
+		}
+	}
+
+	x.candidates(p, func(ci int) { add("candidate:" + x.cfg.Candidates[ci].ID) })
+
+	switch {
+	case isRT:
+		// "RT @user: text" without an id: the target is the author and the text.
+		add("reshare_of:@" + x.fold.fold(rtUser) + "/" + x.fingerprint())
+	case reshare:
+	case len(x.toks) >= x.cfg.MinTextTokens:
+		// Exact text: the folded words in order, URLs left out.
+		add("text:" + x.fingerprint())
+		if nt := x.cfg.NearText; nt.Enabled && len(x.toks) >= nt.MinTokens {
+			x.shingles = x.shingles[:0]
+			for i := 0; i+nt.Shingle <= len(x.th); i++ {
+				s := uint64(nt.Shingle)
+				for _, th := range x.th[i : i+nt.Shingle] {
+					s = mix64(s ^ th)
+				}
+				x.shingles = append(x.shingles, s)
+			}
+			x.mh.bandKeys(x.shingles, func(band int, key uint64) {
+				// Band keys are distinct by construction (the band number leads).
+				b := append(x.keyBuf[:0], "neartext:"...)
+				b = strconv.AppendInt(b, int64(band), 10)
+				b = append(b, '-')
+				b = appendHex(b, key)
+				x.keyBuf = b
+				emit(string(b))
+			})
+		}
+	}
+	return dst
+}
+
+// fingerprint hashes the folded words (FNV-1a each, splitmix64 combined) and keeps the
+// word hashes in x.th for shingling.
+func (x *Extractor) fingerprint() string {
+	h := uint64(fnvOffset)
+	x.th = x.th[:0]
+	for _, t := range x.toks {
+		th := fnvString(fnvOffset, t.s)
+		x.th = append(x.th, th)
+		h = mix64(h ^ th)
+	}
+	return hexKey(h)
+}
+
+// candidates calls found once per candidate the post mentions.
+func (x *Extractor) candidates(p leakwatch.Post, found func(int)) {
+	if len(x.cfg.Candidates) == 0 {
+		return
+	}
+	clear(x.cands)
+	hit := func(cs []int) {
+		for _, c := range cs {
+			x.cands[c] = true
+		}
+	}
+	for _, h := range p.Mentions {
+		hit(x.handles[x.fold.fold(strings.TrimPrefix(h, "@"))])
+	}
+	for _, h := range p.Hashtags {
+		x.hashtagCandidates(x.fold.fold(strings.TrimPrefix(h, "#")))
+	}
+	toks := x.toks
+	for i, t := range toks {
+		switch t.kind {
+		case tokHandle:
+			hit(x.handles[t.s[1:]])
+		case tokHashtag:
+			x.hashtagCandidates(t.s[1:])
+		case tokWord:
+			for _, ph := range x.phrases[t.s] {
+				if matchPhrase(toks[i:], ph.words) {
+					x.cands[ph.cand] = true
+				}
+			}
+		}
+	}
+	for ci, ok := range x.cands {
+		if ok {
+			found(ci)
+		}
+	}
+}
+
+func (x *Extractor) hashtagCandidates(tag string) {
+	for _, c := range x.tags[tag] {
+		x.cands[c] = true
+	}
+	for _, p := range x.prefixes {
+		if strings.HasPrefix(tag, p.s) {
+			x.cands[p.cand] = true
+		}
+	}
+}
+
+func matchPhrase(toks []token, words []string) bool {
+	if len(toks) < len(words) {
+		return false
+	}
+	for i, w := range words {
+		if toks[i].kind != tokWord || toks[i].s != w || (i > 0 && !toks[i].next) {
+			return false
+		}
+	}
+	return true
+}
+
+// elisions are the French articles and pronouns written onto the next word with an
+// apostrophe; they are dropped so "l'affaire" and "d'Emmanuel" yield "affaire", "emmanuel".
+var elisions = map[string]bool{"l": true, "d": true, "j": true, "m": true, "n": true, "s": true, "t": true, "c": true, "qu": true, "jusqu": true, "lorsqu": true, "puisqu": true, "quoiqu": true}
+
+// tokenize splits folded text into words, hashtags and handles. Any character that is not a
+// letter, digit, '_' (in tags and handles), '#' or '@' separates words; apostrophes too, and
+// an elided article before one is dropped.
+func (x *Extractor) tokenize(s string, dst []token) []token {
+	i := 0
+	joined := false
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		kind := tokWord
+		start := i
+		switch {
+		case r == '#' || r == '@':
+			if r == '#' {
+				kind = tokHashtag
+			} else {
+				kind = tokHandle
+			}
+			i += size
+		case isWordRune(r):
+		default:
+			if r != ' ' && r != '-' && r != '\t' && r != '\u00a0' {
+				joined = false
+			}
+			i += size
+			continue
+		}
+		for i < len(s) {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) && !(kind != tokWord && r == '_') {
+				break
+			}
+			i += size
+		}
+		if kind != tokWord && i-start == 1 {
+			continue // a lone '#' or '@'
+		}
+		w := s[start:i]
+		if kind == tokWord && i < len(s) && (s[i] == '\'' || strings.HasPrefix(s[i:], "’")) && elisions[w] {
+			_, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+			joined = true
+			continue
+		}
+		dst = append(dst, token{s: w, kind: kind, next: joined})
+		joined = true
+	}
+	return dst
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return ('a' <= r && r <= 'z') || ('0' <= r && r <= '9') || ('A' <= r && r <= 'Z')
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// cutRT splits "RT @user: text" into user and text.
+func cutRT(s string) (user, rest string, ok bool) {
+	t, ok := strings.CutPrefix(s, "RT @")
+	if !ok {
+		return "", s, false
+	}
+	user, rest, ok = strings.Cut(t, ":")
+	if !ok || user == "" || strings.ContainsAny(user, " \n\t") {
+		return "", s, false
+	}
+	return user, strings.TrimLeft(rest, " "), true
+}
+
+func hexKey(h uint64) string {
+	var b [16]byte
+	return string(appendHex(b[:0], h))
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendHex(b []byte, h uint64) []byte {
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, hexDigits[(h>>i)&15])
+	}
+	return b
+}

@@ -1,0 +1,270 @@
+package entities_test
+
+import (
+	"encoding/csv"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/entities"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+// frCandidates are the 2017 French candidates as a user would configure them.
+var frCandidates = []entities.Candidate{
+	{ID: "macron", Names: []string{"Macron", "Emmanuel Macron"}, Handles: []string{"EmmanuelMacron"}, Hashtags: []string{"EnMarche"}},
+	{ID: "lepen", Names: []string{"Le Pen", "Marine Le Pen"}, Aliases: []string{"MLP"}, Handles: []string{"MLP_officiel"}, Hashtags: []string{"Marine2017"}},
+	{ID: "fillon", Names: []string{"Fillon", "François Fillon"}, Handles: []string{"FrancoisFillon"}},
+	{ID: "melenchon", Names: []string{"Mélenchon", "Jean-Luc Mélenchon"}, Aliases: []string{"JLM"}, Handles: []string{"JLMelenchon"}, Hashtags: []string{"JLM2017"}},
+	{ID: "hamon", Names: []string{"Hamon", "Benoît Hamon"}, Handles: []string{"benoithamon"}},
+}
+
+func newExtractor(t testing.TB) *entities.Extractor {
+	t.Helper()
+	cfg := entities.DefaultConfig()
+	cfg.Candidates = frCandidates
+	x, err := entities.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func objects(ms []leakwatch.Mention, kind string) []string {
+	var out []string
+	for _, m := range ms {
+		if strings.HasPrefix(m.Object, kind+":") {
+			out = append(out, strings.TrimPrefix(m.Object, kind+":"))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+var at = time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+
+func post(text string) leakwatch.Post {
+	return leakwatch.Post{Platform: "twitter", ID: "1", URI: "twitter:1", CreatedAt: at, Author: leakwatch.Account{ID: "42"}, Text: text}
+}
+
+func TestCandidates(t *testing.T) {
+	x := newExtractor(t)
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"Débat: MÉLENCHON répond à Fillon", []string{"fillon", "melenchon"}},
+		{"l'élection d'Emmanuel Macron", []string{"macron"}},
+		{"Le programme de Marine LE PEN", []string{"lepen"}},
+		{"Qu’en pense @EmmanuelMacron ?", []string{"macron"}},
+		{"#Macron2017 #LePenLeaks", []string{"lepen", "macron"}},
+		{"#MacronLeaks", []string{"macron"}},
+		{"#JLM2017 en direct", []string{"melenchon"}},
+		{"@mlp_officiel et @benoithamon", []string{"hamon", "lepen"}},
+		// Whole words only: neither a longer word nor a name split across sentences.
+		{"les macronistes et le penchant", nil},
+		{"Hamonisation", nil},
+		{"Le. Pen", nil},
+		{"Jean-Luc Mélenchon", []string{"melenchon"}},
+		{"jean luc melenchon", []string{"melenchon"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			got := objects(x.Extract(post(tc.text)), "candidate")
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("candidates %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHashtagsAndURLs(t *testing.T) {
+	x := newExtractor(t)
+	ms := x.Extract(post("#MacronLeaks #macronleaks #Élysée voir https://WWW.Example.COM:443/a/b/?utm_source=tw&b=2&a=1#frag et http://pastebin.com/abc."))
+	if got, want := objects(ms, "hashtag"), []string{"elysee", "macronleaks"}; !slices.Equal(got, want) {
+		t.Errorf("hashtags %v, want %v", got, want)
+	}
+	if got, want := objects(ms, "url"), []string{"http://pastebin.com/abc", "https://example.com/a/b?a=1&b=2"}; !slices.Equal(got, want) {
+		t.Errorf("urls %v, want %v", got, want)
+	}
+	if got, want := objects(ms, "domain"), []string{"example.com", "pastebin.com"}; !slices.Equal(got, want) {
+		t.Errorf("domains %v, want %v", got, want)
+	}
+}
+
+func TestNormalizeURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"HTTPS://Example.com/", "https://example.com"},
+		{"https://example.com", "https://example.com"},
+		{"http://example.com:80/x", "http://example.com/x"},
+		{"http://example.com:8080/x", "http://example.com:8080/x"},
+		{"https://www.lemonde.fr/politique/article.html?fbclid=XYZ&gclid=1&igshid=2#comments", "https://lemonde.fr/politique/article.html"},
+		{"https://x.org/p/?z=1&a=2&a=1&utm_campaign=c", "https://x.org/p?a=1&a=2&z=1"},
+		{"https://x.org/Case/Path", "https://x.org/Case/Path"},
+	}
+	for _, tc := range tests {
+		got, err := entities.NormalizeURL(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("NormalizeURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"ftp://x.org/a", "mailto:a@b.c", "https://", "not a url"} {
+		if got, err := entities.NormalizeURL(bad); err == nil {
+			t.Errorf("NormalizeURL(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestRegistrableDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		"news.bbc.co.uk": "bbc.co.uk", "en-marche.fr": "en-marche.fr", "a.b.blogspot.com": "b.blogspot.com",
+		"WWW.Le-Pen.FR.": "le-pen.fr", "192.0.2.1": "192.0.2.1",
+	} {
+		if got := entities.RegistrableDomain(in); got != want {
+			t.Errorf("RegistrableDomain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTargetsMediaObjects(t *testing.T) {
+	x := newExtractor(t)
+	p := post("un texte assez long pour avoir une empreinte")
+	p.ReshareOf, p.QuoteOf, p.ReplyTo = "twitter:7", "twitter:8", "twitter:9"
+	p.Media = []leakwatch.Media{{Type: "photo", Hash: "ABCDEF"}}
+	p.Objects = []leakwatch.ObjectRef{{Kind: leakwatch.KindURL, Value: "23678"}}
+	ms := x.Extract(p)
+	if ms[0].Object != leakwatch.AllPosts {
+		t.Errorf("first mention %q, want %q", ms[0].Object, leakwatch.AllPosts)
+	}
+	for _, want := range []string{"reshare_of:twitter:7", "reshare_of:twitter:8", "reply_to:twitter:9", "image:abcdef", "url:23678"} {
+		if !slices.ContainsFunc(ms, func(m leakwatch.Mention) bool { return m.Object == want }) {
+			t.Errorf("no mention of %s in %v", want, ms)
+		}
+	}
+	for _, m := range ms {
+		if m.Account != "42" || m.Post != "twitter:1" || !m.At.Equal(at) || m.Platform != "twitter" {
+			t.Fatalf("mention %+v does not carry the post's account, uri, time and platform", m)
+		}
+	}
+}
+
+func TestTextFingerprints(t *testing.T) {
+	x := newExtractor(t)
+	base := "Les documents de la campagne ont été publiés ce soir sur plusieurs sites"
+	fp := func(text string) []string { return objects(x.Extract(post(text)), "text") }
+	near := func(text string) []string { return objects(x.Extract(post(text)), "neartext") }
+	same := []string{
+		"LES DOCUMENTS de la campagne ont ete publies ce soir sur plusieurs sites https://t.co/abc",
+		"Les  documents de la campagne, ont été publiés ce soir sur plusieurs sites !",
+	}
+	for _, s := range same {
+		if got, want := fp(s), fp(base); !slices.Equal(got, want) || len(got) != 1 {
+			t.Errorf("text of %q = %v, want %v", s, got, want)
+		}
+	}
+	if got := fp("Merci à tous"); got != nil {
+		t.Errorf("short text got a fingerprint %v", got)
+	}
+	// One word changed in a 27-word post (Jaccard 0.85 over word pairs): a different exact
+	// text, but the near-duplicate bands overlap (probability 1-(1-0.85^6)^9 > 0.99).
+	long := base + " quelques heures avant la fin officielle de la campagne et personne ne peut plus y répondre"
+	edited := strings.Replace(long, "soir", "matin", 1)
+	if shared := 0; true {
+		for _, b := range near(edited) {
+			if slices.Contains(near(long), b) {
+				shared++
+			}
+		}
+		if shared == 0 {
+			t.Errorf("near-duplicate texts share no LSH band: %v vs %v", near(edited), near(long))
+		}
+	}
+	if slices.Equal(fp(edited), fp(base)) {
+		t.Error("edited text has the same exact fingerprint")
+	}
+	unrelated := "Le candidat présentera demain son programme économique devant les journalistes à Paris"
+	for _, b := range near(unrelated) {
+		if slices.Contains(near(base), b) {
+			t.Errorf("unrelated texts share band %s", b)
+		}
+	}
+	if got := len(near(base)); got != entities.DefaultConfig().NearText.Bands {
+		t.Errorf("%d neartext bands, want %d", got, entities.DefaultConfig().NearText.Bands)
+	}
+	// Retweets written into the text name their target, and are not texts of their own.
+	if got := fp("RT @someone: " + base); got != nil {
+		t.Errorf("retweet got a text object %v", got)
+	}
+	rs := post(base)
+	rs.ReshareOf = "twitter:9"
+	if got := objects(x.Extract(rs), "text"); got != nil {
+		t.Errorf("reshare with a target got a text object %v", got)
+	}
+	rt := objects(x.Extract(post("RT @JLMelenchon: "+base)), "reshare_of")
+	rt2 := objects(x.Extract(post("RT @jlmelenchon: "+base+" https://t.co/x")), "reshare_of")
+	if len(rt) != 1 || !slices.Equal(rt, rt2) || !strings.HasPrefix(rt[0], "@jlmelenchon/") {
+		t.Errorf("retweet targets %v and %v, want one shared @jlmelenchon/... target", rt, rt2)
+	}
+}
+
+// TestFrenchDebateTweets runs extraction over real tweets of the 2017 debates: each candidate
+// account's own tweets, and the mentions of rivals a reader can check.
+func TestFrenchDebateTweets(t *testing.T) {
+	path := testenv.SharedData(t, "data/fr-2017-debates/tweets_debat_20170404.csv")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newExtractor(t)
+	counts := map[string]int{}
+	hashtags := map[string]int{}
+	for i, row := range rows[1:] {
+		p := post(row[2])
+		p.Author.ID = strings.TrimPrefix(row[0], "@")
+		for _, m := range x.Extract(p) {
+			if m.Account != p.Author.ID {
+				t.Fatalf("row %d: mention account %q, want %q", i+2, m.Account, p.Author.ID)
+			}
+			if c, ok := strings.CutPrefix(m.Object, "candidate:"); ok {
+				counts[c]++
+			}
+			if h, ok := strings.CutPrefix(m.Object, "hashtag:"); ok {
+				hashtags[h]++
+			}
+		}
+	}
+	// Every monitored candidate is mentioned in a debate night's tweets of eleven candidates,
+	// and the debate hashtag, written #LeGrandDebat / #legranddébat, folds to one object.
+	for _, c := range frCandidates {
+		if counts[c.ID] == 0 {
+			t.Errorf("candidate %s never found (counts %v)", c.ID, counts)
+		}
+	}
+	if hashtags["legranddebat"] < 20 {
+		t.Errorf("hashtag legranddebat found %d times, want the debate's tag on many tweets; top: %v", hashtags["legranddebat"], hashtags)
+	}
+	t.Logf("candidate mentions: %v", counts)
+}
+
+func TestConfigValidate(t *testing.T) {
+	cfg := entities.DefaultConfig()
+	cfg.Candidates = []entities.Candidate{{ID: "a b", Names: []string{"A"}}, {ID: "c"}}
+	cfg.NearText.Bands = 0
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, want := range []string{"candidates[0].id", "candidates[1] (c)", "near_text.bands"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}

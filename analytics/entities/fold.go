@@ -1,0 +1,100 @@
+package entities
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// folder lower-cases and strips accents so "Mélenchon", "MELENCHON" and "melenchon" compare
+// equal. ASCII text (most of any stream) takes a fast path with no allocation beyond the result;
+// the rest goes through NFD, mark removal and Unicode case folding (ß -> ss). A folder is not
+// safe for concurrent use: the transformer keeps state.
+type folder struct {
+	t     transform.Transformer
+	cache map[rune]string // folded form of each non-ASCII letter met so far
+	buf   []byte
+}
+
+func newFolder() *folder {
+	return &folder{t: transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), cases.Fold(), norm.NFC), cache: map[rune]string{}}
+}
+
+// maxFoldCache bounds the per-rune cache (a stream in many scripts would otherwise grow it).
+const maxFoldCache = 4096
+
+// fold returns s case- and accent-folded.
+func (f *folder) fold(s string) string {
+	ascii, upper := true, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			upper = true
+		}
+	}
+	if ascii {
+		if !upper {
+			return s
+		}
+		b := make([]byte, len(s))
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[i] = c
+		}
+		return string(b)
+	}
+	// Post text is NFC (collectors normalise it), so folding rune by rune is the same as
+	// folding the string: a precomposed letter decomposes, loses its marks and case-folds on
+	// its own. Only letters and marks change; other runes (emoji, punctuation) are copied.
+	b := f.buf[:0]
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			c := byte(r)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		case unicode.Is(unicode.Mn, r):
+			// a combining mark left in the text: dropped, as NFD would
+		case unicode.IsLetter(r) || unicode.IsUpper(r):
+			b = append(b, f.rune(r)...)
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	f.buf = b
+	return string(b)
+}
+
+// rune folds one letter through the transform chain, once per distinct letter.
+func (f *folder) rune(r rune) string {
+	if v, ok := f.cache[r]; ok {
+		return v
+	}
+	f.t.Reset()
+	v, _, err := transform.String(f.t, string(r))
+	if err != nil {
+		v = string(unicode.ToLower(r))
+	}
+	if len(f.cache) >= maxFoldCache {
+		clear(f.cache)
+	}
+	f.cache[r] = v
+	return v
+}
+
+// Fold is the folding extraction applies to names, hashtags and text, for callers (config
+// validation, tests, queries) that need to compare against extracted values.
+func Fold(s string) string { return newFolder().fold(s) }

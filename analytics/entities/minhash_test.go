@@ -1,0 +1,57 @@
+package entities
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestMinHashEstimatesJaccard checks the signature agrees on a fraction of rows close to the
+// Jaccard similarity of the shingle sets, and band collisions follow 1-(1-s^r)^b.
+func TestMinHashEstimatesJaccard(t *testing.T) {
+	m := newMinhasher(9, 6)
+	rng := rand.New(rand.NewPCG(1, 2))
+	const trials = 400
+	for _, j := range []float64{0.3, 0.5, 0.7, 0.9} {
+		agree, collide := 0.0, 0
+		for range trials {
+			// 40 shared + k private to each side: J = 40 / (40 + 2k).
+			k := int(math.Round(40 * (1/j - 1) / 2))
+			var a, b []uint64
+			for range 40 {
+				x := rng.Uint64()
+				a, b = append(a, x), append(b, x)
+			}
+			for range k {
+				a, b = append(a, rng.Uint64()), append(b, rng.Uint64())
+			}
+			exact := 40 / float64(40+2*k)
+			var sa, sb []uint64
+			var ka, kb []uint64
+			m.bandKeys(a, func(_ int, key uint64) { ka = append(ka, key) })
+			sa = append(sa, m.sig...)
+			m.bandKeys(b, func(_ int, key uint64) { kb = append(kb, key) })
+			sb = append(sb, m.sig...)
+			same := 0
+			for i := range sa {
+				if sa[i] == sb[i] {
+					same++
+				}
+			}
+			agree += float64(same)/float64(len(sa)) - exact
+			for i := range ka {
+				if ka[i] == kb[i] {
+					collide++
+					break
+				}
+			}
+		}
+		if bias := agree / trials; math.Abs(bias) > 0.03 {
+			t.Errorf("J=%.1f: signature agreement off by %.3f on average", j, bias)
+		}
+		want := 1 - math.Pow(1-math.Pow(j, 6), 9)
+		if got := float64(collide) / trials; math.Abs(got-want) > 0.08 {
+			t.Errorf("J=%.1f: band collision rate %.2f, want about %.2f", j, got, want)
+		}
+	}
+}

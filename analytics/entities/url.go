@@ -1,0 +1,178 @@
+package entities
+
+import (
+	"errors"
+	"net/url"
+	"sort"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// defaultTracking are query parameters that say who clicked, not what was shared; keeping them
+// would split one article into as many objects as there are campaigns linking it.
+var defaultTracking = []string{
+	"utm_*", "fbclid", "gclid", "dclid", "msclkid", "igshid", "mc_cid", "mc_eid", "yclid",
+	"_ga", "_gl", "ref_src", "ref_url", "s_cid", "cmpid", "ocid", "spm", "__twitter_impression",
+}
+
+// defaultShorteners are link shorteners and platform wrappers: their registrable domain says
+// nothing about what was shared, and every post of a platform carries them, so a domain object
+// for them would only make every pair of posters look coordinated.
+var defaultShorteners = []string{
+	"t.co", "bit.ly", "ow.ly", "goo.gl", "buff.ly", "dlvr.it", "ift.tt", "tinyurl.com",
+	"fb.me", "trib.al", "is.gd", "lnkd.in", "youtu.be", "tiny.cc", "shar.es", "wp.me", "po.st",
+}
+
+var errNotWeb = errors.New("not an http(s) URL with a host")
+
+// urlNormalizer applies the URL rules of docs/DETECTION.md.
+type urlNormalizer struct {
+	exact  map[string]bool // tracking parameter names
+	prefix []string        // tracking parameter prefixes ("utm_")
+}
+
+func newURLNormalizer(tracking []string) *urlNormalizer {
+	n := &urlNormalizer{exact: map[string]bool{}}
+	for _, t := range tracking {
+		t = strings.ToLower(t)
+		if p, ok := strings.CutSuffix(t, "*"); ok {
+			n.prefix = append(n.prefix, p)
+		} else {
+			n.exact[t] = true
+		}
+	}
+	return n
+}
+
+func (n *urlNormalizer) tracking(name string) bool {
+	name = strings.ToLower(name)
+	if n.exact[name] {
+		return true
+	}
+	for _, p := range n.prefix {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalize returns the canonical form of raw and its host:
+// lower-case scheme and host, "www." dropped, default port dropped, fragment dropped,
+// tracking parameters dropped, remaining parameters sorted by name then value, and a
+// trailing slash removed from the path ("/" alone becomes empty) because servers answer both
+// forms with the same page far more often than not.
+func (n *urlNormalizer) normalize(raw string) (norm, host string, err error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", "", err
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if (scheme != "http" && scheme != "https") || u.Host == "" {
+		return "", "", errNotWeb
+	}
+	host = strings.ToLower(u.Hostname())
+	host = strings.TrimSuffix(host, ".")
+	host = strings.TrimPrefix(host, "www.")
+	if host == "" {
+		return "", "", errNotWeb
+	}
+	port := u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	b.WriteString(scheme)
+	b.WriteString("://")
+	b.WriteString(host)
+	if port != "" {
+		b.WriteByte(':')
+		b.WriteString(port)
+	}
+	path := u.EscapedPath()
+	path = strings.TrimRight(path, "/")
+	b.WriteString(path)
+	if u.RawQuery != "" {
+		q, qerr := url.ParseQuery(u.RawQuery)
+		if qerr != nil {
+			// Keep an unparsable query verbatim rather than lose part of the object's identity.
+			b.WriteByte('?')
+			b.WriteString(u.RawQuery)
+		} else {
+			keys := make([]string, 0, len(q))
+			for k := range q {
+				if !n.tracking(k) {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			sep := byte('?')
+			for _, k := range keys {
+				vs := q[k]
+				sort.Strings(vs)
+				for _, v := range vs {
+					b.WriteByte(sep)
+					sep = '&'
+					b.WriteString(url.QueryEscape(k))
+					b.WriteByte('=')
+					b.WriteString(url.QueryEscape(v))
+				}
+			}
+		}
+	}
+	return b.String(), host, nil
+}
+
+// RegistrableDomain is the eTLD+1 of host ("news.bbc.co.uk" -> "bbc.co.uk"), or host itself
+// when it has none (an IP address, a bare public suffix).
+func RegistrableDomain(host string) string {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return d
+	}
+	return host
+}
+
+// NormalizeURL applies the default URL rules (see urlNormalizer.normalize).
+func NormalizeURL(raw string) (string, error) {
+	s, _, err := newURLNormalizer(defaultTracking).normalize(raw)
+	return s, err
+}
+
+// scanURLs finds http(s) URLs in text, in order. A URL ends at white space; trailing
+// punctuation that closes a sentence is not part of it. URLs cut by the platform with an
+// ellipsis ("https://t.co/ab…") are skipped: they do not name the object.
+func scanURLs(text string, found func(start, end int, usable bool)) {
+	for i := 0; i < len(text); {
+		j := strings.Index(text[i:], "http")
+		if j < 0 {
+			return
+		}
+		start := i + j
+		rest := text[start:]
+		if !strings.HasPrefix(rest, "http://") && !strings.HasPrefix(rest, "https://") {
+			i = start + 4
+			continue
+		}
+		end := start
+		for end < len(text) && !isSpaceByte(text[end]) {
+			end++
+		}
+		i = end
+		u := text[start:end]
+		if strings.Contains(u, "…") {
+			found(start, end, false) // blank it out of the text, but no object
+			continue
+		}
+		for len(u) > 0 && strings.IndexByte(".,;:!?)]}\"'»", u[len(u)-1]) >= 0 {
+			u = u[:len(u)-1]
+		}
+		found(start, start+len(u), true)
+	}
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'
+}

@@ -1,0 +1,171 @@
+package eval_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/eval"
+)
+
+var t0 = time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+
+func truth() eval.Truth {
+	return eval.Truth{
+		Scenario:        "test",
+		OrganicAccounts: []string{"o1", "o2", "o3", "o4"},
+		Operations: []eval.Operation{
+			{ID: "leak", Kind: eval.OpLeakDump, Accounts: []string{"b1", "b2", "b3", "b4"}, Onset: t0,
+				Objects: []string{"hashtag:macronleaks", "url:pastebin.com/x"},
+				Leak:    &eval.ExpectedLeak{Onset: t0, Objects: []string{"hashtag:macronleaks", "url:pastebin.com/x"}, HoursToSilence: 3.42}},
+			{ID: "ring", Kind: eval.OpRetweetRing, Accounts: []string{"r1", "r2"}, Onset: t0.Add(-48 * time.Hour), Objects: []string{"reshare_of:t1"}},
+			{ID: "deface", Kind: eval.OpDefacement, Target: "site", Onset: t0.Add(-47 * time.Minute),
+				Leak: &eval.ExpectedLeak{Onset: t0.Add(-47 * time.Minute), Evidence: []string{"defacement:site"}}},
+		},
+	}
+}
+
+func group(id string, first time.Time, accounts ...string) leakwatch.Signal {
+	return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id, Accounts: accounts, ObjectKinds: []leakwatch.ObjectKind{"url"}, First: first, Last: first}}
+}
+
+func burst(object string, onset time.Time) leakwatch.Signal {
+	return leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: object, Onset: onset, Peak: onset, End: onset}}
+}
+
+func leak(object string, onset time.Time, evidence ...string) leakwatch.Signal {
+	return leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: object, Onset: onset, Evidence: evidence,
+		Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.4, Score: 0.9}}}
+}
+
+func TestScore(t *testing.T) {
+	tests := []struct {
+		name                string
+		sigs                []leakwatch.Signal
+		precision, recall   float64
+		fps, missed         int
+		leakDelay           float64 // seconds; NaN-free: -1 means not found
+		ringBurst           bool
+		defaceFound         bool
+		leakRecall          float64
+		leakBurstDelay      float64
+		wantLeakBurstObject string
+	}{
+		{
+			name: "perfect",
+			sigs: []leakwatch.Signal{
+				group("g1", t0, "b1", "b2", "b3", "b4"), group("g2", t0, "r1", "r2"),
+				burst("url:pastebin.com/x", t0.Add(time.Minute)), burst("hashtag:macronleaks", t0.Add(30*time.Second)),
+				burst("reshare_of:t1", t0.Add(-48*time.Hour)),
+				leak("hashtag:macronleaks", t0.Add(30*time.Second)), leak("domain:site.fr", t0.Add(-40*time.Minute), "change:site", "defacement:site"),
+			},
+			precision: 1, recall: 1, leakDelay: 30, ringBurst: true, defaceFound: true, leakRecall: 1,
+			leakBurstDelay: 30, wantLeakBurstObject: "hashtag:macronleaks",
+		},
+		{
+			name: "organic in a group, one bot missed, leak through evidence only",
+			sigs: []leakwatch.Signal{
+				group("g1", t0, "b1", "b2", "b3", "o1", "o2"),
+				burst("hashtag:presidentielle2017", t0), // not an operation object
+				leak("group:g1", t0.Add(5*time.Minute), "domain:pastebin.com", "url:pastebin.com/x"),
+			},
+			precision: 3.0 / 5, recall: 3.0 / 6, fps: 2, missed: 3, leakDelay: 300, leakRecall: 0.75, leakBurstDelay: -1,
+		},
+		{
+			name: "leak too late and off-topic, unknown account",
+			sigs: []leakwatch.Signal{
+				group("g1", t0, "b1", "x9"),
+				leak("hashtag:macronleaks", t0.Add(25*time.Hour)),
+				leak("hashtag:other", t0),
+			},
+			precision: 0.5, recall: 1.0 / 6, fps: 1, missed: 5, leakDelay: -1, leakRecall: 0.25, leakBurstDelay: -1,
+		},
+		{name: "nothing", precision: 0, recall: 0, missed: 6, leakDelay: -1, leakBurstDelay: -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := eval.Score(truth(), tc.sigs, eval.DefaultOptions())
+			a := r.Accounts
+			if !near(a.Precision, tc.precision) || !near(a.Recall, tc.recall) || a.FalsePositivesTotal != tc.fps || a.MissedTotal != tc.missed {
+				t.Errorf("accounts %+v; want precision %.3f recall %.3f fps %d missed %d", a, tc.precision, tc.recall, tc.fps, tc.missed)
+			}
+			ops := map[string]eval.OperationScore{}
+			for _, op := range r.Operations {
+				ops[op.ID] = op
+			}
+			lk := ops["leak"]
+			if !near(lk.Recall, tc.leakRecall) {
+				t.Errorf("leak op recall %.3f, want %.3f", lk.Recall, tc.leakRecall)
+			}
+			switch {
+			case tc.leakDelay < 0 && lk.Leak.Found:
+				t.Errorf("leak found %+v, want none", lk.Leak.Match)
+			case tc.leakDelay >= 0 && (!lk.Leak.Found || lk.Leak.Match.DelayS != tc.leakDelay):
+				t.Errorf("leak %+v, want found with delay %.0fs", lk.Leak, tc.leakDelay)
+			}
+			switch {
+			case tc.leakBurstDelay < 0 && lk.Burst != nil:
+				t.Errorf("burst %+v matched, want none", lk.Burst)
+			case tc.leakBurstDelay >= 0 && (lk.Burst == nil || lk.Burst.DelayS != tc.leakBurstDelay || lk.Burst.Object != tc.wantLeakBurstObject):
+				t.Errorf("burst %+v, want %s at %+.0fs", lk.Burst, tc.wantLeakBurstObject, tc.leakBurstDelay)
+			}
+			if (ops["ring"].Burst != nil) != tc.ringBurst {
+				t.Errorf("ring burst %+v, want %v", ops["ring"].Burst, tc.ringBurst)
+			}
+			if ops["deface"].Leak.Found != tc.defaceFound {
+				t.Errorf("defacement leak found %v, want %v", ops["deface"].Leak.Found, tc.defaceFound)
+			}
+			if txt := r.Text(); !strings.Contains(txt, "precision") || !strings.Contains(txt, "leak") {
+				t.Errorf("text report:\n%s", txt)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	sigs := []leakwatch.Signal{group("g1", t0, "b1", "b2", "b3", "b4", "r1", "r2", "o1"), burst("hashtag:macronleaks", t0.Add(3*time.Minute))}
+	r := eval.Score(truth(), sigs, eval.DefaultOptions())
+	got := strings.Join(r.Check(eval.Targets{MinPrecision: 0.95, MinRecall: 0.95, MaxOnsetDelay: 2 * time.Minute, LeakRequired: true}), "\n")
+	for _, want := range []string{"precision 0.857 < 0.950", "leak: burst onset +180s", "ring: no burst", "leak: expected leak not reported", "deface: expected leak not reported"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "recall") {
+		t.Errorf("recall 1.0 reported as missed:\n%s", got)
+	}
+	if len(r.Check(eval.Targets{})) != 0 {
+		t.Error("zero targets must check nothing")
+	}
+}
+
+func TestParse(t *testing.T) {
+	sigs := []leakwatch.Signal{group("g1", t0, "a", "b"), burst("x:y", t0), leak("x:y", t0)}
+	var lines []string
+	for _, s := range sigs {
+		b, _ := json.Marshal(s)
+		lines = append(lines, string(b))
+	}
+	got, err := eval.ParseDetections([]byte(strings.Join(lines, "\n") + "\n\n"))
+	if err != nil || len(got) != 3 {
+		t.Fatalf("parsed %d, %v", len(got), err)
+	}
+	if _, err := eval.ParseDetections([]byte(lines[0] + "\n{\"kind\":\"nope\"}\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("unknown kind: %v", err)
+	}
+	bad := []string{
+		`{"operations":[{"id":"","onset":"2017-05-05T18:35:00Z","accounts":["a"]}]}`,
+		`{"operations":[{"id":"a","accounts":["a"]}]}`,
+		`{"operations":[{"id":"a","onset":"2017-05-05T18:35:00Z"}]}`,
+		`{"operations":[{"id":"a","onset":"2017-05-05T18:35:00Z","accounts":["x"]},{"id":"a","onset":"2017-05-05T18:35:00Z","accounts":["y"]}]}`,
+	}
+	for _, b := range bad {
+		if _, err := eval.ParseTruth([]byte(b)); err == nil {
+			t.Errorf("truth %s: no error", b)
+		}
+	}
+}
+
+func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }

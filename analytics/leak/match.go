@@ -1,0 +1,383 @@
+package leak
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Matcher finds what in a post points to a dump. It runs on every post at extraction, so it
+// folds and scans the text once, without regular expressions, and allocates only for what it
+// finds. It is safe for concurrent use.
+type Matcher struct {
+	domains  map[string]int // host -> evidence index
+	words    map[string][]int
+	prefixes []int // terms whose first word ends in '*'
+	hashtags map[string]int
+	terms    []term
+	evidence []string // "domain:x" / "term:y" by index
+}
+
+type term struct {
+	words  []string
+	prefix bool // the last word matches any ending
+	hash   bool // a hashtag: matches #word in text or a post hashtag
+	ev     int
+}
+
+// NewMatcher compiles cfg's domains and terms. Invalid entries are skipped; Validate reports
+// them.
+func NewMatcher(cfg Config) *Matcher {
+	m := &Matcher{domains: map[string]int{}, words: map[string][]int{}, hashtags: map[string]int{}}
+	index := map[string]int{}
+	add := func(ev string) int {
+		if i, ok := index[ev]; ok {
+			return i
+		}
+		index[ev] = len(m.evidence)
+		m.evidence = append(m.evidence, ev)
+		return index[ev]
+	}
+	for _, d := range slices.Concat(cfg.Domains, cfg.ExtraDomains) {
+		if d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www."); d != "" {
+			m.domains[d] = add("domain:" + d)
+		}
+	}
+	for _, raw := range slices.Concat(cfg.Terms, cfg.ExtraTerms) {
+		s := strings.TrimSpace(raw)
+		t := term{hash: strings.HasPrefix(s, "#"), prefix: strings.HasSuffix(s, "*")}
+		for _, tk := range tokens(s) {
+			t.words = append(t.words, tk.word)
+		}
+		if len(t.words) == 0 {
+			continue
+		}
+		t.ev = add("term:" + foldString(s))
+		if t.hash && !t.prefix && len(t.words) == 1 {
+			m.hashtags[t.words[0]] = t.ev
+		}
+		i := len(m.terms)
+		m.terms = append(m.terms, t)
+		if t.prefix && len(t.words) == 1 {
+			m.prefixes = append(m.prefixes, i)
+		} else {
+			m.words[t.words[0]] = append(m.words[t.words[0]], i)
+		}
+	}
+	return m
+}
+
+type scratch struct {
+	buf   []byte
+	toks  []span
+	found []int
+}
+
+// span is one word of the folded text: buf[start:end], hash when written as #word, host
+// when it is a label of a host name written in the text.
+type span struct {
+	start, end int
+	hash       bool
+	host       bool
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// Evidence returns the distinct evidence values of p, sorted ("domain:…" before "term:…"),
+// or nil.
+func (m *Matcher) Evidence(p leakwatch.Post) []string {
+	s := scratches.Get().(*scratch)
+	defer scratches.Put(s)
+	s.found = s.found[:0]
+
+	for _, l := range p.URLs {
+		m.host(s, l.Domain)
+		m.host(s, hostOf(l.Expanded))
+		m.host(s, hostOf(l.Normalized))
+		m.host(s, hostOf(l.Raw))
+	}
+	for _, o := range p.Objects {
+		switch o.Kind {
+		case leakwatch.KindDomain:
+			m.host(s, o.Value)
+		case leakwatch.KindURL:
+			m.host(s, hostOf(o.Value))
+		}
+	}
+	for _, h := range p.Hashtags {
+		s.buf = appendFolded(s.buf[:0], h, false)
+		if i, ok := m.hashtags[string(s.buf)]; ok {
+			s.found = append(s.found, i)
+		}
+	}
+	m.text(s, p.Text)
+
+	if len(s.found) == 0 {
+		return nil
+	}
+	slices.Sort(s.found)
+	s.found = slices.Compact(s.found)
+	out := make([]string, len(s.found))
+	for i, f := range s.found {
+		out[i] = m.evidence[f]
+	}
+	slices.Sort(out)
+	return out
+}
+
+// host checks h and each parent domain of it (never the bare top-level domain).
+func (m *Matcher) host(s *scratch, h string) {
+	if h == "" || len(m.domains) == 0 {
+		return
+	}
+	for {
+		if i, ok := m.domains[h]; ok {
+			s.found = append(s.found, i)
+			return
+		}
+		dot := strings.IndexByte(h, '.')
+		if dot < 0 || strings.IndexByte(h[dot+1:], '.') < 0 {
+			return
+		}
+		h = h[dot+1:]
+	}
+}
+
+// text folds the post text once and looks for terms and for domains written in it
+// ("pastebin.com/xyz" without a scheme is how dumps are often announced).
+func (m *Matcher) text(s *scratch, text string) {
+	if text == "" {
+		return
+	}
+	s.buf = appendFolded(s.buf[:0], text, true)
+	s.toks = splitSpans(s.toks[:0], s.buf)
+	buf, toks := s.buf, s.toks
+
+	// Domains: runs of words joined by single dots.
+	for i := 0; i < len(toks); {
+		j := i
+		for j+1 < len(toks) && toks[j+1].start == toks[j].end+1 && buf[toks[j].end] == '.' {
+			j++
+		}
+		if j > i {
+			for k := i; k <= j; k++ {
+				toks[k].host = true // a host name's labels are not words of the text
+			}
+			end := toks[j].end
+			for k := i; k < j; k++ { // suffixes with at least one dot
+				if d, ok := m.domains[string(buf[toks[k].start:end])]; ok {
+					s.found = append(s.found, d)
+					break
+				}
+			}
+		}
+		i = j + 1
+	}
+
+	for i, tk := range toks {
+		if tk.host {
+			continue
+		}
+		w := buf[tk.start:tk.end]
+		for _, ti := range m.words[string(w)] {
+			if m.matchAt(buf, toks, i, &m.terms[ti]) {
+				s.found = append(s.found, m.terms[ti].ev)
+			}
+		}
+		for _, ti := range m.prefixes {
+			t := &m.terms[ti]
+			if hasPrefix(w, t.words[0]) && (!t.hash || tk.hash) {
+				s.found = append(s.found, t.ev)
+			}
+		}
+	}
+}
+
+func (m *Matcher) matchAt(buf []byte, toks []span, i int, t *term) bool {
+	if t.hash && !toks[i].hash {
+		return false
+	}
+	if i+len(t.words) > len(toks) {
+		return false
+	}
+	for k, w := range t.words {
+		got := buf[toks[i+k].start:toks[i+k].end]
+		if k == len(t.words)-1 && t.prefix {
+			if !hasPrefix(got, w) {
+				return false
+			}
+		} else if string(got) != w {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
+
+// hostOf returns the lower-cased host of a URL-ish string, without "www.".
+func hostOf(u string) string {
+	if u == "" {
+		return ""
+	}
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	if i := strings.IndexAny(u, "/?#"); i >= 0 {
+		u = u[:i]
+	}
+	if i := strings.LastIndexByte(u, '@'); i >= 0 {
+		u = u[i+1:]
+	}
+	if i := strings.LastIndexByte(u, ':'); i >= 0 && !strings.Contains(u[i:], "]") {
+		u = u[:i]
+	}
+	for i := 0; i < len(u); i++ {
+		if 'A' <= u[i] && u[i] <= 'Z' {
+			u = strings.ToLower(u)
+			break
+		}
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(u, "www."), ".")
+}
+
+type token struct {
+	word string
+	hash bool
+}
+
+// tokens folds s and splits it into words, for compiling terms.
+func tokens(s string) []token {
+	buf := appendFolded(nil, strings.TrimSuffix(strings.TrimSpace(s), "*"), true)
+	var out []token
+	for _, sp := range splitSpans(nil, buf) {
+		out = append(out, token{word: string(buf[sp.start:sp.end]), hash: sp.hash})
+	}
+	return out
+}
+
+// foldString lower-cases and strips accents, keeping punctuation: the canonical spelling of a
+// term in evidence ("Fuité" -> "fuite", "#MacronLeaks" -> "#macronleaks").
+func foldString(s string) string {
+	var b []byte
+	for _, r := range s {
+		switch {
+		case isWord(r):
+			b = appendFoldedRune(b, r)
+		case !unicode.Is(unicode.Mn, r):
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return string(b)
+}
+
+// appendFolded appends s folded: words lower-cased without accents; with seps, every run of
+// other characters becomes one separator byte: '#' when it ends in '#', '.' when it is a
+// single dot, else ' '. Without seps, other characters are dropped.
+func appendFolded(dst []byte, s string, seps bool) []byte {
+	sepRunes, last := 0, rune(0)
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if unicode.Is(unicode.Mn, r) {
+				i += size
+				continue // a combining accent belongs to the word it follows
+			}
+		}
+		i += size
+		if !isWord(r) {
+			sepRunes++
+			last = r
+			continue
+		}
+		if sepRunes > 0 && seps {
+			dst = appendSep(dst, sepRunes, last)
+		}
+		sepRunes = 0
+		dst = appendFoldedRune(dst, r)
+	}
+	return dst
+}
+
+func isWord(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// appendFoldedRune appends a letter or digit lower-cased and without accents. Latin runes
+// come from a table; other scripts are only lower-cased (no allocation on the hot path).
+func appendFoldedRune(dst []byte, r rune) []byte {
+	switch {
+	case r < utf8.RuneSelf:
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return append(dst, byte(r))
+	case int(r) < len(foldTable):
+		return append(dst, foldTable[r]...)
+	case 0x1E00 <= r && r < 0x1F00: // Latin Extended Additional (Vietnamese and others)
+		return append(dst, foldSlow(r)...)
+	}
+	return utf8.AppendRune(dst, unicode.ToLower(r))
+}
+
+func appendSep(dst []byte, n int, last rune) []byte {
+	switch {
+	case last == '#':
+		return append(dst, '#')
+	case n == 1 && last == '.' && len(dst) > 0:
+		return append(dst, '.')
+	case len(dst) > 0:
+		return append(dst, ' ')
+	}
+	return dst
+}
+
+func splitSpans(dst []span, buf []byte) []span {
+	start := -1
+	for i := 0; i <= len(buf); i++ {
+		sep := i == len(buf) || buf[i] == ' ' || buf[i] == '.' || buf[i] == '#'
+		if !sep && start < 0 {
+			start = i
+		}
+		if sep && start >= 0 {
+			dst = append(dst, span{start: start, end: i, hash: start > 0 && buf[start-1] == '#'})
+			start = -1
+		}
+	}
+	return dst
+}
+
+// foldTable holds the folded form of every letter and digit below U+0250 (Latin, with
+// accents).
+var foldTable = func() (t [0x250]string) {
+	for r := rune(0); r < 0x250; r++ {
+		t[r] = foldSlow(r)
+	}
+	for r, f := range map[rune]string{'œ': "oe", 'Œ': "oe", 'æ': "ae", 'Æ': "ae", 'ß': "ss", 'ø': "o", 'Ø': "o", 'ł': "l", 'Ł': "l", 'đ': "d", 'Đ': "d"} {
+		t[r] = f
+	}
+	return t
+}()
+
+func foldSlow(r rune) string {
+	if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		return ""
+	}
+	var b []byte
+	for _, x := range norm.NFD.String(string(unicode.ToLower(r))) {
+		if !unicode.Is(unicode.Mn, x) {
+			b = utf8.AppendRune(b, x)
+		}
+	}
+	return string(b)
+}

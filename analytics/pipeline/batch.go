@@ -1,0 +1,422 @@
+package pipeline
+
+import (
+	"cmp"
+	"container/heap"
+	"iter"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Summary counts what a batch analysis saw and found.
+type Summary struct {
+	Posts        int64 `json:"posts"`
+	Changes      int64 `json:"changes"`
+	Mentions     int64 `json:"mentions"`
+	Refused      int64 `json:"refused"` // mentions the detect stage refused (late, or no time)
+	CoShares     int64 `json:"coshares"`
+	PairsSkipped int64 `json:"pairs_skipped"` // by coord.max_sharers
+	Pairs        int   `json:"pairs"`         // account pairs with at least one co-share
+	Bursts       int   `json:"bursts"`
+	Edges        int   `json:"edges"`
+	Groups       int   `json:"groups"`
+	Leaks        int   `json:"leaks"`
+	Alerts       int   `json:"alerts"`
+}
+
+// Result is a batch analysis: the final signals (latest per Signal.Key, superseded groups
+// dropped) in the order of the detections file, the final alerts (latest per id), and the
+// mentions the detect stage refused, with the reason (late ones only happen with
+// Config.Reorder > 0).
+type Result struct {
+	Signals []leakwatch.Signal
+	Alerts  []leakwatch.Alert
+	Refused []Refused
+	Summary Summary
+}
+
+// Refused is a mention the detect stage could not count, and why.
+type Refused struct {
+	Mention leakwatch.Mention `json:"mention"`
+	Reason  string            `json:"reason"`
+}
+
+// Analyze runs the stages over posts in event-time order, as the processor would on a
+// replay: Extract, sort by event time, Detect, Correlate, Flush. Posts may come in any order.
+// Site changes are fed to correlate when the watermark passes their observation time.
+func Analyze(cfg Config, posts iter.Seq[leakwatch.Post], changes []leakwatch.SiteChange) (Result, error) {
+	b, err := NewBatch(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, c := range changes {
+		b.Change(c)
+	}
+	for p := range posts {
+		b.Post(p)
+	}
+	return b.Finish(), nil
+}
+
+// Batch is Analyze fed one record at a time, for readers that interleave posts and site
+// changes. Not safe for concurrent use.
+type Batch struct {
+	cfg    Config
+	ex     *Extract
+	r      *runner
+	all    mentionStore // Reorder == 0: everything, sorted at Finish
+	held   mentionHeap  // Reorder > 0: the reorder buffer
+	newest time.Time
+	buf    []leakwatch.Mention
+}
+
+// NewBatch starts a batch analysis.
+func NewBatch(cfg Config) (*Batch, error) {
+	ex, err := NewExtract(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Batch{cfg: cfg, ex: ex, r: r}, nil
+}
+
+// Post extracts and queues one post.
+func (b *Batch) Post(p leakwatch.Post) {
+	b.r.sum.Posts++
+	if b.cfg.Reorder == 0 {
+		b.buf = b.ex.AppendMentions(b.buf[:0], p)
+		b.all.add(b.buf)
+		return
+	}
+	b.buf = b.ex.AppendMentions(b.buf[:0], p)
+	for _, m := range b.buf {
+		heap.Push(&b.held, m)
+		if m.At.After(b.newest) {
+			b.newest = m.At
+		}
+	}
+	for b.held.Len() > 0 && b.held[0].At.Before(b.newest.Add(-b.cfg.Reorder)) {
+		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
+	}
+}
+
+// Change queues one site change.
+func (b *Batch) Change(sc leakwatch.SiteChange) {
+	i := sort.Search(len(b.r.changes), func(i int) bool { return b.r.changes[i].ObservedAt.After(sc.ObservedAt) })
+	b.r.changes = slices.Insert(b.r.changes, i, sc)
+}
+
+// Posts is how many posts were given so far.
+func (b *Batch) Posts() int64 { return b.r.sum.Posts }
+
+// Finish runs what is queued to the end and returns the result.
+func (b *Batch) Finish() Result {
+	if b.cfg.Reorder == 0 {
+		for _, i := range b.all.sorted() {
+			b.r.mention(*b.all.at(i))
+		}
+		b.all = mentionStore{}
+	}
+	for b.held.Len() > 0 {
+		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
+	}
+	return b.r.finish()
+}
+
+// compareMentions orders by event time, then object, account and post, so the same input
+// gives the same run whatever order the archive listed it in.
+func compareMentions(a, b leakwatch.Mention) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Object, b.Object); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Account, b.Account); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Post, b.Post)
+}
+
+// mentionStore holds every mention of a batch in fixed-size chunks (no copying as it grows)
+// and sorts them through a small index keyed by event time.
+type mentionStore struct {
+	chunks [][]leakwatch.Mention
+	n      int
+}
+
+const chunkBits = 16
+
+func (s *mentionStore) add(ms []leakwatch.Mention) {
+	for _, m := range ms {
+		if s.n>>chunkBits == len(s.chunks) {
+			s.chunks = append(s.chunks, make([]leakwatch.Mention, 0, 1<<chunkBits))
+		}
+		c := &s.chunks[len(s.chunks)-1]
+		*c = append(*c, m)
+		s.n++
+	}
+}
+
+func (s *mentionStore) at(i int32) *leakwatch.Mention {
+	return &s.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
+}
+
+// sorted returns the mention indexes in compareMentions order.
+func (s *mentionStore) sorted() []int32 {
+	type key struct {
+		at int64
+		i  int32
+	}
+	keys := make([]key, s.n)
+	for i := range keys {
+		keys[i] = key{s.at(int32(i)).At.UnixNano(), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.at != b.at {
+			return cmp.Compare(a.at, b.at)
+		}
+		return compareMentions(*s.at(a.i), *s.at(b.i))
+	})
+	out := make([]int32, len(keys))
+	for i, k := range keys {
+		out[i] = k.i
+	}
+	return out
+}
+
+type mentionHeap []leakwatch.Mention
+
+func (h mentionHeap) Len() int           { return len(h) }
+func (h mentionHeap) Less(i, j int) bool { return compareMentions(h[i], h[j]) < 0 }
+func (h mentionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *mentionHeap) Push(x any)        { *h = append(*h, x.(leakwatch.Mention)) }
+func (h *mentionHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return m
+}
+
+// runner drives one Detect and one Correlate over mentions in event-time order.
+type runner struct {
+	cfg     Config
+	detect  *Detect
+	corr    *Correlate
+	changes []leakwatch.SiteChange
+	next    time.Time // next watermark step
+	final   *Final
+	refused []Refused
+	sum     Summary
+}
+
+func newRunner(cfg Config) (*runner, error) {
+	d, err := NewDetect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := NewCorrelate(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &runner{cfg: cfg, detect: d, corr: c, final: NewFinal()}, nil
+}
+
+func (r *runner) mention(m leakwatch.Mention) {
+	r.sum.Mentions++
+	if !m.At.Before(r.next) {
+		r.advance(m.At)
+		r.next = m.At.Truncate(r.cfg.Step).Add(r.cfg.Step)
+	}
+	if err := r.detect.Add(m); err != nil {
+		r.refused = append(r.refused, Refused{Mention: m, Reason: err.Error()})
+	}
+}
+
+func (r *runner) advance(wm time.Time) {
+	r.correlate(r.detect.Advance(wm), wm.Add(-r.cfg.Lateness))
+	r.final.Add(r.corr.Advance(wm).Signals...)
+}
+
+// correlate hands detect's output to correlate, site changes up to horizon first.
+func (r *runner) correlate(out DetectOutput, horizon time.Time) {
+	for len(r.changes) > 0 && (horizon.IsZero() || !r.changes[0].ObservedAt.After(horizon)) {
+		r.final.AddAlerts(r.corr.Change(r.changes[0]).Alerts...)
+		r.changes = r.changes[1:]
+		r.sum.Changes++
+	}
+	for _, o := range out.CoShares {
+		r.corr.CoShare(o)
+	}
+	r.sum.CoShares += int64(len(out.CoShares))
+	for _, b := range out.Bursts {
+		r.final.Add(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &b})
+		co := r.corr.Burst(b)
+		r.final.Add(co.Signals...)
+		r.final.AddAlerts(co.Alerts...)
+	}
+}
+
+func (r *runner) finish() Result {
+	r.correlate(r.detect.Flush(), time.Time{})
+	out := r.corr.Flush()
+	r.final.Add(out.Signals...)
+	r.final.AddAlerts(out.Alerts...)
+	res := Result{Signals: r.final.Signals(), Alerts: r.final.Alerts(), Refused: r.refused, Summary: r.sum}
+	st := r.detect.Stats()
+	res.Summary.Refused = int64(len(r.refused))
+	res.Summary.PairsSkipped = st.PairsSkipped
+	res.Summary.Pairs = r.corr.Pairs()
+	for _, s := range res.Signals {
+		switch s.Kind {
+		case leakwatch.SignalBurst:
+			res.Summary.Bursts++
+		case leakwatch.SignalEdge:
+			res.Summary.Edges++
+		case leakwatch.SignalGroup:
+			res.Summary.Groups++
+		case leakwatch.SignalLeak:
+			res.Summary.Leaks++
+		}
+	}
+	res.Summary.Alerts = len(res.Alerts)
+	return res
+}
+
+// Final keeps the latest signal per key and the latest alert per id: what a consumer of the
+// signals and alerts topics ends up with.
+type Final struct {
+	signals   map[string]leakwatch.Signal
+	alerts    map[string]leakwatch.Alert
+	groupLeak map[string]string // group id -> key of its latest leak
+}
+
+// NewFinal returns an empty Final.
+func NewFinal() *Final {
+	return &Final{signals: map[string]leakwatch.Signal{}, alerts: map[string]leakwatch.Alert{}, groupLeak: map[string]string{}}
+}
+
+// Add records signals; a later one with the same key replaces an earlier one, and a group's
+// later leak replaces its earlier one (its key moves with the group's top object).
+func (f *Final) Add(sigs ...leakwatch.Signal) {
+	for _, s := range sigs {
+		key := s.Key()
+		if id := leakGroup(s); id != "" {
+			if prev, ok := f.groupLeak[id]; ok && prev != key {
+				delete(f.signals, prev)
+			}
+			f.groupLeak[id] = key
+		}
+		f.signals[key] = s
+	}
+}
+
+// leakGroup is the group a leak was made from ("group:ID" in its evidence), or "".
+func leakGroup(s leakwatch.Signal) string {
+	if s.Kind != leakwatch.SignalLeak {
+		return ""
+	}
+	for _, e := range s.Leak.Evidence {
+		if id, ok := strings.CutPrefix(e, "group:"); ok {
+			return id
+		}
+	}
+	return ""
+}
+
+// AddAlerts records alerts; a later one with the same id replaces an earlier one.
+func (f *Final) AddAlerts(as ...leakwatch.Alert) {
+	for _, a := range as {
+		f.alerts[a.ID] = a
+	}
+}
+
+// Signals returns the final signals without superseded groups (nor leaks made of them),
+// bursts first, then edges, groups and leaks, each by time then key.
+func (f *Final) Signals() []leakwatch.Signal {
+	gone := map[string]bool{}
+	for _, s := range f.signals {
+		if s.Kind == leakwatch.SignalGroup {
+			for _, id := range s.Group.Supersedes {
+				gone[id] = true
+			}
+		}
+	}
+	out := make([]leakwatch.Signal, 0, len(f.signals))
+	for _, s := range f.signals {
+		switch {
+		case s.Kind == leakwatch.SignalGroup && gone[s.Group.ID]:
+			continue
+		case s.Kind == leakwatch.SignalLeak && gone[leakGroup(s)]:
+			continue
+		}
+		if s.Kind == leakwatch.SignalGroup && len(s.Group.Supersedes) > 0 {
+			// The records it replaced are gone already; which interim ids existed depends
+			// only on when groups were published, not on the data.
+			g := *s.Group
+			g.Supersedes = nil
+			s.Group = &g
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ki, kj := kindOrder(out[i].Kind), kindOrder(out[j].Kind)
+		if ki != kj {
+			return ki < kj
+		}
+		ti, tj := signalTime(out[i]), signalTime(out[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		return out[i].Key() < out[j].Key()
+	})
+	return out
+}
+
+// Alerts returns the final alerts by start time, then id.
+func (f *Final) Alerts() []leakwatch.Alert {
+	out := make([]leakwatch.Alert, 0, len(f.alerts))
+	for _, a := range f.alerts {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].StartsAt.Equal(out[j].StartsAt) {
+			return out[i].StartsAt.Before(out[j].StartsAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func kindOrder(k leakwatch.SignalKind) int {
+	switch k {
+	case leakwatch.SignalBurst:
+		return 0
+	case leakwatch.SignalEdge:
+		return 1
+	case leakwatch.SignalGroup:
+		return 2
+	}
+	return 3
+}
+
+func signalTime(s leakwatch.Signal) time.Time {
+	switch s.Kind {
+	case leakwatch.SignalBurst:
+		return s.Burst.Onset
+	case leakwatch.SignalEdge:
+		return s.Edge.First
+	case leakwatch.SignalGroup:
+		return s.Group.First
+	case leakwatch.SignalLeak:
+		return s.Leak.Onset
+	}
+	return time.Time{}
+}

@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/burst"
+	"github.com/leakwatch/leakwatch/analytics/coord"
+	"github.com/leakwatch/leakwatch/analytics/entities"
+	"github.com/leakwatch/leakwatch/analytics/leak"
+	"github.com/leakwatch/leakwatch/analytics/rules"
+)
+
+// Config configures every stage; one file serves the batch command and the processor.
+type Config struct {
+	Entities entities.Config `yaml:"entities"`
+	Coord    coord.Config    `yaml:"coord"`
+	Burst    burst.Config    `yaml:"burst"`
+	Leak     leak.Config     `yaml:"leak"`
+	Rules    rules.Config    `yaml:"rules"`
+	// Lateness is how far behind the watermark a mention may arrive and still be counted.
+	Lateness time.Duration `yaml:"lateness"`
+	// Step is how often, in event time, batch analysis advances the watermark (and so how
+	// often bursts and groups are checked for completion).
+	Step time.Duration `yaml:"step"`
+	// Reorder bounds batch memory for huge archives: mentions are held back at most this far
+	// behind the newest one, instead of sorting the whole input. 0 sorts everything (exact
+	// for any input order); with a bound, a mention further out of order is returned as late.
+	Reorder time.Duration `yaml:"reorder"`
+	// Calendar the bursts, groups and leaks are timed against; nil places nothing.
+	Calendar *leakwatch.Calendar `yaml:"-"`
+}
+
+// DefaultConfig is every detector's default, five minutes of lateness and a one-minute step.
+func DefaultConfig() Config {
+	c := Config{
+		Entities: entities.DefaultConfig(),
+		Coord:    coord.DefaultConfig(),
+		Burst:    burst.DefaultConfig(),
+		Leak:     leak.DefaultConfig(),
+		Rules:    rules.DefaultConfig(),
+		Lateness: 5 * time.Minute,
+		Step:     time.Minute,
+	}
+	// One pair of near-identical posts shares up to Bands band objects: require more than
+	// one text's worth (docs/DETECTION.md, "Near-duplicate text").
+	c.Coord.Kinds = map[leakwatch.ObjectKind]coord.KindConfig{
+		leakwatch.KindNearText: {MinWeight: c.Entities.NearText.Bands + 1, Evidence: 1 / float64(c.Entities.NearText.Bands)},
+	}
+	return c
+}
+
+// Validate checks every stage's configuration and names the field at fault.
+func (c Config) Validate() error {
+	var errs []error
+	wrap := func(section string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", section, err))
+		}
+	}
+	wrap("entities", c.Entities.Validate())
+	wrap("coord", c.Coord.Validate())
+	wrap("burst", c.Burst.Validate())
+	wrap("leak", c.Leak.Validate())
+	wrap("rules", c.Rules.Validate())
+	if c.Lateness < 0 {
+		errs = append(errs, fmt.Errorf("lateness: %v, want >= 0", c.Lateness))
+	}
+	if c.Step <= 0 {
+		errs = append(errs, fmt.Errorf("step: %v, want > 0", c.Step))
+	}
+	if c.Reorder < 0 {
+		errs = append(errs, fmt.Errorf("reorder: %v, want >= 0 (0: sort everything)", c.Reorder))
+	}
+	return errors.Join(errs...)
+}

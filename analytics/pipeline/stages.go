@@ -1,0 +1,249 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/coord"
+	"github.com/leakwatch/leakwatch/analytics/entities"
+)
+
+// CoShare is the co-share observation that travels from detect to correlate on the signals
+// topic, keyed by Key() (the account pair and kind); its JSON form has "kind":"coshare".
+type CoShare = coord.Observation
+
+// Extract is the extract stage: post -> mentions, with leak evidence attached.
+type Extract struct {
+	x *entities.Extractor
+}
+
+// NewExtract builds the extract stage.
+func NewExtract(cfg Config) (*Extract, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	x, err := entities.New(cfg.Entities, newEvidencer(cfg))
+	if err != nil {
+		return nil, err
+	}
+	return &Extract{x: x}, nil
+}
+
+// Mentions returns the mentions of p.
+func (e *Extract) Mentions(p leakwatch.Post) []leakwatch.Mention { return e.x.Extract(p) }
+
+// AppendMentions appends the mentions of p to dst (no allocation for dst when it has room).
+func (e *Extract) AppendMentions(dst []leakwatch.Mention, p leakwatch.Post) []leakwatch.Mention {
+	return e.x.Append(dst, p)
+}
+
+const nearTextPrefix = string(leakwatch.KindNearText) + ":"
+
+// LateError is a mention that arrived after its window closed. The caller sends Mention to
+// the dead-letter topic with this error as the reason.
+type LateError struct {
+	Mention leakwatch.Mention
+	Horizon time.Time // nothing older than this is accepted any more
+}
+
+func (e *LateError) Error() string {
+	return fmt.Sprintf("mention of %s by %s at %s is late: windows before %s are closed",
+		e.Mention.Object, e.Mention.Account, e.Mention.At.UTC().Format(time.RFC3339), e.Horizon.UTC().Format(time.RFC3339))
+}
+
+// DetectOutput is what the detect stage emits on one Advance.
+type DetectOutput struct {
+	Bursts   []leakwatch.Burst // placed on the calendar
+	CoShares []CoShare
+}
+
+// Detect is the per-object stage: bursts and co-share observations for the objects of one
+// partition of the mentions topic.
+type Detect struct {
+	lateness  time.Duration
+	bursts    burstDetector
+	place     placer
+	sharing   *coord.Sharing
+	watermark time.Time
+	horizon   time.Time
+	late      int64
+}
+
+// NewDetect builds the detect stage.
+func NewDetect(cfg Config) (*Detect, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Detect{
+		lateness: cfg.Lateness,
+		bursts:   newBurst(cfg),
+		place:    newPlacer(cfg),
+		sharing:  coord.NewSharing(cfg.Coord),
+	}, nil
+}
+
+// Add counts a mention. It returns a *LateError, and counts nothing, when the mention is
+// older than the watermark minus the lateness, and an error naming the problem for a mention
+// no detector can count (no object, no time); the caller dead-letters both.
+func (d *Detect) Add(m leakwatch.Mention) error {
+	if !d.horizon.IsZero() && m.At.Before(d.horizon) {
+		d.late++
+		return &LateError{Mention: m, Horizon: d.horizon}
+	}
+	// Near-duplicate bands are not burst-tested: the exact text, URL and hashtag objects of
+	// the same posts carry the same bursts, and nine bands a post would multiply the work.
+	if !strings.HasPrefix(m.Object, nearTextPrefix) {
+		if err := d.bursts.Add(m); err != nil {
+			return err
+		}
+	} else if m.At.IsZero() {
+		return fmt.Errorf("mention of %s by post %q: no event time", m.Object, m.Post)
+	}
+	if m.At.After(d.watermark) {
+		d.watermark = m.At
+	}
+	d.sharing.Add(m)
+	return nil
+}
+
+// Watermark is the newest event time added or advanced to.
+func (d *Detect) Watermark() time.Time { return d.watermark }
+
+// Advance moves the watermark (never back) and returns what completed before
+// watermark - Lateness.
+func (d *Detect) Advance(watermark time.Time) DetectOutput {
+	if watermark.After(d.watermark) {
+		d.watermark = watermark
+	}
+	h := d.watermark.Add(-d.lateness)
+	if !h.After(d.horizon) {
+		return DetectOutput{}
+	}
+	d.horizon = h
+	var out DetectOutput
+	d.sharing.Advance(h, func(o CoShare) { out.CoShares = append(out.CoShares, o) })
+	out.Bursts = d.placed(d.bursts.Advance(h))
+	return out
+}
+
+// Flush completes everything: the end of a finite input.
+func (d *Detect) Flush() DetectOutput {
+	var out DetectOutput
+	d.sharing.Flush(func(o CoShare) { out.CoShares = append(out.CoShares, o) })
+	out.Bursts = d.placed(d.bursts.Flush())
+	return out
+}
+
+// Stats are the detect stage's counters, for metrics and the summary.
+type DetectStats struct {
+	Late         int64 // mentions refused as late
+	PairsSkipped int64 // co-share pairs left out by the sharer cap
+	Objects      int   // objects with co-share state in memory
+}
+
+// Stats returns the counters so far.
+func (d *Detect) Stats() DetectStats {
+	return DetectStats{Late: d.late, PairsSkipped: d.sharing.Skipped(), Objects: d.sharing.Objects()}
+}
+
+func (d *Detect) placed(bs []leakwatch.Burst) []leakwatch.Burst {
+	for i := range bs {
+		refs, timing := d.place(bs[i].Onset)
+		bs[i].Calendar = refs
+		if timing != (leakwatch.Timing{}) {
+			t := timing
+			bs[i].Timing = &t
+		}
+	}
+	return bs
+}
+
+// Output is what the correlate stage emits: signals for the signals topic (edges, groups,
+// leaks) and alerts for the alerts topic.
+type Output struct {
+	Signals []leakwatch.Signal
+	Alerts  []leakwatch.Alert
+}
+
+func (o *Output) add(sig leakwatch.Signal, rules evaluator) {
+	o.Signals = append(o.Signals, sig)
+	o.Alerts = append(o.Alerts, rules(sig)...)
+}
+
+func (o *Output) merge(p Output) {
+	o.Signals = append(o.Signals, p.Signals...)
+	o.Alerts = append(o.Alerts, p.Alerts...)
+}
+
+// Correlate is the cross-object stage: co-share observations become edges and groups;
+// bursts, groups and site changes become leaks; rules turn signals into alerts.
+type Correlate struct {
+	edges       *coord.Edges
+	leak        leakDetector
+	place       placer
+	rules       evaluator
+	changeRules changeEvaluator
+}
+
+// NewCorrelate builds the correlate stage.
+func NewCorrelate(cfg Config) (*Correlate, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Correlate{edges: coord.NewEdges(cfg.Coord), leak: newLeak(cfg), place: newPlacer(cfg), rules: newEvaluator(cfg), changeRules: newChangeEvaluator(cfg)}, nil
+}
+
+// CoShare counts one observation; edges and groups come out on Advance.
+func (c *Correlate) CoShare(o CoShare) { c.edges.Add(o) }
+
+// Burst takes a burst from the detect stage: it returns the alerts the burst raises and the
+// leak it is evidence of, if any. (The burst record itself was published by detect.)
+func (c *Correlate) Burst(b leakwatch.Burst) Output {
+	var out Output
+	out.Alerts = append(out.Alerts, c.rules(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &b})...)
+	if l := c.leak.Burst(b); l != nil {
+		out.add(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}, c.rules)
+	}
+	return out
+}
+
+// Change remembers a site change, so later bursts that follow it are leaks, and returns the
+// alerts the change raises by itself (a defacement).
+func (c *Correlate) Change(sc leakwatch.SiteChange) Output {
+	c.leak.Change(sc)
+	return Output{Alerts: c.changeRules(sc)}
+}
+
+// Advance returns the edges and groups that changed since the last call, the leaks the
+// groups point to, and their alerts. The watermark is not needed for correctness (edges only
+// grow); the signature matches the other stages so callers drive all three alike.
+func (c *Correlate) Advance(watermark time.Time) Output {
+	_ = watermark
+	edges, groups := c.edges.Changed()
+	var out Output
+	for i := range edges {
+		out.Signals = append(out.Signals, leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &edges[i]})
+	}
+	for i := range groups {
+		g := &groups[i]
+		refs, timing := c.place(g.First)
+		g.Calendar = refs
+		if timing != (leakwatch.Timing{}) {
+			t := timing
+			g.Timing = &t
+		}
+		out.add(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: g}, c.rules)
+		if l := c.leak.Group(*g); l != nil {
+			out.add(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}, c.rules)
+		}
+	}
+	return out
+}
+
+// Flush is Advance at the end of input.
+func (c *Correlate) Flush() Output { return c.Advance(time.Time{}) }
+
+// Pairs is how many account pairs the correlate stage holds (its memory).
+func (c *Correlate) Pairs() int { return c.edges.Pairs() }

@@ -1,0 +1,59 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/burst"
+	"github.com/leakwatch/leakwatch/analytics/calendar"
+	"github.com/leakwatch/leakwatch/analytics/leak"
+	"github.com/leakwatch/leakwatch/analytics/rules"
+)
+
+// The detectors as the stages use them: small interfaces, so stage tests can exercise the
+// composition and the concrete packages stay swappable.
+type (
+	burstDetector interface {
+		Add(m leakwatch.Mention) error
+		Advance(watermark time.Time) []leakwatch.Burst
+		Flush() []leakwatch.Burst
+	}
+	leakDetector interface {
+		Burst(b leakwatch.Burst) *leakwatch.Leak
+		Group(g leakwatch.Group) *leakwatch.Leak
+		Change(sc leakwatch.SiteChange)
+	}
+	placer          func(t time.Time) ([]leakwatch.CalendarRef, leakwatch.Timing)
+	evaluator       func(sig leakwatch.Signal) []leakwatch.Alert
+	changeEvaluator func(sc leakwatch.SiteChange) []leakwatch.Alert
+)
+
+func newBurst(c Config) burstDetector { return burst.New(c.Burst) }
+
+func newEvidencer(c Config) *leak.Matcher { return leak.NewMatcher(c.Leak) }
+
+func newLeak(c Config) leakDetector {
+	var cal leakwatch.Calendar
+	if c.Calendar != nil {
+		cal = *c.Calendar
+	}
+	return leak.New(c.Leak, cal)
+}
+
+func newPlacer(c Config) placer {
+	if c.Calendar == nil {
+		return func(time.Time) ([]leakwatch.CalendarRef, leakwatch.Timing) { return nil, leakwatch.Timing{} }
+	}
+	cal := *c.Calendar
+	return func(t time.Time) ([]leakwatch.CalendarRef, leakwatch.Timing) { return calendar.Place(cal, t) }
+}
+
+func newEvaluator(c Config) evaluator {
+	cfg := c.Rules
+	return func(sig leakwatch.Signal) []leakwatch.Alert { return rules.Evaluate(cfg, sig) }
+}
+
+func newChangeEvaluator(c Config) changeEvaluator {
+	cfg := c.Rules
+	return func(sc leakwatch.SiteChange) []leakwatch.Alert { return rules.EvaluateChange(cfg, sc) }
+}

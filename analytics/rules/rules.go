@@ -1,0 +1,312 @@
+// Package rules turns signals (bursts, edges, groups, leaks) and site changes into alerts by a
+// configured policy: thresholds, timing against the calendar, severity, and the candidate and
+// object labels that route an alert. Alert ids are stable for the same rule and subject, so a
+// signal seen again (a burst that grew) dedupes downstream.
+//
+// The package is pure: no I/O, and it must not import alerts, stream, warehouse or any HTTP,
+// Kafka or ClickHouse client.
+package rules
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Evaluate returns the alerts the rules of cfg raise for sig, in rule order.
+func Evaluate(cfg Config, sig leakwatch.Signal) []leakwatch.Alert {
+	s, ok := describe(sig)
+	if !ok {
+		return nil
+	}
+	s.candidate = candidateOf(cfg.Candidates, s.object, s.texts)
+	var out []leakwatch.Alert
+	for _, r := range cfg.Rules {
+		if r.Kind != sig.Kind || !s.passes(r) {
+			continue
+		}
+		out = append(out, s.alert(r, sig.Key(), cfg.Link))
+	}
+	return out
+}
+
+// EvaluateChange returns the alerts the site_change rules of cfg raise for sc. The subject is
+// the target and the new content, so the same defaced page seen twice is one alert.
+func EvaluateChange(cfg Config, sc leakwatch.SiteChange) []leakwatch.Alert {
+	s := subject{
+		kind:     KindSiteChange,
+		object:   "site:" + sc.Target,
+		starts:   sc.ObservedAt,
+		raised:   sc.ObservedAt,
+		evidence: sc.Reasons,
+		texts:    []string{sc.Target, sc.URL},
+	}
+	s.candidate = candidateOf(cfg.Candidates, "", s.texts)
+	what := strings.Join(sc.Changed, ", ")
+	switch {
+	case sc.Defacement:
+		s.summary = fmt.Sprintf("Site %s (%s) looks defaced at %s: %s", sc.Target, sc.URL, stamp(sc.ObservedAt), strings.Join(sc.Reasons, "; "))
+	case slices.Contains(sc.Changed, "unreachable"):
+		s.summary = fmt.Sprintf("Site %s (%s) unreachable at %s: %s", sc.Target, sc.URL, stamp(sc.ObservedAt), sc.Error)
+	default:
+		s.summary = fmt.Sprintf("Site %s (%s) changed at %s: %s", sc.Target, sc.URL, stamp(sc.ObservedAt), what)
+	}
+	key := "site|" + sc.Target + "|" + sc.TextHash + "|" + what
+	var out []leakwatch.Alert
+	for _, r := range cfg.Rules {
+		if r.Kind != KindSiteChange {
+			continue
+		}
+		if r.Defacement && !sc.Defacement {
+			continue
+		}
+		if len(r.Changed) > 0 && !slices.ContainsFunc(r.Changed, func(k string) bool { return slices.Contains(sc.Changed, k) }) {
+			continue
+		}
+		if len(r.Candidates) > 0 && !slices.Contains(r.Candidates, s.candidate) {
+			continue
+		}
+		out = append(out, s.alert(r, key, cfg.Link))
+	}
+	return out
+}
+
+// subject is what the rules look at, whatever the signal kind.
+type subject struct {
+	kind       leakwatch.SignalKind
+	object     string
+	objectKind leakwatch.ObjectKind
+	candidate  string
+	score      float64
+	count      int
+	accounts   int
+	weight     int
+	evidence   []string
+	timing     *leakwatch.Timing
+	starts     time.Time
+	raised     time.Time
+	summary    string
+	texts      []string // where candidate names are looked for
+}
+
+func describe(sig leakwatch.Signal) (subject, bool) {
+	s := subject{kind: sig.Kind}
+	switch sig.Kind {
+	case leakwatch.SignalBurst:
+		b := sig.Burst
+		if b == nil {
+			return s, false
+		}
+		s.object, s.score, s.count, s.accounts, s.evidence, s.timing = b.Object, b.Score, b.Count, b.Accounts, b.Evidence, b.Timing
+		s.starts, s.raised = b.Onset, b.End
+		s.texts = append([]string{b.Object}, b.Evidence...)
+		s.summary = fmt.Sprintf("Burst on %s from %s: %d mentions by %d accounts, %.1f expected (score %.1f)%s",
+			b.Object, stamp(b.Onset), b.Count, b.Accounts, b.Baseline, b.Score, timingText(b.Timing))
+	case leakwatch.SignalGroup:
+		g := sig.Group
+		if g == nil {
+			return s, false
+		}
+		s.object = "group:" + g.ID
+		if len(g.Objects) > 0 {
+			s.object = g.Objects[0]
+		}
+		s.score, s.accounts, s.evidence, s.timing = g.Score, len(g.Accounts), g.Evidence, g.Timing
+		s.starts, s.raised = g.First, g.Last
+		s.texts = append(slices.Clone(g.Objects), g.Evidence...)
+		kinds := make([]string, len(g.ObjectKinds))
+		for i, k := range g.ObjectKinds {
+			kinds[i] = string(k)
+		}
+		s.summary = fmt.Sprintf("Coordinated group %s: %d accounts co-sharing %s between %s and %s%s",
+			g.ID, len(g.Accounts), strings.Join(kinds, ", "), stamp(g.First), stamp(g.Last), objectsText(g.Objects))
+	case leakwatch.SignalLeak:
+		l := sig.Leak
+		if l == nil {
+			return s, false
+		}
+		s.object, s.score, s.evidence, s.timing = l.Object, l.Score, l.Evidence, &l.Timing
+		s.starts, s.raised = l.Onset, l.Onset
+		s.texts = append([]string{l.Object}, l.Evidence...)
+		s.summary = fmt.Sprintf("Possible leak on %s at %s: %s%s", l.Object, stamp(l.Onset), strings.Join(l.Evidence, ", "), timingText(&l.Timing))
+	case leakwatch.SignalEdge:
+		e := sig.Edge
+		if e == nil {
+			return s, false
+		}
+		s.object, s.objectKind, s.score, s.weight = "", e.ObjectKind, e.Score, e.Weight
+		s.starts, s.raised = e.First, e.Last
+		s.summary = fmt.Sprintf("Accounts %s and %s co-shared %d %s objects between %s and %s", e.A, e.B, e.Weight, e.ObjectKind, stamp(e.First), stamp(e.Last))
+	default:
+		return s, false
+	}
+	if ref, err := leakwatch.ParseObjectKey(s.object); err == nil {
+		s.objectKind = ref.Kind
+	}
+	return s, true
+}
+
+func (s subject) passes(r Rule) bool {
+	if len(r.ObjectKinds) > 0 && !slices.Contains(r.ObjectKinds, s.objectKind) {
+		return false
+	}
+	if len(r.Candidates) > 0 && !slices.Contains(r.Candidates, s.candidate) {
+		return false
+	}
+	if len(r.Evidence) > 0 && !slices.ContainsFunc(s.evidence, func(e string) bool {
+		return slices.ContainsFunc(r.Evidence, func(p string) bool { return strings.HasPrefix(e, p) })
+	}) {
+		return false
+	}
+	if s.score < r.MinScore || s.count < r.MinCount || s.accounts < r.MinAccounts || s.weight < r.MinWeight {
+		return false
+	}
+	if r.MinTimingScore > 0 || r.MaxHoursToSilence > 0 || r.MaxHoursToVote > 0 || r.InSilence {
+		t := s.timing
+		if t == nil {
+			return false
+		}
+		if t.Score < r.MinTimingScore || (r.InSilence && !t.InSilence) {
+			return false
+		}
+		if r.MaxHoursToSilence > 0 && (t.Silence == "" || t.HoursToSilence > r.MaxHoursToSilence) {
+			return false
+		}
+		if r.MaxHoursToVote > 0 && (t.NextVote == "" || t.HoursToVote > r.MaxHoursToVote) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s subject) alert(r Rule, key, link string) leakwatch.Alert {
+	labels := map[string]string{"alertname": r.Name, "severity": r.Severity, "kind": string(s.kind)}
+	if s.candidate != "" {
+		labels["candidate"] = s.candidate
+	}
+	if s.object != "" {
+		labels["object"] = s.object
+	}
+	return leakwatch.Alert{
+		ID:        AlertID(r.Name, key),
+		Rule:      r.Name,
+		Severity:  r.Severity,
+		Kind:      s.kind,
+		Object:    s.object,
+		Candidate: s.candidate,
+		Summary:   s.summary,
+		Evidence:  s.evidence,
+		Link:      s.link(link),
+		StartsAt:  s.starts,
+		RaisedAt:  s.raised,
+		Labels:    labels,
+	}
+}
+
+func (s subject) link(tmpl string) string {
+	if tmpl == "" {
+		return ""
+	}
+	ms := func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+	return strings.NewReplacer(
+		"{object}", url.QueryEscape(s.object),
+		"{candidate}", url.QueryEscape(s.candidate),
+		"{kind}", url.QueryEscape(string(s.kind)),
+		"{from_ms}", ms(s.starts),
+		"{to_ms}", ms(s.raised),
+	).Replace(tmpl)
+}
+
+// AlertID is the stable id of rule's alert on a subject key (Signal.Key for signals).
+func AlertID(rule, key string) string {
+	h := sha256.Sum256([]byte(rule + "\x00" + key))
+	return hex.EncodeToString(h[:12])
+}
+
+// candidateOf names the candidate a signal is about: the value of a candidate:ID object, or
+// the first configured candidate one of whose match strings occurs in texts.
+func candidateOf(cands []Candidate, object string, texts []string) string {
+	if id, ok := strings.CutPrefix(object, string(leakwatch.KindCandidate)+":"); ok {
+		return id
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	folded := make([]string, len(texts))
+	for i, t := range texts {
+		folded[i] = fold(t)
+	}
+	for _, c := range cands {
+		for _, m := range c.Match {
+			fm := fold(m)
+			if fm == "" {
+				continue
+			}
+			for _, t := range folded {
+				if strings.Contains(t, fm) {
+					return c.ID
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// fold lower-cases and strips accents so "Mélenchon" matches "melenchon".
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+func timingText(t *leakwatch.Timing) string {
+	if t == nil {
+		return ""
+	}
+	var parts []string
+	switch {
+	case t.InSilence:
+		parts = append(parts, "during the campaign silence "+t.Silence)
+	case t.Silence != "":
+		parts = append(parts, fmt.Sprintf("%s before the silence %s", hoursText(t.HoursToSilence), t.Silence))
+	}
+	if t.NextVote != "" {
+		if t.HoursToVote == 0 {
+			parts = append(parts, "during the vote "+t.NextVote)
+		} else {
+			parts = append(parts, fmt.Sprintf("%s before the vote %s", hoursText(t.HoursToVote), t.NextVote))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s (timing score %.2f)", strings.Join(parts, ", "), t.Score)
+}
+
+func hoursText(h float64) string {
+	d := time.Duration(h * float64(time.Hour)).Round(time.Minute)
+	return strings.TrimSuffix(d.String(), "0s")
+}
+
+func objectsText(objects []string) string {
+	if len(objects) == 0 {
+		return ""
+	}
+	return "; top objects " + strings.Join(objects[:min(3, len(objects))], ", ")
+}

@@ -1,0 +1,219 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+var onset = time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+
+var macronTiming = leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.4167, NextVote: "vote-r2", HoursToVote: 35.4167, Score: 1}
+
+func leakSignal(object string, tm leakwatch.Timing, evidence ...string) leakwatch.Signal {
+	return leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: object, Onset: onset, Evidence: evidence, Timing: tm, Score: 0.8}}
+}
+
+func burstSignal(object string, score float64) leakwatch.Signal {
+	return leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{
+		Object: object, Onset: onset, Peak: onset.Add(5 * time.Minute), End: onset.Add(40 * time.Minute),
+		Count: 900, Baseline: 12.5, Score: score, Accounts: 300,
+	}}
+}
+
+func names(as []leakwatch.Alert) string {
+	var n []string
+	for _, a := range as {
+		n = append(n, a.Rule+"/"+a.Severity)
+	}
+	return strings.Join(n, " ")
+}
+
+func TestEvaluateDefaults(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Candidates = []Candidate{{ID: "macron", Match: []string{"macron", "en-marche"}}, {ID: "lepen", Match: []string{"le pen", "marine2017"}}}
+	cases := []struct {
+		name      string
+		sig       leakwatch.Signal
+		want      string // rules that fire
+		candidate string
+	}{
+		{"#MacronLeaks three hours before the silence", leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com", "term:#macronleaks"),
+			"LeakBeforeSilence/critical LeakCandidate/warning", "macron"},
+		{"a leak a month before the vote", leakSignal("url:https://wikileaks.org/podesta-emails/", leakwatch.Timing{NextVote: "vote", HoursToVote: 758.47}, "domain:wikileaks.org"),
+			"LeakCandidate/warning", ""},
+		{"a news article saying hacking", leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "url:https://lefigaro.fr/x", Onset: onset,
+			Evidence: []string{"term:piratage"}, Timing: macronTiming, Score: 0.3}}, "", ""},
+		{"candidate burst", burstSignal("candidate:lepen", 40), "CandidateBurst/warning", "lepen"},
+		{"weak candidate burst", burstSignal("candidate:lepen", 4), "", "lepen"},
+		{"stream burst", burstSignal("all:posts", 9), "StreamBurst/info", ""},
+		{"hashtag burst has no default rule", burstSignal("hashtag:debat", 50), "", ""},
+		{"small group", leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g", Accounts: []string{"a", "b", "c"}}}, "", ""},
+		{"group of five", leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g", Accounts: []string{"a", "b", "c", "d", "e"}, ObjectKinds: []leakwatch.ObjectKind{"hashtag"}, First: onset, Last: onset.Add(time.Hour), Objects: []string{"hashtag:marine2017"}}}, "CoordinatedGroup/warning", "lepen"},
+		{"edge has no default rule", leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: "url", A: "a", B: "b", Weight: 9}}, "", ""},
+		{"signal without its body", leakwatch.Signal{Kind: leakwatch.SignalBurst}, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			as := Evaluate(cfg, c.sig)
+			if got := names(as); got != c.want {
+				t.Fatalf("alerts %q, want %q", got, c.want)
+			}
+			for _, a := range as {
+				if a.Candidate != c.candidate || a.Labels["candidate"] != c.candidate && c.candidate != "" {
+					t.Errorf("%s: candidate %q labels %v, want %q", a.Rule, a.Candidate, a.Labels, c.candidate)
+				}
+				if a.Labels["alertname"] != a.Rule || a.Labels["severity"] != a.Severity || a.Labels["kind"] != string(c.sig.Kind) || a.Labels["object"] != a.Object {
+					t.Errorf("labels %v", a.Labels)
+				}
+				if len(a.ID) != 24 || a.Summary == "" || a.StartsAt.IsZero() {
+					t.Errorf("alert %+v", a)
+				}
+			}
+		})
+	}
+}
+
+func TestSummaryAndID(t *testing.T) {
+	cfg := DefaultConfig()
+	sig := leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com")
+	as := Evaluate(cfg, sig)
+	want := "Possible leak on hashtag:macronleaks at 2017-05-05 18:35 UTC: domain:pastebin.com; 3h25m before the silence silence-r2, 35h25m before the vote vote-r2 (timing score 1.00)"
+	if as[0].Summary != want {
+		t.Errorf("summary\n got %q\nwant %q", as[0].Summary, want)
+	}
+	// The same subject seen again with more evidence keeps its id; another rule or onset does not.
+	again := Evaluate(cfg, leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com", "term:#macronleaks"))
+	if again[0].ID != as[0].ID {
+		t.Errorf("id changed for the same rule and subject: %s vs %s", again[0].ID, as[0].ID)
+	}
+	if as[0].ID == as[1].ID {
+		t.Error("two rules share an id")
+	}
+	later := leakSignal("hashtag:macronleaks", macronTiming)
+	later.Leak.Onset = onset.Add(time.Hour)
+	if Evaluate(cfg, later)[0].ID == as[0].ID {
+		t.Error("another onset has the same id")
+	}
+	cfg.Link = "https://grafana.example/d/leakwatch?var-object={object}&from={from_ms}&to={to_ms}"
+	b := Evaluate(cfg, burstSignal("candidate:macron", 41.5))
+	if want := "https://grafana.example/d/leakwatch?var-object=candidate%3Amacron&from=1494009300000&to=1494011700000"; b[0].Link != want {
+		t.Errorf("link\n got %q\nwant %q", b[0].Link, want)
+	}
+	if want := "Burst on candidate:macron from 2017-05-05 18:35 UTC: 900 mentions by 300 accounts, 12.5 expected (score 41.5)"; b[0].Summary != want {
+		t.Errorf("summary\n got %q\nwant %q", b[0].Summary, want)
+	}
+}
+
+func TestThresholds(t *testing.T) {
+	tm := macronTiming
+	silent := leakwatch.Timing{InSilence: true, Silence: "silence-r2", NextVote: "vote-r2", HoursToVote: 14, Score: 1}
+	cases := []struct {
+		name string
+		rule Rule
+		sig  leakwatch.Signal
+		want bool
+	}{
+		{"hours to silence within", Rule{MaxHoursToSilence: 6}, leakSignal("hashtag:x", tm), true},
+		{"hours to silence beyond", Rule{MaxHoursToSilence: 3}, leakSignal("hashtag:x", tm), false},
+		{"inside silence counts as zero", Rule{MaxHoursToSilence: 1}, leakSignal("hashtag:x", silent), true},
+		{"no silence ahead", Rule{MaxHoursToSilence: 100}, leakSignal("hashtag:x", leakwatch.Timing{NextVote: "v", HoursToVote: 5}), false},
+		{"hours to vote", Rule{MaxHoursToVote: 36}, leakSignal("hashtag:x", tm), true},
+		{"hours to vote beyond", Rule{MaxHoursToVote: 35}, leakSignal("hashtag:x", tm), false},
+		{"in silence required", Rule{InSilence: true}, leakSignal("hashtag:x", tm), false},
+		{"in silence", Rule{InSilence: true}, leakSignal("hashtag:x", silent), true},
+		{"evidence prefix", Rule{Evidence: []string{"domain:"}}, leakSignal("hashtag:x", tm, "term:leak", "domain:mega.nz"), true},
+		{"evidence prefix missing", Rule{Evidence: []string{"domain:"}}, leakSignal("hashtag:x", tm, "term:leak"), false},
+		{"object kind", Rule{ObjectKinds: []leakwatch.ObjectKind{"url"}}, leakSignal("hashtag:x", tm), false},
+		{"burst without timing fails timing rules", Rule{Kind: leakwatch.SignalBurst, MinTimingScore: 0.5}, burstSignal("hashtag:x", 10), false},
+		{"burst min count", Rule{Kind: leakwatch.SignalBurst, MinCount: 901}, burstSignal("hashtag:x", 10), false},
+		{"burst min accounts", Rule{Kind: leakwatch.SignalBurst, MinAccounts: 300}, burstSignal("hashtag:x", 10), true},
+		{"edge weight", Rule{Kind: leakwatch.SignalEdge, MinWeight: 3, ObjectKinds: []leakwatch.ObjectKind{"url"}},
+			leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: "url", A: "a", B: "b", Weight: 3}}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := c.rule
+			r.Name, r.Severity = "R", "info"
+			if r.Kind == "" {
+				r.Kind = leakwatch.SignalLeak
+			}
+			cfg := Config{Rules: []Rule{r}}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(Evaluate(cfg, c.sig)) == 1; got != c.want {
+				t.Errorf("fired = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestEvaluateChange(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Candidates = []Candidate{{ID: "macron", Match: []string{"En-Marche"}}}
+	at := time.Date(2017, 5, 5, 12, 0, 0, 0, time.UTC)
+	deface := leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at, Changed: []string{"content", "title"},
+		TextHash: "abc", Defacement: true, Reasons: []string{"text 95% replaced", "title \"hacked by X\""}}
+	as := EvaluateChange(cfg, deface)
+	if names(as) != "SiteDefacement/critical" || as[0].Candidate != "macron" || as[0].Object != "site:en-marche" || as[0].Kind != KindSiteChange {
+		t.Fatalf("alerts %+v", as)
+	}
+	if want := `Site en-marche (https://en-marche.fr/) looks defaced at 2017-05-05 12:00 UTC: text 95% replaced; title "hacked by X"`; as[0].Summary != want {
+		t.Errorf("summary %q", as[0].Summary)
+	}
+	seenAgain := deface
+	seenAgain.ObservedAt = at.Add(10 * time.Minute)
+	if EvaluateChange(cfg, seenAgain)[0].ID != as[0].ID {
+		t.Error("the same defaced page seen again has a new id")
+	}
+	down := leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at, Changed: []string{"unreachable"}, Error: "dial tcp: timeout"}
+	if got := names(EvaluateChange(cfg, down)); got != "SiteUnreachable/warning" {
+		t.Errorf("unreachable: %q", got)
+	}
+	edit := leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at, Changed: []string{"content"}}
+	if got := EvaluateChange(cfg, edit); len(got) != 0 {
+		t.Errorf("content edit raised %+v", got)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		yaml string
+		want string // substring of the error; "" for valid
+	}{
+		{"valid", "rules:\n  - {name: A, kind: leak, severity: critical, min_timing_score: 0.8, max_hours_to_silence: 6}\n", ""},
+		{"unknown kind", "rules:\n  - {name: A, kind: tweet, severity: info}\n", `rules[0] "A": kind: "tweet" unknown`},
+		{"severity", "rules:\n  - {name: A, kind: leak, severity: high}\n", `severity: "high" unknown`},
+		{"duplicate name", "rules:\n  - {name: A, kind: leak, severity: info}\n  - {name: A, kind: burst, severity: info}\n", `rules[1] "A": name: duplicate of rules[0]`},
+		{"bad name", "rules:\n  - {name: 'a b', kind: leak, severity: info}\n", "name: use letters"},
+		{"field for another kind", "rules:\n  - {name: A, kind: burst, severity: info, defacement: true}\n", "defacement: does not apply to burst rules"},
+		{"timing on site change", "rules:\n  - {name: A, kind: site_change, severity: info, in_silence: true}\n", "in_silence: does not apply to site_change rules"},
+		{"timing score range", "rules:\n  - {name: A, kind: leak, severity: info, min_timing_score: 2}\n", "min_timing_score: must be in [0,1]"},
+		{"candidate without match", "candidates:\n  - {id: macron}\n", `candidates[0] "macron": match: empty`},
+		{"relative link", "link: /d/leakwatch?var-object={object}\n", "rules: link"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var cfg Config
+			if err := yaml.Unmarshal([]byte(c.yaml), &cfg); err != nil {
+				t.Fatal(err)
+			}
+			err := cfg.Validate()
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("Validate() = %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("Validate() = %v, want %q", err, c.want)
+			}
+		})
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("default config: %v", err)
+	}
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/metrics"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/pipeline"
+	"github.com/leakwatch/leakwatch/collectors/archive"
+)
+
+func init() {
+	register(command{name: "analyze", summary: "batch analysis of an archive: writes DIR/detections.jsonl and a summary", run: runAnalyze})
+}
+
+// analyzeFormats maps --format to how the archive reader takes the file: every JSON-lines
+// shape is told apart per line, so the three JSON formats read alike.
+var analyzeFormats = map[string]archive.Format{
+	"twitter-v1": archive.FormatJSONL,
+	"twitter-v2": archive.FormatJSONL,
+	"jsonl":      archive.FormatJSONL,
+	"csv":        archive.FormatCSV,
+	"":           archive.FormatAuto,
+}
+
+// maxBadShown is how many bad records the summary spells out; the rest are counted by reason.
+const maxBadShown = 10
+
+func runAnalyze(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "analyze", "FILE --out DIR [flags]")
+	format := fs.String("format", "", "archive format: twitter-v1, twitter-v2, jsonl or csv (default: from the file)")
+	preset := fs.String("preset", "", "CSV layout by name: "+strings.Join(archive.PresetNames(), ", "))
+	columns := fs.String("columns", "", "CSV column map: author=COL,time=COL[,id=COL,text=COL,...]")
+	objects := fs.String("objects", "", "CSV columns holding object ids: KIND=COL,... (KIND: url, domain, hashtag, reshare_of, reply_to, text, neartext, image)")
+	window := fs.Duration("window", 0, "co-share window W (default from config: 60s)")
+	minWeight := fs.Int("min-weight", 0, "co-share edges need this many distinct objects, M (default from config: 2)")
+	maxSharers := fs.Int("max-sharers", -1, "cap on partner accounts per share and object (0: no cap; default from config)")
+	reorder := fs.Duration("reorder", -1, "bound memory: hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
+	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
+	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
+	out := fs.String("out", "", "output directory for detections.jsonl (required)")
+	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
+	// FILE may come before or after the flags ("analyze FILE --out DIR" reads naturally).
+	var files []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		return fmt.Errorf("%w: want exactly one FILE, got %d: %v", errUsage, len(files), files)
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: --out DIR is required", errUsage)
+	}
+	path := files[0]
+	af, ok := analyzeFormats[*format]
+	if !ok {
+		return fmt.Errorf("%w: --format %q: want twitter-v1, twitter-v2, jsonl or csv", errUsage, *format)
+	}
+	opts := archive.Options{Format: af, Preset: *preset}
+	var err error
+	if opts.Columns, err = archive.ParseColumns(*columns); err != nil {
+		return fmt.Errorf("%w: --columns: %v", errUsage, err)
+	}
+	if opts.Objects, err = archive.ParseObjects(*objects); err != nil {
+		return fmt.Errorf("%w: --objects: %v", errUsage, err)
+	}
+
+	conf, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	cfg := conf.Analysis
+	if *window != 0 {
+		cfg.Coord.Window = *window
+	}
+	if *minWeight != 0 {
+		cfg.Coord.MinWeight = *minWeight
+	}
+	if *maxSharers >= 0 {
+		cfg.Coord.MaxSharers = *maxSharers
+	}
+	if *reorder >= 0 {
+		cfg.Reorder = *reorder
+	}
+	if *calPath != "" {
+		cal, err := loadCalendar(*calPath)
+		if err != nil {
+			return err
+		}
+		cfg.Calendar = &cal
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+
+	r, err := archive.Open(path, opts)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	defer r.Close()
+	batch, err := pipeline.NewBatch(cfg)
+	if err != nil {
+		return err
+	}
+	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))
+	start, cpu0 := time.Now(), cpuSeconds()
+	nextReport := start.Add(*progress)
+	bad := badRecords{reasons: map[string]int{}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := r.NextRecord()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		switch {
+		case rec.Bad != nil:
+			bad.add(rec.Bad.Ref, rec.Bad.Err)
+		case rec.Change != nil:
+			batch.Change(*rec.Change)
+		case rec.Post != nil:
+			batch.Post(*rec.Post)
+		}
+		if *progress > 0 && r.Stats().Records%4096 == 0 && time.Now().After(nextReport) {
+			el := time.Since(start)
+			fmt.Fprintf(e.stderr, "analyze: %d records read (%d bad), %.0f posts/s\n", r.Stats().Records, bad.n, float64(batch.Posts())/el.Seconds())
+			nextReport = time.Now().Add(*progress)
+		}
+	}
+	read := time.Since(start)
+	if *progress > 0 && read > *progress {
+		fmt.Fprintf(e.stderr, "analyze: read done in %s, detecting\n", read.Round(time.Millisecond))
+	}
+	res := batch.Finish()
+	took, cpu := time.Since(start), cpuSeconds()-cpu0
+
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	outFile := filepath.Join(*out, "detections.jsonl")
+	if err := writeDetections(outFile, res.Signals); err != nil {
+		return err
+	}
+	log.Debug("wrote detections", "path", outFile, "signals", len(res.Signals))
+	if len(res.Refused) > 0 {
+		// Nothing accepted is lost: refused mentions are written beside the detections.
+		if err := writeJSONLines(filepath.Join(*out, "refused.jsonl"), res.Refused); err != nil {
+			return err
+		}
+	}
+	printAnalyzeSummary(e.stdout, path, outFile, r.Stats(), bad, res, took, cpu)
+	return nil
+}
+
+// writeDetections writes the detections file atomically: a reader never sees half a file.
+func writeDetections(path string, sigs []leakwatch.Signal) error {
+	return writeJSONLines(path, sigs)
+}
+
+// writeJSONLines writes one JSON value a line, through a temporary file renamed into place.
+func writeJSONLines[T any](path string, values []T) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i, v := range values {
+		if err := enc.Encode(v); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return fmt.Errorf("%s: record %d: %w", path, i+1, err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// cpuSeconds is the CPU time the process used so far (Go's own accounting): on a shared
+// machine posts per CPU second says more than posts per wall second.
+func cpuSeconds() float64 {
+	samples := []metrics.Sample{{Name: "/cpu/classes/user:cpu-seconds"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(samples)
+	var t float64
+	for _, s := range samples {
+		if s.Value.Kind() == metrics.KindFloat64 {
+			t += s.Value.Float64()
+		}
+	}
+	return t
+}
+
+// badRecords keeps the first few bad records and counts all of them by reason.
+type badRecords struct {
+	n       int
+	shown   []string
+	reasons map[string]int
+}
+
+func (b *badRecords) add(ref string, err error) {
+	b.n++
+	msg := err.Error()
+	if len(b.shown) < maxBadShown {
+		b.shown = append(b.shown, ref+": "+msg)
+	}
+	// Group by the reason's first clause, so "time: parsing ... "x"" variants count together.
+	reason, _, _ := strings.Cut(msg, ":")
+	b.reasons[reason]++
+}
+
+func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, took time.Duration, cpu float64) {
+	s := res.Summary
+	fmt.Fprintf(w, "analyzed %s\n", path)
+	fmt.Fprintf(w, "  records       %d (posts %d, site changes %d, bad %d)\n", st.Records, st.Posts, st.Changes, st.Bad)
+	if bad.n > 0 {
+		reasons := make([]string, 0, len(bad.reasons))
+		for r := range bad.reasons {
+			reasons = append(reasons, r)
+		}
+		sort.Slice(reasons, func(i, j int) bool { return bad.reasons[reasons[i]] > bad.reasons[reasons[j]] })
+		for _, r := range reasons {
+			fmt.Fprintf(w, "    bad: %-40s %d\n", r, bad.reasons[r])
+		}
+		for _, b := range bad.shown {
+			fmt.Fprintf(w, "    e.g. %s\n", b)
+		}
+	}
+	fmt.Fprintf(w, "  mentions      %d (refused %d)\n", s.Mentions, s.Refused)
+	if s.Refused > 0 {
+		fmt.Fprintf(w, "    refused mentions are in %s: the file is further out of event-time order than --reorder allows (use --reorder 0 to sort it whole)\n",
+			filepath.Join(filepath.Dir(outFile), "refused.jsonl"))
+	}
+	fmt.Fprintf(w, "  co-shares     %d observations over %d account pairs; pairs skipped by cap %d\n", s.CoShares, s.Pairs, s.PairsSkipped)
+	fmt.Fprintf(w, "  bursts        %d\n", s.Bursts)
+	fmt.Fprintf(w, "  edges         %d\n", s.Edges)
+	fmt.Fprintf(w, "  groups        %d\n", s.Groups)
+	fmt.Fprintf(w, "  leaks         %d\n", s.Leaks)
+	fmt.Fprintf(w, "  alerts        %d\n", s.Alerts)
+	rate := float64(s.Posts) / took.Seconds()
+	fmt.Fprintf(w, "  time          %s (%s posts/s); CPU %.2fs (%.0f posts per CPU second)\n",
+		took.Round(time.Millisecond), strconv.FormatFloat(rate, 'f', 0, 64), cpu, float64(s.Posts)/max(cpu, 1e-9))
+	fmt.Fprintf(w, "  output        %s\n", outFile)
+}

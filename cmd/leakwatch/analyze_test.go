@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+// writeIRAJSONL writes the IRA tweets as leakwatch posts, one JSON object a line.
+func writeIRAJSONL(tb testing.TB, path string) int {
+	tb.Helper()
+	f, err := os.Open(testenv.SharedData(tb, "data/ira-2016-07/ira_tweets_2016-07-01_2016-08-15.csv.gz"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := csv.NewReader(zr)
+	r.FieldsPerRecord = -1
+	head, _ := r.Read()
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer out.Close()
+	w := bufio.NewWriter(out)
+	enc := json.NewEncoder(w)
+	n := 0
+	for line := 2; ; line++ {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		at, err := time.Parse(time.DateTime, row[col["publish_date"]])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		id := fmt.Sprintf("ira-%d", line)
+		p := leakwatch.Post{Platform: leakwatch.PlatformTwitter, ID: id, URI: "twitter:" + id, CreatedAt: at, ObservedAt: at,
+			Author: leakwatch.Account{ID: row[col["author"]], Handle: row[col["author"]]}, Text: row[col["content"]], Lang: "en"}
+		if err := enc.Encode(p); err != nil {
+			tb.Fatal(err)
+		}
+		n++
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// TestAnalyzeJSONL runs the command as a user would and checks the detections file is the
+// contract of DESIGN.md: one record a line, kinds in order, every record readable back.
+func TestAnalyzeJSONL(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "ira.jsonl")
+	writeIRAJSONL(t, in)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCmd(t, "analyze", in, "--format", "jsonl", "--out", out, "--progress", "0",
+		"--calendar", testenv.SharedData(t, "calendars/us-2016-presidential.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"posts 87606", "bad 0", "bursts", "edges", "groups", "posts/s"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "detections.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[leakwatch.SignalKind]int{}
+	last := -1
+	order := map[leakwatch.SignalKind]int{"burst": 0, "edge": 1, "group": 2, "leak": 3}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var s leakwatch.Signal
+		if err := json.Unmarshal([]byte(line), &s); err != nil {
+			t.Fatalf("line %d: %v: %s", i+1, err, line)
+		}
+		if order[s.Kind] < last {
+			t.Fatalf("line %d: %s after a later kind", i+1, s.Kind)
+		}
+		last = order[s.Kind]
+		kinds[s.Kind]++
+		if s.Kind == leakwatch.SignalEdge && !(s.Edge.A < s.Edge.B) {
+			t.Errorf("line %d: edge accounts not ordered: %s", i+1, line)
+		}
+	}
+	if kinds["burst"] == 0 || kinds["edge"] == 0 || kinds["group"] == 0 {
+		t.Errorf("detections by kind %v: want bursts, edges and groups on the IRA tweets", kinds)
+	}
+}
+
+func TestAnalyzeUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"analyze", "--out", t.TempDir()},
+		{"analyze", "x.jsonl"},
+		{"analyze", "x.jsonl", "y.jsonl", "--out", t.TempDir()},
+		{"analyze", "x.csv", "--format", "xml", "--out", t.TempDir()},
+		{"analyze", "x.csv", "--columns", "author", "--out", t.TempDir()},
+	} {
+		if code, _, stderr := runCmd(t, args...); code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d (%q), want 2 with a message", args, code, stderr)
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkAnalyzeJSONL is the whole command on the IRA tweets as leakwatch JSONL: read,
+// decode, extract, detect, correlate, write, with every detector on.
+func BenchmarkAnalyzeJSONL(b *testing.B) {
+	dir := b.TempDir()
+	in := filepath.Join(dir, "ira.jsonl")
+	n := writeIRAJSONL(b, in)
+	cal := testenv.SharedData(b, "calendars/us-2016-presidential.yaml")
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: nil}
+	e.log = newDiscardLogger()
+	b.ReportAllocs()
+	posts := 0
+	var peak uint64
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if err := runAnalyze(context.Background(), e, []string{in, "--out", filepath.Join(dir, "out"), "--progress", "0", "--calendar", cal}); err != nil {
+			b.Fatal(err)
+		}
+		posts += n
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapInuse)
+	}
+	b.ReportMetric(float64(posts)/b.Elapsed().Seconds(), "posts/s")
+	b.ReportMetric(float64(posts)/(cpuTime()-cpu0).Seconds(), "posts/cpu-s")
+	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
+}
+
+func newDiscardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/stream"
+	"github.com/leakwatch/leakwatch/warehouse"
+)
+
+func init() {
+	register(command{name: "sink", summary: "store posts, mentions, signals, site changes and alerts in ClickHouse", run: runSink})
+}
+
+// sinkStage names the consumer group (prefix + "sink") and the dead letters of this role.
+const sinkStage = "sink"
+
+// runSink consumes the posts, site changes, mentions, signals and alerts topics into the
+// warehouse. A batch's offsets are committed only after its rows were inserted and its
+// unusable records (undecodable, or values ClickHouse cannot store) were written to the
+// dead-letter topic. A batch interrupted by shutdown or a crash is delivered again and
+// inserted again; the warehouse deduplicates it.
+func runSink(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sink", "[flags]")
+	configPath := fs.String("config", "", "leakwatch config file (sections kafka, clickhouse, calendar, metrics; see docs/WAREHOUSE.md); default: the local services")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	c, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	scfg := c.Kafka
+	log := e.log.With("stage", sinkStage)
+	reg := newRegistry()
+	sm := stream.NewMetrics(reg)
+
+	wh, err := warehouse.Open(ctx, c.ClickHouse, log)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	if cal := c.Analysis.Calendar; cal != nil {
+		// Dashboards draw the calendar from the warehouse; re-importing it replaces its events.
+		if err := wh.InsertCalendar(ctx, *cal); err != nil {
+			return fmt.Errorf("calendar %s: %w", c.Calendar, err)
+		}
+		log.Info("calendar stored", "campaign", cal.Name, "events", len(cal.Events))
+	}
+
+	topics := []string{scfg.Topics.Posts, scfg.Topics.SiteChanges, scfg.Topics.Mentions, scfg.Topics.Signals, scfg.Topics.Alerts}
+	if err := stream.CreateTopics(ctx, scfg, append(topics, scfg.Topics.DeadLetter)...); err != nil {
+		return err
+	}
+	w, err := stream.NewWriter(scfg, sinkStage, sm)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	group, err := stream.NewGroup(scfg, sinkStage, topics, e.log, sm)
+	if err != nil {
+		return err
+	}
+	s := newSink(wh, w, scfg.Topics, log, newSinkMetrics(reg))
+	log.Info("sinking", "topics", topics, "group", group.ID(), "clickhouse", c.ClickHouse.Addr, "database", wh.Database())
+
+	g, gctx := errgroup.WithContext(ctx)
+	if c.Metrics != "" {
+		g.Go(func() error { return serveHTTP(gctx, c.Metrics, metricsHandler(reg), log, nil) })
+	}
+	g.Go(func() error {
+		err := group.Run(gctx, s.handle)
+		if err == nil && ctx.Err() == nil {
+			err = errors.New("consumer stopped")
+		}
+		return err
+	})
+	err = g.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// sinkMetrics count what reached ClickHouse; records read and dead-lettered are counted by
+// the stream metrics.
+type sinkMetrics struct {
+	rows     *prometheus.CounterVec
+	seconds  *prometheus.HistogramVec
+	failures *prometheus.CounterVec
+}
+
+func newSinkMetrics(reg prometheus.Registerer) *sinkMetrics {
+	m := &sinkMetrics{
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leakwatch_sink_rows_total", Help: "Rows inserted into ClickHouse, redeliveries included.",
+		}, []string{"kind"}),
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "leakwatch_sink_insert_seconds", Help: "Time of one successful insert of a batch.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}, []string{"kind"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leakwatch_sink_insert_failures_total", Help: "Inserts ClickHouse refused or did not answer (each is retried).",
+		}, []string{"kind"}),
+	}
+	reg.MustRegister(m.rows, m.seconds, m.failures)
+	return m
+}
+
+// sink turns batches of topic records into warehouse inserts.
+type sink struct {
+	wh     *warehouse.Warehouse
+	dl     *stream.Writer
+	topics stream.Topics
+	log    *slog.Logger
+	m      *sinkMetrics
+	// Inserts failing for a reason other than the data (server down, timeout) are retried
+	// attempts times with doubling waits from backoff, then the role stops uncommitted.
+	attempts int
+	backoff  time.Duration
+}
+
+func newSink(wh *warehouse.Warehouse, dl *stream.Writer, topics stream.Topics, log *slog.Logger, m *sinkMetrics) *sink {
+	return &sink{wh: wh, dl: dl, topics: topics, log: log, m: m, attempts: 8, backoff: 500 * time.Millisecond}
+}
+
+// sinkBatch is one consumer batch sorted by destination.
+type sinkBatch struct {
+	posts    []leakwatch.Post
+	changes  []leakwatch.SiteChange
+	mentions []leakwatch.Mention
+	signals  []leakwatch.Signal
+	alerts   []leakwatch.Alert
+	dead     []stream.DeadLetter
+}
+
+// sinkAdd decodes r as T and keeps it if the warehouse can store it, else dead-letters it.
+func sinkAdd[T any](b *sinkBatch, r stream.Record, dst *[]T, check func(T) error) {
+	v, err := stream.Decode[T](r)
+	if err == nil {
+		err = check(v)
+	}
+	if err != nil {
+		b.dead = append(b.dead, stream.DeadLetterFor(sinkStage, r, err))
+		return
+	}
+	*dst = append(*dst, v)
+}
+
+// handle stores one batch. It returns nil only when every record is in ClickHouse or on the
+// dead-letter topic, so the group may commit.
+func (s *sink) handle(ctx context.Context, batch []stream.Record) error {
+	var b sinkBatch
+	for _, r := range batch {
+		switch r.Topic {
+		case s.topics.Posts:
+			sinkAdd(&b, r, &b.posts, warehouse.CheckPost)
+		case s.topics.SiteChanges:
+			sinkAdd(&b, r, &b.changes, warehouse.CheckSiteChange)
+		case s.topics.Mentions:
+			sinkAdd(&b, r, &b.mentions, warehouse.CheckMention)
+		case s.topics.Signals:
+			sinkAdd(&b, r, &b.signals, warehouse.CheckSignal)
+		case s.topics.Alerts:
+			sinkAdd(&b, r, &b.alerts, warehouse.CheckAlert)
+		default:
+			b.dead = append(b.dead, stream.DeadLetterFor(sinkStage, r, fmt.Errorf("topic %s: not one the sink stores", r.Topic)))
+		}
+	}
+	steps := []struct {
+		kind string
+		n    int
+		fn   func(context.Context) error
+	}{
+		{"posts", len(b.posts), func(ctx context.Context) error { return s.wh.InsertPosts(ctx, b.posts) }},
+		{"sitechanges", len(b.changes), func(ctx context.Context) error { return s.wh.InsertSiteChanges(ctx, b.changes) }},
+		{"mentions", len(b.mentions), func(ctx context.Context) error { return s.wh.InsertMentions(ctx, b.mentions) }},
+		{"signals", len(b.signals), func(ctx context.Context) error { return s.wh.InsertSignals(ctx, b.signals) }},
+		{"alerts", len(b.alerts), func(ctx context.Context) error { return s.wh.InsertAlerts(ctx, b.alerts) }},
+	}
+	for _, st := range steps {
+		if st.n == 0 {
+			continue
+		}
+		if err := s.insert(ctx, st.kind, st.n, st.fn); err != nil {
+			return err
+		}
+	}
+	// After the inserts: a batch that failed to insert is redelivered, and its dead letters
+	// would otherwise be written twice.
+	for _, d := range b.dead {
+		s.log.Warn("dead-lettering a record", "record", fmt.Sprintf("%s/%d@%d", d.Topic, d.Partition, d.Offset), "err", d.Reason)
+	}
+	return s.dl.SendDeadLetters(ctx, s.topics.DeadLetter, b.dead...)
+}
+
+// insert runs one insert, retrying failures that are not about the data.
+func (s *sink) insert(ctx context.Context, kind string, n int, fn func(context.Context) error) error {
+	wait := s.backoff
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := fn(ctx)
+		if err == nil {
+			s.m.rows.WithLabelValues(kind).Add(float64(n))
+			s.m.seconds.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		s.m.failures.WithLabelValues(kind).Inc()
+		var re *warehouse.RecordError
+		if errors.As(err, &re) || attempt >= s.attempts {
+			// Records were checked before: a refusal now is not something waiting cures.
+			return fmt.Errorf("insert %d %s (attempt %d): %w", n, kind, attempt, err)
+		}
+		s.log.Warn("insert failed; retrying", "kind", kind, "rows", n, "attempt", attempt, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}

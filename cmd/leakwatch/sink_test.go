@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+	"github.com/leakwatch/leakwatch/stream"
+	"github.com/leakwatch/leakwatch/warehouse"
+)
+
+// `leakwatch sink` against real Kafka and ClickHouse: N posts are produced; the sink is
+// stopped while it works, then a member dies after inserting a batch but before committing
+// it, then the sink runs again to the end. ClickHouse must hold exactly N distinct posts,
+// every offset must be committed, and the two unusable records must be on the dead-letter
+// topic with their reasons.
+func TestSinkCommandStopAndRestartStoresEachPostOnce(t *testing.T) {
+	broker := testenv.Kafka(t)
+	chAddr := testenv.ClickHouse(t)
+	runID := fmt.Sprintf("t%d", time.Now().UnixNano())
+	const n = 3000
+
+	scfg := stream.DefaultConfig()
+	scfg.Brokers = []string{broker}
+	scfg.Partitions = 2
+	scfg.GroupPrefix = "test-" + runID + "-"
+	scfg.FetchBatch = 100
+	tp := &scfg.Topics
+	// Only the topics the sink touches, each renamed for this run: never a shared default.
+	var topics []string
+	for _, p := range []*string{&tp.Posts, &tp.SiteChanges, &tp.Mentions, &tp.Signals, &tp.Alerts, &tp.DeadLetter} {
+		*p += ".test-" + runID
+		topics = append(topics, *p)
+	}
+	wcfg := warehouse.DefaultConfig()
+	wcfg.Addr, wcfg.Database = chAddr, "lwtest_sink_"+runID
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := stream.CreateTopics(ctx, scfg, topics...); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stream.DeleteTopics(context.Background(), scfg, topics...) })
+	wh, err := warehouse.Open(ctx, wcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = wh.Query(context.Background(), "DROP DATABASE IF EXISTS "+wcfg.Database)
+		wh.Close()
+	})
+
+	cfgPath := filepath.Join(t.TempDir(), "leakwatch.yaml")
+	yaml := fmt.Sprintf(`kafka:
+  brokers: [%q]
+  partitions: 2
+  group_prefix: %q
+  fetch_batch: 100
+  topics: {posts: %q, sitechanges: %q, mentions: %q, signals: %q, alerts: %q, deadletter: %q}
+clickhouse:
+  addr: %q
+  database: %q
+metrics: ""
+`, broker, scfg.GroupPrefix, tp.Posts, tp.SiteChanges, tp.Mentions, tp.Signals, tp.Alerts, tp.DeadLetter, chAddr, wcfg.Database)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	pw, err := stream.NewWriter(scfg, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	produce := func(from, to int, extra ...stream.Message) {
+		t.Helper()
+		msgs := extra
+		for i := from; i < to; i++ {
+			at := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+			m, err := stream.EncodePost(tp.Posts, leakwatch.Post{Platform: "twitter", ID: fmt.Sprint(i), URI: fmt.Sprintf("twitter:%d", i), CreatedAt: at, ObservedAt: at,
+				Author: leakwatch.Account{ID: fmt.Sprintf("a%d", i%50)}, Text: "#MacronLeaks", Hashtags: []string{"MacronLeaks"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, m)
+		}
+		if err := pw.Write(ctx, msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	undecodable := stream.Message{Topic: tp.Posts, Key: []byte("twitter:broken"), Value: []byte("{not json"),
+		Headers: []stream.Header{{Key: stream.HeaderType, Value: []byte("post")}, {Key: stream.HeaderVersion, Value: []byte("1")}}}
+	unstorable, err := stream.EncodePost(tp.Posts, leakwatch.Post{Platform: "twitter", URI: "twitter:timeless", Author: leakwatch.Account{ID: "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	produce(0, n/2, undecodable, unstorable)
+
+	stored := func() (distinct, final uint64) {
+		t.Helper()
+		res, err := wh.Query(ctx, "SELECT uniqExact(uri), (SELECT count() FROM posts FINAL) FROM posts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Rows[0][0].(uint64), res.Rows[0][1].(uint64)
+	}
+	sinkCmd := func(ctx context.Context) <-chan int {
+		done := make(chan int, 1)
+		go func() {
+			var out, errb bytes.Buffer
+			code := run(ctx, []string{"sink", "-config", cfgPath}, &out, &errb)
+			if code != 0 {
+				t.Logf("sink exited %d:\n%s", code, errb.String())
+			}
+			done <- code
+		}()
+		return done
+	}
+
+	// 1. Stop the sink as soon as it stored something.
+	actx, astop := context.WithCancel(ctx)
+	done := sinkCmd(actx)
+	for {
+		if d, _ := stored(); d > 0 {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("sink exited %d before storing anything", code)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	astop()
+	if code := <-done; code != 0 {
+		t.Fatalf("stopped sink exited %d, want 0", code)
+	}
+	afterStop, _ := stored()
+	t.Logf("stopped after %d of %d posts", afterStop, n/2)
+
+	// 2. A member that inserts a batch and dies before committing it.
+	produce(n/2, n)
+	crash := errors.New("crashed after the insert")
+	s := newSink(wh, pw, scfg.Topics, slog.New(slog.DiscardHandler), newSinkMetrics(newRegistry()))
+	group, err := stream.NewGroup(scfg, sinkStage, []string{tp.Posts, tp.SiteChanges, tp.Mentions, tp.Signals, tp.Alerts}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crashed int
+	err = group.Run(ctx, func(ctx context.Context, batch []stream.Record) error {
+		if err := s.handle(ctx, batch); err != nil {
+			return err
+		}
+		crashed = len(batch)
+		return crash
+	})
+	if !errors.Is(err, crash) {
+		t.Fatalf("crashing member: %v, want it to stop with the crash", err)
+	}
+	afterCrash, _ := stored()
+	t.Logf("crashed after inserting a batch of %d; %d posts stored", crashed, afterCrash)
+
+	// 3. Restart and run until every offset is committed.
+	cctx, cstop := context.WithCancel(ctx)
+	done = sinkCmd(cctx)
+	deadline := time.Now().Add(90 * time.Second)
+	for !allCommitted(t, ctx, scfg, scfg.GroupPrefix+sinkStage, tp.Posts) {
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted sink did not commit every offset in 90 s")
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("restarted sink exited %d", code)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cstop()
+	if code := <-done; code != 0 {
+		t.Fatalf("sink exited %d, want 0", code)
+	}
+
+	distinct, final := stored()
+	if distinct != n || final != n {
+		t.Fatalf("ClickHouse holds %d distinct posts (%d rows after FINAL), want exactly %d", distinct, final, n)
+	}
+
+	dead := readAll(t, ctx, scfg, tp.DeadLetter)
+	reasons := map[string]string{} // by source partition@offset: a record dead-lettered twice counts once
+	for _, r := range dead {
+		d, err := stream.ParseDeadLetter(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reasons[fmt.Sprintf("%d@%d", d.Partition, d.Offset)] = d.Reason
+	}
+	if len(reasons) != 2 {
+		t.Fatalf("dead letters for %d distinct records, want 2: %v", len(reasons), reasons)
+	}
+	var all string
+	for _, r := range reasons {
+		all += r + "\n"
+	}
+	for _, want := range []string{"decode " + tp.Posts, `posts record (uri "twitter:timeless"): created_at: not set`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("dead-letter reasons do not say %q:\n%s", want, all)
+		}
+	}
+}
+
+func allCommitted(t *testing.T, ctx context.Context, cfg stream.Config, group, topic string) bool {
+	t.Helper()
+	ranges, err := stream.TopicRanges(ctx, cfg, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := stream.Committed(ctx, cfg, group, topic)
+	if err != nil {
+		return false // the group may be rebalancing
+	}
+	for p, r := range ranges {
+		if committed[p] != r.End {
+			return false
+		}
+	}
+	return true
+}
+
+// readAll reads every record topic holds now.
+func readAll(t *testing.T, ctx context.Context, cfg stream.Config, topic string) []stream.Record {
+	t.Helper()
+	ranges, err := stream.TopicRanges(ctx, cfg, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int(stream.Count(ranges))
+	g, err := stream.NewGroup(cfg, "read-"+topic, []string{topic}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var out []stream.Record
+	if err := g.Run(rctx, func(_ context.Context, batch []stream.Record) error {
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, batch...)
+		if len(out) >= want {
+			cancel()
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) < want {
+		t.Fatalf("read %d records of %s, want %d", len(out), topic, want)
+	}
+	return out
+}

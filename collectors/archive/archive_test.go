@@ -1,0 +1,362 @@
+package archive_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/archive"
+)
+
+func readAll(t *testing.T, path string, opts archive.Options) archive.Contents {
+	t.Helper()
+	c, err := archive.ReadAll(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTwitterV1Lines(t *testing.T) {
+	c := readAll(t, "testdata/tweets_v1.jsonl", archive.Options{})
+	if c.Stats.Posts != 3 || c.Stats.Bad != 0 {
+		t.Fatalf("stats %+v, want 3 posts", c.Stats)
+	}
+	orig, rt, reply := c.Posts[0], c.Posts[1], c.Posts[2]
+	if orig.Author.ID != "1001" || orig.Hashtags[0] != "MacronLeaks" || orig.URLs[0].Expanded != "https://pastebin.com/raw/xYz" {
+		t.Errorf("original: %+v", orig)
+	}
+	if rt.ReshareOf != orig.URI || rt.Author.ID != "2002" {
+		t.Errorf("retweet points at %q by %q, want %q by 2002", rt.ReshareOf, rt.Author.ID, orig.URI)
+	}
+	if reply.ReplyTo != orig.URI || !strings.Contains(reply.Text, "évidemment") {
+		t.Errorf("reply: to %q text %q", reply.ReplyTo, reply.Text)
+	}
+	for _, p := range c.Posts {
+		if !p.ObservedAt.Equal(p.CreatedAt) {
+			t.Errorf("post %s: observed %v, want its created time", p.ID, p.ObservedAt)
+		}
+	}
+}
+
+func TestNormalisedLinesAndChanges(t *testing.T) {
+	c := readAll(t, "testdata/posts.jsonl", archive.Options{})
+	if len(c.Posts) != 2 || len(c.Changes) != 1 || len(c.Bad) != 0 {
+		t.Fatalf("got %d posts %d changes %d bad", len(c.Posts), len(c.Changes), len(c.Bad))
+	}
+	if c.Posts[0].URI != "https://mastodon.social/@alice/110" || c.Posts[1].URI != "archive:x1" {
+		t.Errorf("uris %q %q", c.Posts[0].URI, c.Posts[1].URI)
+	}
+	if !c.Changes[0].Defacement || c.Changes[0].Target != "en-marche" {
+		t.Errorf("change %+v", c.Changes[0])
+	}
+	// Next skips the change but counts it.
+	r, err := archive.Open("testdata/posts.jsonl", archive.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for _, err := range r.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if st := r.Stats(); n != 2 || st.Changes != 1 || st.Records != 3 {
+		t.Errorf("All gave %d posts, stats %+v", n, st)
+	}
+}
+
+// TestGzipByMagic reads a gzipped file whose name says nothing about compression.
+func TestGzipByMagic(t *testing.T) {
+	plain, err := os.ReadFile("testdata/tweets_v1.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(plain)
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "capture.dat")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, path, archive.Options{})
+	want := readAll(t, "testdata/tweets_v1.jsonl", archive.Options{})
+	if len(got.Posts) != 3 || !reflect.DeepEqual(got.Posts, want.Posts) {
+		t.Fatalf("gzipped read differs: %d posts", len(got.Posts))
+	}
+	// A truncated gzip stream is an I/O error, not a quiet end.
+	trunc := filepath.Join(t.TempDir(), "trunc.jsonl.gz")
+	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
+	if _, err := archive.ReadAll(trunc, archive.Options{}); err == nil {
+		t.Fatal("truncated gzip read without error")
+	}
+}
+
+func TestBadRecords(t *testing.T) {
+	tests := []struct {
+		file    string
+		opts    archive.Options
+		posts   int
+		bad     map[string]string // ref -> part of the reason
+		records int
+	}{
+		{
+			file: "bad.csv", opts: archive.Options{Columns: archive.Columns{Author: "author", Time: "time", Text: "text", Followers: "followers"}},
+			posts: 2, records: 7,
+			bad: map[string]string{
+				"bad.csv:3": "3 fields, header has 4",
+				"bad.csv:4": "time (column time)",
+				"bad.csv:5": "author (column author) is empty",
+				"bad.csv:6": "followers (column followers): \"x\" is not an integer",
+				"bad.csv:7": "extraneous or missing \" in quoted-field",
+			},
+		},
+		{
+			file: "bad.jsonl", posts: 2, records: 7,
+			bad: map[string]string{
+				"bad.jsonl:2": "json",
+				"bad.jsonl:3": "delete or limit",
+				"bad.jsonl:4": "unrecognised object",
+				"bad.jsonl:6": "no user object",
+				"bad.jsonl:7": "not a JSON object",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			c := readAll(t, filepath.Join("testdata", tc.file), tc.opts)
+			if len(c.Posts) != tc.posts || c.Stats.Records != tc.records || c.Stats.Bad != len(tc.bad) {
+				t.Errorf("posts %d stats %+v; want %d posts, %d records, %d bad", len(c.Posts), c.Stats, tc.posts, tc.records, len(tc.bad))
+			}
+			got := map[string]string{}
+			for _, b := range c.Bad {
+				got[b.Ref] = b.Err.Error()
+				if b.Source != "archive" {
+					t.Errorf("%s: source %q", b.Ref, b.Source)
+				}
+			}
+			for ref, want := range tc.bad {
+				if !strings.Contains(got[ref], want) {
+					t.Errorf("%s: reason %q, want it to contain %q (all: %v)", ref, got[ref], want, got)
+				}
+			}
+		})
+	}
+}
+
+func TestCSVTimeForms(t *testing.T) {
+	c := readAll(t, "testdata/bad.csv", archive.Options{Columns: archive.Columns{Author: "author", Time: "time", Text: "text"}})
+	want := map[string]time.Time{
+		"alice": time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC),
+		"dave":  time.Unix(1493922060, 0).UTC(),
+		"frank": time.Date(2017, 5, 5, 16, 40, 0, 0, time.UTC),
+	}
+	for _, p := range c.Posts {
+		if w, ok := want[p.Author.ID]; ok && !p.CreatedAt.Equal(w) {
+			t.Errorf("%s: time %v, want %v", p.Author.ID, p.CreatedAt, w)
+		}
+		if p.Author.ID == "dave" && p.Text != `a quoted "field" with, comma` {
+			t.Errorf("dave text %q", p.Text)
+		}
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+		err  bool
+	}{
+		{in: "1493922000", want: time.Unix(1493922000, 0)},
+		{in: "1493922000.25", want: time.Unix(1493922000, 250_000_000)},
+		{in: "2017-05-05T18:35:00Z", want: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)},
+		{in: "2017-05-05T20:35:00+02:00", want: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)},
+		{in: "2016-08-02 02:50:00", want: time.Date(2016, 8, 2, 2, 50, 0, 0, time.UTC)},
+		{in: "Fri May 05 18:35:12 +0000 2017", want: time.Date(2017, 5, 5, 18, 35, 12, 0, time.UTC)},
+		{in: "", err: true},
+		{in: "05/05/2017", err: true},
+		{in: "714000000000000000", err: true},
+	}
+	for _, tc := range tests {
+		got, err := archive.ParseTime(tc.in)
+		if (err != nil) != tc.err || (!tc.err && !got.Equal(tc.want)) {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v (error %v)", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestParseColumnsAndObjects(t *testing.T) {
+	c, err := archive.ParseColumns("author=account_id, time=ts,id=post_id,text=content,handle=screen_name,url=links")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := archive.Columns{Author: "account_id", Time: "ts", ID: "post_id", Text: "content", Handle: "screen_name", URLs: "links"}
+	if c != want {
+		t.Errorf("got %+v", c)
+	}
+	if back, _ := archive.ParseColumns(c.String()); back != c {
+		t.Errorf("String does not round-trip: %q", c.String())
+	}
+	for _, bad := range []string{"author", "colour=x", "author=a,author=b", "time="} {
+		if _, err := archive.ParseColumns(bad); err == nil {
+			t.Errorf("ParseColumns(%q): no error", bad)
+		}
+	}
+	objs, err := archive.ParseObjects("url=url_id,image=phash_id")
+	if err != nil || len(objs) != 2 || objs[1] != (archive.ObjectColumn{Kind: leakwatch.KindImage, Column: "phash_id"}) {
+		t.Errorf("ParseObjects: %v %v", objs, err)
+	}
+	for _, bad := range []string{"video=x", "url", "url="} {
+		if _, err := archive.ParseObjects(bad); err == nil {
+			t.Errorf("ParseObjects(%q): no error", bad)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts archive.Options
+		want string
+	}{
+		{"missing column", archive.Options{Columns: archive.Columns{Author: "author", Time: "when"}}, "time=when: no such column"},
+		{"no columns", archive.Options{Format: archive.FormatCSV}, "columns: CSV needs author= and time="},
+		{"unknown preset", archive.Options{Preset: "nope"}, `preset: unknown "nope"`},
+		{"bad object kind", archive.Options{Columns: archive.Columns{Author: "author", Time: "time"}, Objects: []archive.ObjectColumn{{Kind: "video", Column: "text"}}}, `unknown kind "video"`},
+	}
+	for _, tc := range tests {
+		_, err := archive.Open("testdata/bad.csv", tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestPresetOverride: an explicit column wins over the preset's.
+func TestPresetOverride(t *testing.T) {
+	in := "user_id,screen_name,created_at,status_id,text,lang,retweet_status_id,in_reply_to_status_status_id,quote_status_id,urls_expanded,hashtags,mentions_screen_name,handle2\n" +
+		"14389177,benoithamon,2017-03-20T23:28:13Z,843967442128900096,Bonsoir #LeGrandDebat,fr,NA,NA,NA,NA,LeGrandDebat HamonDebat,NA,bh\n"
+	r, err := archive.NewReader(strings.NewReader(in), "x.csv", archive.Options{Preset: "rtweet", Columns: archive.Columns{Handle: "handle2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Author.Handle != "bh" || p.ReshareOf != "" || len(p.Hashtags) != 2 || p.URI != "https://twitter.com/i/status/843967442128900096" {
+		t.Errorf("post %+v", p)
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Errorf("after the last row: %v, want io.EOF", err)
+	}
+}
+
+func TestSource(t *testing.T) {
+	ctx := context.Background()
+	s := archive.NewSource("testdata/posts.jsonl", archive.Options{Name: "fixture"})
+	var _ collectors.Source = s
+	if _, err := s.Read(ctx); !errors.Is(err, collectors.ErrNotConnected) {
+		t.Fatalf("Read before Connect: %v", err)
+	}
+	if err := s.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var posts, changes int
+	for {
+		rec, err := s.Read(ctx)
+		if errors.Is(err, collectors.ErrEndOfInput) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Post != nil {
+			posts++
+		}
+		if rec.Change != nil {
+			changes++
+		}
+		// A reconnect mid-file must not start over.
+		if err := s.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if posts != 2 || changes != 1 {
+		t.Errorf("%d posts %d changes", posts, changes)
+	}
+	if _, err := s.Read(ctx); !errors.Is(err, collectors.ErrEndOfInput) {
+		t.Errorf("Read after end: %v", err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.Name() != "fixture" {
+		t.Errorf("name %q", s.Name())
+	}
+}
+
+// TestFileOrderDoesNotMatter: ReadAll sorts by event time, so a shuffled file gives the same posts.
+func TestFileOrderDoesNotMatter(t *testing.T) {
+	b, _ := os.ReadFile("testdata/tweets_v1.jsonl")
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	rev := lines[2] + "\n" + lines[0] + "\n" + lines[1] + "\n"
+	path := filepath.Join(t.TempDir(), "rev.jsonl")
+	os.WriteFile(path, []byte(rev), 0o644)
+	a := readAll(t, "testdata/tweets_v1.jsonl", archive.Options{})
+	z := readAll(t, path, archive.Options{})
+	if !reflect.DeepEqual(a.Posts, z.Posts) {
+		t.Error("reordered file gives different posts")
+	}
+}
+
+func TestTwitterV2Lines(t *testing.T) {
+	c := readAll(t, "testdata/tweets_v2.jsonl", archive.Options{})
+	if len(c.Posts) != 2 || len(c.Bad) != 1 {
+		t.Fatalf("%d posts %d bad, want 2 and 1", len(c.Posts), len(c.Bad))
+	}
+	env, bare := c.Posts[0], c.Posts[1]
+	if env.Author.Handle != "patriote_4004" || env.URLs[0].Expanded != "https://archive.org/details/EMLRK" || !strings.Contains(env.Text, "&") || strings.Contains(env.Text, "&amp;") {
+		t.Errorf("envelope post: %+v", env)
+	}
+	if bare.Author.ID != "5005" || bare.ReshareOf != env.URI {
+		t.Errorf("bare retweet: author %q reshares %q, want 5005 and %q", bare.Author.ID, bare.ReshareOf, env.URI)
+	}
+	if c.Bad[0].Ref != "tweets_v2.jsonl:3" {
+		t.Errorf("error object ref %q", c.Bad[0].Ref)
+	}
+}
+
+// TestRawRowKeepsUnmappedColumns: the whole row survives in Post.Raw as valid JSON.
+func TestRawRowKeepsUnmappedColumns(t *testing.T) {
+	in := "author,time,category,note\n" + "a,1493922000,RightTroll,\"say \"\"hi\"\"\\ \tnow\"\n"
+	r, err := archive.NewReader(strings.NewReader(in), "x.csv", archive.Options{Columns: archive.Columns{Author: "author", Time: "time"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]string
+	if err := json.Unmarshal(p.Raw, &raw); err != nil {
+		t.Fatalf("raw %s: %v", p.Raw, err)
+	}
+	if raw["category"] != "RightTroll" || raw["note"] != "say \"hi\"\\ \tnow" || raw["author"] != "a" {
+		t.Errorf("raw %v", raw)
+	}
+}

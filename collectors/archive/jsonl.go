@@ -1,0 +1,128 @@
+package archive
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/collectors/twitter"
+)
+
+// probe holds the keys that tell the JSONL line shapes apart.
+type probe struct {
+	Data     json.RawMessage `json:"data"`
+	Errors   json.RawMessage `json:"errors"`
+	IDStr    json.RawMessage `json:"id_str"`
+	User     json.RawMessage `json:"user"`
+	AuthorID json.RawMessage `json:"author_id"`
+	Platform json.RawMessage `json:"platform"`
+	Author   json.RawMessage `json:"author"`
+	Target   json.RawMessage `json:"target"`
+	Changed  json.RawMessage `json:"changed"`
+	Delete   json.RawMessage `json:"delete"`
+	Limit    json.RawMessage `json:"limit"`
+}
+
+func present(m json.RawMessage) bool { return len(m) > 0 && !bytes.Equal(m, []byte("null")) }
+
+// DecodeLine decodes one JSONL line: a Twitter v1.1 tweet, a Twitter v2 tweet object or
+// {"data":...,"includes":...} envelope, a leakwatch.Post as leakwatch writes it, or a
+// leakwatch.SiteChange. Exactly one of post and change is set when err is nil.
+func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange, err error) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] != '{' {
+		return nil, nil, errors.New("not a JSON object")
+	}
+	var pr probe
+	if err := json.Unmarshal(line, &pr); err != nil {
+		return nil, nil, fmt.Errorf("json: %w", err)
+	}
+	switch {
+	case present(pr.Data):
+		p, err := twitter.DecodeV2(line)
+		if err != nil {
+			return nil, nil, fmt.Errorf("twitter v2: %w", err)
+		}
+		return archivePost(p), nil, nil
+	case present(pr.Platform) && present(pr.Author):
+		p, err := decodeNormalised(line)
+		return p, nil, err
+	case present(pr.Target) && present(pr.Changed):
+		c, err := decodeChange(line)
+		return nil, c, err
+	case present(pr.User) || present(pr.IDStr):
+		p, err := twitter.DecodeV1(line)
+		if err != nil {
+			return nil, nil, fmt.Errorf("twitter v1.1: %w", err)
+		}
+		return archivePost(p), nil, nil
+	case present(pr.AuthorID):
+		// A bare v2 tweet object, as flattening exporters write one per line.
+		p, err := twitter.DecodeV2(line)
+		if err != nil {
+			return nil, nil, fmt.Errorf("twitter v2: %w", err)
+		}
+		return archivePost(p), nil, nil
+	case present(pr.Delete), present(pr.Limit):
+		return nil, nil, errors.New("twitter stream notice (delete or limit), not a tweet")
+	case present(pr.Errors):
+		return nil, nil, fmt.Errorf("twitter v2 error object without data: %s", truncate(pr.Errors, 200))
+	}
+	return nil, nil, errors.New("unrecognised object: not a Twitter v1.1 tweet, Twitter v2 tweet, leakwatch post or site change")
+}
+
+// archivePost fills what an archive line leaves open: the observation time is the event
+// time, as nothing says when the archive's collector saw it.
+func archivePost(p leakwatch.Post) *leakwatch.Post {
+	if p.ObservedAt.IsZero() {
+		p.ObservedAt = p.CreatedAt
+	}
+	return &p
+}
+
+func decodeNormalised(line []byte) (*leakwatch.Post, error) {
+	var p leakwatch.Post
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("leakwatch post: %w", err)
+	}
+	switch {
+	case p.ID == "" && p.URI == "":
+		return nil, errors.New("leakwatch post: no id or uri")
+	case p.Author.ID == "":
+		return nil, errors.New("leakwatch post: author.id is empty")
+	case p.CreatedAt.IsZero():
+		return nil, errors.New("leakwatch post: created_at is missing")
+	}
+	if p.URI == "" {
+		p.URI = PostURI(p.Platform, p.ID)
+	}
+	if p.ID == "" {
+		p.ID = p.URI
+	}
+	p.Text = cleanText(p.Text)
+	return archivePost(p), nil
+}
+
+func decodeChange(line []byte) (*leakwatch.SiteChange, error) {
+	var c leakwatch.SiteChange
+	if err := json.Unmarshal(line, &c); err != nil {
+		return nil, fmt.Errorf("site change: %w", err)
+	}
+	switch {
+	case c.Target == "":
+		return nil, errors.New("site change: target is empty")
+	case c.ObservedAt.IsZero():
+		return nil, errors.New("site change: observed_at is missing")
+	}
+	return &c, nil
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "..."
+}

@@ -1,0 +1,347 @@
+package archive
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// Format is how a file is laid out.
+type Format string
+
+// Formats. FormatAuto decides from the name (after a .gz suffix) and then from the first byte.
+const (
+	FormatAuto  Format = ""
+	FormatJSONL Format = "jsonl"
+	FormatCSV   Format = "csv"
+)
+
+// Options says how to read an archive. The zero value reads JSONL, and CSV once Columns
+// names at least the author and time columns.
+type Options struct {
+	// Name is the source name in bad records and logs; default "archive".
+	Name   string `yaml:"name"`
+	Format Format `yaml:"format"`
+	// Preset fills Columns, Objects and the CSV settings for a known layout (see Presets);
+	// fields set explicitly override it.
+	Preset  string         `yaml:"preset"`
+	Columns Columns        `yaml:"columns"`
+	Objects []ObjectColumn `yaml:"objects"`
+	// Platform of CSV posts; default "archive". Twitter ids in a CSV are comparable with the
+	// streamed ones only when it is "twitter".
+	Platform string `yaml:"platform"`
+	// Comma is the CSV field separator; default ','.
+	Comma rune `yaml:"comma"`
+	// Null lists cell values meaning "empty" in every column but text (rtweet writes "NA").
+	Null []string `yaml:"null"`
+	// SplitPosts says the file spreads one post over several rows, one per combination of
+	// objects (CooRTweet's German set does). Each row keeps the post id, but its URI gains a
+	// hash of its objects so that no row supersedes another when posts are deduplicated by URI.
+	SplitPosts bool `yaml:"split_posts"`
+}
+
+// Columns maps post fields to CSV column names. Author and Time are required for CSV.
+// Time values may be Unix seconds, RFC 3339 or "YYYY-MM-DD HH:MM:SS" (UTC), detected per value.
+type Columns struct {
+	ID     string `yaml:"id"`     // post id; when absent or empty a stable id is derived
+	Author string `yaml:"author"` // account id
+	Time   string `yaml:"time"`
+	Text   string `yaml:"text"`
+	Handle string `yaml:"handle"` // screen name; a leading '@' is dropped
+	Name   string `yaml:"name"`   // display name
+	Lang   string `yaml:"lang"`
+	// Reshare holds the id of the reshared post.
+	Reshare string `yaml:"reshare"`
+	// Retweet holds a flag ("R", "RT", "1", "true", "yes") marking the row as a reshare of a
+	// post the file does not identify: its target is derived from the text, so retweets of
+	// the same text share one reshare_of object.
+	Retweet   string `yaml:"retweet"`
+	Reply     string `yaml:"reply"`    // id of the post replied to
+	Quote     string `yaml:"quote"`    // id of the quoted post
+	URLs      string `yaml:"urls"`     // one or more URLs, separated by spaces or commas
+	Hashtags  string `yaml:"hashtags"` // one or more hashtags, '#' optional
+	Mentions  string `yaml:"mentions"` // one or more handles, '@' optional
+	Followers string `yaml:"followers"`
+	Following string `yaml:"following"`
+	Posts     string `yaml:"posts"` // the author's post count
+	// Observed is when the post was collected; default the post time.
+	Observed string `yaml:"observed"`
+}
+
+// columnFields lists the --columns keys in the order they are documented, with a pointer getter.
+var columnFields = []struct {
+	key string
+	get func(*Columns) *string
+}{
+	{"id", func(c *Columns) *string { return &c.ID }},
+	{"author", func(c *Columns) *string { return &c.Author }},
+	{"time", func(c *Columns) *string { return &c.Time }},
+	{"text", func(c *Columns) *string { return &c.Text }},
+	{"handle", func(c *Columns) *string { return &c.Handle }},
+	{"name", func(c *Columns) *string { return &c.Name }},
+	{"lang", func(c *Columns) *string { return &c.Lang }},
+	{"reshare", func(c *Columns) *string { return &c.Reshare }},
+	{"retweet", func(c *Columns) *string { return &c.Retweet }},
+	{"reply", func(c *Columns) *string { return &c.Reply }},
+	{"quote", func(c *Columns) *string { return &c.Quote }},
+	{"urls", func(c *Columns) *string { return &c.URLs }},
+	{"hashtags", func(c *Columns) *string { return &c.Hashtags }},
+	{"mentions", func(c *Columns) *string { return &c.Mentions }},
+	{"followers", func(c *Columns) *string { return &c.Followers }},
+	{"following", func(c *Columns) *string { return &c.Following }},
+	{"posts", func(c *Columns) *string { return &c.Posts }},
+	{"observed", func(c *Columns) *string { return &c.Observed }},
+}
+
+// columnAliases are accepted spellings of column keys.
+var columnAliases = map[string]string{"url": "urls", "hashtag": "hashtags", "mention": "mentions", "reply_to": "reply", "reshare_of": "reshare", "quote_of": "quote"}
+
+// ColumnKeys are the keys ParseColumns accepts.
+func ColumnKeys() []string {
+	keys := make([]string, len(columnFields))
+	for i, f := range columnFields {
+		keys[i] = f.key
+	}
+	return keys
+}
+
+// ObjectColumn is a column whose cells already are object ids of one kind, taken verbatim
+// into Post.Objects (an empty cell means none).
+type ObjectColumn struct {
+	Kind   leakwatch.ObjectKind `yaml:"kind"`
+	Column string               `yaml:"column"`
+}
+
+// ParseColumns reads the --columns flag: "author=COL,time=COL,id=COL,text=COL[,KEY=COL...]".
+func ParseColumns(s string) (Columns, error) {
+	var c Columns
+	err := c.set(s)
+	return c, err
+}
+
+func (c *Columns) set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return fmt.Errorf("columns: %q: want KEY=COLUMN", part)
+		}
+		if a, ok := columnAliases[k]; ok {
+			k = a
+		}
+		field := columnField(c, k)
+		if field == nil {
+			return fmt.Errorf("columns: unknown key %q (known: %s)", k, strings.Join(ColumnKeys(), ", "))
+		}
+		if seen[k] {
+			return fmt.Errorf("columns: key %q given twice", k)
+		}
+		seen[k] = true
+		*field = v
+	}
+	return nil
+}
+
+// String is the --columns form of c.
+func (c Columns) String() string {
+	var parts []string
+	for _, f := range columnFields {
+		if v := *f.get(&c); v != "" {
+			parts = append(parts, f.key+"="+v)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// merge fills c's empty fields from base.
+func (c Columns) merge(base Columns) Columns {
+	for _, f := range columnFields {
+		if *f.get(&c) == "" {
+			*f.get(&c) = *f.get(&base)
+		}
+	}
+	return c
+}
+
+// columnField is the field of c that key names, or nil.
+func columnField(c *Columns, key string) *string {
+	for _, f := range columnFields {
+		if f.key == key {
+			return f.get(c)
+		}
+	}
+	return nil
+}
+
+// ParseObjects reads the --objects flag: "KIND=COL,...", KIND one of leakwatch.ShareKinds.
+func ParseObjects(s string) ([]ObjectColumn, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []ObjectColumn
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("objects: %q: want KIND=COLUMN", part)
+		}
+		oc := ObjectColumn{Kind: leakwatch.ObjectKind(k), Column: v}
+		if err := oc.validate(); err != nil {
+			return nil, err
+		}
+		out = append(out, oc)
+	}
+	return out, nil
+}
+
+func (oc ObjectColumn) validate() error {
+	if !slices.Contains(leakwatch.ShareKinds, oc.Kind) {
+		kinds := make([]string, len(leakwatch.ShareKinds))
+		for i, k := range leakwatch.ShareKinds {
+			kinds[i] = string(k)
+		}
+		return fmt.Errorf("objects: unknown kind %q (known: %s)", oc.Kind, strings.Join(kinds, ", "))
+	}
+	if oc.Column == "" {
+		return fmt.Errorf("objects: kind %q: column is empty", oc.Kind)
+	}
+	return nil
+}
+
+// Preset is a named CSV layout of a known data set.
+type Preset struct {
+	Summary string
+	Options Options
+}
+
+// Presets are the layouts leakwatch knows by name (--preset).
+var Presets = map[string]Preset{
+	// IRA troll tweets (FiveThirtyEight/Clemson): no tweet ids; post_type R is a retweet of an
+	// unnamed tweet, Q a quote (kept as an original post: its text is the quoting text).
+	"ira": {
+		Summary: "IRA troll tweets (author, publish_date, content, post_type R = retweet)",
+		Options: Options{Platform: leakwatch.PlatformTwitter, Columns: Columns{
+			Author: "author", Handle: "author", Time: "publish_date", Text: "content", Lang: "language",
+			Retweet: "post_type", Followers: "followers", Following: "following", Posts: "updates",
+			Observed: "harvested_date",
+		}},
+	},
+	// CooRTweet German 2021: anonymised integer ids, one row per post and object combination.
+	"coortweet-de": {
+		Summary: "CooRTweet German elections (account_id, post_id, url/hashtag/domain/phash ids, timestamp)",
+		Options: Options{SplitPosts: true,
+			Columns: Columns{Author: "account_id", ID: "post_id", Time: "timestamp"},
+			Objects: []ObjectColumn{
+				{Kind: leakwatch.KindURL, Column: "url_id"},
+				{Kind: leakwatch.KindHashtag, Column: "hashtag_id"},
+				{Kind: leakwatch.KindDomain, Column: "domain_id"},
+				{Kind: leakwatch.KindImage, Column: "phash_id"},
+			}},
+	},
+	// CooRTweet Russian 2021: every row is a retweet of object_id; content_id is the hashed text.
+	"coortweet-ru": {
+		Summary: "CooRTweet Russian retweets (object_id = retweeted post, account_id, content_id, timestamp_share)",
+		Options: Options{Platform: leakwatch.PlatformTwitter,
+			Columns: Columns{Author: "account_id", Time: "timestamp_share", Reshare: "object_id"},
+			Objects: []ObjectColumn{{Kind: leakwatch.KindText, Column: "content_id"}},
+		},
+	},
+	// rtweet's CSV export (R package): NA for missing values, lists separated by spaces.
+	"rtweet": {
+		Summary: "rtweet CSV export (screen_name, user_id, created_at, status_id, text, ...)",
+		Options: Options{Platform: leakwatch.PlatformTwitter, Null: []string{"NA"}, Columns: Columns{
+			ID: "status_id", Author: "user_id", Handle: "screen_name", Time: "created_at", Text: "text",
+			Lang: "lang", Reshare: "retweet_status_id", Reply: "in_reply_to_status_status_id",
+			Quote: "quote_status_id", URLs: "urls_expanded", Hashtags: "hashtags", Mentions: "mentions_screen_name",
+		}},
+	},
+}
+
+// PresetNames lists the presets, sorted.
+func PresetNames() []string {
+	names := make([]string, 0, len(Presets))
+	for n := range Presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// resolved applies the preset and defaults: explicit fields win over the preset.
+func (o Options) resolved() (Options, error) {
+	if o.Preset != "" {
+		p, ok := Presets[o.Preset]
+		if !ok {
+			return o, fmt.Errorf("preset: unknown %q (known: %s)", o.Preset, strings.Join(PresetNames(), ", "))
+		}
+		b := p.Options
+		o.Columns = o.Columns.merge(b.Columns)
+		if len(o.Objects) == 0 {
+			o.Objects = b.Objects
+		}
+		if o.Platform == "" {
+			o.Platform = b.Platform
+		}
+		if o.Comma == 0 {
+			o.Comma = b.Comma
+		}
+		if o.Null == nil {
+			o.Null = b.Null
+		}
+		o.SplitPosts = o.SplitPosts || b.SplitPosts
+		if o.Format == FormatAuto {
+			o.Format = FormatCSV
+		}
+	}
+	if o.Name == "" {
+		o.Name = "archive"
+	}
+	if o.Platform == "" {
+		o.Platform = leakwatch.PlatformArchive
+	}
+	if o.Comma == 0 {
+		o.Comma = ','
+	}
+	return o, o.Validate()
+}
+
+// Validate checks the options; errors name the field.
+func (o Options) Validate() error {
+	switch o.Format {
+	case FormatAuto, FormatJSONL, FormatCSV:
+	default:
+		return fmt.Errorf("format: unknown %q (want jsonl or csv)", o.Format)
+	}
+	if o.Preset != "" {
+		if _, ok := Presets[o.Preset]; !ok {
+			return fmt.Errorf("preset: unknown %q (known: %s)", o.Preset, strings.Join(PresetNames(), ", "))
+		}
+	}
+	if o.Comma == '"' || o.Comma == '\n' || o.Comma == '\r' {
+		return fmt.Errorf("comma: %q cannot separate CSV fields", o.Comma)
+	}
+	for _, oc := range o.Objects {
+		if err := oc.validate(); err != nil {
+			return err
+		}
+	}
+	if o.Format == FormatCSV && o.Preset == "" && (o.Columns.Author == "" || o.Columns.Time == "") {
+		return fmt.Errorf("columns: CSV needs author= and time= (or a preset: %s)", strings.Join(PresetNames(), ", "))
+	}
+	return nil
+}
+
+// csvReady reports whether the options can map a CSV header.
+func (o Options) csvReady() error {
+	if o.Columns.Author == "" || o.Columns.Time == "" {
+		return fmt.Errorf("columns: CSV needs author= and time= (or --preset %s)", strings.Join(PresetNames(), "|"))
+	}
+	return nil
+}

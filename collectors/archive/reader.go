@@ -1,0 +1,294 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/collectors"
+)
+
+// Stats counts what a Reader read. Records = Posts + Changes + Bad: every data record is
+// accounted for.
+type Stats struct {
+	Records int `json:"records"` // CSV data rows, or non-blank JSONL lines
+	Posts   int `json:"posts"`
+	Changes int `json:"changes"` // site changes (JSONL only)
+	Bad     int `json:"bad"`
+}
+
+// Reader reads one archive file record by record, in file order.
+type Reader struct {
+	opts   Options
+	path   string
+	ref    string // file name used in bad-record refs
+	format Format
+	file   io.Closer
+	gz     *gzip.Reader
+	br     *bufio.Reader
+	line   int // JSONL: last line read
+	cr     *csv.Reader
+	cmap   *csvMapping
+	stats  Stats
+	err    error // sticky: io.EOF or the I/O error that ended the file
+}
+
+// Open opens path, gunzipping it when it starts with the gzip magic bytes whatever its
+// name, and reads the CSV header when it is a CSV file.
+func Open(path string, opts Options) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewReader(f, path, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.file = f
+	return r, nil
+}
+
+// NewReader reads an archive from in; name is used to pick the format and in bad-record refs.
+// The caller closes in (Close does not).
+func NewReader(in io.Reader, name string, opts Options) (*Reader, error) {
+	opts, err := opts.resolved()
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{opts: opts, path: name, ref: filepath.Base(name)}
+	br := bufio.NewReaderSize(in, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		r.gz = gz
+		br = bufio.NewReaderSize(gz, 1<<16)
+	}
+	r.br = br
+	r.format = opts.Format
+	if r.format == FormatAuto {
+		r.format = sniffFormat(name, br)
+	}
+	if r.format == FormatCSV {
+		if err := r.openCSV(); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return r, nil
+}
+
+// sniffFormat decides from the extension (under .gz), then from the first non-space byte.
+func sniffFormat(name string, br *bufio.Reader) Format {
+	base := strings.ToLower(strings.TrimSuffix(strings.ToLower(name), ".gz"))
+	switch filepath.Ext(base) {
+	case ".jsonl", ".ndjson", ".json":
+		return FormatJSONL
+	case ".csv", ".tsv":
+		return FormatCSV
+	}
+	head, _ := br.Peek(512)
+	head = bytes.TrimPrefix(head, utf8BOM)
+	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		return FormatJSONL
+	}
+	return FormatCSV
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// Format is the format the file is read as.
+func (r *Reader) Format() Format { return r.format }
+
+// Stats returns the counts so far.
+func (r *Reader) Stats() Stats { return r.stats }
+
+// Close releases the file (when Open opened it).
+func (r *Reader) Close() error {
+	var err error
+	if r.gz != nil {
+		err = r.gz.Close()
+		r.gz = nil
+	}
+	if r.file != nil {
+		if cerr := r.file.Close(); err == nil {
+			err = cerr
+		}
+		r.file = nil
+	}
+	return err
+}
+
+// NextRecord returns the next record: a post, a site change, or a Bad record naming
+// file:line and the reason. It returns io.EOF after the last one; any other error is
+// an I/O failure (a truncated gzip stream) that ends the file and is returned again on
+// every later call.
+func (r *Reader) NextRecord() (collectors.Record, error) {
+	if r.err != nil {
+		return collectors.Record{}, r.err
+	}
+	var rec collectors.Record
+	var err error
+	if r.format == FormatCSV {
+		rec, err = r.nextCSV()
+	} else {
+		rec, err = r.nextJSONL()
+	}
+	if err != nil {
+		r.err = err
+		return rec, err
+	}
+	r.stats.Records++
+	switch {
+	case rec.Bad != nil:
+		r.stats.Bad++
+	case rec.Change != nil:
+		r.stats.Changes++
+	default:
+		r.stats.Posts++
+	}
+	return rec, nil
+}
+
+// Next returns the next post. A record the reader could not decode comes back as a
+// *collectors.BadRecord error, after which Next may be called again; site changes are
+// counted in Stats and skipped (NextRecord returns them). It returns io.EOF at the end.
+func (r *Reader) Next() (leakwatch.Post, error) {
+	for {
+		rec, err := r.NextRecord()
+		switch {
+		case err != nil:
+			return leakwatch.Post{}, err
+		case rec.Bad != nil:
+			return leakwatch.Post{}, rec.Bad
+		case rec.Post != nil:
+			return *rec.Post, nil
+		}
+	}
+}
+
+// All yields the posts in file order; a bad record is yielded as a *collectors.BadRecord
+// error and reading goes on; an I/O error is yielded last. io.EOF is not yielded.
+func (r *Reader) All() iter.Seq2[leakwatch.Post, error] {
+	return func(yield func(leakwatch.Post, error) bool) {
+		for {
+			p, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			var bad *collectors.BadRecord
+			if err != nil && !errors.As(err, &bad) {
+				yield(p, err)
+				return
+			}
+			if !yield(p, err) {
+				return
+			}
+		}
+	}
+}
+
+// Contents is a whole archive in memory.
+type Contents struct {
+	Posts   []leakwatch.Post // sorted by CreatedAt, then URI, so the result does not depend on file order
+	Changes []leakwatch.SiteChange
+	Bad     []collectors.BadRecord
+	Stats   Stats
+}
+
+// ReadAll reads a whole file. Bad records are returned beside the posts, not as an error;
+// the error is for a file that cannot be opened or read.
+func ReadAll(path string, opts Options) (Contents, error) {
+	r, err := Open(path, opts)
+	if err != nil {
+		return Contents{}, err
+	}
+	defer r.Close()
+	var c Contents
+	for {
+		rec, err := r.NextRecord()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return c, err
+		}
+		switch {
+		case rec.Bad != nil:
+			c.Bad = append(c.Bad, *rec.Bad)
+		case rec.Change != nil:
+			c.Changes = append(c.Changes, *rec.Change)
+		case rec.Post != nil:
+			c.Posts = append(c.Posts, *rec.Post)
+		}
+	}
+	c.Stats = r.Stats()
+	SortPosts(c.Posts)
+	sort.SliceStable(c.Changes, func(i, j int) bool { return c.Changes[i].ObservedAt.Before(c.Changes[j].ObservedAt) })
+	return c, nil
+}
+
+// SortPosts orders posts by event time, then URI, so replay order never depends on file order.
+func SortPosts(posts []leakwatch.Post) {
+	sort.SliceStable(posts, func(i, j int) bool {
+		a, b := posts[i], posts[j]
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		return a.URI < b.URI
+	})
+}
+
+func (r *Reader) bad(line int, raw []byte, err error) collectors.Record {
+	return collectors.Record{Bad: &collectors.BadRecord{
+		Source: r.opts.Name,
+		Ref:    fmt.Sprintf("%s:%d", r.ref, line),
+		Raw:    append([]byte(nil), raw...),
+		Err:    err,
+	}}
+}
+
+// nextJSONL reads one non-blank line of any length.
+func (r *Reader) nextJSONL() (collectors.Record, error) {
+	for {
+		line, err := r.br.ReadBytes('\n')
+		if len(line) == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				return collectors.Record{}, io.EOF
+			}
+			return collectors.Record{}, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return collectors.Record{}, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+		}
+		r.line++
+		if r.line == 1 {
+			line = bytes.TrimPrefix(line, utf8BOM)
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		post, change, derr := DecodeLine(line)
+		switch {
+		case derr != nil:
+			return r.bad(r.line, line, derr), nil
+		case change != nil:
+			return collectors.Record{Change: change}, nil
+		default:
+			return collectors.Record{Post: post}, nil
+		}
+	}
+}

@@ -1,0 +1,431 @@
+// Package feeds polls RSS 2.0, RSS 1.0, Atom and JSON Feed documents and turns each new item
+// into a leakwatch.Post (platform "feed"). It asks servers with conditional GET so an unchanged
+// feed costs a 304, remembers a bounded number of item ids per feed so each item is emitted once,
+// and reports throttling (429, 5xx) as errors carrying the server's Retry-After.
+//
+// It must not import stream, warehouse or analytics: the caller decides where records go, and
+// reconnect/backoff lives in the collectors runner.
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/collectors"
+)
+
+// Source polls the configured feeds. It implements collectors.Source; like every source it is
+// read by one goroutine.
+type Source struct {
+	cfg    Config
+	client *http.Client
+	now    func() time.Time
+	after  func(time.Duration) <-chan time.Time
+
+	feeds     []*feedState
+	queue     []collectors.Record
+	connected bool
+}
+
+type feedState struct {
+	url          string
+	interval     time.Duration
+	next         time.Time
+	etag         string
+	lastModified string
+	seen         *seenSet
+	lastBad      [sha256.Size]byte // hash of the last undecodable body, reported once
+}
+
+// Option changes how a Source is built.
+type Option func(*Source)
+
+// WithHTTPClient sets the client used for every request (proxies, custom TLS). Its Timeout is
+// left as given; without this option the client uses Config.Timeout.
+func WithHTTPClient(c *http.Client) Option { return func(s *Source) { s.client = c } }
+
+// New checks cfg and returns a Source that polls every feed as soon as it is connected.
+func New(cfg Config, opts ...Option) (*Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("feeds config: %w", err)
+	}
+	s := &Source{cfg: cfg, now: time.Now, after: time.After}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: cfg.Timeout}
+	}
+	for _, f := range cfg.Feeds {
+		iv := f.Interval
+		if iv == 0 {
+			iv = cfg.Interval
+		}
+		s.feeds = append(s.feeds, &feedState{url: f.URL, interval: iv, seen: newSeenSet(cfg.MaxSeen)})
+	}
+	return s, nil
+}
+
+// Name identifies the source in logs and dead-letter records.
+func (s *Source) Name() string { return "feeds" }
+
+// Connect makes the source readable. Feeds are plain HTTP polls, so there is no session to
+// open; state (validators, seen ids, schedule) survives Close and Connect.
+func (s *Source) Connect(ctx context.Context) error {
+	s.connected = true
+	return ctx.Err()
+}
+
+// Close stops reading. Records already fetched stay queued for the next Connect.
+func (s *Source) Close(context.Context) error {
+	s.connected = false
+	s.client.CloseIdleConnections()
+	return nil
+}
+
+// Read returns the next new item, polling feeds as they fall due and blocking in between.
+// A failed poll returns its error (naming the feed) and that feed is tried again at its next
+// interval, or after the server's Retry-After if that is later.
+func (s *Source) Read(ctx context.Context) (collectors.Record, error) {
+	if !s.connected {
+		return collectors.Record{}, collectors.ErrNotConnected
+	}
+	for {
+		if len(s.queue) > 0 {
+			r := s.queue[0]
+			s.queue[0] = collectors.Record{}
+			s.queue = s.queue[1:]
+			return r, nil
+		}
+		f := s.feeds[0]
+		for _, g := range s.feeds[1:] {
+			if g.next.Before(f.next) {
+				f = g
+			}
+		}
+		if wait := f.next.Sub(s.now()); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return collectors.Record{}, ctx.Err()
+			case <-s.after(wait):
+			}
+		}
+		recs, err := s.poll(ctx, f)
+		if err != nil {
+			if ctx.Err() != nil {
+				return collectors.Record{}, ctx.Err()
+			}
+			return collectors.Record{}, err
+		}
+		s.queue = append(s.queue, recs...)
+	}
+}
+
+// StatusError is a feed answering with an HTTP error status.
+type StatusError struct {
+	URL    string
+	Status int
+	// Wait is the server's Retry-After (0 when absent).
+	Wait time.Duration
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("feed %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	if e.Wait > 0 {
+		msg += fmt.Sprintf(" (retry after %v)", e.Wait)
+	}
+	return msg
+}
+
+// RetryAfter is how long the server asked clients to wait; the runner may use it as its backoff.
+func (e *StatusError) RetryAfter() time.Duration { return e.Wait }
+
+// Temporary reports whether trying again later can succeed (throttling or a server error).
+func (e *StatusError) Temporary() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+const accept = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+
+// poll fetches one feed and returns records for the items not seen before, oldest first.
+func (s *Source) poll(ctx context.Context, f *feedState) ([]collectors.Record, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("feed %s: %w", f.url, err)
+	}
+	req.Header.Set("User-Agent", s.cfg.UserAgent)
+	req.Header.Set("Accept", accept)
+	if f.etag != "" {
+		req.Header.Set("If-None-Match", f.etag)
+	}
+	if f.lastModified != "" {
+		req.Header.Set("If-Modified-Since", f.lastModified)
+	}
+	now := s.now()
+	f.next = now.Add(f.interval)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("feed %s: %w", f.url, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		se := &StatusError{URL: f.url, Status: resp.StatusCode}
+		if se.Temporary() {
+			se.Wait = min(parseRetryAfter(resp.Header.Get("Retry-After"), now), s.cfg.MaxRetryAfter)
+			if next := now.Add(se.Wait); next.After(f.next) {
+				f.next = next
+			}
+		}
+		return nil, se
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("feed %s: read body: %w", f.url, err)
+	}
+	if int64(len(body)) > s.cfg.MaxBodyBytes {
+		return nil, fmt.Errorf("feed %s: document larger than max_body_bytes (%d)", f.url, s.cfg.MaxBodyBytes)
+	}
+	f.etag = resp.Header.Get("ETag")
+	f.lastModified = resp.Header.Get("Last-Modified")
+
+	feed, err := Parse(body, resp.Header.Get("Content-Type"))
+	if err != nil {
+		// An undecodable document goes to the dead-letter topic once, not on every poll.
+		h := sha256.Sum256(body)
+		if h == f.lastBad {
+			return nil, nil
+		}
+		f.lastBad = h
+		return []collectors.Record{{Bad: &collectors.BadRecord{
+			Source: s.Name(), Ref: "feed " + f.url, Raw: body, Err: err,
+		}}}, nil
+	}
+	f.lastBad = [sha256.Size]byte{}
+	return s.newItems(f, feed, now), nil
+}
+
+// newItems converts the items not seen before. Feeds list newest first; records go out
+// oldest first so event time mostly moves forward.
+func (s *Source) newItems(f *feedState, feed *Feed, now time.Time) []collectors.Record {
+	type rec struct {
+		at time.Time
+		r  collectors.Record
+	}
+	var out []rec
+	for i := range feed.Items {
+		it := &feed.Items[i]
+		if !f.seen.add(dedupKey(it)) {
+			continue
+		}
+		p, err := toPost(f.url, feed, it, now)
+		if err != nil {
+			out = append(out, rec{r: collectors.Record{Bad: &collectors.BadRecord{
+				Source: s.Name(), Ref: itemRef(f.url, i, it), Raw: it.Raw, Err: err,
+			}}})
+			continue
+		}
+		out = append(out, rec{at: p.CreatedAt, r: collectors.Record{Post: p}})
+	}
+	slices.SortStableFunc(out, func(a, b rec) int { return a.at.Compare(b.at) })
+	recs := make([]collectors.Record, len(out))
+	for i, r := range out {
+		recs[i] = r.r
+	}
+	return recs
+}
+
+// itemRef names an item for error messages: its position and its id or link.
+func itemRef(feedURL string, i int, it *Item) string {
+	ref := fmt.Sprintf("feed %s item %d", feedURL, i+1)
+	if id := firstNonEmpty(it.ID, it.Link); id != "" {
+		ref += fmt.Sprintf(" (%s)", id)
+	}
+	return ref
+}
+
+// dedupKey identifies an item across polls: its id, else its link, else a hash of its text
+// (RSS allows items with neither guid nor link).
+func dedupKey(it *Item) string {
+	if it.ID != "" {
+		return "id:" + it.ID
+	}
+	if it.Link != "" {
+		return "link:" + it.Link
+	}
+	h := sha256.Sum256([]byte(it.Title + "\x00" + it.Summary + "\x00" + it.Content))
+	return fmt.Sprintf("hash:%x", h[:16])
+}
+
+// toPost maps an item to a post. The only error is a date that is present but unreadable: a
+// guessed time would misplace the item on the campaign timeline.
+func toPost(feedURL string, feed *Feed, it *Item, observed time.Time) (*leakwatch.Post, error) {
+	created := observed
+	for _, d := range []string{it.Published, it.Updated} {
+		if strings.TrimSpace(d) == "" {
+			continue
+		}
+		t, err := parseDate(d)
+		if err != nil {
+			return nil, fmt.Errorf("date: %w", err)
+		}
+		created = t
+		break
+	}
+	base, _ := url.Parse(feedURL)
+	link := ""
+	if it.Link != "" {
+		if u, err := base.Parse(it.Link); err == nil {
+			link = u.String()
+			base = u
+		}
+	}
+	key := dedupKey(it)
+	p := &leakwatch.Post{
+		Platform:   leakwatch.PlatformFeed,
+		ID:         firstNonEmpty(it.ID, link, strings.TrimPrefix(key, "hash:")),
+		CreatedAt:  created,
+		ObservedAt: observed,
+		Lang:       firstNonEmpty(it.Lang, feed.Lang),
+	}
+	switch {
+	case link != "":
+		p.URI = link
+	case isAbsURL(it.ID) || strings.HasPrefix(it.ID, "tag:") || strings.HasPrefix(it.ID, "urn:"):
+		p.URI = it.ID
+	default:
+		// A bare guid ("12345") is unique only within its feed.
+		p.URI = feedURL + "#" + p.ID
+	}
+
+	feedTitle, _ := htmlText(feed.Title)
+	p.Author = leakwatch.Account{ID: feedURL, Name: firstNonEmpty(feed.Author, feedTitle)}
+	if it.Author != "" {
+		p.Author = leakwatch.Account{ID: feedURL + "#" + it.Author, Handle: it.Author, Name: it.Author}
+	}
+
+	title, titleLinks := htmlText(it.Title)
+	summary, summaryLinks := htmlText(it.Summary)
+	content, contentLinks := htmlText(it.Content)
+	if summary == "" {
+		summary = content
+	}
+	p.Text = strings.TrimSpace(title + "\n" + summary)
+
+	seen := map[string]bool{}
+	for _, raw := range slices.Concat([]string{link}, titleLinks, summaryLinks, contentLinks) {
+		if l, ok := makeLink(base, raw); ok && !seen[l.Expanded] {
+			seen[l.Expanded] = true
+			p.URLs = append(p.URLs, l)
+		}
+	}
+	for _, m := range it.Media {
+		if u, err := base.Parse(strings.TrimSpace(m.URL)); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+			p.Media = append(p.Media, leakwatch.Media{Type: mediaType(m.Type), URL: u.String()})
+		}
+	}
+	if json.Valid(it.Raw) {
+		p.Raw = json.RawMessage(bytes.Clone(it.Raw))
+	} else {
+		// An XML element travels as a JSON string, its markup left readable.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(string(it.Raw))
+		p.Raw = json.RawMessage(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	}
+	return p, nil
+}
+
+// makeLink resolves an href against the item and keeps http(s) links only (mailto:,
+// javascript: and in-page anchors are not shared objects).
+func makeLink(base *url.URL, raw string) (leakwatch.Link, bool) {
+	if raw == "" || strings.HasPrefix(raw, "#") {
+		return leakwatch.Link{}, false
+	}
+	u, err := base.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return leakwatch.Link{}, false
+	}
+	l := leakwatch.Link{Raw: raw, Expanded: u.String()}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		l.Domain = d
+	} else {
+		l.Domain = host // an IP address or a bare public suffix
+	}
+	return l, true
+}
+
+func mediaType(mime string) string {
+	major, _, _ := strings.Cut(strings.ToLower(mime), "/")
+	switch major {
+	case "image", "video", "audio":
+		return major
+	}
+	return "file"
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date (RFC 9110 section 10.2.3).
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// seenSet remembers the last n keys (as 16-byte hashes, so memory does not depend on id length).
+type seenSet struct {
+	keys map[[16]byte]struct{}
+	ring [][16]byte
+	pos  int
+}
+
+func newSeenSet(n int) *seenSet {
+	return &seenSet{keys: make(map[[16]byte]struct{}, n), ring: make([][16]byte, 0, n)}
+}
+
+// add records key and reports whether it was new. The oldest key is forgotten when full.
+func (s *seenSet) add(key string) bool {
+	sum := sha256.Sum256([]byte(key))
+	var k [16]byte
+	copy(k[:], sum[:16])
+	if _, ok := s.keys[k]; ok {
+		return false
+	}
+	if len(s.ring) < cap(s.ring) {
+		s.ring = append(s.ring, k)
+	} else {
+		delete(s.keys, s.ring[s.pos])
+		s.ring[s.pos] = k
+		s.pos = (s.pos + 1) % len(s.ring)
+	}
+	s.keys[k] = struct{}{}
+	return true
+}
+
+var _ collectors.Source = (*Source)(nil)

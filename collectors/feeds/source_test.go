@@ -1,0 +1,362 @@
+package feeds
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch/collectors"
+)
+
+// fakeClock makes waiting instant: after advances the clock by the wait.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+func (c *fakeClock) after(d time.Duration) <-chan time.Time {
+	c.t = c.t.Add(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.t
+	return ch
+}
+
+func newTestSource(t *testing.T, feeds ...FeedConfig) (*Source, *fakeClock) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Interval = time.Minute
+	cfg.Feeds = feeds
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &fakeClock{t: observed}
+	s.now, s.after = clk.now, clk.after
+	if err := s.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, clk
+}
+
+// feedServer serves a feed document with validators and answers 304 when they match.
+type feedServer struct {
+	mu       sync.Mutex
+	body     string
+	etag     string
+	modified string
+	requests []http.Header
+	status   []int // status of each response
+}
+
+func (f *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, r.Header.Clone())
+	if r.Header.Get("If-None-Match") == f.etag && r.Header.Get("If-Modified-Since") == f.modified {
+		f.status = append(f.status, http.StatusNotModified)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	f.status = append(f.status, http.StatusOK)
+	w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+	w.Header().Set("ETag", f.etag)
+	w.Header().Set("Last-Modified", f.modified)
+	_, _ = w.Write([]byte(f.body))
+}
+
+func (f *feedServer) set(body, etag, modified string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.body, f.etag, f.modified = body, etag, modified
+}
+
+func readN(t *testing.T, s *Source, n int) []collectors.Record {
+	t.Helper()
+	var out []collectors.Record
+	for range n {
+		r, err := s.Read(context.Background())
+		if err != nil {
+			t.Fatalf("Read after %d records: %v", len(out), err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestConditionalGetAndDedup(t *testing.T) {
+	news, err := os.ReadFile("testdata/news-rss.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &feedServer{}
+	srv.set(string(news), `"v1"`, "Fri, 05 May 2017 19:02:11 GMT")
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	s, _ := newTestSource(t, FeedConfig{URL: ts.URL + "/politique/rss.xml"})
+
+	first := readN(t, s, 3)
+	for _, r := range first {
+		if r.Post == nil {
+			t.Fatalf("bad record: %v", r.Bad)
+		}
+	}
+
+	// Second poll: validators sent, 304, nothing emitted. Third poll: the feed gained one item
+	// and re-lists the old ones; only the new one comes out.
+	added := strings.Replace(string(news), "<item>", `<item>
+      <title>Nouvelle fuite annoncée</title>
+      <link>https://www.quotidien-national.example/politique/2017/05/06/nouvelle-fuite.html</link>
+      <pubDate>Sat, 06 May 2017 11:00:00 +0200</pubDate>
+      <description>Un compte anonyme annonce une deuxième salve.</description>
+    </item>
+    <item>`, 1)
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		srv.mu.Lock()
+		n := len(srv.requests)
+		srv.mu.Unlock()
+		if n == 2 { // the update lands after the 304
+			srv.set(added, `"v2"`, "Sat, 06 May 2017 09:01:00 GMT")
+		}
+	})
+	recs := readN(t, s, 1)
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if got := recs[0].Post.URI; got != "https://www.quotidien-national.example/politique/2017/05/06/nouvelle-fuite.html" {
+		t.Fatalf("after update got %q, want only the new item", got)
+	}
+	if len(srv.status) != 3 || srv.status[1] != http.StatusNotModified || srv.status[2] != http.StatusOK {
+		t.Fatalf("statuses = %v, want [200 304 200]", srv.status)
+	}
+	second := srv.requests[1]
+	if second.Get("If-None-Match") != `"v1"` || second.Get("If-Modified-Since") != "Fri, 05 May 2017 19:02:11 GMT" {
+		t.Errorf("conditional headers = %q / %q", second.Get("If-None-Match"), second.Get("If-Modified-Since"))
+	}
+	if ua := srv.requests[0].Get("User-Agent"); !strings.HasPrefix(ua, "leakwatch-feeds/") {
+		t.Errorf("User-Agent = %q", ua)
+	}
+	if third := srv.requests[2]; third.Get("If-None-Match") != `"v1"` {
+		t.Errorf("third request If-None-Match = %q", third.Get("If-None-Match"))
+	}
+
+	// The queue is empty and the feed unchanged: Read keeps polling (304s) until cancelled.
+	srv.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		srv.mu.Lock()
+		if len(srv.requests) >= 6 {
+			cancel()
+		}
+		srv.mu.Unlock()
+	})
+	if r, err := s.Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read on unchanged feed = %+v, %v; want context.Canceled", r, err)
+	}
+	srv.mu.Lock()
+	for _, st := range srv.status[3:] {
+		if st != http.StatusNotModified {
+			t.Fatalf("statuses = %v, want 304s after the update", srv.status)
+		}
+	}
+}
+
+func TestSeveralFeedsOwnIntervals(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string][]time.Time{}
+	var clk *fakeClock
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path] = append(hits[r.URL.Path], clk.now())
+		n := len(hits[r.URL.Path])
+		mu.Unlock()
+		// Every poll lists one more item, so each poll yields exactly one record.
+		var items strings.Builder
+		for i := range n {
+			items.WriteString("<item><guid>" + r.URL.Path + "/" + string(rune('a'+i)) + "</guid><title>t</title></item>")
+		}
+		_, _ = w.Write([]byte(`<rss version="2.0"><channel><title>x</title>` + items.String() + `</channel></rss>`))
+	}))
+	defer ts.Close()
+	var s *Source
+	s, clk = newTestSource(t,
+		FeedConfig{URL: ts.URL + "/fast", Interval: time.Minute},
+		FeedConfig{URL: ts.URL + "/slow", Interval: 5 * time.Minute})
+	readN(t, s, 12)
+	mu.Lock()
+	defer mu.Unlock()
+	// In the first 10 minutes of fake time: fast polled at 0..9 (10 times), slow at 0 and 5.
+	if len(hits["/fast"]) != 10 || len(hits["/slow"]) != 2 {
+		t.Fatalf("polls fast=%d slow=%d, want 10 and 2", len(hits["/fast"]), len(hits["/slow"]))
+	}
+	if d := hits["/slow"][1].Sub(hits["/slow"][0]); d != 5*time.Minute {
+		t.Errorf("slow feed interval = %v", d)
+	}
+}
+
+func TestThrottlingRetryAfter(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		wantWait   time.Duration
+		temporary  bool
+	}{
+		{"429 seconds", http.StatusTooManyRequests, "600", 10 * time.Minute, true},
+		{"503 http date", http.StatusServiceUnavailable, observed.Add(2 * time.Hour).Format(http.TimeFormat), 2 * time.Hour, true},
+		{"502 without header", http.StatusBadGateway, "", 0, true},
+		{"404 is not retried early", http.StatusNotFound, "600", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.retryAfter != "" {
+					w.Header().Set("Retry-After", tc.retryAfter)
+				}
+				w.WriteHeader(tc.status)
+			}))
+			defer ts.Close()
+			s, _ := newTestSource(t, FeedConfig{URL: ts.URL + "/feed"})
+			_, err := s.Read(context.Background())
+			var se *StatusError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v, want *StatusError", err)
+			}
+			if se.Status != tc.status || se.RetryAfter() != tc.wantWait || se.Temporary() != tc.temporary {
+				t.Errorf("got status %d wait %v temporary %v", se.Status, se.RetryAfter(), se.Temporary())
+			}
+			if !strings.Contains(err.Error(), ts.URL+"/feed") {
+				t.Errorf("error does not name the feed: %v", err)
+			}
+			// The next poll is not before the server's Retry-After (nor before the interval).
+			if want := observed.Add(max(tc.wantWait, time.Minute)); !s.feeds[0].next.Equal(want) {
+				t.Errorf("next poll at %v, want %v", s.feeds[0].next, want)
+			}
+		})
+	}
+}
+
+func TestBadDocumentsReportedOnce(t *testing.T) {
+	broken, err := os.ReadFile("testdata/broken.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	body := string(broken)
+	polls := 0
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		polls++
+		if polls == 3 { // fixed on the third poll, with one item carrying an unreadable date
+			body = `<rss version="2.0"><channel><title>x</title>
+<item><guid>ok</guid><title>fine</title><pubDate>Sat, 06 May 2017 10:00:00 GMT</pubDate></item>
+<item><guid>p-17</guid><title>bad date</title><pubDate>le 6 mai vers midi</pubDate></item>
+</channel></rss>`
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	defer ts.Close()
+	s, _ := newTestSource(t, FeedConfig{URL: ts.URL + "/rss"})
+
+	r := readN(t, s, 1)[0]
+	if r.Bad == nil {
+		t.Fatalf("broken feed gave %+v, want a bad record", r)
+	}
+	msg := r.Bad.Error()
+	if !strings.Contains(msg, "feed "+ts.URL+"/rss") || !strings.Contains(msg, "XML syntax error on line 12") {
+		t.Errorf("bad record error = %q, want feed URL and line", msg)
+	}
+	if string(r.Bad.Raw) != string(broken) {
+		t.Error("bad record does not carry the document")
+	}
+	// Poll 2 serves the same broken body: not reported again. Poll 3 is fixed.
+	recs := readN(t, s, 2)
+	if polls != 3 {
+		t.Fatalf("polls = %d, want 3", polls)
+	}
+	var bad, good []collectors.Record
+	for _, r := range recs {
+		if r.Bad != nil {
+			bad = append(bad, r)
+		} else {
+			good = append(good, r)
+		}
+	}
+	if len(good) != 1 || good[0].Post.ID != "ok" {
+		t.Fatalf("good = %+v", good)
+	}
+	if len(bad) != 1 || !strings.Contains(bad[0].Bad.Error(), "item 2 (p-17)") || !strings.Contains(bad[0].Bad.Error(), `unrecognised date "le 6 mai vers midi"`) {
+		t.Fatalf("bad item record = %v", bad)
+	}
+}
+
+func TestReadNotConnected(t *testing.T) {
+	s, _ := newTestSource(t, FeedConfig{URL: "http://127.0.0.1:1/feed"})
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Read(context.Background()); !errors.Is(err, collectors.ErrNotConnected) {
+		t.Fatalf("err = %v, want ErrNotConnected", err)
+	}
+	if err := s.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Read(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "feed http://127.0.0.1:1/feed") {
+		t.Fatalf("unreachable feed err = %v", err)
+	}
+}
+
+func TestSeenSetBounded(t *testing.T) {
+	s := newSeenSet(3)
+	for _, k := range []string{"a", "b", "c"} {
+		if !s.add(k) {
+			t.Fatalf("%s not new", k)
+		}
+	}
+	if s.add("a") {
+		t.Fatal("a seen twice")
+	}
+	s.add("d") // evicts a
+	if len(s.keys) != 3 || !s.add("a") {
+		t.Fatalf("size %d; oldest key should have been forgotten", len(s.keys))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := DefaultConfig()
+	ok.Feeds = []FeedConfig{{URL: "https://a.example/rss"}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"no feeds", func(c *Config) { c.Feeds = nil }, "feeds: at least one"},
+		{"relative url", func(c *Config) { c.Feeds[0].URL = "/rss" }, "feeds[0].url"},
+		{"ftp url", func(c *Config) { c.Feeds[0].URL = "ftp://a.example/rss" }, "feeds[0].url"},
+		{"duplicate", func(c *Config) { c.Feeds = append(c.Feeds, c.Feeds[0]) }, "feeds[1].url: \"https://a.example/rss\" is listed twice"},
+		{"tiny interval", func(c *Config) { c.Feeds[0].Interval = 5 }, "feeds[0].interval"},
+		{"default interval", func(c *Config) { c.Interval = 0 }, "interval:"},
+		{"timeout", func(c *Config) { c.Timeout = 0 }, "timeout:"},
+		{"max_seen", func(c *Config) { c.MaxSeen = 10 }, "max_seen:"},
+		{"max_body_bytes", func(c *Config) { c.MaxBodyBytes = 10 }, "max_body_bytes:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			c.Feeds = append([]FeedConfig(nil), ok.Feeds...)
+			tc.edit(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

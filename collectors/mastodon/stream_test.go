@@ -1,0 +1,319 @@
+package mastodon
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leakwatch/leakwatch/collectors"
+)
+
+// sse writes a recorded event stream, then, if hold, heartbeats until the client leaves.
+func sse(w http.ResponseWriter, r *http.Request, body []byte, hold bool) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	for len(body) > 0 {
+		n := min(len(body), 500)
+		w.Write(body[:n])
+		w.(http.Flusher).Flush()
+		body = body[n:]
+	}
+	for hold {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+			io.WriteString(w, ":thump\n")
+			w.(http.Flusher).Flush()
+		}
+	}
+}
+
+func fastRun() collectors.RunConfig {
+	c := collectors.DefaultRunConfig()
+	c.InitialBackoff, c.MaxBackoff, c.Jitter = 5*time.Millisecond, 20*time.Millisecond, 0
+	return c
+}
+
+func TestStreamsTwoInstances(t *testing.T) {
+	aEmitted := make(chan struct{}) // instance B starts once A emitted its first status
+	var aOnce sync.Once
+	var mu sync.Mutex
+	var aConns int
+	var minIDs []string
+
+	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer token-a" {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"The access token is invalid"}`)
+			return
+		}
+		switch r.URL.Path {
+		case "/api/v1/streaming/public":
+			mu.Lock()
+			aConns++
+			n := aConns
+			mu.Unlock()
+			if n == 1 {
+				sse(w, r, read(t, "instance_a_first.sse"), false) // drops mid-event
+			} else {
+				sse(w, r, read(t, "instance_a_second.sse"), true)
+			}
+		case "/api/v1/timelines/public":
+			mu.Lock()
+			minIDs = append(minIDs, r.URL.Query().Get("min_id")+" limit="+r.URL.Query().Get("limit"))
+			mu.Unlock()
+			if r.URL.Query().Get("min_id") == "112514873365224001" {
+				w.Write(read(t, "timeline_a.json"))
+			} else {
+				io.WriteString(w, "[]")
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer a.Close()
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			t.Errorf("anonymous instance got Authorization %q", r.Header.Get("Authorization"))
+		}
+		if r.URL.Path != "/api/v1/streaming/hashtag" || r.URL.Query().Get("tag") != "EnsembleLeaks" {
+			http.NotFound(w, r)
+			return
+		}
+		select {
+		case <-aEmitted:
+		case <-r.Context().Done():
+			return
+		}
+		sse(w, r, read(t, "instance_b.sse"), true)
+	}))
+	defer b.Close()
+
+	t.Setenv("LEAKWATCH_TEST_MASTODON_A", "token-a")
+	cfg := DefaultConfig()
+	cfg.Instances = []InstanceConfig{
+		{URL: a.URL, AccessTokenEnv: "LEAKWATCH_TEST_MASTODON_A", Streams: []string{"public"}},
+		{URL: b.URL, Streams: []string{"hashtag:EnsembleLeaks"}},
+	}
+	cfg.StallTimeout = 5 * time.Second
+	reg := prometheus.NewPedanticRegistry()
+	metrics := collectors.NewMetrics(reg)
+	srcs, err := Sources(cfg, Options{Metrics: metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nameA, nameB := srcs[0].Name(), srcs[1].Name()
+	if !strings.HasPrefix(nameA, "mastodon:127.0.0.1:") || !strings.HasSuffix(nameB, ":hashtag:EnsembleLeaks") {
+		t.Errorf("names %q %q", nameA, nameB)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got := map[string][]string{}
+	total := 0
+	emitFor := func(name string) collectors.EmitFunc {
+		return func(ctx context.Context, r collectors.Record) error {
+			mu.Lock()
+			defer mu.Unlock()
+			var s string
+			switch {
+			case r.Post != nil:
+				p := r.Post
+				if p.ObservedAt.IsZero() || p.Platform != "mastodon" {
+					t.Errorf("post %s: observed_at %v platform %q", p.URI, p.ObservedAt, p.Platform)
+				}
+				s = p.ID
+				if p.ReshareOf != "" {
+					s += " reshare_of=" + p.ReshareOf
+				}
+				if p.ReplyTo != "" {
+					s += " reply_to=" + p.ReplyTo
+				}
+				if strings.Contains(string(p.Raw), `"edited_at":"2024-05-31T18:45:00.000Z"`) {
+					s += " (edited)"
+				}
+				if name == nameA {
+					aOnce.Do(func() { close(aEmitted) })
+				}
+			case r.Bad != nil:
+				if r.Bad.Source != name || !strings.Contains(r.Bad.Ref, "/api/v1/streaming/") {
+					t.Errorf("bad record names %q %q", r.Bad.Source, r.Bad.Ref)
+				}
+				s = "bad: " + r.Bad.Err.Error()
+			}
+			got[name] = append(got[name], s)
+			total++
+			if total == 10 {
+				cancel()
+			}
+			return nil
+		}
+	}
+	var wg sync.WaitGroup
+	for _, src := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := collectors.Run(ctx, src, emitFor(src.Name()), collectors.RunOptions{Config: fastRun(), Metrics: metrics}); err != nil {
+				t.Errorf("%s: %v", src.Name(), err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	wantA := []string{
+		"112514873365224001",
+		`bad: update event: status https://piaille.fr/users/x/statuses/112514873365224777: decode status JSON: unexpected end of JSON input`,
+		`bad: unknown event type "announcement"`,
+		`bad: event "update": stream ended inside the event (not connected: ` + a.URL + `/api/v1/streaming/public: server closed the stream)`,
+		"112514890000000001", // backfilled after the reconnect, oldest first
+		"112514891000000002",
+		"112514873365224001 (edited)",
+		// the backfilled status arriving again on the stream is a duplicate
+	}
+	wantB := []string{
+		// the federated copy of A's first status is a duplicate
+		"112514880000000077 reshare_of=" + leakURI,
+		"112514901234567890 reply_to=" + leakURI, // its parent's local id was seen on B
+		"bad: update event: status https://mastodon.social/users/z/statuses/1: invalid UTF-8 at byte 118",
+	}
+	if g := strings.Join(got[nameA], "\n"); g != strings.Join(wantA, "\n") {
+		t.Errorf("instance A:\n%s\nwant:\n%s", g, strings.Join(wantA, "\n"))
+	}
+	if g := strings.Join(got[nameB], "\n"); g != strings.Join(wantB, "\n") {
+		t.Errorf("instance B:\n%s\nwant:\n%s", g, strings.Join(wantB, "\n"))
+	}
+	if strings.Join(minIDs, ",") != "112514873365224001 limit=40" {
+		t.Errorf("backfill requests min_id = %v, want one from the last status read", minIDs)
+	}
+	notices := map[string]float64{}
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "leakwatch_collector_notices_total" {
+			for _, m := range mf.Metric {
+				for _, l := range m.Label {
+					if l.GetName() == "kind" {
+						notices[l.GetValue()] += m.Counter.GetValue()
+					}
+				}
+			}
+		}
+	}
+	if notices["duplicate"] != 2 || notices["delete"] != 1 {
+		t.Errorf("notices = %v, want 2 duplicates and 1 delete", notices)
+	}
+}
+
+func TestStreamConnectErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		handler   http.HandlerFunc
+		permanent bool
+		retry     bool
+		want      string
+	}{
+		{"bad token", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"The access token is invalid"}`)
+		}, true, false, "HTTP 401"},
+		{"rate limited", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-RateLimit-Reset", "2099-01-01T00:00:00.000Z")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"error":"Too many requests"}`)
+		}, false, true, "HTTP 429"},
+		{"unavailable", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}, false, false, "HTTP 503"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			cfg := DefaultConfig()
+			cfg.Instances = []InstanceConfig{{URL: srv.URL, Streams: []string{"public:local"}}}
+			srcs, err := Sources(cfg, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = srcs[0].Connect(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if collectors.IsPermanent(err) != tc.permanent {
+				t.Errorf("permanent = %v", collectors.IsPermanent(err))
+			}
+			at, ok := collectors.RetryAfterTime(err)
+			if ok != tc.retry || ok && at.Year() != 2099 {
+				t.Errorf("retry after = %v %v", at, ok)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := DefaultConfig()
+	ok.Instances = []InstanceConfig{{URL: "https://mastodon.social", StreamingURL: "wss://streaming.mastodon.social", Streams: []string{"public", "hashtag:local:MacronLeaks"}}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid: %v", err)
+	}
+	tests := []struct {
+		field  string
+		mutate func(*Config)
+	}{
+		{"instances", func(c *Config) { c.Instances = nil }},
+		{"instances[0].url", func(c *Config) { c.Instances = []InstanceConfig{{URL: "mastodon.social", Streams: []string{"public"}}} }},
+		{"instances[0].streaming_url", func(c *Config) {
+			c.Instances = []InstanceConfig{{URL: "https://a", StreamingURL: "ftp://streaming.a", Streams: []string{"public"}}}
+		}},
+		{"instances[0].streams", func(c *Config) { c.Instances = []InstanceConfig{{URL: "https://a"}} }},
+		{"instances[0].streams[0]", func(c *Config) { c.Instances = []InstanceConfig{{URL: "https://a", Streams: []string{"user"}}} }},
+		{"instances[0].streams[0]", func(c *Config) { c.Instances = []InstanceConfig{{URL: "https://a", Streams: []string{"hashtag:"}}} }},
+		{"dedupe_size", func(c *Config) { c.DedupeSize = 0 }},
+		{"backfill_pages", func(c *Config) { c.BackfillPages = -1 }},
+		{"stall_timeout", func(c *Config) { c.StallTimeout = 0 }},
+		{"max_line_bytes", func(c *Config) { c.MaxLineBytes = 1 }},
+	}
+	for _, tc := range tests {
+		c := ok
+		tc.mutate(&c)
+		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.field+":") {
+			t.Errorf("%s: err = %v", tc.field, err)
+		}
+	}
+}
+
+func TestStreamingURLSeparateServer(t *testing.T) {
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	streaming := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/streaming/public/local" || r.Header.Get("Accept") != "text/event-stream" {
+			http.NotFound(w, r)
+			return
+		}
+		sse(w, r, []byte("event: update\ndata: "+string(read(t, "status.json"))+"\n\n"), true)
+	}))
+	defer streaming.Close()
+	cfg := DefaultConfig()
+	cfg.Instances = []InstanceConfig{{URL: web.URL, StreamingURL: "ws" + strings.TrimPrefix(streaming.URL, "http"), Streams: []string{"public:local"}}}
+	srcs, err := Sources(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := srcs[0]
+	if err := src.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close(context.Background())
+	r, err := src.Read(context.Background())
+	if err != nil || r.Post == nil || r.Post.URI != leakURI {
+		t.Fatalf("read %+v %v", r, err)
+	}
+}

@@ -1,0 +1,137 @@
+package sites
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The state file keeps each target's last check across restarts. Without it the first check
+// after a restart is a new baseline, and a defacement that happened while the watcher was
+// down would never be reported.
+
+type stateFile struct {
+	Version int                    `json:"version"`
+	Targets map[string]targetState `json:"targets"`
+}
+
+type targetState struct {
+	// Config is a hash of what decides the normalised text (URL, watch, ignore): state saved
+	// under another configuration would report the configuration change as a site change.
+	Config      string     `json:"config"`
+	Prev        *savedSnap `json:"prev,omitempty"`
+	Content     *savedSnap `json:"content,omitempty"`
+	Unreachable bool       `json:"unreachable,omitempty"`
+	DNS         []string   `json:"dns,omitempty"`
+	DNSKnown    bool       `json:"dns_known,omitempty"`
+}
+
+type savedSnap struct {
+	At        time.Time `json:"at"`
+	Status    int       `json:"status"`
+	Redirects []string  `json:"redirects,omitempty"`
+	RawHash   string    `json:"raw_hash"`
+	HasBody   bool      `json:"has_body,omitempty"`
+	TextHash  string    `json:"text_hash,omitempty"`
+	Lines     []string  `json:"lines,omitempty"`
+	Title     string    `json:"title,omitempty"`
+	Links     []string  `json:"links,omitempty"`
+	Scripts   []string  `json:"scripts,omitempty"`
+	TLSSHA256 string    `json:"tls_sha256,omitempty"`
+	TLSExpiry time.Time `json:"tls_not_after,omitzero"`
+}
+
+const stateVersion = 1
+
+func configHash(t Target) string {
+	h := sha256.Sum256([]byte(t.URL + "\x00" + strings.Join(t.Watch, "\x01") + "\x00" + strings.Join(t.Ignore, "\x01")))
+	return hex.EncodeToString(h[:8])
+}
+
+func save(s *snapshot) *savedSnap {
+	if s == nil {
+		return nil
+	}
+	return &savedSnap{
+		At: s.at, Status: s.status, Redirects: s.redirects, RawHash: s.rawHash, HasBody: s.hasBody,
+		TextHash: s.textHash, Lines: s.lines, Title: s.page.title, Links: s.page.links,
+		Scripts: s.page.scripts, TLSSHA256: s.tlsSHA256, TLSExpiry: s.tlsExpiry,
+	}
+}
+
+func (s *savedSnap) restore() *snapshot {
+	if s == nil {
+		return nil
+	}
+	return &snapshot{
+		at: s.At, status: s.Status, redirects: s.Redirects, rawHash: s.RawHash, hasBody: s.HasBody,
+		textHash: s.TextHash, lines: s.Lines, tlsSHA256: s.TLSSHA256, tlsExpiry: s.TLSExpiry,
+		page: page{title: s.Title, lines: s.Lines, links: s.Links, scripts: s.Scripts},
+	}
+}
+
+// loadState restores targets from path. A missing file is a first start.
+func (w *Watcher) loadState(path string) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sites state %s: %w", path, err)
+	}
+	var sf stateFile
+	if err := json.Unmarshal(data, &sf); err != nil {
+		return fmt.Errorf("sites state %s: %w", path, err)
+	}
+	if sf.Version != stateVersion {
+		return fmt.Errorf("sites state %s: version %d, want %d", path, sf.Version, stateVersion)
+	}
+	for _, t := range w.targets {
+		st, ok := sf.Targets[t.cfg.ID]
+		if !ok || st.Config != configHash(t.cfg) {
+			continue // new or reconfigured target: its first check is a baseline
+		}
+		t.prev, t.content = st.Prev.restore(), st.Content.restore()
+		t.unreachable, t.dns, t.dnsKnown = st.Unreachable, st.DNS, st.DNSKnown
+		if t.prev != nil {
+			t.next = t.prev.at.Add(t.interval)
+		}
+	}
+	return nil
+}
+
+// saveState writes every target's state atomically (temporary file, then rename).
+func (w *Watcher) saveState(path string) error {
+	sf := stateFile{Version: stateVersion, Targets: map[string]targetState{}}
+	for _, t := range w.targets {
+		sf.Targets[t.cfg.ID] = targetState{
+			Config: configHash(t.cfg), Prev: save(t.prev), Content: save(t.content),
+			Unreachable: t.unreachable, DNS: t.dns, DNSKnown: t.dnsKnown,
+		}
+	}
+	data, err := json.Marshal(sf)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

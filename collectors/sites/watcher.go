@@ -1,0 +1,511 @@
+// Package sites watches web pages (candidates' sites, known leak and paste sites) and emits a
+// leakwatch.SiteChange when a check differs from the one before: HTTP status, redirect chain,
+// visible text of the watched parts, title, link and script domains, TLS certificate, DNS
+// records. It flags changes that look like defacements and says why.
+//
+// The first successful check of a target is its baseline and emits nothing (Config.StateFile
+// carries the last check over restarts); an unreachable target emits one "unreachable"
+// change, not one per check. The package must not import stream, warehouse or analytics: the
+// caller decides where changes go, and reconnect/backoff lives in the collectors runner.
+package sites
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/collectors"
+)
+
+// Resolver is the DNS the watcher asks; *net.Resolver satisfies it, tests pass a fake.
+type Resolver interface {
+	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
+	LookupCNAME(ctx context.Context, host string) (string, error)
+	LookupMX(ctx context.Context, name string) ([]*net.MX, error)
+	LookupNS(ctx context.Context, name string) ([]*net.NS, error)
+	LookupTXT(ctx context.Context, name string) ([]string, error)
+}
+
+// Watcher checks every target on its interval. It implements collectors.Source and is read
+// by one goroutine; targets are checked one after another.
+type Watcher struct {
+	cfg      Config
+	client   *http.Client
+	insecure *http.Client // for targets with tls_skip_verify; nil when none has it
+	resolver Resolver
+	log      *slog.Logger
+	now      func() time.Time
+	after    func(time.Duration) <-chan time.Time
+
+	targets   []*target
+	connected bool
+}
+
+type target struct {
+	cfg           Target
+	interval      time.Duration
+	watch, ignore []Selector
+	domain        string // registrable domain of the URL, for "foreign script" checks
+	next          time.Time
+
+	prev        *snapshot // last check that got an HTTP response
+	content     *snapshot // last check with a 2xx body, the base of text comparisons
+	unreachable bool      // an "unreachable" change was emitted and the target has not answered since
+	dns         []string  // last DNS answer that was complete
+	dnsKnown    bool
+}
+
+// snapshot is what one check saw.
+type snapshot struct {
+	at        time.Time
+	err       error
+	status    int
+	redirects []string
+	rawHash   string
+	hasBody   bool // 2xx: the text fields below describe the page
+	textHash  string
+	lines     []string
+	page      page
+	tlsSHA256 string
+	tlsExpiry time.Time
+	dns       []string
+	dnsOK     bool
+}
+
+// Option changes how a Watcher is built.
+type Option func(*Watcher)
+
+// WithHTTPClient sets the client (transport, TLS roots, proxy). The watcher installs its own
+// CheckRedirect on a copy to record redirect chains.
+func WithHTTPClient(c *http.Client) Option { return func(w *Watcher) { w.client = c } }
+
+// WithResolver replaces net.DefaultResolver.
+func WithResolver(r Resolver) Option { return func(w *Watcher) { w.resolver = r } }
+
+// WithLogger sets where DNS and parse troubles that are not changes are reported.
+func WithLogger(l *slog.Logger) Option { return func(w *Watcher) { w.log = l } }
+
+// New checks cfg and returns a Watcher that checks every target as soon as it is connected.
+func New(cfg Config, opts ...Option) (*Watcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("sites config: %w", err)
+	}
+	w := &Watcher{cfg: cfg, now: time.Now, after: time.After}
+	for _, o := range opts {
+		o(w)
+	}
+	if w.resolver == nil {
+		w.resolver = net.DefaultResolver
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	w.log = w.log.With("source", w.Name())
+	var c http.Client
+	if w.client != nil {
+		c = *w.client
+	}
+	c.Timeout = 0 // each check sets a context deadline instead
+	c.CheckRedirect = w.checkRedirect
+	w.client = &c
+	if slices.ContainsFunc(cfg.Targets, func(t Target) bool { return t.TLSSkipVerify }) {
+		ic, err := skipVerify(w.client)
+		if err != nil {
+			return nil, err
+		}
+		w.insecure = ic
+	}
+	for _, tc := range cfg.Targets {
+		t := &target{cfg: tc, interval: tc.Interval}
+		if t.interval == 0 {
+			t.interval = cfg.Interval
+		}
+		for _, s := range tc.Watch {
+			sel, _ := ParseSelector(s) // Validate parsed them already
+			t.watch = append(t.watch, sel)
+		}
+		for _, s := range tc.Ignore {
+			sel, _ := ParseSelector(s)
+			t.ignore = append(t.ignore, sel)
+		}
+		u, _ := url.Parse(tc.URL)
+		t.domain = registrable(u.Hostname())
+		w.targets = append(w.targets, t)
+	}
+	if cfg.StateFile != "" {
+		if err := w.loadState(cfg.StateFile); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// Name identifies the source in logs and dead-letter records.
+func (w *Watcher) Name() string { return "sites" }
+
+// Connect makes the watcher readable. There is no session; target state survives Close.
+func (w *Watcher) Connect(ctx context.Context) error {
+	w.connected = true
+	return ctx.Err()
+}
+
+// Close stops reading and drops idle connections.
+func (w *Watcher) Close(context.Context) error {
+	w.connected = false
+	w.client.CloseIdleConnections()
+	if w.insecure != nil {
+		w.insecure.CloseIdleConnections()
+	}
+	return nil
+}
+
+// skipVerify copies c with certificate verification off: leak sites often run on self-signed
+// or expired certificates, and their fingerprint is still worth tracking.
+func skipVerify(c *http.Client) (*http.Client, error) {
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	tr, ok := rt.(*http.Transport)
+	if !ok {
+		return nil, fmt.Errorf("sites: tls_skip_verify needs an *http.Transport, the client has %T", rt)
+	}
+	tr = tr.Clone()
+	if tr.TLSClientConfig == nil {
+		tr.TLSClientConfig = &tls.Config{}
+	}
+	tr.TLSClientConfig.InsecureSkipVerify = true
+	ic := *c
+	ic.Transport = tr
+	return &ic, nil
+}
+
+// Read checks targets as they fall due and returns the next change. Checks that find nothing
+// new return nothing, so Read blocks until something changes or ctx ends. Fetch failures are
+// not errors of the source: they are the "unreachable" change.
+func (w *Watcher) Read(ctx context.Context) (collectors.Record, error) {
+	if !w.connected {
+		return collectors.Record{}, collectors.ErrNotConnected
+	}
+	for {
+		t := w.targets[0]
+		for _, u := range w.targets[1:] {
+			if u.next.Before(t.next) {
+				t = u
+			}
+		}
+		if wait := t.next.Sub(w.now()); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return collectors.Record{}, ctx.Err()
+			case <-w.after(wait):
+			}
+		}
+		snap := w.check(ctx, t)
+		if ctx.Err() != nil {
+			// Cancelled mid-check: the target did not fail, we stopped asking.
+			return collectors.Record{}, ctx.Err()
+		}
+		t.next = snap.at.Add(t.interval)
+		ch := w.compare(t, snap)
+		if w.cfg.StateFile != "" {
+			if err := w.saveState(w.cfg.StateFile); err != nil {
+				// The change is still emitted; after a restart it would be seen again.
+				w.log.Error("saving state failed", "file", w.cfg.StateFile, "err", err)
+			}
+		}
+		if ch != nil {
+			return collectors.Record{Change: ch}, nil
+		}
+	}
+}
+
+type redirectsKey struct{}
+
+func (w *Watcher) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > w.cfg.MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", w.cfg.MaxRedirects)
+	}
+	if chain, ok := req.Context().Value(redirectsKey{}).(*[]string); ok {
+		status := 0
+		if req.Response != nil {
+			status = req.Response.StatusCode
+		}
+		*chain = append(*chain, fmt.Sprintf("%d %s", status, req.URL))
+	}
+	return nil
+}
+
+// check fetches the target once and reads everything a change may be about.
+func (w *Watcher) check(ctx context.Context, t *target) *snapshot {
+	s := &snapshot{at: w.now()}
+	if w.cfg.DNS {
+		s.dns, s.dnsOK = w.lookup(ctx, t)
+	}
+	var chain []string
+	cctx, cancel := context.WithTimeout(context.WithValue(ctx, redirectsKey{}, &chain), w.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodGet, t.cfg.URL, nil)
+	if err != nil {
+		s.err = err
+		return s
+	}
+	req.Header.Set("User-Agent", w.cfg.UserAgent)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5")
+	client := w.client
+	if t.cfg.TLSSkipVerify {
+		client = w.insecure
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		s.err = err
+		return s
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, w.cfg.MaxBodyBytes))
+	if err != nil {
+		s.err = fmt.Errorf("read body: %w", err)
+		return s
+	}
+	s.status = resp.StatusCode
+	s.redirects = chain
+	sum := sha256.Sum256(body)
+	s.rawHash = hex.EncodeToString(sum[:])
+	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		leaf := resp.TLS.PeerCertificates[0]
+		fp := sha256.Sum256(leaf.Raw)
+		s.tlsSHA256 = hex.EncodeToString(fp[:])
+		s.tlsExpiry = leaf.NotAfter.UTC()
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return s // an error page is not the site's content; text comparisons wait for a 2xx
+	}
+	s.hasBody = true
+	ct := resp.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch {
+	case mt == "" || mt == "text/html" || mt == "application/xhtml+xml":
+		r, err := charset.NewReader(bytes.NewReader(body), ct)
+		if err != nil {
+			r = bytes.NewReader(body)
+		}
+		doc, err := html.Parse(r)
+		if err != nil {
+			s.err = fmt.Errorf("parse HTML: %w", err)
+			return s
+		}
+		s.page = readPage(doc, resp.Request.URL, t.watch, t.ignore)
+		s.lines = s.page.lines
+	case strings.HasPrefix(mt, "text/"):
+		// A paste or a text file: every non-blank line, whitespace collapsed.
+		for _, l := range strings.Split(string(body), "\n") {
+			if l = collapse(l); l != "" {
+				s.lines = append(s.lines, l)
+			}
+		}
+	default:
+		s.textHash = s.rawHash // a PDF or an image changes when its bytes do
+		return s
+	}
+	th := sha256.Sum256([]byte(strings.Join(s.lines, "\n")))
+	s.textHash = hex.EncodeToString(th[:])
+	return s
+}
+
+// lookup returns the target's DNS records as sorted "TYPE value" strings. ok is false when a
+// lookup failed for another reason than "no such record": then the answer is not compared.
+// A, AAAA and CNAME are asked for the host; MX, NS and TXT for its registrable domain, where
+// they are published.
+func (w *Watcher) lookup(ctx context.Context, t *target) ([]string, bool) {
+	u, _ := url.Parse(t.cfg.URL)
+	host := u.Hostname()
+	if net.ParseIP(host) != nil {
+		return nil, true
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.DNSTimeout)
+	defer cancel()
+	var recs []string
+	ok := true
+	fail := func(kind string, err error) {
+		var de *net.DNSError
+		if errors.As(err, &de) && de.IsNotFound {
+			return
+		}
+		ok = false
+		w.log.Warn("DNS lookup failed", "target", t.cfg.ID, "type", kind, "err", err)
+	}
+	if ips, err := w.resolver.LookupIPAddr(ctx, host); err != nil {
+		fail("A", err)
+	} else {
+		for _, ip := range ips {
+			if ip.IP.To4() != nil {
+				recs = append(recs, "A "+ip.IP.String())
+			} else {
+				recs = append(recs, "AAAA "+ip.IP.String())
+			}
+		}
+	}
+	if cname, err := w.resolver.LookupCNAME(ctx, host); err != nil {
+		fail("CNAME", err)
+	} else if c := strings.TrimSuffix(cname, "."); c != "" && !strings.EqualFold(c, host) {
+		recs = append(recs, "CNAME "+strings.ToLower(c))
+	}
+	zone := t.domain
+	if mxs, err := w.resolver.LookupMX(ctx, zone); err != nil {
+		fail("MX", err)
+	} else {
+		for _, mx := range mxs {
+			recs = append(recs, fmt.Sprintf("MX %d %s", mx.Pref, strings.TrimSuffix(strings.ToLower(mx.Host), ".")))
+		}
+	}
+	if nss, err := w.resolver.LookupNS(ctx, zone); err != nil {
+		fail("NS", err)
+	} else {
+		for _, ns := range nss {
+			recs = append(recs, "NS "+strings.TrimSuffix(strings.ToLower(ns.Host), "."))
+		}
+	}
+	if txts, err := w.resolver.LookupTXT(ctx, zone); err != nil {
+		fail("TXT", err)
+	} else {
+		for _, txt := range txts {
+			recs = append(recs, "TXT "+txt)
+		}
+	}
+	return sortedUnique(recs), ok
+}
+
+// compare updates the target's state with a new snapshot and returns the change to emit, if any.
+func (w *Watcher) compare(t *target, cur *snapshot) *leakwatch.SiteChange {
+	ch := &leakwatch.SiteChange{
+		Target:      t.cfg.ID,
+		URL:         t.cfg.URL,
+		ObservedAt:  cur.at,
+		Status:      cur.status,
+		Redirects:   cur.redirects,
+		RawHash:     cur.rawHash,
+		TLSSHA256:   cur.tlsSHA256,
+		TLSNotAfter: cur.tlsExpiry,
+		DNS:         cur.dns,
+	}
+	dnsChanged := false
+	if cur.dnsOK {
+		dnsChanged = t.dnsKnown && !slices.Equal(t.dns, cur.dns)
+		t.dns, t.dnsKnown = cur.dns, true
+	} else {
+		ch.DNS = t.dns // the last complete answer, flagged as unchanged
+	}
+
+	if cur.err != nil {
+		ch.Error = cur.err.Error()
+		if t.unreachable {
+			if dnsChanged { // records moving while the site is down (a hijack) still count
+				ch.Changed = []string{"dns"}
+				return ch
+			}
+			return nil
+		}
+		t.unreachable = true
+		ch.Changed = []string{"unreachable"}
+		if dnsChanged {
+			ch.Changed = append(ch.Changed, "dns")
+		}
+		return ch
+	}
+
+	recovered := t.unreachable
+	t.unreachable = false
+	prev, prevContent := t.prev, t.content
+	t.prev = cur
+	if cur.hasBody {
+		t.content = cur
+	}
+	if prev == nil && !recovered {
+		return nil // baseline
+	}
+
+	var changed []string
+	if recovered || (prev != nil && prev.status != cur.status) {
+		changed = append(changed, "status")
+	}
+	if prev != nil && !slices.Equal(prev.redirects, cur.redirects) {
+		changed = append(changed, "redirects")
+	}
+	var edits []edit
+	titleChanged := false
+	if cur.hasBody && prevContent != nil {
+		ch.PrevTextHash = prevContent.textHash
+		if prevContent.textHash != cur.textHash {
+			changed = append(changed, "content")
+			edits = diffLines(prevContent.lines, cur.lines, w.cfg.MaxDiffEdits)
+			ch.Diff = unified(edits, 3, w.cfg.MaxDiffBytes)
+		}
+		if prevContent.page.title != cur.page.title {
+			changed = append(changed, "title")
+			titleChanged = true
+		}
+		if !slices.Equal(prevContent.page.links, cur.page.links) {
+			changed = append(changed, "links")
+		}
+		if !slices.Equal(prevContent.page.scripts, cur.page.scripts) {
+			changed = append(changed, "scripts")
+		}
+	}
+	if prev != nil && (prev.tlsSHA256 != cur.tlsSHA256 || !prev.tlsExpiry.Equal(cur.tlsExpiry)) {
+		changed = append(changed, "tls")
+	}
+	if dnsChanged {
+		changed = append(changed, "dns")
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	ch.Changed = changed
+	if cur.hasBody {
+		ch.TextHash = cur.textHash
+		ch.Title = cur.page.title
+		ch.LinkDomains = cur.page.links
+		ch.ScriptDomains = cur.page.scripts
+	}
+	if cur.hasBody && prevContent != nil {
+		d := assess(assessInput{
+			edits:            edits,
+			oldTitle:         prevContent.page.title,
+			newTitle:         cur.page.title,
+			titleChanged:     titleChanged,
+			oldScripts:       prevContent.page.scripts,
+			newScripts:       cur.page.scripts,
+			siteDomain:       t.domain,
+			replacedFraction: w.cfg.ReplacedFraction,
+			extraTerms:       w.cfg.DefacementTerms,
+			minOldChars:      minReplacedChars,
+			hadContent:       len(prevContent.lines) > 0,
+		})
+		ch.Reasons = d.reasons
+		ch.Defacement = d.is()
+	}
+	return ch
+}
+
+// minReplacedChars keeps a tiny page (a placeholder, "coming soon") from counting as "mostly
+// replaced" when one word changes.
+const minReplacedChars = 80
+
+var _ collectors.Source = (*Watcher)(nil)

@@ -1,0 +1,506 @@
+package sites
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/collectors"
+)
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+type rig struct {
+	pages *pages
+	net   *testNet
+	dns   *fakeDNS
+	clock *fakeClock
+	srv   *httptest.Server
+}
+
+// newRig starts a plain HTTP test server that every host name resolves to.
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	r := &rig{pages: newPages(), dns: newFakeDNS(), clock: &fakeClock{t: start}}
+	r.srv = httptest.NewServer(r.pages)
+	t.Cleanup(r.srv.Close)
+	r.net = &testNet{addr: r.srv.Listener.Addr().String()}
+	return r
+}
+
+func (r *rig) watcher(t *testing.T, roots *x509.CertPool, targets ...Target) *Watcher {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Targets = targets
+	cfg.Interval = time.Minute
+	w, err := New(cfg, WithHTTPClient(r.net.client(roots)), WithResolver(r.dns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.now, w.after = r.clock.now, r.clock.after
+	if err := w.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func next(t *testing.T, w *Watcher) *leakwatch.SiteChange {
+	t.Helper()
+	rec, err := w.Read(context.Background())
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if rec.Change == nil {
+		t.Fatalf("Read returned %+v, want a site change", rec)
+	}
+	return rec.Change
+}
+
+// quiet reads until the server saw `checks` more requests for hostPath and asserts that no
+// change came out in the meantime.
+func quiet(t *testing.T, w *Watcher, r *rig, hostPath string, checks int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	target := r.pages.hits(hostPath) + checks
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for r.pages.hits(hostPath) < target && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	rec, err := w.Read(ctx)
+	<-done
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("expected no change over %d checks, got %+v (err %v)", checks, rec.Change, err)
+	}
+}
+
+var campaign = Target{ID: "durand-2017", URL: "http://www.claire-durand.example/", Watch: []string{"#content"}, Ignore: []string{".latest", "footer"}}
+
+func TestBaselineThenNormalEdit(t *testing.T) {
+	r := newRig(t)
+	v1, v2 := readFile(t, "candidate-v1.html"), readFile(t, "candidate-v2-edit.html")
+	r.pages.handle("www.claire-durand.example/", htmlAt(v1, v1, v2))
+	w := r.watcher(t, nil, campaign)
+
+	ch := next(t, w)
+	if got := r.pages.hits("www.claire-durand.example/"); got != 3 {
+		t.Fatalf("change came after %d checks, want 3 (baseline and an identical check emit nothing)", got)
+	}
+	if !changedIs(ch.Changed, "content") || ch.Defacement || len(ch.Reasons) != 0 {
+		t.Fatalf("changed %v defacement %v reasons %v; want only content, no defacement", ch.Changed, ch.Defacement, ch.Reasons)
+	}
+	wantDiff := `--- previous
++++ current
+@@ -1,4 +1,4 @@
+ Notre programme pour la France
+ Nous proposons une réforme du travail, une école exigeante et une Europe qui protège.
+-Rendez-vous au meeting de Paris, dimanche à 15 heures, porte de Versailles.
++Rendez-vous au meeting de Paris, samedi à 18 heures, à Bercy.
+ Consultez le programme complet et la liste officielle.
+`
+	if ch.Diff != wantDiff {
+		t.Errorf("diff:\n%s\nwant:\n%s", ch.Diff, wantDiff)
+	}
+	if ch.Target != "durand-2017" || ch.Status != 200 || ch.Title != "Claire Durand – Présidentielle 2017" {
+		t.Errorf("target %q status %d title %q", ch.Target, ch.Status, ch.Title)
+	}
+	if ch.PrevTextHash == "" || ch.PrevTextHash == ch.TextHash || len(ch.RawHash) != 64 {
+		t.Errorf("hashes prev %q text %q raw %q", ch.PrevTextHash, ch.TextHash, ch.RawHash)
+	}
+	if got := strings.Join(ch.LinkDomains, " "); got != "claire-durand.example conseil-constitutionnel.fr" {
+		t.Errorf("link domains %q (the ignored .latest box must not count)", got)
+	}
+	if got := strings.Join(ch.ScriptDomains, " "); got != "claire-durand.example googletagmanager.com" {
+		t.Errorf("script domains %q", got)
+	}
+	if want := start.Add(2 * time.Minute); !ch.ObservedAt.Equal(want) {
+		t.Errorf("observed at %v, want %v", ch.ObservedAt, want)
+	}
+}
+
+func TestIgnoredRegionChangesDoNotEmit(t *testing.T) {
+	r := newRig(t)
+	v1, ign := readFile(t, "candidate-v1.html"), readFile(t, "candidate-v1-ignored.html")
+	// Alternate between two pages that differ only outside #content, in .latest and in the clock.
+	r.pages.handle("www.claire-durand.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		htmlAt(v1, ign)(n%2, w, req)
+	})
+	w := r.watcher(t, nil, campaign)
+	quiet(t, w, r, "www.claire-durand.example/", 6)
+
+	// The same alternation inside the watched text does emit: the rig can see changes.
+	edit := readFile(t, "candidate-v2-edit.html")
+	r.pages.handle("www.claire-durand.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		htmlAt(v1, edit)(n%2, w, req)
+	})
+	if ch := next(t, w); !changedIs(ch.Changed, "content") {
+		t.Fatalf("changed %v", ch.Changed)
+	}
+}
+
+func TestDefacement(t *testing.T) {
+	r := newRig(t)
+	r.pages.handle("www.claire-durand.example/", htmlAt(readFile(t, "candidate-v1.html"), readFile(t, "candidate-defaced.html")))
+	w := r.watcher(t, nil, campaign)
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "content", "title", "links", "scripts") {
+		t.Errorf("changed %v", ch.Changed)
+	}
+	if !ch.Defacement {
+		t.Fatalf("defacement not flagged; reasons %v", ch.Reasons)
+	}
+	want := []string{
+		"100% of the text replaced",
+		`text contains "hacked by"`,
+		`title changed to "HaCkEd By GhostSquad" (contains "hacked by")`,
+		"new script domain example.ru",
+	}
+	if strings.Join(ch.Reasons, "\n") != strings.Join(want, "\n") {
+		t.Errorf("reasons:\n%s\nwant:\n%s", strings.Join(ch.Reasons, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(ch.Diff, "+Hacked by GhostSquad\n") || !strings.Contains(ch.Diff, "-Notre programme pour la France\n") {
+		t.Errorf("diff:\n%s", ch.Diff)
+	}
+}
+
+func TestRedirectChains(t *testing.T) {
+	r := newRig(t)
+	// /  -> 301 /fr/ -> 302 /fr/accueil ; later / -> 302 to a parking domain.
+	r.pages.handle("durand.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		if n < 2 {
+			http.Redirect(w, req, "/fr/", http.StatusMovedPermanently)
+			return
+		}
+		http.Redirect(w, req, "http://parking.example.net/lander?d=durand.example", http.StatusFound)
+	})
+	r.pages.handle("durand.example/fr/", func(_ int, w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, "/fr/accueil", http.StatusFound)
+	})
+	r.pages.handle("durand.example/fr/accueil", htmlAt(readFile(t, "candidate-v1.html")))
+	r.pages.handle("parking.example.net/lander", htmlAt(`<html><head><title>durand.example is for sale</title></head><body><p>This domain may be for sale.</p></body></html>`))
+	w := r.watcher(t, nil, Target{ID: "durand-short", URL: "http://durand.example/"})
+
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "redirects", "content", "title", "links", "scripts") {
+		t.Errorf("changed %v", ch.Changed)
+	}
+	want := []string{"302 http://parking.example.net/lander?d=durand.example"}
+	if strings.Join(ch.Redirects, "|") != strings.Join(want, "|") {
+		t.Errorf("redirects %q, want %q", ch.Redirects, want)
+	}
+	if w.targets[0].prev == nil {
+		t.Fatal("no previous snapshot")
+	}
+	// The baseline chain is kept on the target; check it was read in full.
+	r.pages.handle("durand.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, "/fr/", http.StatusMovedPermanently)
+	})
+	ch = next(t, w)
+	wantBack := []string{"301 http://durand.example/fr/", "302 http://durand.example/fr/accueil"}
+	if strings.Join(ch.Redirects, "|") != strings.Join(wantBack, "|") || !changedIs(ch.Changed[:1], "redirects") {
+		t.Errorf("redirects %q changed %v, want %q", ch.Redirects, ch.Changed, wantBack)
+	}
+}
+
+func TestServerErrorsAndUnreachable(t *testing.T) {
+	r := newRig(t)
+	page := readFile(t, "candidate-v1.html")
+	var phase atomic.Int32 // 0 ok, 1 503, 2 ok
+	r.pages.handle("www.claire-durand.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		if phase.Load() == 1 {
+			http.Error(w, "<h1>Service Unavailable</h1><p>hacked by nobody, just down</p>", http.StatusServiceUnavailable)
+			return
+		}
+		htmlAt(page)(n, w, req)
+	})
+	w := r.watcher(t, nil, campaign)
+	quiet(t, w, r, "www.claire-durand.example/", 2)
+
+	phase.Store(1)
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "status") || ch.Status != 503 || ch.Defacement || ch.Diff != "" {
+		t.Fatalf("5xx change: changed %v status %d defacement %v diff %q", ch.Changed, ch.Status, ch.Defacement, ch.Diff)
+	}
+	quiet(t, w, r, "www.claire-durand.example/", 3) // still 503: nothing new
+
+	phase.Store(2)
+	ch = next(t, w)
+	if !changedIs(ch.Changed, "status") || ch.Status != 200 {
+		t.Fatalf("recovery: changed %v status %d (content equals the last 2xx page)", ch.Changed, ch.Status)
+	}
+
+	// The server stops answering: one "unreachable" change, then silence, then recovery.
+	r.net.setDown(true)
+	w.client.CloseIdleConnections() // a dead server's connections are gone too
+	ch = next(t, w)
+	if !changedIs(ch.Changed, "unreachable") || !strings.Contains(ch.Error, "connection refused") || ch.Status != 0 {
+		t.Fatalf("unreachable: changed %v error %q status %d", ch.Changed, ch.Error, ch.Status)
+	}
+	hits := r.pages.hits("www.claire-durand.example/")
+	ctx, cancel := context.WithCancel(context.Background())
+	polls := 0
+	w.after = func(d time.Duration) <-chan time.Time {
+		if polls++; polls > 5 {
+			cancel()
+		}
+		return r.clock.after(d)
+	}
+	if _, err := w.Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second unreachable check emitted: %v", err)
+	}
+	w.after = r.clock.after
+	if r.pages.hits("www.claire-durand.example/") != hits {
+		t.Fatal("server reached while down")
+	}
+	r.net.setDown(false)
+	ch = next(t, w)
+	if !changedIs(ch.Changed, "status") || ch.Status != 200 || ch.Error != "" {
+		t.Fatalf("back up: changed %v status %d", ch.Changed, ch.Status)
+	}
+}
+
+func TestFirstCheckUnreachable(t *testing.T) {
+	r := newRig(t)
+	r.net.setDown(true)
+	w := r.watcher(t, nil, campaign)
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "unreachable") || ch.Error == "" {
+		t.Fatalf("changed %v error %q", ch.Changed, ch.Error)
+	}
+}
+
+func TestTLSCertificateChange(t *testing.T) {
+	r := newRig(t)
+	host := "www.claire-durand.example"
+	oldCert, oldLeaf := selfSigned(t, host, time.Now().Add(30*24*time.Hour).Truncate(time.Second))
+	newCert, newLeaf := selfSigned(t, host, time.Now().Add(90*24*time.Hour).Truncate(time.Second))
+	var current atomic.Pointer[tls.Certificate]
+	current.Store(&oldCert)
+	srv := httptest.NewUnstartedServer(r.pages)
+	srv.TLS = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return current.Load(), nil }}
+	srv.StartTLS()
+	defer srv.Close()
+	r.net.addr = srv.Listener.Addr().String()
+	roots := x509.NewCertPool()
+	roots.AddCert(oldLeaf)
+	roots.AddCert(newLeaf)
+	r.pages.handle(host+"/", htmlAt(readFile(t, "candidate-v1.html")))
+
+	tgt := campaign
+	tgt.URL = "https://" + host + "/"
+	w := r.watcher(t, roots, tgt)
+	quiet(t, w, r, host+"/", 2)
+	if got := w.targets[0].prev.tlsSHA256; got != fingerprint(oldLeaf) {
+		t.Fatalf("baseline fingerprint %s, want %s", got, fingerprint(oldLeaf))
+	}
+
+	current.Store(&newCert)
+	w.client.CloseIdleConnections() // a renewed certificate shows on the next connection
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "tls") {
+		t.Fatalf("changed %v", ch.Changed)
+	}
+	if ch.TLSSHA256 != fingerprint(newLeaf) || !ch.TLSNotAfter.Equal(newLeaf.NotAfter) {
+		t.Errorf("tls %s %v, want %s %v", ch.TLSSHA256, ch.TLSNotAfter, fingerprint(newLeaf), newLeaf.NotAfter)
+	}
+}
+
+func TestDNSChanges(t *testing.T) {
+	r := newRig(t)
+	r.dns.ips["www.claire-durand.example"] = []string{"192.0.2.10", "2001:db8::10"}
+	r.dns.cname["www.claire-durand.example"] = "durand.cdn.example.net."
+	r.dns.mx["claire-durand.example"] = []*net.MX{{Host: "MX1.mail.example.", Pref: 10}}
+	r.dns.ns["claire-durand.example"] = []string{"ns1.registrar.example.", "ns2.registrar.example."}
+	r.dns.txt["claire-durand.example"] = []string{"v=spf1 include:_spf.mail.example ~all"}
+	r.pages.handle("www.claire-durand.example/", htmlAt(readFile(t, "candidate-v1.html")))
+	w := r.watcher(t, nil, campaign)
+	quiet(t, w, r, "www.claire-durand.example/", 2)
+
+	// A resolver outage is not a change.
+	r.dns.mu.Lock()
+	r.dns.fail = true
+	r.dns.mu.Unlock()
+	quiet(t, w, r, "www.claire-durand.example/", 2)
+
+	// Name servers moved to another provider: a hijack looks like this.
+	r.dns.mu.Lock()
+	r.dns.fail = false
+	r.dns.ns["claire-durand.example"] = []string{"ns1.bulletproof.example."}
+	r.dns.mu.Unlock()
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "dns") {
+		t.Fatalf("changed %v", ch.Changed)
+	}
+	want := []string{
+		"A 192.0.2.10", "AAAA 2001:db8::10", "CNAME durand.cdn.example.net",
+		"MX 10 mx1.mail.example", "NS ns1.bulletproof.example", "TXT v=spf1 include:_spf.mail.example ~all",
+	}
+	if strings.Join(ch.DNS, "|") != strings.Join(want, "|") {
+		t.Errorf("dns %q\nwant %q", ch.DNS, want)
+	}
+
+	// While the site is down, a DNS change is still reported (after the one "unreachable").
+	r.net.setDown(true)
+	w.client.CloseIdleConnections()
+	if ch := next(t, w); !changedIs(ch.Changed, "unreachable") {
+		t.Fatalf("changed %v, want unreachable", ch.Changed)
+	}
+	r.dns.mu.Lock()
+	r.dns.ips["www.claire-durand.example"] = []string{"203.0.113.66"}
+	r.dns.mu.Unlock()
+	ch = next(t, w)
+	if !changedIs(ch.Changed, "dns") || ch.Error == "" || ch.DNS[0] != "A 203.0.113.66" {
+		t.Fatalf("changed %v error %q dns %q", ch.Changed, ch.Error, ch.DNS)
+	}
+}
+
+func TestPlainTextPaste(t *testing.T) {
+	r := newRig(t)
+	r.pages.handle("paste.example.org/raw/a7Fq2Lk", func(n int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		body := "mirror list\n  mega: https://mega.example.nz/#F!x9GqAB  \n"
+		if n > 0 {
+			body += "torrent: magnet:?xt=urn:btih:0000\n"
+		}
+		_, _ = w.Write([]byte(body))
+	})
+	w := r.watcher(t, nil, Target{ID: "paste-a7fq2lk", URL: "http://paste.example.org/raw/a7Fq2Lk"})
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "content") || !strings.HasSuffix(ch.Diff, "@@ -1,2 +1,3 @@\n mirror list\n mega: https://mega.example.nz/#F!x9GqAB\n+torrent: magnet:?xt=urn:btih:0000\n") {
+		t.Fatalf("changed %v diff:\n%s", ch.Changed, ch.Diff)
+	}
+}
+
+func TestReadNotConnected(t *testing.T) {
+	r := newRig(t)
+	w := r.watcher(t, nil, campaign)
+	_ = w.Close(context.Background())
+	if _, err := w.Read(context.Background()); !errors.Is(err, collectors.ErrNotConnected) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := DefaultConfig()
+	ok.Targets = []Target{campaign}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid: %v", err)
+	}
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"no targets", func(c *Config) { c.Targets = nil }, "targets: at least one"},
+		{"bad id", func(c *Config) { c.Targets[0].ID = "Durand 2017" }, `targets[0].id: "Durand 2017"`},
+		{"dup id", func(c *Config) { c.Targets = append(c.Targets, c.Targets[0]) }, `targets[1].id: "durand-2017" is used twice`},
+		{"bad url", func(c *Config) { c.Targets[0].URL = "www.example.org" }, "targets[0].url"},
+		{"bad watch", func(c *Config) { c.Targets[0].Watch = []string{"main > p"} }, `targets[0].watch[0]: selector "main > p": '>' at offset 5 is not supported`},
+		{"bad ignore", func(c *Config) { c.Targets[0].Ignore = []string{"a[href]"} }, "targets[0].ignore[0]"},
+		{"interval", func(c *Config) { c.Targets[0].Interval = time.Second }, "targets[0].interval"},
+		{"fraction", func(c *Config) { c.ReplacedFraction = 1.5 }, "replaced_fraction"},
+		{"dns timeout", func(c *Config) { c.DNSTimeout = 0 }, "dns_timeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			c.Targets = []Target{campaign}
+			tc.edit(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCertificateVerification(t *testing.T) {
+	r := newRig(t)
+	expired := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	cert, leaf := selfSigned(t, "leaks.example.org", expired)
+	srv := httptest.NewUnstartedServer(r.pages)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	defer srv.Close()
+	r.net.addr = srv.Listener.Addr().String()
+	r.pages.handle("leaks.example.org/", htmlAt(`<html><head><title>Leaks</title></head><body><p>Index</p></body></html>`))
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf) // trusted, but expired
+	strict := Target{ID: "leaks-strict", URL: "https://leaks.example.org/"}
+	lax := Target{ID: "leaks-lax", URL: "https://leaks.example.org/", TLSSkipVerify: true}
+	w := r.watcher(t, roots, strict, lax)
+
+	ch := next(t, w)
+	if ch.Target != "leaks-strict" || !changedIs(ch.Changed, "unreachable") || !strings.Contains(ch.Error, "expired") {
+		t.Fatalf("strict target: %s changed %v error %q", ch.Target, ch.Changed, ch.Error)
+	}
+	quiet(t, w, r, "leaks.example.org/", 2) // the lax target's baseline and a repeat: no change
+	base := w.targets[1].prev
+	if base == nil || base.status != 200 || base.tlsSHA256 != fingerprint(leaf) || !base.tlsExpiry.Equal(expired) {
+		t.Fatalf("lax target baseline %+v", base)
+	}
+}
+
+func TestStateSurvivesRestart(t *testing.T) {
+	r := newRig(t)
+	v1, defaced := readFile(t, "candidate-v1.html"), readFile(t, "candidate-defaced.html")
+	var phase atomic.Int32
+	r.pages.handle("www.claire-durand.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		htmlAt(v1, defaced)(int(phase.Load()), w, req)
+	})
+	stateFile := t.TempDir() + "/sites.json"
+	build := func(tgt Target) *Watcher {
+		cfg := DefaultConfig()
+		cfg.Targets = []Target{tgt}
+		cfg.StateFile = stateFile
+		w, err := New(cfg, WithHTTPClient(r.net.client(nil)), WithResolver(r.dns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.now, w.after = r.clock.now, r.clock.after
+		_ = w.Connect(context.Background())
+		return w
+	}
+	quiet(t, build(campaign), r, "www.claire-durand.example/", 1) // baseline, saved
+
+	// Defaced while the watcher was down: the restarted watcher compares with the saved check.
+	phase.Store(1)
+	ch := next(t, build(campaign))
+	if !ch.Defacement || !changedIs(ch.Changed, "content", "title", "links", "scripts") {
+		t.Fatalf("after restart: changed %v defacement %v", ch.Changed, ch.Defacement)
+	}
+
+	// A target whose watched parts were reconfigured starts from a new baseline.
+	other := campaign
+	other.Watch = []string{"body"}
+	quiet(t, build(other), r, "www.claire-durand.example/", 2)
+
+	if err := os.WriteFile(stateFile, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Targets, cfg.StateFile = []Target{campaign}, stateFile
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "sites state "+stateFile) {
+		t.Fatalf("corrupt state file: err = %v", err)
+	}
+}

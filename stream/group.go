@@ -1,0 +1,243 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Handler processes one batch of records. Returning nil lets the batch commit; returning an
+// error stops the group without committing, so the batch is delivered again (to this process
+// after a restart, or to another member).
+type Handler func(ctx context.Context, batch []Record) error
+
+// Group is one member of a Kafka consumer group: it reads batches from its share of the
+// partitions of its topics and commits each batch only after the handler returned nil.
+// Delivery is at least once: a member that dies between handling and committing has its last
+// batch handled again by whoever takes over its partitions.
+type Group struct {
+	cfg    Config
+	id     string
+	stage  string
+	topics []string
+	log    *slog.Logger
+	m      *Metrics
+	idle   time.Duration
+}
+
+// WithIdleCalls makes Run call the handler with an empty batch when no record arrived for d,
+// so a stage holding records back (to merge inputs by event time) can release them when its
+// inputs go quiet. It returns g.
+func (g *Group) WithIdleCalls(d time.Duration) *Group {
+	g.idle = d
+	return g
+}
+
+// NewGroup returns a member of group cfg.GroupPrefix+stage reading topics.
+func NewGroup(cfg Config, stage string, topics []string, log *slog.Logger, m *Metrics) (*Group, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if stage == "" {
+		return nil, errors.New("consumer group: empty stage name")
+	}
+	if len(topics) == 0 {
+		return nil, fmt.Errorf("consumer group %s: no topics", stage)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	id := cfg.GroupPrefix + stage
+	return &Group{cfg: cfg, id: id, stage: stage, topics: topics, log: log.With("stage", stage, "group", id), m: m}, nil
+}
+
+// ID is the Kafka group id.
+func (g *Group) ID() string { return g.id }
+
+// maxCommitFailures is how many commits in a row may fail (a rebalance moving partitions
+// away, a coordinator change) before Run gives up. Uncommitted batches are only redelivered,
+// so carrying on after one failure loses nothing.
+const maxCommitFailures = 5
+
+// Run reads and hands batches to h until ctx is done (then it returns nil) or h fails (then it
+// returns h's error, leaving the batch uncommitted).
+func (g *Group) Run(ctx context.Context, h Handler) error {
+	start, _ := startOffset(g.cfg.StartOffset)
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:     g.cfg.Brokers,
+		GroupID:     g.id,
+		GroupTopics: g.topics,
+		Dialer:      &kafka.Dialer{ClientID: g.cfg.ClientID, Timeout: 10 * time.Second, DualStack: true},
+		// Room for two batches, so the next one is fetched while the handler works.
+		QueueCapacity:         2 * g.cfg.FetchBatch,
+		MinBytes:              1,
+		MaxBytes:              16 << 20,
+		MaxWait:               250 * time.Millisecond,
+		HeartbeatInterval:     g.cfg.HeartbeatInterval,
+		SessionTimeout:        g.cfg.SessionTimeout,
+		RebalanceTimeout:      g.cfg.SessionTimeout,
+		JoinGroupBackoff:      time.Second,
+		CommitInterval:        0, // synchronous: CommitMessages returns once the broker stored the offsets
+		WatchPartitionChanges: true,
+		StartOffset:           start,
+		ReadBackoffMin:        50 * time.Millisecond,
+		ReadBackoffMax:        time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			g.log.Debug("kafka: " + fmt.Sprintf(msg, args...))
+		}),
+	})
+	defer func() {
+		if err := r.Close(); err != nil {
+			g.log.Warn("closing consumer", "err", err)
+		}
+	}()
+	g.log.Info("consumer started", "topics", g.topics)
+
+	commitFailures := 0
+	for {
+		msgs, err := g.fetch(ctx, r)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("group %s: fetch: %w", g.id, err)
+		}
+		if len(msgs) == 0 {
+			if err := h(ctx, nil); err != nil {
+				g.m.handlerError(g.stage)
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("group %s: idle call: %w", g.id, err)
+			}
+			continue
+		}
+		batch := make([]Record, len(msgs))
+		for i, m := range msgs {
+			batch[i] = Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: fromKafkaHeaders(m.Headers), Time: m.Time}
+		}
+		if err := h(ctx, batch); err != nil {
+			g.m.handlerError(g.stage)
+			if ctx.Err() != nil {
+				g.log.Info("stopped during a batch; it stays uncommitted", "records", len(batch), "err", err)
+				return nil
+			}
+			return fmt.Errorf("group %s: batch of %d records from %s: %w", g.id, len(batch), batch[0].Where(), err)
+		}
+		// The batch is handled: commit even when shutdown began meanwhile, so it is not
+		// handled twice without need.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.WriteTimeout)
+		err = r.CommitMessages(cctx, msgs...)
+		cancel()
+		if err != nil {
+			commitFailures++
+			g.log.Warn("commit failed; the batch will be redelivered", "records", len(msgs), "from", batch[0].Where(), "err", err)
+			if commitFailures >= maxCommitFailures {
+				return fmt.Errorf("group %s: %d commits in a row failed: %w", g.id, commitFailures, err)
+			}
+			continue
+		}
+		commitFailures = 0
+		g.account(msgs)
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// fetch blocks for one record, then gathers more until the batch is full or FetchWait passed.
+// With idle calls on, it returns an empty batch after the idle time without records.
+func (g *Group) fetch(ctx context.Context, r *kafka.Reader) ([]kafka.Message, error) {
+	fctx := ctx
+	if g.idle > 0 {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, g.idle)
+		defer cancel()
+	}
+	first, err := r.FetchMessage(fctx)
+	if err != nil {
+		if g.idle > 0 && ctx.Err() == nil && fctx.Err() != nil {
+			return nil, nil
+		}
+		return nil, err
+	}
+	msgs := make([]kafka.Message, 1, g.cfg.FetchBatch)
+	msgs[0] = first
+	wctx, cancel := context.WithTimeout(ctx, g.cfg.FetchWait)
+	defer cancel()
+	for len(msgs) < g.cfg.FetchBatch {
+		m, err := r.FetchMessage(wctx)
+		if err != nil {
+			if wctx.Err() != nil {
+				break // batch window over (or shutdown: Run sees ctx)
+			}
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// account counts a committed batch and records each partition's lag after it.
+func (g *Group) account(msgs []kafka.Message) {
+	if g.m == nil {
+		return
+	}
+	type tp struct {
+		topic     string
+		partition int
+	}
+	n := map[string]int{}
+	last := map[tp]kafka.Message{}
+	for _, m := range msgs {
+		n[m.Topic]++
+		last[tp{m.Topic, m.Partition}] = m
+	}
+	for t, c := range n {
+		g.m.addRecords(t, g.stage, c)
+	}
+	for k, m := range last {
+		if m.HighWaterMark > 0 {
+			g.m.setLag(g.id, k.topic, k.partition, max(0, m.HighWaterMark-m.Offset-1))
+		}
+	}
+}
+
+// Item is a record decoded as T.
+type Item[T any] struct {
+	Record Record
+	Value  T
+}
+
+// DecodeHandler adapts a handler of decoded values: records that do not decode as T go to the
+// dead-letter topic through w (before the batch commits), with the decode error as the reason;
+// the rest reach h. The batch commits when both succeeded.
+func DecodeHandler[T any](stage string, w *Writer, deadLetterTopic string, log *slog.Logger, h func(ctx context.Context, items []Item[T]) error) Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, batch []Record) error {
+		items := make([]Item[T], 0, len(batch))
+		var dead []DeadLetter
+		for _, r := range batch {
+			v, err := Decode[T](r)
+			if err != nil {
+				log.Warn("dead-lettering a record", "record", r.Where(), "err", err)
+				dead = append(dead, DeadLetterFor(stage, r, err))
+				continue
+			}
+			items = append(items, Item[T]{Record: r, Value: v})
+		}
+		if err := w.SendDeadLetters(ctx, deadLetterTopic, dead...); err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		return h(ctx, items)
+	}
+}

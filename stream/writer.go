@@ -1,0 +1,156 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Writer produces messages to any topic. Every write waits for all in-sync replicas
+// (acks=all), so a nil error means the records survive a broker loss; the same key always
+// lands on the same partition (murmur2, as Java clients hash, so other producers agree).
+type Writer struct {
+	w     *kafka.Writer
+	stage string
+	m     *Metrics
+}
+
+// NewWriter returns a producer for cfg. stage labels its metrics ("replay", "extract").
+func NewWriter(cfg Config, stage string, m *Metrics) (*Writer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	comp, _ := compression(cfg.Compression)
+	return &Writer{
+		w: &kafka.Writer{
+			Addr:     kafka.TCP(cfg.Brokers...),
+			Balancer: balancer{},
+			// A struct-literal kafka-go Writer defaults to no acks; leakwatch never wants that.
+			RequiredAcks:           kafka.RequireAll,
+			BatchTimeout:           cfg.BatchTimeout,
+			BatchSize:              cfg.BatchSize,
+			BatchBytes:             cfg.BatchBytes,
+			Compression:            comp,
+			WriteTimeout:           cfg.WriteTimeout,
+			ReadTimeout:            cfg.WriteTimeout,
+			MaxAttempts:            cfg.MaxAttempts,
+			AllowAutoTopicCreation: false,
+			Transport:              &kafka.Transport{ClientID: cfg.ClientID},
+		},
+		stage: stage,
+		m:     m,
+	}, nil
+}
+
+// Write sends msgs and returns when the broker acknowledged every one of them, or with an
+// error naming how many failed, which topics and keys, and why. Pass many messages per call:
+// they are batched per partition, and each call waits at most one batch timeout for a
+// partial batch.
+func (w *Writer) Write(ctx context.Context, msgs ...Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	kms := make([]kafka.Message, len(msgs))
+	for i, m := range msgs {
+		if m.Topic == "" {
+			return fmt.Errorf("write: message %d (key %q) has no topic", i, m.Key)
+		}
+		kms[i] = kafka.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Time: m.Time, Headers: toKafkaHeaders(m.Headers)}
+	}
+	err := w.w.WriteMessages(ctx, kms...)
+	if err == nil {
+		w.count(msgs, nil)
+		return nil
+	}
+	var werrs kafka.WriteErrors
+	if !errors.As(err, &werrs) || len(werrs) != len(msgs) {
+		return fmt.Errorf("write %d messages (%s): %w", len(msgs), topicsOf(msgs, nil), err)
+	}
+	w.count(msgs, werrs)
+	failed := make([]int, 0, werrs.Count())
+	for i, e := range werrs {
+		if e != nil {
+			failed = append(failed, i)
+		}
+	}
+	first := failed[0]
+	return fmt.Errorf("write: %d of %d messages failed (%s); first: %s key %q: %w",
+		len(failed), len(msgs), topicsOf(msgs, werrs), msgs[first].Topic, msgs[first].Key, werrs[first])
+}
+
+// balancer hashes keys with murmur2, unless the message names its partition (ToPartition).
+type balancer struct{}
+
+func (balancer) Balance(msg kafka.Message, partitions ...int) int {
+	for i := len(msg.Headers) - 1; i >= 0; i-- {
+		if msg.Headers[i].Key == HeaderPartition {
+			if p, err := strconv.Atoi(string(msg.Headers[i].Value)); err == nil && slices.Contains(partitions, p) {
+				return p
+			}
+			break
+		}
+	}
+	return kafka.Murmur2Balancer{Consistent: true}.Balance(msg, partitions...)
+}
+
+// Close flushes nothing (Write is synchronous) and releases connections.
+func (w *Writer) Close() error { return w.w.Close() }
+
+func (w *Writer) count(msgs []Message, werrs kafka.WriteErrors) {
+	if w.m == nil {
+		return
+	}
+	n := map[string]int{}
+	for i, m := range msgs {
+		if werrs == nil || werrs[i] == nil {
+			n[m.Topic]++
+		}
+	}
+	for t, c := range n {
+		w.m.addWritten(t, w.stage, c)
+	}
+}
+
+// topicsOf lists the topics of the messages (only the failed ones when werrs is set).
+func topicsOf(msgs []Message, werrs kafka.WriteErrors) string {
+	set := map[string]bool{}
+	for i, m := range msgs {
+		if werrs == nil || werrs[i] != nil {
+			set[m.Topic] = true
+		}
+	}
+	ts := make([]string, 0, len(set))
+	for t := range set {
+		ts = append(ts, t)
+	}
+	sort.Strings(ts)
+	return strings.Join(ts, ", ")
+}
+
+func toKafkaHeaders(hs []Header) []kafka.Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]kafka.Header, len(hs))
+	for i, h := range hs {
+		out[i] = kafka.Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+func fromKafkaHeaders(hs []kafka.Header) []Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]Header, len(hs))
+	for i, h := range hs {
+		out[i] = Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}

@@ -1,0 +1,101 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Warehouse is an open connection pool to one ClickHouse database. It is safe for
+// concurrent use.
+type Warehouse struct {
+	cfg  Config
+	conn driver.Conn
+	log  *slog.Logger
+}
+
+// Open connects, creates the database when missing and applies pending schema migrations
+// (unless cfg.SkipMigrations). log may be nil.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Warehouse, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("warehouse config: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pw, err := cfg.password()
+	if err != nil {
+		return nil, fmt.Errorf("warehouse config: %w", err)
+	}
+	if !cfg.SkipMigrations {
+		// The server refuses a session whose database does not exist yet, so the database is
+		// created over a connection without one.
+		boot, err := dial(cfg, pw, "")
+		if err != nil {
+			return nil, err
+		}
+		err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
+		boot.Close()
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: create database %s at %s: %w", cfg.Database, cfg.Addr, err)
+		}
+	}
+	conn, err := dial(cfg, pw, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	w := &Warehouse{cfg: cfg, conn: conn, log: log.With("component", "warehouse")}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("warehouse: ClickHouse at %s, database %s: %w", cfg.Addr, cfg.Database, err)
+	}
+	if !cfg.SkipMigrations {
+		if err := w.Migrate(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func dial(cfg Config, password, database string) (driver.Conn, error) {
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr:         []string{cfg.Addr},
+		Protocol:     clickhouse.Native,
+		Auth:         clickhouse.Auth{Database: database, Username: cfg.Username, Password: password},
+		DialTimeout:  cfg.DialTimeout,
+		Compression:  &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		MaxOpenConns: 4,
+		MaxIdleConns: 2,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: connect to %s: %w", cfg.Addr, err)
+	}
+	return conn, nil
+}
+
+// Close releases the connections.
+func (w *Warehouse) Close() error { return w.conn.Close() }
+
+// Database is the database this warehouse reads and writes.
+func (w *Warehouse) Database() string { return w.cfg.Database }
+
+// Ping checks the server answers, for health checks.
+func (w *Warehouse) Ping(ctx context.Context) error {
+	if err := w.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("warehouse: ping %s: %w", w.cfg.Addr, err)
+	}
+	return nil
+}
+
+// ServerVersion is the server's version string ("18.16.1"), for the doctor command.
+func (w *Warehouse) ServerVersion(ctx context.Context) (string, error) {
+	var v string
+	if err := w.conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
+		return "", fmt.Errorf("warehouse: server version: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,442 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/volume"
+)
+
+func TestMigrationsApplyOnceThenNoOp(t *testing.T) {
+	w := openTest(t, "migrate")
+	ctx := context.Background()
+
+	v, err := w.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != LatestSchemaVersion() {
+		t.Fatalf("schema version %d after Open on an empty server, want %d", v, LatestSchemaVersion())
+	}
+	res, err := w.Query(ctx, "SELECT name FROM system.tables WHERE database = ? ORDER BY name", w.Database())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, r[0].(string))
+	}
+	want := append(EventTables(), "calendar_events", "mentions_per_minute_mv", "schema_migrations")
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("tables:\n got %v\nwant %v", got, want)
+	}
+	recorded := scalar(t, w, "SELECT count() FROM schema_migrations")
+
+	// Again on the same connection, and as a restarted writer would.
+	if err := w.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	again, err := Open(ctx, w.cfg, nil)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer again.Close()
+	if v2, err := again.SchemaVersion(ctx); err != nil || v2 != v {
+		t.Fatalf("schema version after re-applying: %d, %v; want %d", v2, err, v)
+	}
+	if n := scalar(t, w, "SELECT count() FROM schema_migrations"); n != recorded || n != uint64(len(migrations)) {
+		t.Fatalf("schema_migrations holds %d rows after re-applying, want %d (one per migration)", n, len(migrations))
+	}
+}
+
+func TestOpenReadOnlyOnMissingDatabaseFails(t *testing.T) {
+	cfg := testConfig(t, "missing")
+	cfg.SkipMigrations = true
+	w, err := Open(context.Background(), cfg, nil)
+	if err == nil {
+		w.Close()
+		t.Fatal("Open with skip_migrations on a missing database: want an error")
+	}
+	if !strings.Contains(err.Error(), cfg.Database) {
+		t.Fatalf("error does not name the database %s: %v", cfg.Database, err)
+	}
+}
+
+// snapshot is everything a dashboard or report reads back.
+type snapshot struct {
+	counts     map[string]uint64
+	finalPosts uint64
+	volume     []VolumePoint
+	top        []ObjectCount
+	postVolume []PlatformPoint
+	bursts     []leakwatch.Burst
+	edges      []leakwatch.Edge
+	groups     []leakwatch.Group
+	leaks      []leakwatch.Leak
+	changes    []leakwatch.SiteChange
+	alerts     []leakwatch.Alert
+	calendar   leakwatch.Calendar
+	signals    []leakwatch.Signal
+	series     []volume.Series
+}
+
+func takeSnapshot(t *testing.T, w *Warehouse) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	from, to := time.Date(2017, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2017, 6, 1, 0, 0, 0, 0, time.UTC)
+	s := snapshot{counts: countsMap(t, w), finalPosts: scalar(t, w, "SELECT count() FROM posts FINAL")}
+	var err error
+	must := func(what string, err error) {
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	s.volume, err = w.Volume(ctx, VolumeQuery{Objects: []string{leakwatch.AllPosts, "candidate:macron", "candidate:lepen", "hashtag:macronleaks"}, From: from, To: to, Step: 30 * time.Minute})
+	must("volume", err)
+	s.top, err = w.TopObjects(ctx, leakwatch.KindCandidate, from, to, 10)
+	must("top objects", err)
+	s.postVolume, err = w.PostVolume(ctx, from, to, time.Hour)
+	must("post volume", err)
+	s.bursts, err = w.Bursts(ctx, from, to)
+	must("bursts", err)
+	s.edges, err = w.Edges(ctx, from, to)
+	must("edges", err)
+	s.groups, err = w.Groups(ctx, from, to)
+	must("groups", err)
+	s.leaks, err = w.Leaks(ctx, from, to)
+	must("leaks", err)
+	s.changes, err = w.SiteChanges(ctx, from, to)
+	must("site changes", err)
+	s.alerts, err = w.Alerts(ctx, from, to)
+	must("alerts", err)
+	s.calendar, err = w.Calendar(ctx, "fr-2017-presidential")
+	must("calendar", err)
+	s.signals, err = w.Signals(ctx, from, to)
+	must("signals", err)
+	s.series, err = w.VolumeSeries(ctx, from, to, time.Hour)
+	must("volume series", err)
+	return s
+}
+
+// expectedVolume counts distinct posts and accounts per object per step in Go.
+func expectedVolume(ms []leakwatch.Mention, step time.Duration) []VolumePoint {
+	type key struct {
+		obj string
+		at  time.Time
+	}
+	posts, accounts := map[key]map[string]bool{}, map[key]map[string]bool{}
+	for _, m := range ms {
+		k := key{m.Object, m.At.Truncate(step)}
+		if posts[k] == nil {
+			posts[k], accounts[k] = map[string]bool{}, map[string]bool{}
+		}
+		posts[k][m.Post], accounts[k][m.Account] = true, true
+	}
+	var out []VolumePoint
+	for k := range posts {
+		out = append(out, VolumePoint{Object: k.obj, At: k.at, Posts: uint64(len(posts[k])), Accounts: uint64(len(accounts[k]))})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Object != out[j].Object {
+			return out[i].Object < out[j].Object
+		}
+		return out[i].At.Before(out[j].At)
+	})
+	return out
+}
+
+func TestSinkTwiceGivesSameResults(t *testing.T) {
+	w := openTest(t, "redeliver")
+	f := newFixture(300)
+
+	f.insert(t, w)
+	first := takeSnapshot(t, w)
+
+	// What a user would check after one delivery.
+	wantCounts := map[string]uint64{"posts": 300, "mentions": uint64(len(f.mentions)), "bursts": 2, "edges": 2, "groups": 1, "leaks": 1, "site_changes": 2, "alerts": 2, "calendar_events": 3}
+	if !reflect.DeepEqual(first.counts, wantCounts) {
+		t.Fatalf("counts after one delivery:\n got %v\nwant %v", first.counts, wantCounts)
+	}
+	if first.finalPosts != 300 {
+		t.Fatalf("posts FINAL: %d rows, want 300", first.finalPosts)
+	}
+	if want := expectedVolume(f.mentions, 30*time.Minute); !reflect.DeepEqual(first.volume, want) {
+		t.Fatalf("volume from the rollup:\n got %+v\nwant %+v", first.volume, want)
+	}
+	if len(first.top) != 2 || first.top[0].Object != "candidate:macron" || first.top[0].Posts != 200 || first.top[1].Posts != 100 || first.top[0].Accounts != 17 {
+		t.Fatalf("top candidates: %+v, want macron 200 posts by 17 accounts, lepen 100", first.top)
+	}
+	var postSum uint64
+	for _, p := range first.postVolume {
+		postSum += p.Posts
+	}
+	if postSum != 300 || len(first.postVolume) != 4 {
+		t.Fatalf("post volume: %d posts in %d hours, want 300 in 4: %+v", postSum, len(first.postVolume), first.postVolume)
+	}
+	checkSignalsRoundTrip(t, f, first)
+	var kinds []string
+	for i, sig := range first.signals {
+		kinds = append(kinds, string(sig.Kind))
+		if i > 0 && signalTime(sig).Before(signalTime(first.signals[i-1])) {
+			t.Errorf("signals out of time order at %d: %s before %s", i, sig.Key(), first.signals[i-1].Key())
+		}
+	}
+	if want := []string{"burst", "burst", "edge", "group", "leak", "edge"}; !slices.Equal(kinds, want) {
+		t.Errorf("signals by time: %v, want %v", kinds, want)
+	}
+	sums := map[string]int{}
+	for _, s := range first.series {
+		for _, p := range s.Points {
+			sums[s.Name] += p.N
+		}
+	}
+	if want := map[string]int{"all": 300, "macron": 200, "lepen": 100}; !reflect.DeepEqual(sums, want) {
+		t.Errorf("volume series totals %v, want %v", sums, want)
+	}
+
+	// Redelivery: same records again, in batches of another size so they land in other parts.
+	w.cfg.BatchSize = 64
+	f.insert(t, w)
+	second := takeSnapshot(t, w)
+	if !reflect.DeepEqual(first, second) {
+		t.Fatalf("results changed after the same input was sunk twice:\nfirst  %+v\nsecond %+v", first, second)
+	}
+	if n := scalar(t, w, "SELECT count() FROM posts"); n < 300 {
+		t.Fatalf("posts holds %d physical rows, want at least 300", n)
+	}
+
+	// Merging the parts keeps the answers.
+	for _, tb := range []string{"posts", "mentions", "mentions_per_minute", "bursts"} {
+		if err := w.conn.Exec(context.Background(), "OPTIMIZE TABLE "+tb+" FINAL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if merged := takeSnapshot(t, w); !reflect.DeepEqual(first, merged) {
+		t.Fatalf("results changed after parts merged:\nfirst  %+v\nmerged %+v", first, merged)
+	}
+}
+
+func signalTime(s leakwatch.Signal) time.Time {
+	switch s.Kind {
+	case leakwatch.SignalBurst:
+		return s.Burst.Onset
+	case leakwatch.SignalEdge:
+		return s.Edge.First
+	case leakwatch.SignalGroup:
+		return s.Group.First
+	}
+	return s.Leak.Onset
+}
+
+func checkSignalsRoundTrip(t *testing.T, f fixture, s snapshot) {
+	t.Helper()
+	var bursts []leakwatch.Burst
+	var edges []leakwatch.Edge
+	var groups []leakwatch.Group
+	var leaks []leakwatch.Leak
+	for _, sig := range f.signals {
+		switch sig.Kind {
+		case leakwatch.SignalBurst:
+			bursts = append(bursts, *sig.Burst)
+		case leakwatch.SignalEdge:
+			edges = append(edges, *sig.Edge)
+		case leakwatch.SignalGroup:
+			groups = append(groups, *sig.Group)
+		case leakwatch.SignalLeak:
+			leaks = append(leaks, *sig.Leak)
+		}
+	}
+	sort.Slice(bursts, func(i, j int) bool { return bursts[i].Onset.Before(bursts[j].Onset) })
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"bursts", s.bursts, bursts}, {"edges", s.edges, edges}, {"groups", s.groups, groups}, {"leaks", s.leaks, leaks},
+		{"site changes", s.changes, []leakwatch.SiteChange{f.changes[1], f.changes[0]}},
+		{"alerts", s.alerts, []leakwatch.Alert{f.alerts[1], f.alerts[0]}},
+		{"calendar", s.calendar, f.calendar},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s read back differ from what was stored:\n got %+v\nwant %+v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestSupersedingSignalReplacesOlder(t *testing.T) {
+	w := openTest(t, "supersede")
+	ctx := context.Background()
+	edge := func(weight int, last time.Time) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindURL, A: "a", B: "b", Weight: weight, First: t0, Last: last}}
+	}
+	// The heavier edge arrives first; the stale lighter one is redelivered after it.
+	for _, s := range []leakwatch.Signal{edge(2, t0.Add(time.Minute)), edge(5, t0.Add(3*time.Minute)), edge(2, t0.Add(time.Minute))} {
+		if err := w.InsertSignals(ctx, []leakwatch.Signal{s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := w.Edges(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Weight != 5 || !got[0].Last.Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("edges: %+v, want the one edge a-b with weight 5", got)
+	}
+}
+
+func TestDropBeforeDropsWholeOldMonths(t *testing.T) {
+	w := openTest(t, "retention")
+	ctx := context.Background()
+	times := []time.Time{
+		time.Date(2017, 3, 15, 12, 0, 0, 0, time.UTC),
+		time.Date(2017, 4, 30, 23, 59, 59, 0, time.UTC), // last second of April
+		time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC),     // first second of May
+		time.Date(2017, 5, 20, 8, 0, 0, 0, time.UTC),
+	}
+	var posts []leakwatch.Post
+	var mentions []leakwatch.Mention
+	var sigs []leakwatch.Signal
+	for i, at := range times {
+		uri := "twitter:" + at.Format("0102150405")
+		posts = append(posts, leakwatch.Post{Platform: "twitter", URI: uri, CreatedAt: at, Author: leakwatch.Account{ID: "a"}})
+		mentions = append(mentions, leakwatch.Mention{Object: "candidate:macron", Account: "a", Post: uri, At: at})
+		sigs = append(sigs, leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "candidate:macron", Onset: at, Count: i + 1}})
+	}
+	if err := w.InsertPosts(ctx, posts); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.InsertMentions(ctx, mentions); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.InsertSignals(ctx, sigs); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := w.DropBefore(ctx, "users", times[0]); err == nil || !strings.Contains(err.Error(), `"users"`) {
+		t.Fatalf("DropBefore on an unknown table: %v, want an error naming it", err)
+	}
+
+	// Posts only: mentions and bursts keep their months.
+	dropped, err := w.DropBefore(ctx, "posts", time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DroppedPartition{{"posts", "201703", 1}, {"posts", "201704", 1}}
+	if !reflect.DeepEqual(dropped, want) {
+		t.Fatalf("dropped %+v, want %+v", dropped, want)
+	}
+	c := countsMap(t, w)
+	if c["posts"] != 2 || c["mentions"] != 4 || c["bursts"] != 4 {
+		t.Fatalf("after dropping old posts: %v, want posts 2, mentions 4, bursts 4", c)
+	}
+
+	// Everything, with a cut inside May: May is kept whole, including its first second.
+	dropped, err = w.DropBefore(ctx, AllTables, time.Date(2017, 5, 10, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range dropped {
+		names = append(names, d.Table+"/"+d.Partition)
+	}
+	wantNames := []string{"mentions/201703", "mentions/201704", "mentions_per_minute/201703", "mentions_per_minute/201704", "bursts/201703", "bursts/201704"}
+	if !slices.Equal(names, wantNames) {
+		t.Fatalf("dropped %v, want %v", names, wantNames)
+	}
+	c = countsMap(t, w)
+	if c["posts"] != 2 || c["mentions"] != 2 || c["bursts"] != 2 {
+		t.Fatalf("after dropping everything before May: %v, want 2 of each", c)
+	}
+	vol, err := w.Volume(ctx, VolumeQuery{Kind: leakwatch.KindCandidate, From: times[0], To: times[3].Add(time.Hour), Step: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vol) != 2 || !vol[0].At.Equal(times[2]) {
+		t.Fatalf("rollup after retention: %+v, want the two May hours", vol)
+	}
+	if again, err := w.DropBefore(ctx, AllTables, time.Date(2017, 5, 10, 0, 0, 0, 0, time.UTC)); err != nil || len(again) != 0 {
+		t.Fatalf("second DropBefore: dropped %v, err %v; want nothing", again, err)
+	}
+}
+
+func TestMalformedRecordIsNamedAndNothingStored(t *testing.T) {
+	w := openTest(t, "malformed")
+	ctx := context.Background()
+	good := newFixture(2)
+	post := func(edit func(*leakwatch.Post)) []leakwatch.Post {
+		p := good.posts[1]
+		edit(&p)
+		return []leakwatch.Post{good.posts[0], p}
+	}
+	tests := []struct {
+		name  string
+		table string
+		ins   func() error
+		want  []string // substrings of the error
+	}{
+		{"post without uri", "posts", func() error { return w.InsertPosts(ctx, post(func(p *leakwatch.Post) { p.URI = "" })) },
+			[]string{"posts record 1", `uri ""`, "uri: empty"}},
+		{"post without time", "posts", func() error {
+			return w.InsertPosts(ctx, post(func(p *leakwatch.Post) { p.CreatedAt = time.Time{} }))
+		}, []string{"posts record 1", `uri "twitter:status/1001"`, "created_at: not set"}},
+		{"post before 1970", "posts", func() error {
+			return w.InsertPosts(ctx, post(func(p *leakwatch.Post) { p.CreatedAt = time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC) }))
+		}, []string{"posts record 1", "created_at 1969-12-31T00:00:00Z: outside the storable range"}},
+		{"mention with a bare object", "mentions", func() error {
+			m := good.mentions[0]
+			m.Object = "macron"
+			return w.InsertMentions(ctx, []leakwatch.Mention{good.mentions[1], m})
+		}, []string{"mentions record 1", `object "macron"`, "want KIND:VALUE"}},
+		{"burst signal without a burst", "bursts", func() error {
+			return w.InsertSignals(ctx, []leakwatch.Signal{good.signals[0], {Kind: leakwatch.SignalBurst}})
+		}, []string{"signals record 1", "no burst body"}},
+		{"unknown signal kind", "bursts", func() error {
+			return w.InsertSignals(ctx, []leakwatch.Signal{{Kind: "rumour"}})
+		}, []string{"signals record 0", `kind "rumour": unknown`}},
+		{"edge with a after b", "edges", func() error {
+			return w.InsertSignals(ctx, []leakwatch.Signal{good.signals[0], {Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: "url", A: "z", B: "a", Weight: 2, First: t0, Last: t0}}})
+		}, []string{"edges record 1", `edge|url|z|a`, `a "z", b "a": want two accounts with a < b`}},
+		{"alert without start", "alerts", func() error {
+			return w.InsertAlerts(ctx, []leakwatch.Alert{{ID: "x", Rule: "r"}})
+		}, []string{"alerts record 0", `id "x"`, "starts_at: not set"}},
+		{"calendar event after 2106", "calendar_events", func() error {
+			c := good.calendar
+			c.Events = append(slices.Clone(c.Events), leakwatch.Event{ID: "far", Start: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)})
+			return w.InsertCalendar(ctx, c)
+		}, []string{"calendar_events record 3", `event "far"`, "start 2200-01-01T00:00:00Z: outside"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.ins()
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, s := range tc.want {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+			var re *RecordError
+			if !errors.As(err, &re) {
+				t.Errorf("error %v is not a *RecordError", err)
+			}
+			if n := countsMap(t, w)[tc.table]; n != 0 {
+				t.Errorf("%s holds %d events after a rejected batch, want 0 (all or nothing)", tc.table, n)
+			}
+		})
+	}
+
+	if err := CheckPost(good.posts[0]); err != nil {
+		t.Errorf("CheckPost on a good post: %v", err)
+	}
+	if err := CheckSignal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g"}}); err == nil || !strings.Contains(err.Error(), `groups record (id "group|g"): accounts: empty`) {
+		t.Errorf("CheckSignal on a group without accounts: %v", err)
+	}
+}
