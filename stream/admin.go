@@ -16,8 +16,25 @@ type PartitionRange struct {
 }
 
 // TopicRanges returns the offset range of every partition of topic. The number of records a
-// topic holds is the sum of End-First.
+// topic holds is the sum of End-First. Transient broker errors (a leader still being elected
+// just after the topic was created) are retried for up to 15 s.
 func TopicRanges(ctx context.Context, cfg Config, topic string) (map[int]PartitionRange, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, err := topicRanges(ctx, cfg, topic)
+		var kerr kafka.Error
+		if err == nil || !errors.As(err, &kerr) || !kerr.Temporary() || time.Now().After(deadline) {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func topicRanges(ctx context.Context, cfg Config, topic string) (map[int]PartitionRange, error) {
 	client := newClient(cfg)
 	defer client.Transport.(*kafka.Transport).CloseIdleConnections()
 	parts, err := partitions(ctx, client, topic)

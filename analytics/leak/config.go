@@ -26,6 +26,17 @@ type Config struct {
 	// MinEvidence is how many distinct domain/term values a burst or group needs to be a leak
 	// candidate on its content alone.
 	MinEvidence int `yaml:"min_evidence"`
+	// MinDumpEvidence is how many of those values must name a dump (a dump domain or a leak
+	// hashtag) rather than describe one: news about a leak says "hacked" or "piratage" too,
+	// with every share of the article. A site change the candidate follows replaces both.
+	MinDumpEvidence int `yaml:"min_dump_evidence"`
+
+	// IncidentWindow: a candidate joins an incident (rather than starting one) when it shares
+	// dump evidence, an object, a group or an account with it and its span comes within
+	// IncidentWindow of the incident's span.
+	IncidentWindow time.Duration `yaml:"incident_window"`
+	// MaxIncidentEvidence bounds the evidence list of an incident record.
+	MaxIncidentEvidence int `yaml:"max_incident_evidence"`
 
 	// A burst or group related to a watched site's domain is a leak candidate when its onset
 	// falls within ChangeWindow after a change there, or up to ChangeSlack before it was
@@ -72,10 +83,13 @@ func DefaultConfig() Config {
 			"#MacronLeaks", "#MacronGate", "#DNCLeaks", "#DNCLeak", "#PodestaEmails", "#HillaryLeaks",
 			"#Wikileaks",
 		},
-		MinEvidence:  1,
-		ChangeWindow: 6 * time.Hour,
-		ChangeSlack:  15 * time.Minute,
-		ChangeKinds:  []string{"content", "title", "status", "redirects", "dns", "scripts", "unreachable"},
+		MinEvidence:         1,
+		MinDumpEvidence:     1,
+		IncidentWindow:      12 * time.Hour,
+		MaxIncidentEvidence: 50,
+		ChangeWindow:        6 * time.Hour,
+		ChangeSlack:         15 * time.Minute,
+		ChangeKinds:         []string{"content", "title", "status", "redirects", "dns", "scripts", "unreachable"},
 	}
 }
 
@@ -110,6 +124,15 @@ func (c Config) Validate() error {
 	}
 	if c.MinEvidence < 1 {
 		bad("min_evidence", "must be at least 1, got %d", c.MinEvidence)
+	}
+	if c.MinDumpEvidence < 0 || c.MinDumpEvidence > c.MinEvidence {
+		bad("min_dump_evidence", "must be in [0, min_evidence=%d], got %d", c.MinEvidence, c.MinDumpEvidence)
+	}
+	if c.IncidentWindow <= 0 {
+		bad("incident_window", "must be positive, got %s", c.IncidentWindow)
+	}
+	if c.MaxIncidentEvidence < 1 {
+		bad("max_incident_evidence", "must be at least 1, got %d", c.MaxIncidentEvidence)
 	}
 	if c.ChangeWindow <= 0 {
 		bad("change_window", "must be positive, got %s", c.ChangeWindow)

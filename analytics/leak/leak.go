@@ -17,16 +17,19 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/leakwatch/leakwatch"
-	"github.com/leakwatch/leakwatch/analytics/calendar"
 )
 
-// Detector turns bursts and groups into leaks. It is not safe for concurrent use.
+// Detector turns bursts and groups into leak incidents: related candidates (one dump's
+// paste URL, its domain, its hashtag, the bot group amplifying it) merge into one incident. It is not safe for concurrent use.
 type Detector struct {
 	cfg     Config
 	cal     leakwatch.Calendar
 	kinds   map[string]bool
 	changes []change // by observation time
 	newest  time.Time
+
+	incidents       []*incident // in creation order: a candidate joins the oldest related one
+	newestCandidate time.Time
 }
 
 // change is a remembered site change that counts.
@@ -91,37 +94,65 @@ func (d *Detector) Change(sc leakwatch.SiteChange) {
 	d.changes = d.changes[n:]
 }
 
-// Burst returns the leak a burst is, or nil.
+// Burst takes a burst: when it is a leak candidate it joins the related incident (or starts
+// one) and Burst returns that incident as it now stands; it returns nil when the burst is no
+// candidate or added nothing the incident did not already show.
 func (d *Detector) Burst(b leakwatch.Burst) *leakwatch.Leak {
-	return d.judge(b.Object, b.Onset, b.Evidence, []string{b.Object}, nil)
+	end := b.End
+	if end.Before(b.Onset) {
+		end = b.Onset
+	}
+	c := d.judge(b.Object, b.Onset, b.Evidence, []string{b.Object}, "")
+	if c == nil {
+		return nil
+	}
+	c.end = end
+	return d.admit(c, nil)
 }
 
-// Group returns the leak a coordinated group is, or nil. Its object is the group's most
-// shared object (or "group:ID" when it lists none); evidence names the group.
+// Group is Burst for a coordinated group. Its object is the group's most shared object (or
+// "group:ID" when it lists none); its objects and accounts relate it to incidents, and the
+// ids it supersedes are replaced by its own in every incident that lists them.
 func (d *Detector) Group(g leakwatch.Group) *leakwatch.Leak {
+	renamed := d.renameGroups(g.ID, g.Supersedes)
 	object := "group:" + g.ID
 	if len(g.Objects) > 0 {
 		object = g.Objects[0]
 	}
-	return d.judge(object, g.First, g.Evidence, g.Objects, []string{"group:" + g.ID})
+	c := d.judge(object, g.First, g.Evidence, g.Objects, g.ID)
+	if c == nil {
+		if renamed != nil {
+			return renamed.publish(d.cfg.MaxIncidentEvidence)
+		}
+		return nil
+	}
+	c.end = g.Last
+	if c.end.Before(c.onset) {
+		c.end = c.onset
+	}
+	c.accounts = g.Accounts
+	return d.admit(c, renamed)
 }
 
-func (d *Detector) judge(object string, onset time.Time, evidence, objects, extra []string) *leakwatch.Leak {
+// judge returns the leak candidate an object's burst or a group is, or nil.
+func (d *Detector) judge(object string, onset time.Time, evidence, objects []string, group string) *candidate {
 	var ev []string
 	score := 1.0 // probability none of the evidence means a leak
-	dump := 0
+	values, dump := 0, 0
 	for _, e := range evidence {
 		switch {
 		case strings.HasPrefix(e, "domain:"):
 			score *= 1 - weightDomain
+			dump++
 		case strings.HasPrefix(e, "term:#"):
 			score *= 1 - weightHashtag
+			dump++
 		case strings.HasPrefix(e, "term:"):
 			score *= 1 - weightTerm
 		default:
 			continue
 		}
-		dump++
+		values++
 		ev = append(ev, e)
 	}
 	followed := false
@@ -135,18 +166,21 @@ func (d *Detector) judge(object string, onset time.Time, evidence, objects, extr
 			score *= 1 - weightChange
 		}
 	}
-	if dump < d.cfg.MinEvidence && !followed {
+	if !followed && (values < d.cfg.MinEvidence || dump < d.cfg.MinDumpEvidence) {
 		return nil
 	}
-	ev = append(ev, extra...)
-	refs, tm := calendar.Place(d.cal, onset)
-	return &leakwatch.Leak{
-		Object:   object,
-		Onset:    onset,
-		Evidence: slices.Compact(ev),
-		Calendar: refs,
-		Timing:   tm,
-		Score:    float64(int((1-score)*1000+0.5)) / 1000,
+	objs := slices.Clone(objects)
+	if len(objs) == 0 || objs[0] != object {
+		objs = append([]string{object}, objs...)
+	}
+	return &candidate{
+		object:   object,
+		onset:    onset,
+		end:      onset,
+		evidence: slices.Compact(ev),
+		objects:  objs,
+		group:    group,
+		score:    float64(int((1-score)*1000+0.5)) / 1000,
 	}
 }
 

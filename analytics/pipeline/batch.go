@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/volume"
 )
 
 // Summary counts what a batch analysis saw and found.
@@ -72,6 +73,10 @@ type Batch struct {
 	held   mentionHeap  // Reorder > 0: the reorder buffer
 	newest time.Time
 	buf    []leakwatch.Mention
+
+	// Volume, when set, counts every extracted mention of the whole stream and of each
+	// candidate: the volume lines a report draws beside the detections.
+	Volume *volume.Counter
 }
 
 // NewBatch starts a batch analysis.
@@ -90,12 +95,16 @@ func NewBatch(cfg Config) (*Batch, error) {
 // Post extracts and queues one post.
 func (b *Batch) Post(p leakwatch.Post) {
 	b.r.sum.Posts++
+	b.buf = b.ex.AppendMentions(b.buf[:0], p)
+	if b.Volume != nil {
+		for _, m := range b.buf {
+			b.Volume.Add(m)
+		}
+	}
 	if b.cfg.Reorder == 0 {
-		b.buf = b.ex.AppendMentions(b.buf[:0], p)
 		b.all.add(b.buf)
 		return
 	}
-	b.buf = b.ex.AppendMentions(b.buf[:0], p)
 	for _, m := range b.buf {
 		heap.Push(&b.held, m)
 		if m.At.After(b.newest) {

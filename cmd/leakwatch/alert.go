@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/alerts"
@@ -27,22 +27,13 @@ const alertStage = "alert"
 // (refused by a receiver, or still failing when the retry policy gave up). On shutdown an
 // unfinished batch stays uncommitted and is delivered again on restart.
 func runAlert(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "alert", "[flags]")
-	configPath := fs.String("config", "", "leakwatch config file (sections kafka, alerts, metrics; see docs/ALERTS.md); default: the local services")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	}
-	c, err := loadConfig(*configPath)
-	if err != nil {
-		return err
-	}
-	cfg, scfg := c.Alerts, c.Kafka
+	return runRoleCommand(ctx, e, "alert", args, "sections kafka, alerts, metrics; see docs/ALERTS.md")
+}
 
-	log := e.log.With("stage", alertStage)
-	reg := newRegistry()
+// alertRole delivers the alerts topic until ctx ends.
+func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Registerer) error {
+	cfg, scfg := c.Alerts, c.Kafka
+	log = log.With("stage", alertStage)
 	receivers, err := cfg.Receivers(alerts.Options{Metrics: alerts.NewMetrics(reg), Log: log})
 	if err != nil {
 		return err
@@ -58,37 +49,20 @@ func runAlert(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer w.Close()
-	group, err := stream.NewGroup(scfg, alertStage, []string{scfg.Topics.Alerts}, e.log, sm)
+	group, err := stream.NewGroup(scfg, alertStage, []string{scfg.Topics.Alerts}, log, sm)
 	if err != nil {
 		return err
 	}
 	log.Info("delivering alerts", "topic", scfg.Topics.Alerts, "group", group.ID(), "receivers", fanout.Receivers())
 
 	d := &alertDelivery{fanout: fanout, receivers: receivers, log: log}
-	h := stream.DecodeHandler(alertStage, w, scfg.Topics.DeadLetter, log, func(ctx context.Context, items []stream.Item[leakwatch.Alert]) error {
+	return group.Run(ctx, stream.DecodeHandler(alertStage, w, scfg.Topics.DeadLetter, log, func(ctx context.Context, items []stream.Item[leakwatch.Alert]) error {
 		dead, err := d.deliver(ctx, items)
 		if err != nil {
 			return err
 		}
 		return w.SendDeadLetters(ctx, scfg.Topics.DeadLetter, dead...)
-	})
-
-	g, gctx := errgroup.WithContext(ctx)
-	if c.Metrics != "" {
-		g.Go(func() error { return serveHTTP(gctx, c.Metrics, metricsHandler(reg), log, nil) })
-	}
-	g.Go(func() error {
-		err := group.Run(gctx, h)
-		if err == nil && ctx.Err() == nil {
-			err = errors.New("consumer stopped")
-		}
-		return err
-	})
-	err = g.Wait()
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
+	}))
 }
 
 // alertDelivery delivers decoded alerts and says which could not be delivered.

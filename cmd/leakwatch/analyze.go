@@ -17,6 +17,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
+	"github.com/leakwatch/leakwatch/analytics/volume"
 	"github.com/leakwatch/leakwatch/collectors/archive"
 )
 
@@ -49,7 +50,8 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	reorder := fs.Duration("reorder", -1, "bound memory: hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
-	out := fs.String("out", "", "output directory for detections.jsonl (required)")
+	out := fs.String("out", "", "output directory for detections.jsonl and volume.json (required)")
+	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for `report`")
 	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
 	// FILE may come before or after the flags ("analyze FILE --out DIR" reads naturally).
 	var files []string
@@ -120,6 +122,8 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Hourly volume lines for the report; a campaign of months stays a few thousand points.
+	batch.Volume = volume.New(*volBucket, 0)
 	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))
 	start, cpu0 := time.Now(), cpuSeconds()
 	nextReport := start.Add(*progress)
@@ -164,6 +168,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log.Debug("wrote detections", "path", outFile, "signals", len(res.Signals))
+	if err := writeVolume(*out, batch.Volume.Series()); err != nil {
+		return err
+	}
 	if len(res.Refused) > 0 {
 		// Nothing accepted is lost: refused mentions are written beside the detections.
 		if err := writeJSONLines(filepath.Join(*out, "refused.jsonl"), res.Refused); err != nil {

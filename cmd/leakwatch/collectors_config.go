@@ -1,24 +1,30 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/leakwatch/leakwatch/collectors"
 	"github.com/leakwatch/leakwatch/collectors/bluesky"
 	"github.com/leakwatch/leakwatch/collectors/feeds"
 	"github.com/leakwatch/leakwatch/collectors/mastodon"
 	"github.com/leakwatch/leakwatch/collectors/sites"
+	"github.com/leakwatch/leakwatch/collectors/twitter"
 )
 
 // CollectorsConfig lists the sources `collect` runs. A section with nothing configured
-// (no instances, no feeds, no targets, no endpoints) is off.
+// (no instances, feeds, targets or list entries) is off.
 type CollectorsConfig struct {
-	Run      collectors.RunConfig `yaml:"run"`
-	Mastodon mastodon.Config      `yaml:"mastodon"`
-	Bluesky  []bluesky.Config     `yaml:"bluesky"`
-	Feeds    feeds.Config         `yaml:"feeds"`
-	Sites    sites.Config         `yaml:"sites"`
+	Run       collectors.RunConfig      `yaml:"run"`
+	TwitterV2 []entry[twitter.V2Config] `yaml:"twitter_v2"`
+	TwitterV1 []entry[twitter.V1Config] `yaml:"twitter_v1"`
+	Mastodon  mastodon.Config           `yaml:"mastodon"`
+	Bluesky   []entry[bluesky.Config]   `yaml:"bluesky"`
+	Feeds     feeds.Config              `yaml:"feeds"`
+	Sites     sites.Config              `yaml:"sites"`
 }
 
 // DefaultCollectorsConfig has every source off and the shared reconnect policy.
@@ -40,11 +46,17 @@ func (c CollectorsConfig) Validate() error {
 		}
 	}
 	add("run", c.Run.Validate())
+	for i, e := range c.TwitterV2 {
+		add(fmt.Sprintf("twitter_v2[%d]", i), e.Value.Validate())
+	}
+	for i, e := range c.TwitterV1 {
+		add(fmt.Sprintf("twitter_v1[%d]", i), e.Value.Validate())
+	}
 	if len(c.Mastodon.Instances) > 0 {
 		add("mastodon", c.Mastodon.Validate())
 	}
-	for i, b := range c.Bluesky {
-		add(fmt.Sprintf("bluesky[%d]", i), b.Validate())
+	for i, e := range c.Bluesky {
+		add(fmt.Sprintf("bluesky[%d]", i), e.Value.Validate())
 	}
 	if len(c.Feeds.Feeds) > 0 {
 		add("feeds", c.Feeds.Validate())
@@ -54,3 +66,28 @@ func (c CollectorsConfig) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// entry is one element of a list of sources: it decodes over its package's defaults, as
+// the sections that are not lists do, and rejects unknown fields like the rest of the file.
+type entry[T any] struct{ Value T }
+
+func (e *entry[T]) UnmarshalYAML(n *yaml.Node) error {
+	switch p := any(&e.Value).(type) {
+	case *twitter.V2Config:
+		*p = twitter.DefaultV2Config()
+	case *twitter.V1Config:
+		*p = twitter.DefaultV1Config()
+	case *bluesky.Config:
+		*p = bluesky.DefaultConfig()
+	}
+	// Node.Decode does not check field names; a round trip through a strict decoder does.
+	raw, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	return dec.Decode(&e.Value)
+}
+
+func (e entry[T]) MarshalYAML() (any, error) { return e.Value, nil }

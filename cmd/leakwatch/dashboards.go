@@ -24,9 +24,11 @@ func runDashboards(ctx context.Context, e *env, args []string) error {
 	}
 	switch args[0] {
 	case "export":
-		fs := newFlags(e, "dashboards export", "DIR [--config FILE] [--clickhouse-host HOST:PORT] [--mount PATH]")
-		cfgPath := fs.String("config", "", "config file whose clickhouse section the datasource points at")
-		host := fs.String("clickhouse-host", "", "ClickHouse native address as Grafana reaches it (default: the config's)")
+		fs := newFlags(e, "dashboards export", "DIR [--clickhouse-host HOST:PORT] [--database DB] [--username USER] [--mount PATH]")
+		def := DefaultConfig().ClickHouse
+		addr := fs.String("clickhouse-host", def.Addr, "ClickHouse native address as Grafana reaches it")
+		db := fs.String("database", def.Database, "ClickHouse database")
+		user := fs.String("username", def.Username, "ClickHouse user of the data source (its password comes from Grafana's environment)")
 		mount := fs.String("mount", "/var/lib/grafana/dashboards/leakwatch", "where DIR/dashboards is mounted inside Grafana")
 		dir, rest := firstArg(args[1:])
 		if err := parseFlags(fs, rest); err != nil {
@@ -38,20 +40,12 @@ func runDashboards(ctx context.Context, e *env, args []string) error {
 		if dir == "" {
 			return fmt.Errorf("%w: dashboards export needs a directory", errUsage)
 		}
-		cfg, err := loadConfig(*cfgPath)
+		h, p, err := net.SplitHostPort(*addr)
 		if err != nil {
-			return err
-		}
-		addr := cfg.ClickHouse.Addr
-		if *host != "" {
-			addr = *host
-		}
-		h, p, err := net.SplitHostPort(addr)
-		if err != nil {
-			return fmt.Errorf("%w: clickhouse address %q: %v", errUsage, addr, err)
+			return fmt.Errorf("%w: --clickhouse-host %q: %v", errUsage, *addr, err)
 		}
 		port, _ := strconv.Atoi(p)
-		files, err := grafana.Export(dir, grafana.Boards(), grafana.ClickHouse{Host: h, Port: port, Database: cfg.ClickHouse.Database, Username: cfg.ClickHouse.Username}, *mount)
+		files, err := grafana.Export(dir, grafana.Boards(), grafana.ClickHouse{Host: h, Port: port, Database: *db, Username: *user}, *mount)
 		if err != nil {
 			return err
 		}

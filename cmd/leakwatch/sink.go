@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/stream"
@@ -28,21 +27,13 @@ const sinkStage = "sink"
 // dead-letter topic. A batch interrupted by shutdown or a crash is delivered again and
 // inserted again; the warehouse deduplicates it.
 func runSink(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "sink", "[flags]")
-	configPath := fs.String("config", "", "leakwatch config file (sections kafka, clickhouse, calendar, metrics; see docs/WAREHOUSE.md); default: the local services")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	}
-	c, err := loadConfig(*configPath)
-	if err != nil {
-		return err
-	}
+	return runRoleCommand(ctx, e, "sink", args, "sections kafka, clickhouse, calendar, metrics; see docs/WAREHOUSE.md")
+}
+
+// sinkRole is the sink: it runs until ctx ends or ClickHouse keeps refusing a batch.
+func sinkRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Registerer) error {
 	scfg := c.Kafka
-	log := e.log.With("stage", sinkStage)
-	reg := newRegistry()
+	log = log.With("stage", sinkStage)
 	sm := stream.NewMetrics(reg)
 
 	wh, err := warehouse.Open(ctx, c.ClickHouse, log)
@@ -67,29 +58,13 @@ func runSink(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer w.Close()
-	group, err := stream.NewGroup(scfg, sinkStage, topics, e.log, sm)
+	group, err := stream.NewGroup(scfg, sinkStage, topics, log, sm)
 	if err != nil {
 		return err
 	}
 	s := newSink(wh, w, scfg.Topics, log, newSinkMetrics(reg))
 	log.Info("sinking", "topics", topics, "group", group.ID(), "clickhouse", c.ClickHouse.Addr, "database", wh.Database())
-
-	g, gctx := errgroup.WithContext(ctx)
-	if c.Metrics != "" {
-		g.Go(func() error { return serveHTTP(gctx, c.Metrics, metricsHandler(reg), log, nil) })
-	}
-	g.Go(func() error {
-		err := group.Run(gctx, s.handle)
-		if err == nil && ctx.Err() == nil {
-			err = errors.New("consumer stopped")
-		}
-		return err
-	})
-	err = g.Wait()
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
+	return group.Run(ctx, s.handle)
 }
 
 // sinkMetrics count what reached ClickHouse; records read and dead-lettered are counted by

@@ -154,8 +154,15 @@ func Timeline(series []volume.Series, cal leakwatch.Calendar, bursts []leakwatch
 		}
 		fmt.Fprintf(&b, `<path d="M%.1f %.1f l-4 -7 h8 z" fill="#ff7f0e"><title>burst %s: %d posts from %s</title></path>`, x(bu.Onset), padT+plotH, esc(bu.Object), bu.Count, bu.Onset.UTC().Format(time.RFC3339))
 	}
+	lastLabel := math.Inf(-1)
 	for _, l := range leaks {
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#d62728" stroke-width="2"><title>leak %s at %s</title></line><text x="%.1f" y="%d" fill="#d62728" font-weight="bold">leak</text>`, clampX(l.Onset), clampX(l.Onset), padT, padT+plotH, esc(l.Object), l.Onset.UTC().Format(time.RFC3339), clampX(l.Onset)+3, padT+12)
+		lx := clampX(l.Onset)
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#d62728" stroke-width="2"><title>leak %s at %s</title></line>`, lx, lx, padT, padT+plotH, esc(l.Object), l.Onset.UTC().Format(time.RFC3339))
+		// One label per cluster of leaks: overlapping labels read as noise.
+		if lx-lastLabel > 40 {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#d62728" font-weight="bold">leak</text>`, lx+3, padT+12)
+			lastLabel = lx
+		}
 	}
 	b.WriteString(`</svg>`)
 	return b.String()

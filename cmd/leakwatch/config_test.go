@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leakwatch/leakwatch/dashboards/grafana"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+// siteConfig copies a shipped config file with its calendar path pointed at the repository's
+// copy of the French 2017 calendar (the shipped files name where a deployment mounts it).
+func siteConfig(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.Root(t), path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal := filepath.Join(testenv.Root(t), "deploy", "compose", "calendar.yaml")
+	b = bytes.Replace(b, []byte("calendar: /etc/leakwatch/calendar.yaml"), []byte("calendar: "+cal), 1)
+	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestShippedConfigsLoad(t *testing.T) {
+	for _, path := range []string{"leakwatch.example.yaml", "deploy/compose/leakwatch.yaml"} {
+		t.Run(path, func(t *testing.T) {
+			c, err := loadConfig(siteConfig(t, path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Analysis.Calendar == nil || len(c.Analysis.Calendar.Events) == 0 {
+				t.Fatal("calendar not loaded")
+			}
+		})
+	}
+	c, err := loadConfig(siteConfig(t, "leakwatch.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.Analysis.Entities.Candidates); n != 5 {
+		t.Errorf("example lists %d candidates, want the five of 2017", n)
+	}
+	if len(c.Collectors.TwitterV2) != 1 || len(c.Collectors.TwitterV2[0].Value.Expansions) == 0 {
+		t.Errorf("a twitter_v2 entry must keep its package defaults for fields it leaves out: %+v", c.Collectors.TwitterV2)
+	}
+	if len(c.Collectors.Bluesky) != 1 || c.Collectors.Bluesky[0].Value.PingInterval == 0 {
+		t.Errorf("a bluesky entry must keep its package defaults: %+v", c.Collectors.Bluesky)
+	}
+	srcs, err := buildSources(c.Collectors, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// twitter v2, mastodon.social (one stream each: public, hashtag), bluesky, feeds, sites.
+	if len(srcs) < 5 {
+		t.Errorf("the example builds %d sources", len(srcs))
+	}
+}
+
+func TestBadConfigNamesTheField(t *testing.T) {
+	cases := map[string]string{
+		"kafka:\n  brokerz: [x]\n":   "brokerz",
+		"kafka:\n  partitions: -1\n": "kafka",
+		"collectors:\n  bluesky:\n    - url: ws://x\n      colections: []\n": "colections",
+		"analysis:\n  coord:\n    min_weight: 0\n":                           "min_weight",
+		"calendar: /nonexistent/calendar.yaml\n":                             "/nonexistent/calendar.yaml",
+	}
+	for body, want := range cases {
+		p := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(p, []byte(body), 0o644)
+		_, err := loadConfig(p)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config %q: error %v, want one naming %q", body, err, want)
+		}
+	}
+}
+
+func TestEmptyConfigIsDefaults(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "empty.yaml")
+	os.WriteFile(p, nil, 0o644)
+	c, err := loadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kafka.Brokers[0] != DefaultConfig().Kafka.Brokers[0] {
+		t.Fatalf("brokers %v", c.Kafka.Brokers)
+	}
+}
+
+// The compose deployment mounts deploy/compose/grafana: it must be what the code exports.
+func TestComposeGrafanaProvisioningIsCurrent(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := grafana.Export(dir, grafana.Boards(), grafana.ClickHouse{Host: "clickhouse", Port: 9000, Database: "leakwatch", Username: "leakwatch"}, "/var/lib/grafana/dashboards/leakwatch"); err != nil {
+		t.Fatal(err)
+	}
+	shipped := filepath.Join(testenv.Root(t), "deploy", "compose", "grafana")
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		want, _ := os.ReadFile(p)
+		got, err := os.ReadFile(filepath.Join(shipped, rel))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("deploy/compose/grafana/%s is out of date: run `go run ./cmd/leakwatch dashboards export deploy/compose/grafana --clickhouse-host clickhouse:9000 --username leakwatch`", rel)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/leakwatch/leakwatch/stream"
+	"github.com/leakwatch/leakwatch/stream/stages"
+)
+
+func init() {
+	register(command{name: "process", summary: "run the processor stages (extract, detect, correlate) over Kafka", run: runProcess})
+}
+
+func runProcess(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "process", "--stage extract|detect|correlate|all [flags]")
+	stage := fs.String("stage", "all", "stage to run: "+strings.Join(stages.Names, ", ")+" or all (every stage in this process)")
+	cfgPath := fs.String("config", "", "leakwatch config file (sections kafka, analysis, calendar, metrics); default: the local Kafka")
+	sourceIdle := fs.Duration("source-idle", stages.DefaultConfig().SourceIdle, "how long a posts partition's watermark may stand still before detect stops waiting for it")
+	flushIdle := fs.Duration("flush-idle", 0, "flush detect's open windows after its input was idle this long (for finite replays; 0: never)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	var run []string
+	if *stage == "all" {
+		run = stages.Names
+	} else {
+		for _, s := range strings.Split(*stage, ",") {
+			if !slices.Contains(stages.Names, s) {
+				return fmt.Errorf("%w: --stage %q: want %s or all", errUsage, s, strings.Join(stages.Names, ", "))
+			}
+			run = append(run, s)
+		}
+	}
+	c, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	cfg := stages.Config{Stream: c.Kafka, Pipeline: c.Analysis, SourceIdle: *sourceIdle, FlushIdle: *flushIdle}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := stream.EnsureTopics(ctx, cfg.Stream); err != nil {
+		return err
+	}
+	reg := newRegistry()
+	sm := stream.NewMetrics(reg)
+	log := e.log.With("cmd", "process")
+	log.Info("processing", "stages", run, "brokers", cfg.Stream.Brokers, "group_prefix", cfg.Stream.GroupPrefix)
+
+	g, gctx := errgroup.WithContext(ctx)
+	if c.Metrics != "" {
+		g.Go(func() error { return serveHTTP(gctx, c.Metrics, metricsHandler(reg), log, nil) })
+	}
+	for _, s := range run {
+		g.Go(func() error {
+			start := time.Now()
+			err := stages.Run(gctx, s, cfg, e.log, sm)
+			if err == nil && ctx.Err() == nil {
+				err = fmt.Errorf("stage %s stopped after %s", s, time.Since(start).Round(time.Second))
+			}
+			return err
+		})
+	}
+	err = g.Wait()
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return nil
+	}
+	return err
+}
