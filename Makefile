@@ -3,7 +3,7 @@
 GO ?= go
 TEST_TIMEOUT ?= 60m
 
-.PHONY: demo test test-unit vet services services-down bench build
+.PHONY: demo test test-unit vet services services-down bench build test-faults
 
 demo:
 	$(GO) run ./cmd/leakwatch demo
@@ -30,5 +30,13 @@ test: vet
 test-unit:
 	$(GO) test ./...
 
+# Go benchmarks of the detectors, then the whole pipeline on the local services at max rate
+# and at 10k posts/s (figures and how to read them: docs/PERFORMANCE.md).
+BENCH_ARGS ?= --accounts 10000 --days 7 --rates max,10000 --json .leakwatch-local/bench.json
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./analytics/...
+	$(GO) run ./cmd/leakwatch bench $(BENCH_ARGS)
+
+# Fault tests: they stop and start services, so they run alone, one package, after the rest.
+test-faults:
+	LEAKWATCH_FAULTS=1 LEAKWATCH_SERVICES=required $(GO) test -count=1 -p 1 -timeout 15m -v ./faults/

@@ -94,7 +94,8 @@ type Group struct {
 	Supersedes []string `json:"supersedes,omitempty"`
 }
 
-// Leak is a burst or group whose content points to a dump, or that follows a site change.
+// Leak is a leak incident: the related bursts and groups whose content points to a dump, or
+// that follow a site change (docs/DETECTION.md, "Leaks").
 type Leak struct {
 	Object   string        `json:"object"`
 	Onset    time.Time     `json:"onset"`
@@ -102,6 +103,12 @@ type Leak struct {
 	Calendar []CalendarRef `json:"calendar,omitempty"`
 	Timing   Timing        `json:"timing"`
 	Score    float64       `json:"score,omitempty"`
+	// Start is when the leak incident began: the earliest onset of its bursts and groups
+	// that lead with dump evidence. Object and Onset, the record's key, are its first
+	// candidate's and never change as the incident grows (so each update supersedes the
+	// last), yet bursts are reported when they end, so an earlier one may come later.
+	// Calendar and Timing place Start.
+	Start time.Time `json:"start,omitzero"`
 }
 
 // Timing says where a time falls against the campaign calendar.

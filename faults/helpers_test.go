@@ -24,8 +24,9 @@ import (
 	"github.com/leakwatch/leakwatch/stream"
 )
 
-// bin is the leakwatch binary TestMain builds once.
-var bin string
+// bin is the leakwatch binary TestMain builds once, in work, which also holds the campaign
+// and is removed when the tests end.
+var bin, work string
 
 func TestMain(m *testing.M) {
 	if os.Getenv("LEAKWATCH_FAULTS") != "1" {
@@ -36,6 +37,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	work = dir
 	bin = filepath.Join(dir, "leakwatch")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/leakwatch")
 	build.Dir = filepath.Join("..")
@@ -76,11 +78,7 @@ var (
 func scenarioCampaign(t *testing.T) campaign {
 	t.Helper()
 	campOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "leakwatch-faults-campaign-")
-		if err != nil {
-			campErr = err
-			return
-		}
+		dir := filepath.Join(work, "campaign")
 		if out, err := exec.Command(bin, "scenario", "generate", "--seed", "11", "--accounts", "1500", "--out", dir).CombinedOutput(); err != nil {
 			campErr = fmt.Errorf("scenario generate: %v\n%s", err, out)
 			return
@@ -168,6 +166,15 @@ func newRun(t *testing.T, o runOpts) *run {
 		Signals: prefix + ".signals", Alerts: prefix + ".alerts", DeadLetter: prefix + ".deadletter", CoShares: prefix + ".coshares",
 	}
 	tp := r.kafka.Topics
+	// Every role validates the whole file, which needs one receiver; only the alert role
+	// delivers, and tests that start it use the webhook alone.
+	am := ""
+	if o.webhook == "" {
+		am = testenv.DefaultAlertmanager
+	}
+	if o.clickhouse == "" {
+		o.clickhouse = testenv.DefaultClickHouse
+	}
 	cfg := fmt.Sprintf(`kafka:
   brokers: [%q]
   partitions: %d
@@ -178,10 +185,10 @@ clickhouse:
   database: %q
 metrics: ""
 alerts:
-  alertmanager: {url: ""}
+  alertmanager: {url: %q}
   dedup: {interval: 0s}
   retry: {initial: 200ms, max: 2s, multiplier: 2, max_attempts: 100, max_elapsed: 90s}
-`, o.kafka, o.partitions, r.kafka.GroupPrefix, tp.Posts, tp.SiteChanges, tp.Mentions, tp.Signals, tp.Alerts, tp.DeadLetter, tp.CoShares, o.clickhouse, r.db)
+`, o.kafka, o.partitions, r.kafka.GroupPrefix, tp.Posts, tp.SiteChanges, tp.Mentions, tp.Signals, tp.Alerts, tp.DeadLetter, tp.CoShares, o.clickhouse, r.db, am)
 	if o.webhook != "" {
 		cfg += fmt.Sprintf("  webhooks: [{name: faults, url: %q, secret_env: LEAKWATCH_FAULTS_SECRET}]\n", o.webhook)
 	}
@@ -238,11 +245,11 @@ type proc struct {
 	err  error
 }
 
-// start runs `leakwatch ARGS --config CONFIG` with its output in DIR/NAME.log (appended on
-// restarts).
-func (r *run) start(name string, args ...string) *proc {
+// start runs `leakwatch CMD --config CONFIG ARGS` with its output in DIR/NAME.log (appended
+// on restarts).
+func (r *run) start(name, cmd string, args ...string) *proc {
 	r.t.Helper()
-	p := &proc{name: name, args: append(args, "--config", r.config), log: filepath.Join(r.dir, name+".log")}
+	p := &proc{name: name, args: append([]string{cmd, "--config", r.config}, args...), log: filepath.Join(r.dir, name+".log")}
 	r.launch(p)
 	r.mu.Lock()
 	r.procs = append(r.procs, p)
@@ -336,11 +343,12 @@ func (r *run) dumpLogs() {
 }
 
 // processors starts extract, detect and correlate, each in its own process, with windows
-// flushed after 10 s of quiet input so a finite replay yields every detection.
+// flushed after 10 s of quiet input so a finite replay yields every detection. The source
+// idle time stays at its default (10 s), as an operator would run it.
 func (r *run) processors() map[string]*proc {
 	ps := map[string]*proc{}
 	for _, s := range []string{"extract", "detect", "correlate"} {
-		ps[s] = r.start(s, "process", "--stage", s, "--source-idle", "5s", "--flush-idle", "10s")
+		ps[s] = r.start(s, "process", "--stage", s, "--flush-idle", "10s")
 	}
 	return ps
 }
@@ -440,7 +448,7 @@ func (r *run) waitQuiet(stages []string, quiet, limit time.Duration) {
 
 // replay writes the campaign's posts into the run's topics at speed (Nx or max).
 func (r *run) replay(posts, speed string) *proc {
-	return r.start("replay", "replay", posts, "--speed", speed, "--progress", "0")
+	return r.start("replay", "replay", "--speed", speed, "--progress", "0", posts)
 }
 
 // postCounts are the run's posts in ClickHouse: rows, distinct URIs, rows after FINAL.
@@ -504,26 +512,82 @@ func (r *run) finalSignals() map[string]string {
 		}
 		return recs[i].Offset < recs[j].Offset
 	})
-	out := map[string]string{}
+	latest := map[string]leakwatch.Signal{}
 	for _, rec := range recs {
 		s, err := stream.Decode[leakwatch.Signal](rec)
 		if err != nil {
 			continue // a poisoned record; the dead-letter checks cover it
 		}
+		latest[string(rec.Key)] = s
+	}
+	// As docs/DETECTION.md says consumers must: a group listing ids in `supersedes` replaces
+	// those records, and the detections file carries no `supersedes`.
+	dropped := map[string]bool{}
+	for _, s := range latest {
+		if s.Group != nil {
+			for _, id := range s.Group.Supersedes {
+				dropped[leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id}}.Key()] = true
+			}
+		}
+	}
+	out := map[string]string{}
+	for k, s := range latest {
+		if dropped[k] {
+			continue
+		}
+		if s.Group != nil {
+			g := *s.Group
+			g.Supersedes = nil
+			s.Group = &g
+		}
 		b, err := json.Marshal(s)
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		out[string(rec.Key)] = string(b)
+		out[k] = string(b)
 	}
 	return out
 }
 
-// checkDetections asserts the run's final signals equal the batch analysis, naming up to
+// checkDetections asserts the run's final signals equal want (from `what`), naming up to
 // five differences.
-func (r *run) checkDetections(want map[string]string) {
+func (r *run) checkDetections(want map[string]string, what string) {
 	r.t.Helper()
-	got := r.finalSignals()
+	compareDetections(r.t, r.finalSignals(), want, what)
+}
+
+var (
+	refOnce sync.Once
+	ref     map[string]string
+)
+
+// reference is the final detections of one run without faults (every stage in its own
+// process, replay at full speed), made once: fault tests compare with it, so a difference
+// they report comes from the fault, not from the stream-versus-batch contract
+// (TestStreamMatchesAnalyze checks that one).
+func reference(t *testing.T) map[string]string {
+	t.Helper()
+	refOnce.Do(func() {
+		c := scenarioCampaign(t)
+		r := newRun(t, runOpts{kafka: testenv.Kafka(t), clickhouse: testenv.ClickHouse(t)})
+		r.processors()
+		r.start("sink", "sink")
+		rp := r.replay(c.posts, "max")
+		if err := r.wait(rp, 90*time.Second); err != nil {
+			t.Fatalf("reference replay: %v", err)
+		}
+		r.waitQuiet([]string{"extract", "detect", "correlate", "sink"}, 15*time.Second, 2*time.Minute)
+		ref = r.finalSignals()
+		r.stopAll()
+	})
+	if ref == nil {
+		t.Fatal("the reference run without faults failed (see the first test that ran it)")
+	}
+	return ref
+}
+
+func compareDetections(t *testing.T, got, want map[string]string, what string) {
+	t.Helper()
 	var missing, extra, differ []string
 	for k, w := range want {
 		g, ok := got[k]
@@ -539,15 +603,15 @@ func (r *run) checkDetections(want map[string]string) {
 			extra = append(extra, k)
 		}
 	}
-	r.t.Logf("detections: %d from the stream, %d from analyze; %d missing, %d extra, %d different", len(got), len(want), len(missing), len(extra), len(differ))
+	t.Logf("detections: %d from the stream, %d from %s; %d missing, %d extra, %d different", len(got), len(want), what, len(missing), len(extra), len(differ))
 	if len(missing)+len(extra)+len(differ) == 0 {
 		return
 	}
 	sort.Strings(missing)
 	sort.Strings(extra)
 	sort.Strings(differ)
-	r.t.Errorf("final detections differ from `analyze` on the same file: missing %v, extra %v, different %v",
-		head(missing), head(extra), head(differ))
+	t.Errorf("final detections differ from %s: missing %v, extra %v, different %v",
+		what, head(missing), head(extra), head(differ))
 }
 
 func head(s []string) []string {

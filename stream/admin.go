@@ -164,7 +164,7 @@ func ReadPartition(ctx context.Context, cfg Config, topic string, partition int,
 		if m.Offset >= to {
 			break
 		}
-		batch = append(batch, Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: fromKafkaHeaders(m.Headers), Time: m.Time})
+		batch = append(batch, Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: fromKafkaHeaders(m.Headers), Time: m.Time, HighWaterMark: m.HighWaterMark})
 		if len(batch) == cap(batch) || m.Offset == to-1 {
 			if err := fn(batch); err != nil {
 				return err

@@ -408,6 +408,55 @@ func TestUndecodableRecordsGoToDeadLetter(t *testing.T) {
 	}
 }
 
+// TestToPartitionOverridesTheKey sends records with one key to chosen partitions (how stages
+// broadcast watermarks) and checks each landed where it was sent, while plain records with
+// that key all share one partition.
+func TestToPartitionOverridesTheKey(t *testing.T) {
+	cfg := brokerConfig(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w, err := stream.NewWriter(cfg, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var msgs []stream.Message
+	for p := range cfg.Partitions {
+		m := stream.Message{Topic: cfg.Topics.Posts, Key: []byte("same"), Value: []byte(strconv.Itoa(p))}
+		m.ToPartition(p)
+		msgs = append(msgs, m, stream.Message{Topic: cfg.Topics.Posts, Key: []byte("same"), Value: []byte("hashed")})
+	}
+	if err := w.Write(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	ranges, err := stream.TopicRanges(ctx, cfg, cfg.Topics.Posts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashedIn := -1
+	for p, r := range ranges {
+		err := stream.ReadPartition(ctx, cfg, cfg.Topics.Posts, p, r.First, r.End, func(recs []stream.Record) error {
+			for _, rec := range recs {
+				switch v := string(rec.Value); {
+				case v == "hashed" && hashedIn >= 0 && hashedIn != p:
+					return fmt.Errorf("key %q hashed to partitions %d and %d", rec.Key, hashedIn, p)
+				case v == "hashed":
+					hashedIn = p
+				case v != strconv.Itoa(p):
+					return fmt.Errorf("record sent to partition %s landed in %d", v, p)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := stream.Count(ranges); n != int64(len(msgs)) {
+		t.Fatalf("%d records in the topic, wrote %d", n, len(msgs))
+	}
+}
+
 // BenchmarkWriterPosts measures producing posts (encode + acks=all write) into the local Kafka,
 // 1000 posts per Write call, per compression codec.
 func BenchmarkWriterPosts(b *testing.B) {

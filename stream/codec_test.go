@@ -181,3 +181,24 @@ func BenchmarkDecodePost(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
 }
+
+func TestEncodeAsDecodeAs(t *testing.T) {
+	type tick struct {
+		N int `json:"n"`
+	}
+	s := stream.Schema{Type: "tick", Version: 2}
+	m, err := stream.EncodeAs("t", "k", s, tick{N: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := stream.DecodeAs[tick](record(m), s)
+	if err != nil || got.N != 7 {
+		t.Fatalf("DecodeAs = %+v, %v", got, err)
+	}
+	if _, err := stream.DecodeAs[tick](record(m), stream.Schema{Type: "tick", Version: 1}); err == nil || !strings.Contains(err.Error(), "tick version 2, this build reads only version 1") {
+		t.Errorf("version mismatch: %v", err)
+	}
+	if _, err := stream.EncodeAs("t", "k", stream.Schema{Type: "tick"}, tick{}); err == nil {
+		t.Error("schema without version accepted")
+	}
+}

@@ -3,6 +3,7 @@
 // dead-letter topic for records a stage cannot decode or process.
 //
 // It is the only package that imports a Kafka client (segmentio/kafka-go); callers see
-// Message, Record and Handler, never kafka-go types. It may import the root package and
-// analytics; analytics and the root must never import it.
+// Message, Record and Handler, never kafka-go types. It imports the root package only (its
+// subpackage stages connects it to analytics/pipeline); analytics and the root must never
+// import it.
 package stream

@@ -118,7 +118,7 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 		}
 		batch := make([]Record, len(msgs))
 		for i, m := range msgs {
-			batch[i] = Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: fromKafkaHeaders(m.Headers), Time: m.Time}
+			batch[i] = Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: fromKafkaHeaders(m.Headers), Time: m.Time, HighWaterMark: m.HighWaterMark}
 		}
 		if err := h(ctx, batch); err != nil {
 			g.m.handlerError(g.stage)

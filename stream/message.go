@@ -41,6 +41,9 @@ type Record struct {
 	Value     []byte
 	Headers   []Header
 	Time      time.Time
+	// HighWaterMark is the partition's end offset when the record was fetched: the record
+	// is the newest one there when Offset+1 == HighWaterMark.
+	HighWaterMark int64
 }
 
 // Header returns the value of the last header named key.

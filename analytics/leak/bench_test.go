@@ -3,8 +3,10 @@ package leak
 import (
 	"compress/gzip"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -76,4 +78,29 @@ func BenchmarkEvidence(b *testing.B) {
 		n += len(posts)
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "posts/s")
+}
+
+// BenchmarkIncidents: candidates of 40 operations (each a dump domain and a hashtag of its
+// own), 25 objects each, interleaved over four days, as the correlate stage hands them over.
+func BenchmarkIncidents(b *testing.B) {
+	start := time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC)
+	var bursts []leakwatch.Burst
+	for i := range 1000 {
+		op := i % 40
+		at := start.Add(time.Duration(op)*150*time.Minute + time.Duration(i/40)*time.Minute)
+		bursts = append(bursts, leakwatch.Burst{
+			Object:   fmt.Sprintf("url:https://paste%d.example/%d", op, i),
+			Onset:    at,
+			End:      at.Add(20 * time.Minute),
+			Evidence: []string{fmt.Sprintf("domain:paste%d.example", op), fmt.Sprintf("term:#leak%d", op), "term:leaked"},
+		})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		d := New(DefaultConfig(), leakwatch.Calendar{})
+		for _, x := range bursts {
+			d.Burst(x)
+		}
+	}
+	b.ReportMetric(float64(len(bursts)*b.N)/b.Elapsed().Seconds(), "bursts/s")
 }

@@ -20,6 +20,10 @@ type candidate struct {
 	group      string   // group id, or ""
 	accounts   []string // the group's accounts
 	score      float64
+	// led: its most frequent evidence names a dump (or it follows a site change). Only such
+	// members date the incident: a burst about a defaced site that later also carried the
+	// dump's hashtag joins the incident but did not start it.
+	led bool
 }
 
 // incident is one leak operation: the related candidates merged. Its identity (object and
@@ -30,6 +34,7 @@ type incident struct {
 	onset    time.Time
 	start    time.Time // earliest member onset
 	end      time.Time // latest member end
+	first    time.Time // earliest onset of a led member (zero: none yet)
 	values   map[string]int
 	objects  map[string]int
 	groups   map[string]bool
@@ -65,23 +70,28 @@ func (d *Detector) admit(c *candidate, into *incident) *leakwatch.Leak {
 		}
 	}
 	if inc == nil {
-		refs, tm := calendar.Place(d.cal, c.onset)
 		inc = &incident{
 			object: c.object, onset: c.onset, start: c.onset, end: c.end,
 			values: map[string]int{}, objects: map[string]int{}, groups: map[string]bool{}, accounts: map[string]bool{},
-			calendar: refs, timing: tm,
 		}
 		d.incidents = append(d.incidents, inc)
 	}
+	before := inc.began()
 	inc.add(c)
+	if at := inc.began(); inc.calendar == nil || !at.Equal(before) {
+		inc.calendar, inc.timing = calendar.Place(d.cal, at)
+	}
 	return inc.publish(d.cfg.MaxIncidentEvidence)
 }
 
-// related says whether c belongs to x: their spans come within IncidentWindow of each other
-// and they share dump evidence (a dump domain, a leak hashtag, a changed site), an object, a
-// group or an account. Plain leak words ("hacked", "fuite") are shared by unrelated news and
+// related says whether c belongs to x: it is a group x holds, or their spans come within
+// IncidentWindow of each other and they share dump evidence (a dump domain, a leak hashtag,
+// a changed site), an object or an account. Plain leak words ("hacked", "fuite") are shared by unrelated news and
 // relate nothing.
 func (d *Detector) related(x *incident, c *candidate) bool {
+	if c.group != "" && x.groups[c.group] {
+		return true // the same group, however long it lasts, is one incident
+	}
 	w := d.cfg.IncidentWindow
 	if c.onset.After(x.end.Add(w)) || c.end.Before(x.start.Add(-w)) {
 		return false
@@ -95,9 +105,6 @@ func (d *Detector) related(x *incident, c *candidate) bool {
 		if x.objects[o] > 0 {
 			return true
 		}
-	}
-	if c.group != "" && x.groups[c.group] {
-		return true
 	}
 	for _, a := range c.accounts {
 		if x.accounts[a] {
@@ -113,7 +120,18 @@ func strongValue(e string) bool {
 		strings.HasPrefix(e, "change:") || strings.HasPrefix(e, "defacement:")
 }
 
+// began is the incident's start: its earliest led member, else its earliest member.
+func (x *incident) began() time.Time {
+	if !x.first.IsZero() {
+		return x.first
+	}
+	return x.start
+}
+
 func (x *incident) add(c *candidate) {
+	if c.led && (x.first.IsZero() || c.onset.Before(x.first)) {
+		x.first = c.onset
+	}
 	if c.onset.Before(x.start) {
 		x.start = c.onset
 	}
@@ -175,8 +193,9 @@ func (x *incident) publish(limit int) *leakwatch.Leak {
 		Calendar: x.calendar,
 		Timing:   x.timing,
 		Score:    x.score,
+		Start:    x.began(),
 	}
-	if x.last != nil && x.last.Score == l.Score && slices.Equal(x.last.Evidence, l.Evidence) {
+	if x.last != nil && x.last.Score == l.Score && x.last.Start.Equal(l.Start) && slices.Equal(x.last.Evidence, l.Evidence) {
 		return nil
 	}
 	x.last = l

@@ -1,8 +1,9 @@
 // Package leak decides which bursts and coordinated groups are leak candidates: their posts
 // point to a dump (paste and file-sharing links, leak vocabulary in English and French) or
-// they follow a change on a watched website. Candidates are timed against the campaign
-// calendar. Matcher finds the evidence in each post at extraction; Detector judges the
-// bursts and groups built from those mentions.
+// they follow a change on a watched website. Related candidates (one dump's paste URL, its
+// domain, its hashtag, the bot group amplifying it) merge into one leak incident, timed
+// against the campaign calendar. Matcher finds the evidence in each post at extraction;
+// Detector judges the bursts and groups built from those mentions and keeps the incidents.
 //
 // The package is pure: no I/O, and it must not import stream, warehouse, collectors or any
 // Kafka or ClickHouse client.
@@ -181,6 +182,7 @@ func (d *Detector) judge(object string, onset time.Time, evidence, objects []str
 		objects:  objs,
 		group:    group,
 		score:    float64(int((1-score)*1000+0.5)) / 1000,
+		led:      followed || strongValue(ev[0]),
 	}
 }
 

@@ -117,7 +117,6 @@ func france(t *testing.T) leakwatch.Calendar {
 func TestDetectorBurst(t *testing.T) {
 	cal := france(t)
 	onset := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC) // 20:35 in Paris
-	d := New(DefaultConfig(), cal)
 	cases := []struct {
 		name  string
 		burst leakwatch.Burst
@@ -125,14 +124,16 @@ func TestDetectorBurst(t *testing.T) {
 		score float64
 	}{
 		{"dump link and hashtag", leakwatch.Burst{Object: "hashtag:macronleaks", Onset: onset, Evidence: []string{"domain:archive.4plebs.org", "term:#macronleaks"}},
-			[]string{"domain:archive.4plebs.org", "term:#macronleaks"}, 0.8},
-		{"words only", leakwatch.Burst{Object: "candidate:macron", Onset: onset, Evidence: []string{"term:piratage"}}, []string{"term:piratage"}, 0.3},
+			[]string{"domain:archive.4plebs.org", "term:#macronleaks", "object:hashtag:macronleaks"}, 0.8},
+		{"words and a dump domain", leakwatch.Burst{Object: "candidate:macron", Onset: onset, Evidence: []string{"term:piratage", "domain:mega.nz"}},
+			[]string{"domain:mega.nz", "term:piratage", "object:candidate:macron"}, 0.72},
+		{"words only: news about a leak", leakwatch.Burst{Object: "url:https://lemonde.fr/a", Onset: onset, Evidence: []string{"term:piratage", "term:hacked"}}, nil, 0},
 		{"no evidence", leakwatch.Burst{Object: "hashtag:debat", Onset: onset}, nil, 0},
 		{"unknown evidence kinds do not count", leakwatch.Burst{Object: "hashtag:x", Onset: onset, Evidence: []string{"lang:fr"}}, nil, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			l := d.Burst(c.burst)
+			l := New(DefaultConfig(), cal).Burst(c.burst)
 			if c.want == nil {
 				if l != nil {
 					t.Fatalf("leak %+v, want none", l)
@@ -142,7 +143,7 @@ func TestDetectorBurst(t *testing.T) {
 			if l == nil {
 				t.Fatal("not a leak")
 			}
-			if !reflect.DeepEqual(l.Evidence, c.want) || l.Object != c.burst.Object || !l.Onset.Equal(onset) || l.Score != c.score {
+			if !reflect.DeepEqual(l.Evidence, c.want) || l.Object != c.burst.Object || !l.Onset.Equal(onset) || !l.Start.Equal(onset) || l.Score != c.score {
 				t.Errorf("leak = %+v, want evidence %q score %g", l, c.want, c.score)
 			}
 			if l.Timing.Silence != "silence-r2" || l.Timing.HoursToSilence != 3.4167 || l.Timing.Score != 1 {
@@ -155,19 +156,32 @@ func TestDetectorBurst(t *testing.T) {
 	}
 }
 
+// TestDetectorWordsOnly: with min_dump_evidence 0, words alone make a candidate again.
+func TestDetectorWordsOnly(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MinDumpEvidence = 0
+	l := New(cfg, leakwatch.Calendar{}).Burst(leakwatch.Burst{Object: "candidate:macron", Onset: time.Unix(0, 0), Evidence: []string{"term:piratage"}})
+	if l == nil || l.Score != 0.3 {
+		t.Errorf("leak = %+v, want a candidate scoring 0.3", l)
+	}
+}
+
 func TestDetectorSiteChange(t *testing.T) {
 	at := time.Date(2017, 5, 5, 12, 0, 0, 0, time.UTC)
-	d := New(DefaultConfig(), leakwatch.Calendar{})
-	d.Change(leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at, Changed: []string{"content", "title"}, Defacement: true})
-	d.Change(leakwatch.SiteChange{Target: "fn-tls", URL: "https://www.frontnational.com/", ObservedAt: at, Changed: []string{"tls"}}) // tls alone does not count
+	detector := func() *Detector {
+		d := New(DefaultConfig(), leakwatch.Calendar{})
+		d.Change(leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at, Changed: []string{"content", "title"}, Defacement: true})
+		d.Change(leakwatch.SiteChange{Target: "fn-tls", URL: "https://www.frontnational.com/", ObservedAt: at, Changed: []string{"tls"}}) // tls alone does not count
+		return d
+	}
 	cases := []struct {
 		name  string
 		burst leakwatch.Burst
 		want  []string
 	}{
-		{"url on the site an hour later", leakwatch.Burst{Object: "url:https://en-marche.fr/articles/x", Onset: at.Add(time.Hour)}, []string{"change:en-marche", "defacement:en-marche"}},
-		{"domain object", leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(5 * time.Hour)}, []string{"change:en-marche", "defacement:en-marche"}},
-		{"before observation within the slack", leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(-10 * time.Minute)}, []string{"change:en-marche", "defacement:en-marche"}},
+		{"url on the site an hour later", leakwatch.Burst{Object: "url:https://en-marche.fr/articles/x", Onset: at.Add(time.Hour)}, []string{"change:en-marche", "defacement:en-marche", "object:url:https://en-marche.fr/articles/x"}},
+		{"domain object", leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(5 * time.Hour)}, []string{"change:en-marche", "defacement:en-marche", "object:domain:en-marche.fr"}},
+		{"before observation within the slack", leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(-10 * time.Minute)}, []string{"change:en-marche", "defacement:en-marche", "object:domain:en-marche.fr"}},
 		{"too early", leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(-time.Hour)}, nil},
 		{"too late", leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(7 * time.Hour)}, nil},
 		{"another site", leakwatch.Burst{Object: "domain:lemonde.fr", Onset: at.Add(time.Hour)}, nil},
@@ -175,7 +189,7 @@ func TestDetectorSiteChange(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			l := d.Burst(c.burst)
+			l := detector().Burst(c.burst)
 			switch {
 			case c.want == nil && l != nil:
 				t.Errorf("leak %+v, want none", l)
@@ -184,12 +198,13 @@ func TestDetectorSiteChange(t *testing.T) {
 			}
 		})
 	}
-	g := leakwatch.Group{ID: "g1", Accounts: []string{"a", "b"}, First: at.Add(time.Hour), Objects: []string{"url:https://en-marche.fr/x", "hashtag:y"}}
-	l := d.Group(g)
-	if l == nil || l.Object != "url:https://en-marche.fr/x" || !reflect.DeepEqual(l.Evidence, []string{"change:en-marche", "defacement:en-marche", "group:g1"}) || l.Score != 0.7 {
+	g := leakwatch.Group{ID: "g1", Accounts: []string{"a", "b"}, First: at.Add(time.Hour), Last: at.Add(2 * time.Hour), Objects: []string{"url:https://en-marche.fr/x", "hashtag:y"}}
+	l := detector().Group(g)
+	want := []string{"change:en-marche", "defacement:en-marche", "group:g1", "object:hashtag:y", "object:url:https://en-marche.fr/x"}
+	if l == nil || l.Object != "url:https://en-marche.fr/x" || !reflect.DeepEqual(l.Evidence, want) || l.Score != 0.7 {
 		t.Errorf("group leak = %+v", l)
 	}
-	if l := d.Group(leakwatch.Group{ID: "g2", First: at, Evidence: nil}); l != nil {
+	if l := detector().Group(leakwatch.Group{ID: "g2", First: at, Evidence: nil}); l != nil {
 		t.Errorf("group without evidence: %+v", l)
 	}
 }

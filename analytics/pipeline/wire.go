@@ -49,11 +49,11 @@ func newPlacer(c Config) placer {
 }
 
 func newEvaluator(c Config) evaluator {
-	cfg := c.Rules
+	cfg := c.Rules.WithCandidates(rules.CandidatesFrom(c.Entities.Candidates))
 	return func(sig leakwatch.Signal) []leakwatch.Alert { return rules.Evaluate(cfg, sig) }
 }
 
 func newChangeEvaluator(c Config) changeEvaluator {
-	cfg := c.Rules
+	cfg := c.Rules.WithCandidates(rules.CandidatesFrom(c.Entities.Candidates))
 	return func(sc leakwatch.SiteChange) []leakwatch.Alert { return rules.EvaluateChange(cfg, sc) }
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/entities"
 )
 
 // KindSiteChange is the rule kind for site changes (EvaluateChange); the others are signal kinds.
@@ -29,6 +30,42 @@ type Config struct {
 	// {object}, {candidate}, {kind}, {from_ms} and {to_ms} replaced (query-escaped; the
 	// times are the signal's start and end in Unix milliseconds, as Grafana's from/to take).
 	Link string `yaml:"link"`
+	// EveryRule raises every matching rule's alert for a signal. By default only the most
+	// severe one fires (the first in rule order among equals), so one leak is one page.
+	EveryRule bool `yaml:"every_rule"`
+}
+
+// CandidatesFrom turns the extraction's candidates into alert labelling candidates: their
+// names, aliases, handles and hashtags are the match strings.
+func CandidatesFrom(cs []entities.Candidate) []Candidate {
+	out := make([]Candidate, 0, len(cs))
+	for _, c := range cs {
+		var match []string
+		for _, list := range [][]string{c.Names, c.Aliases, c.Handles, c.Hashtags} {
+			for _, m := range list {
+				if m != "" && !slices.Contains(match, m) {
+					match = append(match, m)
+				}
+			}
+		}
+		if c.ID != "" && len(match) > 0 {
+			out = append(out, Candidate{ID: c.ID, Match: match})
+		}
+	}
+	return out
+}
+
+// WithCandidates returns c labelling with cands as well: those whose id c does not list
+// already are appended, so a rules section naming its own candidates keeps them first.
+func (c Config) WithCandidates(cands []Candidate) Config {
+	out := c
+	out.Candidates = slices.Clone(c.Candidates)
+	for _, x := range cands {
+		if !slices.ContainsFunc(out.Candidates, func(y Candidate) bool { return y.ID == x.ID }) {
+			out.Candidates = append(out.Candidates, x)
+		}
+	}
+	return out
 }
 
 // Candidate names the strings that tie a signal to a candidate.

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -37,7 +38,23 @@ func Evaluate(cfg Config, sig leakwatch.Signal) []leakwatch.Alert {
 		}
 		out = append(out, s.alert(r, sig.Key(), cfg.Link))
 	}
-	return out
+	return mostSevere(cfg, out)
+}
+
+// mostSevere keeps, unless cfg.EveryRule, only the most severe of the alerts raised for one
+// subject (the first in rule order among equals): a leak three hours before the silence is
+// one critical page, not also a warning about the same incident.
+func mostSevere(cfg Config, as []leakwatch.Alert) []leakwatch.Alert {
+	if cfg.EveryRule || len(as) < 2 {
+		return as
+	}
+	best := 0
+	for i, a := range as {
+		if slices.Index(Severities, a.Severity) > slices.Index(Severities, as[best].Severity) {
+			best = i
+		}
+	}
+	return as[best : best+1]
 }
 
 // EvaluateChange returns the alerts the site_change rules of cfg raise for sc. The subject is
@@ -78,7 +95,7 @@ func EvaluateChange(cfg Config, sc leakwatch.SiteChange) []leakwatch.Alert {
 		}
 		out = append(out, s.alert(r, key, cfg.Link))
 	}
-	return out
+	return mostSevere(cfg, out)
 }
 
 // subject is what the rules look at, whatever the signal kind.
@@ -137,8 +154,27 @@ func describe(sig leakwatch.Signal) (subject, bool) {
 		}
 		s.object, s.score, s.evidence, s.timing = l.Object, l.Score, l.Evidence, &l.Timing
 		s.starts, s.raised = l.Onset, l.Onset
+		if !l.Start.IsZero() {
+			s.starts = l.Start // an incident's real beginning; Onset is its key
+		}
 		s.texts = append([]string{l.Object}, l.Evidence...)
-		s.summary = fmt.Sprintf("Possible leak on %s at %s: %s%s", l.Object, stamp(l.Onset), strings.Join(l.Evidence, ", "), timingText(&l.Timing))
+		// An incident lists up to dozens of objects: the summary names its leak values and
+		// counts the rest.
+		var values []string
+		objects := 0
+		for _, e := range l.Evidence {
+			switch {
+			case strings.HasPrefix(e, "object:"):
+				objects++
+			case !strings.HasPrefix(e, "group:") && len(values) < 6:
+				values = append(values, e)
+			}
+		}
+		more := ""
+		if objects > 1 {
+			more = fmt.Sprintf(" (%d objects)", objects)
+		}
+		s.summary = fmt.Sprintf("Possible leak on %s at %s%s: %s%s", l.Object, stamp(s.starts), more, strings.Join(values, ", "), timingText(&l.Timing))
 	case leakwatch.SignalEdge:
 		e := sig.Edge
 		if e == nil {
@@ -233,33 +269,73 @@ func AlertID(rule, key string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-// candidateOf names the candidate a signal is about: the value of a candidate:ID object, or
-// the first configured candidate one of whose match strings occurs in texts.
+// candidateOf names the candidate a signal is about: the value of a candidate:ID object;
+// else of the first "object:candidate:ID" in the evidence (a leak incident that merged a
+// candidate's burst); else the candidate whose match string occurs first in texts (the
+// object, then the evidence, most frequent first), a match string also counting written
+// together ("le pen" in "#lepenleaks") when that is at least 4 letters.
 func candidateOf(cands []Candidate, object string, texts []string) string {
-	if id, ok := strings.CutPrefix(object, string(leakwatch.KindCandidate)+":"); ok {
+	const prefix = string(leakwatch.KindCandidate) + ":"
+	if id, ok := strings.CutPrefix(object, prefix); ok {
 		return id
+	}
+	for _, t := range texts {
+		if id, ok := strings.CutPrefix(t, "object:"+prefix); ok && id != "" {
+			return id
+		}
 	}
 	if len(cands) == 0 {
 		return ""
 	}
-	folded := make([]string, len(texts))
-	for i, t := range texts {
-		folded[i] = fold(t)
+	type matcher struct {
+		id string
+		s  string
 	}
+	var ms []matcher
 	for _, c := range cands {
 		for _, m := range c.Match {
 			fm := fold(m)
 			if fm == "" {
 				continue
 			}
-			for _, t := range folded {
-				if strings.Contains(t, fm) {
-					return c.ID
-				}
+			ms = append(ms, matcher{c.ID, fm})
+			if joined := strings.NewReplacer(" ", "", "-", "").Replace(fm); joined != fm && len(joined) >= 4 {
+				ms = append(ms, matcher{c.ID, joined})
+			}
+		}
+	}
+	joined := strings.NewReplacer(" ", "", "-", "")
+	for _, t := range texts {
+		ft := fold(t)
+		jt := joined.Replace(ft) // "en-marche" is the hashtag #EnMarche written apart
+		for _, m := range ms {
+			if containsWord(ft, m.s) || containsWord(jt, m.s) {
+				return m.id
 			}
 		}
 	}
 	return ""
+}
+
+// containsWord says whether m occurs in s starting at a word boundary ("macron" in
+// "term:#macronleaks", not "rn" in "internal"); a match string under 4 letters must also
+// end at one ("mlp" is not in "#mlpx").
+func containsWord(s, m string) bool {
+	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	for i := 0; i+len(m) <= len(s); {
+		j := strings.Index(s[i:], m)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before, _ := utf8.DecodeLastRuneInString(s[:j])
+		after, _ := utf8.DecodeRuneInString(s[j+len(m):])
+		if (j == 0 || !isWord(before)) && (len(m) >= 4 || j+len(m) == len(s) || !isWord(after)) {
+			return true
+		}
+		i = j + 1
+	}
+	return false
 }
 
 // fold lower-cases and strips accents so "Mélenchon" matches "melenchon".

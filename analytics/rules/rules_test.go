@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/entities"
 )
 
 var onset = time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
@@ -42,8 +43,12 @@ func TestEvaluateDefaults(t *testing.T) {
 		want      string // rules that fire
 		candidate string
 	}{
-		{"#MacronLeaks three hours before the silence", leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com", "term:#macronleaks"),
-			"LeakBeforeSilence/critical LeakCandidate/warning", "macron"},
+		{"#MacronLeaks three hours before the silence: only the critical alert", leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com", "term:#macronleaks"),
+			"LeakBeforeSilence/critical", "macron"},
+		{"incident named after all:posts, candidate from its merged objects", leakSignal("all:posts", macronTiming, "term:#lepenleaks", "domain:pastebin.com", "object:all:posts", "object:hashtag:lepenleaks"),
+			"LeakBeforeSilence/critical", "lepen"},
+		{"incident that merged a candidate burst", leakSignal("all:posts", macronTiming, "domain:pastebin.com", "object:all:posts", "object:candidate:lepen", "object:hashtag:macron"),
+			"LeakBeforeSilence/critical", "lepen"},
 		{"a leak a month before the vote", leakSignal("url:https://wikileaks.org/podesta-emails/", leakwatch.Timing{NextVote: "vote", HoursToVote: 758.47}, "domain:wikileaks.org"),
 			"LeakCandidate/warning", ""},
 		{"a news article saying hacking", leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "url:https://lefigaro.fr/x", Onset: onset,
@@ -86,13 +91,28 @@ func TestSummaryAndID(t *testing.T) {
 	if as[0].Summary != want {
 		t.Errorf("summary\n got %q\nwant %q", as[0].Summary, want)
 	}
+	incident := leakSignal("all:posts", macronTiming, "term:#macronleaks", "domain:pastebin.com", "group:g-1", "object:all:posts", "object:url:https://pastebin.com/x")
+	incident.Leak.Start = onset.Add(-3 * time.Minute)
+	inc := Evaluate(cfg, incident)
+	if want := "Possible leak on all:posts at 2017-05-05 18:32 UTC (2 objects): term:#macronleaks, domain:pastebin.com; 3h25m before the silence silence-r2, 35h25m before the vote vote-r2 (timing score 1.00)"; inc[0].Summary != want || !inc[0].StartsAt.Equal(incident.Leak.Start) {
+		t.Errorf("incident summary\n got %q\nwant %q; starts_at %s", inc[0].Summary, want, inc[0].StartsAt)
+	}
 	// The same subject seen again with more evidence keeps its id; another rule or onset does not.
 	again := Evaluate(cfg, leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com", "term:#macronleaks"))
 	if again[0].ID != as[0].ID {
 		t.Errorf("id changed for the same rule and subject: %s vs %s", again[0].ID, as[0].ID)
 	}
-	if as[0].ID == as[1].ID {
-		t.Error("two rules share an id")
+	every := cfg
+	every.EveryRule = true
+	both := Evaluate(every, sig)
+	if names(both) != "LeakBeforeSilence/critical LeakCandidate/warning" {
+		t.Fatalf("every_rule: alerts %q", names(both))
+	}
+	if both[0].ID != as[0].ID || both[0].ID == both[1].ID {
+		t.Error("two rules share an id, or every_rule changed the id")
+	}
+	if want := AlertID("LeakBeforeSilence", sig.Key()); as[0].ID != want {
+		t.Errorf("id %s, want AlertID(rule, incident key) %s", as[0].ID, want)
 	}
 	later := leakSignal("hashtag:macronleaks", macronTiming)
 	later.Leak.Onset = onset.Add(time.Hour)
@@ -215,5 +235,44 @@ func TestValidate(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("default config: %v", err)
+	}
+}
+
+func TestCandidatesFrom(t *testing.T) {
+	cands := CandidatesFrom([]entities.Candidate{
+		{ID: "macron", Names: []string{"Emmanuel Macron", "Macron"}, Handles: []string{"EmmanuelMacron"}, Hashtags: []string{"EnMarche"}},
+		{ID: "lepen", Names: []string{"Marine Le Pen", "Le Pen"}, Aliases: []string{"MLP"}, Hashtags: []string{"Marine2017"}},
+		{ID: "nobody"},
+	})
+	if len(cands) != 2 || cands[0].ID != "macron" || len(cands[0].Match) != 4 || cands[1].Match[3] != "Marine2017" {
+		t.Fatalf("CandidatesFrom = %+v", cands)
+	}
+	cfg := DefaultConfig().WithCandidates(cands)
+	own := Config{Rules: DefaultConfig().Rules, Candidates: []Candidate{{ID: "lepen", Match: []string{"rn"}}}}.WithCandidates(cands)
+	if len(own.Candidates) != 2 || own.Candidates[0].Match[0] != "rn" || own.Candidates[1].ID != "macron" {
+		t.Errorf("WithCandidates kept %+v, want the configured lepen first, then macron", own.Candidates)
+	}
+	cases := []struct {
+		name string
+		sig  leakwatch.Signal
+		want string
+	}{
+		{"hashtag prefix written together", leakSignal("hashtag:lepenleaks", macronTiming, "domain:pastebin.com"), "lepen"},
+		{"evidence most frequent first", leakSignal("all:posts", macronTiming, "term:#macronleaks", "domain:pastebin.com", "object:hashtag:marine2017"), "macron"},
+		{"handle in a reshare target", leakSignal("reshare_of:https://twitter.com/EmmanuelMacron/status/1", macronTiming, "domain:mega.nz"), "macron"},
+		{"short alias needs a whole word", leakSignal("url:https://pastebin.com/mlpx", macronTiming, "domain:pastebin.com", "term:internal documents"), ""},
+		{"short alias as a word", leakSignal("hashtag:mlp", macronTiming, "domain:pastebin.com"), "lepen"},
+		{"nothing about a candidate", leakSignal("url:https://pastebin.com/x", macronTiming, "domain:pastebin.com"), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			as := Evaluate(cfg, c.sig)
+			if len(as) != 1 {
+				t.Fatalf("alerts %q, want one", names(as))
+			}
+			if as[0].Candidate != c.want || as[0].Labels["candidate"] != c.want {
+				t.Errorf("candidate %q (label %q), want %q", as[0].Candidate, as[0].Labels["candidate"], c.want)
+			}
+		})
 	}
 }

@@ -22,7 +22,7 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "process", "--stage extract|detect|correlate|all [flags]")
 	stage := fs.String("stage", "all", "stage to run: "+strings.Join(stages.Names, ", ")+" or all (every stage in this process)")
 	cfgPath := fs.String("config", "", "leakwatch config file (sections kafka, analysis, calendar, metrics); default: the local Kafka")
-	sourceIdle := fs.Duration("source-idle", stages.DefaultConfig().SourceIdle, "how long a posts partition's watermark may stand still before detect stops waiting for it")
+	sourceIdle := fs.Duration("source-idle", stages.DefaultConfig().SourceIdle, "how long extract must find a posts partition read to its end before it stops holding detect back")
 	flushIdle := fs.Duration("flush-idle", 0, "flush detect's open windows after its input was idle this long (for finite replays; 0: never)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

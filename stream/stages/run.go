@@ -1,6 +1,7 @@
 package stages
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"log/slog"
@@ -49,11 +50,11 @@ func Run(ctx context.Context, stage string, cfg Config, log *slog.Logger, m *str
 		if err != nil {
 			return err
 		}
-		ranges, err := stream.TopicRanges(ctx, cfg.Stream, t.Mentions)
+		e, err := newExtractor(ctx, cfg, ex, w, log)
 		if err != nil {
 			return err
 		}
-		return g.Run(ctx, extractHandler(ex, w, t, len(ranges), log))
+		return g.WithIdleCalls(cfg.SourceIdle/2).Run(ctx, e.handle)
 	case Detect:
 		ranges, err := stream.TopicRanges(ctx, cfg.Stream, t.Posts)
 		if err != nil {
@@ -95,41 +96,127 @@ type watermark struct {
 	At     time.Time `json:"at"`
 }
 
-// extractHandler turns posts into mentions, tagging each with the posts partition it came
-// from, then broadcasts each source's watermark, so detect can merge sources by event time.
-func extractHandler(ex *pipeline.Extract, w *stream.Writer, t stream.Topics, mentionParts int, log *slog.Logger) stream.Handler {
-	var buf []leakwatch.Mention
-	return stream.DecodeHandler(Extract, w, t.DeadLetter, log, func(ctx context.Context, items []stream.Item[leakwatch.Post]) error {
-		var out outputs
-		wms := map[int]time.Time{}
-		for _, it := range items {
-			src := []byte(strconv.Itoa(it.Record.Partition))
-			if at := it.Value.CreatedAt; at.After(wms[it.Record.Partition]) {
-				wms[it.Record.Partition] = at
-			}
-			buf = ex.AppendMentions(buf[:0], it.Value)
-			for _, mn := range buf {
-				msg, err := stream.EncodeMention(t.Mentions, mn)
-				if err != nil {
-					err = fmt.Errorf("post %s: mention %q: %w", it.Value.URI, mn.Object, err)
-				}
-				msg.Headers = append(msg.Headers, stream.Header{Key: HeaderSourcePartition, Value: src})
-				out.add(msg, err, Extract, it.Record)
-			}
+// postsPartition is what extract knows of one posts partition.
+type postsPartition struct {
+	wm        time.Time // newest post time handled (or declared)
+	sent      time.Time // last watermark broadcast
+	caughtUp  time.Time // since when extract has handled everything it holds (zero: behind)
+	heardFrom bool
+}
+
+// extractor turns posts into mentions, tagging each with the posts partition it came from,
+// then broadcasts each posts partition's watermark to every mentions partition.
+type extractor struct {
+	ex           *pipeline.Extract
+	w            *stream.Writer
+	t            stream.Topics
+	mentionParts int
+	idle         time.Duration
+	parts        map[int]*postsPartition
+	buf          []leakwatch.Mention
+	decode       stream.Handler
+}
+
+func newExtractor(ctx context.Context, cfg Config, ex *pipeline.Extract, w *stream.Writer, log *slog.Logger) (*extractor, error) {
+	t := cfg.Stream.Topics
+	mr, err := stream.TopicRanges(ctx, cfg.Stream, t.Mentions)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := stream.TopicRanges(ctx, cfg.Stream, t.Posts)
+	if err != nil {
+		return nil, err
+	}
+	e := &extractor{ex: ex, w: w, t: t, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}}
+	now := time.Now()
+	for p, r := range pr {
+		e.parts[p] = &postsPartition{}
+		if r.End == r.First {
+			e.parts[p].caughtUp = now // empty: nothing to wait for unless posts arrive
 		}
-		for src, at := range wms {
-			for p := range mentionParts {
-				msg, err := stream.EncodeAs(t.Mentions, "watermark", SchemaWatermark, watermark{Source: src, At: at})
-				if err != nil {
-					return err
-				}
-				msg.Headers = append(msg.Headers, stream.Header{Key: HeaderSourcePartition, Value: []byte(strconv.Itoa(src))})
-				msg.ToPartition(p)
-				out.msgs = append(out.msgs, msg)
-			}
+	}
+	e.decode = stream.DecodeHandler(Extract, w, t.DeadLetter, log, e.posts)
+	return e, nil
+}
+
+// handle is the group handler: posts (or an idle call), then the watermarks.
+func (e *extractor) handle(ctx context.Context, batch []stream.Record) error {
+	if len(batch) > 0 {
+		if err := e.decode(ctx, batch); err != nil {
+			return err
 		}
-		return out.write(ctx, w, t.DeadLetter)
-	})
+	}
+	now := time.Now()
+	for _, r := range batch {
+		pp := e.parts[r.Partition]
+		if pp == nil {
+			pp = &postsPartition{}
+			e.parts[r.Partition] = pp
+		}
+		if r.Offset+1 >= r.HighWaterMark {
+			if pp.caughtUp.IsZero() {
+				pp.caughtUp = now
+			}
+		} else {
+			pp.caughtUp = time.Time{}
+		}
+	}
+	// A partition with nothing more to read for SourceIdle is declared as far as the newest
+	// partition: any post it gets later is new input, not something the others must wait for.
+	var newest time.Time
+	for _, pp := range e.parts {
+		if pp.wm.After(newest) {
+			newest = pp.wm
+		}
+	}
+	for _, pp := range e.parts {
+		if !pp.caughtUp.IsZero() && now.Sub(pp.caughtUp) >= e.idle && newest.After(pp.wm) {
+			pp.wm = newest
+		}
+	}
+	var out outputs
+	for src, pp := range e.parts {
+		if pp.wm.IsZero() || !pp.wm.After(pp.sent) {
+			continue
+		}
+		for p := range e.mentionParts {
+			msg, err := stream.EncodeAs(e.t.Mentions, "watermark", SchemaWatermark, watermark{Source: src, At: pp.wm})
+			if err != nil {
+				return err
+			}
+			msg.Headers = append(msg.Headers, stream.Header{Key: HeaderSourcePartition, Value: []byte(strconv.Itoa(src))})
+			msg.ToPartition(p)
+			out.msgs = append(out.msgs, msg)
+		}
+		pp.sent = pp.wm
+	}
+	return out.write(ctx, e.w, e.t.DeadLetter)
+}
+
+// posts writes the mentions of a batch's decodable posts.
+func (e *extractor) posts(ctx context.Context, items []stream.Item[leakwatch.Post]) error {
+	var out outputs
+	for _, it := range items {
+		pp := e.parts[it.Record.Partition]
+		if pp == nil {
+			pp = &postsPartition{}
+			e.parts[it.Record.Partition] = pp
+		}
+		if at := it.Value.CreatedAt; at.After(pp.wm) {
+			pp.wm = at
+		}
+		src := []byte(strconv.Itoa(it.Record.Partition))
+		e.buf = e.ex.AppendMentions(e.buf[:0], it.Value)
+		for _, mn := range e.buf {
+			msg, err := stream.EncodeMention(e.t.Mentions, mn)
+			if err != nil {
+				err = fmt.Errorf("post %s: mention %q: %w", it.Value.URI, mn.Object, err)
+			}
+			msg.Headers = append(msg.Headers, stream.Header{Key: HeaderSourcePartition, Value: src})
+			out.add(msg, err, Extract, it.Record)
+		}
+	}
+	return out.write(ctx, e.w, e.t.DeadLetter)
 }
 
 type topicPartition struct {
@@ -156,13 +243,19 @@ type pending struct {
 	r stream.Record
 }
 
-// source is what one posts partition sent to a mentions partition.
-type source struct {
-	q    []pending
-	wm   time.Time // newest event time it sent (mention or watermark)
-	last time.Time // wall time its watermark last moved
+// pendingHeap orders held mentions as the batch analysis counts them.
+type pendingHeap []pending
 
-	skipped bool // logged as idle since its watermark last moved
+func (h pendingHeap) Len() int           { return len(h) }
+func (h pendingHeap) Less(i, j int) bool { return lessMention(h[i].m, h[j].m) }
+func (h pendingHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *pendingHeap) Push(x any)        { *h = append(*h, x.(pending)) }
+func (h *pendingHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = pending{}
+	*h = old[:len(old)-1]
+	return x
 }
 
 // detectPart is the detect state of one mentions partition.
@@ -170,10 +263,13 @@ type detectPart struct {
 	d       *pipeline.Detect
 	next    int64     // offset expected next
 	step    time.Time // next event-time step at which the watermark advances
-	sources map[int]*source
-	active  time.Time // when a source's watermark first moved: idleness counts from here
-	live    bool      // false while rebuilding: outputs were written by an earlier run
-	dirty   bool      // counted mentions since the last flush
+	held    pendingHeap
+	sources map[int]time.Time    // watermark of each posts partition: it sent every post before it
+	heard   time.Time            // wall time a record last arrived
+	live    bool                 // false while rebuilding: outputs were written by an earlier run
+	dirty   bool                 // counted mentions since the last flush
+	seen    map[string]time.Time // post and object of mentions counted within the lateness
+	dups    int64                // redelivered mentions skipped
 }
 
 type detector struct {
@@ -202,9 +298,10 @@ func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
 		p.next = r.Offset + 1
 	}
 	for part, p := range s.parts {
-		s.drain(p, now, &out)
-		if s.cfg.FlushIdle > 0 && p.dirty && s.quiet(p, now) {
-			s.log.Info("input idle: flushing open windows", "partition", part)
+		idle := s.cfg.FlushIdle > 0 && now.Sub(p.heard) >= s.cfg.FlushIdle
+		s.drain(p, idle, &out)
+		if idle && p.dirty {
+			s.log.Info("input idle: flushing open windows", "partition", part, "redelivered_skipped", p.dups)
 			s.emit(p, p.d.Flush(), stream.Record{Topic: s.cfg.Stream.Topics.Mentions, Partition: part, Offset: p.next - 1}, &out)
 			p.dirty = false
 		}
@@ -219,9 +316,9 @@ func (s *detector) rebuild(ctx context.Context, r stream.Record) (*detectPart, e
 	if err != nil {
 		return nil, err
 	}
-	p := &detectPart{d: d, sources: map[int]*source{}}
+	p := &detectPart{d: d, sources: map[int]time.Time{}, seen: map[string]time.Time{}}
 	for i := range s.sources {
-		p.sources[i] = &source{}
+		p.sources[i] = time.Time{}
 	}
 	s.parts[r.Partition] = p
 	first, err := logStart(ctx, s.cfg.Stream, r.Topic, r.Partition)
@@ -236,7 +333,7 @@ func (s *detector) rebuild(ctx context.Context, r stream.Record) (*detectPart, e
 		for _, rr := range recs {
 			s.take(p, rr, now, &discard)
 		}
-		s.drain(p, now, &discard)
+		s.drain(p, false, &discard)
 		n += len(recs)
 		return nil
 	})
@@ -250,27 +347,6 @@ func (s *detector) rebuild(ctx context.Context, r stream.Record) (*detectPart, e
 	return p, nil
 }
 
-// idle reports whether sc's watermark stood still for SourceIdle while p was active, so it
-// no longer holds the other sources back. A source never heard from is idle once the others
-// have been sending for SourceIdle (a stage that starts before extract waits for all).
-func (s *detector) idle(p *detectPart, sc *source, now time.Time) bool {
-	since := sc.last
-	if since.Before(p.active) {
-		since = p.active
-	}
-	return !since.IsZero() && now.Sub(since) >= s.cfg.SourceIdle
-}
-
-// quiet reports whether p holds nothing and no source's watermark moved for FlushIdle.
-func (s *detector) quiet(p *detectPart, now time.Time) bool {
-	for _, sc := range p.sources {
-		if len(sc.q) > 0 || now.Sub(sc.last) < s.cfg.FlushIdle {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outputs) {
 	src := -1
 	if v, ok := r.Header(HeaderSourcePartition); ok {
@@ -278,19 +354,10 @@ func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outp
 			src = n
 		}
 	}
-	sc := p.sources[src]
-	if sc == nil {
-		sc = &source{}
-		p.sources[src] = sc
-	}
+	p.heard = now
 	advance := func(at time.Time) {
-		if at.After(sc.wm) {
-			sc.wm = at
-			sc.last = now
-			sc.skipped = false
-			if p.active.IsZero() {
-				p.active = now
-			}
+		if at.After(p.sources[src]) {
+			p.sources[src] = at
 		}
 	}
 	if typ, _ := r.Header(stream.HeaderType); typ == SchemaWatermark.Type {
@@ -311,51 +378,54 @@ func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outp
 		}
 		return
 	}
-	sc.q = append(sc.q, pending{m: mn, r: r})
+	heap.Push(&p.held, pending{m: mn, r: r})
 	advance(mn.At)
 }
 
-// drain counts held mentions in event-time order while no source could still send an older
-// one: each source's watermark must have reached the mention, unless the source's watermark
-// has not moved for SourceIdle (a posts partition with nothing more to send).
-func (s *detector) drain(p *detectPart, now time.Time, out *outputs) {
-	for {
-		var best *source
-		for _, sc := range p.sources {
-			if len(sc.q) > 0 && (best == nil || lessMention(sc.q[0].m, best.q[0].m)) {
-				best = sc
-			}
-		}
-		if best == nil {
-			return
-		}
-		head := best.q[0]
-		for id, sc := range p.sources {
-			if len(sc.q) == 0 && sc.wm.Before(head.m.At) {
-				if !s.idle(p, sc, now) {
-					return // sc may still send something older than head
-				}
-				if !sc.skipped && p.live {
-					sc.skipped = true
-					s.log.Info("source idle: no longer waiting for it", "partition", head.r.Partition, "source", id, "source_watermark", sc.wm, "held_from", head.m.At)
+// drain counts held mentions in the batch analysis' order while no source can still send
+// one that sorts before them: every source's watermark must be past the mention's time (a
+// source may send more posts of the second its watermark names). force drains all (the input
+// went idle).
+func (s *detector) drain(p *detectPart, force bool, out *outputs) {
+	for p.held.Len() > 0 {
+		head := p.held[0]
+		if !force {
+			for _, wm := range p.sources {
+				if !wm.After(head.m.At) {
+					return
 				}
 			}
 		}
-		best.q[0] = pending{}
-		best.q = best.q[1:]
+		heap.Pop(&p.held)
 		s.count(p, head, out)
 	}
 }
 
 // count feeds one mention to the detector, stepping the watermark exactly as the batch
 // analysis does (at each Step boundary of event time), so both give the same results.
+//
+// A mention seen before (extract handled a batch again after a crash) is not counted twice.
+// Mentions are remembered while detect still accepts their time; a copy arriving later than
+// that is refused as late, like any mention that old.
 func (s *detector) count(p *detectPart, h pending, out *outputs) {
 	m := h.m
+	key := m.Post + "\x00" + m.Object
+	if _, dup := p.seen[key]; dup {
+		p.dups++
+		return
+	}
 	p.dirty = true
 	if !m.At.Before(p.step) {
 		s.emit(p, p.d.Advance(m.At), h.r, out)
 		p.step = m.At.Truncate(s.cfg.Pipeline.Step).Add(s.cfg.Pipeline.Step)
+		horizon := m.At.Add(-s.cfg.Pipeline.Lateness)
+		for k, at := range p.seen {
+			if at.Before(horizon) {
+				delete(p.seen, k)
+			}
+		}
 	}
+	p.seen[key] = m.At
 	if err := p.d.Add(m); err != nil && p.live {
 		out.dead = append(out.dead, stream.DeadLetterFor(Detect, h.r, err))
 	}
@@ -412,7 +482,7 @@ func (s *correlator) handle(ctx context.Context, batch []stream.Record) error {
 		tp := topicPartition{r.Topic, r.Partition}
 		next, seen := s.next[tp]
 		if !seen {
-			if err := s.rebuild(ctx, r); err != nil {
+			if err := s.rebuild(ctx, r, &out); err != nil {
 				return err
 			}
 		} else if r.Offset != next {
@@ -428,11 +498,16 @@ func (s *correlator) handle(ctx context.Context, batch []stream.Record) error {
 
 // rebuild replays r's partition from its oldest record up to r into the correlate state,
 // outputs suppressed.
-func (s *correlator) rebuild(ctx context.Context, r stream.Record) error {
+func (s *correlator) rebuild(ctx context.Context, r stream.Record, out *outputs) error {
 	first, err := logStart(ctx, s.cfg.Stream, r.Topic, r.Partition)
 	if err != nil {
 		return err
 	}
+	if first >= r.Offset {
+		return nil
+	}
+	// Publish what live records of this batch changed before the replay's changes are dropped.
+	s.emit(s.c.Advance(s.wm), r, out)
 	n := 0
 	err = stream.ReadPartition(ctx, s.cfg.Stream, r.Topic, r.Partition, first, r.Offset, func(recs []stream.Record) error {
 		var discard outputs
@@ -488,8 +563,11 @@ func (s *correlator) take(r stream.Record, live bool, out *outputs) {
 			dead(err)
 			return
 		}
-		s.c.Change(sc)
+		o := s.c.Change(sc)
 		s.see(sc.ObservedAt)
+		if live {
+			s.emit(o, r, out)
+		}
 	default:
 		dead(fmt.Errorf("topic %s is not a correlate input", r.Topic))
 	}

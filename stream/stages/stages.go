@@ -18,8 +18,9 @@
 // each batch, broadcasts to every mentions partition a watermark per posts partition (the
 // newest post time it handled there). Detect merges the sources of each mentions partition and
 // releases a mention only when every source's watermark has reached it, so a replay at full
-// speed is counted in the same order as the batch analysis. A source whose watermark has not
-// moved for SourceIdle (a posts partition with nothing more to send) stops holding the others.
+// speed is counted in the same order as the batch analysis. A posts partition extract has
+// read to its end and that stays empty for SourceIdle (wall time, at extract, which reads in
+// real time) is declared as far as the newest partition, so it does not hold the others back.
 //
 // It may import stream, analytics and the root package; nothing but cmd imports it.
 package stages
@@ -57,19 +58,19 @@ const HeaderSourcePartition = "leakwatch-source-partition"
 type Config struct {
 	Stream   stream.Config
 	Pipeline pipeline.Config
-	// SourceIdle is how long a posts partition's watermark may stand still before detect stops
-	// waiting for it when merging by event time.
+	// SourceIdle is how long extract must find a posts partition read to its end before it
+	// declares that partition's watermark as far as the newest one.
 	SourceIdle time.Duration
-	// FlushIdle, when above 0, ends the input of a detect partition once all its sources sent
-	// nothing for this long: open windows are flushed as at the end of a batch analysis, so a
+	// FlushIdle, when above 0, ends the input of a detect partition once it holds nothing and
+	// received nothing for this long: open windows are flushed as at the end of a batch analysis, so a
 	// finite replay yields every detection. Off (0) for live monitoring, where a quiet spell
 	// is not the end of the campaign.
 	FlushIdle time.Duration
 }
 
-// DefaultConfig uses the stream and pipeline defaults and a 10 s source idle time.
+// DefaultConfig uses the stream and pipeline defaults and a 2 s source idle time.
 func DefaultConfig() Config {
-	return Config{Stream: stream.DefaultConfig(), Pipeline: pipeline.DefaultConfig(), SourceIdle: 10 * time.Second}
+	return Config{Stream: stream.DefaultConfig(), Pipeline: pipeline.DefaultConfig(), SourceIdle: 2 * time.Second}
 }
 
 // Validate names the section and field at fault.

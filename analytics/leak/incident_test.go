@@ -1,0 +1,192 @@
+package leak
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+var dumpAt = time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+
+// step is one burst or group handed to the detector, and what it should return.
+type step struct {
+	burst *leakwatch.Burst
+	group *leakwatch.Group
+	want  string // "": nil; else the key of the incident returned ("new" or "same" as step 0 also work)
+}
+
+func burstAt(object string, onsetMin, endMin int, evidence ...string) *leakwatch.Burst {
+	return &leakwatch.Burst{Object: object, Onset: dumpAt.Add(time.Duration(onsetMin) * time.Minute), End: dumpAt.Add(time.Duration(endMin) * time.Minute), Evidence: evidence}
+}
+
+func keyOf(object string, onsetMin int) string {
+	return "leak|" + object + "|" + dumpAt.Add(time.Duration(onsetMin)*time.Minute).Format(time.RFC3339)
+}
+
+func TestIncidents(t *testing.T) {
+	paste := burstAt("url:https://pastebin.com/Ztd6vkjG", 0, 15, "domain:pastebin.com", "term:#macronleaks", "term:leaked")
+	pasteKey := keyOf("url:https://pastebin.com/Ztd6vkjG", 0)
+	cases := []struct {
+		name      string
+		steps     []step
+		incidents int
+	}{
+		{"two bursts of one dump: one incident, updated", []step{
+			{burst: paste, want: pasteKey},
+			{burst: burstAt("hashtag:macronleaks", 0, 150, "term:#macronleaks", "term:fuite", "domain:pastebin.com"), want: pasteKey},
+		}, 1},
+		{"related through the dump domain only", []step{
+			{burst: paste, want: pasteKey},
+			{burst: burstAt("url:https://pastebin.com/other", 45, 60, "domain:pastebin.com"), want: pasteKey},
+		}, 1},
+		{"the same burst again changes nothing", []step{
+			{burst: paste, want: pasteKey},
+			{burst: paste, want: ""},
+		}, 1},
+		{"unrelated dumps: two incidents", []step{
+			{burst: paste, want: pasteKey},
+			{burst: burstAt("url:https://wikileaks.org/podesta", 30, 60, "domain:wikileaks.org", "term:leaked"), want: keyOf("url:https://wikileaks.org/podesta", 30)},
+		}, 2},
+		{"a shared plain word relates nothing", []step{
+			{burst: paste, want: pasteKey},
+			{burst: burstAt("hashtag:dncleak", 30, 60, "term:#dncleak", "term:leaked"), want: keyOf("hashtag:dncleak", 30)},
+		}, 2},
+		{"the same dump beyond the window: a new incident", []step{
+			{burst: paste, want: pasteKey},
+			{burst: burstAt("domain:pastebin.com", 15+13*60, 15+14*60, "domain:pastebin.com", "term:#macronleaks"), want: keyOf("domain:pastebin.com", 15+13*60)},
+		}, 2},
+		{"a wave the next morning on the same objects joins", []step{
+			{burst: paste, want: pasteKey},
+			{burst: burstAt("url:https://archive.org/details/2", 15+11*60, 15+12*60, "domain:archive.org", "term:#macronleaks"), want: pasteKey},
+		}, 1},
+		{"a news link with one leak word is no leak", []step{
+			{burst: paste, want: pasteKey},
+			{burst: burstAt("url:https://francetvinfo.fr/article", 60, 120, "term:piratage"), want: ""},
+		}, 1},
+		{"a group sharing an object joins, and its superseding group renames it", []step{
+			{burst: paste, want: pasteKey},
+			{group: &leakwatch.Group{ID: "g-b", Accounts: []string{"bot1", "bot2"}, First: dumpAt.Add(time.Minute), Last: dumpAt.Add(time.Hour),
+				Objects: []string{"url:https://pastebin.com/Ztd6vkjG"}, Evidence: []string{"domain:pastebin.com"}}, want: pasteKey},
+			{group: &leakwatch.Group{ID: "g-a", Accounts: []string{"bot1", "bot2", "bot3"}, First: dumpAt.Add(time.Minute), Last: dumpAt.Add(time.Hour),
+				Objects: []string{"reshare_of:https://twitter.com/i/status/1"}, Supersedes: []string{"g-b"}}, want: pasteKey},
+		}, 1},
+		{"a group related by its accounts only", []step{
+			{group: &leakwatch.Group{ID: "g1", Accounts: []string{"bot1", "bot2"}, First: dumpAt, Last: dumpAt.Add(time.Hour),
+				Objects: []string{"text:abc"}, Evidence: []string{"term:#macronleaks"}}, want: keyOf("text:abc", 0)},
+			{group: &leakwatch.Group{ID: "g2", Accounts: []string{"bot2", "bot9"}, First: dumpAt.Add(2 * time.Hour), Last: dumpAt.Add(3 * time.Hour),
+				Objects: []string{"text:def"}, Evidence: []string{"domain:mega.nz"}}, want: keyOf("text:abc", 0)},
+		}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := New(DefaultConfig(), leakwatch.Calendar{})
+			keys := map[string]bool{}
+			for i, s := range c.steps {
+				var l *leakwatch.Leak
+				if s.burst != nil {
+					l = d.Burst(*s.burst)
+				} else {
+					l = d.Group(*s.group)
+				}
+				got := ""
+				if l != nil {
+					got = leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}.Key()
+					keys[got] = true
+				}
+				if got != s.want {
+					t.Fatalf("step %d returned %q, want %q (%+v)", i, got, s.want, l)
+				}
+			}
+			if len(keys) != c.incidents || len(d.incidents) != c.incidents {
+				t.Errorf("%d incident keys, %d incidents held, want %d", len(keys), len(d.incidents), c.incidents)
+			}
+		})
+	}
+}
+
+// TestIncidentRecord checks what the merged record holds: every object and group, the
+// leak values most frequent first, the highest score, and a start that an earlier burst
+// reported later moves back, while the key stays its first candidate's.
+func TestIncidentRecord(t *testing.T) {
+	cal := france(t)
+	d := New(DefaultConfig(), cal)
+	first := d.Burst(*burstAt("all:posts", 3, 7, "term:#macronleaks", "term:fuite", "domain:mega.nz"))
+	key := leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: first}.Key()
+	if first.Timing.HoursToSilence != 3.3667 {
+		t.Errorf("first record timing %+v, want 3.3667 h before the silence", first.Timing)
+	}
+	// Talk about a defaced site that later also carried the dump's hashtag: it joins, but
+	// its own evidence is mostly words, so it does not date the incident.
+	d.Burst(*burstAt("domain:en-marche.fr", -38, 67, "term:hacked", "term:piratee", "term:#macronleaks"))
+	g := d.Group(leakwatch.Group{ID: "g-1", Accounts: []string{"a", "b", "c"}, First: dumpAt.Add(2 * time.Minute), Last: dumpAt.Add(time.Hour),
+		Objects: []string{"url:https://mega.nz/folder/x"}, Evidence: []string{"domain:mega.nz", "term:#macronleaks"}})
+	if g == nil {
+		t.Fatal("the group added nothing")
+	}
+	last := d.Burst(*burstAt("url:https://pastebin.com/Ztd6vkjG", 0, 15, "domain:pastebin.com", "term:#macronleaks", "term:leaked"))
+	if last == nil {
+		t.Fatal("the seed burst added nothing")
+	}
+	if k := (leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: last}).Key(); k != key {
+		t.Errorf("key moved: %s, was %s", k, key)
+	}
+	if !last.Start.Equal(dumpAt) || last.Timing.HoursToSilence != 3.4167 || last.Calendar[1].OffsetS != -12300 {
+		t.Errorf("start %s timing %+v calendar %+v, want the seed burst's 18:35, 3.4167 h before the silence", last.Start, last.Timing, last.Calendar)
+	}
+	want := []string{
+		"term:#macronleaks", "domain:mega.nz", "domain:pastebin.com", "term:fuite", "term:hacked", "term:leaked", "term:piratee",
+		"group:g-1",
+		"object:all:posts", "object:domain:en-marche.fr", "object:url:https://mega.nz/folder/x", "object:url:https://pastebin.com/Ztd6vkjG",
+	}
+	if !reflect.DeepEqual(last.Evidence, want) {
+		t.Errorf("evidence\n got %q\nwant %q", last.Evidence, want)
+	}
+	if last.Score != 0.86 {
+		t.Errorf("score %g, want the highest member's 0.86", last.Score)
+	}
+}
+
+// TestIncidentOrder: the final record depends on which candidate came first (its key), not
+// on the order of the others.
+func TestIncidentOrder(t *testing.T) {
+	first := *burstAt("url:https://pastebin.com/Ztd6vkjG", 0, 15, "domain:pastebin.com", "term:#macronleaks")
+	rest := []leakwatch.Burst{
+		*burstAt("hashtag:macronleaks", 0, 150, "term:#macronleaks", "term:fuite"),
+		*burstAt("domain:archive.org", 1, 8, "domain:archive.org", "term:#macronleaks", "term:leak"),
+		*burstAt("all:posts", 3, 7, "term:#macronleaks", "domain:mega.nz"),
+		*burstAt("url:https://mega.nz/folder/x", 2, 8, "domain:mega.nz", "term:#macronleaks"),
+	}
+	var records []string
+	for _, perm := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}} {
+		d := New(DefaultConfig(), leakwatch.Calendar{})
+		last := d.Burst(first)
+		for _, i := range perm {
+			if l := d.Burst(rest[i]); l != nil {
+				last = l
+			}
+		}
+		records = append(records, fmt.Sprintf("%s %s %g %s", last.Object, last.Start, last.Score, strings.Join(last.Evidence, ",")))
+	}
+	if records[0] != records[1] || records[0] != records[2] {
+		t.Errorf("records differ by arrival order:\n%s", strings.Join(records, "\n"))
+	}
+}
+
+func TestIncidentEvidenceBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxIncidentEvidence = 5
+	d := New(cfg, leakwatch.Calendar{})
+	var l *leakwatch.Leak
+	for i := range 20 {
+		if x := d.Burst(*burstAt(fmt.Sprintf("url:https://pastebin.com/%d", i), i, i+5, "domain:pastebin.com")); x != nil {
+			l = x
+		}
+	}
+	if len(l.Evidence) != 5 || l.Evidence[0] != "domain:pastebin.com" || len(d.incidents) != 1 {
+		t.Errorf("evidence %q (%d incidents), want 5 entries led by the dump domain, one incident", l.Evidence, len(d.incidents))
+	}
+}

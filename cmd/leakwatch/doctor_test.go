@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/testenv"
+	"github.com/leakwatch/leakwatch/stream"
+)
+
+// doctorConfig writes a config for the local services with this test's own topics, ready
+// (created, migrated) the way the roles leave them; clickhouse overrides its address.
+func doctorConfig(t *testing.T, clickhouse string) string {
+	t.Helper()
+	kafka, ch, am := testenv.Kafka(t), testenv.ClickHouse(t), testenv.Alertmanager(t)
+	if clickhouse != "" {
+		ch = clickhouse
+	}
+	suffix := fmt.Sprintf("doctor%d", time.Now().UnixNano())
+	body := fmt.Sprintf(`kafka:
+  brokers: [%s]
+  partitions: 1
+  topics: {posts: %[2]s.posts, sitechanges: %[2]s.sitechanges, mentions: %[2]s.mentions, signals: %[2]s.signals, alerts: %[2]s.alerts, deadletter: %[2]s.deadletter, coshares: %[2]s.coshares}
+clickhouse:
+  addr: %s
+  database: lw_doctor
+alerts:
+  alertmanager: {url: %s}
+`, kafka, suffix, ch, am)
+	p := filepath.Join(t.TempDir(), "leakwatch.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := stream.EnsureTopics(ctx, c.Kafka); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stream.DeleteTopics(context.Background(), c.Kafka, c.Kafka.Topics.All()...) })
+	return p
+}
+
+func TestDoctorGreenWithServicesUp(t *testing.T) {
+	cfg := doctorConfig(t, "")
+	// A warehouse the sink has migrated, as the doctor expects.
+	c, _ := loadConfig(cfg)
+	if err := migrateOnce(t, c); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	code := run(context.Background(), []string{"doctor", "--config", cfg}, &out, &errs)
+	t.Logf("doctor:\n%s%s", out.String(), errs.String())
+	if code != 0 {
+		t.Fatalf("doctor exited %d with every service up", code)
+	}
+	for _, svc := range []string{"kafka", "clickhouse", "alertmanager"} {
+		if !regexp.MustCompile(`(?m)^ok +` + svc + ` `).MatchString(out.String()) {
+			t.Errorf("no ok line for %s", svc)
+		}
+	}
+}
+
+func TestDoctorNamesTheServiceThatIsDown(t *testing.T) {
+	// Nothing listens on port 1: the doctor sees ClickHouse as stopped.
+	cfg := doctorConfig(t, "127.0.0.1:1")
+	var out, errs strings.Builder
+	code := run(context.Background(), []string{"doctor", "--config", cfg, "--timeout", "3s"}, &out, &errs)
+	t.Logf("doctor:\n%s%s", out.String(), errs.String())
+	if code != 1 {
+		t.Fatalf("doctor exited %d with ClickHouse down, want 1", code)
+	}
+	if !regexp.MustCompile(`(?m)^FAIL clickhouse +.*127\.0\.0\.1:1`).MatchString(out.String()) {
+		t.Errorf("no failing line naming ClickHouse and its address")
+	}
+	if !regexp.MustCompile(`(?m)^ok +kafka `).MatchString(out.String()) {
+		t.Errorf("kafka should still be ok")
+	}
+}
