@@ -27,6 +27,10 @@ type Config struct {
 	// Contribution(n), n being the distinct accounts that shared it within W around the
 	// share: 1 when at most 4 did, 0.2 for a hashtag a thousand accounts used that minute.
 	MinScore float64 `yaml:"min_score"`
+	// MinAccounts is the smallest group reported (0 means 2). Pairs below it stay edges:
+	// two like-minded friends who retweet the same posts within a minute a few times look
+	// exactly like two sockpuppets, while an operation needs more hands than two.
+	MinAccounts int `yaml:"min_accounts"`
 	// PopularityWindow is how far back n (the sharers an object's contribution is divided
 	// by) reaches: a hashtag that is background chatter all evening stays popular in a quiet
 	// minute. Shorter than Window means Window.
@@ -43,10 +47,13 @@ type KindConfig struct {
 }
 
 // DefaultConfig is W = 60 s, M = 2, no cap, min score 4 (four co-shares among few sharers,
-// or twenty of a trending object).
+// or twenty of a trending object), groups of at least 3 accounts.
 func DefaultConfig() Config {
-	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, PopularityWindow: time.Hour}
+	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, MinAccounts: 3, PopularityWindow: time.Hour}
 }
+
+// GroupMin is the smallest group reported.
+func (c Config) GroupMin() int { return max(c.MinAccounts, 2) }
 
 // Validate names the first field that is wrong.
 func (c Config) Validate() error {
@@ -62,6 +69,9 @@ func (c Config) Validate() error {
 	}
 	if c.PopularityWindow < 0 {
 		errs = append(errs, fmt.Errorf("popularity_window: %v, want >= 0", c.PopularityWindow))
+	}
+	if c.MinAccounts < 0 || c.MinAccounts == 1 {
+		errs = append(errs, fmt.Errorf("min_accounts: %d, want >= 2 (0: 2)", c.MinAccounts))
 	}
 	if c.MinScore < 0 {
 		errs = append(errs, fmt.Errorf("min_score: %v, want >= 0", c.MinScore))

@@ -187,7 +187,8 @@ func TestGroupsAndPopularity(t *testing.T) {
 
 func TestGroupIDSupersedes(t *testing.T) {
 	cfg := coord.DefaultConfig()
-	cfg.MinScore = 2 // two private co-shares make a group here
+	cfg.MinScore = 2    // two private co-shares make a group here
+	cfg.MinAccounts = 2 // and a pair is a group
 	sh, ed := coord.NewSharing(cfg), coord.NewEdges(cfg)
 	feed := func(ms ...leakwatch.Mention) {
 		for _, m := range ms {
@@ -216,8 +217,31 @@ func TestGroupIDSupersedes(t *testing.T) {
 	}
 }
 
+// A pair of accounts is not a group by default: it is published once a third account joins.
+func TestGroupMinAccounts(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	cfg.MinScore = 2
+	sh, ed := coord.NewSharing(cfg), coord.NewEdges(cfg)
+	for _, m := range []leakwatch.Mention{share("url:1", "a", 0), share("url:1", "b", 1), share("url:2", "a", 10), share("url:2", "b", 11)} {
+		sh.Add(m)
+	}
+	sh.Flush(ed.Add)
+	if edges, groups := ed.Changed(); len(edges) != 1 || len(groups) != 0 || len(ed.Groups()) != 0 {
+		t.Fatalf("pair: %d edges, %d groups published, %d held; want the edge and no group", len(edges), len(groups), len(ed.Groups()))
+	}
+	sh = coord.NewSharing(cfg)
+	for _, m := range []leakwatch.Mention{share("url:3", "b", 100), share("url:3", "c", 101), share("url:4", "b", 110), share("url:4", "c", 111)} {
+		sh.Add(m)
+	}
+	sh.Flush(ed.Add)
+	_, groups := ed.Changed()
+	if len(groups) != 1 || !slices.Equal(groups[0].Accounts, []string{"a", "b", "c"}) || len(groups[0].Supersedes) != 0 {
+		t.Fatalf("groups %+v; want one group of a, b, c superseding nothing", groups)
+	}
+}
+
 func TestObservationJSON(t *testing.T) {
-	o := coord.Observation{Kind: leakwatch.KindURL, Object: "url:https://x.org", A: "a", B: "b", AAt: t0, BAt: t0.Add(time.Second), Sharers: 3}
+	o := coord.Observation{Kind: leakwatch.KindURL, Object: "url:https://x.org", A: "a", B: "b", AAt: t0, BAt: t0.Add(time.Second), APost: "1", BPost: "2", Sharers: 3}
 	b, err := json.Marshal(o)
 	if err != nil {
 		t.Fatal(err)

@@ -380,7 +380,9 @@ func (e *Edges) Changed() ([]leakwatch.Edge, []leakwatch.Group) {
 	sortEdges(edges)
 	var groups []leakwatch.Group
 	for root := range e.dirtyRoots {
-		groups = append(groups, e.group(e.comp[root], true))
+		if c := e.comp[root]; len(c.members) >= e.cfg.GroupMin() {
+			groups = append(groups, e.group(c, true))
+		}
 	}
 	clear(e.dirtyRoots)
 	sortGroups(groups)
@@ -399,12 +401,14 @@ func (e *Edges) Edges() []leakwatch.Edge {
 	return out
 }
 
-// Groups returns every current group, sorted; Supersedes lists the ids its parts were
+// Groups returns every current group of at least Config.MinAccounts accounts, sorted; Supersedes lists the ids its parts were
 // published under before (by Changed).
 func (e *Edges) Groups() []leakwatch.Group {
 	var out []leakwatch.Group
 	for _, c := range e.comp {
-		out = append(out, e.group(c, false))
+		if len(c.members) >= e.cfg.GroupMin() {
+			out = append(out, e.group(c, false))
+		}
 	}
 	sortGroups(out)
 	return out

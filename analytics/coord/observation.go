@@ -8,9 +8,11 @@ import (
 	"github.com/leakwatch/leakwatch"
 )
 
-// Observation says accounts A and B (A < B) co-shared Object, of kind Kind: A at AAt, B at
-// BAt, |AAt-BAt| <= W. Sharers is how many distinct accounts shared the object from the
-// popularity window before the later share to W after it; it feeds the popularity weighting.
+// Observation says accounts A and B (A < B) co-shared Object, of kind Kind: A at AAt in post
+// APost, B at BAt in post BPost, |AAt-BAt| <= W. Sharers is how many distinct accounts shared
+// the object from the popularity window before the later share to W after it; it feeds the
+// popularity weighting. The posts let the pair's evidence count two posts once however many
+// objects they have in common (a retweet repeats the original's link, domain and hashtags).
 //
 // It is what the per-object detect stage hands to the cross-object correlate stage: on the
 // signals topic it is keyed by Key() (the account pair and kind), so all observations of one
@@ -22,6 +24,8 @@ type Observation struct {
 	B       string               `json:"b"`
 	AAt     time.Time            `json:"a_at"`
 	BAt     time.Time            `json:"b_at"`
+	APost   string               `json:"a_post,omitempty"`
+	BPost   string               `json:"b_post,omitempty"`
 	Sharers int                  `json:"sharers"`
 }
 

@@ -288,9 +288,9 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 	n := len(o.sharers)
 	for k, j := range s.part {
 		y := o.shares[j]
-		a, b, aAt, bAt := y.account, x.account, y.at, x.at
+		a, b, aAt, bAt, aPost, bPost := y.account, x.account, y.at, x.at, y.post, x.post
 		if b < a {
-			a, b, aAt, bAt = b, a, bAt, aAt
+			a, b, aAt, bAt, aPost, bPost = b, a, bAt, aAt, bPost, aPost
 		}
 		pk := pairHash(a, b)
 		if _, dup := o.emitted[pk]; dup {
@@ -307,7 +307,7 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 		emit(Observation{
 			Kind: o.kind, Object: o.key, A: a, B: b,
 			AAt: time.Unix(0, aAt).UTC(), BAt: time.Unix(0, bAt).UTC(),
-			Sharers: n,
+			APost: aPost, BPost: bPost, Sharers: n,
 		})
 	}
 }

@@ -187,7 +187,7 @@ func (d *Detector) judge(object string, onset time.Time, evidence, objects []str
 }
 
 // following returns the remembered changes that onset follows on a site the objects or the
-// evidence point to, one per target (the latest).
+// evidence point to, one per target (the latest, marked a defacement when any of them was).
 func (d *Detector) following(onset time.Time, objects, evidence []string) []change {
 	var out []change
 	for i := len(d.changes) - 1; i >= 0; i-- {
@@ -195,7 +195,10 @@ func (d *Detector) following(onset time.Time, objects, evidence []string) []chan
 		if onset.Before(c.at.Add(-d.cfg.ChangeSlack)) || onset.After(c.at.Add(d.cfg.ChangeWindow)) {
 			continue
 		}
-		if slices.ContainsFunc(out, func(o change) bool { return o.target == c.target }) {
+		if j := slices.IndexFunc(out, func(o change) bool { return o.target == c.target }); j >= 0 {
+			// A defacement stays one even when a routine change (the site being restored)
+			// came after it.
+			out[j].deface = out[j].deface || c.deface
 			continue
 		}
 		if relates(c.domain, objects, evidence) {

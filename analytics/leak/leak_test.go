@@ -3,6 +3,7 @@ package leak
 import (
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +198,13 @@ func TestDetectorSiteChange(t *testing.T) {
 				t.Errorf("leak %+v, want evidence %q", l, c.want)
 			}
 		})
+	}
+	// The site restored eleven minutes later is a routine change after the defacement: a
+	// burst in between still follows a defacement.
+	d := detector()
+	d.Change(leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at.Add(11 * time.Minute), Changed: []string{"content"}})
+	if l := d.Burst(leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(8 * time.Minute)}); l == nil || !slices.Contains(l.Evidence, "defacement:en-marche") {
+		t.Errorf("burst between defacement and restore: %+v, want defacement evidence", l)
 	}
 	g := leakwatch.Group{ID: "g1", Accounts: []string{"a", "b"}, First: at.Add(time.Hour), Last: at.Add(2 * time.Hour), Objects: []string{"url:https://en-marche.fr/x", "hashtag:y"}}
 	l := detector().Group(g)
