@@ -156,6 +156,7 @@ var migrations = []migration{
 			object String,
 			kind String,
 			onset_at DateTime('UTC'),
+			start_at DateTime('UTC'),
 			evidence Array(String),
 			score Float64,
 			calendar_events Array(String),

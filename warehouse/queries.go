@@ -320,7 +320,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 
 // Leaks are the leak detections with onset in [from, to), by onset.
 func (w *Warehouse) Leaks(ctx context.Context, from, to time.Time) ([]leakwatch.Leak, error) {
-	rows, err := w.latest(ctx, "leaks", "id, object, onset_at, evidence, score, calendar_events, calendar_kinds, calendar_offsets_s, in_silence, silence, hours_to_silence, next_vote, hours_to_vote, timing_score",
+	rows, err := w.latest(ctx, "leaks", "id, object, onset_at, start_at, evidence, score, calendar_events, calendar_kinds, calendar_offsets_s, in_silence, silence, hours_to_silence, next_vote, hours_to_vote, timing_score",
 		"onset_at >= toDateTime(?) AND onset_at < toDateTime(?)", "onset_at, id", unix(from), unix(to))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: leaks: %w", err)
@@ -332,11 +332,11 @@ func (w *Warehouse) Leaks(ctx context.Context, from, to time.Time) ([]leakwatch.
 			cal calendarRow
 			tim timingRow
 		)
-		if err := r.Scan(&id, &l.Object, &l.Onset, &l.Evidence, &l.Score, &cal.events, &cal.kinds, &cal.offsets,
+		if err := r.Scan(&id, &l.Object, &l.Onset, &l.Start, &l.Evidence, &l.Score, &cal.events, &cal.kinds, &cal.offsets,
 			&tim.in, &tim.silence, &tim.toSilence, &tim.next, &tim.toVote, &tim.s); err != nil {
 			return l, err
 		}
-		l.Onset = fromDB(l.Onset)
+		l.Onset, l.Start = fromDB(l.Onset), fromDB(l.Start)
 		l.Calendar, l.Timing = cal.refs(), tim.timing()
 		return l, nil
 	})

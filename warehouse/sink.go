@@ -535,7 +535,7 @@ var groupsTable = table[leakwatch.Signal]{
 
 var leaksTable = table[leakwatch.Signal]{
 	name: "leaks",
-	cols: []string{"id", "object", "kind", "onset_at", "evidence", "score", "calendar_events", "calendar_kinds", "calendar_offsets_s",
+	cols: []string{"id", "object", "kind", "onset_at", "start_at", "evidence", "score", "calendar_events", "calendar_kinds", "calendar_offsets_s",
 		"in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
@@ -548,9 +548,13 @@ var leaksTable = table[leakwatch.Signal]{
 		if err != nil {
 			return nil, err
 		}
+		start := onset
+		if !l.Start.IsZero() {
+			start = l.Start
+		}
 		ce, ck, co := calendarCols(l.Calendar)
 		t := l.Timing
-		return []any{s.Key(), l.Object, kind, onset, strs(l.Evidence), l.Score, ce, ck, co,
+		return []any{s.Key(), l.Object, kind, onset, start, strs(l.Evidence), l.Score, ce, ck, co,
 			b2u(t.InSilence), t.Silence, t.HoursToSilence, t.NextVote, t.HoursToVote, t.Score, ver(len(l.Evidence), onset)}, nil
 	},
 }

@@ -267,24 +267,32 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 		}
 		var best *leakwatch.Leak
 		for _, l := range leaks {
-			if l.Onset.Before(exp.Onset.Add(-opt.LeakBefore)) || l.Onset.After(exp.Onset.Add(opt.LeakAfter)) {
+			if began(l).Before(exp.Onset.Add(-opt.LeakBefore)) || began(l).After(exp.Onset.Add(opt.LeakAfter)) {
 				continue
 			}
 			if !leakMatches(l, want, exp.Evidence) {
 				continue
 			}
-			if best == nil || l.Onset.Before(best.Onset) {
+			if best == nil || began(l).Before(began(best)) {
 				best = l
 			}
 		}
 		if best != nil {
 			ls.Found = true
-			ls.Match = &Match{Object: best.Object, Onset: best.Onset, DelayS: best.Onset.Sub(exp.Onset).Seconds()}
+			ls.Match = &Match{Object: best.Object, Onset: began(best), DelayS: began(best).Sub(exp.Onset).Seconds()}
 			ls.InSilence, ls.Silence, ls.HoursToSilence, ls.TimingScore = best.Timing.InSilence, best.Timing.Silence, best.Timing.HoursToSilence, best.Timing.Score
 		}
 		s.Leak = ls
 	}
 	return s
+}
+
+// began is when a leak incident began: its start, or its onset in records without one.
+func began(l *leakwatch.Leak) time.Time {
+	if !l.Start.IsZero() {
+		return l.Start
+	}
+	return l.Onset
 }
 
 // leakMatches: the leak is on one of the objects, or names one (or an evidence string) in

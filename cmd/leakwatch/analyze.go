@@ -50,6 +50,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	reorder := fs.Duration("reorder", -1, "bound memory: hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
+	changes := fs.String("changes", "", "site changes (JSONL of SiteChange, as 'scenario generate' and the sites collector write) to tie bursts to")
 	out := fs.String("out", "", "output directory for detections.jsonl and volume.json (required)")
 	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for `report`")
 	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
@@ -113,21 +114,27 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 
+	batch, err := pipeline.NewBatch(cfg)
+	if err != nil {
+		return err
+	}
+	bad := badRecords{reasons: map[string]int{}}
+	var changeStats archive.Stats
+	if *changes != "" {
+		if changeStats, err = readChanges(*changes, batch, &bad); err != nil {
+			return err
+		}
+	}
 	r, err := archive.Open(path, opts)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	defer r.Close()
-	batch, err := pipeline.NewBatch(cfg)
-	if err != nil {
-		return err
-	}
 	// Hourly volume lines for the report; a campaign of months stays a few thousand points.
 	batch.Volume = volume.New(*volBucket, 0)
 	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))
 	start, cpu0 := time.Now(), cpuSeconds()
 	nextReport := start.Add(*progress)
-	bad := badRecords{reasons: map[string]int{}}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -177,8 +184,40 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	printAnalyzeSummary(e.stdout, path, outFile, r.Stats(), bad, res, took, cpu)
+	st := r.Stats()
+	st.Records += changeStats.Records
+	st.Changes += changeStats.Changes
+	st.Bad += changeStats.Bad
+	st.Posts += changeStats.Posts
+	printAnalyzeSummary(e.stdout, path, outFile, st, bad, res, took, cpu)
 	return nil
+}
+
+// readChanges queues the site changes of a JSONL file. Posts in it are refused: the file
+// is meant for changes, and a post there would be a mix-up worth knowing about.
+func readChanges(path string, batch *pipeline.Batch, bad *badRecords) (archive.Stats, error) {
+	r, err := archive.Open(path, archive.Options{Format: archive.FormatJSONL})
+	if err != nil {
+		return archive.Stats{}, fmt.Errorf("%w: --changes: %v", errUsage, err)
+	}
+	defer r.Close()
+	for {
+		rec, err := r.NextRecord()
+		if errors.Is(err, io.EOF) {
+			return r.Stats(), nil
+		}
+		if err != nil {
+			return r.Stats(), fmt.Errorf("read %s: %w", path, err)
+		}
+		switch {
+		case rec.Bad != nil:
+			bad.add(rec.Bad.Ref, rec.Bad.Err)
+		case rec.Change != nil:
+			batch.Change(*rec.Change)
+		case rec.Post != nil:
+			return r.Stats(), fmt.Errorf("%s: a post (%s) in the site changes file", path, rec.Post.URI)
+		}
+	}
 }
 
 // writeDetections writes the detections file atomically: a reader never sees half a file.

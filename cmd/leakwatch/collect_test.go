@@ -112,15 +112,24 @@ metrics: ""
 		t.Errorf("%d posts on the topic, want each of the %d feed items once", n, items)
 	}
 	var reasons []string
-	stream.ReadPartition(context.Background(), c.Kafka, c.Kafka.Topics.DeadLetter, 0, 0, 1<<62, func(recs []stream.Record) error {
-		for _, r := range recs {
-			d, err := stream.ParseDeadLetter(r)
-			if err == nil {
-				reasons = append(reasons, d.Reason)
+	ranges, err := stream.TopicRanges(context.Background(), c.Kafka, c.Kafka.Topics.DeadLetter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, pr := range ranges {
+		err := stream.ReadPartition(context.Background(), c.Kafka, c.Kafka.Topics.DeadLetter, p, pr.First, pr.End, func(recs []stream.Record) error {
+			for _, r := range recs {
+				d, err := stream.ParseDeadLetter(r)
+				if err == nil {
+					reasons = append(reasons, d.Reason)
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("read dead letters: %v", err)
 		}
-		return nil
-	})
+	}
 	if len(reasons) == 0 || !strings.Contains(strings.Join(reasons, "\n"), "broken.xml") {
 		t.Errorf("dead letters %q: want the non-feed document, named", reasons)
 	}

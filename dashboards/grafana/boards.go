@@ -65,10 +65,11 @@ func leakTiming() Spec {
 				SQL: "SELECT " + bucket("at") + " AS time, uniqExact(post) AS `all posts`, uniqExactIf(post, notEmpty(evidence)) AS `with leak evidence` " +
 					"FROM mentions WHERE object = 'all:posts' AND $__timeFilter(at) GROUP BY time ORDER BY time"},
 			{Title: "Leaks against the calendar", Type: "table", QueryType: QueryTable, W: 24, H: 8,
-				Columns: []string{"onset", "object", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "evidence"},
-				SQL: "SELECT onset_at AS onset, object, in_silence, silence, round(hours_to_silence, 2) AS hours_to_silence, next_vote, " +
+				Description: "start: when the incident began (its earliest burst or group); the timing columns are taken there.",
+				Columns:     []string{"start", "onset", "object", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "evidence"},
+				SQL: "SELECT start_at AS start, onset_at AS onset, object, in_silence, silence, round(hours_to_silence, 2) AS hours_to_silence, next_vote, " +
 					"round(hours_to_vote, 2) AS hours_to_vote, round(timing_score, 2) AS timing_score, arrayStringConcat(evidence, ', ') AS evidence " +
-					"FROM leaks FINAL WHERE $__timeFilter(onset_at) ORDER BY onset_at"},
+					"FROM leaks FINAL WHERE $__timeFilter(onset_at) ORDER BY start_at"},
 			{Title: "Hours to the vote at each leak", Type: "barchart", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"object", "hours_to_vote"},
 				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) ORDER BY onset_at"},

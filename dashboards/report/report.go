@@ -53,7 +53,14 @@ func Render(w io.Writer, in Input) error {
 		}
 		return v.Groups[i].ID < v.Groups[j].ID
 	})
-	sort.Slice(v.Leaks, func(i, j int) bool { return v.Leaks[i].Onset.Before(v.Leaks[j].Onset) })
+	// A leak is drawn and timed where its incident began; records written before incidents
+	// had a start began at their onset.
+	for i := range v.Leaks {
+		if v.Leaks[i].Start.IsZero() {
+			v.Leaks[i].Start = v.Leaks[i].Onset
+		}
+	}
+	sort.Slice(v.Leaks, func(i, j int) bool { return v.Leaks[i].Start.Before(v.Leaks[j].Start) })
 	v.Timeline = template.HTML(Timeline(in.Series, in.Calendar, v.Bursts, v.Leaks, 1100, 320))
 	return page.Execute(w, v)
 }
@@ -156,8 +163,12 @@ func Timeline(series []volume.Series, cal leakwatch.Calendar, bursts []leakwatch
 	}
 	lastLabel := math.Inf(-1)
 	for _, l := range leaks {
-		lx := clampX(l.Onset)
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#d62728" stroke-width="2"><title>leak %s at %s</title></line>`, lx, lx, padT, padT+plotH, esc(l.Object), l.Onset.UTC().Format(time.RFC3339))
+		at := l.Start
+		if at.IsZero() {
+			at = l.Onset
+		}
+		lx := clampX(at)
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#d62728" stroke-width="2"><title>leak %s from %s</title></line>`, lx, lx, padT, padT+plotH, esc(l.Object), at.UTC().Format(time.RFC3339))
 		// One label per cluster of leaks: overlapping labels read as noise.
 		if lx-lastLabel > 40 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#d62728" font-weight="bold">leak</text>`, lx+3, padT+12)
@@ -234,10 +245,10 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <p class="summary"><span><b>{{len .Bursts | printf "%d"}}</b> bursts</span><span><b>{{.Edges}}</b> co-share edges</span><span><b>{{printf "%d" (len .Groups)}}</b> coordinated groups</span><span><b>{{printf "%d" (len .Leaks)}}</b> leaks</span></p>
 <h2>Volume against the campaign calendar</h2>
 <div class="figure">{{.Timeline}}</div>
-<p class="meta">Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions. Orange: burst onsets. Red lines: leak onsets.</p>
+<p class="meta">Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions. Orange: burst onsets. Red lines: where each leak incident began.</p>
 <h2>Leak timing</h2>
-{{if .Leaks}}<table><tr><th>object</th><th>onset</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>
-{{range .Leaks}}<tr><td><code>{{.Object}}</code></td><td>{{utc .Onset}}</td><td>{{if .Timing.InSilence}}<span class="silence">yes ({{.Timing.Silence}})</span>{{else}}no{{end}}</td>
+{{if .Leaks}}<table><tr><th>object</th><th>began</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>
+{{range .Leaks}}<tr><td><code>{{.Object}}</code></td><td>{{utc .Start}}</td><td>{{if .Timing.InSilence}}<span class="silence">yes ({{.Timing.Silence}})</span>{{else}}no{{end}}</td>
 <td>{{if not .Timing.InSilence}}{{hours .Timing.HoursToSilence}} {{.Timing.Silence}}{{end}}</td><td>{{hours .Timing.HoursToVote}} {{.Timing.NextVote}}</td>
 <td class="num">{{printf "%.2f" .Timing.Score}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
 {{end}}</table>{{else}}<p>No leak detected.</p>{{end}}

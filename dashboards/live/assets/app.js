@@ -20,7 +20,7 @@ function render(s) {
       : (tm.silence ? `<span class="tag">${hours(tm.hours_to_silence)} before ${esc(tm.silence)}</span>` : "");
     const vote = tm.next_vote ? `<span class="tag">${hours(tm.hours_to_vote)} to ${esc(tm.next_vote)}</span>` : "";
     return `<tr><td class="obj">${esc(l.object)}<div class="muted">${esc((l.evidence || []).slice(0, 3).join(", "))}</div></td>
-      <td>${fmtTime(l.onset)}</td><td>${where}${vote}</td><td class="num">${(tm.score ?? 0).toFixed(2)}</td></tr>`;
+      <td>${fmtTime(l.start || l.onset)}</td><td>${where}${vote}</td><td class="num">${(tm.score ?? 0).toFixed(2)}</td></tr>`;
   }).join("");
   $("bursts").tBodies[0].innerHTML = (s.bursts || []).slice(0, 25).map((b) =>
     `<tr><td class="obj">${esc(b.object)}</td><td>${fmtTime(b.onset)}</td><td class="num">${b.count}</td>
@@ -68,7 +68,7 @@ function chart(s) {
     out += `<polyline points="${pts}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="1.5"/>`;
   });
   for (const l of s.leaks || []) {
-    const t = Date.parse(l.onset) / 1000;
+    const t = Date.parse(l.start || l.onset) / 1000;
     out += `<line x1="${x(t)}" x2="${x(t)}" y1="0" y2="${H - padB}" stroke="#ff5c5c" stroke-width="2"><title>leak ${esc(l.object)}</title></line>`;
   }
   svg.innerHTML = out;
