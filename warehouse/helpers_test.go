@@ -96,7 +96,7 @@ func newFixture(n int) fixture {
 		{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindURL, A: "acct01", B: "acct02", Weight: 3, First: t0, Last: t0.Add(time.Minute), Score: 1.5}},
 		{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindHashtag, A: "acct01", B: "acct03", Weight: 2, First: t0.Add(time.Minute), Last: t0.Add(2 * time.Minute)}},
 		{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-1", Accounts: []string{"acct01", "acct02", "acct03"}, ObjectKinds: []leakwatch.ObjectKind{leakwatch.KindURL, leakwatch.KindHashtag}, First: t0, Last: t0.Add(2 * time.Minute), Objects: []string{"url:https://pastebin.com/abc"}, FirstMovers: []string{"acct01"}, Edges: 2, Evidence: []string{"domain:pastebin.com"}, Score: 4, Calendar: cal, Timing: timing}},
-		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: t0, Evidence: []string{"domain:pastebin.com", "term:leaks"}, Calendar: cal, Timing: *timing, Score: 0.95}},
+		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: t0, Start: t0.Add(-2 * time.Minute), Evidence: []string{"domain:pastebin.com", "term:leaks"}, Calendar: cal, Timing: *timing, Score: 0.95}},
 	}
 	f.changes = []leakwatch.SiteChange{
 		{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: t0.Add(-time.Hour), Changed: []string{"content", "title"}, Status: 200, TextHash: "b", PrevTextHash: "a", Title: "Hacked", Diff: "-a\n+b", Defacement: true, Reasons: []string{"text mostly replaced"}, TLSNotAfter: time.Date(2017, 8, 1, 0, 0, 0, 0, time.UTC)},
