@@ -17,4 +17,8 @@ type Alert struct {
 	StartsAt  time.Time         `json:"starts_at"`
 	RaisedAt  time.Time         `json:"raised_at"`
 	Labels    map[string]string `json:"labels,omitempty"`
+	// Supersedes lists the ids of alerts this one replaces: a leak incident that moved to an
+	// earlier burst, or absorbed another incident, is one alert from then on. The replaced
+	// alerts are not sent again and expire; consumers of the alerts topic drop them.
+	Supersedes []string `json:"supersedes,omitempty"`
 }

@@ -109,6 +109,10 @@ type Leak struct {
 	// last), yet bursts are reported when they end, so an earlier one may come later.
 	// Calendar and Timing place Start.
 	Start time.Time `json:"start,omitzero"`
+	// Supersedes lists the keys (Signal.Key) this incident was published under before: an
+	// earlier burst or group joined it, or two incidents turned out to be one. Consumers
+	// drop those records; the detections file carries none.
+	Supersedes []string `json:"supersedes,omitempty"`
 }
 
 // Timing says where a time falls against the campaign calendar.

@@ -81,11 +81,13 @@ func ParseConfig(r io.Reader) (Config, error) {
 	return c, c.Validate()
 }
 
-// Validate reports the first problem, naming the field.
+// errNoReceiver: only the alert role, which delivers, needs a receiver; the other roles
+// read the same file and must not fail on it.
+var errNoReceiver = errors.New("alerts: no receiver: set alertmanager.url or add webhooks")
+
+// Validate reports the first problem, naming the field. A configuration without receivers
+// is valid (alerts then only reach the alerts topic); Receivers refuses it.
 func (c Config) Validate() error {
-	if c.Alertmanager.URL == "" && len(c.Webhooks) == 0 {
-		return errors.New("alerts: no receiver: set alertmanager.url or add webhooks")
-	}
 	if c.Alertmanager.URL != "" {
 		if err := c.Alertmanager.Validate(); err != nil {
 			return err
@@ -235,6 +237,9 @@ type Options struct {
 func (c Config) Receivers(o Options) ([]*Receiver, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.Alertmanager.URL == "" && len(c.Webhooks) == 0 {
+		return nil, errNoReceiver
 	}
 	var rs []*Receiver
 	if c.Alertmanager.URL != "" {

@@ -70,6 +70,15 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+// The alert role cannot deliver without a receiver: Receivers says so, naming the fields.
+func TestReceiversNeedOne(t *testing.T) {
+	c := DefaultConfig()
+	c.Alertmanager.URL = ""
+	if _, err := c.Receivers(Options{}); err == nil || !strings.Contains(err.Error(), "alertmanager.url or add webhooks") {
+		t.Errorf("Receivers without any = %v, want the no-receiver error", err)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	hook := WebhookConfig{Name: "w", URL: "https://example.org/h", SecretEnv: "S"}
 	tests := []struct {
@@ -79,7 +88,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults", func(*Config) {}, ""},
 		{"webhook only", func(c *Config) { c.Alertmanager.URL = ""; c.Webhooks = []WebhookConfig{hook} }, ""},
-		{"no receiver", func(c *Config) { c.Alertmanager.URL = "" }, "no receiver"},
+		{"no receiver: alerts reach the topic only", func(c *Config) { c.Alertmanager.URL = "" }, ""},
 		{"relative alertmanager url", func(c *Config) { c.Alertmanager.URL = "localhost:9093" }, "alertmanager.url"},
 		{"zero resolve timeout", func(c *Config) { c.Alertmanager.ResolveTimeout = 0 }, "alertmanager.resolve_timeout"},
 		{"resolve before dedup re-sends", func(c *Config) { c.Alertmanager.ResolveTimeout = c.Dedup.Interval }, "alertmanager.resolve_timeout"},

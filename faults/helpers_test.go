@@ -20,6 +20,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/pipeline"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 	"github.com/leakwatch/leakwatch/stream"
 )
@@ -512,39 +513,23 @@ func (r *run) finalSignals() map[string]string {
 		}
 		return recs[i].Offset < recs[j].Offset
 	})
-	latest := map[string]leakwatch.Signal{}
+	// As docs/DETECTION.md says consumers must: the latest record per key, without the groups
+	// and leaks others supersede; the detections file carries no `supersedes`.
+	final := pipeline.NewFinal()
 	for _, rec := range recs {
 		s, err := stream.Decode[leakwatch.Signal](rec)
 		if err != nil {
 			continue // a poisoned record; the dead-letter checks cover it
 		}
-		latest[string(rec.Key)] = s
-	}
-	// As docs/DETECTION.md says consumers must: a group listing ids in `supersedes` replaces
-	// those records, and the detections file carries no `supersedes`.
-	dropped := map[string]bool{}
-	for _, s := range latest {
-		if s.Group != nil {
-			for _, id := range s.Group.Supersedes {
-				dropped[leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id}}.Key()] = true
-			}
-		}
+		final.Add(s)
 	}
 	out := map[string]string{}
-	for k, s := range latest {
-		if dropped[k] {
-			continue
-		}
-		if s.Group != nil {
-			g := *s.Group
-			g.Supersedes = nil
-			s.Group = &g
-		}
+	for _, s := range final.Signals() {
 		b, err := json.Marshal(s)
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		out[k] = string(b)
+		out[s.Key()] = string(b)
 	}
 	return out
 }

@@ -59,44 +59,26 @@ func NewGroup(cfg Config, stage string, topics []string, log *slog.Logger, m *Me
 func (g *Group) ID() string { return g.id }
 
 // maxCommitFailures is how many commits in a row may fail (a rebalance moving partitions
-// away, a coordinator change) before Run gives up. Uncommitted batches are only redelivered,
+// away, a coordinator change) before Run gives up, unless the broker is merely unreachable:
+// that is waited out. Uncommitted batches are only redelivered,
 // so carrying on after one failure loses nothing.
 const maxCommitFailures = 5
 
 // Run reads and hands batches to h until ctx is done (then it returns nil) or h fails (then it
 // returns h's error, leaving the batch uncommitted).
 func (g *Group) Run(ctx context.Context, h Handler) error {
-	start, _ := startOffset(g.cfg.StartOffset)
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:     g.cfg.Brokers,
-		GroupID:     g.id,
-		GroupTopics: g.topics,
-		Dialer:      &kafka.Dialer{ClientID: g.cfg.ClientID, Timeout: 10 * time.Second, DualStack: true},
-		// Room for two batches, so the next one is fetched while the handler works.
-		QueueCapacity:         2 * g.cfg.FetchBatch,
-		MinBytes:              1,
-		MaxBytes:              16 << 20,
-		MaxWait:               250 * time.Millisecond,
-		HeartbeatInterval:     g.cfg.HeartbeatInterval,
-		SessionTimeout:        g.cfg.SessionTimeout,
-		RebalanceTimeout:      g.cfg.SessionTimeout,
-		JoinGroupBackoff:      time.Second,
-		CommitInterval:        0, // synchronous: CommitMessages returns once the broker stored the offsets
-		WatchPartitionChanges: true,
-		StartOffset:           start,
-		ReadBackoffMin:        50 * time.Millisecond,
-		ReadBackoffMax:        time.Second,
-		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			g.log.Debug("kafka: " + fmt.Sprintf(msg, args...))
-		}),
-	})
+	r := g.reader()
 	defer func() {
+		if r == nil {
+			return
+		}
 		if err := r.Close(); err != nil {
 			g.log.Warn("closing consumer", "err", err)
 		}
 	}()
 	g.log.Info("consumer started", "topics", g.topics)
 
+	wait := 250 * time.Millisecond // between readers while the broker is away
 	commitFailures := 0
 	for {
 		msgs, err := g.fetch(ctx, r)
@@ -104,8 +86,24 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("group %s: fetch: %w", g.id, err)
+			// The broker went away (a restart, a network cut): nothing was handled, so a
+			// new reader after a wait resumes at the committed offsets, as a restart would.
+			g.log.Warn("fetch failed; reconnecting", "wait", wait, "err", err)
+			g.m.retry(g.stage, "fetch")
+			if cerr := r.Close(); cerr != nil {
+				g.log.Debug("closing consumer", "err", cerr)
+			}
+			select {
+			case <-ctx.Done():
+				r = nil
+				return nil
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 10*time.Second)
+			r = g.reader()
+			continue
 		}
+		wait = 250 * time.Millisecond
 		if len(msgs) == 0 {
 			if err := h(ctx, nil); err != nil {
 				g.m.handlerError(g.stage)
@@ -136,8 +134,17 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 		if err != nil {
 			commitFailures++
 			g.log.Warn("commit failed; the batch will be redelivered", "records", len(msgs), "from", batch[0].Where(), "err", err)
-			if commitFailures >= maxCommitFailures {
+			if commitFailures >= maxCommitFailures && !Transient(err) {
 				return fmt.Errorf("group %s: %d commits in a row failed: %w", g.id, commitFailures, err)
+			}
+			if Transient(err) {
+				// The broker is away: wait before the next fetch rather than spin.
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(wait):
+				}
+				wait = min(2*wait, 10*time.Second)
 			}
 			continue
 		}
@@ -147,6 +154,34 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 			return nil
 		}
 	}
+}
+
+// reader opens a group member on the configured topics.
+func (g *Group) reader() *kafka.Reader {
+	start, _ := startOffset(g.cfg.StartOffset)
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:     g.cfg.Brokers,
+		GroupID:     g.id,
+		GroupTopics: g.topics,
+		Dialer:      &kafka.Dialer{ClientID: g.cfg.ClientID, Timeout: 10 * time.Second, DualStack: true},
+		// Room for two batches, so the next one is fetched while the handler works.
+		QueueCapacity:         2 * g.cfg.FetchBatch,
+		MinBytes:              1,
+		MaxBytes:              16 << 20,
+		MaxWait:               250 * time.Millisecond,
+		HeartbeatInterval:     g.cfg.HeartbeatInterval,
+		SessionTimeout:        g.cfg.SessionTimeout,
+		RebalanceTimeout:      g.cfg.SessionTimeout,
+		JoinGroupBackoff:      time.Second,
+		CommitInterval:        0, // synchronous: CommitMessages returns once the broker stored the offsets
+		WatchPartitionChanges: true,
+		StartOffset:           start,
+		ReadBackoffMin:        50 * time.Millisecond,
+		ReadBackoffMax:        time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			g.log.Debug("kafka: " + fmt.Sprintf(msg, args...))
+		}),
+	})
 }
 
 // fetch blocks for one record, then gathers more until the batch is full or FetchWait passed.

@@ -13,6 +13,7 @@ type Metrics struct {
 	written     *prometheus.CounterVec
 	deadLetters *prometheus.CounterVec
 	handlerErrs *prometheus.CounterVec
+	retries     *prometheus.CounterVec
 	lag         *prometheus.GaugeVec
 }
 
@@ -36,6 +37,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leakwatch_stream_handler_errors_total",
 			Help: "Batches whose handler failed, leaving them uncommitted for redelivery.",
 		}, []string{"stage"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leakwatch_stream_retries_total",
+			Help: "Writes sent again and fetches started again because the broker was unreachable.",
+		}, []string{"stage", "op"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "leakwatch_stream_consumer_lag",
 			Help: "Records behind the partition's end after the last handled batch.",
@@ -48,6 +53,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.written = register(reg, m.written)
 	m.deadLetters = register(reg, m.deadLetters)
 	m.handlerErrs = register(reg, m.handlerErrs)
+	m.retries = register(reg, m.retries)
 	m.lag = register(reg, m.lag)
 	return m
 }
@@ -63,6 +69,12 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		panic(err)
 	}
 	return c
+}
+
+func (m *Metrics) retry(stage, op string) {
+	if m != nil {
+		m.retries.WithLabelValues(stage, op).Inc()
+	}
 }
 
 func (m *Metrics) addRecords(topic, stage string, n int) {

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -64,6 +68,51 @@ func (w *Writer) Write(ctx context.Context, msgs ...Message) error {
 		kms[i] = kafka.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Time: m.Time, Headers: toKafkaHeaders(m.Headers)}
 	}
 	err := w.w.WriteMessages(ctx, kms...)
+	// While the broker is away (restarting, a leader moving), the messages that failed for
+	// that are sent again, with growing waits, until they are stored or ctx ends: a stage
+	// mid-batch waits the outage out instead of ending. A message stored whose ack got lost
+	// is then stored twice: delivery is at least once, and every consumer dedupes.
+	wait := 250 * time.Millisecond
+	for err != nil && ctx.Err() == nil {
+		var werrs kafka.WriteErrors
+		retry := kms
+		if errors.As(err, &werrs) && len(werrs) == len(kms) {
+			retry = nil
+			for i, e := range werrs {
+				if e == nil {
+					continue
+				}
+				if !Transient(e) {
+					retry = nil
+					break
+				}
+				retry = append(retry, kms[i])
+			}
+		} else if !Transient(err) {
+			retry = nil
+		}
+		if len(retry) == 0 {
+			break
+		}
+		w.m.retry(w.stage, "write")
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 10*time.Second)
+		if ctx.Err() != nil {
+			break
+		}
+		if e := w.w.WriteMessages(ctx, retry...); e == nil {
+			err = nil
+		} else {
+			err, kms = e, retry
+			msgs = msgs[:0]
+			for _, k := range retry {
+				msgs = append(msgs, Message{Topic: k.Topic, Key: k.Key, Value: k.Value, Time: k.Time, Headers: fromKafkaHeaders(k.Headers)})
+			}
+		}
+	}
 	if err == nil {
 		w.count(msgs, nil)
 		return nil
@@ -82,6 +131,23 @@ func (w *Writer) Write(ctx context.Context, msgs ...Message) error {
 	first := failed[0]
 	return fmt.Errorf("write: %d of %d messages failed (%s); first: %s key %q: %w",
 		len(failed), len(msgs), topicsOf(msgs, werrs), msgs[first].Topic, msgs[first].Key, werrs[first])
+}
+
+// Transient reports whether err is about the broker being unreachable or busy for now (a
+// connection refused or reset, a timeout, a leader being elected) rather than about the
+// request: retrying later can succeed.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var kerr kafka.Error
+	if errors.As(err, &kerr) {
+		return kerr.Temporary()
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
 // balancer hashes keys with murmur2, unless the message names its partition (ToPartition).

@@ -26,88 +26,142 @@ type candidate struct {
 	led bool
 }
 
-// incident is one leak operation: the related candidates merged. Its identity (object and
-// onset, hence Signal.Key) is its first candidate's and never changes, so each update
-// supersedes the previous record downstream.
-type incident struct {
-	object   string
-	onset    time.Time
-	start    time.Time // earliest member onset
-	end      time.Time // latest member end
-	first    time.Time // earliest onset of a led member (zero: none yet)
-	values   map[string]int
-	objects  map[string]int
-	groups   map[string]bool
-	accounts map[string]bool
-	score    float64
-	calendar []leakwatch.CalendarRef
-	timing   leakwatch.Timing
-	last     *leakwatch.Leak // as last published
+// merge folds a later version of the same burst or group into c: spans and sets only grow,
+// so the member ends the same whatever versions were seen in between.
+func (c *candidate) merge(n *candidate) {
+	if n.onset.Before(c.onset) || (n.onset.Equal(c.onset) && c.group != "") {
+		c.onset, c.object = n.onset, n.object
+	}
+	if n.end.After(c.end) {
+		c.end = n.end
+	}
+	c.evidence = union(c.evidence, n.evidence)
+	c.objects = union(c.objects, n.objects)
+	c.accounts = union(c.accounts, n.accounts)
+	c.score = max(c.score, n.score)
+	c.led = c.led || n.led
 }
 
-// Bounds on what one incident remembers to relate later candidates: a dump touches dozens
-// of objects and a bot network hundreds of accounts, not more.
+func union(a, b []string) []string {
+	for _, s := range b {
+		if !slices.Contains(a, s) {
+			a = append(a, s)
+		}
+	}
+	return a
+}
+
+// incident is one leak operation: the connected component of its candidates, two candidates
+// being connected when they relate (see relate). Components do not depend on the order
+// candidates arrive in, and neither does the record: its key is its earliest member's
+// (onset, then object). When an earlier member joins, or two incidents merge, the record
+// moves to the new key and lists the keys it replaces in Leak.Supersedes.
+type incident struct {
+	members   map[string]*candidate // by member id: "burst|OBJECT|ONSET" or "group|ID"
+	published map[string]bool       // keys records of this incident went out under
+	last      *leakwatch.Leak       // as last published
+	end       time.Time
+}
+
+// Bounds on what one candidate remembers to relate later ones: a dump touches dozens of
+// objects and a bot network hundreds of accounts, not more.
 const (
-	maxIncidentObjects  = 2000
-	maxIncidentAccounts = 2000
+	maxMemberObjects  = 2000
+	maxMemberAccounts = 2000
 )
 
-// admit adds c to the incident it relates to, or starts one, and returns the incident when
-// its record changed. into, when set, is the incident c belongs to already (a group that
-// superseded one of its groups).
-func (d *Detector) admit(c *candidate, into *incident) *leakwatch.Leak {
+// admit adds candidate c, member id, to the incident it relates to (merging every incident
+// it relates to into one) or starts one, and returns the incident's record when it changed.
+func (d *Detector) admit(id string, c *candidate) *leakwatch.Leak {
 	if c.onset.After(d.newestCandidate) {
 		d.newestCandidate = c.onset
 	}
 	d.forgetIncidents()
-	inc := into
+	if len(c.objects) > maxMemberObjects {
+		c.objects = c.objects[:maxMemberObjects]
+	}
+	if len(c.accounts) > maxMemberAccounts {
+		c.accounts = c.accounts[:maxMemberAccounts]
+	}
+	var into *incident
+	if x := d.memberOf(id); x != nil {
+		x.members[id].merge(c)
+		c, into = x.members[id], x
+	}
+	var related []*incident
 	for _, x := range d.incidents {
-		if inc != nil {
-			break
+		if x == into {
+			continue
 		}
-		if d.related(x, c) {
-			inc = x
+		for _, m := range x.members {
+			if d.relate(m, c) {
+				related = append(related, x)
+				break
+			}
 		}
 	}
-	if inc == nil {
-		inc = &incident{
-			object: c.object, onset: c.onset, start: c.onset, end: c.end,
-			values: map[string]int{}, objects: map[string]int{}, groups: map[string]bool{}, accounts: map[string]bool{},
+	if into == nil {
+		if len(related) > 0 {
+			into, related = related[0], related[1:]
+		} else {
+			into = &incident{members: map[string]*candidate{}, published: map[string]bool{}}
+			d.incidents = append(d.incidents, into)
 		}
-		d.incidents = append(d.incidents, inc)
+		into.members[id] = c
 	}
-	before := inc.began()
-	inc.add(c)
-	if at := inc.began(); inc.calendar == nil || !at.Equal(before) {
-		inc.calendar, inc.timing = calendar.Place(d.cal, at)
+	for _, x := range related {
+		into.absorb(x)
+		d.incidents = slices.DeleteFunc(d.incidents, func(y *incident) bool { return y == x })
 	}
-	return inc.publish(d.cfg.MaxIncidentEvidence)
+	return d.publish(into)
 }
 
-// related says whether c belongs to x: it is a group x holds, or their spans come within
-// IncidentWindow of each other and they share dump evidence (a dump domain, a leak hashtag,
-// a changed site), an object or an account. Plain leak words ("hacked", "fuite") are shared by unrelated news and
-// relate nothing.
-func (d *Detector) related(x *incident, c *candidate) bool {
-	if c.group != "" && x.groups[c.group] {
-		return true // the same group, however long it lasts, is one incident
+func (d *Detector) memberOf(id string) *incident {
+	for _, x := range d.incidents {
+		if x.members[id] != nil {
+			return x
+		}
+	}
+	return nil
+}
+
+func (x *incident) absorb(y *incident) {
+	for id, m := range y.members {
+		if have := x.members[id]; have != nil {
+			have.merge(m)
+		} else {
+			x.members[id] = m
+		}
+	}
+	for k := range y.published {
+		x.published[k] = true
+	}
+}
+
+// relate says whether two candidates belong to one incident: they are the same group, or
+// their spans come within IncidentWindow of each other and they share dump evidence (a dump
+// domain, a leak hashtag, a changed site), an object or an account. Plain leak words
+// ("hacked", "fuite") are shared by unrelated news and relate nothing.
+func (d *Detector) relate(a, b *candidate) bool {
+	if a.group != "" && a.group == b.group {
+		return true
 	}
 	w := d.cfg.IncidentWindow
-	if c.onset.After(x.end.Add(w)) || c.end.Before(x.start.Add(-w)) {
+	if b.onset.After(a.end.Add(w)) || a.onset.After(b.end.Add(w)) {
 		return false
 	}
-	for _, e := range c.evidence {
-		if strongValue(e) && x.values[e] > 0 {
+	for _, e := range b.evidence {
+		if strongValue(e) && slices.Contains(a.evidence, e) {
 			return true
 		}
 	}
-	for _, o := range c.objects {
-		if x.objects[o] > 0 {
+	for _, o := range b.objects {
+		if !strings.HasPrefix(o, "group:") && slices.Contains(a.objects, o) {
 			return true
 		}
 	}
-	for _, a := range c.accounts {
-		if x.accounts[a] {
+	for _, acc := range b.accounts {
+		if slices.Contains(a.accounts, acc) {
 			return true
 		}
 	}
@@ -120,51 +174,46 @@ func strongValue(e string) bool {
 		strings.HasPrefix(e, "change:") || strings.HasPrefix(e, "defacement:")
 }
 
-// began is the incident's start: its earliest led member, else its earliest member.
-func (x *incident) began() time.Time {
-	if !x.first.IsZero() {
-		return x.first
-	}
-	return x.start
-}
-
-func (x *incident) add(c *candidate) {
-	if c.led && (x.first.IsZero() || c.onset.Before(x.first)) {
-		x.first = c.onset
-	}
-	if c.onset.Before(x.start) {
-		x.start = c.onset
-	}
-	if c.end.After(x.end) {
-		x.end = c.end
-	}
-	for _, e := range c.evidence {
-		x.values[e]++
-	}
-	for _, o := range c.objects {
-		if strings.HasPrefix(o, "group:") {
-			continue
-		}
-		if x.objects[o] > 0 || len(x.objects) < maxIncidentObjects {
-			x.objects[o]++
-		}
-	}
-	if c.group != "" {
-		x.groups[c.group] = true
-	}
-	for _, a := range c.accounts {
-		if len(x.accounts) >= maxIncidentAccounts {
-			break
-		}
-		x.accounts[a] = true
-	}
-	x.score = max(x.score, c.score)
-}
-
 // publish returns the incident's record, or nil when it equals the last one returned.
 // Evidence lists the leak values (most members first), then the groups, then "object:KEY"
-// for the objects (most members first), at most max entries in all.
-func (x *incident) publish(limit int) *leakwatch.Leak {
+// for the objects (most members first), at most MaxIncidentEvidence entries in all. Start
+// is the earliest onset of a led member (else of any member); the calendar is placed there.
+func (d *Detector) publish(x *incident) *leakwatch.Leak {
+	ids := slices.Sorted(maps.Keys(x.members))
+	var head *candidate
+	var start, first time.Time
+	values, objects, groups := map[string]int{}, map[string]int{}, map[string]bool{}
+	score := 0.0
+	for _, id := range ids {
+		m := x.members[id]
+		if head == nil || m.onset.Before(head.onset) || (m.onset.Equal(head.onset) && m.object < head.object) {
+			head = m
+		}
+		if start.IsZero() || m.onset.Before(start) {
+			start = m.onset
+		}
+		if m.led && (first.IsZero() || m.onset.Before(first)) {
+			first = m.onset
+		}
+		if m.end.After(x.end) {
+			x.end = m.end
+		}
+		for _, e := range m.evidence {
+			values[e]++
+		}
+		for _, o := range m.objects {
+			if !strings.HasPrefix(o, "group:") {
+				objects[o]++
+			}
+		}
+		if m.group != "" {
+			groups[m.group] = true
+		}
+		score = max(score, m.score)
+	}
+	if !first.IsZero() {
+		start = first
+	}
 	byCount := func(m map[string]int) []string {
 		keys := slices.Collect(maps.Keys(m))
 		slices.SortFunc(keys, func(a, b string) int {
@@ -175,54 +224,81 @@ func (x *incident) publish(limit int) *leakwatch.Leak {
 		})
 		return keys
 	}
-	ev := byCount(x.values)
-	groups := slices.Sorted(maps.Keys(x.groups))
-	for _, g := range groups {
+	ev := byCount(values)
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
 		ev = append(ev, "group:"+g)
 	}
-	for _, o := range byCount(x.objects) {
+	for _, o := range byCount(objects) {
 		ev = append(ev, "object:"+o)
 	}
-	if len(ev) > limit {
-		ev = ev[:limit]
+	if len(ev) > d.cfg.MaxIncidentEvidence {
+		ev = ev[:d.cfg.MaxIncidentEvidence]
 	}
+	refs, timing := calendar.Place(d.cal, start)
 	l := &leakwatch.Leak{
-		Object:   x.object,
-		Onset:    x.onset,
+		Object:   head.object,
+		Onset:    head.onset,
 		Evidence: ev,
-		Calendar: x.calendar,
-		Timing:   x.timing,
-		Score:    x.score,
-		Start:    x.began(),
+		Calendar: refs,
+		Timing:   timing,
+		Score:    score,
+		Start:    start,
 	}
-	if x.last != nil && x.last.Score == l.Score && x.last.Start.Equal(l.Start) && slices.Equal(x.last.Evidence, l.Evidence) {
+	key := leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}.Key()
+	for k := range x.published {
+		if k != key {
+			l.Supersedes = append(l.Supersedes, k)
+		}
+	}
+	slices.Sort(l.Supersedes)
+	if p := x.last; p != nil && p.Object == l.Object && p.Onset.Equal(l.Onset) && p.Score == l.Score && p.Start.Equal(l.Start) &&
+		slices.Equal(p.Evidence, l.Evidence) && slices.Equal(p.Supersedes, l.Supersedes) {
 		return nil
 	}
+	x.published[key] = true
 	x.last = l
 	out := *l
-	out.Evidence = slices.Clone(l.Evidence)
+	out.Evidence, out.Supersedes = slices.Clone(l.Evidence), slices.Clone(l.Supersedes)
 	return &out
 }
 
-// renameGroups replaces superseded group ids by id in the incidents that list them, and
-// returns the incident it changed, if any.
+// renameGroups moves the members of superseded group ids to id (the group that absorbed
+// them), merging the incidents they were in, and returns the incident it changed, if any.
 func (d *Detector) renameGroups(id string, superseded []string) *incident {
-	var changed *incident
-	for _, x := range d.incidents {
-		for _, old := range superseded {
-			if old != id && x.groups[old] {
-				delete(x.groups, old)
-				x.groups[id] = true
-				changed = x
-			}
+	var into *incident
+	for _, old := range superseded {
+		if old == id {
+			continue
+		}
+		x := d.memberOf("group|" + old)
+		if x == nil {
+			continue
+		}
+		m := x.members["group|"+old]
+		delete(x.members, "group|"+old)
+		m.group = id
+		if into == nil {
+			into = d.memberOf("group|" + id)
+		}
+		if into == nil {
+			into = x
+		}
+		if into != x {
+			into.absorb(x)
+			d.incidents = slices.DeleteFunc(d.incidents, func(y *incident) bool { return y == x })
+		}
+		if have := into.members["group|"+id]; have != nil {
+			have.merge(m)
+		} else {
+			into.members["group|"+id] = m
 		}
 	}
-	return changed
+	return into
 }
 
 // forgetIncidents drops incidents no later candidate can join: ended more than the window
 // and a day before the newest candidate's onset (the day covers late signals).
 func (d *Detector) forgetIncidents() {
 	keep := d.newestCandidate.Add(-d.cfg.IncidentWindow - 24*time.Hour)
-	d.incidents = slices.DeleteFunc(d.incidents, func(x *incident) bool { return x.end.Before(keep) })
+	d.incidents = slices.DeleteFunc(d.incidents, func(x *incident) bool { return !x.end.IsZero() && x.end.Before(keep) })
 }

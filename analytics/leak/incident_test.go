@@ -3,6 +3,7 @@ package leak
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,9 +36,9 @@ func TestIncidents(t *testing.T) {
 		steps     []step
 		incidents int
 	}{
-		{"two bursts of one dump: one incident, updated", []step{
+		{"two bursts of one dump: one incident, keyed by the earliest (then first by object)", []step{
 			{burst: paste, want: pasteKey},
-			{burst: burstAt("hashtag:macronleaks", 0, 150, "term:#macronleaks", "term:fuite", "domain:pastebin.com"), want: pasteKey},
+			{burst: burstAt("hashtag:macronleaks", 0, 150, "term:#macronleaks", "term:fuite", "domain:pastebin.com"), want: keyOf("hashtag:macronleaks", 0)},
 		}, 1},
 		{"related through the dump domain only", []step{
 			{burst: paste, want: pasteKey},
@@ -96,6 +97,9 @@ func TestIncidents(t *testing.T) {
 				if l != nil {
 					got = leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}.Key()
 					keys[got] = true
+					for _, k := range l.Supersedes {
+						delete(keys, k)
+					}
 				}
 				if got != s.want {
 					t.Fatalf("step %d returned %q, want %q (%+v)", i, got, s.want, l)
@@ -110,7 +114,7 @@ func TestIncidents(t *testing.T) {
 
 // TestIncidentRecord checks what the merged record holds: every object and group, the
 // leak values most frequent first, the highest score, and a start that an earlier burst
-// reported later moves back, while the key stays its first candidate's.
+// reported later moves back, with the key, which moves to that burst, superseding the first.
 func TestIncidentRecord(t *testing.T) {
 	cal := france(t)
 	d := New(DefaultConfig(), cal)
@@ -131,8 +135,8 @@ func TestIncidentRecord(t *testing.T) {
 	if last == nil {
 		t.Fatal("the seed burst added nothing")
 	}
-	if k := (leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: last}).Key(); k != key {
-		t.Errorf("key moved: %s, was %s", k, key)
+	if k := (leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: last}).Key(); k != keyOf("domain:en-marche.fr", -38) || !slices.Equal(last.Supersedes, []string{key}) {
+		t.Errorf("key %s superseding %q, want the earliest member's superseding %s", k, last.Supersedes, key)
 	}
 	if !last.Start.Equal(dumpAt) || last.Timing.HoursToSilence != 3.4167 || last.Calendar[1].OffsetS != -12300 {
 		t.Errorf("start %s timing %+v calendar %+v, want the seed burst's 18:35, 3.4167 h before the silence", last.Start, last.Timing, last.Calendar)
@@ -150,29 +154,45 @@ func TestIncidentRecord(t *testing.T) {
 	}
 }
 
-// TestIncidentOrder: the final record depends on which candidate came first (its key), not
-// on the order of the others.
+// TestIncidentOrder: the final record, key included, does not depend on the order the
+// candidates arrive in, even when two incidents only turn out to be one once a third
+// candidate bridges them.
 func TestIncidentOrder(t *testing.T) {
-	first := *burstAt("url:https://pastebin.com/Ztd6vkjG", 0, 15, "domain:pastebin.com", "term:#macronleaks")
-	rest := []leakwatch.Burst{
+	bursts := []leakwatch.Burst{
+		*burstAt("url:https://pastebin.com/Ztd6vkjG", 0, 15, "domain:pastebin.com", "term:#macronleaks"),
 		*burstAt("hashtag:macronleaks", 0, 150, "term:#macronleaks", "term:fuite"),
-		*burstAt("domain:archive.org", 1, 8, "domain:archive.org", "term:#macronleaks", "term:leak"),
-		*burstAt("all:posts", 3, 7, "term:#macronleaks", "domain:mega.nz"),
+		*burstAt("domain:archive.org", 1, 8, "domain:archive.org", "term:leak"),
+		*burstAt("all:posts", 3, 7, "domain:archive.org", "domain:mega.nz"),
 		*burstAt("url:https://mega.nz/folder/x", 2, 8, "domain:mega.nz", "term:#macronleaks"),
 	}
 	var records []string
-	for _, perm := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}} {
+	for _, perm := range [][]int{{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 0, 4, 1, 3}, {3, 2, 4, 0, 1}, {2, 1, 0, 4, 3}} {
 		d := New(DefaultConfig(), leakwatch.Calendar{})
-		last := d.Burst(first)
+		final := map[string]*leakwatch.Leak{}
 		for _, i := range perm {
-			if l := d.Burst(rest[i]); l != nil {
-				last = l
+			if l := d.Burst(bursts[i]); l != nil {
+				final[leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}.Key()] = l
 			}
 		}
-		records = append(records, fmt.Sprintf("%s %s %g %s", last.Object, last.Start, last.Score, strings.Join(last.Evidence, ",")))
+		for _, l := range final {
+			for _, k := range l.Supersedes {
+				delete(final, k)
+			}
+		}
+		var rec []string
+		for k, l := range final {
+			rec = append(rec, fmt.Sprintf("%s %s %g %s", k, l.Start, l.Score, strings.Join(l.Evidence, ",")))
+		}
+		slices.Sort(rec)
+		records = append(records, strings.Join(rec, "\n"))
 	}
-	if records[0] != records[1] || records[0] != records[2] {
-		t.Errorf("records differ by arrival order:\n%s", strings.Join(records, "\n"))
+	for i := range records {
+		if records[i] != records[0] {
+			t.Errorf("records differ by arrival order:\n%s\n---\n%s", records[0], records[i])
+		}
+	}
+	if strings.Count(records[0], "\n") != 0 || !strings.HasPrefix(records[0], keyOf("hashtag:macronleaks", 0)) {
+		t.Errorf("final records %s, want one incident keyed by the earliest burst", records[0])
 	}
 }
 

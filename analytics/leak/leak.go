@@ -29,7 +29,7 @@ type Detector struct {
 	changes []change // by observation time
 	newest  time.Time
 
-	incidents       []*incident // in creation order: a candidate joins the oldest related one
+	incidents       []*incident
 	newestCandidate time.Time
 }
 
@@ -108,7 +108,7 @@ func (d *Detector) Burst(b leakwatch.Burst) *leakwatch.Leak {
 		return nil
 	}
 	c.end = end
-	return d.admit(c, nil)
+	return d.admit("burst|"+b.Object+"|"+b.Onset.UTC().Format(time.RFC3339), c)
 }
 
 // Group is Burst for a coordinated group. Its object is the group's most shared object (or
@@ -123,7 +123,7 @@ func (d *Detector) Group(g leakwatch.Group) *leakwatch.Leak {
 	c := d.judge(object, g.First, g.Evidence, g.Objects, g.ID)
 	if c == nil {
 		if renamed != nil {
-			return renamed.publish(d.cfg.MaxIncidentEvidence)
+			return d.publish(renamed)
 		}
 		return nil
 	}
@@ -131,8 +131,8 @@ func (d *Detector) Group(g leakwatch.Group) *leakwatch.Leak {
 	if c.end.Before(c.onset) {
 		c.end = c.onset
 	}
-	c.accounts = g.Accounts
-	return d.admit(c, renamed)
+	c.accounts = slices.Clone(g.Accounts)
+	return d.admit("group|"+g.ID, c)
 }
 
 // judge returns the leak candidate an object's burst or a group is, or nil.

@@ -302,76 +302,62 @@ func (r *runner) finish() Result {
 // Final keeps the latest signal per key and the latest alert per id: what a consumer of the
 // signals and alerts topics ends up with.
 type Final struct {
-	signals   map[string]leakwatch.Signal
-	alerts    map[string]leakwatch.Alert
-	groupLeak map[string]string // group id -> key of its latest leak
+	signals map[string]leakwatch.Signal
+	alerts  map[string]leakwatch.Alert
 }
 
 // NewFinal returns an empty Final.
 func NewFinal() *Final {
-	return &Final{signals: map[string]leakwatch.Signal{}, alerts: map[string]leakwatch.Alert{}, groupLeak: map[string]string{}}
+	return &Final{signals: map[string]leakwatch.Signal{}, alerts: map[string]leakwatch.Alert{}}
 }
 
-// Add records signals; a later one with the same key replaces an earlier one, and a group's
-// later leak replaces its earlier one (its key moves with the group's top object).
+// Add records signals; a later one with the same key replaces an earlier one.
 func (f *Final) Add(sigs ...leakwatch.Signal) {
 	for _, s := range sigs {
-		key := s.Key()
-		if id := leakGroup(s); id != "" {
-			if prev, ok := f.groupLeak[id]; ok && prev != key {
-				delete(f.signals, prev)
-			}
-			f.groupLeak[id] = key
-		}
-		f.signals[key] = s
+		f.signals[s.Key()] = s
 	}
 }
 
-// leakGroup is the group a leak was made from ("group:ID" in its evidence), or "".
-func leakGroup(s leakwatch.Signal) string {
-	if s.Kind != leakwatch.SignalLeak {
-		return ""
-	}
-	for _, e := range s.Leak.Evidence {
-		if id, ok := strings.CutPrefix(e, "group:"); ok {
-			return id
-		}
-	}
-	return ""
-}
-
-// AddAlerts records alerts; a later one with the same id replaces an earlier one.
+// AddAlerts records alerts; a later one with the same id replaces an earlier one, and
+// Alerts leaves out those another alert supersedes.
 func (f *Final) AddAlerts(as ...leakwatch.Alert) {
 	for _, a := range as {
 		f.alerts[a.ID] = a
 	}
 }
 
-// Signals returns the final signals without superseded groups (nor leaks made of them),
-// bursts first, then edges, groups and leaks, each by time then key.
+// Signals returns the final signals without the groups and leaks others superseded, and
+// without the supersedes lists (which interim records existed depends only on when they
+// were published, not on the data): bursts first, then edges, groups and leaks, each by
+// time then key.
 func (f *Final) Signals() []leakwatch.Signal {
 	gone := map[string]bool{}
 	for _, s := range f.signals {
-		if s.Kind == leakwatch.SignalGroup {
+		switch {
+		case s.Kind == leakwatch.SignalGroup:
 			for _, id := range s.Group.Supersedes {
-				gone[id] = true
+				gone[leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id}}.Key()] = true
+			}
+		case s.Kind == leakwatch.SignalLeak:
+			for _, k := range s.Leak.Supersedes {
+				gone[k] = true
 			}
 		}
 	}
 	out := make([]leakwatch.Signal, 0, len(f.signals))
-	for _, s := range f.signals {
-		switch {
-		case s.Kind == leakwatch.SignalGroup && gone[s.Group.ID]:
-			continue
-		case s.Kind == leakwatch.SignalLeak && gone[leakGroup(s)]:
+	for k, s := range f.signals {
+		if gone[k] {
 			continue
 		}
-		if s.Kind == leakwatch.SignalGroup && len(s.Group.Supersedes) > 0 {
-			// The records it replaced are gone already; which interim ids existed depends
-			// only on when groups were published, not on the data.
+		switch {
+		case s.Kind == leakwatch.SignalGroup && len(s.Group.Supersedes) > 0:
 			g := *s.Group
 			g.Supersedes = nil
 			s.Group = &g
+		case s.Kind == leakwatch.SignalLeak && len(s.Leak.Supersedes) > 0:
+			l := *s.Leak
+			l.Supersedes = nil
+			s.Leak = &l
 		}
 		out = append(out, s)
 	}
@@ -391,8 +377,18 @@ func (f *Final) Signals() []leakwatch.Signal {
 
 // Alerts returns the final alerts by start time, then id.
 func (f *Final) Alerts() []leakwatch.Alert {
+	gone := map[string]bool{}
+	for _, a := range f.alerts {
+		for _, id := range a.Supersedes {
+			gone[id] = true
+		}
+	}
 	out := make([]leakwatch.Alert, 0, len(f.alerts))
 	for _, a := range f.alerts {
+		if gone[a.ID] {
+			continue
+		}
+		a.Supersedes = nil
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -36,9 +36,27 @@ func Evaluate(cfg Config, sig leakwatch.Signal) []leakwatch.Alert {
 		if r.Kind != sig.Kind || !s.passes(r) {
 			continue
 		}
-		out = append(out, s.alert(r, sig.Key(), cfg.Link))
+		a := s.alert(r, sig.Key(), cfg.Link)
+		if sig.Kind == leakwatch.SignalLeak {
+			a.Supersedes = supersededAlerts(cfg, sig.Leak.Supersedes)
+		}
+		out = append(out, a)
 	}
 	return mostSevere(cfg, out)
+}
+
+// supersededAlerts are the ids any leak rule may have raised on the superseded leak keys.
+func supersededAlerts(cfg Config, keys []string) []string {
+	var ids []string
+	for _, k := range keys {
+		for _, r := range cfg.Rules {
+			if r.Kind == leakwatch.SignalLeak {
+				ids = append(ids, AlertID(r.Name, k))
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // mostSevere keeps, unless cfg.EveryRule, only the most severe of the alerts raised for one

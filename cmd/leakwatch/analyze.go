@@ -54,17 +54,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "output directory for detections.jsonl and volume.json (required)")
 	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for `report`")
 	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
-	// FILE may come before or after the flags ("analyze FILE --out DIR" reads naturally).
-	var files []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, err := parseFiles(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(files) != 1 {
 		return fmt.Errorf("%w: want exactly one FILE, got %d: %v", errUsage, len(files), files)
@@ -78,7 +70,6 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --format %q: want twitter-v1, twitter-v2, jsonl or csv", errUsage, *format)
 	}
 	opts := archive.Options{Format: af, Preset: *preset}
-	var err error
 	if opts.Columns, err = archive.ParseColumns(*columns); err != nil {
 		return fmt.Errorf("%w: --columns: %v", errUsage, err)
 	}

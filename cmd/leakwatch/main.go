@@ -114,6 +114,22 @@ func newFlags(e *env, name, args string) *flag.FlagSet {
 }
 
 // parseFlags parses and turns a flag error into a usage error.
+// parseFiles parses flags that may come before, between or after the file arguments
+// ("analyze FILE --out DIR" reads naturally) and returns the files.
+func parseFiles(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return files, nil
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

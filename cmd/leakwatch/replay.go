@@ -37,10 +37,11 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	order := fs.String("order", "time", "time: load every file and send records in event-time order (what detection needs); file: stream in file order without loading (for files already in time order)")
 	cfgPath := fs.String("config", "", "leakwatch config file (its kafka section); default: the local Kafka")
 	progress := fs.Duration("progress", 2*time.Second, "progress line on stderr this often (0: none)")
-	if err := parseFlags(fs, args); err != nil {
+	files, err := parseFiles(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		return fmt.Errorf("%w: want at least one FILE", errUsage)
 	}
 	speed, err := parseSpeed(*speedFlag)
@@ -78,9 +79,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	rp := &replayer{w: w, topics: scfg.Topics, speed: speed, progressEvery: *progress, out: e.stderr, start: time.Now()}
 	rp.nextProgress = rp.start.Add(*progress)
 	if *order == "time" {
-		err = rp.replaySorted(ctx, fs.Args(), opts)
+		err = rp.replaySorted(ctx, files, opts)
 	} else {
-		err = rp.replayFiles(ctx, fs.Args(), opts)
+		err = rp.replayFiles(ctx, files, opts)
 	}
 	if err == nil {
 		err = rp.flush(ctx)

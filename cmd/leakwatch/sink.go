@@ -11,6 +11,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/stream"
+	"github.com/leakwatch/leakwatch/stream/stages"
 	"github.com/leakwatch/leakwatch/warehouse"
 )
 
@@ -100,13 +101,15 @@ type sink struct {
 	log    *slog.Logger
 	m      *sinkMetrics
 	// Inserts failing for a reason other than the data (server down, timeout) are retried
-	// attempts times with doubling waits from backoff, then the role stops uncommitted.
+	// with doubling waits from backoff (at most 30 s), until they succeed or the role stops,
+	// with the batch uncommitted: an outage of ClickHouse is waited out, not given up on.
+	// attempts > 0 bounds the tries instead.
 	attempts int
 	backoff  time.Duration
 }
 
 func newSink(wh *warehouse.Warehouse, dl *stream.Writer, topics stream.Topics, log *slog.Logger, m *sinkMetrics) *sink {
-	return &sink{wh: wh, dl: dl, topics: topics, log: log, m: m, attempts: 8, backoff: 500 * time.Millisecond}
+	return &sink{wh: wh, dl: dl, topics: topics, log: log, m: m, backoff: 500 * time.Millisecond}
 }
 
 // sinkBatch is one consumer batch sorted by destination.
@@ -143,6 +146,9 @@ func (s *sink) handle(ctx context.Context, batch []stream.Record) error {
 		case s.topics.SiteChanges:
 			sinkAdd(&b, r, &b.changes, warehouse.CheckSiteChange)
 		case s.topics.Mentions:
+			if typ, _ := r.Header(stream.HeaderType); typ == stages.SchemaWatermark.Type {
+				continue // extract's event-time progress for detect, not data to store
+			}
 			sinkAdd(&b, r, &b.mentions, warehouse.CheckMention)
 		case s.topics.Signals:
 			sinkAdd(&b, r, &b.signals, warehouse.CheckSignal)
@@ -195,7 +201,7 @@ func (s *sink) insert(ctx context.Context, kind string, n int, fn func(context.C
 		}
 		s.m.failures.WithLabelValues(kind).Inc()
 		var re *warehouse.RecordError
-		if errors.As(err, &re) || attempt >= s.attempts {
+		if errors.As(err, &re) || (s.attempts > 0 && attempt >= s.attempts) {
 			// Records were checked before: a refusal now is not something waiting cures.
 			return fmt.Errorf("insert %d %s (attempt %d): %w", n, kind, attempt, err)
 		}

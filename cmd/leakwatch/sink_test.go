@@ -16,6 +16,7 @@ import (
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 	"github.com/leakwatch/leakwatch/stream"
+	"github.com/leakwatch/leakwatch/stream/stages"
 	"github.com/leakwatch/leakwatch/warehouse"
 )
 
@@ -103,7 +104,13 @@ metrics: ""
 	if err != nil {
 		t.Fatal(err)
 	}
-	produce(0, n/2, undecodable, unstorable)
+	// Extract's watermarks share the mentions topic: the sink passes over them, without a
+	// dead letter (the two above are the only ones expected).
+	watermark, err := stream.EncodeAs(tp.Mentions, "watermark", stages.SchemaWatermark, map[string]any{"source": "0", "at": time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	produce(0, n/2, undecodable, unstorable, watermark)
 
 	stored := func() (distinct, final uint64) {
 		t.Helper()

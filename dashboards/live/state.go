@@ -7,6 +7,7 @@
 package live
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -37,6 +38,7 @@ type State struct {
 	leaks  map[string]leakwatch.Leak
 	alerts []leakwatch.Alert
 	seenAl map[string]bool
+	gone   map[string]bool // superseded leak keys and alert ids: records arriving late stay out
 }
 
 // Counts are the totals scripts watch through /api/state.
@@ -64,6 +66,7 @@ func NewState(bucket time.Duration) *State {
 		groups: map[string]leakwatch.Group{},
 		leaks:  map[string]leakwatch.Leak{},
 		seenAl: map[string]bool{},
+		gone:   map[string]bool{},
 	}
 }
 
@@ -122,8 +125,19 @@ func (s *State) Signal(sig leakwatch.Signal) {
 		s.groups[key] = *sig.Group
 		trim(s.groups, func(g leakwatch.Group) time.Time { return g.First })
 	case leakwatch.SignalLeak:
+		if s.gone[key] {
+			return
+		}
 		if _, ok := s.leaks[key]; !ok {
 			s.counts.Leaks++
+		}
+		// An incident that moved to an earlier member, or absorbed another, replaces them.
+		for _, old := range sig.Leak.Supersedes {
+			s.gone[old] = true
+			if _, ok := s.leaks[old]; ok && old != key {
+				delete(s.leaks, old)
+				s.counts.Leaks--
+			}
 		}
 		s.leaks[key] = *sig.Leak
 		trim(s.leaks, func(l leakwatch.Leak) time.Time { return l.Onset })
@@ -135,11 +149,19 @@ func (s *State) Signal(sig leakwatch.Signal) {
 func (s *State) Alert(a leakwatch.Alert) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.seenAl[a.ID] {
+	if s.seenAl[a.ID] || s.gone[a.ID] {
 		return
 	}
 	s.seenAl[a.ID] = true
 	s.counts.Alerts++
+	// An alert on a leak incident that moved or merged replaces the incident's earlier one.
+	for _, old := range a.Supersedes {
+		s.gone[old] = true
+		if i := slices.IndexFunc(s.alerts, func(x leakwatch.Alert) bool { return x.ID == old }); i >= 0 {
+			s.alerts = slices.Delete(s.alerts, i, i+1)
+			s.counts.Alerts--
+		}
+	}
 	s.alerts = append(s.alerts, a)
 	if len(s.alerts) > maxListed {
 		s.alerts = s.alerts[len(s.alerts)-maxListed:]
