@@ -27,6 +27,16 @@ type Group struct {
 	log    *slog.Logger
 	m      *Metrics
 	idle   time.Duration
+	reset  func() error
+}
+
+// OnReconnect sets what Run calls after it reconnected to a broker that went away, before
+// the first batch of the new reader. Records handled but not committed are delivered again
+// from the committed offsets, as after a restart: a stateful handler starts over from the
+// state a restarted process would have (and rebuilds it the same way). It returns g.
+func (g *Group) OnReconnect(reset func() error) *Group {
+	g.reset = reset
+	return g
 }
 
 // WithIdleCalls makes Run call the handler with an empty batch when no record arrived for d,
@@ -79,6 +89,7 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 	g.log.Info("consumer started", "topics", g.topics)
 
 	wait := 250 * time.Millisecond // between readers while the broker is away
+	reconnected := false
 	commitFailures := 0
 	for {
 		msgs, err := g.fetch(ctx, r)
@@ -101,9 +112,20 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 			}
 			wait = min(2*wait, 10*time.Second)
 			r = g.reader()
+			reconnected = true
 			continue
 		}
 		wait = 250 * time.Millisecond
+		if reconnected && len(msgs) == 0 {
+			continue // no idle calls on the old state; reset when records flow again
+		}
+		if reconnected && g.reset != nil {
+			// Reset once the broker answers again: the handler's reset may need it.
+			if err := g.reset(); err != nil {
+				return fmt.Errorf("group %s: reset after reconnecting: %w", g.id, err)
+			}
+		}
+		reconnected = false
 		if len(msgs) == 0 {
 			if err := h(ctx, nil); err != nil {
 				g.m.handlerError(g.stage)

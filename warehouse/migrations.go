@@ -146,6 +146,7 @@ var migrations = []migration{
 			next_vote String,
 			hours_to_vote Float64,
 			timing_score Float64,
+			supersedes Array(String),
 			version UInt64
 		) ENGINE = ReplacingMergeTree(version)
 		PARTITION BY toYYYYMM(first_at)
@@ -168,6 +169,7 @@ var migrations = []migration{
 			next_vote String,
 			hours_to_vote Float64,
 			timing_score Float64,
+			supersedes Array(String),
 			version UInt64
 		) ENGINE = ReplacingMergeTree(version)
 		PARTITION BY toYYYYMM(onset_at)

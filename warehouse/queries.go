@@ -189,6 +189,13 @@ func (w *Warehouse) PostVolume(ctx context.Context, from, to time.Time, step tim
 
 // latest selects the highest version of every id of a table, filtered by where, which
 // applies after deduplication so a superseded row never shows through.
+// NotSuperseded is the condition that keeps out the groups or leaks (table) a later record
+// replaced: a group that merged into another, a leak incident that moved to an earlier
+// member. Every reader of those tables, dashboards included, applies it.
+func NotSuperseded(table string) string {
+	return "id NOT IN (SELECT arrayJoin(supersedes) FROM " + table + ")"
+}
+
 func (w *Warehouse) latest(ctx context.Context, table, cols, where, order string, args ...any) (driver.Rows, error) {
 	return w.conn.Query(ctx, `SELECT `+cols+` FROM (
 			SELECT `+cols+`, version FROM `+table+` FINAL ORDER BY id, version DESC LIMIT 1 BY id
@@ -289,7 +296,7 @@ func (w *Warehouse) Edges(ctx context.Context, from, to time.Time) ([]leakwatch.
 // Groups are the coordinated groups active in [from, to), by first time.
 func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch.Group, error) {
 	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, score, calendar_events, calendar_kinds, calendar_offsets_s, "+timingSelect,
-		"first_at < toDateTime(?) AND last_at >= toDateTime(?)", "first_at, id", unix(to), unix(from))
+		"first_at < toDateTime(?) AND last_at >= toDateTime(?) AND "+NotSuperseded("groups"), "first_at, id", unix(to), unix(from))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: groups: %w", err)
 	}
@@ -321,7 +328,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 // Leaks are the leak detections with onset in [from, to), by onset.
 func (w *Warehouse) Leaks(ctx context.Context, from, to time.Time) ([]leakwatch.Leak, error) {
 	rows, err := w.latest(ctx, "leaks", "id, object, onset_at, start_at, evidence, score, calendar_events, calendar_kinds, calendar_offsets_s, in_silence, silence, hours_to_silence, next_vote, hours_to_vote, timing_score",
-		"onset_at >= toDateTime(?) AND onset_at < toDateTime(?)", "onset_at, id", unix(from), unix(to))
+		"onset_at >= toDateTime(?) AND onset_at < toDateTime(?) AND "+NotSuperseded("leaks"), "onset_at, id", unix(from), unix(to))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: leaks: %w", err)
 	}

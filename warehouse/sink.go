@@ -507,7 +507,7 @@ var groupsTable = table[leakwatch.Signal]{
 	name: "groups",
 	cols: []string{"id", "accounts", "size", "object_kinds", "first_at", "last_at", "objects", "first_movers", "edges", "evidence", "score",
 		"calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "version"},
+		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		g := s.Group
@@ -529,14 +529,19 @@ var groupsTable = table[leakwatch.Signal]{
 		row := []any{s.Key(), g.Accounts, int64(len(g.Accounts)), kindsToStrings(g.ObjectKinds), first, last, strs(g.Objects), strs(g.FirstMovers),
 			int64(g.Edges), strs(g.Evidence), g.Score, ce, ck, co}
 		row = append(row, timingCols(g.Timing)...)
-		return append(row, ver(len(g.Accounts), last)), nil
+		// Stored as the record ids they replace, so one filter serves groups and leaks.
+		sup := make([]string, len(g.Supersedes))
+		for i, id := range g.Supersedes {
+			sup[i] = leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id}}.Key()
+		}
+		return append(row, sup, ver(len(g.Accounts), last)), nil
 	},
 }
 
 var leaksTable = table[leakwatch.Signal]{
 	name: "leaks",
 	cols: []string{"id", "object", "kind", "onset_at", "start_at", "evidence", "score", "calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "version"},
+		"in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		l := s.Leak
@@ -555,7 +560,7 @@ var leaksTable = table[leakwatch.Signal]{
 		ce, ck, co := calendarCols(l.Calendar)
 		t := l.Timing
 		return []any{s.Key(), l.Object, kind, onset, start, strs(l.Evidence), l.Score, ce, ck, co,
-			b2u(t.InSilence), t.Silence, t.HoursToSilence, t.NextVote, t.HoursToVote, t.Score, ver(len(l.Evidence), onset)}, nil
+			b2u(t.InSilence), t.Silence, t.HoursToSilence, t.NextVote, t.HoursToVote, t.Score, strs(l.Supersedes), ver(len(l.Evidence), onset)}, nil
 	},
 }
 

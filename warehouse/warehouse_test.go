@@ -291,6 +291,45 @@ func TestSupersedingSignalReplacesOlder(t *testing.T) {
 	}
 }
 
+// A group that merged into another and a leak incident that moved to an earlier member are
+// listed in their successor's supersedes: readers no longer return them.
+func TestSupersededGroupsAndLeaksAreGone(t *testing.T) {
+	w := openTest(t, "superseded")
+	ctx := context.Background()
+	group := func(id string, accounts []string, supersedes ...string) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id, Accounts: accounts, First: t0, Last: t0.Add(time.Hour), Supersedes: supersedes}}
+	}
+	leak := func(object string, onset time.Time, supersedes ...string) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: object, Onset: onset, Start: onset, Evidence: []string{"domain:pastebin.com"}, Supersedes: supersedes}}
+	}
+	late := leak("domain:archive.org", t0.Add(3*time.Minute))
+	sigs := []leakwatch.Signal{
+		group("g-b", []string{"c", "d", "e"}), group("g-a", []string{"a", "b", "c", "d", "e"}, "g-b"), group("g-x", []string{"x", "y", "z"}),
+		late, leak("url:https://pastebin.com/x", t0, late.Key()),
+	}
+	if err := w.InsertSignals(ctx, sigs); err != nil {
+		t.Fatal(err)
+	}
+	groups, err := w.Groups(ctx, t0.Add(-time.Hour), t0.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, g := range groups {
+		ids = append(ids, g.ID)
+	}
+	if !slices.Equal(ids, []string{"g-a", "g-x"}) {
+		t.Errorf("groups %v, want g-a and g-x (g-b merged into g-a)", ids)
+	}
+	leaks, err := w.Leaks(ctx, t0.Add(-time.Hour), t0.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leaks) != 1 || leaks[0].Object != "url:https://pastebin.com/x" {
+		t.Errorf("leaks %+v, want only the incident under its earliest member", leaks)
+	}
+}
+
 func TestDropBeforeDropsWholeOldMonths(t *testing.T) {
 	w := openTest(t, "retention")
 	ctx := context.Background()

@@ -217,6 +217,34 @@ func TestGroupIDSupersedes(t *testing.T) {
 	}
 }
 
+// A restarted stage rebuilds its state in one go and never publishes the interim group; told
+// the ids the earlier run published, it supersedes them all the same.
+func TestGroupSupersedesWhatAnEarlierRunPublished(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	cfg.MinScore, cfg.MinAccounts = 2, 2
+	all := []leakwatch.Mention{share("url:1", "a", 0), share("url:1", "b", 1), share("url:2", "a", 10), share("url:2", "b", 11),
+		share("url:3", "c", 100), share("url:3", "d", 101), share("url:4", "c", 110), share("url:4", "d", 111),
+		share("url:5", "b", 200), share("url:5", "c", 201), share("url:6", "b", 210), share("url:6", "c", 211)}
+	run := func(ms []leakwatch.Mention, ed *coord.Edges) []leakwatch.Group {
+		sh := coord.NewSharing(cfg)
+		for _, m := range ms {
+			sh.Add(m)
+		}
+		sh.Flush(ed.Add)
+		_, g := ed.Changed()
+		return g
+	}
+	first := coord.NewEdges(cfg)
+	run(all[:4], first)
+	cd := run(all[4:8], first) // the group c-d, published, then the stage dies
+	restarted := coord.NewEdges(cfg)
+	restarted.Published(cd[0].ID)
+	merged := run(all, restarted)
+	if len(merged) != 1 || !slices.Equal(merged[0].Supersedes, []string{cd[0].ID}) {
+		t.Fatalf("after the restart: %+v, want one group superseding %s", merged, cd[0].ID)
+	}
+}
+
 // A pair of accounts is not a group by default: it is published once a third account joins.
 func TestGroupMinAccounts(t *testing.T) {
 	cfg := coord.DefaultConfig()

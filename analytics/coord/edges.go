@@ -29,6 +29,9 @@ type Edges struct {
 	parent     []int
 	comp       map[int]*component // by root
 	dirtyRoots map[int]struct{}
+	// prior: group ids published by an earlier run of the stage (see Published), not yet
+	// found in a component
+	prior map[string]bool
 }
 
 type edgeKey struct {
@@ -423,9 +426,30 @@ const (
 	MaxFirstMovers = 5
 )
 
+// Published tells the aggregator that a group was published under id by an earlier run of
+// the stage (a correlate restarted and rebuilt its state from the log). The component that
+// holds the edge the id names will list it in Supersedes when it is published under another
+// id, as the run that published it would have.
+func (e *Edges) Published(ids ...string) {
+	if e.prior == nil {
+		e.prior = map[string]bool{}
+	}
+	for _, id := range ids {
+		e.prior[id] = true
+	}
+}
+
 func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	if c.stale {
 		c.rebuild()
+	}
+	if len(e.prior) > 0 {
+		for _, ed := range c.edges {
+			if id := groupID(ed.k); e.prior[id] {
+				c.emitted[id] = true
+				delete(e.prior, id)
+			}
+		}
 	}
 	g := leakwatch.Group{Edges: len(c.edges)}
 	for _, m := range c.members {

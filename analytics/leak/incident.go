@@ -180,6 +180,15 @@ func strongValue(e string) bool {
 // is the earliest onset of a led member (else of any member); the calendar is placed there.
 func (d *Detector) publish(x *incident) *leakwatch.Leak {
 	ids := slices.Sorted(maps.Keys(x.members))
+	if len(d.prior) > 0 {
+		for _, id := range ids {
+			m := x.members[id]
+			if k := leakKey(m.object, m.onset); d.prior[k] {
+				x.published[k] = true
+				delete(d.prior, k)
+			}
+		}
+	}
 	var head *candidate
 	var start, first time.Time
 	values, objects, groups := map[string]int{}, map[string]int{}, map[string]bool{}
@@ -244,7 +253,7 @@ func (d *Detector) publish(x *incident) *leakwatch.Leak {
 		Score:    score,
 		Start:    start,
 	}
-	key := leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}.Key()
+	key := leakKey(l.Object, l.Onset)
 	for k := range x.published {
 		if k != key {
 			l.Supersedes = append(l.Supersedes, k)
@@ -260,6 +269,22 @@ func (d *Detector) publish(x *incident) *leakwatch.Leak {
 	out := *l
 	out.Evidence, out.Supersedes = slices.Clone(l.Evidence), slices.Clone(l.Supersedes)
 	return &out
+}
+
+// Published tells the detector that leak records went out under keys in an earlier run of
+// the stage (a correlate restarted and rebuilt its state from the log): the incident that
+// holds the member a key names supersedes it when it is published under another key.
+func (d *Detector) Published(keys ...string) {
+	if d.prior == nil {
+		d.prior = map[string]bool{}
+	}
+	for _, k := range keys {
+		d.prior[k] = true
+	}
+}
+
+func leakKey(object string, onset time.Time) string {
+	return leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: object, Onset: onset}}.Key()
 }
 
 // renameGroups moves the members of superseded group ids to id (the group that absorbed

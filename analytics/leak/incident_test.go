@@ -210,3 +210,18 @@ func TestIncidentEvidenceBounded(t *testing.T) {
 		t.Errorf("evidence %q (%d incidents), want 5 entries led by the dump domain, one incident", l.Evidence, len(d.incidents))
 	}
 }
+
+// A restarted correlate rebuilds incidents from the log in another order than it published
+// them; told the keys it published, the incident supersedes the one it no longer uses.
+func TestIncidentSupersedesWhatAnEarlierRunPublished(t *testing.T) {
+	late := *burstAt("domain:archive.org", 5, 20, "domain:archive.org", "term:#macronleaks")
+	early := *burstAt("url:https://pastebin.com/Ztd6vkjG", 0, 15, "domain:pastebin.com", "term:#macronleaks")
+	before := New(DefaultConfig(), leakwatch.Calendar{}).Burst(late) // published, then the stage died
+	d := New(DefaultConfig(), leakwatch.Calendar{})
+	d.Published(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: before}.Key())
+	d.Burst(early)
+	l := d.Burst(late)
+	if l == nil || l.Object != early.Object || !slices.Equal(l.Supersedes, []string{keyOf("domain:archive.org", 5)}) {
+		t.Fatalf("rebuilt incident %+v, want it under the pastebin burst superseding the archive.org record", l)
+	}
+}

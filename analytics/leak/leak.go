@@ -31,6 +31,7 @@ type Detector struct {
 
 	incidents       []*incident
 	newestCandidate time.Time
+	prior           map[string]bool // keys published by an earlier run, see Published
 }
 
 // change is a remembered site change that counts.

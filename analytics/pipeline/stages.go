@@ -216,6 +216,18 @@ func (c *Correlate) Change(sc leakwatch.SiteChange) Output {
 	return Output{Alerts: c.changeRules(sc)}
 }
 
+// Published takes a group or leak record an earlier run of this stage published (read back
+// from the signals topic while a restarted stage rebuilds its state), so that the records
+// that replace it list it in Supersedes as the earlier run would have.
+func (c *Correlate) Published(sig leakwatch.Signal) {
+	switch {
+	case sig.Kind == leakwatch.SignalGroup && sig.Group != nil:
+		c.edges.Published(append([]string{sig.Group.ID}, sig.Group.Supersedes...)...)
+	case sig.Kind == leakwatch.SignalLeak && sig.Leak != nil:
+		c.leak.Published(append([]string{sig.Key()}, sig.Leak.Supersedes...)...)
+	}
+}
+
 // Advance returns the edges and groups that changed since the last call, the leaks the
 // groups point to, and their alerts. The watermark is not needed for correctness (edges only
 // grow); the signature matches the other stages so callers drive all three alike.

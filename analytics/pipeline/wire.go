@@ -22,6 +22,7 @@ type (
 		Burst(b leakwatch.Burst) *leakwatch.Leak
 		Group(g leakwatch.Group) *leakwatch.Leak
 		Change(sc leakwatch.SiteChange)
+		Published(keys ...string)
 	}
 	placer          func(t time.Time) ([]leakwatch.CalendarRef, leakwatch.Timing)
 	evaluator       func(sig leakwatch.Signal) []leakwatch.Alert

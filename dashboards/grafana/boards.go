@@ -1,9 +1,12 @@
 package grafana
 
+import "github.com/leakwatch/leakwatch/warehouse"
+
 // Every panel query groups time with toDateTime(intDiv(toUInt32(ts), $__interval_s) *
 // $__interval_s): the plugin's $__timeGroup/$__timeInterval need functions ClickHouse 18.16
 // lacks. Tables are ReplacingMergeTree: queries read them FINAL or count distinct ids, so a
-// redelivered record never shows twice.
+// redelivered record never shows twice; groups and leaks that a later record superseded are
+// left out (warehouse.NotSuperseded).
 
 // bucket groups a DateTime column into the panel's interval.
 func bucket(col string) string {
@@ -25,9 +28,9 @@ func overview() Spec {
 			{Title: "Bursts", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"bursts"},
 				SQL: "SELECT uniqExact(id) AS bursts FROM bursts WHERE $__timeFilter(onset_at)"},
 			{Title: "Coordinated groups", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"groups"},
-				SQL: "SELECT uniqExact(id) AS groups FROM groups WHERE $__timeFilter(first_at)"},
+				SQL: "SELECT uniqExact(id) AS groups FROM groups WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups")},
 			{Title: "Leaks", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"leaks"},
-				SQL: "SELECT uniqExact(id) AS leaks FROM leaks WHERE $__timeFilter(onset_at)"},
+				SQL: "SELECT uniqExact(id) AS leaks FROM leaks WHERE $__timeFilter(onset_at) AND " + warehouse.NotSuperseded("leaks")},
 			{Title: "Volume per candidate", Type: "timeseries", QueryType: QueryTimeSeries, W: 24, H: 9,
 				Description: "Distinct posts naming each candidate (names, aliases, handles, hashtags).",
 				Columns:     []string{"time", "candidate", "posts"},
@@ -45,7 +48,7 @@ func overview() Spec {
 			{Title: "Newest coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"first", "size", "kinds", "first_movers", "objects", "id"},
 				SQL: "SELECT first_at AS first, size, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
-					"arrayStringConcat(objects, ' ') AS objects, id FROM groups FINAL WHERE $__timeFilter(first_at) ORDER BY first_at DESC LIMIT 50"},
+					"arrayStringConcat(objects, ' ') AS objects, id FROM groups FINAL WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY first_at DESC LIMIT 50"},
 			{Title: "Newest alerts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"time", "severity", "rule", "summary", "object", "candidate"},
 				SQL: "SELECT starts_at AS time, severity, rule, summary, object, candidate FROM alerts FINAL " +
@@ -69,10 +72,10 @@ func leakTiming() Spec {
 				Columns:     []string{"start", "onset", "object", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "evidence"},
 				SQL: "SELECT start_at AS start, onset_at AS onset, object, in_silence, silence, round(hours_to_silence, 2) AS hours_to_silence, next_vote, " +
 					"round(hours_to_vote, 2) AS hours_to_vote, round(timing_score, 2) AS timing_score, arrayStringConcat(evidence, ', ') AS evidence " +
-					"FROM leaks FINAL WHERE $__timeFilter(onset_at) ORDER BY start_at"},
+					"FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + warehouse.NotSuperseded("leaks") + " ORDER BY start_at"},
 			{Title: "Hours to the vote at each leak", Type: "barchart", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"object", "hours_to_vote"},
-				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) ORDER BY onset_at"},
+				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + warehouse.NotSuperseded("leaks") + " ORDER BY onset_at"},
 			{Title: "Bursts near silence periods and votes", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"onset", "object", "posts", "score", "in_silence", "hours_to_silence", "hours_to_vote"},
 				SQL: "SELECT onset_at AS onset, object, count AS posts, round(score, 1) AS score, in_silence, round(hours_to_silence, 1) AS hours_to_silence, " +
@@ -95,7 +98,7 @@ func coordination() Spec {
 				Columns: []string{"first", "last", "size", "kinds", "score", "first_movers", "objects", "evidence"},
 				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
 					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence " +
-					"FROM groups FINAL WHERE $__timeFilter(first_at) ORDER BY size DESC, first_at LIMIT 100"},
+					"FROM groups FINAL WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
 			{Title: "Co-share edge weight over time", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,
 				Description: "Sum of co-share edge weights by object kind, by the time the pair first co-shared.",
 				Columns:     []string{"time", "object_kind", "weight"},
@@ -108,7 +111,7 @@ func coordination() Spec {
 			{Title: "Accounts in coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
 				Columns: []string{"account", "groups", "last"},
 				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM groups FINAL ARRAY JOIN accounts AS account " +
-					"WHERE $__timeFilter(first_at) GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
+					"WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
 		},
 	}
 }

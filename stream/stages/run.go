@@ -44,27 +44,46 @@ func Run(ctx context.Context, stage string, cfg Config, log *slog.Logger, m *str
 		return err
 	}
 	log = log.With("stage", stage)
+	// After a broker outage the group reconnects and records are delivered again from the
+	// committed offsets: each stage then starts from a fresh state, as a restarted process
+	// does, and rebuilds it from the log the same way.
 	switch stage {
 	case Extract:
-		ex, err := pipeline.NewExtract(cfg.Pipeline)
-		if err != nil {
+		var e *extractor
+		reset := func() error {
+			ex, err := pipeline.NewExtract(cfg.Pipeline)
+			if err != nil {
+				return err
+			}
+			e, err = newExtractor(ctx, cfg, ex, w, log)
 			return err
 		}
-		e, err := newExtractor(ctx, cfg, ex, w, log)
-		if err != nil {
+		if err := reset(); err != nil {
 			return err
 		}
-		return g.WithIdleCalls(cfg.SourceIdle/2).Run(ctx, e.handle)
+		return g.WithIdleCalls(cfg.SourceIdle/2).OnReconnect(reset).Run(ctx, func(ctx context.Context, b []stream.Record) error { return e.handle(ctx, b) })
 	case Detect:
-		ranges, err := stream.TopicRanges(ctx, cfg.Stream, t.Posts)
-		if err != nil {
+		var d *detector
+		reset := func() error {
+			ranges, err := stream.TopicRanges(ctx, cfg.Stream, t.Posts)
+			if err != nil {
+				return err
+			}
+			d = &detector{cfg: cfg, w: w, log: log, parts: map[int]*detectPart{}, sources: len(ranges)}
+			return nil
+		}
+		if err := reset(); err != nil {
 			return err
 		}
-		d := &detector{cfg: cfg, w: w, log: log, parts: map[int]*detectPart{}, sources: len(ranges)}
-		return g.WithIdleCalls(cfg.SourceIdle/2).Run(ctx, d.handle)
+		return g.WithIdleCalls(cfg.SourceIdle/2).OnReconnect(reset).Run(ctx, func(ctx context.Context, b []stream.Record) error { return d.handle(ctx, b) })
 	default:
-		c := &correlator{cfg: cfg, w: w, log: log, next: map[topicPartition]int64{}}
-		return g.Run(ctx, c.handle)
+		var c *correlator
+		reset := func() error {
+			c = &correlator{cfg: cfg, w: w, log: log, next: map[topicPartition]int64{}}
+			return nil
+		}
+		_ = reset()
+		return g.OnReconnect(reset).Run(ctx, func(ctx context.Context, b []stream.Record) error { return c.handle(ctx, b) })
 	}
 }
 
@@ -550,7 +569,12 @@ func (s *correlator) take(r stream.Record, live bool, out *outputs) {
 			return
 		}
 		if sig.Kind != leakwatch.SignalBurst {
-			return // edges, groups and leaks are correlate's own output
+			// Edges, groups and leaks are correlate's own output. Rebuilding, the ids and
+			// keys it published before the restart must be superseded like the rest.
+			if !live {
+				s.c.Published(sig)
+			}
+			return
 		}
 		o := s.c.Burst(*sig.Burst)
 		s.see(sig.Burst.Onset)
