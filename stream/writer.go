@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
 )
 
 // Writer produces messages to any topic. Every write waits for all in-sync replicas
@@ -143,6 +144,9 @@ func Transient(err error) bool {
 	var kerr kafka.Error
 	if errors.As(err, &kerr) {
 		return kerr.Temporary()
+	}
+	if errors.Is(err, protocol.ErrNoLeader) || strings.Contains(err.Error(), string(protocol.ErrNoLeader)) {
+		return true // the broker is back but partition leaders are still being elected
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||

@@ -120,12 +120,14 @@ type postsPartition struct {
 	wm        time.Time // newest post time handled (or declared)
 	sent      time.Time // last watermark broadcast
 	caughtUp  time.Time // since when extract has handled everything it holds (zero: behind)
+	next      int64     // offset after the last record handled
 	heardFrom bool
 }
 
 // extractor turns posts into mentions, tagging each with the posts partition it came from,
 // then broadcasts each posts partition's watermark to every mentions partition.
 type extractor struct {
+	scfg         stream.Config
 	ex           *pipeline.Extract
 	w            *stream.Writer
 	t            stream.Topics
@@ -146,7 +148,7 @@ func newExtractor(ctx context.Context, cfg Config, ex *pipeline.Extract, w *stre
 	if err != nil {
 		return nil, err
 	}
-	e := &extractor{ex: ex, w: w, t: t, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}}
+	e := &extractor{scfg: cfg.Stream, ex: ex, w: w, t: t, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}}
 	now := time.Now()
 	for p, r := range pr {
 		e.parts[p] = &postsPartition{}
@@ -172,6 +174,7 @@ func (e *extractor) handle(ctx context.Context, batch []stream.Record) error {
 			pp = &postsPartition{}
 			e.parts[r.Partition] = pp
 		}
+		pp.next = r.Offset + 1
 		if r.Offset+1 >= r.HighWaterMark {
 			if pp.caughtUp.IsZero() {
 				pp.caughtUp = now
@@ -188,8 +191,26 @@ func (e *extractor) handle(ctx context.Context, batch []stream.Record) error {
 			newest = pp.wm
 		}
 	}
-	for _, pp := range e.parts {
+	var idle []int
+	for p, pp := range e.parts {
 		if !pp.caughtUp.IsZero() && now.Sub(pp.caughtUp) >= e.idle && newest.After(pp.wm) {
+			idle = append(idle, p)
+		}
+	}
+	if len(idle) > 0 {
+		// Only a partition read to its end is idle. One with records past what this member
+		// handled moved to another member of the group (scale-out, a rebalance): declaring
+		// it would tell detect that its new owner, maybe behind, has passed newest.
+		ranges, err := stream.TopicRanges(ctx, e.scfg, e.t.Posts)
+		if err != nil {
+			return err
+		}
+		for _, p := range idle {
+			pp := e.parts[p]
+			if r, ok := ranges[p]; ok && r.End > max(pp.next, r.First) {
+				pp.caughtUp = time.Time{}
+				continue
+			}
 			pp.wm = newest
 		}
 	}
@@ -316,8 +337,25 @@ func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
 		s.take(p, r, now, &out)
 		p.next = r.Offset + 1
 	}
+	var ranges map[int]stream.PartitionRange
 	for part, p := range s.parts {
 		idle := s.cfg.FlushIdle > 0 && now.Sub(p.heard) >= s.cfg.FlushIdle
+		if idle && (p.dirty || p.held.Len() > 0) {
+			// Only a partition read to its end is idle. One with records this member has not
+			// had for FlushIdle belongs to another member now (scale-out, a rebalance): its
+			// state is dropped, never flushed, and rebuilt if the partition comes back.
+			if ranges == nil {
+				var err error
+				if ranges, err = stream.TopicRanges(ctx, s.cfg.Stream, s.cfg.Stream.Topics.Mentions); err != nil {
+					return err
+				}
+			}
+			if r, ok := ranges[part]; ok && r.End > p.next {
+				s.log.Info("partition moved to another member; dropping its state", "partition", part, "end", r.End, "next", p.next)
+				delete(s.parts, part)
+				continue
+			}
+		}
 		s.drain(p, idle, &out)
 		if idle && p.dirty {
 			s.log.Info("input idle: flushing open windows", "partition", part, "redelivered_skipped", p.dups)
