@@ -20,11 +20,14 @@ services:
 services-down:
 	bash deploy/local/down.sh
 
-# Services are stopped whatever the tests did, so nothing is left listening.
+# Every test, then the fault tests (they stop and start services of their own, so they run
+# alone, after the rest). Services are stopped whatever the tests did, so nothing is left
+# listening.
 test: vet
 	bash deploy/local/up.sh
 	LEAKWATCH_SERVICES=required $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... ; \
-	rc=$$?; bash deploy/local/down.sh; exit $$rc
+	rc=$$?; if [ $$rc -eq 0 ]; then $(MAKE) --no-print-directory test-faults; rc=$$?; fi; \
+	bash deploy/local/down.sh; exit $$rc
 
 # Unit tests only: tests that need a service skip when it is not running.
 test-unit:
