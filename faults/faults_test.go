@@ -267,6 +267,66 @@ func TestReceiverDown(t *testing.T) {
 	r.waitQuiet([]string{"alert"}, time.Second, 30*time.Second)
 }
 
+// TestAlertmanagerDown stops a private Alertmanager while alerts arrive: the alert role must
+// retry with backoff and, once Alertmanager is back, every alert must be readable from its
+// API, with nothing dead-lettered.
+func TestAlertmanagerDown(t *testing.T) {
+	guard(t)
+	testenv.Alertmanager(t) // the shared server proves the package is installed
+	const port = 29193
+	env := []string{"LEAKWATCH_LOCAL=" + t.TempDir(), "LEAKWATCH_ALERTMANAGER_PORT=" + strconv.Itoa(port)}
+	local(t, env, "alertmanager.sh", "up")
+	t.Cleanup(func() { local(t, env, "alertmanager.sh", "down") })
+	amURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	r := newRun(t, runOpts{kafka: testenv.Kafka(t), alertmanager: amURL})
+	al := r.start("alert", "alert")
+	shown := func() map[string]bool {
+		resp, err := http.Get(amURL + "/api/v2/alerts")
+		if err != nil {
+			return nil
+		}
+		defer resp.Body.Close()
+		var got []struct {
+			Labels map[string]string `json:"labels"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&got) != nil {
+			return nil
+		}
+		out := map[string]bool{}
+		for _, a := range got {
+			out[a.Labels["object"]] = true
+		}
+		return out
+	}
+	has := func(as []leakwatch.Alert) bool {
+		s := shown()
+		for _, a := range as {
+			if !s[a.Object] {
+				return false
+			}
+		}
+		return true
+	}
+	first := testAlerts(3, "am-before")
+	writeAlerts(t, r, first)
+	waitFor(t, 60*time.Second, "first alerts in Alertmanager", func() bool { return has(first) })
+	local(t, env, "alertmanager.sh", "down")
+	second := testAlerts(10, "am-during")
+	for i := range second {
+		second[i].Object = "hashtag:amdown" + strconv.Itoa(i)
+	}
+	writeAlerts(t, r, second)
+	time.Sleep(10 * time.Second)
+	local(t, env, "alertmanager.sh", "up")
+	waitFor(t, 90*time.Second, "alerts written while Alertmanager was down, read back from its API", func() bool { return has(second) })
+	if !al.running() {
+		t.Errorf("the alert role exited: %v", al.err)
+	}
+	if dl := r.readTopic(r.kafka.Topics.DeadLetter); len(dl) > 0 {
+		t.Errorf("%d alerts dead-lettered although Alertmanager came back", len(dl))
+	}
+}
+
 // TestPoisonedRecords puts an undecodable record on every topic a role reads (posts, site
 // changes, mentions, co-shares, signals, alerts), then a valid replay: each poisoned record
 // must be dead-lettered with its reason by the roles reading it, and the roles must go on.

@@ -147,7 +147,10 @@ type runOpts struct {
 	kafka      string // broker address
 	clickhouse string // native address
 	webhook    string // webhook URL for the alert role ("" none)
-	partitions int
+	// alertmanager is the Alertmanager URL for the alert role; "" means none when a webhook
+	// is set, the shared instance otherwise.
+	alertmanager string
+	partitions   int
 }
 
 func newRun(t *testing.T, o runOpts) *run {
@@ -167,10 +170,9 @@ func newRun(t *testing.T, o runOpts) *run {
 		Signals: prefix + ".signals", Alerts: prefix + ".alerts", DeadLetter: prefix + ".deadletter", CoShares: prefix + ".coshares",
 	}
 	tp := r.kafka.Topics
-	// Every role validates the whole file, which needs one receiver; only the alert role
-	// delivers, and tests that start it use the webhook alone.
-	am := ""
-	if o.webhook == "" {
+	// Only the alert role delivers; tests that start it name their receivers.
+	am := o.alertmanager
+	if am == "" && o.webhook == "" {
 		am = testenv.DefaultAlertmanager
 	}
 	if o.clickhouse == "" {

@@ -112,7 +112,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	bad := badRecords{reasons: map[string]int{}}
 	var changeStats archive.Stats
 	if *changes != "" {
-		if changeStats, err = readChanges(*changes, batch, &bad); err != nil {
+		if changeStats, err = readChanges(ctx, *changes, batch, &bad); err != nil {
 			return err
 		}
 	}
@@ -126,30 +126,16 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))
 	start, cpu0 := time.Now(), cpuSeconds()
 	nextReport := start.Add(*progress)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec, err := r.NextRecord()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
-		}
-		switch {
-		case rec.Bad != nil:
-			bad.add(rec.Bad.Ref, rec.Bad.Err)
-		case rec.Change != nil:
-			batch.Change(*rec.Change)
-		case rec.Post != nil:
-			batch.Post(*rec.Post)
-		}
+	tick := func() {
 		if *progress > 0 && r.Stats().Records%4096 == 0 && time.Now().After(nextReport) {
 			el := time.Since(start)
 			fmt.Fprintf(e.stderr, "analyze: %d records read (%d bad), %.0f posts/s\n", r.Stats().Records, bad.n, float64(batch.Posts())/el.Seconds())
 			nextReport = time.Now().Add(*progress)
 		}
+	}
+	post := func(p leakwatch.Post) error { batch.Post(p); return nil }
+	if err := feedArchive(ctx, r, path, batch, &bad, post, tick); err != nil {
+		return err
 	}
 	read := time.Since(start)
 	if *progress > 0 && read > *progress {
@@ -186,19 +172,31 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 
 // readChanges queues the site changes of a JSONL file. Posts in it are refused: the file
 // is meant for changes, and a post there would be a mix-up worth knowing about.
-func readChanges(path string, batch *pipeline.Batch, bad *badRecords) (archive.Stats, error) {
+func readChanges(ctx context.Context, path string, batch *pipeline.Batch, bad *badRecords) (archive.Stats, error) {
 	r, err := archive.Open(path, archive.Options{Format: archive.FormatJSONL})
 	if err != nil {
 		return archive.Stats{}, fmt.Errorf("%w: --changes: %v", errUsage, err)
 	}
 	defer r.Close()
+	err = feedArchive(ctx, r, path, batch, bad, func(p leakwatch.Post) error {
+		return fmt.Errorf("%s: a post (%s) in the site changes file", path, p.URI)
+	}, nil)
+	return r.Stats(), err
+}
+
+// feedArchive hands every record of r to batch: site changes queued, bad records counted,
+// posts to post; tick, when set, runs after each record.
+func feedArchive(ctx context.Context, r *archive.Reader, path string, batch *pipeline.Batch, bad *badRecords, post func(leakwatch.Post) error, tick func()) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		rec, err := r.NextRecord()
 		if errors.Is(err, io.EOF) {
-			return r.Stats(), nil
+			return nil
 		}
 		if err != nil {
-			return r.Stats(), fmt.Errorf("read %s: %w", path, err)
+			return fmt.Errorf("read %s: %w", path, err)
 		}
 		switch {
 		case rec.Bad != nil:
@@ -206,7 +204,12 @@ func readChanges(path string, batch *pipeline.Batch, bad *badRecords) (archive.S
 		case rec.Change != nil:
 			batch.Change(*rec.Change)
 		case rec.Post != nil:
-			return r.Stats(), fmt.Errorf("%s: a post (%s) in the site changes file", path, rec.Post.URI)
+			if err := post(*rec.Post); err != nil {
+				return err
+			}
+		}
+		if tick != nil {
+			tick()
 		}
 	}
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs (when missing) and runs Alertmanager on 127.0.0.1:9093 for leakwatch's alerts.
+# A second instance (the fault tests stop one) takes another LEAKWATCH_LOCAL and LEAKWATCH_ALERTMANAGER_PORT.
 #   alertmanager.sh up       install Debian's prometheus-alertmanager, start it, wait for the API
 #   alertmanager.sh down     stop the process this script started (found by its pid file)
 #   alertmanager.sh status   say whether it runs and answers; exit 1 when it does not
@@ -9,7 +10,7 @@ SERVICE=alertmanager
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HOST=127.0.0.1
-PORT=9093
+PORT=${LEAKWATCH_ALERTMANAGER_PORT:-9093}
 URL="http://$HOST:$PORT"
 CONF="$LEAKWATCH_ROOT/deploy/local/alertmanager/alertmanager.yml"
 DIR="$LEAKWATCH_LOCAL/alertmanager"
