@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -1094,6 +1096,13 @@ func (g *gen) truth() eval.Truth {
 
 func (g *gen) hash() string { return g.token(16) }
 
+// certificate is the TLS certificate a watcher reports with every change of a target, as
+// the sites collector does: one fingerprint per site for the campaign, expiring after it.
+func (g *gen) certificate(target string) (string, time.Time) {
+	sum := sha256.Sum256([]byte("scenario certificate " + target))
+	return hex.EncodeToString(sum[:]), g.cfg.Start.AddDate(0, 3, 0).UTC().Truncate(24 * time.Hour)
+}
+
 // defacement is the site change on the leak's target, 47 minutes before the dump.
 func (g *gen) defacement() leakwatch.SiteChange {
 	if g.deface != nil {
@@ -1115,6 +1124,7 @@ func (g *gen) defacement() leakwatch.SiteChange {
 		Defacement:    true,
 		Reasons:       []string{"text mostly replaced (91%)", "defacement vocabulary: hacked", "new script domain: cdn-static-host.ru"},
 	}
+	g.deface.TLSSHA256, g.deface.TLSNotAfter = g.certificate(g.deface.Target)
 	return *g.deface
 }
 
@@ -1126,8 +1136,10 @@ func (g *gen) benignChanges() []leakwatch.SiteChange {
 		for _, tg := range targets {
 			if g.rng.Float64() < 0.6 {
 				at := g.start.Add(time.Duration(d)*24*time.Hour + 8*time.Hour + time.Duration(g.rng.IntN(12*3600))*time.Second)
+				fp, exp := g.certificate(tg.id)
 				out = append(out, leakwatch.SiteChange{Target: tg.id, URL: tg.url, ObservedAt: at.UTC(), Changed: []string{"content"}, Status: 200,
-					RawHash: g.hash(), TextHash: g.hash(), PrevTextHash: g.hash(), Diff: "-Agenda de la semaine\n+Agenda du jour : meeting à 18h\n"})
+					RawHash: g.hash(), TextHash: g.hash(), PrevTextHash: g.hash(), Diff: "-Agenda de la semaine\n+Agenda du jour : meeting à 18h\n",
+					TLSSHA256: fp, TLSNotAfter: exp})
 			}
 		}
 	}

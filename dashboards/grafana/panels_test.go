@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/pipeline"
+	"github.com/leakwatch/leakwatch/collectors/scenario"
+	"github.com/leakwatch/leakwatch/collectors/twitter"
 	"github.com/leakwatch/leakwatch/dashboards/grafana"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 	"github.com/leakwatch/leakwatch/warehouse"
@@ -15,7 +18,8 @@ import (
 
 // TestPanelSQLOnClickHouse runs every panel's SQL, the variables' and the calendar
 // annotation's, with the macros expanded for a fixed range as Grafana would, against the real
-// ClickHouse holding a campaign, and checks each returns rows with the columns it draws.
+// ClickHouse holding a generated campaign and its detections, and checks each returns rows
+// with the columns it draws. The time each query took is logged (-v).
 func TestPanelSQLOnClickHouse(t *testing.T) {
 	addr := testenv.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -96,55 +100,57 @@ func query(t *testing.T, ctx context.Context, w *warehouse.Warehouse, what, sql 
 
 type campaign struct{ from, to time.Time }
 
-// loadCampaign writes a small campaign the way the sink does: posts, their mentions, the
-// calendar, and one signal of each kind, a site change and an alert.
+// loadCampaign stores a generated campaign the way the sink does: a three-day scenario
+// around the French run-off's Friday (organic chatter, a leak dump amplified by a bot
+// network, a retweet ring, a site defacement), its posts and their mentions, and what the
+// detectors and alert rules make of it, with the calendar.
 func loadCampaign(t *testing.T, ctx context.Context, w *warehouse.Warehouse) campaign {
 	t.Helper()
-	paris, _ := time.LoadLocation("Europe/Paris")
-	t0 := time.Date(2017, 5, 5, 18, 0, 0, 0, paris)
-	var posts []leakwatch.Post
+	sc := scenario.DefaultConfig()
+	sc.Seed = 3
+	sc.Start = time.Date(2017, 5, 3, 22, 0, 0, 0, time.UTC) // 4 May, midnight in Paris
+	sc.Days = 3
+	sc.Accounts = 1500
+	gen, err := scenario.Generate(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := pipeline.DefaultConfig()
+	cal := scenario.Calendar()
+	cfg.Calendar = &cal
+	cfg.Entities.Candidates = scenario.Candidates()
+	ex, err := pipeline.NewExtract(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := make([]leakwatch.Post, 0, len(gen.Tweets))
 	var mentions []leakwatch.Mention
-	for i := range 600 {
-		at := t0.Add(time.Duration(i) * 30 * time.Second)
-		cand := []string{"macron", "lepen"}[i%2]
-		p := leakwatch.Post{Platform: []string{"twitter", "mastodon"}[i%3/2], ID: fmt.Sprint(i), URI: fmt.Sprintf("https://twitter.com/i/status/%d", i),
-			CreatedAt: at, ObservedAt: at, Author: leakwatch.Account{ID: fmt.Sprint("acct", i%40), Handle: fmt.Sprint("acct", i%40)},
-			Text: "post about " + cand, Hashtags: []string{"presidentielle2017"}}
+	for i, raw := range gen.Tweets {
+		p, err := twitter.DecodeV1(raw)
+		if err != nil {
+			t.Fatalf("tweet %d: %v", i, err)
+		}
+		p.ObservedAt = p.CreatedAt
 		posts = append(posts, p)
-		ev := []string(nil)
-		if i%5 == 0 {
-			ev = []string{"domain:pastebin.com"}
-		}
-		for _, obj := range []string{leakwatch.AllPosts, "candidate:" + cand, "hashtag:presidentielle2017"} {
-			mentions = append(mentions, leakwatch.Mention{Object: obj, Account: p.Author.ID, Post: p.URI, Platform: p.Platform, At: at, Evidence: ev})
-		}
+		mentions = ex.AppendMentions(mentions, p)
 	}
-	leakAt := time.Date(2017, 5, 5, 20, 35, 0, 0, paris)
-	timing := &leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.42, NextVote: "vote-r2", HoursToVote: 35.4, Score: 0.9}
-	cal := leakwatch.Calendar{Name: "France presidential 2017", Timezone: "Europe/Paris", Events: []leakwatch.Event{
-		{ID: "silence-r2", Kind: "silence", Title: "Campaign silence", Start: time.Date(2017, 5, 6, 0, 0, 0, 0, paris), End: time.Date(2017, 5, 7, 20, 0, 0, 0, paris)},
-		{ID: "vote-r2", Kind: "vote", Title: "Run-off", Start: time.Date(2017, 5, 7, 8, 0, 0, 0, paris), End: time.Date(2017, 5, 7, 20, 0, 0, 0, paris)},
-	}}
-	signals := []leakwatch.Signal{
-		{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "hashtag:macronleaks", Onset: leakAt, Peak: leakAt.Add(10 * time.Minute), End: leakAt.Add(time.Hour), Count: 300, Baseline: 2, Score: 30, Accounts: 40, Timing: timing,
-			Calendar: []leakwatch.CalendarRef{{Event: "silence-r2", Kind: "silence", OffsetS: -12300}}}},
-		{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindNearText, A: "bot1", B: "bot2", Weight: 4, First: leakAt, Last: leakAt.Add(time.Hour), Score: 3}},
-		{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g1", Accounts: []string{"bot1", "bot2"}, ObjectKinds: []leakwatch.ObjectKind{leakwatch.KindNearText}, First: leakAt, Last: leakAt.Add(time.Hour),
-			Objects: []string{"neartext:ab12"}, FirstMovers: []string{"bot1"}, Edges: 1, Score: 3}},
-		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: leakAt, Evidence: []string{"domain:pastebin.com", "term:leak"}, Timing: *timing}},
+	res, err := pipeline.Analyze(cfg, slices.Values(posts), gen.Changes)
+	if err != nil {
+		t.Fatal(err)
 	}
-	change := leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: leakAt.Add(-time.Hour), Changed: []string{"content", "title", "tls"}, Status: 200,
-		Title: "hacked", Diff: "-Bienvenue\n+Hacked by x\n", TLSSHA256: "ab", TLSNotAfter: leakAt.Add(90 * 24 * time.Hour), Defacement: true, Reasons: []string{"text replaced"}}
-	alert := leakwatch.Alert{ID: "a1", Rule: "leak-near-silence", Severity: "critical", Kind: leakwatch.SignalLeak, Object: "hashtag:macronleaks", Candidate: "macron",
-		Summary: "leak 3.4 h before the silence", StartsAt: leakAt, RaisedAt: leakAt}
-
-	for _, step := range []error{
-		w.InsertPosts(ctx, posts), w.InsertMentions(ctx, mentions), w.InsertCalendar(ctx, cal),
-		w.InsertSignals(ctx, signals), w.InsertSiteChanges(ctx, []leakwatch.SiteChange{change}), w.InsertAlerts(ctx, []leakwatch.Alert{alert}),
+	t.Logf("scenario seed %d: %d posts, %d mentions, %d site changes; %+v; %d alerts",
+		sc.Seed, len(posts), len(mentions), len(gen.Changes), res.Summary, len(res.Alerts))
+	for _, step := range []func() error{
+		func() error { return w.InsertPosts(ctx, posts) },
+		func() error { return w.InsertMentions(ctx, mentions) },
+		func() error { return w.InsertCalendar(ctx, cal) },
+		func() error { return w.InsertSignals(ctx, res.Signals) },
+		func() error { return w.InsertSiteChanges(ctx, gen.Changes) },
+		func() error { return w.InsertAlerts(ctx, res.Alerts) },
 	} {
-		if step != nil {
-			t.Fatal(step)
+		if err := step(); err != nil {
+			t.Fatal(err)
 		}
 	}
-	return campaign{from: t0.Add(-time.Hour), to: time.Date(2017, 5, 8, 0, 0, 0, 0, paris)}
+	return campaign{from: sc.Start, to: sc.Start.Add(time.Duration(sc.Days) * 24 * time.Hour)}
 }
