@@ -15,7 +15,9 @@ pid=$!
 trap 'kill -INT $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -f "$log" "$bin"' EXIT
 
 elapsed() { local ms=$(( ($(date +%s%N) - start) / 1000000 )); printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)); }
-count() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2"; }
+# The counts object comes first and holds only numbers; other parts of the state (series,
+# evidence) reuse names such as "posts", so only the counts object is searched.
+count() { grep -o '"counts":{[^}]*}' <<<"$2" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 declare -A seen=()
 deadline=$(( $(date +%s) + ${LEAKWATCH_DEMO_WAIT:-600} ))
 while (( $(date +%s) < deadline )); do
