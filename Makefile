@@ -38,6 +38,7 @@ test-unit:
 BENCH_ARGS ?= --accounts 10000 --days 7 --rates max,10000 --json .leakwatch-local/bench.json
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./analytics/...
+	bash deploy/local/up.sh
 	$(GO) run ./cmd/leakwatch bench $(BENCH_ARGS)
 
 # Fault tests: they stop and start services, so they run alone, one package, after the rest.

@@ -3,6 +3,7 @@ package stream_test
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,8 +70,8 @@ func TestCodecRoundTrip(t *testing.T) {
 			if typ, _ := m.Header(stream.HeaderType); typ != tt.schema.Type {
 				t.Errorf("%s header %q, want %q", stream.HeaderType, typ, tt.schema.Type)
 			}
-			if v, _ := m.Header(stream.HeaderVersion); v != "1" {
-				t.Errorf("%s header %q, want 1", stream.HeaderVersion, v)
+			if v, _ := m.Header(stream.HeaderVersion); v != strconv.Itoa(tt.schema.Version) {
+				t.Errorf("%s header %q, want %d", stream.HeaderVersion, v, tt.schema.Version)
 			}
 			got, err := tt.decode(record(m))
 			if err != nil {

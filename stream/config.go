@@ -101,7 +101,7 @@ func DefaultConfig() Config {
 		WriteTimeout:      10 * time.Second,
 		MaxAttempts:       10,
 		GroupPrefix:       "leakwatch-",
-		FetchBatch:        1000,
+		FetchBatch:        5000, // see FetchBatch's note in docs/STREAM.md
 		FetchWait:         100 * time.Millisecond,
 		SessionTimeout:    10 * time.Second,
 		HeartbeatInterval: time.Second,

@@ -28,6 +28,23 @@ type Group struct {
 	m      *Metrics
 	idle   time.Duration
 	reset  func() error
+	// batch and wait: most records per handler call and longest wait to fill a batch
+	// (cfg.FetchBatch and cfg.FetchWait unless WithBatch changed them)
+	batch int
+	wait  time.Duration
+}
+
+// WithBatch makes batches of up to n records gathered for at most wait, for a handler whose
+// cost is per call more than per record (the sink: one ClickHouse insert per table and
+// batch). n and wait below 1 keep the configured values. It returns g.
+func (g *Group) WithBatch(n int, wait time.Duration) *Group {
+	if n > 0 {
+		g.batch = n
+	}
+	if wait > 0 {
+		g.wait = wait
+	}
+	return g
 }
 
 // OnReconnect sets what Run calls after it reconnected to a broker that went away, before
@@ -62,7 +79,7 @@ func NewGroup(cfg Config, stage string, topics []string, log *slog.Logger, m *Me
 		log = slog.New(slog.DiscardHandler)
 	}
 	id := cfg.GroupPrefix + stage
-	return &Group{cfg: cfg, id: id, stage: stage, topics: topics, log: log.With("stage", stage, "group", id), m: m}, nil
+	return &Group{cfg: cfg, id: id, stage: stage, topics: topics, log: log.With("stage", stage, "group", id), m: m, batch: cfg.FetchBatch, wait: cfg.FetchWait}, nil
 }
 
 // ID is the Kafka group id.
@@ -187,7 +204,7 @@ func (g *Group) reader() *kafka.Reader {
 		GroupTopics: g.topics,
 		Dialer:      &kafka.Dialer{ClientID: g.cfg.ClientID, Timeout: 10 * time.Second, DualStack: true},
 		// Room for two batches, so the next one is fetched while the handler works.
-		QueueCapacity:         2 * g.cfg.FetchBatch,
+		QueueCapacity:         2 * g.batch,
 		MinBytes:              1,
 		MaxBytes:              16 << 20,
 		MaxWait:               250 * time.Millisecond,
@@ -206,7 +223,7 @@ func (g *Group) reader() *kafka.Reader {
 	})
 }
 
-// fetch blocks for one record, then gathers more until the batch is full or FetchWait passed.
+// fetch blocks for one record, then gathers more until the batch is full or its wait passed.
 // With idle calls on, it returns an empty batch after the idle time without records.
 func (g *Group) fetch(ctx context.Context, r *kafka.Reader) ([]kafka.Message, error) {
 	fctx := ctx
@@ -222,11 +239,11 @@ func (g *Group) fetch(ctx context.Context, r *kafka.Reader) ([]kafka.Message, er
 		}
 		return nil, err
 	}
-	msgs := make([]kafka.Message, 1, g.cfg.FetchBatch)
+	msgs := make([]kafka.Message, 1, g.batch)
 	msgs[0] = first
-	wctx, cancel := context.WithTimeout(ctx, g.cfg.FetchWait)
+	wctx, cancel := context.WithTimeout(ctx, g.wait)
 	defer cancel()
-	for len(msgs) < g.cfg.FetchBatch {
+	for len(msgs) < g.batch {
 		m, err := r.FetchMessage(wctx)
 		if err != nil {
 			if wctx.Err() != nil {

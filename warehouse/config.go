@@ -25,6 +25,10 @@ type Config struct {
 	DialTimeout time.Duration `yaml:"dial_timeout"`
 	// BatchSize is the most rows sent in one INSERT; larger inputs are split.
 	BatchSize int `yaml:"batch_size"`
+	// BatchWait is the longest the sink waits to gather a batch of BatchSize records from
+	// Kafka: ClickHouse stores each INSERT as a part it must merge later, so a few large
+	// inserts cost far less than many small ones; this is how stale the warehouse may be.
+	BatchWait time.Duration `yaml:"batch_wait"`
 	// SkipMigrations opens the warehouse without applying schema migrations, for read-only
 	// users (reports, doctor). Writers leave it false.
 	SkipMigrations bool `yaml:"skip_migrations"`
@@ -38,6 +42,7 @@ func DefaultConfig() Config {
 		Username:    "default",
 		DialTimeout: 5 * time.Second,
 		BatchSize:   10000,
+		BatchWait:   time.Second,
 	}
 }
 
@@ -69,6 +74,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchSize < 1 || c.BatchSize > 1_000_000 {
 		errs = append(errs, fmt.Errorf("batch_size %d: want 1..1000000", c.BatchSize))
+	}
+	if c.BatchWait <= 0 || c.BatchWait > time.Minute {
+		errs = append(errs, fmt.Errorf("batch_wait %v: want more than 0 and at most 1m", c.BatchWait))
 	}
 	return errors.Join(errs...)
 }

@@ -3,7 +3,9 @@ package coord_test
 import (
 	"runtime"
 	"sort"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/coord"
@@ -40,4 +42,30 @@ func BenchmarkCoShare(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "shares/s")
 	b.ReportMetric(float64(peakObjects), "peak-objects")
 	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
+}
+
+// BenchmarkCandidateEdges measures what one edge below M costs in memory (chance meetings
+// of two accounts over one object: most of the edge state on a busy stream), which sizes
+// coord.max_candidate_edges.
+func BenchmarkCandidateEdges(b *testing.B) {
+	const n = 200_000
+	var perEdge float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		cfg := coord.DefaultConfig()
+		cfg.MaxCandidateEdges = 0
+		e := coord.NewEdges(cfg)
+		for i := range n {
+			o := coord.Observation{Kind: leakwatch.KindDomain, Object: "domain:d" + strconv.Itoa(i%1000) + ".example",
+				A: "1" + strconv.Itoa(1_000_000+i), B: "2" + strconv.Itoa(1_000_000+i), AAt: time.Unix(int64(i), 0), BAt: time.Unix(int64(i)+1, 0), Sharers: 17}
+			e.Add(o)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perEdge = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(e)
+	}
+	b.ReportMetric(perEdge, "bytes/edge")
 }

@@ -22,6 +22,14 @@ type Config struct {
 	// (the earliest ones in its window). 0 disables the cap, which keeps edges exact; with a
 	// cap, every pair not formed is counted (Sharing.Skipped) and reported.
 	MaxSharers int `yaml:"max_sharers"`
+	// MaxCandidateEdges bounds the edges held below M (candidates: account pairs that
+	// co-shared fewer than M objects of a kind so far). A busy stream makes millions of them
+	// in an hour, nearly all chance meetings that never repeat, and the definition counts
+	// weight over all time, so without a bound they would fill memory over a campaign. Past
+	// the bound, the candidate whose last co-share came longest ago is forgotten (it starts
+	// again from weight 1 if its accounts meet again) and counted (Edges.Forgotten). Edges
+	// at or above M are never forgotten. 0 disables the bound, which keeps edges exact.
+	MaxCandidateEdges int `yaml:"max_candidate_edges"`
 	// MinScore is the popularity-weighted evidence two accounts need, summed over all kinds,
 	// before their coordinated edges join a group. Each co-shared object adds
 	// Contribution(n), n being the distinct accounts that shared it within W around the
@@ -46,11 +54,17 @@ type KindConfig struct {
 	Evidence float64 `yaml:"evidence"`
 }
 
-// DefaultConfig is W = 60 s, M = 2, no cap, min score 4 (four co-shares among few sharers,
-// or twenty of a trending object), groups of at least 3 accounts.
+// DefaultConfig is W = 60 s, M = 2, no cap on sharers, min score 4 (four co-shares among few
+// sharers, or twenty of a trending object), groups of at least 3 accounts, and at most
+// DefaultMaxCandidateEdges candidate edges.
 func DefaultConfig() Config {
-	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, MinAccounts: 3, PopularityWindow: time.Hour}
+	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, MinAccounts: 3, PopularityWindow: time.Hour, MaxCandidateEdges: DefaultMaxCandidateEdges}
 }
+
+// DefaultMaxCandidateEdges holds about 220 MB of candidate edges (BenchmarkCandidateEdges),
+// far more than a national campaign's archives make (the IRA month: 15 000 pairs), so it
+// binds only on a stream with hundreds of thousands of active accounts an hour.
+const DefaultMaxCandidateEdges = 500_000
 
 // GroupMin is the smallest group reported.
 func (c Config) GroupMin() int { return max(c.MinAccounts, 2) }
@@ -66,6 +80,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxSharers < 0 {
 		errs = append(errs, fmt.Errorf("max_sharers: %d, want >= 0 (0: no cap)", c.MaxSharers))
+	}
+	if c.MaxCandidateEdges < 0 {
+		errs = append(errs, fmt.Errorf("max_candidate_edges: %d, want >= 0 (0: no bound)", c.MaxCandidateEdges))
 	}
 	if c.PopularityWindow < 0 {
 		errs = append(errs, fmt.Errorf("popularity_window: %v, want >= 0", c.PopularityWindow))

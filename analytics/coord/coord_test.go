@@ -3,6 +3,7 @@ package coord_test
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -309,5 +310,55 @@ func TestConfigValidate(t *testing.T) {
 	cfg.Kinds = map[leakwatch.ObjectKind]coord.KindConfig{"url": {Window: 10 * time.Second}}
 	if cfg.WindowFor("url") != 10*time.Second || cfg.WindowFor("hashtag") != time.Minute || cfg.MinWeightFor("url") != 2 {
 		t.Error("per-kind override not applied")
+	}
+}
+
+func obs(kind leakwatch.ObjectKind, object, a, b string, sec int) coord.Observation {
+	at := time.Unix(1493900000+int64(sec), 0).UTC()
+	return coord.Observation{Kind: kind, Object: object, A: a, B: b, AAt: at, BAt: at.Add(time.Second), Sharers: 2}
+}
+
+// Past max_candidate_edges, the pair that co-shared longest ago is forgotten and counted; an
+// edge that reached M stays whatever comes after it.
+func TestMaxCandidateEdgesForgetsLeastRecent(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	cfg.MaxCandidateEdges = 3
+	e := coord.NewEdges(cfg)
+	// An edge at M = 2 first: never a candidate for forgetting.
+	e.Add(obs(leakwatch.KindURL, "url:a", "ring1", "ring2", 0))
+	e.Add(obs(leakwatch.KindURL, "url:b", "ring1", "ring2", 1))
+	// Five chance meetings, one object each: the two oldest must go.
+	for i := range 5 {
+		e.Add(obs(leakwatch.KindHashtag, "hashtag:debat", "u"+itoa(i), "v"+itoa(i), 10+i))
+	}
+	if e.Forgotten() != 2 || e.Candidates() != 3 {
+		t.Fatalf("forgotten %d, holding %d candidates; want 2 and 3", e.Forgotten(), e.Candidates())
+	}
+	// A second object for a forgotten pair starts it over at weight 1; for a kept pair it
+	// makes an edge of weight 2.
+	e.Add(obs(leakwatch.KindHashtag, "hashtag:vote", "u0", "v0", 20))
+	e.Add(obs(leakwatch.KindHashtag, "hashtag:vote", "u4", "v4", 21))
+	got := map[string]int{}
+	for _, ed := range e.Edges() {
+		got[ed.A+"-"+ed.B] = ed.Weight
+	}
+	want := map[string]int{"ring1-ring2": 2, "u4-v4": 2}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("edges %v, want %v", got, want)
+	}
+	// u0-v0 came back as a candidate and pushed out the least recent one (u2-v2); u4-v4
+	// left the candidates when it reached M.
+	if e.Forgotten() != 3 || e.Candidates() != 2 {
+		t.Errorf("forgotten %d, holding %d candidates; want 3 and 2", e.Forgotten(), e.Candidates())
+	}
+
+	exact := coord.DefaultConfig()
+	exact.MaxCandidateEdges = 0
+	e = coord.NewEdges(exact)
+	for i := range 5 {
+		e.Add(obs(leakwatch.KindHashtag, "hashtag:debat", "u"+itoa(i), "v"+itoa(i), i))
+	}
+	if e.Forgotten() != 0 || e.Pairs() != 5 {
+		t.Errorf("without the bound: forgotten %d, %d pairs held; want 0 and 5", e.Forgotten(), e.Pairs())
 	}
 }

@@ -3,6 +3,7 @@ package coord
 import (
 	"encoding/hex"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -32,6 +33,42 @@ type Edges struct {
 	// prior: group ids published by an earlier run of the stage (see Published), not yet
 	// found in a component
 	prior map[string]bool
+
+	// candidates: edges below M, least recently co-shared first, for Config.MaxCandidateEdges
+	cands     candidates
+	forgotten int64
+}
+
+// candidates is an intrusive list of edges below M.
+type candidates struct {
+	head, tail *edge
+	n          int
+}
+
+func (l *candidates) remove(ed *edge) {
+	if ed.prev != nil {
+		ed.prev.next = ed.next
+	} else {
+		l.head = ed.next
+	}
+	if ed.next != nil {
+		ed.next.prev = ed.prev
+	} else {
+		l.tail = ed.prev
+	}
+	ed.prev, ed.next, ed.listed = nil, nil, false
+	l.n--
+}
+
+func (l *candidates) pushBack(ed *edge) {
+	ed.prev, ed.next, ed.listed = l.tail, nil, true
+	if l.tail != nil {
+		l.tail.next = ed
+	} else {
+		l.head = ed
+	}
+	l.tail = ed
+	l.n++
 }
 
 type edgeKey struct {
@@ -60,6 +97,9 @@ type edge struct {
 	// out-of-order observation replaced one.
 	first, last int64
 	stale       bool
+	// place in Edges.cands while below M
+	prev, next *edge
+	listed     bool
 }
 
 // pair is the evidence between two accounts over all kinds: the same links, the same texts,
@@ -230,6 +270,17 @@ func (e *Edges) Add(o Observation) {
 	p := ed.pair
 	if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
 		e.dirty[ed] = struct{}{}
+		if ed.listed {
+			e.cands.remove(ed)
+		}
+	} else if e.cfg.MaxCandidateEdges > 0 {
+		if ed.listed {
+			e.cands.remove(ed)
+		}
+		e.cands.pushBack(ed)
+		for e.cands.n > e.cfg.MaxCandidateEdges {
+			e.forget(e.cands.head)
+		}
 	}
 	switch {
 	case !p.qualified && p.score >= e.cfg.MinScore-1e-9 && e.anyCoordinated(p):
@@ -248,6 +299,26 @@ func (e *Edges) Add(o Observation) {
 		e.dirtyRoots[e.find(e.id(ed.k.a))] = struct{}{}
 	}
 }
+
+// forget drops a candidate edge (below M, so in no group and never published) to keep
+// memory within Config.MaxCandidateEdges.
+func (e *Edges) forget(ed *edge) {
+	e.cands.remove(ed)
+	delete(e.edges, ed.k)
+	p := ed.pair
+	p.score -= ed.score
+	p.edges = slices.DeleteFunc(p.edges, func(pe *edge) bool { return pe == ed })
+	if len(p.edges) == 0 {
+		delete(e.pairs, [2]string{ed.k.a, ed.k.b})
+	}
+	e.forgotten++
+}
+
+// Forgotten is how many candidate edges Config.MaxCandidateEdges made the aggregator forget.
+func (e *Edges) Forgotten() int64 { return e.forgotten }
+
+// Candidates is how many edges below M are held.
+func (e *Edges) Candidates() int { return e.cands.n }
 
 func (e *Edges) anyCoordinated(p *pair) bool {
 	for _, pe := range p.edges {

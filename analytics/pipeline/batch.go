@@ -21,12 +21,14 @@ type Summary struct {
 	Refused      int64 `json:"refused"` // mentions the detect stage refused (late, or no time)
 	CoShares     int64 `json:"coshares"`
 	PairsSkipped int64 `json:"pairs_skipped"` // by coord.max_sharers
-	Pairs        int   `json:"pairs"`         // account pairs with at least one co-share
-	Bursts       int   `json:"bursts"`
-	Edges        int   `json:"edges"`
-	Groups       int   `json:"groups"`
-	Leaks        int   `json:"leaks"`
-	Alerts       int   `json:"alerts"`
+	Pairs        int   `json:"pairs"`         // account pairs with at least one co-share, held at the end
+	// EdgesForgotten: candidate edges dropped by coord.max_candidate_edges
+	EdgesForgotten int64 `json:"edges_forgotten"`
+	Bursts         int   `json:"bursts"`
+	Edges          int   `json:"edges"`
+	Groups         int   `json:"groups"`
+	Leaks          int   `json:"leaks"`
+	Alerts         int   `json:"alerts"`
 }
 
 // Result is a batch analysis: the final signals (latest per Signal.Key, superseded groups
@@ -283,6 +285,7 @@ func (r *runner) finish() Result {
 	res.Summary.Refused = int64(len(r.refused))
 	res.Summary.PairsSkipped = st.PairsSkipped
 	res.Summary.Pairs = r.corr.Pairs()
+	res.Summary.EdgesForgotten = r.corr.Forgotten()
 	for _, s := range res.Signals {
 		switch s.Kind {
 		case leakwatch.SignalBurst:

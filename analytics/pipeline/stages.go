@@ -259,3 +259,6 @@ func (c *Correlate) Flush() Output { return c.Advance(time.Time{}) }
 
 // Pairs is how many account pairs the correlate stage holds (its memory).
 func (c *Correlate) Pairs() int { return c.edges.Pairs() }
+
+// Forgotten is how many candidate edges coord.max_candidate_edges made it forget.
+func (c *Correlate) Forgotten() int64 { return c.edges.Forgotten() }

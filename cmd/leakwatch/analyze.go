@@ -47,6 +47,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	window := fs.Duration("window", 0, "co-share window W (default from config: 60s)")
 	minWeight := fs.Int("min-weight", 0, "co-share edges need this many distinct objects, M (default from config: 2)")
 	maxSharers := fs.Int("max-sharers", -1, "cap on partner accounts per share and object (0: no cap; default from config)")
+	maxCands := fs.Int("max-candidate-edges", -1, "most edges below --min-weight held, least recent forgotten first (0: no bound, exact; default from config)")
 	reorder := fs.Duration("reorder", -1, "bound memory: hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
@@ -87,6 +88,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	if *minWeight != 0 {
 		cfg.Coord.MinWeight = *minWeight
+	}
+	if *maxCands >= 0 {
+		cfg.Coord.MaxCandidateEdges = *maxCands
 	}
 	if *maxSharers >= 0 {
 		cfg.Coord.MaxSharers = *maxSharers
@@ -302,7 +306,7 @@ func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, ba
 		fmt.Fprintf(w, "    refused mentions are in %s: the file is further out of event-time order than --reorder allows (use --reorder 0 to sort it whole)\n",
 			filepath.Join(filepath.Dir(outFile), "refused.jsonl"))
 	}
-	fmt.Fprintf(w, "  co-shares     %d observations over %d account pairs; pairs skipped by cap %d\n", s.CoShares, s.Pairs, s.PairsSkipped)
+	fmt.Fprintf(w, "  co-shares     %d observations over %d account pairs; pairs skipped by cap %d; candidate edges forgotten %d\n", s.CoShares, s.Pairs, s.PairsSkipped, s.EdgesForgotten)
 	fmt.Fprintf(w, "  bursts        %d\n", s.Bursts)
 	fmt.Fprintf(w, "  edges         %d\n", s.Edges)
 	fmt.Fprintf(w, "  groups        %d\n", s.Groups)

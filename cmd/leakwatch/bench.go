@@ -109,6 +109,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	partitions := fs.Int("partitions", 4, "partitions of the run's topics")
 	jsonOut := fs.String("json", "", "write the figures as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (every stage runs in this process) to this file")
+	blockProfile := fs.String("blockprofile", "", "write a profile of where goroutines waited (channels, locks, I/O waits of the stages) to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile, taken when the pipeline has caught up, to this file (the last run's)")
 	drain := fs.Duration("drain-timeout", 3*time.Minute, "longest wait for the pipeline to catch up after the replay")
 	keep := fs.Bool("keep", false, "keep the run's topics and database")
@@ -189,6 +190,16 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *blockProfile != "" {
+		// A stage that is behind while the CPU is not busy waits somewhere: on the broker's
+		// acknowledgements, commits or its input. Sample every wait over 100 µs.
+		runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+		defer func() {
+			if err := writeProfile("block", *blockProfile); err != nil {
+				fmt.Fprintln(e.stderr, "bench:", err)
+			}
+		}()
 	}
 	var results []benchResult
 	for _, rate := range rateList {
@@ -379,7 +390,7 @@ func benchRun(ctx context.Context, e *env, c Config, src benchSource, rate float
 		return res, err
 	}
 	defer sinkW.Close()
-	sinkG, err := stream.NewGroup(scfg, sinkStage, []string{scfg.Topics.Posts, scfg.Topics.SiteChanges, scfg.Topics.Mentions, scfg.Topics.Signals, scfg.Topics.Alerts}, log, m)
+	sinkG, err := newSinkGroup(scfg, c.ClickHouse, log, m)
 	if err != nil {
 		return res, err
 	}
@@ -600,9 +611,8 @@ func benchRun(ctx context.Context, e *env, c Config, src benchSource, rate float
 	}()
 	time.Sleep(time.Second) // a last Alertmanager poll
 	if memProfile != "" {
-		if f, err := os.Create(memProfile); err == nil {
-			pprof.Lookup("heap").WriteTo(f, 0)
-			f.Close()
+		if err := writeProfile("heap", memProfile); err != nil {
+			fmt.Fprintln(e.stderr, "bench:", err)
 		}
 	}
 	stop()
@@ -815,4 +825,17 @@ func printBench(w io.Writer, r benchResult) {
 	}
 	fmt.Fprintf(w, "  process peak RSS       %.0f MB (Go heap in use max %.0f MB)\n", r.RSSMaxMB, r.HeapMaxMB)
 	fmt.Fprintf(w, "  ClickHouse             %d rows, %.0f rows/s, %d posts after FINAL\n", r.ClickHouseRows, r.RowsPerSec, r.StoredPosts)
+}
+
+// writeProfile writes the named runtime profile (heap, block) to path.
+func writeProfile(name, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("%s profile: %w", name, err)
+	}
+	return f.Close()
 }

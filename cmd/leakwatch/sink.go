@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func sinkRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Re
 		log.Info("calendar stored", "campaign", cal.Name, "events", len(cal.Events))
 	}
 
-	topics := []string{scfg.Topics.Posts, scfg.Topics.SiteChanges, scfg.Topics.Mentions, scfg.Topics.Signals, scfg.Topics.Alerts}
+	topics := sinkTopics(scfg.Topics)
 	if err := stream.CreateTopics(ctx, scfg, append(topics, scfg.Topics.DeadLetter)...); err != nil {
 		return err
 	}
@@ -59,13 +60,28 @@ func sinkRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Re
 		return err
 	}
 	defer w.Close()
-	group, err := stream.NewGroup(scfg, sinkStage, topics, log, sm)
+	group, err := newSinkGroup(scfg, c.ClickHouse, log, sm)
 	if err != nil {
 		return err
 	}
 	s := newSink(wh, w, scfg.Topics, log, newSinkMetrics(reg))
 	log.Info("sinking", "topics", topics, "group", group.ID(), "clickhouse", c.ClickHouse.Addr, "database", wh.Database())
 	return group.Run(ctx, s.handle)
+}
+
+// sinkTopics are the topics the sink stores.
+func sinkTopics(t stream.Topics) []string {
+	return []string{t.Posts, t.SiteChanges, t.Mentions, t.Signals, t.Alerts}
+}
+
+// newSinkGroup is the sink's consumer: batches as large as one ClickHouse insert, gathered
+// for up to the warehouse's batch_wait (the stages' batches are small, for latency).
+func newSinkGroup(scfg stream.Config, wcfg warehouse.Config, log *slog.Logger, sm *stream.Metrics) (*stream.Group, error) {
+	g, err := stream.NewGroup(scfg, sinkStage, sinkTopics(scfg.Topics), log, sm)
+	if err != nil {
+		return nil, err
+	}
+	return g.WithBatch(wcfg.BatchSize, wcfg.BatchWait), nil
 }
 
 // sinkMetrics count what reached ClickHouse; records read and dead-lettered are counted by
@@ -92,6 +108,9 @@ func newSinkMetrics(reg prometheus.Registerer) *sinkMetrics {
 	reg.MustRegister(m.rows, m.seconds, m.failures)
 	return m
 }
+
+// nearTextKey starts the key (the object) of a near-duplicate band mention.
+var nearTextKey = []byte(string(leakwatch.KindNearText) + ":")
 
 // sink turns batches of topic records into warehouse inserts.
 type sink struct {
@@ -148,6 +167,11 @@ func (s *sink) handle(ctx context.Context, batch []stream.Record) error {
 		case s.topics.Mentions:
 			if typ, _ := r.Header(stream.HeaderType); typ == stages.SchemaWatermark.Type {
 				continue // extract's event-time progress for detect, not data to store
+			}
+			if bytes.HasPrefix(r.Key, nearTextKey) {
+				// Near-duplicate band keys serve co-share detection only: no panel or report
+				// can show them, and they are nine of ten mentions (docs/WAREHOUSE.md).
+				continue
 			}
 			sinkAdd(&b, r, &b.mentions, warehouse.CheckMention)
 		case s.topics.Signals:

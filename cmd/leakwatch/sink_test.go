@@ -45,6 +45,7 @@ func TestSinkCommandStopAndRestartStoresEachPostOnce(t *testing.T) {
 	}
 	wcfg := warehouse.DefaultConfig()
 	wcfg.Addr, wcfg.Database = chAddr, "lwtest_sink_"+runID
+	wcfg.BatchSize = 100 // the sink's batches: many, so it can stop and crash between them
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -71,6 +72,7 @@ func TestSinkCommandStopAndRestartStoresEachPostOnce(t *testing.T) {
 clickhouse:
   addr: %q
   database: %q
+  batch_size: 100
 metrics: ""
 `, broker, scfg.GroupPrefix, tp.Posts, tp.SiteChanges, tp.Mentions, tp.Signals, tp.Alerts, tp.DeadLetter, chAddr, wcfg.Database)
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
@@ -110,7 +112,16 @@ metrics: ""
 	if err != nil {
 		t.Fatal(err)
 	}
-	produce(0, n/2, undecodable, unstorable, watermark)
+	// Mentions are stored, except near-duplicate bands (internal to co-share detection).
+	var mentions []stream.Message
+	for _, obj := range []string{"hashtag:macronleaks", "neartext:3-9f2c41d07a3b5e18"} {
+		m, err := stream.EncodeMention(tp.Mentions, leakwatch.Mention{Object: obj, Account: "a", Post: "twitter:1", Platform: "twitter", At: time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mentions = append(mentions, m)
+	}
+	produce(0, n/2, append(mentions, undecodable, unstorable, watermark)...)
 
 	stored := func() (distinct, final uint64) {
 		t.Helper()
@@ -157,7 +168,7 @@ metrics: ""
 	produce(n/2, n)
 	crash := errors.New("crashed after the insert")
 	s := newSink(wh, pw, scfg.Topics, slog.New(slog.DiscardHandler), newSinkMetrics(newRegistry()))
-	group, err := stream.NewGroup(scfg, sinkStage, []string{tp.Posts, tp.SiteChanges, tp.Mentions, tp.Signals, tp.Alerts}, nil, nil)
+	group, err := newSinkGroup(scfg, wcfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,6 +208,13 @@ metrics: ""
 	distinct, final := stored()
 	if distinct != n || final != n {
 		t.Fatalf("ClickHouse holds %d distinct posts (%d rows after FINAL), want exactly %d", distinct, final, n)
+	}
+	res, err := wh.Query(ctx, "SELECT groupArray(object) FROM (SELECT DISTINCT object FROM mentions)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Rows[0][0]); got != "[hashtag:macronleaks]" {
+		t.Errorf("mentions stored for objects %s, want only [hashtag:macronleaks] (band keys are not stored)", got)
 	}
 
 	dead := readAll(t, ctx, scfg, tp.DeadLetter)

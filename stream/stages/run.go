@@ -279,21 +279,29 @@ func logStart(ctx context.Context, cfg stream.Config, topic string, partition in
 
 // pending is a mention held back until every active source has moved past it.
 type pending struct {
-	m leakwatch.Mention
-	r stream.Record
+	m  leakwatch.Mention
+	r  stream.Record
+	at int64 // m.At in Unix nanoseconds: most comparisons end on it
 }
 
-// pendingHeap orders held mentions as the batch analysis counts them.
-type pendingHeap []pending
+// pendingHeap orders held mentions as the batch analysis counts them. It holds pointers: a
+// pending is a few hundred bytes, and sifting values through the heap moved them for every
+// comparison.
+type pendingHeap []*pending
 
-func (h pendingHeap) Len() int           { return len(h) }
-func (h pendingHeap) Less(i, j int) bool { return lessMention(h[i].m, h[j].m) }
-func (h pendingHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *pendingHeap) Push(x any)        { *h = append(*h, x.(pending)) }
+func (h pendingHeap) Len() int { return len(h) }
+func (h pendingHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return lessMention(h[i].m, h[j].m)
+}
+func (h pendingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *pendingHeap) Push(x any)   { *h = append(*h, x.(*pending)) }
 func (h *pendingHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
-	old[len(old)-1] = pending{}
+	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return x
 }
@@ -435,7 +443,7 @@ func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outp
 		}
 		return
 	}
-	heap.Push(&p.held, pending{m: mn, r: r})
+	heap.Push(&p.held, &pending{m: mn, r: r, at: mn.At.UnixNano()})
 	advance(mn.At)
 }
 
@@ -454,7 +462,7 @@ func (s *detector) drain(p *detectPart, force bool, out *outputs) {
 			}
 		}
 		heap.Pop(&p.held)
-		s.count(p, head, out)
+		s.count(p, *head, out)
 	}
 }
 
@@ -524,6 +532,9 @@ type correlator struct {
 	c    *pipeline.Correlate
 	next map[topicPartition]int64
 	wm   time.Time
+	// forgotten is the candidate-edge count last logged: the bound binding changes what
+	// the stage can find, so an operator should see it.
+	forgotten int64
 }
 
 func (s *correlator) handle(ctx context.Context, batch []stream.Record) error {
@@ -550,6 +561,10 @@ func (s *correlator) handle(ctx context.Context, batch []stream.Record) error {
 		s.next[tp] = r.Offset + 1
 	}
 	s.emit(s.c.Advance(s.wm), batch[len(batch)-1], &out)
+	if f := s.c.Forgotten(); f > 0 && f >= 2*s.forgotten {
+		s.log.Warn("coord.max_candidate_edges reached: forgetting the least recent candidate edges", "forgotten", f, "held", s.c.Pairs())
+		s.forgotten = f
+	}
 	return out.write(ctx, s.w, s.cfg.Stream.Topics.DeadLetter)
 }
 
