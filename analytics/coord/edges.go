@@ -268,15 +268,12 @@ func (e *Edges) Add(o Observation) {
 		return
 	}
 	p := ed.pair
+	if ed.listed {
+		e.cands.remove(ed) // back to the tail below, or out for good at M
+	}
 	if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
 		e.dirty[ed] = struct{}{}
-		if ed.listed {
-			e.cands.remove(ed)
-		}
 	} else if e.cfg.MaxCandidateEdges > 0 {
-		if ed.listed {
-			e.cands.remove(ed)
-		}
 		e.cands.pushBack(ed)
 		for e.cands.n > e.cfg.MaxCandidateEdges {
 			e.forget(e.cands.head)

@@ -170,7 +170,7 @@ func (s *sink) handle(ctx context.Context, batch []stream.Record) error {
 			}
 			if bytes.HasPrefix(r.Key, nearTextKey) {
 				// Near-duplicate band keys serve co-share detection only: no panel or report
-				// can show them, and they are nine of ten mentions (docs/WAREHOUSE.md).
+				// can show them, and they were nearly half the rows (docs/WAREHOUSE.md).
 				continue
 			}
 			sinkAdd(&b, r, &b.mentions, warehouse.CheckMention)
