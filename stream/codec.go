@@ -1,14 +1,12 @@
 package stream
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 
-	fastjson "github.com/segmentio/encoding/json"
-
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/jsonx"
 )
 
 // Headers naming a record's schema. Every record leakwatch writes carries both.
@@ -108,9 +106,7 @@ func EncodeAs(topic, key string, s Schema, v any) (Message, error) {
 	if err := checkTopicKey(topic, key, s); err != nil {
 		return Message{}, err
 	}
-	// segmentio/encoding/json is encoding/json's behaviour at a fraction of the CPU, which
-	// matters on every hop of the pipeline (docs/PERFORMANCE.md).
-	b, err := fastjson.Marshal(v)
+	b, err := jsonx.Marshal(v)
 	if err != nil {
 		return Message{}, fmt.Errorf("encode %s key %q for %s: %w", s, key, topic, err)
 	}
@@ -218,14 +214,8 @@ func DecodeAs[T any](r Record, want Schema) (T, error) {
 	} else if n != want.Version {
 		return fail(fmt.Sprintf("%s version %d, this build reads only version %d", want.Type, n, want.Version), nil)
 	}
-	if err := fastjson.Unmarshal(r.Value, &v); err != nil {
-		// The standard decoder names what is wrong more plainly ("unexpected end of JSON
-		// input"); it has the last word, on the rare records the fast one refused.
-		var std T
-		if err := json.Unmarshal(r.Value, &std); err != nil {
-			return fail(fmt.Sprintf("%s value is not valid JSON", Schema{want.Type, n}), err)
-		}
-		return std, nil
+	if err := jsonx.Unmarshal(r.Value, &v); err != nil {
+		return fail(fmt.Sprintf("%s value is not valid JSON", Schema{want.Type, n}), err)
 	}
 	return v, nil
 }

@@ -1,11 +1,15 @@
 package pipeline
 
 import (
-	"cmp"
+	"bufio"
 	"container/heap"
+	"errors"
+	"fmt"
+	"io"
 	"iter"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,11 +28,13 @@ type Summary struct {
 	Pairs        int   `json:"pairs"`         // account pairs with at least one co-share, held at the end
 	// EdgesForgotten: candidate edges dropped by coord.max_candidate_edges
 	EdgesForgotten int64 `json:"edges_forgotten"`
-	Bursts         int   `json:"bursts"`
-	Edges          int   `json:"edges"`
-	Groups         int   `json:"groups"`
-	Leaks          int   `json:"leaks"`
-	Alerts         int   `json:"alerts"`
+	// Runs: sorted runs the posts were written out in (0: all sorted in memory)
+	Runs   int `json:"runs"`
+	Bursts int `json:"bursts"`
+	Edges  int `json:"edges"`
+	Groups int `json:"groups"`
+	Leaks  int `json:"leaks"`
+	Alerts int `json:"alerts"`
 }
 
 // Result is a batch analysis: the final signals (latest per Signal.Key, superseded groups
@@ -50,7 +56,8 @@ type Refused struct {
 
 // Analyze runs the stages over posts in event-time order, as the processor would on a
 // replay: Extract, sort by event time, Detect, Correlate, Flush. Posts may come in any order.
-// Site changes are fed to correlate when the watermark passes their observation time.
+// Site changes are fed to correlate when the watermark passes their observation time. All
+// posts are held in memory to sort them; Batch with a RunStore bounds that.
 func Analyze(cfg Config, posts iter.Seq[leakwatch.Post], changes []leakwatch.SiteChange) (Result, error) {
 	b, err := NewBatch(cfg)
 	if err != nil {
@@ -60,25 +67,35 @@ func Analyze(cfg Config, posts iter.Seq[leakwatch.Post], changes []leakwatch.Sit
 		b.Change(c)
 	}
 	for p := range posts {
-		b.Post(p)
+		if err := b.Post(p); err != nil {
+			return Result{}, err
+		}
 	}
-	return b.Finish(), nil
+	return b.Finish()
 }
 
 // Batch is Analyze fed one record at a time, for readers that interleave posts and site
 // changes. Not safe for concurrent use.
 type Batch struct {
-	cfg    Config
-	ex     *Extract
-	r      *runner
-	all    mentionStore // Reorder == 0: everything, sorted at Finish
-	held   mentionHeap  // Reorder > 0: the reorder buffer
-	newest time.Time
-	buf    []leakwatch.Mention
+	cfg     Config
+	ex      *Extract
+	r       *runner
+	pending postBuffer  // Reorder == 0: posts not yet in a sorted run
+	runs    int         // sorted runs written to Runs
+	held    mentionHeap // Reorder > 0: the reorder buffer
+	newest  time.Time
+	buf     []leakwatch.Mention
 
 	// Volume, when set, counts every extracted mention of the whole stream and of each
 	// candidate: the volume lines a report draws beside the detections.
 	Volume *volume.Counter
+	// Runs, when set, bounds memory by Config.SortBuffer: each time that many posts are
+	// buffered they are sorted and written out as a run, and Finish merges the runs. Without
+	// it every post stays in memory until Finish sorts them.
+	Runs RunStore
+	// OnRun, when set, is told of each run written (its number from 1 and posts): long
+	// analyses show progress with it.
+	OnRun func(run, posts int)
 }
 
 // NewBatch starts a batch analysis.
@@ -94,9 +111,13 @@ func NewBatch(cfg Config) (*Batch, error) {
 	return &Batch{cfg: cfg, ex: ex, r: r}, nil
 }
 
-// Post extracts and queues one post.
-func (b *Batch) Post(p leakwatch.Post) {
+// Post extracts and queues one post. Its error is the RunStore's: a run could not be
+// written.
+func (b *Batch) Post(p leakwatch.Post) error {
 	b.r.sum.Posts++
+	// UTC, as a run read back from a RunStore has it: the result must not depend on
+	// whether the archive was large enough to spill.
+	p.CreatedAt = p.CreatedAt.UTC()
 	b.buf = b.ex.AppendMentions(b.buf[:0], p)
 	if b.Volume != nil {
 		for _, m := range b.buf {
@@ -104,8 +125,11 @@ func (b *Batch) Post(p leakwatch.Post) {
 		}
 	}
 	if b.cfg.Reorder == 0 {
-		b.all.add(b.buf)
-		return
+		b.pending.add(b.buf)
+		if b.Runs != nil && b.pending.len() >= b.cfg.SortBuffer {
+			return b.spill()
+		}
+		return nil
 	}
 	for _, m := range b.buf {
 		heap.Push(&b.held, m)
@@ -116,6 +140,35 @@ func (b *Batch) Post(p leakwatch.Post) {
 	for b.held.Len() > 0 && b.held[0].At.Before(b.newest.Add(-b.cfg.Reorder)) {
 		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
 	}
+	return nil
+}
+
+// spill writes the buffered posts to a new run, in order.
+func (b *Batch) spill() error {
+	f, err := b.Runs.Create()
+	if err != nil {
+		return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
+	}
+	w := runWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	for _, i := range b.pending.sorted() {
+		if err := w.write(b.pending.entry(int(i))); err != nil {
+			f.Close()
+			return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
+		}
+	}
+	if err := w.w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
+	}
+	b.runs++
+	if b.OnRun != nil {
+		b.OnRun(b.runs, b.pending.len())
+	}
+	b.pending.reset()
+	return nil
 }
 
 // Change queues one site change.
@@ -127,22 +180,58 @@ func (b *Batch) Change(sc leakwatch.SiteChange) {
 // Posts is how many posts were given so far.
 func (b *Batch) Posts() int64 { return b.r.sum.Posts }
 
-// Finish runs what is queued to the end and returns the result.
-func (b *Batch) Finish() Result {
+// Finish runs what is queued to the end and returns the result. Its error is the
+// RunStore's: a run could not be read back.
+func (b *Batch) Finish() (Result, error) {
 	if b.cfg.Reorder == 0 {
-		for _, i := range b.all.sorted() {
-			b.r.mention(*b.all.at(i))
+		if err := b.drain(); err != nil {
+			return Result{}, err
 		}
-		b.all = mentionStore{}
 	}
 	for b.held.Len() > 0 {
 		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
 	}
-	return b.r.finish()
+	res := b.r.finish()
+	res.Summary.Runs = b.runs
+	return res, nil
 }
 
-// compareMentions orders by event time, then object, account and post, so the same input
-// gives the same run whatever order the archive listed it in.
+// drain merges the runs and the buffer into the stages, in event-time order.
+func (b *Batch) drain() error {
+	srcs := make([]source, 0, b.runs+1)
+	for i := range b.runs {
+		f, err := b.Runs.Open(i)
+		if err != nil {
+			return fmt.Errorf("sorted run %d: %w", i+1, err)
+		}
+		defer f.Close()
+		srcs = append(srcs, &runReader{r: bufio.NewReaderSize(f, 1<<20), name: strconv.Itoa(i + 1)})
+	}
+	srcs = append(srcs, &bufferSource{b: &b.pending, idx: b.pending.sorted()})
+	mg, err := newMerger(srcs)
+	if err != nil {
+		return err
+	}
+	for {
+		e, err := mg.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		m := e.m
+		for _, o := range e.objects {
+			m.Object = o
+			b.r.mention(m)
+		}
+	}
+	b.pending = postBuffer{}
+	return nil
+}
+
+// compareMentions orders by event time, then object, account and post: the reorder
+// buffer's order.
 func compareMentions(a, b leakwatch.Mention) int {
 	if c := a.At.Compare(b.At); c != 0 {
 		return c
@@ -154,53 +243,6 @@ func compareMentions(a, b leakwatch.Mention) int {
 		return c
 	}
 	return strings.Compare(a.Post, b.Post)
-}
-
-// mentionStore holds every mention of a batch in fixed-size chunks (no copying as it grows)
-// and sorts them through a small index keyed by event time.
-type mentionStore struct {
-	chunks [][]leakwatch.Mention
-	n      int
-}
-
-const chunkBits = 16
-
-func (s *mentionStore) add(ms []leakwatch.Mention) {
-	for _, m := range ms {
-		if s.n>>chunkBits == len(s.chunks) {
-			s.chunks = append(s.chunks, make([]leakwatch.Mention, 0, 1<<chunkBits))
-		}
-		c := &s.chunks[len(s.chunks)-1]
-		*c = append(*c, m)
-		s.n++
-	}
-}
-
-func (s *mentionStore) at(i int32) *leakwatch.Mention {
-	return &s.chunks[i>>chunkBits][i&(1<<chunkBits-1)]
-}
-
-// sorted returns the mention indexes in compareMentions order.
-func (s *mentionStore) sorted() []int32 {
-	type key struct {
-		at int64
-		i  int32
-	}
-	keys := make([]key, s.n)
-	for i := range keys {
-		keys[i] = key{s.at(int32(i)).At.UnixNano(), int32(i)}
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if a.at != b.at {
-			return cmp.Compare(a.at, b.at)
-		}
-		return compareMentions(*s.at(a.i), *s.at(b.i))
-	})
-	out := make([]int32, len(keys))
-	for i, k := range keys {
-		out[i] = k.i
-	}
-	return out
 }
 
 type mentionHeap []leakwatch.Mention

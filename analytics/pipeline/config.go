@@ -29,6 +29,10 @@ type Config struct {
 	// behind the newest one, instead of sorting the whole input. 0 sorts everything (exact
 	// for any input order); with a bound, a mention further out of order is returned as late.
 	Reorder time.Duration `yaml:"reorder"`
+	// SortBuffer is how many posts batch analysis sorts in memory before it writes them out
+	// as a sorted run (when it has somewhere to: Batch.Runs), bounding its memory whatever
+	// the archive's size or order. A post costs about 500 bytes buffered.
+	SortBuffer int `yaml:"sort_buffer"`
 	// Calendar the bursts, groups and leaks are timed against; nil places nothing.
 	Calendar *leakwatch.Calendar `yaml:"-"`
 }
@@ -43,6 +47,8 @@ func DefaultConfig() Config {
 		Rules:    rules.DefaultConfig(),
 		Lateness: 5 * time.Minute,
 		Step:     time.Minute,
+		// About 125 MB of posts: archives of a few hundred thousand posts sort in memory.
+		SortBuffer: 250_000,
 	}
 	// One pair of near-identical posts shares up to Bands band objects: require more than
 	// one text's worth (docs/DETECTION.md, "Near-duplicate text").
@@ -70,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.Step <= 0 {
 		errs = append(errs, fmt.Errorf("step: %v, want > 0", c.Step))
+	}
+	if c.SortBuffer < 1 {
+		errs = append(errs, fmt.Errorf("sort_buffer: %d, want >= 1 (posts sorted in memory before a run is written)", c.SortBuffer))
 	}
 	if c.Reorder < 0 {
 		errs = append(errs, fmt.Errorf("reorder: %v, want >= 0 (0: sort everything)", c.Reorder))

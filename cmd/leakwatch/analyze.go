@@ -48,13 +48,16 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	minWeight := fs.Int("min-weight", 0, "co-share edges need this many distinct objects, M (default from config: 2)")
 	maxSharers := fs.Int("max-sharers", -1, "cap on partner accounts per share and object (0: no cap; default from config)")
 	maxCands := fs.Int("max-candidate-edges", -1, "most edges below --min-weight held, least recent forgotten first (0: no bound, exact; default from config)")
-	reorder := fs.Duration("reorder", -1, "bound memory: hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
+	reorder := fs.Duration("reorder", -1, "hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
+	sortBuffer := fs.Int("sort-buffer", 0, "posts sorted in memory before they are written out as a sorted run to --tmp-dir (default from config: 250000, about 125 MB)")
+	tmpDir := fs.String("tmp-dir", "", "directory for the sorted runs of archives larger than --sort-buffer (default: the system's temporary directory)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
 	changes := fs.String("changes", "", "site changes (JSONL of SiteChange, as 'scenario generate' and the sites collector write) to tie bursts to")
 	out := fs.String("out", "", "output directory for detections.jsonl and volume.json (required)")
 	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for `report`")
 	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the analysis to this file")
 	files, err := parseFiles(fs, args)
 	if err != nil {
 		return err
@@ -98,6 +101,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if *reorder >= 0 {
 		cfg.Reorder = *reorder
 	}
+	if *sortBuffer != 0 {
+		cfg.SortBuffer = *sortBuffer
+	}
 	if *calPath != "" {
 		cal, err := loadCalendar(*calPath)
 		if err != nil {
@@ -109,9 +115,25 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	batch, err := pipeline.NewBatch(cfg)
 	if err != nil {
 		return err
+	}
+	runs, err := newTempRuns(*tmpDir)
+	if err != nil {
+		return err
+	}
+	defer runs.Close()
+	batch.Runs = runs
+	if *progress > 0 {
+		batch.OnRun = func(run, posts int) {
+			fmt.Fprintf(e.stderr, "analyze: sorted run %d written (%d posts) to %s\n", run, posts, runs.dir)
+		}
 	}
 	bad := badRecords{reasons: map[string]int{}}
 	var changeStats archive.Stats
@@ -137,7 +159,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			nextReport = time.Now().Add(*progress)
 		}
 	}
-	post := func(p leakwatch.Post) error { batch.Post(p); return nil }
+	post := func(p leakwatch.Post) error { return batch.Post(p) }
 	if err := feedArchive(ctx, r, path, batch, &bad, post, tick); err != nil {
 		return err
 	}
@@ -145,7 +167,10 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if *progress > 0 && read > *progress {
 		fmt.Fprintf(e.stderr, "analyze: read done in %s, detecting\n", read.Round(time.Millisecond))
 	}
-	res := batch.Finish()
+	res, err := batch.Finish()
+	if err != nil {
+		return err
+	}
 	took, cpu := time.Since(start), cpuSeconds()-cpu0
 
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -305,6 +330,9 @@ func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, ba
 	if s.Refused > 0 {
 		fmt.Fprintf(w, "    refused mentions are in %s: the file is further out of event-time order than --reorder allows (use --reorder 0 to sort it whole)\n",
 			filepath.Join(filepath.Dir(outFile), "refused.jsonl"))
+	}
+	if s.Runs > 0 {
+		fmt.Fprintf(w, "  sorted runs   %d (the archive was larger than --sort-buffer; merged from disk)\n", s.Runs)
 	}
 	fmt.Fprintf(w, "  co-shares     %d observations over %d account pairs; pairs skipped by cap %d; candidate edges forgotten %d\n", s.CoShares, s.Pairs, s.PairsSkipped, s.EdgesForgotten)
 	fmt.Fprintf(w, "  bursts        %d\n", s.Bursts)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
@@ -114,6 +115,33 @@ func TestAnalyzeJSONL(t *testing.T) {
 	}
 	if kinds["burst"] == 0 || kinds["edge"] == 0 || kinds["group"] == 0 {
 		t.Errorf("detections by kind %v: want bursts, edges and groups on the IRA tweets", kinds)
+	}
+
+	// The same archive through a sort buffer of 10 000 posts: sorted runs on disk, merged
+	// back, the same detections byte for byte, and no run left behind.
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(dir, "out2")
+	code, stdout, stderr = runCmd(t, "analyze", in, "--format", "jsonl", "--out", out2, "--progress", "1ns",
+		"--sort-buffer", "10000", "--tmp-dir", tmp,
+		"--calendar", testenv.SharedData(t, "calendars/us-2016-presidential.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "sorted runs   8") || !strings.Contains(stderr, "sorted run 8 written (10000 posts)") {
+		t.Errorf("want 8 sorted runs in the summary and the progress lines:\n%s%s", stdout, stderr)
+	}
+	b2, err := os.ReadFile(filepath.Join(out2, "detections.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, b2) {
+		t.Errorf("detections through sorted runs differ from sorting in memory (%d and %d bytes)", len(b2), len(b))
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("%d entries left in --tmp-dir after the run: %v", len(left), left)
 	}
 }
 

@@ -180,17 +180,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "bench: %s; %d cpus; load average %s\n", src.describe(), runtime.NumCPU(), fmtLoad(loadAvg()))
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if *blockProfile != "" {
 		// A stage that is behind while the CPU is not busy waits somewhere: on the broker's
 		// acknowledgements, commits or its input. Sample every wait over 100 µs.
@@ -825,6 +819,23 @@ func printBench(w io.Writer, r benchResult) {
 	}
 	fmt.Fprintf(w, "  process peak RSS       %.0f MB (Go heap in use max %.0f MB)\n", r.RSSMaxMB, r.HeapMaxMB)
 	fmt.Fprintf(w, "  ClickHouse             %d rows, %.0f rows/s, %d posts after FINAL\n", r.ClickHouseRows, r.RowsPerSec, r.StoredPosts)
+}
+
+// startCPUProfile profiles the CPU into path until the returned stop runs; with no path it
+// does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // writeProfile writes the named runtime profile (heap, block) to path.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/collectors/twitter"
+	"github.com/leakwatch/leakwatch/internal/jsonx"
 )
 
 // probe holds the keys that tell the JSONL line shapes apart.
@@ -36,7 +37,7 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 		return nil, nil, errors.New("not a JSON object")
 	}
 	var pr probe
-	if err := json.Unmarshal(line, &pr); err != nil {
+	if err := jsonx.Unmarshal(line, &pr); err != nil {
 		return nil, nil, fmt.Errorf("json: %w", err)
 	}
 	switch {
@@ -84,8 +85,7 @@ func archivePost(p leakwatch.Post) *leakwatch.Post {
 
 func decodeNormalised(line []byte) (*leakwatch.Post, error) {
 	var p leakwatch.Post
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if err := dec.Decode(&p); err != nil {
+	if err := jsonx.Unmarshal(line, &p); err != nil {
 		return nil, fmt.Errorf("leakwatch post: %w", err)
 	}
 	switch {
@@ -108,7 +108,7 @@ func decodeNormalised(line []byte) (*leakwatch.Post, error) {
 
 func decodeChange(line []byte) (*leakwatch.SiteChange, error) {
 	var c leakwatch.SiteChange
-	if err := json.Unmarshal(line, &c); err != nil {
+	if err := jsonx.Unmarshal(line, &c); err != nil {
 		return nil, fmt.Errorf("site change: %w", err)
 	}
 	switch {

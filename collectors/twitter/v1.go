@@ -1,7 +1,6 @@
 package twitter
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/collectors/normalize"
+	"github.com/leakwatch/leakwatch/internal/jsonx"
 )
 
 // DecodeV1 turns one v1.1 tweet object (REST, statuses/filter stream, or an archive line)
@@ -22,7 +22,7 @@ func DecodeV1(raw []byte) (leakwatch.Post, error) {
 		return leakwatch.Post{}, errorf(idHint(raw), "%v", err)
 	}
 	var t gotwitter.Tweet
-	if err := json.Unmarshal(raw, &t); err != nil {
+	if err := jsonx.Unmarshal(raw, &t); err != nil {
 		return leakwatch.Post{}, errorf(idHint(raw), "decode v1.1 JSON: %v", err)
 	}
 	p, err := v1Post(&t, 0)

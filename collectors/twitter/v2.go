@@ -28,6 +28,8 @@ type v2Tweet struct {
 	Author           *v2User      `json:"author"`
 }
 
+// v2Ref embeds v2Tweet, which holds v2Refs: segmentio/encoding drops the fields promoted
+// through that recursive embedding, so v2 payloads decode with encoding/json, not jsonx.
 type v2Ref struct {
 	Type string `json:"type"` // retweeted, quoted, replied_to
 	v2Tweet

@@ -1,0 +1,342 @@
+package pipeline
+
+import (
+	"bufio"
+	"cmp"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// RunStore keeps the sorted runs of a batch outside memory, for archives larger than
+// Config.SortBuffer posts: Create opens a new run for writing, Open reads run i (in the order
+// they were created) back from its start. Runs are only read after every one was written
+// and closed. The analyze command stores them as temporary files.
+type RunStore interface {
+	Create() (io.WriteCloser, error)
+	Open(i int) (io.ReadCloser, error)
+}
+
+// A batch sorts posts, not mentions: every mention of a post shares its time, account and
+// evidence, so one entry a post carries them once and the sort moves a tenth as many items.
+
+// postEntry is one post's mentions: the mention with Object left empty, and its objects.
+type postEntry struct {
+	m       leakwatch.Mention
+	objects []string
+}
+
+// comparePosts orders entries by event time, then post, account and objects, so the same
+// input gives the same run whatever order the archive listed it in (and whether or not it
+// was spilled).
+func comparePosts(a, b *postEntry) int {
+	if c := a.m.At.Compare(b.m.At); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.m.Post, b.m.Post); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.m.Account, b.m.Account); c != 0 {
+		return c
+	}
+	return slices.Compare(a.objects, b.objects)
+}
+
+// postBuffer holds the posts of a batch not yet in a run. Objects of all posts share one
+// slice, so a post costs one entry and its strings.
+type postBuffer struct {
+	entries []bufEntry
+	objects []string
+}
+
+type bufEntry struct {
+	m      leakwatch.Mention
+	at     int64 // sort key: m.At in unix nanoseconds
+	lo, hi int32 // objects[lo:hi]
+}
+
+func (b *postBuffer) len() int { return len(b.entries) }
+
+// add buffers the mentions of one post (all with the same time, account, post and evidence).
+func (b *postBuffer) add(ms []leakwatch.Mention) {
+	if len(ms) == 0 {
+		return
+	}
+	m := ms[0]
+	m.Object = ""
+	e := bufEntry{m: m, at: sortKey(m.At), lo: int32(len(b.objects))}
+	for _, x := range ms {
+		b.objects = append(b.objects, x.Object)
+	}
+	e.hi = int32(len(b.objects))
+	b.entries = append(b.entries, e)
+}
+
+// sortKey is the event time in unix nanoseconds, the zero time first (its mentions are
+// refused by detect with a reason, wherever they land).
+func sortKey(t time.Time) int64 {
+	if t.IsZero() {
+		return -1 << 63
+	}
+	return t.UnixNano()
+}
+
+func (b *postBuffer) entry(i int) postEntry {
+	e := &b.entries[i]
+	return postEntry{m: e.m, objects: b.objects[e.lo:e.hi]}
+}
+
+// sorted returns the entry indexes in comparePosts order.
+func (b *postBuffer) sorted() []int32 {
+	idx := make([]int32, len(b.entries))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(i, j int32) int {
+		ei, ej := &b.entries[i], &b.entries[j]
+		if ei.at != ej.at {
+			return cmp.Compare(ei.at, ej.at)
+		}
+		x, y := b.entry(int(i)), b.entry(int(j))
+		return comparePosts(&x, &y)
+	})
+	return idx
+}
+
+func (b *postBuffer) reset() {
+	clear(b.objects) // let the strings go
+	b.entries, b.objects = b.entries[:0], b.objects[:0]
+}
+
+// A run on disk is its entries in order, each:
+//
+//	seconds (varint), nanoseconds (uvarint), zero-time flag (byte),
+//	account, post, platform (uvarint length + bytes),
+//	evidence count (uvarint) and strings, object count (uvarint) and strings.
+//
+// Times come back in UTC: the batch turns every time to UTC when it takes the post, so a
+// spilled run and a buffered one give identical records.
+
+type runWriter struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+func (w *runWriter) write(e postEntry) error {
+	b := w.buf[:0]
+	if e.m.At.IsZero() {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+		b = binary.AppendVarint(b, e.m.At.Unix())
+		b = binary.AppendUvarint(b, uint64(e.m.At.Nanosecond()))
+	}
+	for _, s := range [...]string{e.m.Account, e.m.Post, e.m.Platform} {
+		b = appendRunString(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.m.Evidence)))
+	for _, s := range e.m.Evidence {
+		b = appendRunString(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.objects)))
+	for _, s := range e.objects {
+		b = appendRunString(b, s)
+	}
+	w.buf = b
+	_, err := w.w.Write(b)
+	return err
+}
+
+func appendRunString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// runReader reads a run back one entry at a time.
+type runReader struct {
+	r    *bufio.Reader
+	c    io.Closer
+	name string
+	n    int // entries read
+	strs []byte
+}
+
+// maxRunString bounds one string read back, so a damaged run file fails with a reason
+// instead of allocating without end.
+const maxRunString = 1 << 24
+
+func (r *runReader) next() (postEntry, error) {
+	var e postEntry
+	zero, err := r.r.ReadByte()
+	if err == io.EOF {
+		return e, io.EOF
+	}
+	if err != nil {
+		return e, r.fail(err)
+	}
+	if zero == 0 {
+		sec, err := binary.ReadVarint(r.r)
+		if err != nil {
+			return e, r.fail(err)
+		}
+		nsec, err := binary.ReadUvarint(r.r)
+		if err != nil {
+			return e, r.fail(err)
+		}
+		e.m.At = time.Unix(sec, int64(nsec)).UTC()
+	}
+	for _, p := range [...]*string{&e.m.Account, &e.m.Post, &e.m.Platform} {
+		if *p, err = r.str(); err != nil {
+			return e, r.fail(err)
+		}
+	}
+	if e.m.Evidence, err = r.strings(); err != nil {
+		return e, r.fail(err)
+	}
+	if e.objects, err = r.strings(); err != nil {
+		return e, r.fail(err)
+	}
+	r.n++
+	return e, nil
+}
+
+func (r *runReader) fail(err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("sorted run %s, entry %d: %w", r.name, r.n+1, err)
+}
+
+func (r *runReader) str() (string, error) {
+	n, err := binary.ReadUvarint(r.r)
+	if err != nil {
+		return "", err
+	}
+	if n > maxRunString {
+		return "", fmt.Errorf("string of %d bytes: the run is damaged", n)
+	}
+	if cap(r.strs) < int(n) {
+		r.strs = make([]byte, n)
+	}
+	b := r.strs[:n]
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func (r *runReader) strings() ([]string, error) {
+	n, err := binary.ReadUvarint(r.r)
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	if n > maxRunString {
+		return nil, fmt.Errorf("list of %d strings: the run is damaged", n)
+	}
+	out := make([]string, n)
+	for i := range out {
+		if out[i], err = r.str(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// merger yields the entries of the runs and of the buffer in comparePosts order.
+type merger struct {
+	srcs  []source
+	queue mergeHeap
+}
+
+type source interface {
+	next() (postEntry, error)
+}
+
+// bufferSource reads the sorted buffer in place.
+type bufferSource struct {
+	b   *postBuffer
+	idx []int32
+}
+
+func (s *bufferSource) next() (postEntry, error) {
+	if len(s.idx) == 0 {
+		return postEntry{}, io.EOF
+	}
+	e := s.b.entry(int(s.idx[0]))
+	s.idx = s.idx[1:]
+	return e, nil
+}
+
+type mergeItem struct {
+	e   postEntry
+	src int
+}
+
+type mergeHeap []mergeItem
+
+func (h mergeHeap) Len() int { return len(h) }
+func (h mergeHeap) Less(i, j int) bool {
+	if c := comparePosts(&h[i].e, &h[j].e); c != 0 {
+		return c < 0
+	}
+	return h[i].src < h[j].src
+}
+func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(mergeItem)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+func newMerger(srcs []source) (*merger, error) {
+	m := &merger{srcs: srcs}
+	for i := range srcs {
+		if err := m.pull(i); err != nil {
+			return nil, err
+		}
+	}
+	heap.Init(&m.queue)
+	return m, nil
+}
+
+func (m *merger) pull(i int) error {
+	e, err := m.srcs[i].next()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m.queue = append(m.queue, mergeItem{e: e, src: i})
+	return nil
+}
+
+// next returns the next entry in order, or io.EOF.
+func (m *merger) next() (postEntry, error) {
+	if len(m.queue) == 0 {
+		return postEntry{}, io.EOF
+	}
+	if len(m.srcs) == 1 {
+		// One source: already in order, no heap to keep.
+		it := m.queue[0]
+		m.queue = m.queue[:0]
+		return it.e, m.pull(0)
+	}
+	it := heap.Pop(&m.queue).(mergeItem)
+	n := len(m.queue)
+	if err := m.pull(it.src); err != nil {
+		return postEntry{}, err
+	}
+	if len(m.queue) > n {
+		heap.Fix(&m.queue, n) // the pulled entry went to the end: sift it up
+	}
+	return it.e, nil
+}
