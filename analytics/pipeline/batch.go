@@ -151,7 +151,7 @@ func (b *Batch) spill() error {
 	}
 	w := runWriter{w: bufio.NewWriterSize(f, 1<<20)}
 	for _, i := range b.pending.sorted() {
-		if err := w.write(b.pending.entry(int(i))); err != nil {
+		if err := w.write(b.pending.entry(i)); err != nil {
 			f.Close()
 			return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
 		}

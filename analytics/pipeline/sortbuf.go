@@ -49,34 +49,52 @@ func comparePosts(a, b *postEntry) int {
 	return slices.Compare(a.objects, b.objects)
 }
 
-// postBuffer holds the posts of a batch not yet in a run. Objects of all posts share one
-// slice, so a post costs one entry and its strings.
+// postBuffer holds the posts of a batch not yet in a run, in fixed-size chunks so growing
+// never copies (and never leaves the old copy to the collector). A post's objects lie in one
+// chunk of objects, so a post costs one entry and its strings.
 type postBuffer struct {
-	entries []bufEntry
-	objects []string
+	entries [][]bufEntry
+	objects [][]string
+	n       int
 }
 
 type bufEntry struct {
 	m      leakwatch.Mention
 	at     int64 // sort key: m.At in unix nanoseconds
-	lo, hi int32 // objects[lo:hi]
+	chunk  int32 // objects[chunk][lo:hi]
+	lo, hi int32
 }
 
-func (b *postBuffer) len() int { return len(b.entries) }
+const (
+	entryChunk  = 1 << 13
+	objectChunk = 1 << 16
+)
+
+func (b *postBuffer) len() int { return b.n }
 
 // add buffers the mentions of one post (all with the same time, account, post and evidence).
 func (b *postBuffer) add(ms []leakwatch.Mention) {
 	if len(ms) == 0 {
 		return
 	}
+	if b.n%entryChunk == 0 {
+		b.entries = append(b.entries, make([]bufEntry, 0, entryChunk))
+	}
+	if k := len(b.objects); k == 0 || len(b.objects[k-1])+len(ms) > cap(b.objects[k-1]) {
+		b.objects = append(b.objects, make([]string, 0, max(objectChunk, len(ms))))
+	}
 	m := ms[0]
 	m.Object = ""
-	e := bufEntry{m: m, at: sortKey(m.At), lo: int32(len(b.objects))}
+	k := len(b.objects) - 1
+	objs := &b.objects[k]
+	e := bufEntry{m: m, at: sortKey(m.At), chunk: int32(k), lo: int32(len(*objs))}
 	for _, x := range ms {
-		b.objects = append(b.objects, x.Object)
+		*objs = append(*objs, x.Object)
 	}
-	e.hi = int32(len(b.objects))
-	b.entries = append(b.entries, e)
+	e.hi = int32(len(*objs))
+	last := &b.entries[len(b.entries)-1]
+	*last = append(*last, e)
+	b.n++
 }
 
 // sortKey is the event time in unix nanoseconds, the zero time first (its mentions are
@@ -88,32 +106,38 @@ func sortKey(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func (b *postBuffer) entry(i int) postEntry {
-	e := &b.entries[i]
-	return postEntry{m: e.m, objects: b.objects[e.lo:e.hi]}
+func (b *postBuffer) at(i int32) *bufEntry { return &b.entries[i/entryChunk][i%entryChunk] }
+
+func (b *postBuffer) entry(i int32) postEntry {
+	e := b.at(i)
+	return postEntry{m: e.m, objects: b.objects[e.chunk][e.lo:e.hi]}
 }
 
 // sorted returns the entry indexes in comparePosts order.
 func (b *postBuffer) sorted() []int32 {
-	idx := make([]int32, len(b.entries))
-	for i := range idx {
-		idx[i] = int32(i)
+	type key struct {
+		at int64
+		i  int32
 	}
-	slices.SortFunc(idx, func(i, j int32) int {
-		ei, ej := &b.entries[i], &b.entries[j]
-		if ei.at != ej.at {
-			return cmp.Compare(ei.at, ej.at)
+	keys := make([]key, b.n)
+	for i := range keys {
+		keys[i] = key{b.at(int32(i)).at, int32(i)}
+	}
+	slices.SortFunc(keys, func(x, y key) int {
+		if x.at != y.at {
+			return cmp.Compare(x.at, y.at)
 		}
-		x, y := b.entry(int(i)), b.entry(int(j))
-		return comparePosts(&x, &y)
+		ex, ey := b.entry(x.i), b.entry(y.i)
+		return comparePosts(&ex, &ey)
 	})
+	idx := make([]int32, len(keys))
+	for i, k := range keys {
+		idx[i] = k.i
+	}
 	return idx
 }
 
-func (b *postBuffer) reset() {
-	clear(b.objects) // let the strings go
-	b.entries, b.objects = b.entries[:0], b.objects[:0]
-}
+func (b *postBuffer) reset() { *b = postBuffer{} }
 
 // A run on disk is its entries in order, each:
 //
@@ -268,7 +292,7 @@ func (s *bufferSource) next() (postEntry, error) {
 	if len(s.idx) == 0 {
 		return postEntry{}, io.EOF
 	}
-	e := s.b.entry(int(s.idx[0]))
+	e := s.b.entry(s.idx[0])
 	s.idx = s.idx[1:]
 	return e, nil
 }

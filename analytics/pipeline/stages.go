@@ -53,7 +53,9 @@ func (e *LateError) Error() string {
 		e.Mention.Object, e.Mention.Account, e.Mention.At.UTC().Format(time.RFC3339), e.Horizon.UTC().Format(time.RFC3339))
 }
 
-// DetectOutput is what the detect stage emits on one Advance.
+// DetectOutput is what the detect stage emits on one Advance. CoShares is only valid until
+// the next Advance or Flush, which reuse its memory: the observations are the bulk of what
+// detect allocates, and every caller encodes or hands them on at once.
 type DetectOutput struct {
 	Bursts   []leakwatch.Burst // placed on the calendar
 	CoShares []CoShare
@@ -69,6 +71,7 @@ type Detect struct {
 	watermark time.Time
 	horizon   time.Time
 	late      int64
+	coshares  []CoShare // reused by each Advance
 }
 
 // NewDetect builds the detect stage.
@@ -122,16 +125,23 @@ func (d *Detect) Advance(watermark time.Time) DetectOutput {
 		return DetectOutput{}
 	}
 	d.horizon = h
-	var out DetectOutput
+	out := DetectOutput{CoShares: d.reuse()}
 	d.sharing.Advance(h, func(o CoShare) { out.CoShares = append(out.CoShares, o) })
+	d.coshares = out.CoShares
 	out.Bursts = d.placed(d.bursts.Advance(h))
 	return out
 }
 
+func (d *Detect) reuse() []CoShare {
+	clear(d.coshares) // the strings of the last batch can go
+	return d.coshares[:0]
+}
+
 // Flush completes everything: the end of a finite input.
 func (d *Detect) Flush() DetectOutput {
-	var out DetectOutput
+	out := DetectOutput{CoShares: d.reuse()}
 	d.sharing.Flush(func(o CoShare) { out.CoShares = append(out.CoShares, o) })
+	d.coshares = out.CoShares
 	out.Bursts = d.placed(d.bursts.Flush())
 	return out
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
 	"github.com/leakwatch/leakwatch/analytics/volume"
+	"github.com/leakwatch/leakwatch/collectors"
 	"github.com/leakwatch/leakwatch/collectors/archive"
 )
 
@@ -152,10 +153,10 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))
 	start, cpu0 := time.Now(), cpuSeconds()
 	nextReport := start.Add(*progress)
-	tick := func() {
-		if *progress > 0 && r.Stats().Records%4096 == 0 && time.Now().After(nextReport) {
+	tick := func(records int64) {
+		if *progress > 0 && records%4096 == 0 && time.Now().After(nextReport) {
 			el := time.Since(start)
-			fmt.Fprintf(e.stderr, "analyze: %d records read (%d bad), %.0f posts/s\n", r.Stats().Records, bad.n, float64(batch.Posts())/el.Seconds())
+			fmt.Fprintf(e.stderr, "analyze: %d records read (%d bad), %.0f posts/s\n", records, bad.n, float64(batch.Posts())/el.Seconds())
 			nextReport = time.Now().Add(*progress)
 		}
 	}
@@ -214,34 +215,84 @@ func readChanges(ctx context.Context, path string, batch *pipeline.Batch, bad *b
 }
 
 // feedArchive hands every record of r to batch: site changes queued, bad records counted,
-// posts to post; tick, when set, runs after each record.
-func feedArchive(ctx context.Context, r *archive.Reader, path string, batch *pipeline.Batch, bad *badRecords, post func(leakwatch.Post) error, tick func()) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec, err := r.NextRecord()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
-		}
-		switch {
-		case rec.Bad != nil:
-			bad.add(rec.Bad.Ref, rec.Bad.Err)
-		case rec.Change != nil:
-			batch.Change(*rec.Change)
-		case rec.Post != nil:
-			if err := post(*rec.Post); err != nil {
-				return err
+// posts to post; tick, when set, runs after each record with the count so far.
+//
+// Reading and decoding run on their own goroutine, a batch of records ahead: decoding is a
+// fifth of analyze's CPU and overlaps extraction on a second core. Records stay in file order.
+func feedArchive(parent context.Context, r *archive.Reader, path string, batch *pipeline.Batch, bad *badRecords, post func(leakwatch.Post) error, tick func(records int64)) error {
+	ctx, cancel := context.WithCancel(parent)
+	recs := make(chan []collectors.Record, 8)
+	var readErr error
+	go func() {
+		defer close(recs)
+		send := func(b []collectors.Record) bool {
+			select {
+			case recs <- b:
+				return true
+			case <-ctx.Done():
+				return false
 			}
 		}
-		if tick != nil {
-			tick()
+		buf := make([]collectors.Record, 0, readAhead)
+		for ctx.Err() == nil {
+			rec, err := r.NextRecord()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				readErr = fmt.Errorf("read %s: %w", path, err)
+				break
+			}
+			if buf = append(buf, rec); len(buf) == readAhead {
+				if !send(buf) {
+					return
+				}
+				buf = make([]collectors.Record, 0, readAhead)
+			}
+		}
+		if len(buf) > 0 {
+			send(buf)
+		}
+	}()
+	// The reader must be done with r before the caller closes it, whatever happens here.
+	stop := func(err error) error {
+		cancel()
+		for range recs {
+		}
+		return err
+	}
+	var n int64
+	for b := range recs {
+		for _, rec := range b {
+			if err := parent.Err(); err != nil {
+				return stop(err)
+			}
+			switch {
+			case rec.Bad != nil:
+				bad.add(rec.Bad.Ref, rec.Bad.Err)
+			case rec.Change != nil:
+				batch.Change(*rec.Change)
+			case rec.Post != nil:
+				if err := post(*rec.Post); err != nil {
+					return stop(err)
+				}
+			}
+			if n++; tick != nil {
+				tick(n)
+			}
 		}
 	}
+	if err := stop(nil); err != nil {
+		return err
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return parent.Err()
 }
+
+// readAhead is how many records the reader decodes ahead of the analysis.
+const readAhead = 256
 
 // writeDetections writes the detections file atomically: a reader never sees half a file.
 func writeDetections(path string, sigs []leakwatch.Signal) error {
