@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"cmp"
 	"container/heap"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -85,6 +87,7 @@ type Batch struct {
 	held    mentionHeap // Reorder > 0: the reorder buffer
 	newest  time.Time
 	buf     []leakwatch.Mention
+	extras  []*extraction // PostAll's other workers
 
 	// Volume, when set, counts every extracted mention of the whole stream and of each
 	// candidate: the volume lines a report draws beside the detections.
@@ -114,24 +117,29 @@ func NewBatch(cfg Config) (*Batch, error) {
 // Post extracts and queues one post. Its error is the RunStore's: a run could not be
 // written.
 func (b *Batch) Post(p leakwatch.Post) error {
-	b.r.sum.Posts++
 	// UTC, as a run read back from a RunStore has it: the result must not depend on
 	// whether the archive was large enough to spill.
 	p.CreatedAt = p.CreatedAt.UTC()
 	b.buf = b.ex.AppendMentions(b.buf[:0], p)
+	return b.queue(b.buf)
+}
+
+// queue takes the mentions of one post.
+func (b *Batch) queue(ms []leakwatch.Mention) error {
+	b.r.sum.Posts++
 	if b.Volume != nil {
-		for _, m := range b.buf {
+		for _, m := range ms {
 			b.Volume.Add(m)
 		}
 	}
 	if b.cfg.Reorder == 0 {
-		b.pending.add(b.buf)
+		b.pending.add(ms)
 		if b.Runs != nil && b.pending.len() >= b.cfg.SortBuffer {
 			return b.spill()
 		}
 		return nil
 	}
-	for _, m := range b.buf {
+	for _, m := range ms {
 		heap.Push(&b.held, m)
 		if m.At.After(b.newest) {
 			b.newest = m.At
@@ -141,6 +149,70 @@ func (b *Batch) Post(p leakwatch.Post) error {
 		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
 	}
 	return nil
+}
+
+// PostAll extracts and queues posts, as Post does one by one, with the extraction spread over
+// Config.Workers goroutines (each with its own extractor); posts are queued in their order.
+func (b *Batch) PostAll(ps []leakwatch.Post) error {
+	w := min(b.cfg.workers(), len(ps)/minPostsPerWorker)
+	if w < 2 || b.cfg.Reorder != 0 {
+		for _, p := range ps {
+			if err := b.Post(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for len(b.extras) < w-1 {
+		ex, err := NewExtract(b.cfg)
+		if err != nil {
+			return err
+		}
+		b.extras = append(b.extras, &extraction{ex: ex})
+	}
+	parts := b.extras[:w-1]
+	per := (len(ps) + w - 1) / w
+	var wg sync.WaitGroup
+	for i, x := range parts {
+		lo, hi := (i+1)*per, min((i+2)*per, len(ps))
+		wg.Go(func() { x.run(ps[lo:hi]) })
+	}
+	first := extraction{ex: b.ex, buf: b.buf}
+	first.run(ps[:min(per, len(ps))])
+	wg.Wait()
+	b.buf = first.buf
+	for _, x := range append([]*extraction{&first}, parts...) {
+		for i := range x.ends {
+			lo := 0
+			if i > 0 {
+				lo = x.ends[i-1]
+			}
+			if err := b.queue(x.buf[lo:x.ends[i]]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// minPostsPerWorker: fewer posts than this a worker are extracted on the caller's goroutine,
+// where starting another would cost more than it saves.
+const minPostsPerWorker = 64
+
+// extraction is one worker's share of PostAll: the mentions of its posts, back to back.
+type extraction struct {
+	ex   *Extract
+	buf  []leakwatch.Mention
+	ends []int // post i's mentions end at buf[ends[i]]
+}
+
+func (x *extraction) run(ps []leakwatch.Post) {
+	x.buf, x.ends = x.buf[:0], x.ends[:0]
+	for _, p := range ps {
+		p.CreatedAt = p.CreatedAt.UTC()
+		x.buf = x.ex.AppendMentions(x.buf, p)
+		x.ends = append(x.ends, len(x.buf))
+	}
 }
 
 // spill writes the buffered posts to a new run, in order.
@@ -183,21 +255,36 @@ func (b *Batch) Posts() int64 { return b.r.sum.Posts }
 // Finish runs what is queued to the end and returns the result. Its error is the
 // RunStore's: a run could not be read back.
 func (b *Batch) Finish() (Result, error) {
+	var d driver = b.r
 	if b.cfg.Reorder == 0 {
-		if err := b.drain(); err != nil {
+		if w := b.cfg.workers(); w > 1 {
+			f, err := newFanout(b.cfg, b.r, w)
+			if err != nil {
+				return Result{}, err
+			}
+			d = f
+		}
+		if err := b.drain(d); err != nil {
+			d.finish() // stops the partitions' goroutines
 			return Result{}, err
 		}
 	}
 	for b.held.Len() > 0 {
 		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
 	}
-	res := b.r.finish()
+	res := d.finish()
 	res.Summary.Runs = b.runs
 	return res, nil
 }
 
-// drain merges the runs and the buffer into the stages, in event-time order.
-func (b *Batch) drain() error {
+// driver takes mentions in event-time order: one detect stage (runner) or several (fanout).
+type driver interface {
+	mention(m leakwatch.Mention)
+	finish() Result
+}
+
+// drain merges the runs and the buffer into d, in event-time order.
+func (b *Batch) drain(d driver) error {
 	srcs := make([]source, 0, b.runs+1)
 	for i := range b.runs {
 		f, err := b.Runs.Open(i)
@@ -223,7 +310,7 @@ func (b *Batch) drain() error {
 		m := e.m
 		for _, o := range e.objects {
 			m.Object = o
-			b.r.mention(m)
+			d.mention(m)
 		}
 	}
 	b.pending = postBuffer{}
@@ -322,8 +409,16 @@ func (r *runner) finish() Result {
 	out := r.corr.Flush()
 	r.final.Add(out.Signals...)
 	r.final.AddAlerts(out.Alerts...)
+	return r.result(r.detect.Stats())
+}
+
+// result is the final result, with the detect stage's counters st.
+func (r *runner) result(st DetectStats) Result {
+	// Partitions refuse in their own order: sort, so the list does not depend on how many.
+	slices.SortFunc(r.refused, func(a, b Refused) int {
+		return cmp.Or(compareMentions(a.Mention, b.Mention), strings.Compare(a.Reason, b.Reason))
+	})
 	res := Result{Signals: r.final.Signals(), Alerts: r.final.Alerts(), Refused: r.refused, Summary: r.sum}
-	st := r.detect.Stats()
 	res.Summary.Refused = int64(len(r.refused))
 	res.Summary.PairsSkipped = st.PairsSkipped
 	res.Summary.Pairs = r.corr.Pairs()

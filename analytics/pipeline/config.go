@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -33,6 +34,10 @@ type Config struct {
 	// as a sorted run (when it has somewhere to: Batch.Runs), bounding its memory whatever
 	// the archive's size or order. A post costs about 500 bytes buffered.
 	SortBuffer int `yaml:"sort_buffer"`
+	// Workers is how many detect partitions batch analysis runs in parallel, each on its own
+	// goroutine, as the processor spreads detect over partitions; 0 means one per CPU. The
+	// result does not depend on it.
+	Workers int `yaml:"workers"`
 	// Calendar the bursts, groups and leaks are timed against; nil places nothing.
 	Calendar *leakwatch.Calendar `yaml:"-"`
 }
@@ -58,6 +63,14 @@ func DefaultConfig() Config {
 	return c
 }
 
+// workers resolves Workers: 0 is one per CPU the process may use.
+func (c Config) workers() int {
+	if c.Workers > 0 {
+		return c.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
 // Validate checks every stage's configuration and names the field at fault.
 func (c Config) Validate() error {
 	var errs []error
@@ -79,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if c.SortBuffer < 1 {
 		errs = append(errs, fmt.Errorf("sort_buffer: %d, want >= 1 (posts sorted in memory before a run is written)", c.SortBuffer))
+	}
+	if c.Workers < 0 {
+		errs = append(errs, fmt.Errorf("workers: %d, want >= 0 (0: one per CPU)", c.Workers))
 	}
 	if c.Reorder < 0 {
 		errs = append(errs, fmt.Errorf("reorder: %v, want >= 0 (0: sort everything)", c.Reorder))

@@ -51,6 +51,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	maxCands := fs.Int("max-candidate-edges", -1, "most edges below --min-weight held, least recent forgotten first (0: no bound, exact; default from config)")
 	reorder := fs.Duration("reorder", -1, "hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
 	sortBuffer := fs.Int("sort-buffer", 0, "posts sorted in memory before they are written out as a sorted run to --tmp-dir (default from config: 250000, about 125 MB)")
+	workers := fs.Int("workers", -1, "detect partitions run in parallel (0: one per CPU; 1: none; default from config: 0)")
 	tmpDir := fs.String("tmp-dir", "", "directory for the sorted runs of archives larger than --sort-buffer (default: the system's temporary directory)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
@@ -101,6 +102,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	if *reorder >= 0 {
 		cfg.Reorder = *reorder
+	}
+	if *workers >= 0 {
+		cfg.Workers = *workers
 	}
 	if *sortBuffer != 0 {
 		cfg.SortBuffer = *sortBuffer
@@ -154,14 +158,13 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	start, cpu0 := time.Now(), cpuSeconds()
 	nextReport := start.Add(*progress)
 	tick := func(records int64) {
-		if *progress > 0 && records%4096 == 0 && time.Now().After(nextReport) {
+		if *progress > 0 && time.Now().After(nextReport) {
 			el := time.Since(start)
 			fmt.Fprintf(e.stderr, "analyze: %d records read (%d bad), %.0f posts/s\n", records, bad.n, float64(batch.Posts())/el.Seconds())
 			nextReport = time.Now().Add(*progress)
 		}
 	}
-	post := func(p leakwatch.Post) error { return batch.Post(p) }
-	if err := feedArchive(ctx, r, path, batch, &bad, post, tick); err != nil {
+	if err := feedArchive(ctx, r, path, batch, &bad, batch.PostAll, tick); err != nil {
 		return err
 	}
 	read := time.Since(start)
@@ -208,18 +211,22 @@ func readChanges(ctx context.Context, path string, batch *pipeline.Batch, bad *b
 		return archive.Stats{}, fmt.Errorf("%w: --changes: %v", errUsage, err)
 	}
 	defer r.Close()
-	err = feedArchive(ctx, r, path, batch, bad, func(p leakwatch.Post) error {
-		return fmt.Errorf("%s: a post (%s) in the site changes file", path, p.URI)
+	err = feedArchive(ctx, r, path, batch, bad, func(ps []leakwatch.Post) error {
+		if len(ps) > 0 {
+			return fmt.Errorf("%s: a post (%s) in the site changes file", path, ps[0].URI)
+		}
+		return nil
 	}, nil)
 	return r.Stats(), err
 }
 
 // feedArchive hands every record of r to batch: site changes queued, bad records counted,
-// posts to post; tick, when set, runs after each record with the count so far.
+// posts to posts, a batch at a time; tick, when set, runs after each batch with the count of
+// records so far.
 //
 // Reading and decoding run on their own goroutine, a batch of records ahead: decoding is a
 // fifth of analyze's CPU and overlaps extraction on a second core. Records stay in file order.
-func feedArchive(parent context.Context, r *archive.Reader, path string, batch *pipeline.Batch, bad *badRecords, post func(leakwatch.Post) error, tick func(records int64)) error {
+func feedArchive(parent context.Context, r *archive.Reader, path string, batch *pipeline.Batch, bad *badRecords, posts func([]leakwatch.Post) error, tick func(records int64)) error {
 	ctx, cancel := context.WithCancel(parent)
 	recs := make(chan []collectors.Record, 8)
 	var readErr error
@@ -262,24 +269,29 @@ func feedArchive(parent context.Context, r *archive.Reader, path string, batch *
 		return err
 	}
 	var n int64
+	var ps []leakwatch.Post
 	for b := range recs {
+		if err := parent.Err(); err != nil {
+			return stop(err)
+		}
+		ps = ps[:0]
 		for _, rec := range b {
-			if err := parent.Err(); err != nil {
-				return stop(err)
-			}
 			switch {
 			case rec.Bad != nil:
 				bad.add(rec.Bad.Ref, rec.Bad.Err)
 			case rec.Change != nil:
 				batch.Change(*rec.Change)
 			case rec.Post != nil:
-				if err := post(*rec.Post); err != nil {
-					return stop(err)
-				}
+				ps = append(ps, *rec.Post)
 			}
-			if n++; tick != nil {
-				tick(n)
-			}
+		}
+		// Order between a batch's posts and its changes or bad records does not matter: the
+		// analysis sorts by event time.
+		if err := posts(ps); err != nil {
+			return stop(err)
+		}
+		if n += int64(len(b)); tick != nil {
+			tick(n)
 		}
 	}
 	if err := stop(nil); err != nil {

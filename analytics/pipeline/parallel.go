@@ -1,0 +1,202 @@
+package pipeline
+
+import (
+	"slices"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// fanout is the batch's detect stage spread over several goroutines, as the processor
+// spreads it over partitions of the mentions topic: each mention goes to the partition of its
+// object, every partition advances at the same watermarks, and one goroutine correlates their
+// outputs, partition by partition at each watermark. Correlate's final signals do not depend
+// on the order co-shares and bursts reach it (TestPartitionedReplayMatchesAnalyze), so the
+// result is the same for any number of partitions (TestWorkersMatchOneWorker).
+//
+// The caller (one goroutine) calls mention for each mention in event-time order, then finish.
+type fanout struct {
+	r     *runner // correlate side: used only by the correlate goroutine until finish
+	parts []*partition
+	next  time.Time     // next watermark step
+	n     int64         // mentions
+	fill  []chunk       // the chunk being filled, per partition
+	size  int           // mentions in it
+	done  chan struct{} // closed when the correlate goroutine has seen the last chunk
+}
+
+// chunk is one partition's share of a run of mentions, with the watermarks to advance to:
+// every partition's chunk of a run has the same watermarks.
+type chunk struct {
+	mentions []leakwatch.Mention
+	marks    []mark
+	flush    bool // the end: Flush after the mentions and marks
+}
+
+// mark: Advance(wm) after the first pos mentions of the chunk.
+type mark struct {
+	pos int // in this partition's mentions, set per partition
+	wm  time.Time
+}
+
+// partResult is what a partition made of one chunk: one output per mark (and one for the
+// flush, with a zero watermark), and the mentions it refused.
+type partResult struct {
+	outs    []markOut
+	refused []Refused
+}
+
+type markOut struct {
+	wm  time.Time // zero: the flush
+	out DetectOutput
+}
+
+type partition struct {
+	d   *Detect
+	in  chan chunk
+	out chan partResult
+}
+
+// chunkMentions is how many mentions travel to the partitions at once: large enough that
+// handing them over costs little against detecting them.
+const chunkMentions = 1 << 13
+
+func newFanout(cfg Config, r *runner, workers int) (*fanout, error) {
+	f := &fanout{r: r, done: make(chan struct{})}
+	for range workers {
+		d, err := NewDetect(cfg)
+		if err != nil {
+			return nil, err
+		}
+		p := &partition{d: d, in: make(chan chunk, 2), out: make(chan partResult, 2)}
+		f.parts = append(f.parts, p)
+		go p.run()
+	}
+	f.fill = make([]chunk, workers)
+	go f.correlate()
+	return f, nil
+}
+
+func (f *fanout) mention(m leakwatch.Mention) {
+	f.n++
+	if !m.At.Before(f.next) {
+		for i := range f.fill {
+			// Each partition advances after its own mentions so far.
+			f.fill[i].marks = append(f.fill[i].marks, mark{pos: len(f.fill[i].mentions), wm: m.At})
+		}
+		f.next = m.At.Truncate(f.r.cfg.Step).Add(f.r.cfg.Step)
+	}
+	p := &f.fill[objectPartition(m.Object, len(f.parts))]
+	p.mentions = append(p.mentions, m)
+	if f.size++; f.size >= chunkMentions {
+		f.send(false)
+	}
+}
+
+// send hands the chunk being filled to the partitions.
+func (f *fanout) send(flush bool) {
+	for i, p := range f.parts {
+		c := f.fill[i]
+		c.flush = flush
+		p.in <- c
+		f.fill[i] = chunk{mentions: make([]leakwatch.Mention, 0, chunkMentions/len(f.parts)+chunkMentions/8)}
+	}
+	f.size = 0
+}
+
+// finish flushes every partition, waits for the correlate goroutine and returns the result.
+func (f *fanout) finish() Result {
+	f.send(true)
+	for _, p := range f.parts {
+		close(p.in)
+	}
+	<-f.done
+	r := f.r
+	r.sum.Mentions = f.n
+	out := r.corr.Flush()
+	r.final.Add(out.Signals...)
+	r.final.AddAlerts(out.Alerts...)
+	var st DetectStats
+	for _, p := range f.parts {
+		s := p.d.Stats()
+		st.Late += s.Late
+		st.PairsSkipped += s.PairsSkipped
+	}
+	return r.result(st)
+}
+
+// run detects one partition's chunks in order.
+func (p *partition) run() {
+	defer close(p.out)
+	for c := range p.in {
+		var res partResult
+		at := 0
+		add := func(until int) {
+			for ; at < until; at++ {
+				if err := p.d.Add(c.mentions[at]); err != nil {
+					res.refused = append(res.refused, Refused{Mention: c.mentions[at], Reason: err.Error()})
+				}
+			}
+		}
+		for _, mk := range c.marks {
+			add(mk.pos)
+			res.outs = append(res.outs, markOut{wm: mk.wm, out: owned(p.d.Advance(mk.wm))})
+		}
+		add(len(c.mentions))
+		if c.flush {
+			res.outs = append(res.outs, markOut{out: owned(p.d.Flush())})
+		}
+		p.out <- res
+	}
+}
+
+// owned copies what Detect reuses: the output leaves for another goroutine.
+func owned(o DetectOutput) DetectOutput {
+	o.CoShares = slices.Clone(o.CoShares)
+	return o
+}
+
+// correlate takes the partitions' results chunk by chunk: at each mark, every partition's
+// output in partition order, then Correlate.Advance; after the flush, the flush outputs.
+func (f *fanout) correlate() {
+	defer close(f.done)
+	r := f.r
+	res := make([]partResult, len(f.parts))
+	for {
+		for i, p := range f.parts {
+			x, ok := <-p.out
+			if !ok {
+				return
+			}
+			res[i] = x
+			r.refused = append(r.refused, x.refused...)
+		}
+		// Every partition got the same marks, so has as many outputs, in the same order.
+		for k, mo := range res[0].outs {
+			horizon := time.Time{} // the flush: every site change
+			if !mo.wm.IsZero() {
+				horizon = mo.wm.Add(-r.cfg.Lateness)
+			}
+			for i := range res {
+				r.correlate(res[i].outs[k].out, horizon)
+			}
+			if !mo.wm.IsZero() {
+				r.final.Add(r.corr.Advance(mo.wm).Signals...)
+			}
+		}
+	}
+}
+
+// objectPartition is the partition of an object: FNV-1a of its key, as fixed as the
+// processor's partitioner (the result does not depend on it).
+func objectPartition(key string, n int) int {
+	if n == 1 {
+		return 0
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return int(h % uint32(n))
+}

@@ -1,0 +1,73 @@
+package pipeline_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/pipeline"
+)
+
+// TestWorkersMatchOneWorker: the batch's detect stage spread over several goroutines gives
+// the result of one: the same signals, alerts, refused mentions (in the same order) and
+// summary, on IRA tweets in random order with site changes and posts without a time.
+func TestWorkersMatchOneWorker(t *testing.T) {
+	posts := iraPosts(t, 30000)
+	rng := rand.New(rand.NewPCG(11, 12))
+	rng.Shuffle(len(posts), func(i, j int) { posts[i], posts[j] = posts[j], posts[i] })
+	for i := range 5 { // refused with a reason by detect
+		p := posts[i*1000]
+		p.ID, p.URI, p.CreatedAt = fmt.Sprintf("notime-%d", i), fmt.Sprintf("twitter:notime-%d", i), time.Time{}
+		posts = append(posts, p)
+	}
+	var changes []leakwatch.SiteChange
+	for i := range 20 { // a defacement now and then, tying later bursts to a site change
+		at := posts[rng.IntN(len(posts))].CreatedAt
+		if at.IsZero() {
+			continue
+		}
+		changes = append(changes, leakwatch.SiteChange{Target: fmt.Sprintf("site%d", i%3), URL: "https://example.org/", ObservedAt: at,
+			Changed: []string{"content"}, Status: 200, Defacement: i%4 == 0, Reasons: []string{"text replaced"}})
+	}
+	cfg := testConfig(t)
+	cfg.Workers = 1
+	want, err := pipeline.Analyze(cfg, slices.Values(posts), changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Summary.Bursts == 0 || want.Summary.Groups == 0 || want.Summary.Refused == 0 || len(want.Alerts) == 0 {
+		t.Fatalf("one worker: %+v, %d alerts: the data does not exercise every output", want.Summary, len(want.Alerts))
+	}
+	for _, w := range []int{2, 3, 8} {
+		cfg.Workers = w
+		got, err := pipeline.Analyze(cfg, slices.Values(posts), changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Summary != want.Summary {
+			t.Errorf("%d workers: summary %+v\nwant %+v", w, got.Summary, want.Summary)
+		}
+		if g, o := records(t, got.Signals), records(t, want.Signals); !slices.Equal(g, o) {
+			t.Errorf("%d workers: %d signals, one worker %d, not the same", w, len(g), len(o))
+		}
+		if g, o := jsonOf(t, got.Alerts), jsonOf(t, want.Alerts); g != o {
+			t.Errorf("%d workers: alerts differ (%d, one worker %d)", w, len(got.Alerts), len(want.Alerts))
+		}
+		if g, o := jsonOf(t, got.Refused), jsonOf(t, want.Refused); g != o {
+			t.Errorf("%d workers: %d refused mentions, one worker %d, not the same or not in the same order", w, len(got.Refused), len(want.Refused))
+		}
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
