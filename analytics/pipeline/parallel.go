@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"slices"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -43,18 +42,24 @@ type mark struct {
 // flush, with a zero watermark), and the mentions it refused.
 type partResult struct {
 	outs    []markOut
+	shares  []CoShare
 	refused []Refused
 }
 
 type markOut struct {
-	wm  time.Time // zero: the flush
-	out DetectOutput
+	wm     time.Time // zero: the flush
+	bursts []leakwatch.Burst
+	lo, hi int // its co-shares: shares[lo:hi] of the result
 }
 
+// A partition's chunks and results come back to it once used (free lists of two), so
+// the hand-over allocates nothing in the steady state.
 type partition struct {
-	d   *Detect
-	in  chan chunk
-	out chan partResult
+	d        *Detect
+	in       chan chunk
+	out      chan partResult
+	mentions chan []leakwatch.Mention // chunk slices to refill
+	results  chan partResult          // results to refill
 }
 
 // chunkMentions is how many mentions travel to the partitions at once: large enough that
@@ -68,7 +73,8 @@ func newFanout(cfg Config, r *runner, workers int) (*fanout, error) {
 		if err != nil {
 			return nil, err
 		}
-		p := &partition{d: d, in: make(chan chunk, 2), out: make(chan partResult, 2)}
+		p := &partition{d: d, in: make(chan chunk, 2), out: make(chan partResult, 2),
+			mentions: make(chan []leakwatch.Mention, 4), results: make(chan partResult, 4)}
 		f.parts = append(f.parts, p)
 		go p.run()
 	}
@@ -99,7 +105,12 @@ func (f *fanout) send(flush bool) {
 		c := f.fill[i]
 		c.flush = flush
 		p.in <- c
-		f.fill[i] = chunk{mentions: make([]leakwatch.Mention, 0, chunkMentions/len(f.parts)+chunkMentions/8)}
+		f.fill[i] = chunk{}
+		select {
+		case f.fill[i].mentions = <-p.mentions:
+		default:
+			f.fill[i].mentions = make([]leakwatch.Mention, 0, chunkMentions/len(f.parts)+chunkMentions/8)
+		}
 	}
 	f.size = 0
 }
@@ -130,6 +141,11 @@ func (p *partition) run() {
 	defer close(p.out)
 	for c := range p.in {
 		var res partResult
+		select {
+		case res = <-p.results:
+			res.outs, res.shares, res.refused = res.outs[:0], res.shares[:0], nil
+		default:
+		}
 		at := 0
 		add := func(until int) {
 			for ; at < until; at++ {
@@ -138,22 +154,28 @@ func (p *partition) run() {
 				}
 			}
 		}
+		// Detect reuses its co-share slice: copy the observations out, they leave for the
+		// correlate goroutine.
+		keep := func(wm time.Time, o DetectOutput) {
+			lo := len(res.shares)
+			res.shares = append(res.shares, o.CoShares...)
+			res.outs = append(res.outs, markOut{wm: wm, bursts: o.Bursts, lo: lo, hi: len(res.shares)})
+		}
 		for _, mk := range c.marks {
 			add(mk.pos)
-			res.outs = append(res.outs, markOut{wm: mk.wm, out: owned(p.d.Advance(mk.wm))})
+			keep(mk.wm, p.d.Advance(mk.wm))
 		}
 		add(len(c.mentions))
 		if c.flush {
-			res.outs = append(res.outs, markOut{out: owned(p.d.Flush())})
+			keep(time.Time{}, p.d.Flush())
+		}
+		clear(c.mentions) // the strings can go while the slice waits to be refilled
+		select {
+		case p.mentions <- c.mentions[:0]:
+		default:
 		}
 		p.out <- res
 	}
-}
-
-// owned copies what Detect reuses: the output leaves for another goroutine.
-func owned(o DetectOutput) DetectOutput {
-	o.CoShares = slices.Clone(o.CoShares)
-	return o
 }
 
 // correlate takes the partitions' results chunk by chunk: at each mark, every partition's
@@ -178,10 +200,18 @@ func (f *fanout) correlate() {
 				horizon = mo.wm.Add(-r.cfg.Lateness)
 			}
 			for i := range res {
-				r.correlate(res[i].outs[k].out, horizon)
+				o := res[i].outs[k]
+				r.correlate(DetectOutput{Bursts: o.bursts, CoShares: res[i].shares[o.lo:o.hi]}, horizon)
 			}
 			if !mo.wm.IsZero() {
 				r.final.Add(r.corr.Advance(mo.wm).Signals...)
+			}
+		}
+		for i, p := range f.parts {
+			clear(res[i].shares)
+			select {
+			case p.results <- res[i]:
+			default:
 			}
 		}
 	}

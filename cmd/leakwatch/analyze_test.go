@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -166,7 +167,8 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkAnalyzeJSONL is the whole command on the IRA tweets as leakwatch JSONL: read,
-// decode, extract, detect, correlate, write, with every detector on.
+// decode, extract, detect, correlate, write, with every detector on; with one worker (the
+// CPU a post costs) and with one per CPU (the wall time a user waits).
 func BenchmarkAnalyzeJSONL(b *testing.B) {
 	dir := b.TempDir()
 	in := filepath.Join(dir, "ira.jsonl")
@@ -174,22 +176,26 @@ func BenchmarkAnalyzeJSONL(b *testing.B) {
 	cal := testenv.SharedData(b, "calendars/us-2016-presidential.yaml")
 	e := &env{stdout: io.Discard, stderr: io.Discard, log: nil}
 	e.log = newDiscardLogger()
-	b.ReportAllocs()
-	posts := 0
-	var peak uint64
-	cpu0 := cpuTime()
-	for b.Loop() {
-		if err := runAnalyze(context.Background(), e, []string{in, "--out", filepath.Join(dir, "out"), "--progress", "0", "--calendar", cal}); err != nil {
-			b.Fatal(err)
-		}
-		posts += n
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		peak = max(peak, ms.HeapInuse)
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.ReportAllocs()
+			posts := 0
+			var peak uint64
+			cpu0 := cpuTime()
+			for b.Loop() {
+				if err := runAnalyze(context.Background(), e, []string{in, "--out", filepath.Join(dir, "out"), "--progress", "0", "--calendar", cal, "--workers", strconv.Itoa(workers)}); err != nil {
+					b.Fatal(err)
+				}
+				posts += n
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+			b.ReportMetric(float64(posts)/b.Elapsed().Seconds(), "posts/s")
+			b.ReportMetric(float64(posts)/(cpuTime()-cpu0).Seconds(), "posts/cpu-s")
+			b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
+		})
 	}
-	b.ReportMetric(float64(posts)/b.Elapsed().Seconds(), "posts/s")
-	b.ReportMetric(float64(posts)/(cpuTime()-cpu0).Seconds(), "posts/cpu-s")
-	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
 }
 
 func newDiscardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -28,6 +28,8 @@ type probe struct {
 
 func present(m json.RawMessage) bool { return len(m) > 0 && !bytes.Equal(m, []byte("null")) }
 
+var leakwatchPostPrefix = []byte(`{"platform":`)
+
 // DecodeLine decodes one JSONL line: a Twitter v1.1 tweet, a Twitter v2 tweet object or
 // {"data":...,"includes":...} envelope, a leakwatch.Post as leakwatch writes it, or a
 // leakwatch.SiteChange. Exactly one of post and change is set when err is nil.
@@ -35,6 +37,14 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
 		return nil, nil, errors.New("not a JSON object")
+	}
+	// Lines leakwatch wrote itself start with the first field of a Post: decode them in one
+	// pass instead of probing the keys first (the probe was two fifths of decoding them).
+	// Anything the fast path refuses takes the general one, for the same error.
+	if bytes.HasPrefix(line, leakwatchPostPrefix) {
+		if p, err := decodeNormalised(line); err == nil {
+			return p, nil, nil
+		}
 	}
 	var pr probe
 	if err := jsonx.Unmarshal(line, &pr); err != nil {
