@@ -317,6 +317,17 @@ func (b *Batch) drain(d driver) error {
 	return nil
 }
 
+// compareCoShares orders observations by their share times, object and pair: one order
+// whatever emitted them (an object and pair are observed once).
+func compareCoShares(a, b CoShare) int {
+	return cmp.Or(a.BAt.Compare(b.BAt), a.AAt.Compare(b.AAt), strings.Compare(a.Object, b.Object),
+		strings.Compare(a.A, b.A), strings.Compare(a.B, b.B))
+}
+
+func compareBursts(a, b leakwatch.Burst) int {
+	return cmp.Or(a.Onset.Compare(b.Onset), strings.Compare(a.Object, b.Object), a.End.Compare(b.End))
+}
+
 // compareMentions orders by event time, then object, account and post: the reorder
 // buffer's order.
 func compareMentions(a, b leakwatch.Mention) int {
@@ -386,7 +397,13 @@ func (r *runner) advance(wm time.Time) {
 }
 
 // correlate hands detect's output to correlate, site changes up to horizon first.
+//
+// Co-shares and bursts go in one fixed order, whatever order detect (or its partitions)
+// emitted them in: which candidate edges coord.max_candidate_edges forgets depends on the
+// order observations arrive, and a batch result must not depend on Config.Workers.
 func (r *runner) correlate(out DetectOutput, horizon time.Time) {
+	slices.SortFunc(out.CoShares, compareCoShares)
+	slices.SortFunc(out.Bursts, compareBursts)
 	for len(r.changes) > 0 && (horizon.IsZero() || !r.changes[0].ObservedAt.After(horizon)) {
 		r.final.AddAlerts(r.corr.Change(r.changes[0]).Alerts...)
 		r.changes = r.changes[1:]

@@ -184,6 +184,8 @@ func (f *fanout) correlate() {
 	defer close(f.done)
 	r := f.r
 	res := make([]partResult, len(f.parts))
+	var shares []CoShare
+	var bursts []leakwatch.Burst
 	for {
 		for i, p := range f.parts {
 			x, ok := <-p.out
@@ -199,14 +201,21 @@ func (f *fanout) correlate() {
 			if !mo.wm.IsZero() {
 				horizon = mo.wm.Add(-r.cfg.Lateness)
 			}
+			// All partitions' output at this watermark together, as one detect would give it.
+			all := DetectOutput{CoShares: shares[:0], Bursts: bursts[:0]}
 			for i := range res {
 				o := res[i].outs[k]
-				r.correlate(DetectOutput{Bursts: o.bursts, CoShares: res[i].shares[o.lo:o.hi]}, horizon)
+				all.CoShares = append(all.CoShares, res[i].shares[o.lo:o.hi]...)
+				all.Bursts = append(all.Bursts, o.bursts...)
 			}
+			r.correlate(all, horizon)
+			shares, bursts = all.CoShares, all.Bursts
 			if !mo.wm.IsZero() {
 				r.final.Add(r.corr.Advance(mo.wm).Signals...)
 			}
 		}
+		clear(shares)
+		clear(bursts)
 		for i, p := range f.parts {
 			clear(res[i].shares)
 			select {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/metrics"
 	"sort"
 	"strconv"
@@ -146,6 +147,10 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		if changeStats, err = readChanges(ctx, *changes, batch, &bad); err != nil {
 			return err
 		}
+	}
+	// JSON lines decode on as many goroutines as detect has partitions.
+	if opts.Workers = cfg.Workers; opts.Workers == 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	r, err := archive.Open(path, opts)
 	if err != nil {

@@ -41,6 +41,9 @@ type Options struct {
 	// objects (CooRTweet's German set does). Each row keeps the post id, but its URI gains a
 	// hash of its objects so that no row supersedes another when posts are deduplicated by URI.
 	SplitPosts bool `yaml:"split_posts"`
+	// Workers decode JSON lines in parallel when above 1 (records still come in file order);
+	// decoding is most of the cost of reading Twitter v1.1 archives.
+	Workers int `yaml:"-"`
 }
 
 // Columns maps post fields to CSV column names. Author and Time are required for CSV.

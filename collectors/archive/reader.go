@@ -40,7 +40,8 @@ type Reader struct {
 	cr     *csv.Reader
 	cmap   *csvMapping
 	stats  Stats
-	err    error // sticky: io.EOF or the I/O error that ended the file
+	err    error     // sticky: io.EOF or the I/O error that ended the file
+	dec    *decoders // JSONL read-ahead with Options.Workers > 1
 }
 
 // Open opens path, gunzipping it when it starts with the gzip magic bytes whatever its
@@ -117,6 +118,10 @@ func (r *Reader) Stats() Stats { return r.stats }
 
 // Close releases the file (when Open opened it).
 func (r *Reader) Close() error {
+	if r.dec != nil {
+		r.dec.close()
+		r.dec = nil
+	}
 	var err error
 	if r.gz != nil {
 		err = r.gz.Close()
@@ -260,35 +265,18 @@ func (r *Reader) bad(line int, raw []byte, err error) collectors.Record {
 	}}
 }
 
-// nextJSONL reads one non-blank line of any length.
+// nextJSONL reads and decodes one non-blank line of any length, or takes the next record of
+// the read-ahead when there are decoding workers.
 func (r *Reader) nextJSONL() (collectors.Record, error) {
-	for {
-		line, err := r.br.ReadBytes('\n')
-		if len(line) == 0 && err != nil {
-			if errors.Is(err, io.EOF) {
-				return collectors.Record{}, io.EOF
-			}
-			return collectors.Record{}, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+	if r.opts.Workers > 1 {
+		if r.dec == nil {
+			r.startDecoders(r.opts.Workers)
 		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return collectors.Record{}, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
-		}
-		r.line++
-		if r.line == 1 {
-			line = bytes.TrimPrefix(line, utf8BOM)
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
-		}
-		post, change, derr := DecodeLine(line)
-		switch {
-		case derr != nil:
-			return r.bad(r.line, line, derr), nil
-		case change != nil:
-			return collectors.Record{Change: change}, nil
-		default:
-			return collectors.Record{Post: post}, nil
-		}
+		return r.dec.nextDecoded()
 	}
+	line, err := r.readLine()
+	if err != nil {
+		return collectors.Record{}, err
+	}
+	return r.decodeLine(r.line, line), nil
 }

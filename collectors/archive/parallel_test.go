@@ -1,0 +1,129 @@
+package archive_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch/collectors/archive"
+)
+
+// mixedJSONL writes every line shape the reader knows (v1.1 and v2 tweets, leakwatch posts,
+// site changes, bad lines), many times over with blank lines between, gzipped.
+func mixedJSONL(t *testing.T) (path string, gz []byte) {
+	t.Helper()
+	var plain bytes.Buffer
+	plain.Write([]byte{0xEF, 0xBB, 0xBF})
+	for i := range 300 {
+		for _, f := range []string{"tweets_v1.jsonl", "tweets_v2.jsonl", "posts.jsonl", "bad.jsonl"} {
+			b, err := os.ReadFile(filepath.Join("testdata", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain.Write(b)
+			if i%7 == 0 {
+				plain.WriteString("\n  \n")
+			}
+		}
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(plain.Bytes())
+	zw.Close()
+	path = filepath.Join(t.TempDir(), "mixed.jsonl.gz")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, buf.Bytes()
+}
+
+// records reads path to its end and renders every record (bad ones by ref and reason) and
+// the final error.
+func renderRecords(t *testing.T, path string, workers int) ([]string, archive.Stats, string) {
+	t.Helper()
+	r, err := archive.Open(path, archive.Options{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []string
+	for {
+		rec, err := r.NextRecord()
+		if err != nil {
+			return out, r.Stats(), err.Error()
+		}
+		if rec.Bad != nil {
+			out = append(out, fmt.Sprintf("bad %s: %v", rec.Bad.Ref, rec.Bad.Err))
+			continue
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+}
+
+// TestWorkersReadLikeOne: decoding JSON lines on several goroutines gives the records of one,
+// in file order, with the same line numbers in bad-record refs, the same counts, and the same
+// I/O error where a gzip stream is cut short.
+func TestWorkersReadLikeOne(t *testing.T) {
+	path, gz := mixedJSONL(t)
+	cut := filepath.Join(t.TempDir(), "cut.jsonl.gz")
+	if err := os.WriteFile(cut, gz[:len(gz)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, cut} {
+		want, wantStats, wantEnd := renderRecords(t, p, 1)
+		if wantStats.Bad == 0 || wantStats.Changes == 0 || wantStats.Posts < 1000 {
+			t.Fatalf("%s: %+v: the file does not exercise every record kind", p, wantStats)
+		}
+		for _, w := range []int{2, 5} {
+			got, gotStats, gotEnd := renderRecords(t, p, w)
+			if gotStats != wantStats || gotEnd != wantEnd {
+				t.Errorf("%s, %d workers: %+v ending %q; one worker %+v ending %q", filepath.Base(p), w, gotStats, gotEnd, wantStats, wantEnd)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s, %d workers: %d records, one worker %d", filepath.Base(p), w, len(got), len(want))
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s, %d workers: record %d\n got %s\nwant %s", filepath.Base(p), w, i+1, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestWorkersStopOnClose: a reader closed half way stops its goroutines.
+func TestWorkersStopOnClose(t *testing.T) {
+	path, _ := mixedJSONL(t)
+	before := runtime.NumGoroutine()
+	for range 5 {
+		r, err := archive.Open(path, archive.Options{Workers: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			if _, err := r.NextRecord(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after closing the readers, %d before", n, before)
+	}
+}
