@@ -83,7 +83,7 @@ type Batch struct {
 	ex      *Extract
 	r       *runner
 	pending postBuffer  // Reorder == 0: posts not yet in a sorted run
-	runs    int         // sorted runs written to Runs
+	written int         // sorted runs written to Runs
 	held    mentionHeap // Reorder > 0: the reorder buffer
 	newest  time.Time
 	buf     []leakwatch.Mention
@@ -217,30 +217,35 @@ func (x *extraction) run(ps []leakwatch.Post) {
 
 // spill writes the buffered posts to a new run, in order.
 func (b *Batch) spill() error {
-	f, err := b.Runs.Create()
-	if err != nil {
-		return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
+	if err := b.writeRun(); err != nil {
+		return fmt.Errorf("sorted run %d: %w", b.written+1, err)
 	}
-	w := runWriter{w: bufio.NewWriterSize(f, 1<<20)}
-	for _, i := range b.pending.sorted() {
-		if err := w.write(b.pending.entry(i)); err != nil {
-			f.Close()
-			return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
-		}
-	}
-	if err := w.w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("sorted run %d: %w", b.runs+1, err)
-	}
-	b.runs++
+	b.written++
 	if b.OnRun != nil {
-		b.OnRun(b.runs, b.pending.len())
+		b.OnRun(b.written, b.pending.len())
 	}
 	b.pending.reset()
 	return nil
+}
+
+func (b *Batch) writeRun() error {
+	f, err := b.Runs.Create()
+	if err != nil {
+		return err
+	}
+	w := runWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	for _, i := range b.pending.sorted() {
+		if err = w.write(b.pending.entry(i)); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = w.w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Change queues one site change.
@@ -273,7 +278,7 @@ func (b *Batch) Finish() (Result, error) {
 		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
 	}
 	res := d.finish()
-	res.Summary.Runs = b.runs
+	res.Summary.Runs = b.written
 	return res, nil
 }
 
@@ -285,8 +290,8 @@ type driver interface {
 
 // drain merges the runs and the buffer into d, in event-time order.
 func (b *Batch) drain(d driver) error {
-	srcs := make([]source, 0, b.runs+1)
-	for i := range b.runs {
+	srcs := make([]source, 0, b.written+1)
+	for i := range b.written {
 		f, err := b.Runs.Open(i)
 		if err != nil {
 			return fmt.Errorf("sorted run %d: %w", i+1, err)

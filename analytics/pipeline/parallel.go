@@ -8,10 +8,10 @@ import (
 
 // fanout is the batch's detect stage spread over several goroutines, as the processor
 // spreads it over partitions of the mentions topic: each mention goes to the partition of its
-// object, every partition advances at the same watermarks, and one goroutine correlates their
-// outputs, partition by partition at each watermark. Correlate's final signals do not depend
-// on the order co-shares and bursts reach it (TestPartitionedReplayMatchesAnalyze), so the
-// result is the same for any number of partitions (TestWorkersMatchOneWorker).
+// object, every partition advances at the same watermarks, and one goroutine correlates, at
+// each watermark, all partitions' outputs together, which runner.correlate puts in one fixed
+// order. So the result is that of one detect stage, whatever the number of partitions
+// (TestWorkersMatchOneWorker).
 //
 // The caller (one goroutine) calls mention for each mention in event-time order, then finish.
 type fanout struct {
@@ -52,8 +52,8 @@ type markOut struct {
 	lo, hi int // its co-shares: shares[lo:hi] of the result
 }
 
-// A partition's chunks and results come back to it once used (free lists of two), so
-// the hand-over allocates nothing in the steady state.
+// A partition's chunks and results come back to it once used (small free lists), so the
+// hand-over allocates nothing in the steady state.
 type partition struct {
 	d        *Detect
 	in       chan chunk
@@ -179,7 +179,7 @@ func (p *partition) run() {
 }
 
 // correlate takes the partitions' results chunk by chunk: at each mark, every partition's
-// output in partition order, then Correlate.Advance; after the flush, the flush outputs.
+// output together, then Correlate.Advance; the flush's last.
 func (f *fanout) correlate() {
 	defer close(f.done)
 	r := f.r
