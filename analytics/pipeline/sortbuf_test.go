@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
 )
 
@@ -35,6 +36,23 @@ func (m *memRuns) Open(i int) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(m.runs[i].Bytes())), nil
 }
 
+// batchWithRuns posts every post to a batch whose runs go to memory.
+func batchWithRuns(t *testing.T, cfg pipeline.Config, posts []leakwatch.Post, onRun func(run, posts int)) (*pipeline.Batch, *memRuns) {
+	t.Helper()
+	b, err := pipeline.NewBatch(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &memRuns{}
+	b.Runs, b.OnRun = store, onRun
+	for _, p := range posts {
+		if err := b.Post(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b, store
+}
+
 // TestSortedRunsMatchSortInMemory: an archive in random order analysed with a sort buffer
 // far smaller than it (so through sorted runs merged back) gives exactly the detections of
 // sorting it whole in memory; times in other zones come out the same as in UTC.
@@ -58,19 +76,8 @@ func TestSortedRunsMatchSortInMemory(t *testing.T) {
 	}
 
 	cfg.SortBuffer = 1500
-	b, err := pipeline.NewBatch(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := &memRuns{}
-	b.Runs = store
 	var told []int
-	b.OnRun = func(run, posts int) { told = append(told, run) }
-	for _, p := range posts {
-		if err := b.Post(p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b, store := batchWithRuns(t, cfg, posts, func(run, posts int) { told = append(told, run) })
 	got, err := b.Finish()
 	if err != nil {
 		t.Fatal(err)
@@ -97,19 +104,9 @@ func TestDamagedRunIsAnError(t *testing.T) {
 	posts := iraPosts(t, 3000)
 	cfg := testConfig(t)
 	cfg.SortBuffer = 1000
-	b, err := pipeline.NewBatch(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := &memRuns{}
-	b.Runs = store
-	for _, p := range posts {
-		if err := b.Post(p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b, store := batchWithRuns(t, cfg, posts, nil)
 	store.runs[1].Truncate(store.runs[1].Len() / 2)
-	_, err = b.Finish()
+	_, err := b.Finish()
 	if err == nil || !strings.Contains(err.Error(), "sorted run 2") {
 		t.Fatalf("Finish with run 2 cut in half: error %v, want one naming sorted run 2", err)
 	}
