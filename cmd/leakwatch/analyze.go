@@ -52,7 +52,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	maxCands := fs.Int("max-candidate-edges", -1, "most edges below --min-weight held, least recent forgotten first (0: no bound, exact; default from config)")
 	reorder := fs.Duration("reorder", -1, "hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
 	sortBuffer := fs.Int("sort-buffer", 0, "posts sorted in memory before they are written out as a sorted run to --tmp-dir (default from config: 250000, about 125 MB)")
-	workers := fs.Int("workers", -1, "detect partitions run in parallel (0: one per CPU; 1: none; default from config: 0)")
+	workers := fs.Int("workers", -1, "goroutines decoding, extracting and detecting (detect partitions by object) in parallel; the result does not depend on it (0: one per CPU; default from config: 0)")
 	tmpDir := fs.String("tmp-dir", "", "directory for the sorted runs of archives larger than --sort-buffer (default: the system's temporary directory)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
