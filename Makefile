@@ -38,6 +38,7 @@ test-unit:
 BENCH_ARGS ?= --accounts 10000 --days 7 --rates max,10000 --json .leakwatch-local/bench.json
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./analytics/...
+	$(GO) test -run '^$$' -bench BenchmarkAnalyzeJSONL -benchtime 4x -benchmem ./cmd/leakwatch
 	bash deploy/local/up.sh
 	$(GO) run ./cmd/leakwatch bench $(BENCH_ARGS)
 
