@@ -96,9 +96,12 @@ type Batch struct {
 	// buffered they are sorted and written out as a run, and Finish merges the runs. Without
 	// it every post stays in memory until Finish sorts them.
 	Runs RunStore
-	// OnRun, when set, is told of each run written (its number from 1 and posts): long
-	// analyses show progress with it.
-	OnRun func(run, posts int)
+	// OnRun, when set, is told of each run written (its number from 1 and posts), and
+	// OnDetect, during Finish, of the mentions detected so far out of all, every 2^16: long
+	// analyses show progress with them.
+	OnRun    func(run, posts int)
+	OnDetect func(done, total int64)
+	queued   int64 // mentions queued for Finish
 }
 
 // NewBatch starts a batch analysis.
@@ -133,6 +136,7 @@ func (b *Batch) queue(ms []leakwatch.Mention) error {
 		}
 	}
 	if b.cfg.Reorder == 0 {
+		b.queued += int64(len(ms))
 		b.pending.add(ms)
 		if b.Runs != nil && b.pending.len() >= b.cfg.SortBuffer {
 			return b.spill()
@@ -304,6 +308,7 @@ func (b *Batch) drain(d driver) error {
 	if err != nil {
 		return err
 	}
+	var done int64
 	for {
 		e, err := mg.next()
 		if errors.Is(err, io.EOF) {
@@ -316,6 +321,9 @@ func (b *Batch) drain(d driver) error {
 		for _, o := range e.objects {
 			m.Object = o
 			d.mention(m)
+		}
+		if done += int64(len(e.objects)); b.OnDetect != nil && done>>16 != (done-int64(len(e.objects)))>>16 {
+			b.OnDetect(done, b.queued)
 		}
 	}
 	b.pending = postBuffer{}

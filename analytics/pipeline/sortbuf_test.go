@@ -78,12 +78,22 @@ func TestSortedRunsMatchSortInMemory(t *testing.T) {
 	cfg.SortBuffer = 1500
 	var told []int
 	b, store := batchWithRuns(t, cfg, posts, func(run, posts int) { told = append(told, run) })
+	var done, total int64
+	b.OnDetect = func(d, all int64) {
+		if d <= done || d > all {
+			t.Errorf("progress %d of %d after %d", d, all, done)
+		}
+		done, total = d, all
+	}
 	got, err := b.Finish()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if wantRuns := len(posts) / cfg.SortBuffer; got.Summary.Runs != wantRuns || len(store.runs) != wantRuns || len(told) != wantRuns {
 		t.Fatalf("runs: summary %d, stored %d, told %d; want %d", got.Summary.Runs, len(store.runs), len(told), wantRuns)
+	}
+	if done == 0 || total != got.Summary.Mentions {
+		t.Errorf("detect progress: last %d of %d, want calls counting up to %d mentions", done, total, got.Summary.Mentions)
 	}
 	if got.Summary.Mentions != want.Summary.Mentions {
 		t.Fatalf("mentions through runs %d, in memory %d", got.Summary.Mentions, want.Summary.Mentions)

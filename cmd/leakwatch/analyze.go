@@ -182,6 +182,12 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	read := time.Since(start)
 	if *progress > 0 && read > *progress {
 		fmt.Fprintf(e.stderr, "analyze: read done in %s, detecting\n", read.Round(time.Millisecond))
+		batch.OnDetect = func(done, total int64) {
+			if time.Now().After(nextReport) {
+				fmt.Fprintf(e.stderr, "analyze: detecting, %d of %d mentions (%.0f%%)\n", done, total, 100*float64(done)/float64(max(total, 1)))
+				nextReport = time.Now().Add(*progress)
+			}
+		}
 	}
 	res, err := batch.Finish()
 	if err != nil {
