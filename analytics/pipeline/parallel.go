@@ -39,7 +39,7 @@ type mark struct {
 }
 
 // partResult is what a partition made of one chunk: one output per mark (and one for the
-// flush, with a zero watermark), and the mentions it refused.
+// flush), and the mentions it refused.
 type partResult struct {
 	outs    []markOut
 	shares  []CoShare
@@ -47,7 +47,8 @@ type partResult struct {
 }
 
 type markOut struct {
-	wm     time.Time // zero: the flush
+	wm     time.Time
+	flush  bool // the output of Flush, after every mark
 	bursts []leakwatch.Burst
 	lo, hi int // its co-shares: shares[lo:hi] of the result
 }
@@ -156,18 +157,19 @@ func (p *partition) run() {
 		}
 		// Detect reuses its co-share slice: copy the observations out, they leave for the
 		// correlate goroutine.
-		keep := func(wm time.Time, o DetectOutput) {
-			lo := len(res.shares)
+		keep := func(mo markOut, o DetectOutput) {
+			mo.lo = len(res.shares)
 			res.shares = append(res.shares, o.CoShares...)
-			res.outs = append(res.outs, markOut{wm: wm, bursts: o.Bursts, lo: lo, hi: len(res.shares)})
+			mo.bursts, mo.hi = o.Bursts, len(res.shares)
+			res.outs = append(res.outs, mo)
 		}
 		for _, mk := range c.marks {
 			add(mk.pos)
-			keep(mk.wm, p.d.Advance(mk.wm))
+			keep(markOut{wm: mk.wm}, p.d.Advance(mk.wm))
 		}
 		add(len(c.mentions))
 		if c.flush {
-			keep(time.Time{}, p.d.Flush())
+			keep(markOut{flush: true}, p.d.Flush())
 		}
 		clear(c.mentions) // the strings can go while the slice waits to be refilled
 		select {
@@ -198,7 +200,7 @@ func (f *fanout) correlate() {
 		// Every partition got the same marks, so has as many outputs, in the same order.
 		for k, mo := range res[0].outs {
 			horizon := time.Time{} // the flush: every site change
-			if !mo.wm.IsZero() {
+			if !mo.flush {
 				horizon = mo.wm.Add(-r.cfg.Lateness)
 			}
 			// All partitions' output at this watermark together, as one detect would give it.
@@ -210,7 +212,7 @@ func (f *fanout) correlate() {
 			}
 			r.correlate(all, horizon)
 			shares, bursts = all.CoShares, all.Bursts
-			if !mo.wm.IsZero() {
+			if !mo.flush {
 				r.final.Add(r.corr.Advance(mo.wm).Signals...)
 			}
 		}
