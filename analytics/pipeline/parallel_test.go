@@ -65,6 +65,28 @@ func TestWorkersMatchOneWorker(t *testing.T) {
 			t.Errorf("%d workers: %d refused mentions, one worker %d, not the same or not in the same order", w, len(got.Refused), len(want.Refused))
 		}
 	}
+
+	// PostAll extracts batches of posts on the workers: the same result again.
+	cfg.Workers = 3
+	b, err := pipeline.NewBatch(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		b.Change(c)
+	}
+	for batch := range slices.Chunk(posts, 700) {
+		if err := b.PostAll(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary != want.Summary || !slices.Equal(records(t, got.Signals), records(t, want.Signals)) || jsonOf(t, got.Refused) != jsonOf(t, want.Refused) {
+		t.Errorf("PostAll with 3 workers: %+v\nwant %+v", got.Summary, want.Summary)
+	}
 }
 
 func jsonOf(t *testing.T, v any) string {
