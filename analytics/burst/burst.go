@@ -14,13 +14,13 @@ package burst
 
 import (
 	"cmp"
-	"container/heap"
 	"fmt"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/minheap"
 )
 
 // Detector finds bursts. It is not safe for concurrent use: one goroutine feeds it, as one
@@ -42,8 +42,8 @@ type Detector struct {
 	objects map[string]*object
 	open    map[*object]struct{} // objects whose run is a confirmed burst
 	due     map[int64][]*object  // bucket -> objects with a pending bucket there
-	dueHeap int64Heap
-	timers  timerHeap
+	dueHeap minheap.Heap[int64]  // buckets with pending counts
+	timers  minheap.Heap[timer]
 
 	// start is the earliest mention time seen before the first bucket was closed; warm-up
 	// is measured from it.
@@ -136,6 +136,8 @@ func New(cfg Config) *Detector {
 		objects:   make(map[string]*object),
 		open:      make(map[*object]struct{}),
 		due:       make(map[int64][]*object),
+		dueHeap:   minheap.New(func(a, b int64) bool { return a < b }),
+		timers:    minheap.New(timer.less),
 	}
 	return d
 }
@@ -170,7 +172,7 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 	if i == 0 || o.pending[i-1].b != b {
 		o.pending = slices.Insert(o.pending, i, pendingBucket{b: b})
 		if len(d.due[b]) == 0 {
-			heap.Push(&d.dueHeap, b)
+			d.dueHeap.Push(b)
 		}
 		d.due[b] = append(d.due[b], o)
 		i++
@@ -191,11 +193,11 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 	}
 	d.freeze()
 	d.advanced, d.wb = true, wb
-	for len(d.dueHeap) > 0 && d.dueHeap[0] < wb {
-		d.closeBucket(heap.Pop(&d.dueHeap).(int64))
+	for d.dueHeap.Len() > 0 && d.dueHeap.Min() < wb {
+		d.closeBucket(d.dueHeap.Pop())
 	}
-	for len(d.timers) > 0 && d.timers[0].at < wb {
-		t := heap.Pop(&d.timers).(timer)
+	for d.timers.Len() > 0 && d.timers.Min().at < wb {
+		t := d.timers.Pop()
 		if r := t.o.run; r != nil && r.lastHot+d.quiet < wb {
 			d.drain(t.o, wb)
 		}
@@ -213,15 +215,15 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 // Flush ends the input: it closes every bucket and every open burst and returns what remains.
 func (d *Detector) Flush() []leakwatch.Burst {
 	d.freeze()
-	for len(d.dueHeap) > 0 {
-		d.closeBucket(heap.Pop(&d.dueHeap).(int64))
+	for d.dueHeap.Len() > 0 {
+		d.closeBucket(d.dueHeap.Pop())
 	}
 	for _, o := range d.objects {
 		if o.run != nil {
 			d.closeRun(o)
 		}
 	}
-	d.timers = d.timers[:0]
+	d.timers.Clear()
 	return d.take()
 }
 
@@ -347,7 +349,7 @@ func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) 
 		case r.quiet >= d.quiet || o.s == 0:
 			d.closeRun(o)
 		case llr > 0:
-			heap.Push(&d.timers, timer{at: b + d.quiet, o: o})
+			d.timers.Push(timer{at: b + d.quiet, o: o})
 		}
 	}
 
@@ -418,7 +420,7 @@ func (d *Detector) closeRun(o *object) {
 	if !r.confirmed {
 		if d.backtrack > 0 && !slices.ContainsFunc(r.recs, func(x rec) bool { return x.c > 0 && !d.silent(x.e) }) {
 			o.prelude = r
-			heap.Push(&d.timers, timer{at: r.lastHot + d.backtrack, o: o})
+			d.timers.Push(timer{at: r.lastHot + d.backtrack, o: o})
 		}
 		return
 	}
@@ -634,35 +636,12 @@ type timer struct {
 	o  *object
 }
 
-type timerHeap []timer
-
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
+// less orders timers by time, then object, so equal times fire in one order.
+func (t timer) less(u timer) bool {
+	if t.at != u.at {
+		return t.at < u.at
 	}
-	return h[i].o.key < h[j].o.key
-}
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-type int64Heap []int64
-
-func (h int64Heap) Len() int           { return len(h) }
-func (h int64Heap) Less(i, j int) bool { return h[i] < h[j] }
-func (h int64Heap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *int64Heap) Push(x any)        { *h = append(*h, x.(int64)) }
-func (h *int64Heap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	return t.o.key < u.o.key
 }
 
 func floorDiv(a, b int64) int64 {

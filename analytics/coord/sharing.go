@@ -1,12 +1,12 @@
 package coord
 
 import (
-	"container/heap"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/minheap"
 )
 
 // Sharing is the per-object half of co-share detection (the detect stage): it keeps the
@@ -25,7 +25,7 @@ type Sharing struct {
 	// Objects wait for their due time in one-second buckets: O(1) to schedule, and most
 	// objects (shared once) are scheduled twice in their life.
 	buckets map[int64][]*objectState
-	order   bucketHeap
+	order   minheap.Heap[int64]
 	horizon int64 // shares older than this are complete or evicted; nothing older is accepted
 	skipped int64
 
@@ -71,7 +71,8 @@ type objectState struct {
 
 // NewSharing returns an empty per-object co-share state. cfg must be valid.
 func NewSharing(cfg Config) *Sharing {
-	return &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{}, buckets: map[int64][]*objectState{}}
+	return &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{}, buckets: map[int64][]*objectState{},
+		order: minheap.New(func(a, b int64) bool { return a < b })}
 }
 
 // Add records a mention. Mentions of kinds co-shares are not computed for are ignored; it
@@ -144,8 +145,8 @@ func (s *Sharing) Skipped() int64 { return s.skipped }
 func (s *Sharing) Objects() int { return len(s.objects) }
 
 func (s *Sharing) run(h int64, emit func(Observation)) {
-	for len(s.order) > 0 && s.order[0]*queueGrain < h {
-		b := heap.Pop(&s.order).(int64)
+	for s.order.Len() > 0 && s.order.Min()*queueGrain < h {
+		b := s.order.Pop()
 		list := s.buckets[b]
 		delete(s.buckets, b)
 		var wait []*objectState
@@ -163,7 +164,7 @@ func (s *Sharing) run(h int64, emit func(Observation)) {
 		if len(wait) > 0 {
 			// Due later within this bucket; later buckets are later still.
 			if len(s.buckets[b]) == 0 {
-				heap.Push(&s.order, b)
+				s.order.Push(b)
 			}
 			s.buckets[b] = append(s.buckets[b], wait...)
 			break
@@ -230,7 +231,7 @@ func (s *Sharing) schedule(o *objectState) {
 	}
 	o.queued, o.bucket = true, b
 	if len(s.buckets[b]) == 0 {
-		heap.Push(&s.order, b)
+		s.order.Push(b)
 	}
 	s.buckets[b] = append(s.buckets[b], o)
 }
@@ -330,18 +331,4 @@ func fnvString(h uint64, s string) uint64 {
 		h *= fnvPrime
 	}
 	return h
-}
-
-// bucketHeap is a min-heap of bucket numbers.
-type bucketHeap []int64
-
-func (q bucketHeap) Len() int           { return len(q) }
-func (q bucketHeap) Less(i, j int) bool { return q[i] < q[j] }
-func (q bucketHeap) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *bucketHeap) Push(x any)        { *q = append(*q, x.(int64)) }
-func (q *bucketHeap) Pop() any {
-	old := *q
-	b := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return b
 }
