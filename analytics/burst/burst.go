@@ -384,7 +384,8 @@ func (r *run) accountCount() int {
 // first shares of this one: the run starts with them, so the onset is the first post, not
 // the moment amplification made the object stand out.
 func (d *Detector) startRun(o *object, b int64, e float64) *run {
-	r := &run{}
+	// Most runs last a few buckets: room for four up front instead of growing 1, 2, 4.
+	r := &run{recs: make([]rec, 0, 4)}
 	p := o.prelude
 	o.prelude = nil
 	if p == nil || b-p.lastHot > d.backtrack {

@@ -33,7 +33,8 @@ type Sharing struct {
 	stamp map[string]uint64
 	gen   uint64
 	part  []int
-	free  []*objectState // states of forgotten objects, reused: most objects live a minute
+	free  []*objectState   // states of forgotten objects, reused: most objects live a minute
+	spare [][]*objectState // lists of emptied buckets, reused: a bucket a second
 }
 
 type share struct {
@@ -161,6 +162,10 @@ func (s *Sharing) run(h int64, emit func(Observation)) {
 				s.work(o, h, emit)
 			}
 		}
+		if len(s.spare) < maxFree && cap(list) <= 1024 {
+			clear(list)
+			s.spare = append(s.spare, list[:0])
+		}
 		if len(wait) > 0 {
 			// Due later within this bucket; later buckets are later still.
 			if len(s.buckets[b]) == 0 {
@@ -232,6 +237,10 @@ func (s *Sharing) schedule(o *objectState) {
 	o.queued, o.bucket = true, b
 	if len(s.buckets[b]) == 0 {
 		s.order.Push(b)
+		if n := len(s.spare); n > 0 {
+			s.buckets[b] = s.spare[n-1]
+			s.spare = s.spare[:n-1]
+		}
 	}
 	s.buckets[b] = append(s.buckets[b], o)
 }
