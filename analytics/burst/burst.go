@@ -102,6 +102,10 @@ type run struct {
 	accounts  []string
 	evidence  []string
 	distinct  map[string]struct{} // made when confirmation is first considered
+	// first holds recs and accounts while a run is short, as most are: one allocation a
+	// run instead of one per slice and growth step.
+	first    [4]rec
+	firstAcc [4]string
 }
 
 // rec is one bucket of a run; acc and ev are the end offsets of its accounts and evidence.
@@ -384,8 +388,8 @@ func (r *run) accountCount() int {
 // first shares of this one: the run starts with them, so the onset is the first post, not
 // the moment amplification made the object stand out.
 func (d *Detector) startRun(o *object, b int64, e float64) *run {
-	// Most runs last a few buckets: room for four up front instead of growing 1, 2, 4.
-	r := &run{recs: make([]rec, 0, 4)}
+	r := &run{}
+	r.recs, r.accounts = r.first[:0], r.firstAcc[:0]
 	p := o.prelude
 	o.prelude = nil
 	if p == nil || b-p.lastHot > d.backtrack {
