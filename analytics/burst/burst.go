@@ -174,7 +174,13 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 		i--
 	}
 	if i == 0 || o.pending[i-1].b != b {
-		o.pending = slices.Insert(o.pending, i, pendingBucket{b: b})
+		nb := pendingBucket{b: b}
+		if n := len(o.pending); n < cap(o.pending) {
+			// A closed bucket's lists, left behind the open ones by closeBucket.
+			old := o.pending[:n+1][n]
+			nb.accounts, nb.evidence = old.accounts[:0], old.evidence[:0]
+		}
+		o.pending = slices.Insert(o.pending, i, nb)
 		if len(d.due[b]) == 0 {
 			d.dueHeap.Push(b)
 		}
@@ -248,14 +254,18 @@ func (d *Detector) freeze() {
 
 func (d *Detector) closeBucket(b int64) {
 	for _, o := range d.due[b] {
-		for len(o.pending) > 0 && o.pending[0].b <= b {
-			pb := o.pending[0]
-			o.pending = o.pending[1:]
-			d.observe(o, pb)
+		n := 0
+		for n < len(o.pending) && o.pending[n].b <= b {
+			d.observe(o, o.pending[n]) // step copies the accounts and evidence it keeps
+			n++
 		}
-		if len(o.pending) == 0 {
-			o.pending = nil
+		// Closed buckets move behind the open ones, so Add refills their account lists:
+		// an object opens a bucket each minute it is mentioned in.
+		open := len(o.pending) - n
+		for i := range open {
+			o.pending[i], o.pending[n+i] = o.pending[n+i], o.pending[i]
 		}
+		o.pending = o.pending[:open]
 	}
 	delete(d.due, b)
 }
