@@ -43,6 +43,7 @@ type Extractor struct {
 	// scratch, reused between posts
 	toks     []token
 	keyBuf   []byte
+	bandEnds []int
 	shingles []uint64
 	th       []uint64
 	clean    []byte
@@ -257,15 +258,23 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 				}
 				x.shingles = append(x.shingles, s)
 			}
+			// The band keys of a post share one string, cut into one key each: one allocation
+			// instead of one a band, and they live and die together anyway.
+			b, ends := x.keyBuf[:0], x.bandEnds[:0]
 			x.mh.bandKeys(x.shingles, func(band int, key uint64) {
-				// Band keys are distinct by construction (the band number leads).
-				b := append(x.keyBuf[:0], "neartext:"...)
+				b = append(b, "neartext:"...)
 				b = strconv.AppendInt(b, int64(band), 10)
 				b = append(b, '-')
 				b = appendHex(b, key)
-				x.keyBuf = b
-				emit(string(b))
+				ends = append(ends, len(b))
 			})
+			x.keyBuf, x.bandEnds = b, ends
+			keys, start := string(b), 0
+			for _, end := range ends {
+				// Band keys are distinct by construction (the band number leads).
+				emit(keys[start:end])
+				start = end
+			}
 		}
 	}
 	return dst
