@@ -472,19 +472,41 @@ func (r *runner) result(st DetectStats) Result {
 // Final keeps the latest signal per key and the latest alert per id: what a consumer of the
 // signals and alerts topics ends up with.
 type Final struct {
-	signals map[string]leakwatch.Signal
+	signals map[finalKey]leakwatch.Signal
 	alerts  map[string]leakwatch.Alert
+}
+
+// finalKey is Signal.Key's identity without building its string: every update of an edge
+// or group passes through Add, and the string is only needed for the final few.
+type finalKey struct {
+	kind    leakwatch.SignalKind
+	a, b, c string
+	sec     int64 // Key's times are RFC 3339, whole seconds
+}
+
+func keyOf(s leakwatch.Signal) finalKey {
+	switch s.Kind {
+	case leakwatch.SignalBurst:
+		return finalKey{kind: s.Kind, a: s.Burst.Object, sec: s.Burst.Onset.Unix()}
+	case leakwatch.SignalEdge:
+		return finalKey{kind: s.Kind, a: string(s.Edge.ObjectKind), b: s.Edge.A, c: s.Edge.B}
+	case leakwatch.SignalGroup:
+		return finalKey{kind: s.Kind, a: s.Group.ID}
+	case leakwatch.SignalLeak:
+		return finalKey{kind: s.Kind, a: s.Leak.Object, sec: s.Leak.Onset.Unix()}
+	}
+	return finalKey{kind: s.Kind}
 }
 
 // NewFinal returns an empty Final.
 func NewFinal() *Final {
-	return &Final{signals: map[string]leakwatch.Signal{}, alerts: map[string]leakwatch.Alert{}}
+	return &Final{signals: map[finalKey]leakwatch.Signal{}, alerts: map[string]leakwatch.Alert{}}
 }
 
 // Add records signals; a later one with the same key replaces an earlier one.
 func (f *Final) Add(sigs ...leakwatch.Signal) {
 	for _, s := range sigs {
-		f.signals[s.Key()] = s
+		f.signals[keyOf(s)] = s
 	}
 }
 
@@ -514,8 +536,13 @@ func (f *Final) Signals() []leakwatch.Signal {
 			}
 		}
 	}
-	out := make([]leakwatch.Signal, 0, len(f.signals))
-	for k, s := range f.signals {
+	type keyed struct {
+		s   leakwatch.Signal
+		key string
+	}
+	out := make([]keyed, 0, len(f.signals))
+	for _, s := range f.signals {
+		k := s.Key()
 		if gone[k] {
 			continue
 		}
@@ -529,20 +556,17 @@ func (f *Final) Signals() []leakwatch.Signal {
 			l.Supersedes = nil
 			s.Leak = &l
 		}
-		out = append(out, s)
+		out = append(out, keyed{s, k})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		ki, kj := kindOrder(out[i].Kind), kindOrder(out[j].Kind)
-		if ki != kj {
-			return ki < kj
-		}
-		ti, tj := signalTime(out[i]), signalTime(out[j])
-		if !ti.Equal(tj) {
-			return ti.Before(tj)
-		}
-		return out[i].Key() < out[j].Key()
+	slices.SortFunc(out, func(x, y keyed) int {
+		return cmp.Or(cmp.Compare(kindOrder(x.s.Kind), kindOrder(y.s.Kind)),
+			signalTime(x.s).Compare(signalTime(y.s)), strings.Compare(x.key, y.key))
 	})
-	return out
+	sigs := make([]leakwatch.Signal, len(out))
+	for i, k := range out {
+		sigs[i] = k.s
+	}
+	return sigs
 }
 
 // Alerts returns the final alerts by start time, then id.
