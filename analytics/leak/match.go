@@ -283,6 +283,21 @@ func foldString(s string) string {
 func appendFolded(dst []byte, s string, seps bool) []byte {
 	sepRunes, last := 0, rune(0)
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII, most of any text: one table lookup instead of the rune path.
+			i++
+			if f := asciiFold[c]; f != 0 {
+				if sepRunes > 0 && seps {
+					dst = appendSep(dst, sepRunes, last)
+				}
+				sepRunes = 0
+				dst = append(dst, f)
+			} else {
+				sepRunes++
+				last = rune(c)
+			}
+			continue
+		}
 		r, size := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])
@@ -305,6 +320,20 @@ func appendFolded(dst []byte, s string, seps bool) []byte {
 	}
 	return dst
 }
+
+// asciiFold maps an ASCII word character to its folded form (letters lower-cased) and
+// anything else to 0.
+var asciiFold = func() (t [utf8.RuneSelf]byte) {
+	for c := range utf8.RuneSelf {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			t[c] = byte(c)
+		case 'A' <= c && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 func isWord(r rune) bool {
 	if r < utf8.RuneSelf {
