@@ -3,29 +3,15 @@ package leak
 import (
 	"math/rand/v2"
 	"testing"
-	"unicode"
-	"unicode/utf8"
 )
 
 // foldRunes is appendFolded without the ASCII table: every character through the rune path.
 func foldRunes(dst []byte, s string, seps bool) []byte {
-	sepRunes, last := 0, rune(0)
+	f := folding{dst: dst, seps: seps}
 	for _, r := range s {
-		if r >= utf8.RuneSelf && unicode.Is(unicode.Mn, r) {
-			continue
-		}
-		if !isWord(r) {
-			sepRunes++
-			last = r
-			continue
-		}
-		if sepRunes > 0 && seps {
-			dst = appendSep(dst, sepRunes, last)
-		}
-		sepRunes = 0
-		dst = appendFoldedRune(dst, r)
+		f.rune(r)
 	}
-	return dst
+	return f.dst
 }
 
 // TestASCIIFoldMatchesRunePath: the ASCII table folds exactly as the rune path does, on text

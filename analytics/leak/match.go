@@ -281,44 +281,61 @@ func foldString(s string) string {
 // other characters becomes one separator byte: '#' when it ends in '#', '.' when it is a
 // single dot, else ' '. Without seps, other characters are dropped.
 func appendFolded(dst []byte, s string, seps bool) []byte {
-	sepRunes, last := 0, rune(0)
+	f := folding{dst: dst, seps: seps}
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			// ASCII, most of any text: one table lookup instead of the rune path.
-			i++
-			if f := asciiFold[c]; f != 0 {
-				if sepRunes > 0 && seps {
-					dst = appendSep(dst, sepRunes, last)
-				}
-				sepRunes = 0
-				dst = append(dst, f)
-			} else {
-				sepRunes++
-				last = rune(c)
-			}
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			f.rune(r)
+			i += size
 			continue
 		}
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
-			if unicode.Is(unicode.Mn, r) {
-				i += size
-				continue // a combining accent belongs to the word it follows
-			}
+		// ASCII, most of any text: one table lookup instead of the rune path.
+		if b := asciiFold[c]; b != 0 {
+			f.word()
+			f.dst = append(f.dst, b)
+		} else {
+			f.other(rune(c))
 		}
-		i += size
-		if !isWord(r) {
-			sepRunes++
-			last = r
-			continue
-		}
-		if sepRunes > 0 && seps {
-			dst = appendSep(dst, sepRunes, last)
-		}
-		sepRunes = 0
-		dst = appendFoldedRune(dst, r)
+		i++
 	}
-	return dst
+	return f.dst
+}
+
+// folding is appendFolded between two characters: what it wrote, and the run of
+// non-word characters since the last word.
+type folding struct {
+	dst      []byte
+	seps     bool
+	sepRunes int
+	last     rune
+}
+
+// rune folds one character the general way (any rune; appendFolded takes ASCII by table).
+func (f *folding) rune(r rune) {
+	switch {
+	case r >= utf8.RuneSelf && unicode.Is(unicode.Mn, r):
+		// a combining accent belongs to the word it follows
+	case !isWord(r):
+		f.other(r)
+	default:
+		f.word()
+		f.dst = appendFoldedRune(f.dst, r)
+	}
+}
+
+// other counts a character between words.
+func (f *folding) other(r rune) {
+	f.sepRunes++
+	f.last = r
+}
+
+// word is called before a word character is written: the separator it ends goes first.
+func (f *folding) word() {
+	if f.sepRunes > 0 && f.seps {
+		f.dst = appendSep(f.dst, f.sepRunes, f.last)
+	}
+	f.sepRunes = 0
 }
 
 // asciiFold maps an ASCII word character to its folded form (letters lower-cased) and
