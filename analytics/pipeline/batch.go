@@ -375,7 +375,7 @@ type runner struct {
 	detect  *Detect
 	corr    *Correlate
 	changes []leakwatch.SiteChange
-	next    time.Time // next watermark step
+	steps   steps
 	final   *Final
 	refused []Refused
 	sum     Summary
@@ -390,23 +390,46 @@ func newRunner(cfg Config) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runner{cfg: cfg, detect: d, corr: c, final: NewFinal()}, nil
+	return &runner{cfg: cfg, detect: d, corr: c, steps: steps{every: cfg.Step}, final: NewFinal()}, nil
+}
+
+// steps says when a batch advances the watermark: at the first mention at or after each
+// step boundary, to that mention's time.
+type steps struct {
+	every time.Duration
+	next  time.Time
+}
+
+func (s *steps) due(at time.Time) bool {
+	if at.Before(s.next) {
+		return false
+	}
+	s.next = at.Truncate(s.every).Add(s.every)
+	return true
 }
 
 func (r *runner) mention(m leakwatch.Mention) {
 	r.sum.Mentions++
-	if !m.At.Before(r.next) {
-		r.advance(m.At)
-		r.next = m.At.Truncate(r.cfg.Step).Add(r.cfg.Step)
+	if r.steps.due(m.At) {
+		r.advance(r.detect.Advance(m.At), m.At)
 	}
 	if err := r.detect.Add(m); err != nil {
 		r.refused = append(r.refused, Refused{Mention: m, Reason: err.Error()})
 	}
 }
 
-func (r *runner) advance(wm time.Time) {
-	r.correlate(r.detect.Advance(wm), wm.Add(-r.cfg.Lateness))
+// advance hands correlate detect's output at watermark wm, then advances correlate.
+func (r *runner) advance(out DetectOutput, wm time.Time) {
+	r.correlate(out, wm.Add(-r.cfg.Lateness))
 	r.final.Add(r.corr.Advance(wm).Signals...)
+}
+
+// end hands correlate detect's last output, with every site change left, and flushes it.
+func (r *runner) end(out DetectOutput) {
+	r.correlate(out, time.Time{})
+	o := r.corr.Flush()
+	r.final.Add(o.Signals...)
+	r.final.AddAlerts(o.Alerts...)
 }
 
 // correlate hands detect's output to correlate, site changes up to horizon first.
@@ -435,10 +458,7 @@ func (r *runner) correlate(out DetectOutput, horizon time.Time) {
 }
 
 func (r *runner) finish() Result {
-	r.correlate(r.detect.Flush(), time.Time{})
-	out := r.corr.Flush()
-	r.final.Add(out.Signals...)
-	r.final.AddAlerts(out.Alerts...)
+	r.end(r.detect.Flush())
 	return r.result(r.detect.Stats())
 }
 

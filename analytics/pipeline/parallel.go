@@ -17,7 +17,7 @@ import (
 type fanout struct {
 	r     *runner // correlate side: used only by the correlate goroutine until finish
 	parts []*partition
-	next  time.Time     // next watermark step
+	steps steps
 	n     int64         // mentions
 	fill  []chunk       // the chunk being filled, per partition
 	size  int           // mentions in it
@@ -68,7 +68,7 @@ type partition struct {
 const chunkMentions = 1 << 13
 
 func newFanout(cfg Config, r *runner, workers int) (*fanout, error) {
-	f := &fanout{r: r, done: make(chan struct{})}
+	f := &fanout{r: r, steps: steps{every: r.cfg.Step}, done: make(chan struct{})}
 	for range workers {
 		d, err := NewDetect(cfg)
 		if err != nil {
@@ -86,12 +86,11 @@ func newFanout(cfg Config, r *runner, workers int) (*fanout, error) {
 
 func (f *fanout) mention(m leakwatch.Mention) {
 	f.n++
-	if !m.At.Before(f.next) {
+	if f.steps.due(m.At) {
 		for i := range f.fill {
 			// Each partition advances after its own mentions so far.
 			f.fill[i].marks = append(f.fill[i].marks, mark{pos: len(f.fill[i].mentions), wm: m.At})
 		}
-		f.next = m.At.Truncate(f.r.cfg.Step).Add(f.r.cfg.Step)
 	}
 	p := &f.fill[objectPartition(m.Object, len(f.parts))]
 	p.mentions = append(p.mentions, m)
@@ -125,9 +124,6 @@ func (f *fanout) finish() Result {
 	<-f.done
 	r := f.r
 	r.sum.Mentions = f.n
-	out := r.corr.Flush()
-	r.final.Add(out.Signals...)
-	r.final.AddAlerts(out.Alerts...)
 	var st DetectStats
 	for _, p := range f.parts {
 		s := p.d.Stats()
@@ -181,7 +177,8 @@ func (p *partition) run() {
 }
 
 // correlate takes the partitions' results chunk by chunk: at each mark, every partition's
-// output together, then Correlate.Advance; the flush's last.
+// output together, as runner.advance takes one detect stage's; the flush's, last, as
+// runner.end does.
 func (f *fanout) correlate() {
 	defer close(f.done)
 	r := f.r
@@ -199,10 +196,6 @@ func (f *fanout) correlate() {
 		}
 		// Every partition got the same marks, so has as many outputs, in the same order.
 		for k, mo := range res[0].outs {
-			horizon := time.Time{} // the flush: every site change
-			if !mo.flush {
-				horizon = mo.wm.Add(-r.cfg.Lateness)
-			}
 			// All partitions' output at this watermark together, as one detect would give it.
 			all := DetectOutput{CoShares: shares[:0], Bursts: bursts[:0]}
 			for i := range res {
@@ -210,11 +203,12 @@ func (f *fanout) correlate() {
 				all.CoShares = append(all.CoShares, res[i].shares[o.lo:o.hi]...)
 				all.Bursts = append(all.Bursts, o.bursts...)
 			}
-			r.correlate(all, horizon)
-			shares, bursts = all.CoShares, all.Bursts
-			if !mo.flush {
-				r.final.Add(r.corr.Advance(mo.wm).Signals...)
+			if mo.flush {
+				r.end(all)
+			} else {
+				r.advance(all, mo.wm)
 			}
+			shares, bursts = all.CoShares, all.Bursts
 		}
 		clear(shares)
 		clear(bursts)
