@@ -140,7 +140,7 @@ func New(cfg Config) *Detector {
 		objects:   make(map[string]*object),
 		open:      make(map[*object]struct{}),
 		due:       make(map[int64][]*object),
-		dueHeap:   minheap.New(func(a, b int64) bool { return a < b }),
+		dueHeap:   minheap.New(cmp.Less[int64]),
 		timers:    minheap.New(timer.less),
 	}
 	return d

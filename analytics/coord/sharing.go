@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"cmp"
 	"math"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ type objectState struct {
 // NewSharing returns an empty per-object co-share state. cfg must be valid.
 func NewSharing(cfg Config) *Sharing {
 	return &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{}, buckets: map[int64][]*objectState{},
-		order: minheap.New(func(a, b int64) bool { return a < b })}
+		order: minheap.New(cmp.Less[int64])}
 }
 
 // Add records a mention. Mentions of kinds co-shares are not computed for are ignored; it

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bufio"
 	"cmp"
-	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/volume"
+	"github.com/leakwatch/leakwatch/internal/minheap"
 )
 
 // Summary counts what a batch analysis saw and found.
@@ -82,9 +82,9 @@ type Batch struct {
 	cfg     Config
 	ex      *Extract
 	r       *runner
-	pending postBuffer  // Reorder == 0: posts not yet in a sorted run
-	written int         // sorted runs written to Runs
-	held    mentionHeap // Reorder > 0: the reorder buffer
+	pending postBuffer                      // Reorder == 0: posts not yet in a sorted run
+	written int                             // sorted runs written to Runs
+	held    minheap.Heap[leakwatch.Mention] // Reorder > 0: the reorder buffer
 	newest  time.Time
 	buf     []leakwatch.Mention
 	extras  []*extraction // PostAll's other workers
@@ -114,7 +114,8 @@ func NewBatch(cfg Config) (*Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Batch{cfg: cfg, ex: ex, r: r}, nil
+	held := minheap.New(func(a, b leakwatch.Mention) bool { return compareMentions(a, b) < 0 })
+	return &Batch{cfg: cfg, ex: ex, r: r, held: held}, nil
 }
 
 // Post extracts and queues one post. Its error is the RunStore's: a run could not be
@@ -144,13 +145,13 @@ func (b *Batch) queue(ms []leakwatch.Mention) error {
 		return nil
 	}
 	for _, m := range ms {
-		heap.Push(&b.held, m)
+		b.held.Push(m)
 		if m.At.After(b.newest) {
 			b.newest = m.At
 		}
 	}
-	for b.held.Len() > 0 && b.held[0].At.Before(b.newest.Add(-b.cfg.Reorder)) {
-		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
+	for b.held.Len() > 0 && b.held.Min().At.Before(b.newest.Add(-b.cfg.Reorder)) {
+		b.r.mention(b.held.Pop())
 	}
 	return nil
 }
@@ -279,7 +280,7 @@ func (b *Batch) Finish() (Result, error) {
 		}
 	}
 	for b.held.Len() > 0 {
-		b.r.mention(heap.Pop(&b.held).(leakwatch.Mention))
+		b.r.mention(b.held.Pop())
 	}
 	res := d.finish()
 	res.Summary.Runs = b.written
@@ -354,19 +355,6 @@ func compareMentions(a, b leakwatch.Mention) int {
 		return c
 	}
 	return strings.Compare(a.Post, b.Post)
-}
-
-type mentionHeap []leakwatch.Mention
-
-func (h mentionHeap) Len() int           { return len(h) }
-func (h mentionHeap) Less(i, j int) bool { return compareMentions(h[i], h[j]) < 0 }
-func (h mentionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *mentionHeap) Push(x any)        { *h = append(*h, x.(leakwatch.Mention)) }
-func (h *mentionHeap) Pop() any {
-	old := *h
-	m := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return m
 }
 
 // runner drives one Detect and one Correlate over mentions in event-time order.

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bufio"
 	"cmp"
-	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/minheap"
 )
 
 // RunStore keeps the sorted runs of a batch outside memory, for archives larger than
@@ -275,7 +275,7 @@ func (r *runReader) strings() ([]string, error) {
 // merger yields the entries of the runs and of the buffer in comparePosts order.
 type merger struct {
 	srcs  []source
-	queue mergeHeap
+	queue minheap.Heap[mergeItem] // the next entry of each source not yet exhausted
 }
 
 type source interface {
@@ -302,35 +302,25 @@ type mergeItem struct {
 	src int
 }
 
-type mergeHeap []mergeItem
-
-func (h mergeHeap) Len() int { return len(h) }
-func (h mergeHeap) Less(i, j int) bool {
-	if c := comparePosts(&h[i].e, &h[j].e); c != 0 {
+// less orders by comparePosts, equal entries by source, so the merge has one order.
+func (a mergeItem) less(b mergeItem) bool {
+	if c := comparePosts(&a.e, &b.e); c != 0 {
 		return c < 0
 	}
-	return h[i].src < h[j].src
-}
-func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(mergeItem)) }
-func (h *mergeHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return it
+	return a.src < b.src
 }
 
 func newMerger(srcs []source) (*merger, error) {
-	m := &merger{srcs: srcs}
+	m := &merger{srcs: srcs, queue: minheap.New(mergeItem.less)}
 	for i := range srcs {
 		if err := m.pull(i); err != nil {
 			return nil, err
 		}
 	}
-	heap.Init(&m.queue)
 	return m, nil
 }
 
+// pull queues source i's next entry, if it has one.
 func (m *merger) pull(i int) error {
 	e, err := m.srcs[i].next()
 	if errors.Is(err, io.EOF) {
@@ -339,28 +329,15 @@ func (m *merger) pull(i int) error {
 	if err != nil {
 		return err
 	}
-	m.queue = append(m.queue, mergeItem{e: e, src: i})
+	m.queue.Push(mergeItem{e: e, src: i})
 	return nil
 }
 
 // next returns the next entry in order, or io.EOF.
 func (m *merger) next() (postEntry, error) {
-	if len(m.queue) == 0 {
+	if m.queue.Len() == 0 {
 		return postEntry{}, io.EOF
 	}
-	if len(m.srcs) == 1 {
-		// One source: already in order, no heap to keep.
-		it := m.queue[0]
-		m.queue = m.queue[:0]
-		return it.e, m.pull(0)
-	}
-	it := heap.Pop(&m.queue).(mergeItem)
-	n := len(m.queue)
-	if err := m.pull(it.src); err != nil {
-		return postEntry{}, err
-	}
-	if len(m.queue) > n {
-		heap.Fix(&m.queue, n) // the pulled entry went to the end: sift it up
-	}
-	return it.e, nil
+	it := m.queue.Pop()
+	return it.e, m.pull(it.src)
 }
