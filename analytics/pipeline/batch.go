@@ -121,11 +121,15 @@ func NewBatch(cfg Config) (*Batch, error) {
 // Post extracts and queues one post. Its error is the RunStore's: a run could not be
 // written.
 func (b *Batch) Post(p leakwatch.Post) error {
-	// UTC, as a run read back from a RunStore has it: the result must not depend on
-	// whether the archive was large enough to spill.
-	p.CreatedAt = p.CreatedAt.UTC()
-	b.buf = b.ex.AppendMentions(b.buf[:0], p)
+	b.buf = extractUTC(b.ex, b.buf[:0], p)
 	return b.queue(b.buf)
+}
+
+// extractUTC appends p's mentions with its time in UTC, as a run read back from a RunStore
+// has it: the result must not depend on whether the archive was large enough to spill.
+func extractUTC(ex *Extract, dst []leakwatch.Mention, p leakwatch.Post) []leakwatch.Mention {
+	p.CreatedAt = p.CreatedAt.UTC()
+	return ex.AppendMentions(dst, p)
 }
 
 // queue takes the mentions of one post.
@@ -214,8 +218,7 @@ type extraction struct {
 func (x *extraction) run(ps []leakwatch.Post) {
 	x.buf, x.ends = x.buf[:0], x.ends[:0]
 	for _, p := range ps {
-		p.CreatedAt = p.CreatedAt.UTC()
-		x.buf = x.ex.AppendMentions(x.buf, p)
+		x.buf = extractUTC(x.ex, x.buf, p)
 		x.ends = append(x.ends, len(x.buf))
 	}
 }
