@@ -58,6 +58,10 @@ type Detector struct {
 
 	out   []leakwatch.Burst
 	stats Stats
+	// spare holds ended runs for reuse: a run opens each time an object's count leaves its
+	// floor, most end unconfirmed minutes later, and allocating each one was the detector's
+	// largest allocation.
+	spare []*run
 }
 
 // Stats counts what the detector holds and what it had to adjust.
@@ -212,7 +216,8 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 			d.drain(t.o, wb)
 		}
 		if p := t.o.prelude; p != nil && t.o.run == nil && p.lastHot+d.backtrack < wb {
-			t.o.prelude = nil // too old to open a burst now
+			d.release(p) // too old to open a burst now
+			t.o.prelude = nil
 		}
 	}
 	if wb-d.lastSweep >= d.perHour {
@@ -398,21 +403,22 @@ func (r *run) accountCount() int {
 // first shares of this one: the run starts with them, so the onset is the first post, not
 // the moment amplification made the object stand out.
 func (d *Detector) startRun(o *object, b int64, e float64) *run {
-	r := &run{}
-	r.recs, r.accounts = r.first[:0], r.firstAcc[:0]
+	r := d.newRun()
 	p := o.prelude
 	o.prelude = nil
 	if p == nil || b-p.lastHot > d.backtrack {
+		d.release(p)
 		return r
 	}
+	defer d.release(p)
 	n := len(p.recs)
 	for n > 0 && p.recs[n-1].b > p.lastHot {
 		n--
 	}
 	last := p.recs[n-1]
 	r.recs = append(r.recs, p.recs[:n]...)
-	r.accounts = p.accounts[:last.acc]
-	r.evidence = p.evidence[:last.ev]
+	r.accounts = append(r.accounts, p.accounts[:last.acc]...)
+	r.evidence = append(r.evidence, p.evidence[:last.ev]...)
 	for _, x := range r.recs {
 		r.count += x.c
 	}
@@ -421,6 +427,31 @@ func (d *Detector) startRun(o *object, b int64, e float64) *run {
 		r.recs = append(r.recs, rec{b: j, e: e, acc: last.acc, ev: last.ev})
 	}
 	return r
+}
+
+func (d *Detector) newRun() *run {
+	if n := len(d.spare); n > 0 {
+		r := d.spare[n-1]
+		d.spare = d.spare[:n-1]
+		return r
+	}
+	r := &run{}
+	r.recs, r.accounts = r.first[:0], r.firstAcc[:0]
+	return r
+}
+
+// maxSpare bounds the runs kept for reuse; more end at once only in a storm of openings.
+const maxSpare = 1024
+
+// release gives back a run nothing refers to any more. Its slices are dropped unless they
+// are the inline ones, so a spare run never pins a long burst's accounts.
+func (d *Detector) release(r *run) {
+	if r == nil || len(d.spare) >= maxSpare {
+		return
+	}
+	*r = run{}
+	r.recs, r.accounts = r.first[:0], r.firstAcc[:0]
+	d.spare = append(d.spare, r)
 }
 
 // silent says whether expected count e makes an object nearly silent: less than one mention
@@ -436,6 +467,8 @@ func (d *Detector) closeRun(o *object) {
 		if d.backtrack > 0 && !slices.ContainsFunc(r.recs, func(x rec) bool { return x.c > 0 && !d.silent(x.e) }) {
 			o.prelude = r
 			d.timers.Push(timer{at: r.lastHot + d.backtrack, o: o})
+		} else {
+			d.release(r)
 		}
 		return
 	}
@@ -443,6 +476,7 @@ func (d *Detector) closeRun(o *object) {
 		d.out = append(d.out, b)
 		d.stats.Bursts++
 	}
+	d.release(r)
 }
 
 // summarize describes a confirmed run as a burst: from its first bucket to its last hot one.

@@ -56,7 +56,7 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 		if err != nil {
 			return nil, nil, fmt.Errorf("twitter v2: %w", err)
 		}
-		return archivePost(p), nil, nil
+		return archivePost(&p), nil, nil
 	case present(pr.Platform) && present(pr.Author):
 		p, err := decodeNormalised(line)
 		return p, nil, err
@@ -68,14 +68,14 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 		if err != nil {
 			return nil, nil, fmt.Errorf("twitter v1.1: %w", err)
 		}
-		return archivePost(p), nil, nil
+		return archivePost(&p), nil, nil
 	case present(pr.AuthorID):
 		// A bare v2 tweet object, as flattening exporters write one per line.
 		p, err := twitter.DecodeV2(line)
 		if err != nil {
 			return nil, nil, fmt.Errorf("twitter v2: %w", err)
 		}
-		return archivePost(p), nil, nil
+		return archivePost(&p), nil, nil
 	case present(pr.Delete), present(pr.Limit):
 		return nil, nil, errors.New("twitter stream notice (delete or limit), not a tweet")
 	case present(pr.Errors):
@@ -86,16 +86,16 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 
 // archivePost fills what an archive line leaves open: the observation time is the event
 // time, as nothing says when the archive's collector saw it.
-func archivePost(p leakwatch.Post) *leakwatch.Post {
+func archivePost(p *leakwatch.Post) *leakwatch.Post {
 	if p.ObservedAt.IsZero() {
 		p.ObservedAt = p.CreatedAt
 	}
-	return &p
+	return p
 }
 
 func decodeNormalised(line []byte) (*leakwatch.Post, error) {
-	var p leakwatch.Post
-	if err := jsonx.Unmarshal(line, &p); err != nil {
+	p := new(leakwatch.Post)
+	if err := jsonx.Unmarshal(line, p); err != nil {
 		return nil, fmt.Errorf("leakwatch post: %w", err)
 	}
 	switch {
