@@ -236,14 +236,15 @@ func (s *Sharing) schedule(o *objectState) {
 		return
 	}
 	o.queued, o.bucket = true, b
-	if len(s.buckets[b]) == 0 {
+	list := s.buckets[b]
+	if len(list) == 0 {
 		s.order.Push(b)
 		if n := len(s.spare); n > 0 {
-			s.buckets[b] = s.spare[n-1]
+			list = s.spare[n-1]
 			s.spare = s.spare[:n-1]
 		}
 	}
-	s.buckets[b] = append(s.buckets[b], o)
+	s.buckets[b] = append(list, o)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -260,6 +261,9 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 	lo := i
 	for lo > 0 && o.shares[lo-1].at >= x.at-o.window {
 		lo--
+	}
+	if lo == i {
+		return // nothing before it within W, as for most shares: no partner to look for
 	}
 	// Partners: earlier shares (in share order) by other accounts; the earliest share of each
 	// partner names the pair's times.
