@@ -55,3 +55,17 @@ func TestMinHashEstimatesJaccard(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBandKeys is the MinHash of one tweet-sized text: 20 shingles, 9 bands of 6 rows.
+func BenchmarkBandKeys(b *testing.B) {
+	m := newMinhasher(9, 6)
+	sh := make([]uint64, 20)
+	for i := range sh {
+		sh[i] = mix64(uint64(i))
+	}
+	var sink uint64
+	for b.Loop() {
+		m.bandKeys(sh, func(_ int, key uint64) { sink ^= key })
+	}
+	_ = sink
+}
