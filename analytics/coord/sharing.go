@@ -36,6 +36,22 @@ type Sharing struct {
 	part  []int
 	free  []*objectState   // states of forgotten objects, reused: most objects live a minute
 	spare [][]*objectState // lists of emptied buckets, reused: a bucket a second
+
+	// Objects shared once so far wait here, in arrival order, instead of in the queue: a
+	// lone share has no partner to pair with and only has to be forgotten once it is older
+	// than keep. Most objects (a text's near-duplicate bands above all) are never shared
+	// again, and queueing each twice was a third of co-share detection.
+	singles    []single
+	singleHead int
+	gens       uint64
+}
+
+// single is a lone share's object as it was when queued; gen tells it from a later use of
+// the same state.
+type single struct {
+	o   *objectState
+	gen uint64
+	at  int64
 }
 
 type share struct {
@@ -69,6 +85,8 @@ type objectState struct {
 	due     int64 // when the object next needs work
 	bucket  int64 // the bucket it waits in, when queued
 	queued  bool
+	single  bool   // one share so far: waits in Sharing.singles, not in the queue
+	gen     uint64 // which use of this state it is
 }
 
 // NewSharing returns an empty per-object co-share state. cfg must be valid.
@@ -101,7 +119,15 @@ func (s *Sharing) Add(m leakwatch.Mention) bool {
 		}
 		o.key, o.kind, o.window, o.keep = m.Object, k, w, w+max(w, int64(s.cfg.PopularityWindow))
 		s.objects[m.Object] = o
+		s.gens++
+		o.gen, o.single = s.gens, true
+		o.shares = append(o.shares, share{at: at, account: m.Account, post: m.Post})
+		s.singles = append(s.singles, single{o: o, gen: o.gen, at: at})
+		return true
 	}
+	// A second share: from now on the object is queued like any other. Its first share is
+	// completed when its turn comes again, which pairs it with nothing, as it would have then.
+	o.single = false
 	sh := share{at: at, account: m.Account, post: m.Post}
 	// Input is mostly in event-time order: append, and shift only a late share into place.
 	i := len(o.shares)
@@ -147,6 +173,7 @@ func (s *Sharing) Skipped() int64 { return s.skipped }
 func (s *Sharing) Objects() int { return len(s.objects) }
 
 func (s *Sharing) run(h int64, emit func(Observation)) {
+	s.forgetSingles(h)
 	for s.order.Len() > 0 && s.order.Min()*queueGrain < h {
 		b := s.order.Pop()
 		list := s.buckets[b]
@@ -204,17 +231,47 @@ func (s *Sharing) work(o *objectState, h int64, emit func(Observation)) {
 	}
 	if len(o.shares) == 0 {
 		delete(s.objects, o.key)
-		if len(s.free) < maxFree {
-			clear(o.sharers)
-			*o = objectState{shares: o.shares[:0], sharers: o.sharers}
-			if cap(o.shares) > 64 {
-				o.shares = nil // a burst's worth of shares: let it go
-			}
-			s.free = append(s.free, o)
-		}
+		s.release(o)
 		return
 	}
 	s.schedule(o)
+}
+
+// forgetSingles forgets objects still shared once whose share is older than keep at h. The
+// list is in arrival order, which is time order but for lateness: a share that arrived late
+// is forgotten a little later, which changes nothing, as it is then too old to pair with or
+// to count for popularity.
+func (s *Sharing) forgetSingles(h int64) {
+	for s.singleHead < len(s.singles) {
+		x := s.singles[s.singleHead]
+		if x.o.gen == x.gen && x.o.single {
+			if x.at+x.o.keep >= h {
+				break
+			}
+			delete(s.objects, x.o.key)
+			s.release(x.o)
+		}
+		s.singles[s.singleHead] = single{}
+		s.singleHead++
+	}
+	if s.singleHead > 1024 && s.singleHead*2 > len(s.singles) {
+		n := copy(s.singles, s.singles[s.singleHead:])
+		clear(s.singles[n:])
+		s.singles, s.singleHead = s.singles[:n], 0
+	}
+}
+
+// release keeps a forgotten object's state for reuse.
+func (s *Sharing) release(o *objectState) {
+	if len(s.free) >= maxFree {
+		return
+	}
+	clear(o.sharers)
+	*o = objectState{shares: o.shares[:0], sharers: o.sharers}
+	if cap(o.shares) > 64 {
+		o.shares = nil // a burst's worth of shares: let it go
+	}
+	s.free = append(s.free, o)
 }
 
 // maxFree bounds the reuse list.
