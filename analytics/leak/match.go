@@ -290,13 +290,22 @@ func appendFolded(dst []byte, s string, seps bool) []byte {
 			i += size
 			continue
 		}
-		// ASCII, most of any text: one table lookup instead of the rune path.
+		// ASCII, most of any text: one table lookup instead of the rune path, and a whole
+		// ASCII word in one tight loop.
 		if b := asciiFold[c]; b != 0 {
 			f.word()
-			f.dst = append(f.dst, b)
-		} else {
-			f.other(rune(c))
+			dst := append(f.dst, b)
+			for i++; i < len(s); i++ {
+				c := s[i]
+				if c >= utf8.RuneSelf || asciiFold[c] == 0 {
+					break
+				}
+				dst = append(dst, asciiFold[c])
+			}
+			f.dst = dst
+			continue
 		}
+		f.other(rune(c))
 		i++
 	}
 	return f.dst
