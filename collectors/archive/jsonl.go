@@ -95,8 +95,11 @@ func archivePost(p *leakwatch.Post) *leakwatch.Post {
 
 func decodeNormalised(line []byte) (*leakwatch.Post, error) {
 	p := new(leakwatch.Post)
-	if err := jsonx.Unmarshal(line, p); err != nil {
-		return nil, fmt.Errorf("leakwatch post: %w", err)
+	if !fastPost(line, p) {
+		*p = leakwatch.Post{}
+		if err := jsonx.Unmarshal(line, p); err != nil {
+			return nil, fmt.Errorf("leakwatch post: %w", err)
+		}
 	}
 	switch {
 	case p.ID == "" && p.URI == "":

@@ -1,0 +1,111 @@
+package archive
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/jsonx"
+)
+
+// sameAsDecoder checks the fast path against the general decoder on line: when fastPost
+// takes the line, the general decoder must accept it too and give the same post.
+func sameAsDecoder(t *testing.T, line []byte) (taken bool) {
+	t.Helper()
+	var fast, want leakwatch.Post
+	if !fastPost(line, &fast) {
+		return false
+	}
+	if err := jsonx.Unmarshal(line, &want); err != nil {
+		t.Fatalf("fast path took a line the decoder refuses (%v):\n%s", err, line)
+	}
+	if !reflect.DeepEqual(fast, want) {
+		t.Fatalf("fast path differs on\n%s\nfast:    %#v\ndecoder: %#v", line, fast, want)
+	}
+	return true
+}
+
+func TestFastPostMatchesDecoder(t *testing.T) {
+	at := time.Date(2017, 5, 5, 18, 50, 0, 123456789, time.FixedZone("CEST", 2*3600))
+	written := []leakwatch.Post{
+		{Platform: "twitter", ID: "1", URI: "twitter:1", CreatedAt: at, ObservedAt: at.Add(time.Second),
+			Author:    leakwatch.Account{ID: "42", Handle: "alice", Name: "Alice \"A\" <b>", CreatedAt: at.AddDate(-3, 0, 0), CreatedPrecision: "day", Followers: 1200, Following: -1, Posts: 9},
+			ReshareOf: "twitter:0", QuoteOf: "twitter:q", ReplyTo: "twitter:r",
+			Text: "Les documents \"fuités\" sont là: pastebin.com/x & <ici>\n\t\u2028 🗳 #MacronLeaks", Lang: "fr",
+			Hashtags: []string{"MacronLeaks", "élection"}, Mentions: []string{}},
+		{Platform: "bluesky", ID: "at://did:plc:x/app.bsky.feed.post/3k", URI: "at://did:plc:x/app.bsky.feed.post/3k", CreatedAt: at.UTC(), Author: leakwatch.Account{ID: "did:plc:x"}},
+	}
+	for _, p := range written {
+		line, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameAsDecoder(t, line) {
+			t.Errorf("fast path refused a line leakwatch writes:\n%s", line)
+		}
+	}
+
+	taken := []string{
+		` { "id" : "a" , "author" : { "id" : "x" } , "created_at" : "2017-05-05T18:50:00Z" } ` + "\r\n",
+		`{"id":"a","text":null,"hashtags":null,"author":null,"created_at":null}`,
+		`{"text":"\u00e9\u0301 \ud83d\uddf3 \ud800 \udc00x \ud800\u0041 \/ \b\f\r"}`,
+		`{"author":{"id":"1","followers":0,"following":-0,"posts":9223372036854775807}}`,
+		`{}`,
+	}
+	for _, line := range taken {
+		if !sameAsDecoder(t, []byte(line)) {
+			t.Errorf("fast path refused %s", line)
+		}
+	}
+
+	// Lines the fast path leaves to the general decoder: it must say no, not guess.
+	left := []string{
+		`{"ID":"case"}`,                                 // keys match in any case there
+		`{"id":"a","id":"b"}`,                           // a key twice
+		`{"unknown":1}`,                                 // a key it does not know
+		`{"urls":[{"raw":"https://x"}]}`,                // nested records
+		`{"raw":{"k":1}}`,                               // the payload as received
+		`{"raw":null}`,                                  // even null: a RawMessage keeps "null"
+		"{\"text\":\"bad \xff utf-8\"}",                 // replaced byte by byte by the decoder
+		`{"text":"tab	inside"}`,                         // control character: an error
+		`{"text":"\x"}`,                                 // bad escape
+		`{"author":{"followers":1.5}}`,                  // not an integer
+		`{"author":{"followers":1e3}}`,                  // exponent
+		`{"author":{"followers":012}}`,                  // leading zero
+		`{"author":{"followers":99999999999999999999}}`, // overflow
+		`{"created_at":"yesterday"}`,                    // not a time
+		`{"created_at":"2017-05-05T18:50:00\u005a"}`,    // escaped time
+		`{"hashtags":["a",null]}`,                       // null inside a list
+		`{"id":"a"} x`,                                  // trailing data
+		`{"id":"a"`,                                     // cut short
+		`["id"]`,                                        // not an object
+		`{"id":"a",}`,                                   // trailing comma
+	}
+	for _, line := range left {
+		var p leakwatch.Post
+		if fastPost([]byte(line), &p) {
+			t.Errorf("fast path took %s", line)
+		}
+	}
+}
+
+// FuzzFastPost: on any line, the fast path either declines or gives what the decoder gives.
+func FuzzFastPost(f *testing.F) {
+	for _, file := range []string{"testdata/posts.jsonl", "testdata/bad.jsonl"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			f.Add(line)
+		}
+	}
+	f.Add([]byte(`{"text":"\ud83d\uddf3 \u00e9","author":{"id":"1","posts":-3},"hashtags":[]}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		sameAsDecoder(t, line)
+	})
+}
