@@ -276,6 +276,7 @@ func (r *runReader) strings() ([]string, error) {
 type merger struct {
 	srcs  []source
 	queue minheap.Heap[mergeItem] // the next entry of each source not yet exhausted
+	one   source                  // the only source, read straight through
 }
 
 type source interface {
@@ -312,6 +313,10 @@ func (a mergeItem) less(b mergeItem) bool {
 
 func newMerger(srcs []source) (*merger, error) {
 	m := &merger{srcs: srcs, queue: minheap.New(mergeItem.less)}
+	if len(srcs) == 1 {
+		m.one = srcs[0] // an archive that fit in memory: nothing to merge
+		return m, nil
+	}
 	for i := range srcs {
 		if err := m.pull(i); err != nil {
 			return nil, err
@@ -335,6 +340,9 @@ func (m *merger) pull(i int) error {
 
 // next returns the next entry in order, or io.EOF.
 func (m *merger) next() (postEntry, error) {
+	if m.one != nil {
+		return m.one.next()
+	}
 	if m.queue.Len() == 0 {
 		return postEntry{}, io.EOF
 	}
