@@ -109,3 +109,68 @@ func FuzzFastPost(f *testing.F) {
 		sameAsDecoder(t, line)
 	})
 }
+
+// sameAsGeneral checks DecodeLine, with its fast paths, against the general path alone on a
+// line that looks like an object.
+func sameAsGeneral(t *testing.T, line []byte) {
+	t.Helper()
+	trimmed := bytes.TrimSpace(line)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return // refused before either path
+	}
+	p, c, err := DecodeLine(line)
+	wp, wc, werr := decodeGeneral(trimmed)
+	if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
+		t.Fatalf("errors differ on\n%s\nDecodeLine: %v\ngeneral:    %v", line, err, werr)
+	}
+	if !reflect.DeepEqual(p, wp) || !reflect.DeepEqual(c, wc) {
+		t.Fatalf("records differ on\n%s\nDecodeLine: %+v %+v\ngeneral:    %+v %+v", line, p, c, wp, wc)
+	}
+}
+
+func TestDecodeLineMatchesGeneralPath(t *testing.T) {
+	lines := [][]byte{
+		[]byte(`{"platform":null,"id":"1","author":{"id":"a"},"created_at":"2017-05-05T18:50:00Z"}`),
+		[]byte(`{"platform":"x","id":"1","author":{"id":"a"},"created_at":"2017-05-05T18:50:00Z","data":{"id":"9"}}`),
+		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":{"id_str":"2","screen_name":"a"},"text":"{\"user\":null}","data":null}`),
+		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":null,"User":{"id_str":"2"}}`),
+		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":{"id_str":"2"},"user":null}`),
+		[]byte(`{"id_str":"1","user":{"id_str":"2"},"target":"x","changed":["content"]}`),
+		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":{"id_str":"2","screen_name":"a"},"data":{"id":"9","text":"x","author_id":"2","created_at":"2017-05-05T18:35:12Z"}}`),
+	}
+	sniffed := 0
+	for _, file := range []string{"testdata/tweets_v1.jsonl", "testdata/posts.jsonl", "testdata/bad.jsonl", "testdata/tweets_v2.jsonl"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			lines = append(lines, line)
+			if s, ok := sniff(bytes.TrimSpace(line)); ok && (s.tweetV1() || s.leakwatchPost()) {
+				sniffed++
+			}
+		}
+	}
+	for _, line := range lines {
+		sameAsGeneral(t, line)
+	}
+	if sniffed < 8 {
+		t.Errorf("only %d test lines took a fast path", sniffed)
+	}
+}
+
+// FuzzDecodeLineFastPaths: on any line, DecodeLine gives what the general path gives.
+func FuzzDecodeLineFastPaths(f *testing.F) {
+	for _, file := range []string{"testdata/tweets_v1.jsonl", "testdata/posts.jsonl", "testdata/bad.jsonl", "testdata/tweets_v2.jsonl"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			f.Add(line)
+		}
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		sameAsGeneral(t, line)
+	})
+}
