@@ -19,10 +19,10 @@ import (
 // result is the same: per (edge, object) only the earliest co-share counts.
 // Not safe for concurrent use.
 type Edges struct {
-	cfg   Config
-	edges map[edgeKey]*edge
-	pairs map[[2]string]*pair
-	dirty map[*edge]struct{}
+	cfg    Config
+	pairs  map[[2]string]*pair // every edge, under its pair: one lookup finds both
+	nEdges int
+	dirty  map[*edge]struct{}
 
 	// groups: union-find over accounts joined by qualified edges
 	ids        map[string]int
@@ -205,7 +205,7 @@ func (c *component) rebuild() {
 // NewEdges returns an empty aggregator. cfg must be valid.
 func NewEdges(cfg Config) *Edges {
 	return &Edges{
-		cfg: cfg, edges: map[edgeKey]*edge{}, pairs: map[[2]string]*pair{}, dirty: map[*edge]struct{}{},
+		cfg: cfg, pairs: map[[2]string]*pair{}, dirty: map[*edge]struct{}{},
 		ids: map[string]int{}, comp: map[int]*component{}, dirtyRoots: map[int]struct{}{},
 	}
 }
@@ -222,19 +222,23 @@ func Contribution(n int) float64 {
 
 // Add counts one observation.
 func (e *Edges) Add(o Observation) {
-	k := edgeKey{o.Kind, o.A, o.B}
-	ed := e.edges[k]
-	if ed == nil {
-		ed = &edge{k: k}
-		e.edges[k] = ed
-		pk := [2]string{o.A, o.B}
-		p := e.pairs[pk]
-		if p == nil {
-			p = &pair{}
-			e.pairs[pk] = p
+	pk := [2]string{o.A, o.B}
+	p := e.pairs[pk]
+	if p == nil {
+		p = &pair{}
+		e.pairs[pk] = p
+	}
+	var ed *edge
+	for _, pe := range p.edges {
+		if pe.k.kind == o.Kind {
+			ed = pe
+			break
 		}
+	}
+	if ed == nil {
+		ed = &edge{k: edgeKey{o.Kind, o.A, o.B}, pair: p}
 		p.edges = append(p.edges, ed)
-		ed.pair = p
+		e.nEdges++
 	}
 	aAt, bAt := o.AAt.UnixNano(), o.BAt.UnixNano()
 	info := objInfo{at: max(aAt, bAt), first: min(aAt, bAt), aFirst: aAt < bAt, contrib: Contribution(o.Sharers) * e.cfg.EvidenceFor(o.Kind), key: o.Object}
@@ -267,7 +271,6 @@ func (e *Edges) Add(o Observation) {
 	default:
 		return
 	}
-	p := ed.pair
 	if ed.listed {
 		e.cands.remove(ed) // back to the tail below, or out for good at M
 	}
@@ -301,7 +304,7 @@ func (e *Edges) Add(o Observation) {
 // memory within Config.MaxCandidateEdges.
 func (e *Edges) forget(ed *edge) {
 	e.cands.remove(ed)
-	delete(e.edges, ed.k)
+	e.nEdges--
 	p := ed.pair
 	p.score -= ed.score
 	p.edges = slices.DeleteFunc(p.edges, func(pe *edge) bool { return pe == ed })
@@ -463,9 +466,11 @@ func (e *Edges) Changed() ([]leakwatch.Edge, []leakwatch.Group) {
 // Edges returns every coordinated edge (weight >= M of its kind), sorted.
 func (e *Edges) Edges() []leakwatch.Edge {
 	var out []leakwatch.Edge
-	for _, ed := range e.edges {
-		if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
-			out = append(out, ed.signal())
+	for _, p := range e.pairs {
+		for _, ed := range p.edges {
+			if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
+				out = append(out, ed.signal())
+			}
 		}
 	}
 	sortEdges(out)
@@ -486,7 +491,7 @@ func (e *Edges) Groups() []leakwatch.Group {
 }
 
 // Pairs is how many account pairs (of any weight) are held.
-func (e *Edges) Pairs() int { return len(e.edges) }
+func (e *Edges) Pairs() int { return e.nEdges }
 
 // TopObjects is how many objects a group lists as evidence; MaxFirstMovers how many accounts.
 const (
