@@ -97,9 +97,13 @@ func (s *shape) set(key []byte, present bool) bool {
 	case "limit":
 		s.limit = present
 	default:
-		for _, k := range probeKeys {
-			if bytes.EqualFold(key, []byte(k)) {
-				return false
+		// The probe keys are lower case: only a key with an upper-case letter can be one of
+		// them in another case.
+		if bytes.ContainsFunc(key, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+			for _, k := range probeKeys {
+				if bytes.EqualFold(key, []byte(k)) {
+					return false
+				}
 			}
 		}
 	}
