@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -18,99 +19,60 @@ import (
 // FuzzFastPost hold the two to the same result.
 func fastPost(line []byte, p *leakwatch.Post) bool {
 	s := scanner{b: line}
-	var seen uint32
-	ok := s.object(func(key []byte) bool {
-		f := postField(key)
-		if f < 0 || seen&(1<<f) != 0 {
-			return false
-		}
-		seen |= 1 << f
-		if s.null() {
-			return true
-		}
-		switch f {
-		case fPlatform:
-			v, ok := s.str()
-			p.Platform = internPlatform(v)
-			return ok
-		case fID:
-			return s.strTo(&p.ID)
-		case fURI:
-			return s.strTo(&p.URI)
-		case fCreatedAt:
-			return s.time(p.CreatedAt.UnmarshalJSON)
-		case fObservedAt:
-			return s.time(p.ObservedAt.UnmarshalJSON)
-		case fAuthor:
-			return s.account(&p.Author)
-		case fReshareOf:
-			return s.strTo(&p.ReshareOf)
-		case fQuoteOf:
-			return s.strTo(&p.QuoteOf)
-		case fReplyTo:
-			return s.strTo(&p.ReplyTo)
-		case fText:
-			return s.strTo(&p.Text)
-		case fLang:
-			return s.strTo(&p.Lang)
-		case fHashtags:
-			return s.strings(&p.Hashtags)
-		case fMentions:
-			return s.strings(&p.Mentions)
-		}
-		return false
-	})
-	return ok && s.end()
+	return readFields(&s, postFields, p) && s.end()
 }
 
-const (
-	fPlatform = iota
-	fID
-	fURI
-	fCreatedAt
-	fObservedAt
-	fAuthor
-	fReshareOf
-	fQuoteOf
-	fReplyTo
-	fText
-	fLang
-	fHashtags
-	fMentions
-)
+// field is one key a fast decoder takes and how it reads the value into a T.
+type field[T any] struct {
+	name string
+	read func(s *scanner, v *T) bool
+}
 
-// postField names a Post key, -1 for any other (a switch: a map lookup cost more than the
-// rest of reading a key).
-func postField(key []byte) int {
-	switch string(key) {
-	case "platform":
-		return fPlatform
-	case "id":
-		return fID
-	case "uri":
-		return fURI
-	case "created_at":
-		return fCreatedAt
-	case "observed_at":
-		return fObservedAt
-	case "author":
-		return fAuthor
-	case "reshare_of":
-		return fReshareOf
-	case "quote_of":
-		return fQuoteOf
-	case "reply_to":
-		return fReplyTo
-	case "text":
-		return fText
-	case "lang":
-		return fLang
-	case "hashtags":
-		return fHashtags
-	case "mentions":
-		return fMentions
-	}
-	return -1
+var postFields = []field[leakwatch.Post]{
+	{"platform", func(s *scanner, p *leakwatch.Post) bool {
+		v, ok := s.str()
+		p.Platform = internPlatform(v)
+		return ok
+	}},
+	{"id", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.ID) }},
+	{"uri", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.URI) }},
+	{"created_at", func(s *scanner, p *leakwatch.Post) bool { return s.time(p.CreatedAt.UnmarshalJSON) }},
+	{"observed_at", func(s *scanner, p *leakwatch.Post) bool { return s.time(p.ObservedAt.UnmarshalJSON) }},
+	{"author", func(s *scanner, p *leakwatch.Post) bool {
+		return readFields(s, accountFields, &p.Author)
+	}},
+	{"reshare_of", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.ReshareOf) }},
+	{"quote_of", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.QuoteOf) }},
+	{"reply_to", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.ReplyTo) }},
+	{"text", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.Text) }},
+	{"lang", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.Lang) }},
+	{"hashtags", func(s *scanner, p *leakwatch.Post) bool { return s.strings(&p.Hashtags) }},
+	{"mentions", func(s *scanner, p *leakwatch.Post) bool { return s.strings(&p.Mentions) }},
+}
+
+var accountFields = []field[leakwatch.Account]{
+	{"id", func(s *scanner, a *leakwatch.Account) bool { return s.strTo(&a.ID) }},
+	{"handle", func(s *scanner, a *leakwatch.Account) bool { return s.strTo(&a.Handle) }},
+	{"name", func(s *scanner, a *leakwatch.Account) bool { return s.strTo(&a.Name) }},
+	{"created_at", func(s *scanner, a *leakwatch.Account) bool { return s.time(a.CreatedAt.UnmarshalJSON) }},
+	{"created_precision", func(s *scanner, a *leakwatch.Account) bool { return s.strTo(&a.CreatedPrecision) }},
+	{"followers", func(s *scanner, a *leakwatch.Account) bool { return s.int(&a.Followers) }},
+	{"following", func(s *scanner, a *leakwatch.Account) bool { return s.int(&a.Following) }},
+	{"posts", func(s *scanner, a *leakwatch.Account) bool { return s.int(&a.Posts) }},
+}
+
+// readFields reads into v an object whose keys are all in known, each at most once; a null
+// value leaves the field as it is, as encoding/json does.
+func readFields[T any](s *scanner, known []field[T], v *T) bool {
+	var seen uint32
+	return s.object(func(key []byte) bool {
+		i := slices.IndexFunc(known, func(f field[T]) bool { return f.name == string(key) })
+		if i < 0 || seen&(1<<i) != 0 {
+			return false
+		}
+		seen |= 1 << i
+		return s.null() || known[i].read(s, v)
+	})
 }
 
 // internPlatform returns the platform names leakwatch writes without a copy each.
@@ -125,72 +87,6 @@ func internPlatform(v string) string {
 
 var platforms = []string{leakwatch.PlatformTwitter, leakwatch.PlatformMastodon, leakwatch.PlatformBluesky, leakwatch.PlatformFeed,
 	leakwatch.PlatformArchive, leakwatch.PlatformFacebook}
-
-const (
-	aID = iota
-	aHandle
-	aName
-	aCreatedAt
-	aPrecision
-	aFollowers
-	aFollowing
-	aPosts
-)
-
-func accountField(key []byte) int {
-	switch string(key) {
-	case "id":
-		return aID
-	case "handle":
-		return aHandle
-	case "name":
-		return aName
-	case "created_at":
-		return aCreatedAt
-	case "created_precision":
-		return aPrecision
-	case "followers":
-		return aFollowers
-	case "following":
-		return aFollowing
-	case "posts":
-		return aPosts
-	}
-	return -1
-}
-
-func (s *scanner) account(a *leakwatch.Account) bool {
-	var seen uint32
-	return s.object(func(key []byte) bool {
-		f := accountField(key)
-		if f < 0 || seen&(1<<f) != 0 {
-			return false
-		}
-		seen |= 1 << f
-		if s.null() {
-			return true
-		}
-		switch f {
-		case aID:
-			return s.strTo(&a.ID)
-		case aHandle:
-			return s.strTo(&a.Handle)
-		case aName:
-			return s.strTo(&a.Name)
-		case aCreatedAt:
-			return s.time(a.CreatedAt.UnmarshalJSON)
-		case aPrecision:
-			return s.strTo(&a.CreatedPrecision)
-		case aFollowers:
-			return s.int(&a.Followers)
-		case aFollowing:
-			return s.int(&a.Following)
-		case aPosts:
-			return s.int(&a.Posts)
-		}
-		return false
-	})
-}
 
 // scanner reads JSON values from b at i. Every method reports false, rather than an error,
 // on what it does not take.

@@ -68,43 +68,36 @@ func sniff(line []byte) (s shape, ok bool) {
 	}
 }
 
-var probeKeys = []string{"data", "errors", "id_str", "user", "author_id", "platform", "author", "target", "changed", "delete", "limit"}
+// probeKeys are the keys the probe holds, lower case, and where shape records each.
+var probeKeys = []struct {
+	name string
+	at   func(*shape) *bool
+}{
+	{"data", func(s *shape) *bool { return &s.data }},
+	{"errors", func(s *shape) *bool { return &s.errors }},
+	{"id_str", func(s *shape) *bool { return &s.idStr }},
+	{"user", func(s *shape) *bool { return &s.user }},
+	{"author_id", func(s *shape) *bool { return &s.authorID }},
+	{"platform", func(s *shape) *bool { return &s.platform }},
+	{"author", func(s *shape) *bool { return &s.author }},
+	{"target", func(s *shape) *bool { return &s.target }},
+	{"changed", func(s *shape) *bool { return &s.changed }},
+	{"delete", func(s *shape) *bool { return &s.delete }},
+	{"limit", func(s *shape) *bool { return &s.limit }},
+}
 
 // set records key's presence, the last value winning as in the probe. It reports false for a
-// key that is a probe key in another case, which the probe's decoder may match.
+// key that is a probe key in another case, which the probe's decoder may match: only a key
+// with an upper-case letter can be one.
 func (s *shape) set(key []byte, present bool) bool {
-	switch string(key) {
-	case "data":
-		s.data = present
-	case "errors":
-		s.errors = present
-	case "id_str":
-		s.idStr = present
-	case "user":
-		s.user = present
-	case "author_id":
-		s.authorID = present
-	case "platform":
-		s.platform = present
-	case "author":
-		s.author = present
-	case "target":
-		s.target = present
-	case "changed":
-		s.changed = present
-	case "delete":
-		s.delete = present
-	case "limit":
-		s.limit = present
-	default:
-		// The probe keys are lower case: only a key with an upper-case letter can be one of
-		// them in another case.
-		if bytes.ContainsFunc(key, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
-			for _, k := range probeKeys {
-				if bytes.EqualFold(key, []byte(k)) {
-					return false
-				}
-			}
+	upper := bytes.ContainsFunc(key, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	for _, k := range probeKeys {
+		switch {
+		case string(key) == k.name:
+			*k.at(s) = present
+			return true
+		case upper && bytes.EqualFold(key, []byte(k.name)):
+			return false
 		}
 	}
 	return true
