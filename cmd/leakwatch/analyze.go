@@ -77,7 +77,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return fmt.Errorf("%w: --format %q: want twitter-v1, twitter-v2, jsonl or csv", errUsage, *format)
 	}
-	opts := archive.Options{Format: af, Preset: *preset}
+	opts := archive.Options{Format: af, Preset: *preset, NoRaw: true} // posts are analyzed, never stored
 	if opts.Columns, err = archive.ParseColumns(*columns); err != nil {
 		return fmt.Errorf("%w: --columns: %v", errUsage, err)
 	}

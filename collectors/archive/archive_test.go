@@ -360,3 +360,38 @@ func TestRawRowKeepsUnmappedColumns(t *testing.T) {
 		t.Errorf("raw %v", raw)
 	}
 }
+
+// TestNoRawLeavesTheRestAlone: NoRaw only drops the row's JSON; the post is otherwise the same.
+func TestNoRawLeavesTheRestAlone(t *testing.T) {
+	in := "author,time,text,category\n" + "a,1493922000,hello #x https://t.co/y,RightTroll\n" + "b,1493922060,again,LeftTroll\n"
+	read := func(noRaw bool) []leakwatch.Post {
+		r, err := archive.NewReader(strings.NewReader(in), "x.csv", archive.Options{Columns: archive.Columns{Author: "author", Time: "time", Text: "text"}, NoRaw: noRaw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []leakwatch.Post
+		for {
+			p, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return ps
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, p)
+		}
+	}
+	with, without := read(false), read(true)
+	if len(with) != 2 || len(without) != 2 {
+		t.Fatalf("posts: %d with raw, %d without", len(with), len(without))
+	}
+	for i := range with {
+		if len(with[i].Raw) == 0 || without[i].Raw != nil {
+			t.Errorf("post %d: raw %q with, %q without", i, with[i].Raw, without[i].Raw)
+		}
+		with[i].Raw = nil
+		if !reflect.DeepEqual(with[i], without[i]) {
+			t.Errorf("post %d differs beyond Raw:\n%+v\n%+v", i, with[i], without[i])
+		}
+	}
+}

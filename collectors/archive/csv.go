@@ -33,6 +33,7 @@ type csvMapping struct {
 	null                                  map[string]bool
 	platform                              string
 	splitPosts                            bool
+	noRaw                                 bool
 }
 
 type objectIndex struct {
@@ -62,7 +63,7 @@ func newCSVMapping(header []string, opts Options) (*csvMapping, error) {
 		}
 		return -1, fmt.Errorf("columns: %s=%s: no such column in header (%s)", key, col, strings.Join(header, ","))
 	}
-	m := &csvMapping{header: header, platform: opts.Platform, splitPosts: opts.SplitPosts}
+	m := &csvMapping{header: header, platform: opts.Platform, splitPosts: opts.SplitPosts, noRaw: opts.NoRaw}
 	c := opts.Columns
 	for _, f := range []struct {
 		key string
@@ -249,7 +250,9 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	if m.splitPosts && !derived && len(p.Objects) > 0 {
 		p.URI += "#" + objectsHash(p.Objects)
 	}
-	p.Raw = rawRow(m.header, row)
+	if !m.noRaw {
+		p.Raw = rawRow(m.header, row)
+	}
 	return p, nil
 }
 
