@@ -34,6 +34,7 @@ type csvMapping struct {
 	platform                              string
 	splitPosts                            bool
 	noRaw                                 bool
+	layout, observedLayout                int // the timeLayouts index that last parsed each column
 }
 
 type objectIndex struct {
@@ -181,7 +182,7 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 		return nil, fmt.Errorf("author (column %s) is empty", m.header[m.author])
 	}
 	ts := m.cell(row, m.time)
-	at, err := ParseTime(ts)
+	at, err := parseTime(ts, &m.layout)
 	if err == nil && (at.Before(minPostTime) || at.After(maxPostTime)) {
 		err = fmt.Errorf("%q: outside %d..%d, not a post time", ts, minPostTime.Year(), maxPostTime.Year()-1)
 	}
@@ -191,7 +192,7 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	p.CreatedAt, p.ObservedAt = at, at
 	if m.observed >= 0 {
 		if v := m.cell(row, m.observed); v != "" {
-			if p.ObservedAt, err = ParseTime(v); err != nil {
+			if p.ObservedAt, err = parseTime(v, &m.observedLayout); err != nil {
 				return nil, fmt.Errorf("observed (column %s): %w", m.header[m.observed], err)
 			}
 		}
@@ -386,6 +387,14 @@ func appendJSONString(b []byte, s string) []byte {
 // "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SS" (UTC), or Twitter's
 // "Mon Jan 02 15:04:05 -0700 2006". The form is detected per value.
 func ParseTime(s string) (time.Time, error) {
+	var first int
+	return parseTime(s, &first)
+}
+
+// parseTime is ParseTime trying the layout at *first before the others and keeping there the
+// one that parsed: a column holds one form, and each failed layout costs an error value. No
+// string parses under two of the layouts, so the order never changes a result.
+func parseTime(s string, first *int) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errors.New("empty")
@@ -406,8 +415,15 @@ func ParseTime(s string) (time.Time, error) {
 		}
 		return time.Unix(n, ns).UTC(), nil
 	}
-	for _, layout := range timeLayouts {
+	if t, err := time.Parse(timeLayouts[*first], s); err == nil {
+		return t.UTC(), nil
+	}
+	for i, layout := range timeLayouts {
+		if i == *first {
+			continue
+		}
 		if t, err := time.Parse(layout, s); err == nil {
+			*first = i
 			return t.UTC(), nil
 		}
 	}
