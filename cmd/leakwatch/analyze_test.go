@@ -161,7 +161,9 @@ func TestAnalyzeUsage(t *testing.T) {
 
 // BenchmarkAnalyzeJSONL is the whole command on the IRA tweets as leakwatch JSONL: read,
 // decode, extract, detect, correlate, write, with every detector on; with one worker (the
-// CPU a post costs) and with one per CPU (the wall time a user waits).
+// CPU a post costs) and with one per CPU (the wall time a user waits); and once more with
+// the 2016 candidates (examples/us-2016.yaml): candidate objects, their bursts and the
+// alert rules that name them.
 func BenchmarkAnalyzeJSONL(b *testing.B) {
 	dir := b.TempDir()
 	in := filepath.Join(dir, "ira.jsonl")
@@ -169,14 +171,23 @@ func BenchmarkAnalyzeJSONL(b *testing.B) {
 	cal := testenv.SharedData(b, "calendars/us-2016-presidential.yaml")
 	e := &env{stdout: io.Discard, stderr: io.Discard, log: nil}
 	e.log = newDiscardLogger()
-	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		workers int
+		args    []string
+	}{
+		{fmt.Sprintf("workers=%d", 1), 1, nil},
+		{fmt.Sprintf("workers=%d", runtime.GOMAXPROCS(0)), runtime.GOMAXPROCS(0), nil},
+		{"workers=1/candidates", 1, []string{"--config", filepath.Join("..", "..", "examples", "us-2016.yaml")}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			posts := 0
 			var peak uint64
 			cpu0 := cpuSeconds()
+			args := append([]string{in, "--out", filepath.Join(dir, "out"), "--progress", "0", "--calendar", cal, "--workers", strconv.Itoa(c.workers)}, c.args...)
 			for b.Loop() {
-				if err := runAnalyze(context.Background(), e, []string{in, "--out", filepath.Join(dir, "out"), "--progress", "0", "--calendar", cal, "--workers", strconv.Itoa(workers)}); err != nil {
+				if err := runAnalyze(context.Background(), e, args); err != nil {
 					b.Fatal(err)
 				}
 				posts += n

@@ -3,6 +3,8 @@ package archive
 import (
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -22,43 +24,39 @@ func fastPost(line []byte, p *leakwatch.Post) bool {
 	return readFields(&s, postFields, p) && s.end()
 }
 
-// field is one key a fast decoder takes and how it reads the value into a T.
+// field is one key a fast decoder takes: at returns the field of a T its value goes to (a
+// *string, *time.Time, *int64, *[]string or *leakwatch.Account).
 type field[T any] struct {
-	name string
-	read func(s *scanner, v *T) bool
+	name   string
+	at     func(*T) any
+	intern bool // a platform name: the known ones are not copied
 }
 
 var postFields = []field[leakwatch.Post]{
-	{"platform", func(s *scanner, p *leakwatch.Post) bool {
-		v, ok := s.str()
-		p.Platform = internPlatform(v)
-		return ok
-	}},
-	{"id", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.ID) }},
-	{"uri", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.URI) }},
-	{"created_at", func(s *scanner, p *leakwatch.Post) bool { return s.time(p.CreatedAt.UnmarshalJSON) }},
-	{"observed_at", func(s *scanner, p *leakwatch.Post) bool { return s.time(p.ObservedAt.UnmarshalJSON) }},
-	{"author", func(s *scanner, p *leakwatch.Post) bool {
-		return readFields(s, accountFields, &p.Author)
-	}},
-	{"reshare_of", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.ReshareOf) }},
-	{"quote_of", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.QuoteOf) }},
-	{"reply_to", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.ReplyTo) }},
-	{"text", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.Text) }},
-	{"lang", func(s *scanner, p *leakwatch.Post) bool { return s.strTo(&p.Lang) }},
-	{"hashtags", func(s *scanner, p *leakwatch.Post) bool { return s.strings(&p.Hashtags) }},
-	{"mentions", func(s *scanner, p *leakwatch.Post) bool { return s.strings(&p.Mentions) }},
+	{"platform", func(p *leakwatch.Post) any { return &p.Platform }, true},
+	{"id", func(p *leakwatch.Post) any { return &p.ID }, false},
+	{"uri", func(p *leakwatch.Post) any { return &p.URI }, false},
+	{"created_at", func(p *leakwatch.Post) any { return &p.CreatedAt }, false},
+	{"observed_at", func(p *leakwatch.Post) any { return &p.ObservedAt }, false},
+	{"author", func(p *leakwatch.Post) any { return &p.Author }, false},
+	{"reshare_of", func(p *leakwatch.Post) any { return &p.ReshareOf }, false},
+	{"quote_of", func(p *leakwatch.Post) any { return &p.QuoteOf }, false},
+	{"reply_to", func(p *leakwatch.Post) any { return &p.ReplyTo }, false},
+	{"text", func(p *leakwatch.Post) any { return &p.Text }, false},
+	{"lang", func(p *leakwatch.Post) any { return &p.Lang }, false},
+	{"hashtags", func(p *leakwatch.Post) any { return &p.Hashtags }, false},
+	{"mentions", func(p *leakwatch.Post) any { return &p.Mentions }, false},
 }
 
 var accountFields = []field[leakwatch.Account]{
-	{"id", func(s *scanner, a *leakwatch.Account) bool { return s.strTo(&a.ID) }},
-	{"handle", func(s *scanner, a *leakwatch.Account) bool { return s.strTo(&a.Handle) }},
-	{"name", func(s *scanner, a *leakwatch.Account) bool { return s.strTo(&a.Name) }},
-	{"created_at", func(s *scanner, a *leakwatch.Account) bool { return s.time(a.CreatedAt.UnmarshalJSON) }},
-	{"created_precision", func(s *scanner, a *leakwatch.Account) bool { return s.strTo(&a.CreatedPrecision) }},
-	{"followers", func(s *scanner, a *leakwatch.Account) bool { return s.int(&a.Followers) }},
-	{"following", func(s *scanner, a *leakwatch.Account) bool { return s.int(&a.Following) }},
-	{"posts", func(s *scanner, a *leakwatch.Account) bool { return s.int(&a.Posts) }},
+	{"id", func(a *leakwatch.Account) any { return &a.ID }, false},
+	{"handle", func(a *leakwatch.Account) any { return &a.Handle }, false},
+	{"name", func(a *leakwatch.Account) any { return &a.Name }, false},
+	{"created_at", func(a *leakwatch.Account) any { return &a.CreatedAt }, false},
+	{"created_precision", func(a *leakwatch.Account) any { return &a.CreatedPrecision }, false},
+	{"followers", func(a *leakwatch.Account) any { return &a.Followers }, false},
+	{"following", func(a *leakwatch.Account) any { return &a.Following }, false},
+	{"posts", func(a *leakwatch.Account) any { return &a.Posts }, false},
 }
 
 // readFields reads into v an object whose keys are all in known, each at most once; a null
@@ -71,29 +69,36 @@ func readFields[T any](s *scanner, known []field[T], v *T) bool {
 			return false
 		}
 		seen |= 1 << i
-		return s.null() || known[i].read(s, v)
+		if s.null() {
+			return true
+		}
+		switch dst := known[i].at(v).(type) {
+		case *string:
+			if known[i].intern {
+				return s.platform(dst)
+			}
+			return s.strTo(dst)
+		case *time.Time:
+			start, end, escaped, ok := s.span()
+			// The field's own UnmarshalJSON, so a time parses exactly as the general decoder
+			// parses it.
+			return ok && !escaped && dst.UnmarshalJSON(s.b[start-1:end+1]) == nil
+		case *int64:
+			return s.int(dst)
+		case *[]string:
+			return s.strings(dst)
+		case *leakwatch.Account:
+			return readFields(s, accountFields, dst)
+		}
+		return false
 	})
 }
-
-// internPlatform returns the platform names leakwatch writes without a copy each.
-func internPlatform(v string) string {
-	for _, p := range platforms {
-		if v == p {
-			return p
-		}
-	}
-	return v
-}
-
-var platforms = []string{leakwatch.PlatformTwitter, leakwatch.PlatformMastodon, leakwatch.PlatformBluesky, leakwatch.PlatformFeed,
-	leakwatch.PlatformArchive, leakwatch.PlatformFacebook}
 
 // scanner reads JSON values from b at i. Every method reports false, rather than an error,
 // on what it does not take.
 type scanner struct {
-	b   []byte
-	i   int
-	buf []byte // unescaping
+	b []byte
+	i int
 }
 
 func (s *scanner) ws() {
@@ -202,14 +207,36 @@ func (s *scanner) strTo(dst *string) bool {
 	return ok
 }
 
+// platform reads a platform name; the ones leakwatch writes are not copied.
+func (s *scanner) platform(dst *string) bool {
+	start, end, escaped, ok := s.span()
+	if !ok {
+		return false
+	}
+	if !escaped {
+		for _, p := range platforms {
+			if string(s.b[start:end]) == p {
+				*dst = p
+				return true
+			}
+		}
+	}
+	s.i = start - 1 // read it again as any string
+	return s.strTo(dst)
+}
+
+var platforms = []string{leakwatch.PlatformTwitter, leakwatch.PlatformMastodon, leakwatch.PlatformBluesky, leakwatch.PlatformFeed,
+	leakwatch.PlatformArchive, leakwatch.PlatformFacebook}
+
 // unescape decodes a string's escapes as encoding/json does, a lone surrogate becoming
-// U+FFFD.
+// U+FFFD. Decoded text is never longer than its escaped form: one allocation.
 func (s *scanner) unescape(in []byte) (string, bool) {
-	out := s.buf[:0]
+	var out strings.Builder
+	out.Grow(len(in))
 	for i := 0; i < len(in); {
 		c := in[i]
 		if c != '\\' {
-			out = append(out, c)
+			out.WriteByte(c)
 			i++
 			continue
 		}
@@ -218,17 +245,17 @@ func (s *scanner) unescape(in []byte) (string, bool) {
 		}
 		switch e := in[i+1]; e {
 		case '"', '\\', '/':
-			out = append(out, e)
+			out.WriteByte(e)
 		case 'b':
-			out = append(out, '\b')
+			out.WriteByte('\b')
 		case 'f':
-			out = append(out, '\f')
+			out.WriteByte('\f')
 		case 'n':
-			out = append(out, '\n')
+			out.WriteByte('\n')
 		case 'r':
-			out = append(out, '\r')
+			out.WriteByte('\r')
 		case 't':
-			out = append(out, '\t')
+			out.WriteByte('\t')
 		case 'u':
 			r, ok := hex4(in[i+2:])
 			if !ok {
@@ -247,15 +274,14 @@ func (s *scanner) unescape(in []byte) (string, bool) {
 					r = utf8.RuneError
 				}
 			}
-			out = utf8.AppendRune(out, r)
+			out.WriteRune(r)
 			continue
 		default:
 			return "", false
 		}
 		i += 2
 	}
-	s.buf = out
-	return string(out), true
+	return out.String(), true
 }
 
 func hex4(b []byte) (rune, bool) {
@@ -277,13 +303,6 @@ func hex4(b []byte) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
-}
-
-// time hands a quoted time without escapes to the field's own UnmarshalJSON, so it is parsed
-// exactly as the general decoder parses it.
-func (s *scanner) time(unmarshal func([]byte) error) bool {
-	start, end, escaped, ok := s.span()
-	return ok && !escaped && unmarshal(s.b[start-1:end+1]) == nil
 }
 
 // int reads a JSON integer (no fraction or exponent) that fits an int64.

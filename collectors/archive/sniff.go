@@ -2,18 +2,31 @@ package archive
 
 import "bytes"
 
-// shape is which of the probe's keys a line has, present and not null: what tells the line
-// shapes apart.
-type shape struct {
-	data, errors, idStr, user, authorID, platform, author, target, changed, delete, limit bool
-}
+// shape is which of the probe's keys a line has, present and not null, by probeKeys index:
+// what tells the line shapes apart.
+type shape [len(probeKeys)]bool
+
+// probeKeys are the keys the probe holds, all lower case.
+var probeKeys = [...]string{"data", "errors", "id_str", "user", "author_id", "platform", "author", "target", "changed", "delete", "limit"}
+
+const (
+	kData = iota
+	kErrors
+	kIDStr
+	kUser
+	kAuthorID
+	kPlatform
+	kAuthor
+	kTarget
+	kChanged
+)
 
 // leakwatchPost reports whether DecodeLine takes a line of this shape for a leakwatch post.
-func (s shape) leakwatchPost() bool { return !s.data && s.platform && s.author }
+func (s shape) leakwatchPost() bool { return !s[kData] && s[kPlatform] && s[kAuthor] }
 
 // tweetV1 reports whether DecodeLine takes a line of this shape for a Twitter v1.1 tweet.
 func (s shape) tweetV1() bool {
-	return !s.data && !(s.platform && s.author) && !(s.target && s.changed) && (s.user || s.idStr)
+	return !s[kData] && !(s[kPlatform] && s[kAuthor]) && !(s[kTarget] && s[kChanged]) && (s[kUser] || s[kIDStr])
 }
 
 // sniff finds a line's shape by walking its top-level keys without decoding the values: the
@@ -68,35 +81,17 @@ func sniff(line []byte) (s shape, ok bool) {
 	}
 }
 
-// probeKeys are the keys the probe holds, lower case, and where shape records each.
-var probeKeys = []struct {
-	name string
-	at   func(*shape) *bool
-}{
-	{"data", func(s *shape) *bool { return &s.data }},
-	{"errors", func(s *shape) *bool { return &s.errors }},
-	{"id_str", func(s *shape) *bool { return &s.idStr }},
-	{"user", func(s *shape) *bool { return &s.user }},
-	{"author_id", func(s *shape) *bool { return &s.authorID }},
-	{"platform", func(s *shape) *bool { return &s.platform }},
-	{"author", func(s *shape) *bool { return &s.author }},
-	{"target", func(s *shape) *bool { return &s.target }},
-	{"changed", func(s *shape) *bool { return &s.changed }},
-	{"delete", func(s *shape) *bool { return &s.delete }},
-	{"limit", func(s *shape) *bool { return &s.limit }},
-}
-
 // set records key's presence, the last value winning as in the probe. It reports false for a
 // key that is a probe key in another case, which the probe's decoder may match: only a key
 // with an upper-case letter can be one.
 func (s *shape) set(key []byte, present bool) bool {
 	upper := bytes.ContainsFunc(key, func(r rune) bool { return 'A' <= r && r <= 'Z' })
-	for _, k := range probeKeys {
+	for i, k := range probeKeys {
 		switch {
-		case string(key) == k.name:
-			*k.at(s) = present
+		case string(key) == k:
+			s[i] = present
 			return true
-		case upper && bytes.EqualFold(key, []byte(k.name)):
+		case upper && bytes.EqualFold(key, []byte(k)):
 			return false
 		}
 	}
