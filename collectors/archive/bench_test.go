@@ -2,6 +2,7 @@ package archive_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/collectors/archive"
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 func BenchmarkReadCSV(b *testing.B) {
@@ -63,4 +66,51 @@ func BenchmarkReadV1JSONL(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "posts/s")
+}
+
+// BenchmarkDecodeLine decodes single lines as the JSONL reader's workers do: leakwatch's own
+// lines (the IRA tweets as analyze's benchmark writes them) and Twitter v1.1 tweets.
+func BenchmarkDecodeLine(b *testing.B) {
+	f, err := os.Open(testenv.SharedData(b, "data/ira-2016-07/ira_tweets_2016-07-01_2016-08-15.csv.gz"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	r, err := archive.NewReader(f, "ira.csv.gz", archive.Options{Preset: "ira"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var own [][]byte
+	for len(own) < 20000 {
+		p, err := r.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		line, err := json.Marshal(leakwatch.Post{Platform: p.Platform, ID: p.ID, URI: p.URI, CreatedAt: p.CreatedAt, ObservedAt: p.ObservedAt,
+			Author: leakwatch.Account{ID: p.Author.ID, Handle: p.Author.Handle}, Text: p.Text, Lang: "en"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		own = append(own, line)
+	}
+	src, err := os.ReadFile("testdata/tweets_v1.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	v1 := bytes.Split(bytes.TrimSpace(src), []byte("\n"))
+	for name, lines := range map[string][][]byte{"leakwatch": own, "twitter-v1.1": v1} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				for _, l := range lines {
+					if _, _, err := archive.DecodeLine(l); err != nil {
+						b.Fatal(err)
+					}
+				}
+				n += len(lines)
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+		})
+	}
 }

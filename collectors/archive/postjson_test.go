@@ -17,7 +17,7 @@ import (
 func sameAsDecoder(t *testing.T, line []byte) (taken bool) {
 	t.Helper()
 	var fast, want leakwatch.Post
-	if !fastPost(line, &fast) {
+	if ok, _ := fastPost(line, &fast); !ok {
 		return false
 	}
 	if err := jsonx.Unmarshal(line, &want); err != nil {
@@ -87,7 +87,7 @@ func TestFastPostMatchesDecoder(t *testing.T) {
 	}
 	for _, line := range left {
 		var p leakwatch.Post
-		if fastPost([]byte(line), &p) {
+		if ok, _ := fastPost([]byte(line), &p); ok {
 			t.Errorf("fast path took %s", line)
 		}
 	}
@@ -131,6 +131,9 @@ func sameAsGeneral(t *testing.T, line []byte) {
 func TestDecodeLineMatchesGeneralPath(t *testing.T) {
 	lines := [][]byte{
 		[]byte(`{"platform":null,"id":"1","author":{"id":"a"},"created_at":"2017-05-05T18:50:00Z"}`),
+		[]byte(`{"platform":"","id":"1","author":{"id":"a"},"created_at":"2017-05-05T18:50:00Z"}`),
+		[]byte(`{"platform":"x","id":"1","author":null,"created_at":"2017-05-05T18:50:00Z"}`),
+		[]byte(`{"platform":"x","id":"1","author":{"id":""},"created_at":"2017-05-05T18:50:00Z"}`),
 		[]byte(`{"platform":"x","id":"1","author":{"id":"a"},"created_at":"2017-05-05T18:50:00Z","data":{"id":"9"}}`),
 		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":{"id_str":"2","screen_name":"a"},"text":"{\"user\":null}","data":null}`),
 		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":null,"User":{"id_str":"2"}}`),

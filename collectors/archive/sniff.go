@@ -146,14 +146,22 @@ func skipValue(b []byte, i int) (int, bool) {
 	return i, i > start
 }
 
+// skipString returns the end of the string starting at i: the next quote not escaped, found
+// with IndexByte (a text is most of a line).
 func skipString(b []byte, i int) (int, bool) {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
+	for i++; ; {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b), false
+		}
+		i += q
+		n := 0 // backslashes right before the quote: an odd number escapes it
+		for n < i && b[i-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
 			return i + 1, true
 		}
+		i++
 	}
-	return i, false
 }
