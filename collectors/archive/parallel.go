@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,8 +17,9 @@ import (
 
 // lineBatch is a run of lines and, once decoded, their records.
 type lineBatch struct {
-	lines [][]byte
-	nums  []int // line numbers
+	buf   []byte   // the lines' bytes, reused for a later batch once these are decoded
+	lines [][]byte // in buf (or in the arrays buf outgrew, which stay valid)
+	nums  []int    // line numbers
 	recs  []collectors.Record
 	err   error         // the I/O error that ended the file after these lines
 	done  chan struct{} // closed when recs is filled
@@ -34,6 +36,9 @@ type decoders struct {
 	wg    sync.WaitGroup
 	cur   *lineBatch
 	next  int // next record of cur
+	// free holds the buffers of batches handed out, for the reading goroutine to fill
+	// again: decoding copies what it keeps, so a line's bytes are not needed after.
+	free chan []byte
 }
 
 func (r *Reader) startDecoders(workers int) {
@@ -41,6 +46,7 @@ func (r *Reader) startDecoders(workers int) {
 		order: make(chan *lineBatch, 4*workers),
 		work:  make(chan *lineBatch, 4*workers),
 		stop:  make(chan struct{}),
+		free:  make(chan []byte, 8*workers),
 	}
 	r.dec = d
 	d.wg.Add(1 + workers)
@@ -50,8 +56,14 @@ func (r *Reader) startDecoders(workers int) {
 		defer close(d.order)
 		for {
 			b := &lineBatch{done: make(chan struct{})}
+			select {
+			case b.buf = <-d.free:
+			default:
+			}
 			for len(b.lines) < batchLines && b.err == nil {
-				line, err := r.readLine()
+				var line []byte
+				var err error
+				line, b.buf, err = r.readLine(b.buf)
 				if err != nil {
 					b.err = err
 					break
@@ -103,6 +115,12 @@ func (d *decoders) nextDecoded() (collectors.Record, error) {
 			return collectors.Record{}, io.EOF // stopped
 		}
 		<-b.done
+		if d.cur != nil {
+			select {
+			case d.free <- d.cur.buf[:0]:
+			default:
+			}
+		}
 		d.cur, d.next = b, 0
 	}
 }
@@ -116,27 +134,38 @@ func (d *decoders) close() {
 	d.wg.Wait()
 }
 
-// readLine returns the next non-blank line, trimmed, with r.line its number; io.EOF at the
-// end, or the I/O error that ended the file.
-func (r *Reader) readLine() ([]byte, error) {
+// readLine appends the next non-blank line to buf and returns it trimmed, and buf grown, with
+// r.line its number; io.EOF at the end, or the I/O error that ended the file. Lines go into
+// a buffer the caller reuses: a line is needed only until it is decoded.
+func (r *Reader) readLine(buf []byte) (line, grown []byte, err error) {
 	for {
-		line, err := r.br.ReadBytes('\n')
+		start := len(buf)
+		for {
+			var frag []byte
+			frag, err = r.br.ReadSlice('\n')
+			buf = append(buf, frag...)
+			if !errors.Is(err, bufio.ErrBufferFull) {
+				break
+			}
+		}
+		line = buf[start:]
 		if len(line) == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
-				return nil, io.EOF
+				return nil, buf, io.EOF
 			}
-			return nil, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+			return nil, buf, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+			return nil, buf, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
 		}
 		r.line++
 		if r.line == 1 {
 			line = bytes.TrimPrefix(line, utf8BOM)
 		}
 		if line = bytes.TrimSpace(line); len(line) > 0 {
-			return line, nil
+			return line, buf, nil
 		}
+		buf = buf[:start] // a blank line: nothing to keep
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakwatch/leakwatch/collectors"
 	"github.com/leakwatch/leakwatch/collectors/archive"
 )
 
@@ -125,5 +126,52 @@ func TestWorkersStopOnClose(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > before {
 		t.Fatalf("%d goroutines after closing the readers, %d before", n, before)
+	}
+}
+
+// TestRecordsOwnTheirBytes: lines are read into buffers the reader reuses, so a record must
+// not point into them: records kept to the end of the file read the same as records read
+// one at a time, for one worker and several.
+func TestRecordsOwnTheirBytes(t *testing.T) {
+	path, _ := mixedJSONL(t)
+	render := func(rec collectors.Record) string {
+		if rec.Bad != nil {
+			return fmt.Sprintf("bad %s: %v %q", rec.Bad.Ref, rec.Bad.Err, rec.Bad.Raw)
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	var want []string
+	for _, workers := range []int{1, 1, 4} {
+		r, err := archive.Open(path, archive.Options{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []collectors.Record
+		var now []string
+		for {
+			rec, err := r.NextRecord()
+			if err != nil {
+				break
+			}
+			kept = append(kept, rec)
+			now = append(now, render(rec))
+		}
+		r.Close()
+		if want == nil {
+			want = now
+			continue
+		}
+		if len(kept) != len(want) {
+			t.Fatalf("%d workers: %d records, want %d", workers, len(kept), len(want))
+		}
+		for i, rec := range kept {
+			if got := render(rec); got != want[i] {
+				t.Fatalf("%d workers: record %d changed after later lines were read:\n got %s\nwant %s", workers, i+1, got, want[i])
+			}
+		}
 	}
 }

@@ -36,12 +36,14 @@ type Reader struct {
 	file   io.Closer
 	gz     *gzip.Reader
 	br     *bufio.Reader
-	line   int // JSONL: last line read
-	cr     *csv.Reader
-	cmap   *csvMapping
-	stats  Stats
-	err    error     // sticky: io.EOF or the I/O error that ended the file
-	dec    *decoders // JSONL read-ahead with Options.Workers > 1
+	// lineBuf holds the line being decoded, reused line after line
+	lineBuf []byte
+	line    int // JSONL: last line read
+	cr      *csv.Reader
+	cmap    *csvMapping
+	stats   Stats
+	err     error     // sticky: io.EOF or the I/O error that ended the file
+	dec     *decoders // JSONL read-ahead with Options.Workers > 1
 }
 
 // Open opens path, gunzipping it when it starts with the gzip magic bytes whatever its
@@ -274,7 +276,8 @@ func (r *Reader) nextJSONL() (collectors.Record, error) {
 		}
 		return r.dec.nextDecoded()
 	}
-	line, err := r.readLine()
+	line, buf, err := r.readLine(r.lineBuf[:0])
+	r.lineBuf = buf
 	if err != nil {
 		return collectors.Record{}, err
 	}
