@@ -56,7 +56,8 @@ func (m *minhasher) bandKeys(shingles []uint64, emit func(band int, key uint64))
 	a, b := m.a[:len(sig)], m.b[:len(sig)] // one length: no bounds checks in the loop
 	// One hash function at a time over all shingles, four shingles a step: the minimum
 	// stays in registers and the four products are independent, where a shingle at a time
-	// loaded and stored the whole signature for each (BenchmarkBandKeys: 0.58 µs for 11 shingles before, 0.55 after; 0.83 and 0.71 for 20).
+	// loaded and stored the whole signature for each (BenchmarkBandKeys: 0.58 µs for 11
+	// shingles before, 0.55 after; 0.83 and 0.71 for 20).
 	for i := range sig {
 		ai, bi := a[i], b[i]
 		m0, m1, m2, m3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
