@@ -26,9 +26,18 @@ func fastPost(line []byte, p *leakwatch.Post) (ok, own bool) {
 	s := scanner{b: line}
 	var set uint32
 	ok = readFields(&s, postFields, p, &set) && s.end()
-	const platformAndAuthor = 1<<0 | 1<<5 // postFields indexes
 	return ok, set&platformAndAuthor == platformAndAuthor
 }
+
+// platformAndAuthor are the bits of platform and author in a set readFields fills.
+var platformAndAuthor = func() (bits uint32) {
+	for i, f := range postFields {
+		if f.name == "platform" || f.name == "author" {
+			bits |= 1 << i
+		}
+	}
+	return bits
+}()
 
 // field is one key a fast decoder takes: at returns the field of a T its value goes to (a
 // *string, *time.Time, *int64, *[]string or *leakwatch.Account).
