@@ -9,6 +9,7 @@ type shape [len(probeKeys)]bool
 // probeKeys are the keys the probe holds, all lower case.
 var probeKeys = [...]string{"data", "errors", "id_str", "user", "author_id", "platform", "author", "target", "changed", "delete", "limit"}
 
+// Indexes into shape of the keys the line shapes are told by, in probeKeys order.
 const (
 	kData = iota
 	kErrors
