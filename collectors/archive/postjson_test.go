@@ -139,6 +139,7 @@ func TestDecodeLineMatchesGeneralPath(t *testing.T) {
 		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":null,"User":{"id_str":"2"}}`),
 		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":{"id_str":"2"},"user":null}`),
 		[]byte(`{"id_str":"1","user":{"id_str":"2"},"target":"x","changed":["content"]}`),
+		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","uſer":{"id_str":"2","screen_name":"a"}}`), // ſ folds to s
 		[]byte(`{"created_at":"Fri May 05 18:35:12 +0000 2017","id_str":"1","user":{"id_str":"2","screen_name":"a"},"data":{"id":"9","text":"x","author_id":"2","created_at":"2017-05-05T18:35:12Z"}}`),
 	}
 	sniffed := 0

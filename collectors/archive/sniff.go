@@ -36,57 +36,32 @@ func (s shape) tweetV1() bool {
 // the probe would (a key with escapes or non-ASCII letters, a key the probe would match in
 // another case, anything malformed); on invalid JSON it may answer, but the decoder that
 // follows refuses the line and DecodeLine then takes the general path, for the same error.
-func sniff(line []byte) (s shape, ok bool) {
-	i := skipSpace(line, 0)
-	if i >= len(line) || line[i] != '{' {
-		return s, false
-	}
-	i = skipSpace(line, i+1)
-	if i < len(line) && line[i] == '}' {
-		return s, true
-	}
-	for {
-		if i >= len(line) || line[i] != '"' {
-			return s, false
+func sniff(line []byte) (sh shape, ok bool) {
+	s := scanner{b: line}
+	ok = s.object(func(key []byte) bool {
+		null := s.null()
+		if !null && !s.skip() {
+			return false
 		}
-		end := i + 1
-		for end < len(line) && line[end] != '"' {
-			if c := line[end]; c == '\\' || c >= 0x80 {
-				return s, false
-			}
-			end++
-		}
-		if end >= len(line) {
-			return s, false
-		}
-		key := line[i+1 : end]
-		i = skipSpace(line, end+1)
-		if i >= len(line) || line[i] != ':' {
-			return s, false
-		}
-		i = skipSpace(line, i+1)
-		null := bytes.HasPrefix(line[i:], []byte("null"))
-		j, ok := skipValue(line, i)
-		if !ok || !s.set(key, !null) {
-			return s, false
-		}
-		i = skipSpace(line, j)
-		switch {
-		case i < len(line) && line[i] == ',':
-			i = skipSpace(line, i+1)
-		case i < len(line) && line[i] == '}':
-			return s, true
-		default:
-			return s, false
-		}
-	}
+		return sh.set(key, !null)
+	})
+	return sh, ok
 }
 
 // set records key's presence, the last value winning as in the probe. It reports false for a
 // key that is a probe key in another case, which the probe's decoder may match: only a key
-// with an upper-case letter can be one.
+// with an upper-case letter can be one, or one with a non-ASCII letter that folds to an
+// ASCII one (the Kelvin sign, the long s).
 func (s *shape) set(key []byte, present bool) bool {
-	upper := bytes.ContainsFunc(key, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	upper := false
+	for _, c := range key {
+		switch {
+		case c >= 0x80:
+			return false
+		case 'A' <= c && c <= 'Z':
+			upper = true
+		}
+	}
 	for i, k := range probeKeys {
 		switch {
 		case string(key) == k:
@@ -99,11 +74,11 @@ func (s *shape) set(key []byte, present bool) bool {
 	return true
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
+// skip passes over the value at s.i, checking only what it needs to find its end.
+func (s *scanner) skip() bool {
+	end, ok := skipValue(s.b, s.i)
+	s.i = end
+	return ok
 }
 
 // skipValue returns the end of the JSON value at i; it checks only what it needs to find it.
