@@ -45,7 +45,8 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 	// only if the probe would have taken it for a leakwatch post; Twitter v1.1 tweets are told
 	// from their keys alone. Should a decoder refuse a line, the general path decides again
 	// and names the error.
-	if bytes.HasPrefix(line, leakwatchPostPrefix) {
+	prefixed := bytes.HasPrefix(line, leakwatchPostPrefix)
+	if prefixed {
 		p := new(leakwatch.Post)
 		if ok, own := fastPost(line, p); ok && own {
 			if p, err := finishNormalised(p); err == nil {
@@ -56,7 +57,7 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 	if s, ok := sniff(line); ok {
 		switch {
 		case s.leakwatchPost():
-			if p, err := decodeNormalised(line); err == nil {
+			if p, err := decodeNormalised(line, !prefixed); err == nil {
 				return p, nil, nil
 			}
 		case s.tweetV1():
@@ -82,7 +83,7 @@ func decodeGeneral(line []byte) (*leakwatch.Post, *leakwatch.SiteChange, error) 
 		}
 		return archivePost(&p), nil, nil
 	case present(pr.Platform) && present(pr.Author):
-		p, err := decodeNormalised(line)
+		p, err := decodeNormalised(line, true)
 		return p, nil, err
 	case present(pr.Target) && present(pr.Changed):
 		c, err := decodeChange(line)
@@ -117,9 +118,15 @@ func archivePost(p *leakwatch.Post) *leakwatch.Post {
 	return p
 }
 
-func decodeNormalised(line []byte) (*leakwatch.Post, error) {
+// decodeNormalised decodes a leakwatch post, by the decoder written for it first when fast
+// (DecodeLine says not when it has just tried that on the line).
+func decodeNormalised(line []byte, fast bool) (*leakwatch.Post, error) {
 	p := new(leakwatch.Post)
-	if ok, _ := fastPost(line, p); !ok {
+	decoded := false
+	if fast {
+		decoded, _ = fastPost(line, p)
+	}
+	if !decoded {
 		*p = leakwatch.Post{}
 		if err := jsonx.Unmarshal(line, p); err != nil {
 			return nil, fmt.Errorf("leakwatch post: %w", err)
