@@ -226,10 +226,15 @@ func (s *scanner) str() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if !escaped {
-		return string(s.b[start:end]), true
+	return s.text(start, end, escaped)
+}
+
+// text is the string span found at b[start:end].
+func (s *scanner) text(start, end int, escaped bool) (string, bool) {
+	if escaped {
+		return s.unescape(s.b[start:end])
 	}
-	return s.unescape(s.b[start:end])
+	return string(s.b[start:end]), true
 }
 
 func (s *scanner) strTo(dst *string) bool {
@@ -252,8 +257,8 @@ func (s *scanner) platform(dst *string) bool {
 			}
 		}
 	}
-	s.i = start - 1 // read it again as any string
-	return s.strTo(dst)
+	*dst, ok = s.text(start, end, escaped)
+	return ok
 }
 
 var platforms = []string{leakwatch.PlatformTwitter, leakwatch.PlatformMastodon, leakwatch.PlatformBluesky, leakwatch.PlatformFeed,
