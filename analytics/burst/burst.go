@@ -436,8 +436,14 @@ func (d *Detector) newRun() *run {
 		return r
 	}
 	r := &run{}
-	r.recs, r.accounts = r.first[:0], r.firstAcc[:0]
+	r.reset()
 	return r
+}
+
+// reset empties r, its slices back on the inline arrays.
+func (r *run) reset() {
+	*r = run{}
+	r.recs, r.accounts = r.first[:0], r.firstAcc[:0]
 }
 
 // maxSpare bounds the runs kept for reuse; more end at once only in a storm of openings.
@@ -449,8 +455,7 @@ func (d *Detector) release(r *run) {
 	if r == nil || len(d.spare) >= maxSpare {
 		return
 	}
-	*r = run{}
-	r.recs, r.accounts = r.first[:0], r.firstAcc[:0]
+	r.reset()
 	d.spare = append(d.spare, r)
 }
 

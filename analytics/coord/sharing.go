@@ -107,6 +107,7 @@ func (s *Sharing) Add(m leakwatch.Mention) bool {
 	if !ok || !shareKind(leakwatch.ObjectKind(kind)) || m.Account == "" {
 		return true
 	}
+	sh := share{at: at, account: m.Account, post: m.Post}
 	o := s.objects[m.Object]
 	if o == nil {
 		k := leakwatch.ObjectKind(kind)
@@ -121,14 +122,13 @@ func (s *Sharing) Add(m leakwatch.Mention) bool {
 		s.objects[m.Object] = o
 		s.gens++
 		o.gen, o.single = s.gens, true
-		o.shares = append(o.shares, share{at: at, account: m.Account, post: m.Post})
+		o.shares = append(o.shares, sh)
 		s.singles = append(s.singles, single{o: o, gen: o.gen, at: at})
 		return true
 	}
 	// A second share: from now on the object is queued like any other. Its first share is
 	// completed when its turn comes again, which pairs it with nothing, as it would have then.
 	o.single = false
-	sh := share{at: at, account: m.Account, post: m.Post}
 	// Input is mostly in event-time order: append, and shift only a late share into place.
 	i := len(o.shares)
 	o.shares = append(o.shares, sh)
