@@ -136,22 +136,14 @@ metrics: ""
 	}()
 
 	// Everything is handled when the group's committed offsets reach the end of the topic.
-	ends, err := stream.TopicRanges(ctx, scfg, scfg.Topics.Alerts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for {
-		committed, err := stream.Committed(ctx, scfg, scfg.GroupPrefix+alertStage, scfg.Topics.Alerts)
-		caughtUp := err == nil
-		for p, r := range ends {
-			caughtUp = caughtUp && committed[p] == r.End
-		}
+		caughtUp, state := allCommitted(t, ctx, scfg, scfg.GroupPrefix+alertStage, scfg.Topics.Alerts)
 		if caughtUp {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("offsets not committed (last %v, want %v, err %v); log:\n%s", committed, ends, err, stderr.String())
+			t.Fatalf("offsets not committed (%s); log:\n%s", state, stderr.String())
 		case code := <-done:
 			done <- code
 			t.Fatalf("leakwatch alert exited %d before catching up:\n%s", code, stderr.String())
