@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
-	"github.com/leakwatch/leakwatch/internal/minheap"
+	"github.com/leakwatch/leakwatch/internal/agenda"
 )
 
 // Detector finds bursts. It is not safe for concurrent use: one goroutine feeds it, as one
@@ -40,10 +40,12 @@ type Detector struct {
 	prior     float64 // profile prior, in mentions per hour slot
 
 	objects map[string]*object
-	open    map[*object]struct{} // objects whose run is a confirmed burst
-	due     map[int64][]*object  // bucket -> objects with a pending bucket there
-	dueHeap minheap.Heap[int64]  // buckets with pending counts
-	timers  minheap.Heap[timer]
+	open    map[*object]struct{}   // objects whose run is a confirmed burst
+	due     agenda.Agenda[*object] // bucket -> objects with a pending count there
+	// timers: bucket -> objects whose run (or prelude) may end once the watermark passes
+	// it. Which object's timer fires first within a bucket does not matter: each looks at
+	// its own object only, and take sorts what they end.
+	timers agenda.Agenda[*object]
 
 	// start is the earliest mention time seen before the first bucket was closed; warm-up
 	// is measured from it.
@@ -143,9 +145,8 @@ func New(cfg Config) *Detector {
 		prior:     cfg.ProfilePrior,
 		objects:   make(map[string]*object),
 		open:      make(map[*object]struct{}),
-		due:       make(map[int64][]*object),
-		dueHeap:   minheap.New(cmp.Less[int64]),
-		timers:    minheap.New(timer.less),
+		due:       agenda.New[*object](),
+		timers:    agenda.New[*object](),
 	}
 	return d
 }
@@ -185,10 +186,7 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 			nb.accounts, nb.evidence = old.accounts[:0], old.evidence[:0]
 		}
 		o.pending = slices.Insert(o.pending, i, nb)
-		if len(d.due[b]) == 0 {
-			d.dueHeap.Push(b)
-		}
-		d.due[b] = append(d.due[b], o)
+		d.due.Add(b, o)
 		i++
 	}
 	pb := &o.pending[i-1]
@@ -207,18 +205,22 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 	}
 	d.freeze()
 	d.advanced, d.wb = true, wb
-	for d.dueHeap.Len() > 0 && d.dueHeap.Min() < wb {
-		d.closeBucket(d.dueHeap.Pop())
-	}
-	for d.timers.Len() > 0 && d.timers.Min().at < wb {
-		t := d.timers.Pop()
-		if r := t.o.run; r != nil && r.lastHot+d.quiet < wb {
-			d.drain(t.o, wb)
+	d.closeBuckets(wb)
+	for {
+		_, objs, ok := d.timers.Next(wb)
+		if !ok {
+			break
 		}
-		if p := t.o.prelude; p != nil && t.o.run == nil && p.lastHot+d.backtrack < wb {
-			d.release(p) // too old to open a burst now
-			t.o.prelude = nil
+		for _, o := range objs {
+			if r := o.run; r != nil && r.lastHot+d.quiet < wb {
+				d.drain(o, wb)
+			}
+			if p := o.prelude; p != nil && o.run == nil && p.lastHot+d.backtrack < wb {
+				d.release(p) // too old to open a burst now
+				o.prelude = nil
+			}
 		}
+		d.timers.Done(objs)
 	}
 	if wb-d.lastSweep >= d.perHour {
 		d.sweep()
@@ -230,9 +232,7 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 // Flush ends the input: it closes every bucket and every open burst and returns what remains.
 func (d *Detector) Flush() []leakwatch.Burst {
 	d.freeze()
-	for d.dueHeap.Len() > 0 {
-		d.closeBucket(d.dueHeap.Pop())
-	}
+	d.closeBuckets(math.MaxInt64)
 	for _, o := range d.objects {
 		if o.run != nil {
 			d.closeRun(o)
@@ -257,8 +257,21 @@ func (d *Detector) freeze() {
 	d.warmEnd = floorDiv(d.start, d.bucketNs) + d.warmup
 }
 
-func (d *Detector) closeBucket(b int64) {
-	for _, o := range d.due[b] {
+// closeBuckets closes every bucket before limit, in order.
+func (d *Detector) closeBuckets(limit int64) {
+	for {
+		b, objs, ok := d.due.Next(limit)
+		if !ok {
+			return
+		}
+		d.closeBucket(b, objs)
+		d.due.Done(objs)
+	}
+}
+
+// closeBucket feeds bucket b of each of objs to its model.
+func (d *Detector) closeBucket(b int64, objs []*object) {
+	for _, o := range objs {
 		n := 0
 		for n < len(o.pending) && o.pending[n].b <= b {
 			d.observe(o, o.pending[n]) // step copies the accounts and evidence it keeps
@@ -272,7 +285,6 @@ func (d *Detector) closeBucket(b int64) {
 		}
 		o.pending = o.pending[:open]
 	}
-	delete(d.due, b)
 }
 
 // observe feeds one closed, non-empty bucket to the object's model.
@@ -368,7 +380,7 @@ func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) 
 		case r.quiet >= d.quiet || o.s == 0:
 			d.closeRun(o)
 		case llr > 0:
-			d.timers.Push(timer{at: b + d.quiet, o: o})
+			d.timers.Add(b+d.quiet, o)
 		}
 	}
 
@@ -471,7 +483,7 @@ func (d *Detector) closeRun(o *object) {
 	if !r.confirmed {
 		if d.backtrack > 0 && !slices.ContainsFunc(r.recs, func(x rec) bool { return x.c > 0 && !d.silent(x.e) }) {
 			o.prelude = r
-			d.timers.Push(timer{at: r.lastHot + d.backtrack, o: o})
+			d.timers.Add(r.lastHot+d.backtrack, o)
 		} else {
 			d.release(r)
 		}
@@ -683,19 +695,6 @@ func (d *Detector) factor(p *profile, b int64) float64 {
 	w := pos - h0
 	i := int(floorMod(int64(h0), 24))
 	return (1-w)*p.slot(i, d.prior) + w*p.slot((i+1)%24, d.prior)
-}
-
-type timer struct {
-	at int64
-	o  *object
-}
-
-// less orders timers by time, then object, so equal times fire in one order.
-func (t timer) less(u timer) bool {
-	if t.at != u.at {
-		return t.at < u.at
-	}
-	return t.o.key < u.o.key
 }
 
 func floorDiv(a, b int64) int64 {

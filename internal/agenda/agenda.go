@@ -1,0 +1,70 @@
+// Package agenda holds values waiting for an integer time (a bucket, a second): a list per
+// time and a heap of the times that have one. Scheduling costs a map append, and the heap
+// holds distinct times only, a few hundred where the values are hundreds of thousands: a heap
+// entry per value made every push and pop a walk of cold memory, with values compared on the
+// way.
+package agenda
+
+import (
+	"cmp"
+
+	"github.com/leakwatch/leakwatch/internal/minheap"
+)
+
+// Agenda is a set of values by time. Values of one time come back in the order they were
+// added. The zero Agenda is not usable: make one with New.
+type Agenda[T any] struct {
+	lists map[int64][]T
+	times minheap.Heap[int64]
+	spare [][]T
+}
+
+// maxSpare bounds the emptied lists kept for reuse.
+const maxSpare = 64
+
+// New returns an empty agenda.
+func New[T any]() Agenda[T] {
+	return Agenda[T]{lists: map[int64][]T{}, times: minheap.New(cmp.Less[int64])}
+}
+
+// Add schedules v at time t.
+func (a *Agenda[T]) Add(t int64, v T) {
+	l, ok := a.lists[t]
+	if !ok {
+		a.times.Push(t)
+		if n := len(a.spare); n > 0 {
+			l, a.spare = a.spare[n-1], a.spare[:n-1]
+		}
+	}
+	a.lists[t] = append(l, v)
+}
+
+// Len is the number of times with values waiting.
+func (a *Agenda[T]) Len() int { return a.times.Len() }
+
+// Next removes the earliest time before limit and returns it with its values; ok is false
+// when no time is before limit. Values added meanwhile at that time form a new list, returned
+// by a later call. Hand the list back with Done once read.
+func (a *Agenda[T]) Next(limit int64) (t int64, vs []T, ok bool) {
+	if a.times.Len() == 0 || a.times.Min() >= limit {
+		return 0, nil, false
+	}
+	t = a.times.Pop()
+	vs = a.lists[t]
+	delete(a.lists, t)
+	return t, vs, true
+}
+
+// Done takes back a list Next returned, for reuse.
+func (a *Agenda[T]) Done(vs []T) {
+	if len(a.spare) < maxSpare && cap(vs) <= 1<<12 {
+		clear(vs) // let what the values point to go
+		a.spare = append(a.spare, vs[:0])
+	}
+}
+
+// Clear removes every value.
+func (a *Agenda[T]) Clear() {
+	clear(a.lists)
+	a.times.Clear()
+}

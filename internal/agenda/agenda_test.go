@@ -1,0 +1,90 @@
+package agenda
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestNextInTimeThenArrivalOrder(t *testing.T) {
+	a := New[string]()
+	a.Add(5, "e1")
+	a.Add(2, "b1")
+	a.Add(5, "e2")
+	a.Add(-3, "neg")
+	a.Add(2, "b2")
+
+	var got []string
+	added := false
+	for {
+		tm, vs, ok := a.Next(5)
+		if !ok {
+			break
+		}
+		for _, v := range vs {
+			got = append(got, v)
+		}
+		if tm == 2 && !added {
+			added = true
+			a.Add(2, "b3") // added while its time is being read: comes back on its own
+		}
+		a.Done(vs)
+	}
+	if want := []string{"neg", "b1", "b2", "b3"}; !slices.Equal(got, want) {
+		t.Fatalf("before 5: got %v, want %v", got, want)
+	}
+	if a.Len() != 1 {
+		t.Fatalf("Len = %d, want 1 (time 5 left)", a.Len())
+	}
+	_, vs, ok := a.Next(math.MaxInt64)
+	if !ok || !slices.Equal(vs, []string{"e1", "e2"}) {
+		t.Fatalf("time 5: got %v %v", vs, ok)
+	}
+	a.Done(vs)
+	if _, _, ok := a.Next(math.MaxInt64); ok {
+		t.Fatal("agenda not empty after every time was read")
+	}
+}
+
+func TestReusedListsStartEmpty(t *testing.T) {
+	a := New[int]()
+	for round := range 3 {
+		for i := range 10 {
+			a.Add(int64(i%3), round*100+i)
+		}
+		n := 0
+		for {
+			_, vs, ok := a.Next(math.MaxInt64)
+			if !ok {
+				break
+			}
+			for _, v := range vs {
+				if v/100 != round {
+					t.Fatalf("round %d read %d, left from an earlier round", round, v)
+				}
+			}
+			n += len(vs)
+			a.Done(vs)
+		}
+		if n != 10 {
+			t.Fatalf("round %d: read %d values, want 10", round, n)
+		}
+	}
+}
+
+func TestClear(t *testing.T) {
+	a := New[int]()
+	a.Add(1, 1)
+	a.Add(2, 2)
+	a.Clear()
+	if a.Len() != 0 {
+		t.Fatalf("Len after Clear = %d", a.Len())
+	}
+	if _, _, ok := a.Next(math.MaxInt64); ok {
+		t.Fatal("Next after Clear returned a value")
+	}
+	a.Add(7, 7)
+	if tm, vs, ok := a.Next(8); !ok || tm != 7 || !slices.Equal(vs, []int{7}) {
+		t.Fatalf("after Clear and Add: %d %v %v", tm, vs, ok)
+	}
+}
