@@ -46,6 +46,9 @@ type Detector struct {
 	// it. Which object's timer fires first within a bucket does not matter: each looks at
 	// its own object only, and take sorts what they end.
 	timers agenda.Agenda[*object]
+	// idle: bucket -> objects that may have gone idle by then (object.idleAt), so the
+	// hourly sweep looks at those only instead of walking every object.
+	idlers agenda.Agenda[*object]
 
 	// start is the earliest mention time seen before the first bucket was closed; warm-up
 	// is measured from it.
@@ -88,6 +91,10 @@ type object struct {
 	run        *run
 	prelude    *run            // the last unconfirmed run of a nearly silent object, for backtracking
 	pending    []pendingBucket // buckets not yet closed by the watermark, by index
+	// idleAt is the bucket of the object's entry in Detector.idlers, when listed: the first
+	// bucket at which it can be idle, or earlier. Entries at other buckets are stale.
+	idleAt int64
+	listed bool
 }
 
 type pendingBucket struct {
@@ -147,6 +154,7 @@ func New(cfg Config) *Detector {
 		open:      make(map[*object]struct{}),
 		due:       agenda.New[*object](),
 		timers:    agenda.New[*object](),
+		idlers:    agenda.New[*object](),
 	}
 	return d
 }
@@ -304,6 +312,13 @@ func (d *Detector) observe(o *object, pb pendingBucket) {
 	o.lastActive = pb.b
 	if o.prof == nil && o.total >= int64(d.cfg.ProfileMin) {
 		o.prof = &profile{day: floorDiv(pb.b, d.perDay)}
+	}
+	// One entry an object: when it comes due with the object still busy, sweep moves it to
+	// the next bucket the object could be idle at (later mentions only make that later). A
+	// reset clears listed, and the entry made here supersedes the old one.
+	if !o.listed {
+		o.idleAt, o.listed = o.lastActive+d.idleFor(o)+1, true
+		d.idlers.Add(o.idleAt, o)
 	}
 }
 
@@ -578,13 +593,29 @@ func (d *Detector) topEvidence(ev []string, excess float64) []string {
 }
 
 // sweep drops objects idle for longer than Idle. Their next mention would reset them anyway
-// (observe), so eviction only frees memory and never changes a result.
+// (observe), so eviction only frees memory and never changes a result. It evicts what a walk
+// of every object would, looking only at objects whose idle entry is due: one still busy is
+// looked at again at its next possible idle bucket.
 func (d *Detector) sweep() {
-	for k, o := range d.objects {
-		if o.run == nil && len(o.pending) == 0 && d.wb-o.lastActive > d.idleFor(o) {
-			delete(d.objects, k)
-			d.stats.Evicted++
+	for {
+		at, objs, ok := d.idlers.Next(d.wb + 1)
+		if !ok {
+			return
 		}
+		for _, o := range objs {
+			if !o.listed || o.idleAt != at {
+				continue // stale: the object was rescheduled, reset or evicted
+			}
+			if o.run == nil && len(o.pending) == 0 && d.wb-o.lastActive > d.idleFor(o) {
+				delete(d.objects, o.key)
+				o.listed = false
+				d.stats.Evicted++
+				continue
+			}
+			o.idleAt = max(d.wb+1, o.lastActive+d.idleFor(o)+1)
+			d.idlers.Add(o.idleAt, o)
+		}
+		d.idlers.Done(objs)
 	}
 }
 

@@ -452,3 +452,53 @@ func TestConfigYAML(t *testing.T) {
 		t.Errorf("config = %+v", cfg)
 	}
 }
+
+// TestSweepEvictsEveryIdleObject holds the hourly sweep, which looks only at objects whose
+// idle entry is due, to what a walk of every object would evict: after each Advance no
+// object left may be evictable, and Evicted counts each object dropped.
+func TestSweepEvictsEveryIdleObject(t *testing.T) {
+	cfg := DefaultConfig()
+	d := New(cfg)
+	r := rand.New(rand.NewPCG(7, 7))
+	type src struct {
+		obj string
+		at  time.Time
+	}
+	// Busy objects earn a profile (kept for Idle), sparse ones not (IdleSparse); gaps from
+	// seconds to days send objects idle, back again before or after eviction, and reset.
+	var srcs []src
+	for i := range 300 {
+		srcs = append(srcs, src{obj: fmt.Sprintf("hashtag:o%d", i), at: t0.Add(time.Duration(r.IntN(3600)) * time.Second)})
+	}
+	gaps := []time.Duration{time.Second, 30 * time.Second, 10 * time.Minute, 5 * time.Hour, 7 * time.Hour, 30 * time.Hour, 80 * time.Hour}
+	end := t0.Add(20 * 24 * time.Hour)
+	mentions := 0
+	for now := t0; now.Before(end); now = now.Add(time.Duration(1+r.IntN(90)) * time.Minute) {
+		for i := range srcs {
+			s := &srcs[i]
+			for s.at.Before(now) {
+				if err := d.Add(leakwatch.Mention{Object: s.obj, Account: fmt.Sprintf("a%d", r.IntN(50)), At: s.at}); err != nil {
+					t.Fatal(err)
+				}
+				mentions++
+				g := gaps[r.IntN(len(gaps))]
+				if i%10 == 0 {
+					g = gaps[r.IntN(3)] // busy
+				}
+				s.at = s.at.Add(g + time.Duration(r.IntN(60))*time.Second)
+			}
+		}
+		d.Advance(now)
+		for _, o := range d.objects {
+			if o.run == nil && len(o.pending) == 0 && d.lastSweep-o.lastActive > d.idleFor(o) {
+				t.Fatalf("at %s (sweep at bucket %d): %s idle since bucket %d (idle after %d) was not evicted",
+					now, d.lastSweep, o.key, o.lastActive, d.idleFor(o))
+			}
+		}
+	}
+	st := d.Stats()
+	if st.Evicted < 300 {
+		t.Errorf("evicted %d times over 20 days of %d mentions, want objects to come and go", st.Evicted, mentions)
+	}
+	t.Logf("%d mentions, %d evictions, %d objects held at the end", mentions, st.Evicted, st.Objects)
+}
