@@ -46,7 +46,7 @@ type Detector struct {
 	// it. Which object's timer fires first within a bucket does not matter: each looks at
 	// its own object only, and take sorts what they end.
 	timers agenda.Agenda[*object]
-	// idle: bucket -> objects that may have gone idle by then (object.idleAt), so the
+	// idlers: bucket -> objects that may have gone idle by then (object.idleAt), so the
 	// hourly sweep looks at those only instead of walking every object.
 	idlers agenda.Agenda[*object]
 
