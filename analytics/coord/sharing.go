@@ -22,6 +22,7 @@ import (
 // Not safe for concurrent use.
 type Sharing struct {
 	cfg     Config
+	kinds   []kindWindows // one per leakwatch.ShareKinds
 	objects map[string]*objectState
 	// Objects wait for their due time in one-second buckets: O(1) to schedule, and most
 	// objects (shared once) are scheduled twice in their life.
@@ -91,8 +92,13 @@ type objectState struct {
 
 // NewSharing returns an empty per-object co-share state. cfg must be valid.
 func NewSharing(cfg Config) *Sharing {
-	return &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{}, buckets: map[int64][]*objectState{},
+	s := &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{}, buckets: map[int64][]*objectState{},
 		order: minheap.New(cmp.Less[int64])}
+	for _, k := range leakwatch.ShareKinds {
+		w := int64(cfg.WindowFor(k))
+		s.kinds = append(s.kinds, kindWindows{kind: k, window: w, keep: w + max(w, int64(cfg.PopularityWindow))})
+	}
+	return s
 }
 
 // Add records a mention. Mentions of kinds co-shares are not computed for are ignored; it
@@ -104,21 +110,23 @@ func (s *Sharing) Add(m leakwatch.Mention) bool {
 		return false
 	}
 	kind, _, ok := strings.Cut(m.Object, ":")
-	if !ok || !shareKind(leakwatch.ObjectKind(kind)) || m.Account == "" {
+	if !ok || m.Account == "" {
+		return true
+	}
+	kw := s.kindOf(kind)
+	if kw == nil {
 		return true
 	}
 	sh := share{at: at, account: m.Account, post: m.Post}
 	o := s.objects[m.Object]
 	if o == nil {
-		k := leakwatch.ObjectKind(kind)
-		w := int64(s.cfg.WindowFor(k))
 		if n := len(s.free); n > 0 {
 			o = s.free[n-1]
 			s.free = s.free[:n-1]
 		} else {
 			o = &objectState{}
 		}
-		o.key, o.kind, o.window, o.keep = m.Object, k, w, w+max(w, int64(s.cfg.PopularityWindow))
+		o.key, o.kind, o.window, o.keep = m.Object, kw.kind, kw.window, kw.keep
 		s.objects[m.Object] = o
 		s.gens++
 		o.gen, o.single = s.gens, true
@@ -139,6 +147,23 @@ func (s *Sharing) Add(m leakwatch.Mention) bool {
 	o.shares[i] = sh
 	s.schedule(o)
 	return true
+}
+
+// kindWindows is a share kind's W and keep (W + max(W, popularity window)), worked out once:
+// every new object needs them, and most objects are new.
+type kindWindows struct {
+	kind         leakwatch.ObjectKind
+	window, keep int64
+}
+
+// kindOf returns the windows of share kind k, nil when co-shares are not computed for k.
+func (s *Sharing) kindOf(k string) *kindWindows {
+	for i := range s.kinds {
+		if string(s.kinds[i].kind) == k {
+			return &s.kinds[i]
+		}
+	}
+	return nil
 }
 
 // Horizon is the time before which no share is accepted any more.
