@@ -16,8 +16,12 @@ import (
 // folds and scans the text once, without regular expressions, and allocates only for what it
 // finds. It is safe for concurrent use.
 type Matcher struct {
-	domains  map[string]int // host -> evidence index
-	words    map[string][]int
+	domains map[string]int // host -> evidence index
+	words   map[string][]int
+	// firsts has bit min(len(w), 63) of firsts[w[0]] set for every key w of words: most words
+	// of a text start with a byte or have a length no term's first word has, and skip the
+	// map lookup.
+	firsts   [256]uint64
 	prefixes []int // terms whose first word ends in '*'
 	hashtags map[string]int
 	terms    []term
@@ -67,7 +71,9 @@ func NewMatcher(cfg Config) *Matcher {
 		if t.prefix && len(t.words) == 1 {
 			m.prefixes = append(m.prefixes, i)
 		} else {
-			m.words[t.words[0]] = append(m.words[t.words[0]], i)
+			w := t.words[0]
+			m.words[w] = append(m.words[w], i)
+			m.firsts[w[0]] |= lenBit(len(w))
 		}
 	}
 	return m
@@ -185,9 +191,11 @@ func (m *Matcher) text(s *scratch, text string) {
 			continue
 		}
 		w := buf[tk.start:tk.end]
-		for _, ti := range m.words[string(w)] {
-			if m.matchAt(buf, toks, i, &m.terms[ti]) {
-				s.found = append(s.found, m.terms[ti].ev)
+		if m.firsts[w[0]]&lenBit(len(w)) != 0 {
+			for _, ti := range m.words[string(w)] {
+				if m.matchAt(buf, toks, i, &m.terms[ti]) {
+					s.found = append(s.found, m.terms[ti].ev)
+				}
 			}
 		}
 		for _, ti := range m.prefixes {
@@ -218,6 +226,9 @@ func (m *Matcher) matchAt(buf []byte, toks []span, i int, t *term) bool {
 	}
 	return true
 }
+
+// lenBit is a word length's bit in Matcher.firsts.
+func lenBit(n int) uint64 { return 1 << min(n, 63) }
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 
