@@ -1,13 +1,12 @@
 package coord
 
 import (
-	"cmp"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
-	"github.com/leakwatch/leakwatch/internal/minheap"
+	"github.com/leakwatch/leakwatch/internal/agenda"
 )
 
 // Sharing is the per-object half of co-share detection (the detect stage): it keeps the
@@ -26,8 +25,7 @@ type Sharing struct {
 	objects map[string]*objectState
 	// Objects wait for their due time in one-second buckets: O(1) to schedule, and most
 	// objects (shared once) are scheduled twice in their life.
-	buckets map[int64][]*objectState
-	order   minheap.Heap[int64]
+	queue   agenda.Agenda[*objectState]
 	horizon int64 // shares older than this are complete or evicted; nothing older is accepted
 	skipped int64
 
@@ -35,8 +33,7 @@ type Sharing struct {
 	stamp map[string]uint64
 	gen   uint64
 	part  []int
-	free  []*objectState   // states of forgotten objects, reused: most objects live a minute
-	spare [][]*objectState // lists of emptied buckets, reused: a bucket a second
+	free  []*objectState // states of forgotten objects, reused: most objects live a minute
 
 	// Objects shared once so far wait here, in arrival order, instead of in the queue: a
 	// lone share has no partner to pair with and only has to be forgotten once it is older
@@ -92,8 +89,8 @@ type objectState struct {
 
 // NewSharing returns an empty per-object co-share state. cfg must be valid.
 func NewSharing(cfg Config) *Sharing {
-	s := &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{}, buckets: map[int64][]*objectState{},
-		order: minheap.New(cmp.Less[int64])}
+	s := &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{},
+		queue: agenda.New[*objectState]()}
 	for _, k := range leakwatch.ShareKinds {
 		w := int64(cfg.WindowFor(k))
 		s.kinds = append(s.kinds, kindWindows{kind: k, window: w, keep: w + max(w, int64(cfg.PopularityWindow))})
@@ -199,10 +196,12 @@ func (s *Sharing) Objects() int { return len(s.objects) }
 
 func (s *Sharing) run(h int64, emit func(Observation)) {
 	s.forgetSingles(h)
-	for s.order.Len() > 0 && s.order.Min()*queueGrain < h {
-		b := s.order.Pop()
-		list := s.buckets[b]
-		delete(s.buckets, b)
+	limit := floorDiv(h-1, queueGrain) + 1 // buckets starting before h
+	for {
+		b, list, ok := s.queue.Next(limit)
+		if !ok {
+			return
+		}
 		var wait []*objectState
 		for _, o := range list {
 			switch {
@@ -215,17 +214,13 @@ func (s *Sharing) run(h int64, emit func(Observation)) {
 				s.work(o, h, emit)
 			}
 		}
-		if len(s.spare) < maxFree && cap(list) <= 1024 {
-			clear(list)
-			s.spare = append(s.spare, list[:0])
-		}
+		s.queue.Done(list)
 		if len(wait) > 0 {
 			// Due later within this bucket; later buckets are later still.
-			if len(s.buckets[b]) == 0 {
-				s.order.Push(b)
+			for _, o := range wait {
+				s.queue.Add(b, o)
 			}
-			s.buckets[b] = append(s.buckets[b], wait...)
-			break
+			return
 		}
 	}
 }
@@ -318,15 +313,7 @@ func (s *Sharing) schedule(o *objectState) {
 		return
 	}
 	o.queued, o.bucket = true, b
-	list := s.buckets[b]
-	if len(list) == 0 {
-		s.order.Push(b)
-		if n := len(s.spare); n > 0 {
-			list = s.spare[n-1]
-			s.spare = s.spare[:n-1]
-		}
-	}
-	s.buckets[b] = append(list, o)
+	s.queue.Add(b, o)
 }
 
 func floorDiv(a, b int64) int64 {
