@@ -39,9 +39,6 @@ func (a *Agenda[T]) Add(t int64, v T) {
 	a.lists[t] = append(l, v)
 }
 
-// Len is the number of times with values waiting.
-func (a *Agenda[T]) Len() int { return a.times.Len() }
-
 // Next removes the earliest time before limit and returns it with its values; ok is false
 // when no time is before limit. Values added meanwhile at that time form a new list, returned
 // by a later call. Hand the list back with Done once read.
