@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/smallmap"
 )
 
 // Edges is the cross-object half of co-share detection (the correlate stage): it aggregates
@@ -88,7 +89,7 @@ type edge struct {
 	k         edgeKey
 	one       uint64 // the only object while weight is 1 (saves a map per pair)
 	oneInfo   objInfo
-	objs      map[uint64]objInfo
+	objs      smallmap.Map[objInfo] // every object, once there are two
 	weight    int
 	score     float64
 	qualified bool // in the group graph
@@ -340,9 +341,8 @@ func earlier(a, b objInfo) bool {
 }
 
 func (ed *edge) get(h uint64) (objInfo, bool) {
-	if ed.objs != nil {
-		v, ok := ed.objs[h]
-		return v, ok
+	if ed.objs.Len() > 0 {
+		return ed.objs.Get(h)
 	}
 	if ed.weight == 1 && ed.one == h {
 		return ed.oneInfo, true
@@ -351,26 +351,24 @@ func (ed *edge) get(h uint64) (objInfo, bool) {
 }
 
 func (ed *edge) put(h uint64, v objInfo) {
-	if ed.objs == nil && (ed.weight == 0 || ed.one == h) {
+	if ed.objs.Len() == 0 && (ed.weight == 0 || ed.one == h) {
 		ed.one, ed.oneInfo = h, v
 		return
 	}
-	if ed.objs == nil {
-		ed.objs = map[uint64]objInfo{ed.one: ed.oneInfo}
+	if ed.objs.Len() == 0 {
+		ed.objs.Put(ed.one, ed.oneInfo)
 	}
-	ed.objs[h] = v
+	ed.objs.Put(h, v)
 }
 
 func (ed *edge) each(f func(objInfo)) {
-	if ed.objs == nil {
+	if ed.objs.Len() == 0 {
 		if ed.weight > 0 {
 			f(ed.oneInfo)
 		}
 		return
 	}
-	for _, v := range ed.objs {
-		f(v)
-	}
+	ed.objs.All(f)
 }
 
 // span returns the edge's first and last co-share times.
@@ -447,6 +445,9 @@ func (e *Edges) compOf(root int) *component {
 // in a deterministic order.
 func (e *Edges) Changed() ([]leakwatch.Edge, []leakwatch.Group) {
 	var edges []leakwatch.Edge
+	if len(e.dirty) > 0 {
+		edges = make([]leakwatch.Edge, 0, len(e.dirty))
+	}
 	for ed := range e.dirty {
 		edges = append(edges, ed.signal())
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/agenda"
+	"github.com/leakwatch/leakwatch/internal/smallmap"
 )
 
 // Sharing is the per-object half of co-share detection (the detect stage): it keeps the
@@ -79,9 +80,9 @@ type objectState struct {
 	// [x - popularity window, x + W] of the last completed share x.
 	lo, hi  int
 	sharers map[string]int32
-	emitted map[uint64]struct{}
-	due     int64 // when the object next needs work
-	bucket  int64 // the bucket it waits in, when queued
+	emitted smallmap.Map[struct{}] // account pairs already paired on this object
+	due     int64                  // when the object next needs work
+	bucket  int64                  // the bucket it waits in, when queued
 	queued  bool
 	single  bool   // one share so far: waits in Sharing.singles, not in the queue
 	gen     uint64 // which use of this state it is
@@ -287,7 +288,8 @@ func (s *Sharing) release(o *objectState) {
 		return
 	}
 	clear(o.sharers)
-	*o = objectState{shares: o.shares[:0], sharers: o.sharers}
+	o.emitted.Reset()
+	*o = objectState{shares: o.shares[:0], sharers: o.sharers, emitted: o.emitted}
 	if cap(o.shares) > 64 {
 		o.shares = nil // a burst's worth of shares: let it go
 	}
@@ -295,7 +297,7 @@ func (s *Sharing) release(o *objectState) {
 }
 
 // maxFree bounds the reuse list.
-const maxFree = 4096
+const maxFree = 1 << 15
 
 // queueGrain is the bucket width of the object queue.
 const queueGrain = int64(time.Second)
@@ -377,17 +379,14 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 			a, b, aAt, bAt, aPost, bPost = b, a, bAt, aAt, bPost, aPost
 		}
 		pk := pairHash(a, b)
-		if _, dup := o.emitted[pk]; dup {
+		if _, dup := o.emitted.Get(pk); dup {
 			continue
 		}
 		if s.cfg.MaxSharers > 0 && k >= s.cfg.MaxSharers {
 			s.skipped++
 			continue
 		}
-		if o.emitted == nil {
-			o.emitted = map[uint64]struct{}{}
-		}
-		o.emitted[pk] = struct{}{}
+		o.emitted.Put(pk, struct{}{})
 		emit(Observation{
 			Kind: o.kind, Object: o.key, A: a, B: b,
 			AAt: time.Unix(0, aAt).UTC(), BAt: time.Unix(0, bAt).UTC(),
