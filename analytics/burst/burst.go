@@ -67,6 +67,9 @@ type Detector struct {
 	// floor, most end unconfirmed minutes later, and allocating each one was the detector's
 	// largest allocation.
 	spare []*run
+	// gone holds evicted objects for reuse: most objects are mentioned once, go idle and are
+	// evicted, and a new one takes their place.
+	gone []*object
 }
 
 // Stats counts what the detector holds and what it had to adjust.
@@ -179,7 +182,12 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 	}
 	o := d.objects[m.Object]
 	if o == nil {
-		o = &object{key: m.Object}
+		if n := len(d.gone); n > 0 {
+			o, d.gone = d.gone[n-1], d.gone[:n-1]
+			o.key = m.Object
+		} else {
+			o = &object{key: m.Object}
+		}
 		d.objects[m.Object] = o
 	}
 	i := len(o.pending)
@@ -608,8 +616,8 @@ func (d *Detector) sweep() {
 			}
 			if o.run == nil && len(o.pending) == 0 && d.wb-o.lastActive > d.idleFor(o) {
 				delete(d.objects, o.key)
-				o.listed = false
 				d.stats.Evicted++
+				d.evict(o)
 				continue
 			}
 			o.idleAt = max(d.wb+1, o.lastActive+d.idleFor(o)+1)
@@ -618,6 +626,20 @@ func (d *Detector) sweep() {
 		d.idlers.Done(objs)
 	}
 }
+
+// evict resets an object dropped from d.objects and keeps it for reuse. Entries it still has
+// in the agendas are stale and harmless: timers and sweeps look only at the object's own
+// state (a run, listed and idleAt), which the next use sets afresh, as a reset in observe does.
+func (d *Detector) evict(o *object) {
+	d.release(o.prelude)
+	*o = object{pending: o.pending[:0]}
+	if len(d.gone) < maxGone {
+		d.gone = append(d.gone, o)
+	}
+}
+
+// maxGone bounds the evicted objects kept for reuse.
+const maxGone = 4096
 
 // idleFor is how many buckets without a mention o may go before it is dropped.
 func (d *Detector) idleFor(o *object) int64 {
