@@ -15,6 +15,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/leakwatch/leakwatch"
 )
@@ -47,6 +48,7 @@ type Extractor struct {
 	shingles []uint64
 	th       []uint64
 	clean    []byte
+	folded   []byte
 	cands    []bool
 }
 
@@ -227,7 +229,10 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 		}
 	})
 
-	folded := x.fold.fold(string(x.clean))
+	// The folded text lives only while this post is extracted (keys made from its words are
+	// copies), so it is folded into a buffer reused post after post, not into new strings.
+	x.folded = x.fold.appendFold(x.folded[:0], unsafe.String(unsafe.SliceData(x.clean), len(x.clean)))
+	folded := unsafe.String(unsafe.SliceData(x.folded), len(x.folded))
 	x.toks = x.tokenize(folded, x.toks[:0])
 
 	for _, h := range p.Hashtags {

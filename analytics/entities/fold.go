@@ -54,18 +54,29 @@ func (f *folder) fold(s string) string {
 		}
 		return string(b)
 	}
+	f.buf = f.appendFold(f.buf[:0], s)
+	return string(f.buf)
+}
+
+// appendFold appends s folded to dst, the way fold folds it, without making a string: for
+// text that is only scanned, as a post's is.
+func (f *folder) appendFold(dst []byte, s string) []byte {
 	// Post text is NFC (collectors normalise it), so folding rune by rune is the same as
 	// folding the string: a precomposed letter decomposes, loses its marks and case-folds on
 	// its own. Only letters and marks change; other runes (emoji, punctuation) are copied.
-	b := f.buf[:0]
-	for _, r := range s {
-		switch {
-		case r < utf8.RuneSelf:
-			c := byte(r)
+	b := dst
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
 			b = append(b, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
 		case unicode.Is(unicode.Mn, r):
 			// a combining mark left in the text: dropped, as NFD would
 		case unicode.IsLetter(r) || unicode.IsUpper(r):
@@ -74,8 +85,7 @@ func (f *folder) fold(s string) string {
 			b = utf8.AppendRune(b, r)
 		}
 	}
-	f.buf = b
-	return string(b)
+	return b
 }
 
 // rune folds one letter through the transform chain, once per distinct letter.
