@@ -304,6 +304,7 @@ func feedArchive(parent context.Context, r *archive.Reader, path string, batch *
 				batch.Change(*rec.Change)
 			case rec.Post != nil:
 				ps = append(ps, *rec.Post)
+				archive.Recycle(rec.Post)
 			}
 		}
 		// Order between a batch's posts and its changes or bad records does not matter: the

@@ -176,7 +176,8 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	if len(row) != len(m.header) {
 		return nil, fmt.Errorf("csv: %d fields, header has %d", len(row), len(m.header))
 	}
-	p := &leakwatch.Post{Platform: m.platform}
+	p := newPost()
+	p.Platform = m.platform
 	p.Author.ID = m.cell(row, m.author)
 	if p.Author.ID == "" {
 		return nil, fmt.Errorf("author (column %s) is empty", m.header[m.author])

@@ -47,7 +47,7 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 	// and names the error.
 	prefixed := bytes.HasPrefix(line, leakwatchPostPrefix)
 	if prefixed {
-		p := new(leakwatch.Post)
+		p := newPost()
 		if ok, own := fastPost(line, p); ok && own {
 			if p, err := finishNormalised(p); err == nil {
 				return p, nil, nil
@@ -121,7 +121,7 @@ func archivePost(p *leakwatch.Post) *leakwatch.Post {
 // decodeNormalised decodes a leakwatch post, by the decoder written for it first when fast
 // (DecodeLine says not when it has just tried that on the line).
 func decodeNormalised(line []byte, fast bool) (*leakwatch.Post, error) {
-	p := new(leakwatch.Post)
+	p := newPost()
 	decoded := false
 	if fast {
 		decoded, _ = fastPost(line, p)

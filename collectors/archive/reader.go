@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/collectors"
@@ -282,4 +283,24 @@ func (r *Reader) nextJSONL() (collectors.Record, error) {
 		return collectors.Record{}, err
 	}
 	return r.decodeLine(r.line, line), nil
+}
+
+// posts holds decoded posts given back with Recycle.
+var posts = sync.Pool{New: func() any { return new(leakwatch.Post) }}
+
+// newPost returns an empty post to decode into, a recycled one when there is one.
+func newPost() *leakwatch.Post {
+	p := posts.Get().(*leakwatch.Post)
+	*p = leakwatch.Post{}
+	return p
+}
+
+// Recycle gives back a post a Reader or DecodeLine returned, once the caller has copied it
+// (the strings it points to may live on: they are never reused). Optional: a batch analysis
+// reads hundreds of thousands of posts and keeps none, and without it each would be fresh
+// memory to fault in.
+func Recycle(p *leakwatch.Post) {
+	if p != nil {
+		posts.Put(p)
+	}
 }
