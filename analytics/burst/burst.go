@@ -475,17 +475,33 @@ func (d *Detector) newRun() *run {
 	return r
 }
 
-// reset empties r, its slices back on the inline arrays.
+// reset empties r. Slices that outgrew the inline arrays are kept up to maxKept entries
+// (most runs that outgrow them still end minutes later), larger ones dropped so a spare run
+// never pins a long burst's accounts.
 func (r *run) reset() {
+	clear(r.accounts)
+	clear(r.evidence)
+	recs, accounts, evidence := r.recs[:0], r.accounts[:0], r.evidence[:0]
 	*r = run{}
-	r.recs, r.accounts = r.first[:0], r.firstAcc[:0]
+	r.recs, r.accounts, r.evidence = r.first[:0], r.firstAcc[:0], nil
+	if cap(recs) <= maxKept {
+		r.recs = recs
+	}
+	if cap(accounts) <= maxKept {
+		r.accounts = accounts
+	}
+	if cap(evidence) <= maxKept {
+		r.evidence = evidence
+	}
 }
+
+// maxKept is the largest slice a spare run keeps.
+const maxKept = 64
 
 // maxSpare bounds the runs kept for reuse; more end at once only in a storm of openings.
 const maxSpare = 1024
 
-// release gives back a run nothing refers to any more. Its slices are dropped unless they
-// are the inline ones, so a spare run never pins a long burst's accounts.
+// release gives back a run nothing refers to any more.
 func (d *Detector) release(r *run) {
 	if r == nil || len(d.spare) >= maxSpare {
 		return

@@ -39,6 +39,9 @@ func (m *Map[V]) Put(key uint64, v V) {
 		m.entries[i].val = v
 		return
 	}
+	if m.entries == nil {
+		m.entries = make([]entry[V], 0, 4) // growing one at a time to 4 cost three allocations
+	}
 	m.entries = append(m.entries, entry[V]{key, v})
 	switch n := len(m.entries); {
 	case m.index != nil:
