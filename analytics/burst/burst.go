@@ -375,7 +375,10 @@ func (d *Detector) expect(o *object, b int64) (e, e1, f float64) {
 func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) {
 	e, e1, f := d.expect(o, b)
 	fc := float64(c)
-	llr := fc*math.Log(e1/e) - (e1 - e)
+	llr := -(e1 - e) // the same as fc*log(e1/e) - (e1-e) for an empty bucket, most of them
+	if c > 0 {
+		llr += fc * math.Log(e1/e)
+	}
 	if o.run == nil && llr > 0 && b >= d.warmEnd {
 		o.run, o.s = d.startRun(o, b, e), 0
 	}

@@ -391,8 +391,15 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 			continue
 		}
 		for i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf { // most of any text: a table, not a rune decoded
+				if !asciiWord[c] && !(kind != tokWord && c == '_') {
+					break
+				}
+				i++
+				continue
+			}
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if !isWordRune(r) && !(kind != tokWord && r == '_') {
+			if !isWordRune(r) {
 				break
 			}
 			i += size
@@ -412,6 +419,14 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 	}
 	return dst
 }
+
+// asciiWord says which ASCII characters are word characters (isWordRune).
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = isWordRune(rune(c))
+	}
+	return t
+}()
 
 func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
