@@ -62,7 +62,7 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 			}
 		case s.tweetV1():
 			if p, err := twitter.DecodeV1(line); err == nil {
-				return archivePost(&p), nil, nil
+				return fromTwitter(p), nil, nil
 			}
 		}
 	}
@@ -81,7 +81,7 @@ func decodeGeneral(line []byte) (*leakwatch.Post, *leakwatch.SiteChange, error) 
 		if err != nil {
 			return nil, nil, fmt.Errorf("twitter v2: %w", err)
 		}
-		return archivePost(&p), nil, nil
+		return fromTwitter(p), nil, nil
 	case present(pr.Platform) && present(pr.Author):
 		p, err := decodeNormalised(line, true)
 		return p, nil, err
@@ -93,14 +93,14 @@ func decodeGeneral(line []byte) (*leakwatch.Post, *leakwatch.SiteChange, error) 
 		if err != nil {
 			return nil, nil, fmt.Errorf("twitter v1.1: %w", err)
 		}
-		return archivePost(&p), nil, nil
+		return fromTwitter(p), nil, nil
 	case present(pr.AuthorID):
 		// A bare v2 tweet object, as flattening exporters write one per line.
 		p, err := twitter.DecodeV2(line)
 		if err != nil {
 			return nil, nil, fmt.Errorf("twitter v2: %w", err)
 		}
-		return archivePost(&p), nil, nil
+		return fromTwitter(p), nil, nil
 	case present(pr.Delete), present(pr.Limit):
 		return nil, nil, errors.New("twitter stream notice (delete or limit), not a tweet")
 	case present(pr.Errors):
@@ -116,6 +116,14 @@ func archivePost(p *leakwatch.Post) *leakwatch.Post {
 		p.ObservedAt = p.CreatedAt
 	}
 	return p
+}
+
+// fromTwitter is archivePost for a post a Twitter decoder returned by value, in a recycled
+// post (Recycle) when there is one.
+func fromTwitter(p leakwatch.Post) *leakwatch.Post {
+	q := newPost()
+	*q = p
+	return archivePost(q)
 }
 
 // decodeNormalised decodes a leakwatch post, by the decoder written for it first when fast
