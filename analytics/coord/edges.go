@@ -89,7 +89,7 @@ type edge struct {
 	k         edgeKey
 	one       uint64 // the only object while weight is 1 (saves a map per pair)
 	oneInfo   objInfo
-	objs      smallmap.Map[objInfo] // every object, once there are two
+	objs      *smallmap.Map[objInfo] // every object, once there are two
 	weight    int
 	score     float64
 	qualified bool // in the group graph
@@ -341,7 +341,7 @@ func earlier(a, b objInfo) bool {
 }
 
 func (ed *edge) get(h uint64) (objInfo, bool) {
-	if ed.objs.Len() > 0 {
+	if ed.objs != nil {
 		return ed.objs.Get(h)
 	}
 	if ed.weight == 1 && ed.one == h {
@@ -351,18 +351,19 @@ func (ed *edge) get(h uint64) (objInfo, bool) {
 }
 
 func (ed *edge) put(h uint64, v objInfo) {
-	if ed.objs.Len() == 0 && (ed.weight == 0 || ed.one == h) {
+	if ed.objs == nil && (ed.weight == 0 || ed.one == h) {
 		ed.one, ed.oneInfo = h, v
 		return
 	}
-	if ed.objs.Len() == 0 {
+	if ed.objs == nil {
+		ed.objs = &smallmap.Map[objInfo]{}
 		ed.objs.Put(ed.one, ed.oneInfo)
 	}
 	ed.objs.Put(h, v)
 }
 
 func (ed *edge) each(f func(objInfo)) {
-	if ed.objs.Len() == 0 {
+	if ed.objs == nil {
 		if ed.weight > 0 {
 			f(ed.oneInfo)
 		}
