@@ -487,10 +487,10 @@ func (r *run) reset() {
 	recs, accounts, evidence := r.recs[:0], r.accounts[:0], r.evidence[:0]
 	*r = run{}
 	r.recs, r.accounts, r.evidence = r.first[:0], r.firstAcc[:0], nil
-	if cap(recs) <= maxKept {
+	if c := cap(recs); c > len(r.first) && c <= maxKept {
 		r.recs = recs
 	}
-	if cap(accounts) <= maxKept {
+	if c := cap(accounts); c > len(r.firstAcc) && c <= maxKept {
 		r.accounts = accounts
 	}
 	if cap(evidence) <= maxKept {
