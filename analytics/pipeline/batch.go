@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -335,17 +336,20 @@ func (b *Batch) drain(d driver) error {
 }
 
 // coShareOrder sorts observations by their share times, object and pair: one order whatever
-// emitted them (an object and pair are observed once). It sorts their times and positions and
-// then moves each observation once: an observation is 152 bytes, and swapping them was most
-// of the sort's cost.
+// emitted them (an object and pair are observed once). It sorts keys (the times, the object's
+// first 16 bytes, the position) and then moves each observation once: an observation is 152
+// bytes, swapping them was most of the sort's cost, and comparing objects in place read
+// memory all over the heap (the nine bands of a pair's near-duplicate texts tie on times, and
+// differ from the tenth byte).
 type coShareOrder struct {
 	keys []coShareKey
 	tmp  []CoShare
 }
 
 type coShareKey struct {
-	b, a int64 // BAt, AAt: detect made them from Unix nanoseconds
-	i    int
+	b, a   int64  // BAt, AAt: detect made them from Unix nanoseconds
+	o0, o1 uint64 // the object's bytes 0-7 and 8-15, big-endian, zero-padded: ordered as it is
+	i      int
 }
 
 func (s *coShareOrder) sort(obs []CoShare) {
@@ -354,10 +358,11 @@ func (s *coShareOrder) sort(obs []CoShare) {
 	}
 	keys := s.keys[:0]
 	for i := range obs {
-		keys = append(keys, coShareKey{b: obs[i].BAt.UnixNano(), a: obs[i].AAt.UnixNano(), i: i})
+		o := obs[i].Object
+		keys = append(keys, coShareKey{b: obs[i].BAt.UnixNano(), a: obs[i].AAt.UnixNano(), o0: prefix8(o), o1: prefix8(o[min(8, len(o)):]), i: i})
 	}
 	slices.SortFunc(keys, func(x, y coShareKey) int {
-		if c := cmp.Or(cmp.Compare(x.b, y.b), cmp.Compare(x.a, y.a)); c != 0 {
+		if c := cmp.Or(cmp.Compare(x.b, y.b), cmp.Compare(x.a, y.a), cmp.Compare(x.o0, y.o0), cmp.Compare(x.o1, y.o1)); c != 0 {
 			return c
 		}
 		p, q := &obs[x.i], &obs[y.i]
@@ -369,6 +374,14 @@ func (s *coShareOrder) sort(obs []CoShare) {
 	}
 	clear(tmp) // the strings of this batch can go
 	s.keys, s.tmp = keys, tmp[:0]
+}
+
+// prefix8 is s's first 8 bytes as a big-endian number, zero-padded: when two strings' prefixes
+// differ, they compare as the strings do.
+func prefix8(s string) uint64 {
+	var b [8]byte
+	copy(b[:], s)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 func compareBursts(a, b leakwatch.Burst) int {

@@ -1,0 +1,38 @@
+package pipeline
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCoShareOrder checks the keyed sort against the order it stands for, on observations
+// that tie on times and on long object prefixes (near-duplicate bands), with objects shorter
+// than the keys and holding zero bytes.
+func TestCoShareOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	var obs []CoShare
+	for range 5000 {
+		o := pick("neartext:", "neartext:1-", "url:", "", "a", "a\x00", "a\x00b", "hashtag:x") + pick("", "0", "1-ab", "1-ab\x00", "12345678", "zz")
+		at := time.Unix(int64(r.IntN(5)), int64(r.IntN(3)))
+		obs = append(obs, CoShare{Object: o, A: pick("u1", "u2", "u3"), B: pick("v1", "v2", "u1\x00"),
+			AAt: at, BAt: at.Add(time.Duration(r.IntN(2)) * time.Second)})
+	}
+	want := slices.Clone(obs)
+	slices.SortStableFunc(want, func(a, b CoShare) int {
+		return cmp.Or(a.BAt.Compare(b.BAt), a.AAt.Compare(b.AAt), strings.Compare(a.Object, b.Object),
+			strings.Compare(a.A, b.A), strings.Compare(a.B, b.B))
+	})
+	var s coShareOrder
+	s.sort(obs)
+	for i := range obs {
+		w, g := want[i], obs[i]
+		if w.Object != g.Object || w.A != g.A || w.B != g.B || !w.AAt.Equal(g.AAt) || !w.BAt.Equal(g.BAt) {
+			t.Fatalf("observation %d: got %q %s %s %v %v, want %q %s %s %v %v", i, g.Object, g.A, g.B, g.AAt, g.BAt, w.Object, w.A, w.B, w.AAt, w.BAt)
+		}
+	}
+}
