@@ -178,3 +178,42 @@ func FuzzDecodeLineFastPaths(f *testing.F) {
 		sameAsGeneral(t, line)
 	})
 }
+
+// TestRecycledPostStartsEmpty decodes a full post, gives it back, and decodes sparse ones of
+// every shape: nothing of the first may show through in a post decoded into recycled memory.
+func TestRecycledPostStartsEmpty(t *testing.T) {
+	at := time.Date(2017, 5, 5, 18, 50, 0, 0, time.UTC)
+	full, err := json.Marshal(leakwatch.Post{Platform: "twitter", ID: "1", URI: "twitter:1", CreatedAt: at, ObservedAt: at,
+		Author: leakwatch.Account{ID: "42", Handle: "alice", Followers: 7}, ReshareOf: "twitter:0", ReplyTo: "twitter:r",
+		Text: "fuite #MacronLeaks", Lang: "fr", Hashtags: []string{"MacronLeaks"}, Mentions: []string{"bob"},
+		URLs: []leakwatch.Link{{Raw: "https://t.co/x", Expanded: "https://pastebin.com/x"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sparse := map[string]string{
+		"leakwatch":    `{"platform":"mastodon","id":"2","created_at":"2017-05-05T19:00:00Z","author":{"id":"9"}}`,
+		"twitter v1.1": `{"id_str":"3","created_at":"Fri May 05 19:00:00 +0000 2017","text":"x","user":{"id_str":"9"}}`,
+		"twitter v2":   `{"data":{"id":"4","text":"x","author_id":"9","created_at":"2017-05-05T19:00:00Z"}}`,
+	}
+	for name, line := range sparse {
+		want, _, err := DecodeLine([]byte(line))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		wantCopy := *want
+		for range 8 { // the pool may hand out any of several posts: recycle a few full ones
+			p, _, err := DecodeLine(full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			Recycle(p)
+		}
+		got, _, err := DecodeLine([]byte(line))
+		if err != nil {
+			t.Fatalf("%s after recycling: %v", name, err)
+		}
+		if !reflect.DeepEqual(*got, wantCopy) {
+			t.Errorf("%s decoded into a recycled post:\n got %#v\nwant %#v", name, *got, wantCopy)
+		}
+	}
+}
