@@ -27,32 +27,17 @@ func newFolder() *folder {
 // maxFoldCache bounds the per-rune cache (a stream in many scripts would otherwise grow it).
 const maxFoldCache = 4096
 
-// fold returns s case- and accent-folded.
+// fold returns s case- and accent-folded: s itself when it is ASCII without upper case (most
+// hashtags and handles), else a copy folded by appendFold.
 func (f *folder) fold(s string) string {
 	ascii, upper := true, false
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s) && ascii; i++ {
 		c := s[i]
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-		if 'A' <= c && c <= 'Z' {
-			upper = true
-		}
+		ascii = c < utf8.RuneSelf
+		upper = upper || 'A' <= c && c <= 'Z'
 	}
-	if ascii {
-		if !upper {
-			return s
-		}
-		b := make([]byte, len(s))
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			b[i] = c
-		}
-		return string(b)
+	if ascii && !upper {
+		return s
 	}
 	f.buf = f.appendFold(f.buf[:0], s)
 	return string(f.buf)
