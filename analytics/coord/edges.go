@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -24,6 +25,7 @@ type Edges struct {
 	pairs  map[[2]string]*pair // every edge, under its pair: one lookup finds both
 	nEdges int
 	dirty  map[*edge]struct{}
+	order  []*edge // Changed's sort space, reused
 
 	// groups: union-find over accounts joined by qualified edges
 	ids        map[string]int
@@ -115,12 +117,13 @@ type pair struct {
 // objects arrive (recomputed from the edges only when stale: an out-of-order observation
 // replaced one already counted).
 type component struct {
-	members []int
-	edges   []*edge
-	emitted map[string]bool // group ids published for this component or its parts
+	members  []int
+	accounts []string // members' names, sorted, when len(accounts) == len(members)
+	edges    []*edge
+	emitted  map[string]bool // group ids published for this component or its parts
 
-	objects     map[string]int // object -> qualified edges that co-shared it
-	lead        map[string]int // account -> objects it shared before its partner
+	objects     tally // object -> qualified edges that co-shared it
+	lead        tally // account -> objects it shared before its partner
 	kinds       map[leakwatch.ObjectKind]int
 	first, last int64
 	score       float64
@@ -130,7 +133,7 @@ type component struct {
 
 func newComponent(root int) *component {
 	return &component{
-		members: []int{root}, emitted: map[string]bool{}, objects: map[string]int{}, lead: map[string]int{},
+		members: []int{root}, emitted: map[string]bool{}, objects: newTally(TopObjects), lead: newTally(MaxFirstMovers),
 		kinds: map[leakwatch.ObjectKind]int{}, first: math.MaxInt64, last: math.MinInt64,
 	}
 }
@@ -139,12 +142,12 @@ func (c *component) addObject(ed *edge, v objInfo) {
 	// Near-duplicate bands are counted in the score but not listed as evidence: nine
 	// unreadable band keys per text would crowd out the objects an analyst can open.
 	if ed.k.kind != leakwatch.KindNearText {
-		c.objects[v.key]++
+		c.objects.inc(v.key)
 	}
 	if v.aFirst {
-		c.lead[ed.k.a]++
+		c.lead.inc(ed.k.a)
 	} else if v.first != v.at {
-		c.lead[ed.k.b]++
+		c.lead.inc(ed.k.b)
 	}
 	c.first, c.last = min(c.first, v.first), max(c.last, v.at)
 }
@@ -175,12 +178,8 @@ func (c *component) absorb(o *component) {
 	for id := range o.emitted {
 		c.emitted[id] = true
 	}
-	for k, n := range o.objects {
-		c.objects[k] += n
-	}
-	for k, n := range o.lead {
-		c.lead[k] += n
-	}
+	c.objects.add(&o.objects)
+	c.lead.add(&o.lead)
 	for k, n := range o.kinds {
 		c.kinds[k] += n
 	}
@@ -195,7 +194,7 @@ func (c *component) absorb(o *component) {
 // rebuild recomputes the evidence from the edges.
 func (c *component) rebuild() {
 	edges := c.edges
-	c.edges, c.objects, c.lead, c.kinds = nil, map[string]int{}, map[string]int{}, map[leakwatch.ObjectKind]int{}
+	c.edges, c.objects, c.lead, c.kinds = nil, newTally(TopObjects), newTally(MaxFirstMovers), map[leakwatch.ObjectKind]int{}
 	c.first, c.last, c.score, c.firstEdge, c.stale = math.MaxInt64, math.MinInt64, 0, nil, false
 	for _, ed := range edges {
 		ed.span()
@@ -420,7 +419,7 @@ func (e *Edges) join(ed *edge) {
 	ra, rb := e.find(e.id(ed.k.a)), e.find(e.id(ed.k.b))
 	ca, cb := e.compOf(ra), e.compOf(rb)
 	if ra != rb {
-		if len(ca.objects) < len(cb.objects) {
+		if ca.objects.len() < cb.objects.len() {
 			ra, rb, ca, cb = rb, ra, cb, ca
 		}
 		e.parent[rb] = ra
@@ -449,11 +448,19 @@ func (e *Edges) Changed() ([]leakwatch.Edge, []leakwatch.Group) {
 	if len(e.dirty) > 0 {
 		edges = make([]leakwatch.Edge, 0, len(e.dirty))
 	}
+	// Sorted as pointers, then made into signals in order: an Edge signal is large, and
+	// sorting them moved each several times.
+	order := e.order[:0]
 	for ed := range e.dirty {
-		edges = append(edges, ed.signal())
+		order = append(order, ed)
 	}
 	clear(e.dirty)
-	sortEdges(edges)
+	slices.SortFunc(order, func(x, y *edge) int { return compareKeys(x.k, y.k) })
+	for i, ed := range order {
+		edges = append(edges, ed.signal())
+		order[i] = nil
+	}
+	e.order = order[:0]
 	var groups []leakwatch.Group
 	for root := range e.dirtyRoots {
 		if c := e.comp[root]; len(c.members) >= e.cfg.GroupMin() {
@@ -527,10 +534,18 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 		}
 	}
 	g := leakwatch.Group{Edges: len(c.edges)}
-	for _, m := range c.members {
-		g.Accounts = append(g.Accounts, e.names[m])
+	if len(c.accounts) != len(c.members) {
+		// Members only grow; a group is published again whenever one of its edges changes,
+		// mostly with the same members, so their sorted names are kept until it grows. The
+		// list is made anew, never changed in place: published groups hold the old one.
+		accounts := make([]string, 0, len(c.members))
+		for _, m := range c.members {
+			accounts = append(accounts, e.names[m])
+		}
+		sort.Strings(accounts)
+		c.accounts = accounts
 	}
-	sort.Strings(g.Accounts)
+	g.Accounts = c.accounts
 	for k, n := range c.kinds {
 		if n > 0 {
 			g.ObjectKinds = append(g.ObjectKinds, k)
@@ -538,8 +553,8 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	}
 	sort.Slice(g.ObjectKinds, func(i, j int) bool { return g.ObjectKinds[i] < g.ObjectKinds[j] })
 	g.First, g.Last = time.Unix(0, c.first).UTC(), time.Unix(0, c.last).UTC()
-	g.Objects = topKeys(c.objects, TopObjects)
-	g.FirstMovers = topKeys(c.lead, MaxFirstMovers)
+	g.Objects = c.objects.keys()
+	g.FirstMovers = c.lead.keys()
 	g.Score = round3(c.score)
 	g.ID = groupID(c.firstEdge.k)
 	for id := range c.emitted {
@@ -567,44 +582,16 @@ func groupID(k edgeKey) string {
 	return "g-" + hex.EncodeToString(b[:])
 }
 
-func edgeLess(a, b edgeKey) bool {
+func edgeLess(a, b edgeKey) bool { return compareKeys(a, b) < 0 }
+
+func compareKeys(a, b edgeKey) int {
 	if a.kind != b.kind {
-		return a.kind < b.kind
+		return strings.Compare(string(a.kind), string(b.kind))
 	}
 	if a.a != b.a {
-		return a.a < b.a
+		return strings.Compare(a.a, b.a)
 	}
-	return a.b < b.b
-}
-
-// topKeys returns the n keys with the highest counts (ties by key), in one pass: groups can
-// hold many thousand objects and are rebuilt often.
-func topKeys(m map[string]int, n int) []string {
-	type kc struct {
-		k string
-		c int
-	}
-	better := func(a, b kc) bool { return a.c > b.c || (a.c == b.c && a.k < b.k) }
-	top := make([]kc, 0, n+1)
-	for k, c := range m {
-		if c <= 0 || (len(top) == n && !better(kc{k, c}, top[n-1])) {
-			continue
-		}
-		i := len(top)
-		top = append(top, kc{k, c})
-		for i > 0 && better(top[i], top[i-1]) {
-			top[i], top[i-1] = top[i-1], top[i]
-			i--
-		}
-		if len(top) > n {
-			top = top[:n]
-		}
-	}
-	out := make([]string, len(top))
-	for i, t := range top {
-		out[i] = t.k
-	}
-	return out
+	return strings.Compare(a.b, b.b)
 }
 
 func sortEdges(es []leakwatch.Edge) {
