@@ -23,6 +23,7 @@ import (
 type Sharing struct {
 	cfg     Config
 	kinds   []kindWindows // one per leakwatch.ShareKinds
+	byLen   [][]int       // indexes into kinds by the kind name's length
 	objects map[string]*objectState
 	// Objects wait for their due time in one-second buckets: O(1) to schedule, and most
 	// objects (shared once) are scheduled twice in their life.
@@ -95,6 +96,10 @@ func NewSharing(cfg Config) *Sharing {
 	for _, k := range leakwatch.ShareKinds {
 		w := int64(cfg.WindowFor(k))
 		s.kinds = append(s.kinds, kindWindows{kind: k, window: w, keep: w + max(w, int64(cfg.PopularityWindow))})
+		for len(s.byLen) <= len(k) {
+			s.byLen = append(s.byLen, nil)
+		}
+		s.byLen[len(k)] = append(s.byLen[len(k)], len(s.kinds)-1)
 	}
 	return s
 }
@@ -155,8 +160,14 @@ type kindWindows struct {
 }
 
 // kindOf returns the windows of share kind k, nil when co-shares are not computed for k.
+// Every mention asks, and the kind names' lengths tell most apart: looking through all of
+// them in order, for the bands (most mentions) and for the kinds not shared at all, was a
+// seventieth of a batch analysis.
 func (s *Sharing) kindOf(k string) *kindWindows {
-	for i := range s.kinds {
+	if len(k) >= len(s.byLen) {
+		return nil
+	}
+	for _, i := range s.byLen[len(k)] {
 		if string(s.kinds[i].kind) == k {
 			return &s.kinds[i]
 		}
@@ -296,6 +307,10 @@ func (s *Sharing) release(o *objectState) {
 	s.free = append(s.free, o)
 }
 
+// linearPartners is the most shares within W before a share whose accounts are told apart
+// by comparing them with each other rather than through the stamp map.
+const linearPartners = 16
+
 // maxFree bounds the reuse list.
 const maxFree = 1 << 15
 
@@ -338,19 +353,36 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 	}
 	// Partners: earlier shares (in share order) by other accounts; the earliest share of each
 	// partner names the pair's times.
-	s.gen++
-	if len(s.stamp) > 1<<16 {
-		clear(s.stamp)
-	}
-	s.stamp[x.account] = s.gen
 	s.part = s.part[:0]
-	for j := lo; j < i; j++ {
-		y := o.shares[j]
-		if s.stamp[y.account] == s.gen {
-			continue
+	if i-lo <= linearPartners {
+		// Few shares in the window, as for most objects: comparing names beats hashing them.
+	next:
+		for j := lo; j < i; j++ {
+			a := o.shares[j].account
+			if a == x.account {
+				continue
+			}
+			for _, p := range s.part {
+				if o.shares[p].account == a {
+					continue next
+				}
+			}
+			s.part = append(s.part, j)
 		}
-		s.stamp[y.account] = s.gen
-		s.part = append(s.part, j)
+	} else {
+		s.gen++
+		if len(s.stamp) > 1<<16 {
+			clear(s.stamp)
+		}
+		s.stamp[x.account] = s.gen
+		for j := lo; j < i; j++ {
+			y := o.shares[j]
+			if s.stamp[y.account] == s.gen {
+				continue
+			}
+			s.stamp[y.account] = s.gen
+			s.part = append(s.part, j)
+		}
 	}
 	if len(s.part) == 0 {
 		return // most objects are shared once: no popularity to count

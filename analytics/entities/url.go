@@ -64,6 +64,57 @@ func (n *urlNormalizer) tracking(name string) bool {
 // trailing slash removed from the path ("/" alone becomes empty) because servers answer both
 // forms with the same page far more often than not.
 func (n *urlNormalizer) normalize(raw string) (norm, host string, err error) {
+	if norm, host, ok := plainURL(raw); ok {
+		if host == "" {
+			return "", "", errNotWeb
+		}
+		return norm, host, nil
+	}
+	return n.parse(raw)
+}
+
+// plainURL normalises, without parsing, the form most shared links take ("https://t.co/x9Zk",
+// "http://example.org/a/b-c.html"): a lower-case http(s) scheme and host, no user, port,
+// query, fragment or escape, and a path of characters that need no escaping. It gives what
+// parse would (TestPlainURLAsParsed), without the URL parser's allocations, and the link
+// itself, not a copy, when nothing is dropped. ok is false for any other form.
+func plainURL(raw string) (norm, host string, ok bool) {
+	rest, found := strings.CutPrefix(raw, "https://")
+	if !found {
+		if rest, found = strings.CutPrefix(raw, "http://"); !found {
+			return "", "", false
+		}
+	}
+	h := 0
+	for h < len(rest) && rest[h] != '/' {
+		if c := rest[h]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return "", "", false
+		}
+		h++
+	}
+	for i := h; i < len(rest); i++ {
+		if !pathSafe[rest[i]] {
+			return "", "", false
+		}
+	}
+	host = strings.TrimPrefix(strings.TrimSuffix(rest[:h], "."), "www.")
+	path := strings.TrimRight(rest[h:], "/")
+	if len(host) == h && len(path) == len(rest)-h {
+		return raw, host, true
+	}
+	return raw[:len(raw)-len(rest)] + host + path, host, true
+}
+
+// pathSafe marks the bytes a URL path keeps as they are: letters, digits, "-._~" and "/".
+var pathSafe = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/", byte(c)) >= 0
+	}
+	return t
+}()
+
+// parse normalises any URL through the URL parser.
+func (n *urlNormalizer) parse(raw string) (norm, host string, err error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return "", "", err
