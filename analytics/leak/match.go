@@ -331,8 +331,22 @@ func (f *folding) fold(s string) {
 		}
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			f.rune(r)
 			i += size
+			// Latin, Greek and Cyrillic letters, and the punctuation and emoji that fill
+			// posts, by table: the rune path looks each up in Unicode's category tables.
+			switch {
+			case int(r) < len(runeFold):
+				if w := runeFold[r]; w != "" {
+					f.word()
+					f.dst = append(f.dst, w...)
+				} else if !runeMark[r] {
+					f.other(r)
+				}
+			case 0x2000 <= r && r < 0x2070, 0x1F000 <= r && r < 0x1FB00:
+				f.other(r) // General Punctuation, emoji: no letter, digit or mark
+			default:
+				f.rune(r)
+			}
 			continue
 		}
 		f.other(rune(c))
@@ -420,6 +434,18 @@ var asciiFold = func() (t [256]byte) {
 		}
 	}
 	return t
+}()
+
+// runeFold is appendFoldedRune of every letter and digit below U+0500 (up to the end of
+// Cyrillic), "" for other characters; runeMark is true for the combining marks among those.
+var runeFold, runeMark = func() (t [0x500]string, mark [0x500]bool) {
+	for r := range rune(len(t)) {
+		if isWord(r) {
+			t[r] = string(appendFoldedRune(nil, r))
+		}
+		mark[r] = unicode.Is(unicode.Mn, r)
+	}
+	return t, mark
 }()
 
 func isWord(r rune) bool {

@@ -210,3 +210,19 @@ func TestTextMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestRuneTablesMatchRunePath: every character, between words, next to separators and
+// alone, folds by the tables and ranges of fold as it does the general way.
+func TestRuneTablesMatchRunePath(t *testing.T) {
+	for r := rune(0); r <= utf8.MaxRune; r++ {
+		if 0xD800 <= r && r < 0xE000 {
+			continue
+		}
+		c := string(r)
+		for _, s := range []string{c, "a" + c + "b", ". " + c + ".#x", "é" + c + c + "ж"} {
+			if got, want := string(appendFolded(nil, s, true)), string(refFold(nil, s, true)); got != want {
+				t.Fatalf("fold %q (%U) = %q, rune path %q", s, r, got, want)
+			}
+		}
+	}
+}
