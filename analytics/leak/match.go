@@ -161,12 +161,12 @@ func (m *Matcher) text(s *scratch, text string) {
 	if text == "" {
 		return
 	}
-	s.buf = appendFolded(s.buf[:0], text, true)
-	s.toks = splitSpans(s.toks[:0], s.buf)
+	var dots bool
+	s.buf, s.toks, dots = foldSpans(s.buf[:0], s.toks[:0], text)
 	buf, toks := s.buf, s.toks
 
-	// Domains: runs of words joined by single dots.
-	for i := 0; i < len(toks); {
+	// Domains: runs of words joined by single dots (none when no '.' was written).
+	for i := 0; dots && i < len(toks); {
 		j := i
 		for j+1 < len(toks) && toks[j+1].start == toks[j].end+1 && buf[toks[j].end] == '.' {
 			j++
@@ -265,9 +265,9 @@ type token struct {
 
 // tokens folds s and splits it into words, for compiling terms.
 func tokens(s string) []token {
-	buf := appendFolded(nil, strings.TrimSuffix(strings.TrimSpace(s), "*"), true)
+	buf, spans, _ := foldSpans(nil, nil, strings.TrimSuffix(strings.TrimSpace(s), "*"))
 	var out []token
-	for _, sp := range splitSpans(nil, buf) {
+	for _, sp := range spans {
 		out = append(out, token{word: string(buf[sp.start:sp.end]), hash: sp.hash})
 	}
 	return out
@@ -293,42 +293,81 @@ func foldString(s string) string {
 // single dot, else ' '. Without seps, other characters are dropped.
 func appendFolded(dst []byte, s string, seps bool) []byte {
 	f := folding{dst: dst, seps: seps}
+	f.fold(s)
+	return f.dst
+}
+
+// foldSpans is appendFolded with separators that also returns the words of what it wrote,
+// as spans appended to toks, and whether it wrote a '.'. The spans are recorded as the
+// separators are written: a folded word character is never ' ', '.' or '#', so the words
+// are the runs between separators, and the buffer need not be scanned a second time.
+func foldSpans(dst []byte, toks []span, s string) ([]byte, []span, bool) {
+	f := folding{dst: dst, seps: true, split: true, toks: toks, start: len(dst)}
+	f.fold(s)
+	if len(f.dst) > f.start {
+		f.toks = append(f.toks, span{start: f.start, end: len(f.dst), hash: f.hash})
+	}
+	return f.dst, f.toks, f.dots
+}
+
+// fold appends s folded to f.dst.
+func (f *folding) fold(s string) {
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			f.rune(r)
-			i += size
-			continue
-		}
 		// ASCII, most of any text: one table lookup instead of the rune path, and a whole
-		// ASCII word in one tight loop.
+		// ASCII word in one tight loop. asciiFold is 0 for bytes of other characters too.
 		if b := asciiFold[c]; b != 0 {
 			f.word()
 			dst := append(f.dst, b)
 			for i++; i < len(s); i++ {
-				c := s[i]
-				if c >= utf8.RuneSelf || asciiFold[c] == 0 {
+				b := asciiFold[s[i]]
+				if b == 0 {
 					break
 				}
-				dst = append(dst, asciiFold[c])
+				dst = append(dst, b)
 			}
 			f.dst = dst
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			// Latin, Greek and Cyrillic letters, and the punctuation and emoji that fill
+			// posts, by table: the rune path looks each up in Unicode's category tables.
+			switch {
+			case int(r) < len(runeFold):
+				if w := runeFold[r]; w != "" {
+					f.word()
+					f.dst = append(f.dst, w...)
+				} else if !runeMark[r] {
+					f.other(r)
+				}
+			case 0x2000 <= r && r < 0x2070, 0x1F000 <= r && r < 0x1FB00:
+				f.other(r) // General Punctuation, emoji: no letter, digit or mark
+			default:
+				f.rune(r)
+			}
 			continue
 		}
 		f.other(rune(c))
 		i++
 	}
-	return f.dst
 }
 
 // folding is appendFolded between two characters: what it wrote, and the run of
-// non-word characters since the last word.
+// non-word characters since the last word. With split, it also records the words written
+// (foldSpans): start is where the current word began, hash whether a '#' precedes it.
 type folding struct {
 	dst      []byte
 	seps     bool
 	sepRunes int
 	last     rune
+
+	split bool
+	dots  bool
+	hash  bool
+	start int
+	toks  []span
 }
 
 // rune folds one character the general way (any rune; appendFolded takes ASCII by table).
@@ -353,14 +392,39 @@ func (f *folding) other(r rune) {
 // word is called before a word character is written: the separator it ends goes first.
 func (f *folding) word() {
 	if f.sepRunes > 0 && f.seps {
-		f.dst = appendSep(f.dst, f.sepRunes, f.last)
+		f.sep()
 	}
 	f.sepRunes = 0
 }
 
+// sep writes the separator for the run of f.sepRunes characters ending in f.last, if any,
+// and with split ends the word before it.
+func (f *folding) sep() {
+	var c byte
+	switch {
+	case f.last == '#':
+		c = '#'
+	case f.sepRunes == 1 && f.last == '.' && len(f.dst) > 0:
+		c = '.'
+	case len(f.dst) > 0:
+		c = ' '
+	default:
+		return
+	}
+	if f.split {
+		if n := len(f.dst); n > f.start {
+			f.toks = append(f.toks, span{start: f.start, end: n, hash: f.hash})
+		}
+		f.start, f.hash = len(f.dst)+1, c == '#'
+		f.dots = f.dots || c == '.'
+	}
+	f.dst = append(f.dst, c)
+}
+
 // asciiFold maps an ASCII word character to its folded form (letters lower-cased) and
-// anything else to 0.
-var asciiFold = func() (t [utf8.RuneSelf]byte) {
+// anything else, bytes of multi-byte characters included, to 0: indexed by any byte, it
+// needs no bounds check.
+var asciiFold = func() (t [256]byte) {
 	for c := range utf8.RuneSelf {
 		switch {
 		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
@@ -370,6 +434,18 @@ var asciiFold = func() (t [utf8.RuneSelf]byte) {
 		}
 	}
 	return t
+}()
+
+// runeFold is appendFoldedRune of every letter and digit below U+0500 (up to the end of
+// Cyrillic), "" for other characters; runeMark is true for the combining marks among those.
+var runeFold, runeMark = func() (t [0x500]string, mark [0x500]bool) {
+	for r := range rune(len(t)) {
+		if isWord(r) {
+			t[r] = string(appendFoldedRune(nil, r))
+		}
+		mark[r] = unicode.Is(unicode.Mn, r)
+	}
+	return t, mark
 }()
 
 func isWord(r rune) bool {
@@ -394,33 +470,6 @@ func appendFoldedRune(dst []byte, r rune) []byte {
 		return append(dst, foldSlow(r)...)
 	}
 	return utf8.AppendRune(dst, unicode.ToLower(r))
-}
-
-func appendSep(dst []byte, n int, last rune) []byte {
-	switch {
-	case last == '#':
-		return append(dst, '#')
-	case n == 1 && last == '.' && len(dst) > 0:
-		return append(dst, '.')
-	case len(dst) > 0:
-		return append(dst, ' ')
-	}
-	return dst
-}
-
-func splitSpans(dst []span, buf []byte) []span {
-	start := -1
-	for i := 0; i <= len(buf); i++ {
-		sep := i == len(buf) || buf[i] == ' ' || buf[i] == '.' || buf[i] == '#'
-		if !sep && start < 0 {
-			start = i
-		}
-		if sep && start >= 0 {
-			dst = append(dst, span{start: start, end: i, hash: start > 0 && buf[start-1] == '#'})
-			start = -1
-		}
-	}
-	return dst
 }
 
 // foldTable holds the folded form of every letter and digit below U+0250 (Latin, with
