@@ -11,6 +11,7 @@ package entities
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -44,9 +45,10 @@ type Extractor struct {
 	// scratch, reused between posts
 	toks     []token
 	keyBuf   []byte
-	bandEnds []int
 	shingles []uint64
 	th       []uint64
+	fp       uint64 // fingerprint of th
+	recent   *[recentTexts]recentText
 	clean    []byte
 	folded   []byte
 	cands    []bool
@@ -255,27 +257,9 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 		// Exact text: the folded words in order, URLs left out.
 		add("text:" + x.fingerprint())
 		if nt := x.cfg.NearText; nt.Enabled && len(x.toks) >= nt.MinTokens {
-			x.shingles = x.shingles[:0]
-			for i := 0; i+nt.Shingle <= len(x.th); i++ {
-				s := uint64(nt.Shingle)
-				for _, th := range x.th[i : i+nt.Shingle] {
-					s = mix64(s ^ th)
-				}
-				x.shingles = append(x.shingles, s)
-			}
-			// The band keys of a post share one string, cut into one key each: one allocation
-			// instead of one a band, and they live and die together anyway.
-			b, ends := x.keyBuf[:0], x.bandEnds[:0]
-			x.mh.bandKeys(x.shingles, func(band int, key uint64) {
-				b = append(b, "neartext:"...)
-				b = strconv.AppendInt(b, int64(band), 10)
-				b = append(b, '-')
-				b = appendHex(b, key)
-				ends = append(ends, len(b))
-			})
-			x.keyBuf, x.bandEnds = b, ends
-			keys, start := string(b), 0
-			for _, end := range ends {
+			r := x.bandKeys()
+			keys, start := r.keys, 0
+			for _, end := range r.ends {
 				// Band keys are distinct by construction (the band number leads).
 				emit(keys[start:end])
 				start = end
@@ -286,7 +270,7 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 }
 
 // fingerprint hashes the folded words (FNV-1a each, splitmix64 combined) and keeps the
-// word hashes in x.th for shingling.
+// word hashes in x.th for shingling, their fingerprint in x.fp.
 func (x *Extractor) fingerprint() string {
 	h := uint64(fnvOffset)
 	x.th = x.th[:0]
@@ -295,7 +279,56 @@ func (x *Extractor) fingerprint() string {
 		x.th = append(x.th, th)
 		h = mix64(h ^ th)
 	}
+	x.fp = h
 	return hexKey(h)
+}
+
+// recentText is a text's near-duplicate band keys, by the hashes of its words (x.th): one
+// string cut into one key each at ends.
+type recentText struct {
+	th   []uint64
+	keys string
+	ends []int
+}
+
+// recentTexts is how many texts' band keys are remembered, each in the slot its fingerprint
+// names.
+const recentTexts = 4096
+
+// bandKeys returns the near-duplicate band keys of the words hashed in x.th (fingerprint
+// first). A third of the IRA tweets with bands repeat a text posted before, word for word,
+// and the same words give the same shingles and bands: a text found among the recent ones
+// (same word hashes, compared in full) takes its keys from there instead of a new MinHash.
+func (x *Extractor) bandKeys() *recentText {
+	if x.recent == nil {
+		x.recent = new([recentTexts]recentText)
+	}
+	r := &x.recent[x.fp%recentTexts]
+	if slices.Equal(r.th, x.th) {
+		return r
+	}
+	nt := x.cfg.NearText
+	x.shingles = x.shingles[:0]
+	for i := 0; i+nt.Shingle <= len(x.th); i++ {
+		s := uint64(nt.Shingle)
+		for _, th := range x.th[i : i+nt.Shingle] {
+			s = mix64(s ^ th)
+		}
+		x.shingles = append(x.shingles, s)
+	}
+	// The band keys of a post share one string, cut into one key each: one allocation
+	// instead of one a band, and they live and die together anyway.
+	b, ends := x.keyBuf[:0], r.ends[:0]
+	x.mh.bandKeys(x.shingles, func(band int, key uint64) {
+		b = append(b, "neartext:"...)
+		b = strconv.AppendInt(b, int64(band), 10)
+		b = append(b, '-')
+		b = appendHex(b, key)
+		ends = append(ends, len(b))
+	})
+	x.keyBuf = b
+	r.th, r.keys, r.ends = append(r.th[:0], x.th...), string(b), ends
+	return r
 }
 
 // candidates calls found once per candidate the post mentions.

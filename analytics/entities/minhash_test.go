@@ -3,7 +3,11 @@ package entities
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/leakwatch/leakwatch"
 )
 
 // TestMinHashEstimatesJaccard checks the signature agrees on a fraction of rows close to the
@@ -69,4 +73,60 @@ func BenchmarkBandKeys(b *testing.B) {
 		m.bandKeys(sh, func(_ int, key uint64) { sink ^= key })
 	}
 	_ = sink
+}
+
+// TestRepeatedTextsKeepTheirBands extracts many texts, most of them repeated, some the same
+// words in another order or case, with one extractor (which remembers recent texts' bands)
+// and each with a new one: every post must get the same near-duplicate bands either way,
+// however the remembered texts collide.
+func TestRepeatedTextsKeepTheirBands(t *testing.T) {
+	words := strings.Fields("la le de vote macron leaks dump emails campagne pen debat fillon urne silence")
+	r := rand.New(rand.NewPCG(5, 6))
+	var texts []string
+	for range 300 {
+		n := 8 + r.IntN(8)
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(words[r.IntN(len(words))])
+		}
+		texts = append(texts, b.String())
+	}
+	cfg := DefaultConfig()
+	long, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bands := func(ms []leakwatch.Mention) (out []string) {
+		for _, m := range ms {
+			if strings.HasPrefix(m.Object, "neartext:") {
+				out = append(out, m.Object)
+			}
+		}
+		return out
+	}
+	repeats := 0
+	seen := map[string]bool{}
+	for i := range 20000 {
+		text := texts[r.IntN(len(texts))]
+		if i%7 == 0 {
+			text = strings.ToUpper(text)
+		}
+		repeats += map[bool]int{true: 1}[seen[text]]
+		seen[text] = true
+		p := leakwatch.Post{Platform: "twitter", ID: "1", URI: "twitter:1", Author: leakwatch.Account{ID: "42"}, Text: text}
+		fresh, err := New(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := bands(long.Extract(p)), bands(fresh.Extract(p))
+		if len(want) != cfg.NearText.Bands || !slices.Equal(got, want) {
+			t.Fatalf("post %d %q: bands %v, want %v", i, text, got, want)
+		}
+	}
+	if repeats < 10000 {
+		t.Fatalf("only %d repeated texts: the test does not exercise remembered bands", repeats)
+	}
 }
