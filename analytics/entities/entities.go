@@ -462,11 +462,21 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 }()
 
 func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return ('a' <= r && r <= 'z') || ('0' <= r && r <= '9') || ('A' <= r && r <= 'Z')
+	if r < lowRunes {
+		return lowWord[r]
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
+
+// lowWord is isWordRune below lowRunes, by table: Cyrillic posts looked every letter up in
+// Unicode's category tables.
+var lowWord = func() (t [lowRunes]bool) {
+	for r := range rune(lowRunes) {
+		t[r] = ('a' <= r && r <= 'z') || ('0' <= r && r <= '9') || ('A' <= r && r <= 'Z') ||
+			r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
+	}
+	return t
+}()
 
 // cutRT splits "RT @user: text" into user and text.
 func cutRT(s string) (user, rest string, ok bool) {

@@ -1,6 +1,7 @@
 package entities
 
 import (
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -18,6 +19,7 @@ type folder struct {
 	t     transform.Transformer
 	cache map[rune]string // folded form of each non-ASCII letter met so far
 	buf   []byte
+	low   *[lowRunes]string // lowFolds, once needed
 }
 
 func newFolder() *folder {
@@ -61,17 +63,47 @@ func (f *folder) appendFold(dst []byte, s string) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			// a combining mark left in the text: dropped, as NFD would
-		case unicode.IsLetter(r) || unicode.IsUpper(r):
-			b = append(b, f.rune(r)...)
-		default:
-			b = utf8.AppendRune(b, r)
+		if r < lowRunes {
+			if f.low == nil {
+				f.low = lowFolds()
+			}
+			b = append(b, f.low[r]...)
+			continue
 		}
+		b = f.appendRune(b, r)
 	}
 	return b
 }
+
+// appendRune appends the non-ASCII character r folded: nothing for a combining mark left in
+// the text (NFD would drop it), a letter's folded form, anything else (emoji, punctuation)
+// as it is.
+func (f *folder) appendRune(b []byte, r rune) []byte {
+	switch {
+	case unicode.Is(unicode.Mn, r):
+		return b
+	case unicode.IsLetter(r) || unicode.IsUpper(r):
+		return append(b, f.rune(r)...)
+	default:
+		return utf8.AppendRune(b, r)
+	}
+}
+
+// lowRunes bounds the characters folded by table: Latin, Greek and Cyrillic (U+0000-04FF),
+// where most non-ASCII text of a stream is. Looking each up in Unicode's category tables was
+// most of the time spent folding Cyrillic posts.
+const lowRunes = 0x500
+
+// lowFolds is what appendFold appends for each character below lowRunes, worked out the
+// general way once per process, when the first such character is met.
+var lowFolds = sync.OnceValue(func() *[lowRunes]string {
+	f := newFolder()
+	t := new([lowRunes]string)
+	for r := rune(utf8.RuneSelf); r < lowRunes; r++ {
+		t[r] = string(f.appendRune(nil, r))
+	}
+	return t
+})
 
 // rune folds one letter through the transform chain, once per distinct letter.
 func (f *folder) rune(r rune) string {
