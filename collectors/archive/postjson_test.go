@@ -3,6 +3,7 @@ package archive
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"testing"
@@ -214,6 +215,67 @@ func TestRecycledPostStartsEmpty(t *testing.T) {
 		}
 		if !reflect.DeepEqual(*got, wantCopy) {
 			t.Errorf("%s decoded into a recycled post:\n got %#v\nwant %#v", name, *got, wantCopy)
+		}
+	}
+}
+
+// TestUTCTimeMatchesUnmarshalJSON holds utcTime to time.Time.UnmarshalJSON: a time it takes
+// must be the one UnmarshalJSON gives, and what it leaves must be left to UnmarshalJSON (it
+// does not err itself), so a time field decodes or fails exactly as before.
+func TestUTCTimeMatchesUnmarshalJSON(t *testing.T) {
+	inputs := []string{
+		// Taken: leakwatch's own form, with and without a fraction.
+		"2016-08-02T02:50:00Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+		"2016-08-02T02:50:00.1Z", "2016-08-02T02:50:00.123Z", "2016-08-02T02:50:00.123456789Z",
+		"2016-08-02T02:50:00.000000001Z", "2016-08-02T02:50:00.000Z",
+		"2016-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "2016-01-31T00:00:00Z", "2016-04-30T23:59:59Z",
+		// Left: other forms, out of range, malformed.
+		"1900-02-29T00:00:00Z", "2015-02-29T00:00:00Z", "2016-04-31T00:00:00Z", "2016-00-01T00:00:00Z",
+		"2016-13-01T00:00:00Z", "2016-01-00T00:00:00Z", "2016-01-32T00:00:00Z", "2016-01-01T24:00:00Z",
+		"2016-01-01T00:60:00Z", "2016-01-01T00:00:60Z", "2016-01-01T00:00:00.1234567891Z",
+		"2016-01-01T00:00:00.Z", "2016-01-01T00:00:00,5Z", "2016-01-01T00:00:00.5", "2016-01-01T00:00:00.5z",
+		"2016-01-01T00:00:00.-5Z", "2016-01-01T00:00:00.+5Z", "2016-01-01T00:00:00.5 Z", "2016-01-01T00:00:00.a5Z",
+		"2016-08-02T02:50:00+02:00", "2016-08-02T02:50:00.5-07:30", "2016-08-02T02:50:00+00:00",
+		"2016-08-02T02:50:00", "2016-08-02t02:50:00Z", "2016-08-02 02:50:00Z", "2016/08/02T02:50:00Z",
+		"2016-08-02T2:50:00Z", "2016-8-02T02:50:00Z", "216-08-02T02:50:00Z", "12016-08-02T02:50:00Z",
+		"+016-08-02T02:50:00Z", "-016-08-02T02:50:00Z", "2016-08-02T02:50:0aZ", "2016-0x-02T02:50:00Z",
+		"2016-08-02T02:50:00ZZ", "Z016-08-02T02:50:00Z", "", "Z", "2016-08-02T02:50:00Z ",
+	}
+	// Every day of a leap and a common year, and its neighbours beyond month ends.
+	for _, y := range []int{1900, 2000, 2016, 2017} {
+		for m := 1; m <= 12; m++ {
+			for d := 0; d <= 32; d++ {
+				inputs = append(inputs, fmt.Sprintf("%04d-%02d-%02dT12:34:56Z", y, m, d))
+			}
+		}
+	}
+	// Every byte of a time replaced by another, digit or not.
+	for _, base := range []string{"2016-08-02T02:50:00Z", "2016-08-02T02:50:00.25Z"} {
+		for i := range base {
+			for _, c := range []byte("09/:a-.TZ +") {
+				b := []byte(base)
+				b[i] = c
+				inputs = append(inputs, string(b))
+			}
+		}
+	}
+	for _, in := range inputs {
+		var want time.Time
+		werr := want.UnmarshalJSON([]byte(`"` + in + `"`))
+		got, ok := utcTime([]byte(in))
+		switch {
+		case !ok:
+			continue // left to UnmarshalJSON
+		case werr != nil:
+			t.Errorf("utcTime(%q) took a time UnmarshalJSON refuses (%v)", in, werr)
+		case got != want: // == on purpose: the location must be the same too
+			t.Errorf("utcTime(%q) = %#v, UnmarshalJSON gives %#v", in, got, want)
+		}
+	}
+	// And it is a fast path: leakwatch's own form is taken.
+	for _, in := range []string{"2016-08-02T02:50:00Z", "2016-08-02T02:50:00.123456789Z", "2016-02-29T00:00:00Z"} {
+		if _, ok := utcTime([]byte(in)); !ok {
+			t.Errorf("utcTime(%q) left a time in leakwatch's own form", in)
 		}
 	}
 }
