@@ -362,3 +362,53 @@ func TestMaxCandidateEdgesForgetsLeastRecent(t *testing.T) {
 		t.Errorf("without the bound: forgotten %d, %d pairs held; want 0 and 5", e.Forgotten(), e.Pairs())
 	}
 }
+
+// TestSharersCountsPopularity checks each observation's Sharers, the distinct accounts that
+// shared its object from the popularity window before the later share to W after it,
+// against a count over every share, on objects shared by few accounts and by many (whose
+// windows hold more shares than the detector counts by comparing names).
+func TestSharersCountsPopularity(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	cfg.PopularityWindow = 5 * time.Minute
+	r := rand.New(rand.NewPCG(8, 9))
+	var ms []leakwatch.Mention
+	for obj := range 40 {
+		accounts := 2 + obj%7*obj // 2 to a few hundred accounts
+		for range 5 + r.IntN(60) {
+			m := share("url:"+string(rune('a'+obj%26))+strings.Repeat("x", obj/26), "acc"+string(rune('A'+r.IntN(accounts)%26))+strings.Repeat("z", r.IntN(accounts)/26), r.IntN(1800))
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(a, b leakwatch.Mention) int { return a.At.Compare(b.At) })
+	s := coord.NewSharing(cfg)
+	for _, m := range ms {
+		s.Add(m)
+	}
+	var obs []coord.Observation
+	s.Flush(func(o coord.Observation) { obs = append(obs, o) })
+	before := max(cfg.Window, cfg.PopularityWindow)
+	big := 0
+	for _, o := range obs {
+		at := o.AAt
+		if o.BAt.After(at) {
+			at = o.BAt
+		}
+		distinct := map[string]bool{}
+		shares := 0
+		for _, m := range ms {
+			if m.Object == o.Object && !m.At.Before(at.Add(-before)) && !m.At.After(at.Add(cfg.Window)) {
+				distinct[m.Account] = true
+				shares++
+			}
+		}
+		if o.Sharers != len(distinct) {
+			t.Fatalf("%s %s-%s at %v: sharers %d, want %d", o.Object, o.A, o.B, at, o.Sharers, len(distinct))
+		}
+		if shares > 8 {
+			big++
+		}
+	}
+	if len(obs) < 100 || big < 20 || big == len(obs) {
+		t.Fatalf("%d observations, %d with more than 8 shares in the window: not both kinds of object", len(obs), big)
+	}
+}

@@ -80,7 +80,8 @@ type objectState struct {
 	// Popularity: distinct accounts among shares[lo:hi], the shares within
 	// [x - popularity window, x + W] of the last completed share x.
 	lo, hi  int
-	sharers map[string]int32
+	sharers map[string]int32       // counts of shares[lo:hi] by account, while mapped
+	mapped  bool                   // more than linearSharers shares in the window: counted in sharers
 	emitted smallmap.Map[struct{}] // account pairs already paired on this object
 	due     int64                  // when the object next needs work
 	bucket  int64                  // the bucket it waits in, when queued
@@ -246,7 +247,7 @@ func (s *Sharing) work(o *objectState, h int64, emit func(Observation)) {
 	// Evict shares that no incomplete share can reach, for pairing or popularity.
 	n := 0
 	for n < o.done && o.shares[n].at+o.keep < h {
-		if n >= o.lo && n < o.hi {
+		if o.mapped && n >= o.lo && n < o.hi {
 			// Still counted for popularity, but every later completion is past it.
 			a := o.shares[n].account
 			if o.sharers[a]--; o.sharers[a] == 0 {
@@ -298,7 +299,9 @@ func (s *Sharing) release(o *objectState) {
 	if len(s.free) >= maxFree {
 		return
 	}
-	clear(o.sharers)
+	if o.mapped {
+		clear(o.sharers)
+	}
 	o.emitted.Reset()
 	*o = objectState{shares: o.shares[:0], sharers: o.sharers, emitted: o.emitted}
 	if cap(o.shares) > 64 {
@@ -389,21 +392,22 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 	}
 	// Slide the popularity window to [x.at - P, x.at + W]; completions come in share order,
 	// so both ends only move forward (skipped completions are caught up here).
-	if o.sharers == nil {
-		o.sharers = map[string]int32{}
-	}
 	for o.hi < len(o.shares) && o.shares[o.hi].at <= x.at+o.window {
-		o.sharers[o.shares[o.hi].account]++
+		if o.mapped {
+			o.sharers[o.shares[o.hi].account]++
+		}
 		o.hi++
 	}
 	for o.lo < o.hi && o.shares[o.lo].at < x.at-(o.keep-o.window) {
-		a := o.shares[o.lo].account
-		if o.sharers[a]--; o.sharers[a] == 0 {
-			delete(o.sharers, a)
+		if o.mapped {
+			a := o.shares[o.lo].account
+			if o.sharers[a]--; o.sharers[a] == 0 {
+				delete(o.sharers, a)
+			}
 		}
 		o.lo++
 	}
-	n := len(o.sharers)
+	n := s.sharersOf(o)
 	for k, j := range s.part {
 		y := o.shares[j]
 		a, b, aAt, bAt, aPost, bPost := y.account, x.account, y.at, x.at, y.post, x.post
@@ -411,20 +415,59 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 			a, b, aAt, bAt, aPost, bPost = b, a, bAt, aAt, bPost, aPost
 		}
 		pk := pairHash(a, b)
-		if _, dup := o.emitted.Get(pk); dup {
-			continue
-		}
 		if s.cfg.MaxSharers > 0 && k >= s.cfg.MaxSharers {
-			s.skipped++
+			if _, dup := o.emitted.Get(pk); !dup {
+				s.skipped++
+			}
 			continue
 		}
-		o.emitted.Put(pk, struct{}{})
+		if !o.emitted.Add(pk, struct{}{}) {
+			continue // paired on this object before
+		}
 		emit(Observation{
 			Kind: o.kind, Object: o.key, A: a, B: b,
 			AAt: time.Unix(0, aAt).UTC(), BAt: time.Unix(0, bAt).UTC(),
 			APost: aPost, BPost: bPost, Sharers: n,
 		})
 	}
+}
+
+// linearSharers is the most shares in an object's popularity window whose distinct accounts
+// are counted by comparing names; a larger window keeps counts by account in a map, updated
+// as it slides. Most objects with partners are shared a few times: keeping a map for each
+// was a fortieth of a batch analysis.
+const linearSharers = 8
+
+// sharersOf returns the number of distinct accounts among o.shares[o.lo:o.hi].
+func (s *Sharing) sharersOf(o *objectState) int {
+	win := o.shares[o.lo:o.hi]
+	if len(win) <= linearSharers {
+		if o.mapped {
+			clear(o.sharers)
+			o.mapped = false
+		}
+		n := 0
+	next:
+		for i, x := range win {
+			for _, y := range win[:i] {
+				if y.account == x.account {
+					continue next
+				}
+			}
+			n++
+		}
+		return n
+	}
+	if !o.mapped {
+		if o.sharers == nil {
+			o.sharers = map[string]int32{}
+		}
+		for _, x := range win {
+			o.sharers[x.account]++
+		}
+		o.mapped = true
+	}
+	return len(o.sharers)
 }
 
 func pairHash(a, b string) uint64 {

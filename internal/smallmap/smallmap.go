@@ -39,6 +39,21 @@ func (m *Map[V]) Put(key uint64, v V) {
 		m.entries[i].val = v
 		return
 	}
+	m.insert(key, v)
+}
+
+// Add sets the value of key unless key is there, and reports whether it was not: a set's
+// test and insert in one search.
+func (m *Map[V]) Add(key uint64, v V) bool {
+	if m.find(key) >= 0 {
+		return false
+	}
+	m.insert(key, v)
+	return true
+}
+
+// insert puts key, known not to be there.
+func (m *Map[V]) insert(key uint64, v V) {
 	if m.entries == nil {
 		m.entries = make([]entry[V], 0, 4) // growing one at a time to 4 cost three allocations
 	}

@@ -48,3 +48,26 @@ func TestMatchesGoMap(t *testing.T) {
 		}
 	}
 }
+
+// TestAddKeepsFirst adds random keys, scanned and indexed: Add reports a key new only the
+// first time and never changes its value.
+func TestAddKeepsFirst(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	var m Map[int]
+	first := map[uint64]int{}
+	for i := range 400 {
+		k := r.Uint64N(100) * 0x9e3779b97f4a7c15
+		_, seen := first[k]
+		if added := m.Add(k, i); added == seen {
+			t.Fatalf("Add(%x) after %d adds = %v, want %v", k, i, added, !seen)
+		}
+		if !seen {
+			first[k] = i
+		}
+	}
+	for k, v := range first {
+		if got, _ := m.Get(k); got != v {
+			t.Fatalf("Get(%x) = %d, want the first value added, %d", k, got, v)
+		}
+	}
+}
