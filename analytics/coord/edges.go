@@ -25,7 +25,10 @@ type Edges struct {
 	pairs  map[[2]string]*pair // every edge, under its pair: one lookup finds both
 	nEdges int
 	dirty  map[*edge]struct{}
-	order  []*edge // Changed's sort space, reused
+	// the pair the last observation was of
+	last    *pair
+	lastKey [2]string
+	order   []*edge // Changed's sort space, reused
 
 	// groups: union-find over accounts joined by qualified edges
 	ids        map[string]int
@@ -223,10 +226,16 @@ func Contribution(n int) float64 {
 // Add counts one observation.
 func (e *Edges) Add(o Observation) {
 	pk := [2]string{o.A, o.B}
-	p := e.pairs[pk]
-	if p == nil {
-		p = &pair{}
-		e.pairs[pk] = p
+	p := e.last
+	if p == nil || e.lastKey != pk {
+		// Observations come in share-time order, so the nine bands of two near-identical
+		// posts, and the objects of one post, follow each other with the same pair: the
+		// pair found last is tried first.
+		if p = e.pairs[pk]; p == nil {
+			p = &pair{}
+			e.pairs[pk] = p
+		}
+		e.last, e.lastKey = p, pk
 	}
 	var ed *edge
 	for _, pe := range p.edges {
@@ -246,7 +255,7 @@ func (e *Edges) Add(o Observation) {
 	old, seen := ed.get(h)
 	switch {
 	case !seen:
-		ed.put(h, info)
+		ed.add(h, info)
 		if ed.weight == 0 {
 			ed.first, ed.last = info.first, info.at
 		}
@@ -310,6 +319,9 @@ func (e *Edges) forget(ed *edge) {
 	p.edges = slices.DeleteFunc(p.edges, func(pe *edge) bool { return pe == ed })
 	if len(p.edges) == 0 {
 		delete(e.pairs, [2]string{ed.k.a, ed.k.b})
+		if e.last == p {
+			e.last = nil
+		}
 	}
 	e.forgotten++
 }
@@ -359,6 +371,20 @@ func (ed *edge) put(h uint64, v objInfo) {
 		ed.objs.Put(ed.one, ed.oneInfo)
 	}
 	ed.objs.Put(h, v)
+}
+
+// add puts object h, which the edge does not have yet.
+func (ed *edge) add(h uint64, v objInfo) {
+	switch {
+	case ed.weight == 0:
+		ed.one, ed.oneInfo = h, v
+	case ed.objs == nil:
+		ed.objs = &smallmap.Map[objInfo]{}
+		ed.objs.Insert(ed.one, ed.oneInfo)
+		ed.objs.Insert(h, v)
+	default:
+		ed.objs.Insert(h, v)
+	}
 }
 
 func (ed *edge) each(f func(objInfo)) {

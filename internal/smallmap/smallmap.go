@@ -39,7 +39,7 @@ func (m *Map[V]) Put(key uint64, v V) {
 		m.entries[i].val = v
 		return
 	}
-	m.insert(key, v)
+	m.Insert(key, v)
 }
 
 // Add sets the value of key unless key is there, and reports whether it was not: a set's
@@ -48,12 +48,13 @@ func (m *Map[V]) Add(key uint64, v V) bool {
 	if m.find(key) >= 0 {
 		return false
 	}
-	m.insert(key, v)
+	m.Insert(key, v)
 	return true
 }
 
-// insert puts key, known not to be there.
-func (m *Map[V]) insert(key uint64, v V) {
+// Insert puts key, which the caller knows is not there (as after a Get that did not find
+// it): it saves Put's search.
+func (m *Map[V]) Insert(key uint64, v V) {
 	if m.entries == nil {
 		m.entries = make([]entry[V], 0, 4) // growing one at a time to 4 cost three allocations
 	}
