@@ -251,11 +251,11 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 	switch {
 	case isRT:
 		// "RT @user: text" without an id: the target is the author and the text.
-		add("reshare_of:@" + x.fold.fold(rtUser) + "/" + x.fingerprint())
+		add("reshare_of:@" + x.fold.fold(rtUser) + "/" + hexKey(x.fingerprint()))
 	case reshare:
 	case len(x.toks) >= x.cfg.MinTextTokens:
 		// Exact text: the folded words in order, URLs left out.
-		add("text:" + x.fingerprint())
+		add(prefixedHex("text:", x.fingerprint()))
 		if nt := x.cfg.NearText; nt.Enabled && len(x.toks) >= nt.MinTokens {
 			r := x.bandKeys()
 			keys, start := r.keys, 0
@@ -271,7 +271,7 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 
 // fingerprint hashes the folded words (FNV-1a each, splitmix64 combined) and keeps the
 // word hashes in x.th for shingling, their fingerprint in x.fp.
-func (x *Extractor) fingerprint() string {
+func (x *Extractor) fingerprint() uint64 {
 	h := uint64(fnvOffset)
 	x.th = x.th[:0]
 	for _, t := range x.toks {
@@ -280,7 +280,7 @@ func (x *Extractor) fingerprint() string {
 		h = mix64(h ^ th)
 	}
 	x.fp = h
-	return hexKey(h)
+	return h
 }
 
 // recentText is a text's near-duplicate band keys, by the hashes of its words (x.th): one
@@ -489,6 +489,12 @@ func cutRT(s string) (user, rest string, ok bool) {
 		return "", s, false
 	}
 	return user, strings.TrimLeft(rest, " "), true
+}
+
+// prefixedHex is prefix followed by hexKey(h), made in one allocation.
+func prefixedHex(prefix string, h uint64) string {
+	var b [32]byte
+	return string(appendHex(append(b[:0], prefix...), h))
 }
 
 func hexKey(h uint64) string {
