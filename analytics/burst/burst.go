@@ -38,6 +38,13 @@ type Detector struct {
 	alpha     float64 // EWMA weight per bucket
 	dayDecay  float64 // profile weight kept per day
 	prior     float64 // profile prior, in mentions per hour slot
+	// floorE1 and floorLog are the burst alternative and log(floorE1/Floor) of an object at
+	// its floor, as most are (new and sparse objects): step takes them instead of a square
+	// root and a logarithm.
+	floorE1, floorLog float64
+	// decay[k] is (1-alpha)^k, the level kept over k empty buckets, for the short gaps
+	// catchUp mostly meets.
+	decay []float64
 
 	objects map[string]*object
 	open    map[*object]struct{}   // objects whose run is a confirmed burst
@@ -60,6 +67,9 @@ type Detector struct {
 	advanced  bool
 	wb        int64 // first bucket not yet closed by the watermark
 	lastSweep int64
+	// timing is set while Advance runs the timers. It releases a prelude already too old
+	// right after the drain that made it, so closeRun need not schedule one.
+	timing bool
 
 	out   []leakwatch.Burst
 	stats Stats
@@ -159,6 +169,12 @@ func New(cfg Config) *Detector {
 		timers:    agenda.New[*object](),
 		idlers:    agenda.New[*object](),
 	}
+	d.floorE1 = d.shifted(cfg.Floor)
+	d.floorLog = math.Log(d.floorE1 / cfg.Floor)
+	d.decay = make([]float64, decayTable)
+	for k := range d.decay {
+		d.decay[k] = math.Pow(1-d.alpha, float64(k))
+	}
 	return d
 }
 
@@ -222,6 +238,7 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 	d.freeze()
 	d.advanced, d.wb = true, wb
 	d.closeBuckets(wb)
+	d.timing = true
 	for {
 		_, objs, ok := d.timers.Next(wb)
 		if !ok {
@@ -238,6 +255,7 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 		}
 		d.timers.Done(objs)
 	}
+	d.timing = false
 	if wb-d.lastSweep >= d.perHour {
 		d.sweep()
 		d.lastSweep = wb
@@ -344,7 +362,11 @@ func (d *Detector) catchUp(o *object, b int64) {
 		d.step(o, j, 0, nil, nil)
 	}
 	if k := b - 1 - o.lastB; k > 0 {
-		o.level *= math.Pow(1-d.alpha, float64(k))
+		if k < int64(len(d.decay)) {
+			o.level *= d.decay[k]
+		} else {
+			o.level *= math.Pow(1-d.alpha, float64(k))
+		}
 		if o.prof != nil {
 			o.prof.expose(o.lastB+1, b, d)
 		}
@@ -367,8 +389,15 @@ func (d *Detector) expect(o *object, b int64) (e, e1, f float64) {
 		f = d.factor(o.prof, b)
 	}
 	e = max(d.cfg.Floor, o.level*f)
-	e1 = e + max(d.cfg.MinShift, d.cfg.Shift*math.Sqrt(e), d.cfg.RelShift*e)
-	return e, e1, f
+	if e == d.cfg.Floor {
+		return e, d.floorE1, f
+	}
+	return e, d.shifted(e), f
+}
+
+// shifted is the burst alternative to expected count e.
+func (d *Detector) shifted(e float64) float64 {
+	return e + max(d.cfg.MinShift, d.cfg.Shift*math.Sqrt(e), d.cfg.RelShift*e)
 }
 
 // step runs one bucket through the CUSUM and then the baseline.
@@ -376,7 +405,9 @@ func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) 
 	e, e1, f := d.expect(o, b)
 	fc := float64(c)
 	llr := -(e1 - e) // the same as fc*log(e1/e) - (e1-e) for an empty bucket, most of them
-	if c > 0 {
+	if c > 0 && e == d.cfg.Floor {
+		llr += fc * d.floorLog
+	} else if c > 0 {
 		llr += fc * math.Log(e1/e)
 	}
 	if o.run == nil && llr > 0 && b >= d.warmEnd {
@@ -525,7 +556,9 @@ func (d *Detector) closeRun(o *object) {
 	if !r.confirmed {
 		if d.backtrack > 0 && !slices.ContainsFunc(r.recs, func(x rec) bool { return x.c > 0 && !d.silent(x.e) }) {
 			o.prelude = r
-			d.timers.Add(r.lastHot+d.backtrack, o)
+			if !d.timing || r.lastHot+d.backtrack >= d.wb {
+				d.timers.Add(r.lastHot+d.backtrack, o)
+			}
 		} else {
 			d.release(r)
 		}
@@ -656,6 +689,9 @@ func (d *Detector) evict(o *object) {
 		d.gone = append(d.gone, o)
 	}
 }
+
+// decayTable is how many gaps catchUp finds in Detector.decay: a day of minute buckets.
+const decayTable = 1440
 
 // maxGone bounds the evicted objects kept for reuse.
 const maxGone = 4096
