@@ -14,9 +14,17 @@ import (
 // Agenda is a set of values by time. Values of one time come back in the order they were
 // added. The zero Agenda is not usable: make one with New.
 type Agenda[T any] struct {
-	lists map[int64][]T
+	// lists holds each time's list by pointer, so an Add to a time already listed costs one
+	// map lookup and no store back.
+	lists map[int64]*[]T
 	times minheap.Heap[int64]
 	spare [][]T
+	held  []*[]T // list holders of times read by Next, for reuse
+	// last is the list of time lastT, nil when unknown: Adds come in runs to one time (every
+	// object closing in a bucket schedules at the same offset from it), and those after the
+	// first skip the map.
+	last  *[]T
+	lastT int64
 }
 
 // maxSpare bounds the emptied lists kept for reuse.
@@ -24,19 +32,28 @@ const maxSpare = 64
 
 // New returns an empty agenda.
 func New[T any]() Agenda[T] {
-	return Agenda[T]{lists: map[int64][]T{}, times: minheap.New(cmp.Less[int64])}
+	return Agenda[T]{lists: map[int64]*[]T{}, times: minheap.New(cmp.Less[int64])}
 }
 
 // Add schedules v at time t.
 func (a *Agenda[T]) Add(t int64, v T) {
-	l, ok := a.lists[t]
-	if !ok {
-		a.times.Push(t)
-		if n := len(a.spare); n > 0 {
-			l, a.spare = a.spare[n-1], a.spare[:n-1]
+	if a.last == nil || a.lastT != t {
+		l, ok := a.lists[t]
+		if !ok {
+			a.times.Push(t)
+			if n := len(a.held); n > 0 {
+				l, a.held = a.held[n-1], a.held[:n-1]
+			} else {
+				l = new([]T)
+			}
+			if n := len(a.spare); n > 0 {
+				*l, a.spare = a.spare[n-1], a.spare[:n-1]
+			}
+			a.lists[t] = l
 		}
+		a.last, a.lastT = l, t
 	}
-	a.lists[t] = append(l, v)
+	*a.last = append(*a.last, v)
 }
 
 // Next removes the earliest time before limit and returns it with its values; ok is false
@@ -47,8 +64,15 @@ func (a *Agenda[T]) Next(limit int64) (t int64, vs []T, ok bool) {
 		return 0, nil, false
 	}
 	t = a.times.Pop()
-	vs = a.lists[t]
+	l := a.lists[t]
 	delete(a.lists, t)
+	if a.last == l {
+		a.last = nil
+	}
+	vs, *l = *l, nil
+	if len(a.held) < maxSpare {
+		a.held = append(a.held, l)
+	}
 	return t, vs, true
 }
 
@@ -64,4 +88,5 @@ func (a *Agenda[T]) Done(vs []T) {
 func (a *Agenda[T]) Clear() {
 	clear(a.lists)
 	a.times.Clear()
+	a.last = nil
 }

@@ -80,8 +80,54 @@ func TestClear(t *testing.T) {
 	if _, _, ok := a.Next(math.MaxInt64); ok {
 		t.Fatal("Next after Clear returned a value")
 	}
+	a.Add(2, 3) // the time of the last Add before Clear: listed afresh
 	a.Add(7, 7)
+	if tm, vs, ok := a.Next(8); !ok || tm != 2 || !slices.Equal(vs, []int{3}) {
+		t.Fatalf("after Clear and Add: %d %v %v", tm, vs, ok)
+	}
 	if tm, vs, ok := a.Next(8); !ok || tm != 7 || !slices.Equal(vs, []int{7}) {
 		t.Fatalf("after Clear and Add: %d %v %v", tm, vs, ok)
+	}
+}
+
+// TestAddsAlternatingTimes checks Adds that switch between times, and return to one just read,
+// against a plain map of lists.
+func TestAddsAlternatingTimes(t *testing.T) {
+	a := New[int]()
+	want := map[int64][]int{}
+	r := uint64(1)
+	for i := range 5000 {
+		r = r*6364136223846793005 + 1442695040888963407
+		tm := int64(r>>60) + int64(i/50)
+		a.Add(tm, i)
+		want[tm] = append(want[tm], i)
+		if i%37 == 0 {
+			lim := int64(i/50) + 3
+			for {
+				got, vs, ok := a.Next(lim)
+				if !ok {
+					break
+				}
+				if !slices.Equal(vs, want[got]) {
+					t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
+				}
+				delete(want, got)
+				a.Done(vs)
+			}
+		}
+	}
+	for {
+		got, vs, ok := a.Next(math.MaxInt64)
+		if !ok {
+			break
+		}
+		if !slices.Equal(vs, want[got]) {
+			t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
+		}
+		delete(want, got)
+		a.Done(vs)
+	}
+	if len(want) != 0 {
+		t.Fatalf("%d times never read", len(want))
 	}
 }
