@@ -210,11 +210,19 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 	for i > 0 && o.pending[i-1].b > b {
 		i--
 	}
-	if i == 0 || o.pending[i-1].b != b {
+	if n := len(o.pending); i == n && n < cap(o.pending) && (n == 0 || o.pending[n-1].b != b) {
+		// The newest bucket, as mentions mostly come: it takes the place and the lists of a
+		// closed bucket, left behind the open ones by closeBucket, with no copy.
+		o.pending = o.pending[:n+1]
+		pb := &o.pending[n]
+		pb.b, pb.count, pb.accounts, pb.evidence = b, 0, pb.accounts[:0], pb.evidence[:0]
+		d.due.Add(b, o)
+		i++
+	} else if i == 0 || o.pending[i-1].b != b {
 		nb := pendingBucket{b: b}
-		if n := len(o.pending); n < cap(o.pending) {
+		if n < cap(o.pending) {
 			// A closed bucket's lists, left behind the open ones by closeBucket.
-			old := o.pending[:n+1][n]
+			old := &o.pending[:n+1][n]
 			nb.accounts, nb.evidence = old.accounts[:0], old.evidence[:0]
 		}
 		o.pending = slices.Insert(o.pending, i, nb)
