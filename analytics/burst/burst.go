@@ -56,6 +56,9 @@ type Detector struct {
 	// idlers: bucket -> objects that may have gone idle by then (object.idleAt), so the
 	// hourly sweep looks at those only instead of walking every object.
 	idlers agenda.Agenda[*object]
+	// posts is the object of leakwatch.AllPosts once seen: every post mentions it, and
+	// comparing its short key costs less than hashing it for the map.
+	posts *object
 
 	// start is the earliest mention time seen before the first bucket was closed; warm-up
 	// is measured from it.
@@ -196,7 +199,12 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 		b = d.wb
 		d.stats.Late++
 	}
-	o := d.objects[m.Object]
+	var o *object
+	if m.Object == leakwatch.AllPosts && d.posts != nil {
+		o = d.posts
+	} else {
+		o = d.objects[m.Object]
+	}
 	if o == nil {
 		if n := len(d.gone); n > 0 {
 			o, d.gone = d.gone[n-1], d.gone[:n-1]
@@ -205,6 +213,9 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 			o = &object{key: m.Object}
 		}
 		d.objects[m.Object] = o
+		if m.Object == leakwatch.AllPosts {
+			d.posts = o
+		}
 	}
 	i := len(o.pending)
 	for i > 0 && o.pending[i-1].b > b {
@@ -692,6 +703,9 @@ func (d *Detector) sweep() {
 // state (a run, listed and idleAt), which the next use sets afresh, as a reset in observe does.
 func (d *Detector) evict(o *object) {
 	d.release(o.prelude)
+	if o == d.posts {
+		d.posts = nil
+	}
 	*o = object{pending: o.pending[:0]}
 	if len(d.gone) < maxGone {
 		d.gone = append(d.gone, o)

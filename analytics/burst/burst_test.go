@@ -545,3 +545,30 @@ func TestOnceMentionedObjectLeavesNoTimer(t *testing.T) {
 		t.Fatalf("timers left: %d", len(objs))
 	}
 }
+
+// TestStreamObjectEvictedAndSeenAgain: Add finds the stream object without the map; once it
+// is evicted and its memory taken by another object, a new mention of it must not land there.
+func TestStreamObjectEvictedAndSeenAgain(t *testing.T) {
+	d := New(DefaultConfig())
+	add := func(object string, at time.Time) {
+		t.Helper()
+		if err := d.Add(leakwatch.Mention{Object: object, Account: "a", Post: "p", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(leakwatch.AllPosts, t0)
+	at := t0.Add(DefaultConfig().IdleSparse + 2*time.Hour)
+	d.Advance(at)
+	if d.Stats().Evicted != 1 {
+		t.Fatalf("evicted %d, want the stream object", d.Stats().Evicted)
+	}
+	add("hashtag:x", at)
+	add(leakwatch.AllPosts, at)
+	x, all := d.objects["hashtag:x"], d.objects[leakwatch.AllPosts]
+	if x == nil || all == nil || x == all || x.key != "hashtag:x" || all.key != leakwatch.AllPosts {
+		t.Fatalf("objects after eviction: %+v %+v", x, all)
+	}
+	if x.pending[0].count != 1 || all.pending[0].count != 1 {
+		t.Fatalf("counts %d and %d, want 1 each", x.pending[0].count, all.pending[0].count)
+	}
+}
