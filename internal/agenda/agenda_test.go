@@ -131,3 +131,48 @@ func TestAddsAlternatingTimes(t *testing.T) {
 		t.Fatalf("%d times never read", len(want))
 	}
 }
+
+// TestLongRisingRun reads times listed in increasing order, thousands of them, a few at a
+// time, with an earlier time listed now and then: the queue is compacted on the way and the
+// heap's times come out in order among it.
+func TestLongRisingRun(t *testing.T) {
+	a := New[int64]()
+	next, want, read := int64(0), int64(0), 0
+	for tm := int64(0); tm < 10_000; tm++ {
+		a.Add(tm*2, tm*2)
+		if tm%97 == 0 && tm > 0 {
+			a.Add(tm*2-1, tm*2-1) // before the queue's last
+		}
+		if tm%3 == 0 {
+			next = tm
+			for {
+				got, vs, ok := a.Next(next)
+				if !ok {
+					break
+				}
+				if got < want || len(vs) != 1 || vs[0] != got {
+					t.Fatalf("time %d after %d: %v", got, want, vs)
+				}
+				want = got
+				read++
+				a.Done(vs)
+			}
+		}
+	}
+	n := 0
+	for {
+		got, vs, ok := a.Next(math.MaxInt64)
+		if !ok {
+			break
+		}
+		if got < want {
+			t.Fatalf("time %d after %d", got, want)
+		}
+		want = got
+		n++
+		a.Done(vs)
+	}
+	if n == 0 || want != 19_998 || read+n != 10_000+10_000/97 {
+		t.Fatalf("read %d then %d at the end, last %d", read, n, want)
+	}
+}
