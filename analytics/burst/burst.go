@@ -38,6 +38,13 @@ type Detector struct {
 	alpha     float64 // EWMA weight per bucket
 	dayDecay  float64 // profile weight kept per day
 	prior     float64 // profile prior, in mentions per hour slot
+	// floorE1 and floorLog are the burst alternative and log(floorE1/Floor) of an object at
+	// its floor, as most are (new and sparse objects): step takes them instead of a square
+	// root and a logarithm.
+	floorE1, floorLog float64
+	// decay[k] is (1-alpha)^k, the level kept over k empty buckets, for the short gaps
+	// catchUp mostly meets.
+	decay []float64
 
 	objects map[string]*object
 	open    map[*object]struct{}   // objects whose run is a confirmed burst
@@ -49,6 +56,9 @@ type Detector struct {
 	// idlers: bucket -> objects that may have gone idle by then (object.idleAt), so the
 	// hourly sweep looks at those only instead of walking every object.
 	idlers agenda.Agenda[*object]
+	// posts is the object of leakwatch.AllPosts once seen: every post mentions it, and
+	// comparing its short key costs less than hashing it for the map.
+	posts *object
 
 	// start is the earliest mention time seen before the first bucket was closed; warm-up
 	// is measured from it.
@@ -60,6 +70,9 @@ type Detector struct {
 	advanced  bool
 	wb        int64 // first bucket not yet closed by the watermark
 	lastSweep int64
+	// timing is set while Advance runs the timers. It releases a prelude already too old
+	// right after the drain that made it, so closeRun need not schedule one.
+	timing bool
 
 	out   []leakwatch.Burst
 	stats Stats
@@ -159,6 +172,12 @@ func New(cfg Config) *Detector {
 		timers:    agenda.New[*object](),
 		idlers:    agenda.New[*object](),
 	}
+	d.floorE1 = d.shifted(cfg.Floor)
+	d.floorLog = math.Log(d.floorE1 / cfg.Floor)
+	d.decay = make([]float64, decayTable)
+	for k := range d.decay {
+		d.decay[k] = math.Pow(1-d.alpha, float64(k))
+	}
 	return d
 }
 
@@ -180,7 +199,12 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 		b = d.wb
 		d.stats.Late++
 	}
-	o := d.objects[m.Object]
+	var o *object
+	if m.Object == leakwatch.AllPosts && d.posts != nil {
+		o = d.posts
+	} else {
+		o = d.objects[m.Object]
+	}
 	if o == nil {
 		if n := len(d.gone); n > 0 {
 			o, d.gone = d.gone[n-1], d.gone[:n-1]
@@ -189,16 +213,27 @@ func (d *Detector) Add(m leakwatch.Mention) error {
 			o = &object{key: m.Object}
 		}
 		d.objects[m.Object] = o
+		if m.Object == leakwatch.AllPosts {
+			d.posts = o
+		}
 	}
 	i := len(o.pending)
 	for i > 0 && o.pending[i-1].b > b {
 		i--
 	}
-	if i == 0 || o.pending[i-1].b != b {
+	if n := len(o.pending); i == n && n < cap(o.pending) && (n == 0 || o.pending[n-1].b != b) {
+		// The newest bucket, as mentions mostly come: it takes the place and the lists of a
+		// closed bucket, left behind the open ones by closeBucket, with no copy.
+		o.pending = o.pending[:n+1]
+		pb := &o.pending[n]
+		pb.b, pb.count, pb.accounts, pb.evidence = b, 0, pb.accounts[:0], pb.evidence[:0]
+		d.due.Add(b, o)
+		i++
+	} else if i == 0 || o.pending[i-1].b != b {
 		nb := pendingBucket{b: b}
-		if n := len(o.pending); n < cap(o.pending) {
+		if n < cap(o.pending) {
 			// A closed bucket's lists, left behind the open ones by closeBucket.
-			old := o.pending[:n+1][n]
+			old := &o.pending[:n+1][n]
 			nb.accounts, nb.evidence = old.accounts[:0], old.evidence[:0]
 		}
 		o.pending = slices.Insert(o.pending, i, nb)
@@ -222,6 +257,7 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 	d.freeze()
 	d.advanced, d.wb = true, wb
 	d.closeBuckets(wb)
+	d.timing = true
 	for {
 		_, objs, ok := d.timers.Next(wb)
 		if !ok {
@@ -238,6 +274,7 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 		}
 		d.timers.Done(objs)
 	}
+	d.timing = false
 	if wb-d.lastSweep >= d.perHour {
 		d.sweep()
 		d.lastSweep = wb
@@ -344,7 +381,11 @@ func (d *Detector) catchUp(o *object, b int64) {
 		d.step(o, j, 0, nil, nil)
 	}
 	if k := b - 1 - o.lastB; k > 0 {
-		o.level *= math.Pow(1-d.alpha, float64(k))
+		if k < int64(len(d.decay)) {
+			o.level *= d.decay[k]
+		} else {
+			o.level *= math.Pow(1-d.alpha, float64(k))
+		}
 		if o.prof != nil {
 			o.prof.expose(o.lastB+1, b, d)
 		}
@@ -367,8 +408,15 @@ func (d *Detector) expect(o *object, b int64) (e, e1, f float64) {
 		f = d.factor(o.prof, b)
 	}
 	e = max(d.cfg.Floor, o.level*f)
-	e1 = e + max(d.cfg.MinShift, d.cfg.Shift*math.Sqrt(e), d.cfg.RelShift*e)
-	return e, e1, f
+	if e == d.cfg.Floor {
+		return e, d.floorE1, f
+	}
+	return e, d.shifted(e), f
+}
+
+// shifted is the burst alternative to expected count e.
+func (d *Detector) shifted(e float64) float64 {
+	return e + max(d.cfg.MinShift, d.cfg.Shift*math.Sqrt(e), d.cfg.RelShift*e)
 }
 
 // step runs one bucket through the CUSUM and then the baseline.
@@ -376,7 +424,9 @@ func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) 
 	e, e1, f := d.expect(o, b)
 	fc := float64(c)
 	llr := -(e1 - e) // the same as fc*log(e1/e) - (e1-e) for an empty bucket, most of them
-	if c > 0 {
+	if c > 0 && e == d.cfg.Floor {
+		llr += fc * d.floorLog
+	} else if c > 0 {
 		llr += fc * math.Log(e1/e)
 	}
 	if o.run == nil && llr > 0 && b >= d.warmEnd {
@@ -525,7 +575,9 @@ func (d *Detector) closeRun(o *object) {
 	if !r.confirmed {
 		if d.backtrack > 0 && !slices.ContainsFunc(r.recs, func(x rec) bool { return x.c > 0 && !d.silent(x.e) }) {
 			o.prelude = r
-			d.timers.Add(r.lastHot+d.backtrack, o)
+			if !d.timing || r.lastHot+d.backtrack >= d.wb {
+				d.timers.Add(r.lastHot+d.backtrack, o)
+			}
 		} else {
 			d.release(r)
 		}
@@ -651,11 +703,17 @@ func (d *Detector) sweep() {
 // state (a run, listed and idleAt), which the next use sets afresh, as a reset in observe does.
 func (d *Detector) evict(o *object) {
 	d.release(o.prelude)
+	if o == d.posts {
+		d.posts = nil
+	}
 	*o = object{pending: o.pending[:0]}
 	if len(d.gone) < maxGone {
 		d.gone = append(d.gone, o)
 	}
 }
+
+// decayTable is how many gaps catchUp finds in Detector.decay: a day of minute buckets.
+const decayTable = 1440
 
 // maxGone bounds the evicted objects kept for reuse.
 const maxGone = 4096

@@ -502,3 +502,73 @@ func TestSweepEvictsEveryIdleObject(t *testing.T) {
 	}
 	t.Logf("%d mentions, %d evictions, %d objects held at the end", mentions, st.Evicted, st.Objects)
 }
+
+// TestShortcutsMatchTheirFormulas checks the values step and catchUp look up instead of
+// computing: the floor's burst alternative and log ratio, and the level kept over a gap.
+func TestShortcutsMatchTheirFormulas(t *testing.T) {
+	for _, cfg := range []Config{DefaultConfig(), func() Config {
+		c := DefaultConfig()
+		c.Bucket, c.HalfLife, c.Floor, c.MinShift, c.Shift, c.RelShift = 5*time.Minute, 3*time.Hour, 0.5, 1, 4, 0.3
+		return c
+	}()} {
+		d := New(cfg)
+		e := cfg.Floor
+		e1 := e + max(cfg.MinShift, cfg.Shift*math.Sqrt(e), cfg.RelShift*e)
+		if d.floorE1 != e1 || d.floorLog != math.Log(e1/e) {
+			t.Fatalf("floor: got %v %v, want %v %v", d.floorE1, d.floorLog, e1, math.Log(e1/e))
+		}
+		for k := range d.decay {
+			if want := math.Pow(1-d.alpha, float64(k)); d.decay[k] != want {
+				t.Fatalf("decay[%d] = %v, want %v", k, d.decay[k], want)
+			}
+		}
+	}
+}
+
+// TestOnceMentionedObjectLeavesNoTimer: an object mentioned once opens a run that ends
+// unconfirmed; when the timers drain it after its backtrack window, its prelude is released
+// at once and no timer is left for it.
+func TestOnceMentionedObjectLeavesNoTimer(t *testing.T) {
+	d := New(DefaultConfig())
+	d.Advance(t0)
+	at := t0.Add(2 * time.Hour)
+	if err := d.Add(leakwatch.Mention{Object: "url:x", Account: "a", Post: "p", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	d.Advance(at.Add(time.Minute))
+	d.Advance(at.Add(20 * time.Minute))
+	o := d.objects["url:x"]
+	if o.run != nil || o.prelude != nil {
+		t.Fatalf("run %v, prelude %v: want both ended", o.run, o.prelude)
+	}
+	if _, objs, ok := d.timers.Next(math.MaxInt64); ok {
+		t.Fatalf("timers left: %d", len(objs))
+	}
+}
+
+// TestStreamObjectEvictedAndSeenAgain: Add finds the stream object without the map; once it
+// is evicted and its memory taken by another object, a new mention of it must not land there.
+func TestStreamObjectEvictedAndSeenAgain(t *testing.T) {
+	d := New(DefaultConfig())
+	add := func(object string, at time.Time) {
+		t.Helper()
+		if err := d.Add(leakwatch.Mention{Object: object, Account: "a", Post: "p", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(leakwatch.AllPosts, t0)
+	at := t0.Add(DefaultConfig().IdleSparse + 2*time.Hour)
+	d.Advance(at)
+	if d.Stats().Evicted != 1 {
+		t.Fatalf("evicted %d, want the stream object", d.Stats().Evicted)
+	}
+	add("hashtag:x", at)
+	add(leakwatch.AllPosts, at)
+	x, all := d.objects["hashtag:x"], d.objects[leakwatch.AllPosts]
+	if x == nil || all == nil || x == all || x.key != "hashtag:x" || all.key != leakwatch.AllPosts {
+		t.Fatalf("objects after eviction: %+v %+v", x, all)
+	}
+	if x.pending[0].count != 1 || all.pending[0].count != 1 {
+		t.Fatalf("counts %d and %d, want 1 each", x.pending[0].count, all.pending[0].count)
+	}
+}

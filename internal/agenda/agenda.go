@@ -1,5 +1,5 @@
 // Package agenda holds values waiting for an integer time (a bucket, a second): a list per
-// time and a heap of the times that have one. Scheduling costs a map append, and the heap
+// time and a queue of the times that have one, with a heap for those listed out of order. Scheduling costs a map append, and the heap
 // holds distinct times only, a few hundred where the values are hundreds of thousands: a heap
 // entry per value made every push and pop a walk of cold memory, with values compared on the
 // way.
@@ -14,9 +14,22 @@ import (
 // Agenda is a set of values by time. Values of one time come back in the order they were
 // added. The zero Agenda is not usable: make one with New.
 type Agenda[T any] struct {
-	lists map[int64][]T
+	// lists holds each time's list by pointer, so an Add to a time already listed costs one
+	// map lookup and no store back.
+	lists map[int64]*[]T
+	// Listed times are mostly listed in increasing order (a bucket plus a fixed offset, the
+	// bucket rising), so those go to the queue asc[head:], taken from the front at no cost,
+	// and only a time before the queue's last goes to the heap.
+	asc   []int64
+	head  int
 	times minheap.Heap[int64]
 	spare [][]T
+	held  []*[]T // list holders of times read by Next, for reuse
+	// last is the list of time lastT, nil when unknown: Adds come in runs to one time (every
+	// object closing in a bucket schedules at the same offset from it), and those after the
+	// first skip the map.
+	last  *[]T
+	lastT int64
 }
 
 // maxSpare bounds the emptied lists kept for reuse.
@@ -24,32 +37,79 @@ const maxSpare = 64
 
 // New returns an empty agenda.
 func New[T any]() Agenda[T] {
-	return Agenda[T]{lists: map[int64][]T{}, times: minheap.New(cmp.Less[int64])}
+	return Agenda[T]{lists: map[int64]*[]T{}, times: minheap.New(cmp.Less[int64])}
 }
 
 // Add schedules v at time t.
 func (a *Agenda[T]) Add(t int64, v T) {
-	l, ok := a.lists[t]
-	if !ok {
-		a.times.Push(t)
-		if n := len(a.spare); n > 0 {
-			l, a.spare = a.spare[n-1], a.spare[:n-1]
+	if a.last == nil || a.lastT != t {
+		l, ok := a.lists[t]
+		if !ok {
+			a.push(t)
+			if n := len(a.held); n > 0 {
+				l, a.held = a.held[n-1], a.held[:n-1]
+			} else {
+				l = new([]T)
+			}
+			if n := len(a.spare); n > 0 {
+				*l, a.spare = a.spare[n-1], a.spare[:n-1]
+			}
+			a.lists[t] = l
 		}
+		a.last, a.lastT = l, t
 	}
-	a.lists[t] = append(l, v)
+	*a.last = append(*a.last, v)
 }
 
 // Next removes the earliest time before limit and returns it with its values; ok is false
 // when no time is before limit. Values added meanwhile at that time form a new list, returned
 // by a later call. Hand the list back with Done once read.
 func (a *Agenda[T]) Next(limit int64) (t int64, vs []T, ok bool) {
-	if a.times.Len() == 0 || a.times.Min() >= limit {
+	t, ok = a.min()
+	if !ok || t >= limit {
 		return 0, nil, false
 	}
-	t = a.times.Pop()
-	vs = a.lists[t]
+	if a.head < len(a.asc) && a.asc[a.head] == t {
+		a.head++
+		if a.head == len(a.asc) {
+			a.asc, a.head = a.asc[:0], 0
+		} else if a.head >= 1024 && 2*a.head >= len(a.asc) {
+			n := copy(a.asc, a.asc[a.head:])
+			a.asc, a.head = a.asc[:n], 0
+		}
+	} else {
+		a.times.Pop()
+	}
+	l := a.lists[t]
 	delete(a.lists, t)
+	if a.last == l {
+		a.last = nil
+	}
+	vs, *l = *l, nil
+	if len(a.held) < maxSpare {
+		a.held = append(a.held, l)
+	}
 	return t, vs, true
+}
+
+// push lists time t.
+func (a *Agenda[T]) push(t int64) {
+	if n := len(a.asc); n == a.head || t > a.asc[n-1] {
+		a.asc = append(a.asc, t)
+	} else {
+		a.times.Push(t)
+	}
+}
+
+// min returns the earliest listed time; ok is false when there is none.
+func (a *Agenda[T]) min() (t int64, ok bool) {
+	if a.head < len(a.asc) {
+		t, ok = a.asc[a.head], true
+	}
+	if a.times.Len() > 0 && (!ok || a.times.Min() < t) {
+		t, ok = a.times.Min(), true
+	}
+	return t, ok
 }
 
 // Done takes back a list Next returned, for reuse.
@@ -63,5 +123,7 @@ func (a *Agenda[T]) Done(vs []T) {
 // Clear removes every value.
 func (a *Agenda[T]) Clear() {
 	clear(a.lists)
+	a.asc, a.head = a.asc[:0], 0
 	a.times.Clear()
+	a.last = nil
 }

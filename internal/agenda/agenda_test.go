@@ -80,8 +80,99 @@ func TestClear(t *testing.T) {
 	if _, _, ok := a.Next(math.MaxInt64); ok {
 		t.Fatal("Next after Clear returned a value")
 	}
+	a.Add(2, 3) // the time of the last Add before Clear: listed afresh
 	a.Add(7, 7)
+	if tm, vs, ok := a.Next(8); !ok || tm != 2 || !slices.Equal(vs, []int{3}) {
+		t.Fatalf("after Clear and Add: %d %v %v", tm, vs, ok)
+	}
 	if tm, vs, ok := a.Next(8); !ok || tm != 7 || !slices.Equal(vs, []int{7}) {
 		t.Fatalf("after Clear and Add: %d %v %v", tm, vs, ok)
+	}
+}
+
+// TestAddsAlternatingTimes checks Adds that switch between times, and return to one just read,
+// against a plain map of lists.
+func TestAddsAlternatingTimes(t *testing.T) {
+	a := New[int]()
+	want := map[int64][]int{}
+	r := uint64(1)
+	for i := range 5000 {
+		r = r*6364136223846793005 + 1442695040888963407
+		tm := int64(r>>60) + int64(i/50)
+		a.Add(tm, i)
+		want[tm] = append(want[tm], i)
+		if i%37 == 0 {
+			lim := int64(i/50) + 3
+			for {
+				got, vs, ok := a.Next(lim)
+				if !ok {
+					break
+				}
+				if !slices.Equal(vs, want[got]) {
+					t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
+				}
+				delete(want, got)
+				a.Done(vs)
+			}
+		}
+	}
+	for {
+		got, vs, ok := a.Next(math.MaxInt64)
+		if !ok {
+			break
+		}
+		if !slices.Equal(vs, want[got]) {
+			t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
+		}
+		delete(want, got)
+		a.Done(vs)
+	}
+	if len(want) != 0 {
+		t.Fatalf("%d times never read", len(want))
+	}
+}
+
+// TestLongRisingRun reads times listed in increasing order, thousands of them, a few at a
+// time, with an earlier time listed now and then: the queue is compacted on the way and the
+// heap's times come out in order among it.
+func TestLongRisingRun(t *testing.T) {
+	a := New[int64]()
+	next, want, read := int64(0), int64(0), 0
+	for tm := int64(0); tm < 10_000; tm++ {
+		a.Add(tm*2, tm*2)
+		if tm%97 == 0 && tm > 0 {
+			a.Add(tm*2-1, tm*2-1) // before the queue's last
+		}
+		if tm%3 == 0 {
+			next = tm
+			for {
+				got, vs, ok := a.Next(next)
+				if !ok {
+					break
+				}
+				if got < want || len(vs) != 1 || vs[0] != got {
+					t.Fatalf("time %d after %d: %v", got, want, vs)
+				}
+				want = got
+				read++
+				a.Done(vs)
+			}
+		}
+	}
+	n := 0
+	for {
+		got, vs, ok := a.Next(math.MaxInt64)
+		if !ok {
+			break
+		}
+		if got < want {
+			t.Fatalf("time %d after %d", got, want)
+		}
+		want = got
+		n++
+		a.Done(vs)
+	}
+	if n == 0 || want != 19_998 || read+n != 10_000+10_000/97 {
+		t.Fatalf("read %d then %d at the end, last %d", read, n, want)
 	}
 }
