@@ -1,8 +1,8 @@
 // Package agenda holds values waiting for an integer time (a bucket, a second): a list per
-// time and a queue of the times that have one, with a heap for those listed out of order. Scheduling costs a map append, and the heap
-// holds distinct times only, a few hundred where the values are hundreds of thousands: a heap
-// entry per value made every push and pop a walk of cold memory, with values compared on the
-// way.
+// time and a queue of the times that have one, with a heap for those listed out of order.
+// Scheduling costs a map append, and the queue and heap hold distinct times only, a few
+// hundred where the values are hundreds of thousands: a heap entry per value made every push
+// and pop a walk of cold memory, with values compared on the way.
 package agenda
 
 import (
