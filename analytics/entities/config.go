@@ -41,7 +41,8 @@ const MinHashtagPrefix = 4
 
 // NearTextConfig sets the MinHash LSH over word shingles. Two texts whose shingle sets have
 // Jaccard similarity s share at least one band with probability 1-(1-s^Rows)^Bands; the
-// threshold where that is one half is about (1/Bands)^(1/Rows).
+// threshold where that is one half is (1-(1/2)^(1/Bands))^(1/Rows), a little below the
+// usual estimate (1/Bands)^(1/Rows).
 type NearTextConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// MinTokens is the fewest words a text needs: a short text has so few shingles that
@@ -53,9 +54,9 @@ type NearTextConfig struct {
 }
 
 // DefaultConfig extracts everything, with near-duplicate detection tuned for a Jaccard
-// threshold of about 0.69 ((1/9)^(1/6)): 9 bands of 6 rows over word 2-shingles (posts are
-// short: with pairs of words, one edited word in a 15-word post still leaves a Jaccard
-// similarity of about 0.75).
+// threshold of about 0.65 (0.69 by the usual estimate): 9 bands of 6 rows over word
+// 2-shingles (posts are short: with pairs of words, one edited word in a 15-word post still
+// leaves a Jaccard similarity of about 0.75).
 func DefaultConfig() Config {
 	return Config{
 		MinTextTokens:  4,
