@@ -95,6 +95,20 @@ func TestClear(t *testing.T) {
 func TestAddsAlternatingTimes(t *testing.T) {
 	a := New[int]()
 	want := map[int64][]int{}
+	// read takes every time before lim and checks its list.
+	read := func(lim int64) {
+		for {
+			got, vs, ok := a.Next(lim)
+			if !ok {
+				return
+			}
+			if !slices.Equal(vs, want[got]) {
+				t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
+			}
+			delete(want, got)
+			a.Done(vs)
+		}
+	}
 	r := uint64(1)
 	for i := range 5000 {
 		r = r*6364136223846793005 + 1442695040888963407
@@ -102,31 +116,10 @@ func TestAddsAlternatingTimes(t *testing.T) {
 		a.Add(tm, i)
 		want[tm] = append(want[tm], i)
 		if i%37 == 0 {
-			lim := int64(i/50) + 3
-			for {
-				got, vs, ok := a.Next(lim)
-				if !ok {
-					break
-				}
-				if !slices.Equal(vs, want[got]) {
-					t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
-				}
-				delete(want, got)
-				a.Done(vs)
-			}
+			read(int64(i/50) + 3)
 		}
 	}
-	for {
-		got, vs, ok := a.Next(math.MaxInt64)
-		if !ok {
-			break
-		}
-		if !slices.Equal(vs, want[got]) {
-			t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
-		}
-		delete(want, got)
-		a.Done(vs)
-	}
+	read(math.MaxInt64)
 	if len(want) != 0 {
 		t.Fatalf("%d times never read", len(want))
 	}
