@@ -270,7 +270,7 @@ func (e *Edges) Add(o Observation) {
 			c.noteEdge(ed)
 		}
 	case earlier(info, old):
-		ed.put(h, info)
+		ed.replace(h, info)
 		ed.score += info.contrib - old.contrib
 		ed.pair.score += info.contrib - old.contrib
 		ed.stale = true
@@ -361,14 +361,11 @@ func (ed *edge) get(h uint64) (objInfo, bool) {
 	return objInfo{}, false
 }
 
-func (ed *edge) put(h uint64, v objInfo) {
-	if ed.objs == nil && (ed.weight == 0 || ed.one == h) {
-		ed.one, ed.oneInfo = h, v
-		return
-	}
+// replace sets the information of object h, which the edge has (add puts new ones).
+func (ed *edge) replace(h uint64, v objInfo) {
 	if ed.objs == nil {
-		ed.objs = &smallmap.Map[objInfo]{}
-		ed.objs.Put(ed.one, ed.oneInfo)
+		ed.oneInfo = v // h is the only object
+		return
 	}
 	ed.objs.Put(h, v)
 }

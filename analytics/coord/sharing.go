@@ -247,12 +247,9 @@ func (s *Sharing) work(o *objectState, h int64, emit func(Observation)) {
 	// Evict shares that no incomplete share can reach, for pairing or popularity.
 	n := 0
 	for n < o.done && o.shares[n].at+o.keep < h {
-		if o.mapped && n >= o.lo && n < o.hi {
+		if n >= o.lo && n < o.hi {
 			// Still counted for popularity, but every later completion is past it.
-			a := o.shares[n].account
-			if o.sharers[a]--; o.sharers[a] == 0 {
-				delete(o.sharers, a)
-			}
+			o.leave(o.shares[n].account)
 		}
 		n++
 	}
@@ -399,15 +396,10 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 		o.hi++
 	}
 	for o.lo < o.hi && o.shares[o.lo].at < x.at-(o.keep-o.window) {
-		if o.mapped {
-			a := o.shares[o.lo].account
-			if o.sharers[a]--; o.sharers[a] == 0 {
-				delete(o.sharers, a)
-			}
-		}
+		o.leave(o.shares[o.lo].account)
 		o.lo++
 	}
-	n := s.sharersOf(o)
+	n := o.sharersOf()
 	for k, j := range s.part {
 		y := o.shares[j]
 		a, b, aAt, bAt, aPost, bPost := y.account, x.account, y.at, x.at, y.post, x.post
@@ -438,8 +430,18 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 // was a fortieth of a batch analysis.
 const linearSharers = 8
 
+// leave uncounts a share by account a leaving the popularity window, when counts are kept.
+func (o *objectState) leave(a string) {
+	if !o.mapped {
+		return
+	}
+	if o.sharers[a]--; o.sharers[a] == 0 {
+		delete(o.sharers, a)
+	}
+}
+
 // sharersOf returns the number of distinct accounts among o.shares[o.lo:o.hi].
-func (s *Sharing) sharersOf(o *objectState) int {
+func (o *objectState) sharersOf() int {
 	win := o.shares[o.lo:o.hi]
 	if len(win) <= linearSharers {
 		if o.mapped {

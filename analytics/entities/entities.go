@@ -425,7 +425,7 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 		}
 		for i < len(s) {
 			if c := s[i]; c < utf8.RuneSelf { // most of any text: a table, not a rune decoded
-				if !asciiWord[c] && !(kind != tokWord && c == '_') {
+				if !lowWord[c] && !(kind != tokWord && c == '_') {
 					break
 				}
 				i++
@@ -452,14 +452,6 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 	}
 	return dst
 }
-
-// asciiWord says which ASCII characters are word characters (isWordRune).
-var asciiWord = func() (t [utf8.RuneSelf]bool) {
-	for c := range utf8.RuneSelf {
-		t[c] = isWordRune(rune(c))
-	}
-	return t
-}()
 
 func isWordRune(r rune) bool {
 	if r < lowRunes {
