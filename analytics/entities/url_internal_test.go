@@ -1,7 +1,9 @@
 package entities
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -54,5 +56,18 @@ func TestPlainURLAsParsed(t *testing.T) {
 	}
 	if _, _, ok := plainURL("https://t.co/FebJcMKNae"); !ok {
 		t.Error("plain path refuses a t.co link")
+	}
+}
+
+// The table-driven hex digits against fmt, appended after a prefix as keys are built.
+func TestAppendHexMatchesFormat(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 100_000 {
+		h := r.Uint64() >> (i % 64) // short and long numbers alike: leading zeros kept
+		prefix := "neartext:" + strconv.Itoa(i%9) + "-"
+		got := string(appendHex([]byte(prefix), h))
+		if want := prefix + fmt.Sprintf("%016x", h); got != want {
+			t.Fatalf("appendHex(%q, %#x) = %q, want %q", prefix, h, got, want)
+		}
 	}
 }
