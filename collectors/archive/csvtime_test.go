@@ -1,10 +1,13 @@
 package archive
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // TestTimeLayoutsExclusive: no time cell parses under two of the layouts, so trying the last
@@ -57,6 +60,56 @@ func TestIsASCII(t *testing.T) {
 		want := !strings.ContainsFunc(s, func(r rune) bool { return r >= utf8.RuneSelf })
 		if got := isASCII(s); got != want {
 			t.Errorf("isASCII(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestCleanTextMatchesNormalizer checks the table path of cleanText against the normalizer:
+// every rune of the table's ranges alone and after a letter, and random texts mixing table
+// runes with combining marks, Hangul jamo, runes NFC changes and invalid bytes. A text the
+// table calls NFC must be exactly what the normalizer gives.
+func TestCleanTextMatchesNormalizer(t *testing.T) {
+	want := func(s string) string { return norm.NFC.String(strings.ToValidUTF8(s, "\uFFFD")) }
+	check := func(s string) {
+		t.Helper()
+		if got := cleanText(s); got != want(s) {
+			t.Fatalf("cleanText(%+q) = %+q, want %+q", s, got, want(s))
+		}
+	}
+	var pool []rune
+	for _, span := range [][2]rune{{0x80, nfcLow}, {nfcEmoji, nfcEmojiEnd}} {
+		for r := span[0]; r < span[1]; r++ {
+			if !utf8.ValidRune(r) {
+				continue
+			}
+			check(string(r))
+			check("e" + string(r))
+			check(string(r) + "\u0301")
+			pool = append(pool, r)
+		}
+	}
+	// Runes outside the table, some of which NFC changes or composes with what is before.
+	pool = append(pool, 0x1100, 0x1161, 0x11a8, 0xac00, 0x212b, 0x2126, 0xf900, 0x0344, 0x3099, 0x304b, 0xfb2a, 0x1d15e, 0x2f800)
+	r := rand.New(rand.NewPCG(7, 8))
+	var b strings.Builder
+	for range 200_000 {
+		b.Reset()
+		for range 1 + r.IntN(12) {
+			switch r.IntN(8) {
+			case 0:
+				b.WriteByte(byte('a' + r.IntN(26)))
+			case 1:
+				b.WriteByte(byte(0x80 + r.IntN(0x80))) // a stray byte: invalid UTF-8
+			default:
+				b.WriteRune(pool[r.IntN(len(pool))])
+			}
+		}
+		check(b.String())
+	}
+	// The table must hold what it is for: accented Latin, curly quotes, emoji.
+	for _, s := range []string{"élection présidentielle", "l’équipe", "Wahl 2017 – Größe", "выборы", "🇫🇷 #MacronLeaks 😂"} {
+		if !inNFC(s) {
+			t.Errorf("inNFC(%q) = false, want the table to take it", s)
 		}
 	}
 }
