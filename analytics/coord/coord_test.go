@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -410,5 +411,55 @@ func TestSharersCountsPopularity(t *testing.T) {
 	}
 	if len(obs) < 100 || big < 20 || big == len(obs) {
 		t.Fatalf("%d observations, %d with more than 8 shares in the window: not both kinds of object", len(obs), big)
+	}
+}
+
+// TestManyLoneShares: thousands of objects shared once each and, for a third of them, again
+// by another account 30 s later, under an hour-long popularity window, so the lone shares
+// outgrow the table they wait in and their second shares must still find them. Every object
+// shared twice gives exactly its one pair; nothing else pairs; nothing is held after Flush.
+func TestManyLoneShares(t *testing.T) {
+	const n = 20_000
+	var ms []leakwatch.Mention
+	for i := range n {
+		obj := "url:https://example.org/" + strconv.Itoa(i)
+		ms = append(ms, share(obj, "a"+strconv.Itoa(i), i/4))
+		if i%3 == 0 {
+			ms = append(ms, share(obj, "b"+strconv.Itoa(i), i/4+30))
+		}
+	}
+	slices.SortStableFunc(ms, func(x, y leakwatch.Mention) int { return x.At.Compare(y.At) })
+	sh := coord.NewSharing(coord.DefaultConfig())
+	got := map[string]string{}
+	emit := func(o coord.Observation) {
+		if prev, dup := got[o.Object]; dup {
+			t.Errorf("%s paired twice: %s and %s-%s", o.Object, prev, o.A, o.B)
+		}
+		got[o.Object] = o.A + "-" + o.B
+	}
+	peak := 0
+	for i, m := range ms {
+		sh.Add(m)
+		if i%100 == 0 {
+			sh.Advance(m.At, emit)
+			peak = max(peak, sh.Objects())
+		}
+	}
+	sh.Flush(emit)
+	for i := range n {
+		obj := "url:https://example.org/" + strconv.Itoa(i)
+		want := ""
+		if i%3 == 0 {
+			want = "a" + strconv.Itoa(i) + "-b" + strconv.Itoa(i)
+		}
+		if got[obj] != want {
+			t.Fatalf("%s paired %q, want %q", obj, got[obj], want)
+		}
+	}
+	if len(got) != (n+2)/3 {
+		t.Errorf("%d objects paired, want %d", len(got), (n+2)/3)
+	}
+	if peak < 10_000 || sh.Objects() != 0 {
+		t.Errorf("objects held: peak %d (want about an hour and a minute of objects, 14,640), %d after Flush (want 0)", peak, sh.Objects())
 	}
 }

@@ -293,7 +293,9 @@ func (b *Batch) Finish() (Result, error) {
 
 // driver takes mentions in event-time order: one detect stage (runner) or several (fanout).
 type driver interface {
-	mention(m leakwatch.Mention)
+	// post takes the mentions of one post: m with each of objects as its Object in turn
+	// (m.Object is overwritten).
+	post(m *leakwatch.Mention, objects []string)
 	finish() Result
 }
 
@@ -314,6 +316,7 @@ func (b *Batch) drain(d driver) error {
 		return err
 	}
 	var done int64
+	var m leakwatch.Mention // one for every post: d takes it by pointer
 	for {
 		e, err := mg.next()
 		if errors.Is(err, io.EOF) {
@@ -322,11 +325,8 @@ func (b *Batch) drain(d driver) error {
 		if err != nil {
 			return err
 		}
-		m := e.m
-		for _, o := range e.objects {
-			m.Object = o
-			d.mention(m)
-		}
+		m = e.m
+		d.post(&m, e.objects)
 		if done += int64(len(e.objects)); b.OnDetect != nil && done>>16 != (done-int64(len(e.objects)))>>16 {
 			b.OnDetect(done, b.queued)
 		}
@@ -423,6 +423,8 @@ type runner struct {
 	refused []Refused
 	sum     Summary
 	order   coShareOrder
+	one     leakwatch.Mention // mention's, for post
+	objs    [1]string
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -452,13 +454,27 @@ func (s *steps) due(at time.Time) bool {
 	return true
 }
 
+// mention takes one mention, from the reorder buffer.
 func (r *runner) mention(m leakwatch.Mention) {
-	r.sum.Mentions++
+	r.one, r.objs[0] = m, m.Object // fields: post's pointer reaches an interface
+	r.post(&r.one, r.objs[:])
+}
+
+// post takes the mentions of one post, which share their time: the watermark step is due,
+// if at all, before the first.
+func (r *runner) post(m *leakwatch.Mention, objects []string) {
+	if len(objects) == 0 {
+		return
+	}
+	r.sum.Mentions += int64(len(objects))
 	if r.steps.due(m.At) {
 		r.advance(r.detect.Advance(m.At), m.At)
 	}
-	if err := r.detect.Add(m); err != nil {
-		r.refused = append(r.refused, Refused{Mention: m, Reason: err.Error()})
+	for _, o := range objects {
+		m.Object = o
+		if err := r.detect.add(m); err != nil {
+			r.refused = append(r.refused, Refused{Mention: *m, Reason: err.Error()})
+		}
 	}
 }
 

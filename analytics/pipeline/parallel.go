@@ -84,18 +84,24 @@ func newFanout(cfg Config, r *runner, workers int) (*fanout, error) {
 	return f, nil
 }
 
-func (f *fanout) mention(m leakwatch.Mention) {
-	f.n++
+func (f *fanout) post(m *leakwatch.Mention, objects []string) {
+	if len(objects) == 0 {
+		return
+	}
+	f.n += int64(len(objects))
 	if f.steps.due(m.At) {
 		for i := range f.fill {
 			// Each partition advances after its own mentions so far.
 			f.fill[i].marks = append(f.fill[i].marks, mark{pos: len(f.fill[i].mentions), wm: m.At})
 		}
 	}
-	p := &f.fill[objectPartition(m.Object, len(f.parts))]
-	p.mentions = append(p.mentions, m)
-	if f.size++; f.size >= chunkMentions {
-		f.send(false)
+	for _, o := range objects {
+		p := &f.fill[objectPartition(o, len(f.parts))]
+		p.mentions = append(p.mentions, *m)
+		p.mentions[len(p.mentions)-1].Object = o
+		if f.size++; f.size >= chunkMentions {
+			f.send(false)
+		}
 	}
 }
 
@@ -146,7 +152,7 @@ func (p *partition) run() {
 		at := 0
 		add := func(until int) {
 			for ; at < until; at++ {
-				if err := p.d.Add(c.mentions[at]); err != nil {
+				if err := p.d.add(&c.mentions[at]); err != nil {
 					res.refused = append(res.refused, Refused{Mention: c.mentions[at], Reason: err.Error()})
 				}
 			}

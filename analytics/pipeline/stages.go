@@ -72,6 +72,7 @@ type Detect struct {
 	horizon   time.Time
 	late      int64
 	coshares  []CoShare // reused by each Advance
+	scratch   leakwatch.Mention
 }
 
 // NewDetect builds the detect stage.
@@ -91,14 +92,20 @@ func NewDetect(cfg Config) (*Detect, error) {
 // older than the watermark minus the lateness, and an error naming the problem for a mention
 // no detector can count (no object, no time); the caller dead-letters both.
 func (d *Detect) Add(m leakwatch.Mention) error {
+	d.scratch = m // add's pointer reaches an interface: &m would put every mention on the heap
+	return d.add(&d.scratch)
+}
+
+// add is Add without the copy: a batch hands each mention of a post by one pointer.
+func (d *Detect) add(m *leakwatch.Mention) error {
 	if !d.horizon.IsZero() && m.At.Before(d.horizon) {
 		d.late++
-		return &LateError{Mention: m, Horizon: d.horizon}
+		return &LateError{Mention: *m, Horizon: d.horizon}
 	}
 	// Near-duplicate bands are not burst-tested: the exact text, URL and hashtag objects of
 	// the same posts carry the same bursts, and nine bands a post would multiply the work.
 	if !strings.HasPrefix(m.Object, nearTextPrefix) {
-		if err := d.bursts.Add(m); err != nil {
+		if err := d.bursts.AddRef(m); err != nil {
 			return err
 		}
 	} else if m.At.IsZero() {
@@ -107,7 +114,7 @@ func (d *Detect) Add(m leakwatch.Mention) error {
 	if m.At.After(d.watermark) {
 		d.watermark = m.At
 	}
-	d.sharing.Add(m)
+	d.sharing.AddRef(m)
 	return nil
 }
 

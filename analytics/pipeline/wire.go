@@ -14,7 +14,7 @@ import (
 // composition and the concrete packages stay swappable.
 type (
 	burstDetector interface {
-		Add(m leakwatch.Mention) error
+		AddRef(m *leakwatch.Mention) error
 		Advance(watermark time.Time) []leakwatch.Burst
 		Flush() []leakwatch.Burst
 	}
