@@ -329,22 +329,42 @@ func feedArchive(parent context.Context, r *archive.Reader, path string, batch *
 const readAhead = 256
 
 // writeDetections writes the detections file atomically: a reader never sees half a file.
+// Signals are written from their own MarshalJSON: an Encoder would check and copy each
+// record it returns again, a fiftieth of a batch analysis with ten thousand edges.
 func writeDetections(path string, sigs []leakwatch.Signal) error {
-	return writeJSONLines(path, sigs)
+	return writeLines(path, sigs, func(w *bufio.Writer, s leakwatch.Signal) error {
+		b, err := s.MarshalJSON()
+		if err == nil {
+			w.Write(b)
+			err = w.WriteByte('\n')
+		}
+		return err
+	})
 }
 
 // writeJSONLines writes one JSON value a line, through a temporary file renamed into place.
 func writeJSONLines[T any](path string, values []T) error {
+	var enc *json.Encoder
+	return writeLines(path, values, func(w *bufio.Writer, v T) error {
+		if enc == nil {
+			enc = json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+		}
+		return enc.Encode(v)
+	})
+}
+
+// writeLines writes values one a line with write, through a temporary file renamed into
+// place.
+func writeLines[T any](path string, values []T, write func(*bufio.Writer, T) error) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	for i, v := range values {
-		if err := enc.Encode(v); err != nil {
+		if err := write(w, v); err != nil {
 			f.Close()
 			os.Remove(tmp)
 			return fmt.Errorf("%s: record %d: %w", path, i+1, err)
