@@ -130,3 +130,34 @@ func TestRepeatedTextsKeepTheirBands(t *testing.T) {
 		t.Fatalf("only %d repeated texts: the test does not exercise remembered bands", repeats)
 	}
 }
+
+// TestBandKeysMatchDefinition: the signature computed three hash functions and two shingles
+// at a time equals the definition, min over shingles of a_i*x + b_i, band by band, for any
+// number of shingles and of hash functions (multiples of three or not).
+func TestBandKeysMatchDefinition(t *testing.T) {
+	for _, br := range [][2]int{{9, 6}, {6, 5}, {5, 5}, {4, 4}, {1, 1}, {1, 2}, {7, 3}} {
+		m := newMinhasher(br[0], br[1])
+		for n := 0; n <= 41; n++ {
+			sh := make([]uint64, n)
+			for i := range sh {
+				sh[i] = mix64(uint64(1000*n + i))
+			}
+			var got []uint64
+			m.bandKeys(sh, func(_ int, key uint64) { got = append(got, key) })
+			for band := range br[0] {
+				h := uint64(fnvOffset) ^ uint64(band)
+				for r := range br[1] {
+					i := band*br[1] + r
+					v := uint64(math.MaxUint64)
+					for _, x := range sh {
+						v = min(v, m.a[i]*x+m.b[i])
+					}
+					h = mix64(h ^ v)
+				}
+				if got[band] != h {
+					t.Fatalf("%d bands of %d rows, %d shingles: band %d key %x, want %x", br[0], br[1], n, band, got[band], h)
+				}
+			}
+		}
+	}
+}
