@@ -65,16 +65,17 @@ func (m *minhasher) bandKeys(shingles []uint64, emit func(band int, key uint64))
 		a0, b0, a1, b1, a2, b2 := a[i], b[i], a[i+1], b[i+1], a[i+2], b[i+2]
 		const top = math.MaxUint64
 		m0, m1, n0, n1, o0, o1 := uint64(top), uint64(top), uint64(top), uint64(top), uint64(top), uint64(top)
-		x := shingles
-		for ; len(x) >= 2; x = x[2:] {
-			m0 = min(m0, a0*x[0]+b0)
-			m1 = min(m1, a0*x[1]+b0)
-			n0 = min(n0, a1*x[0]+b1)
-			n1 = min(n1, a1*x[1]+b1)
-			o0 = min(o0, a2*x[0]+b2)
-			o1 = min(o1, a2*x[1]+b2)
+		for j := 1; j < len(shingles); j += 2 { // an index, not x = x[2:]: fewer instructions a step
+			v, w := shingles[j-1], shingles[j]
+			m0 = min(m0, a0*v+b0)
+			m1 = min(m1, a0*w+b0)
+			n0 = min(n0, a1*v+b1)
+			n1 = min(n1, a1*w+b1)
+			o0 = min(o0, a2*v+b2)
+			o1 = min(o1, a2*w+b2)
 		}
-		for _, v := range x {
+		if len(shingles)%2 == 1 {
+			v := shingles[len(shingles)-1]
 			m0 = min(m0, a0*v+b0)
 			n0 = min(n0, a1*v+b1)
 			o0 = min(o0, a2*v+b2)
