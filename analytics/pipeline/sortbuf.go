@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bufio"
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -113,28 +112,73 @@ func (b *postBuffer) entry(i int32) postEntry {
 	return postEntry{m: e.m, objects: b.objects[e.chunk][e.lo:e.hi]}
 }
 
-// sorted returns the entry indexes in comparePosts order.
+// sorted returns the entry indexes in comparePosts order: by time with a radix sort (stable,
+// so posts of one time stay in buffer order), then each run of one time by comparePosts.
+// Comparison sorting 87,000 keys took 1.5 % of a batch analysis; a few passes over bytes
+// do the same work in a tenth of the instructions.
 func (b *postBuffer) sorted() []int32 {
-	type key struct {
-		at int64
-		i  int32
-	}
-	keys := make([]key, b.n)
+	keys := make([]timeKey, b.n)
 	for i := range keys {
-		keys[i] = key{b.at(int32(i)).at, int32(i)}
+		keys[i] = timeKey{uint64(b.at(int32(i)).at) ^ 1<<63, int32(i)} // ^: signed order as unsigned
 	}
-	slices.SortFunc(keys, func(x, y key) int {
-		if x.at != y.at {
-			return cmp.Compare(x.at, y.at)
-		}
-		ex, ey := b.entry(x.i), b.entry(y.i)
-		return comparePosts(&ex, &ey)
-	})
+	keys = radixSort(keys, make([]timeKey, len(keys)))
 	idx := make([]int32, len(keys))
 	for i, k := range keys {
 		idx[i] = k.i
 	}
+	for lo := 0; lo < len(keys); {
+		hi := lo + 1
+		for hi < len(keys) && keys[hi].at == keys[lo].at {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(idx[lo:hi], func(x, y int32) int {
+				ex, ey := b.entry(x), b.entry(y)
+				return comparePosts(&ex, &ey)
+			})
+		}
+		lo = hi
+	}
 	return idx
+}
+
+// timeKey is an entry's time, ordered as an unsigned number, and its index.
+type timeKey struct {
+	at uint64
+	i  int32
+}
+
+// radixSort sorts keys by at, stably, one byte a pass from the lowest, skipping bytes every
+// key shares (the high bytes of a campaign's times, the low ones of times in whole
+// seconds); tmp is scratch of the same length. It returns whichever of the two holds the
+// result.
+func radixSort(keys, tmp []timeKey) []timeKey {
+	if len(keys) < 2 {
+		return keys
+	}
+	var counts [8][256]int
+	for _, k := range keys {
+		for d := range 8 {
+			counts[d][byte(k.at>>(8*d))]++
+		}
+	}
+	for d := range 8 {
+		c := &counts[d]
+		if c[byte(keys[0].at>>(8*d))] == len(keys) {
+			continue // one value of this byte: the pass would change nothing
+		}
+		sum := 0
+		for v := range c {
+			c[v], sum = sum, sum+c[v]
+		}
+		for _, k := range keys {
+			v := byte(k.at >> (8 * d))
+			tmp[c[v]] = k
+			c[v]++
+		}
+		keys, tmp = tmp, keys
+	}
+	return keys
 }
 
 func (b *postBuffer) reset() { *b = postBuffer{} }
