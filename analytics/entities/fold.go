@@ -1,6 +1,7 @@
 package entities
 
 import (
+	"encoding/binary"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -53,12 +54,20 @@ func (f *folder) appendFold(dst []byte, s string) []byte {
 	// its own. Only letters and marks change; other runes (emoji, punctuation) are copied.
 	b := dst
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
+		if s[i] < utf8.RuneSelf {
+			// A run of ASCII, most of any text: copied at once, then lower-cased eight
+			// bytes a step (a byte a step was a fortieth of a batch analysis).
+			j := i + 1
+			for j+8 <= len(s) && load64(s[j:])&0x8080808080808080 == 0 {
+				j += 8
 			}
-			b = append(b, c)
-			i++
+			for j < len(s) && s[j] < utf8.RuneSelf {
+				j++
+			}
+			n := len(b)
+			b = append(b, s[i:j]...)
+			lowerASCII(b[n:])
+			i = j
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -73,6 +82,31 @@ func (f *folder) appendFold(dst []byte, s string) []byte {
 		b = f.appendRune(b, r)
 	}
 	return b
+}
+
+// load64 is s's first eight bytes, little-endian (the loads combine into one).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// lowerASCII lower-cases b, which holds only ASCII, in place.
+func lowerASCII(b []byte) {
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		// Per byte (each below 0x80, so no carries between bytes): adding 0x3f sets the high
+		// bit from 'A' up, adding 0x25 from past 'Z'; where exactly one is set the byte is
+		// upper case, and 0x20 (the high bit moved down two) makes it lower case.
+		upper := ((w + 0x3f3f3f3f3f3f3f3f) ^ (w + 0x2525252525252525)) & 0x8080808080808080
+		binary.LittleEndian.PutUint64(b, w|upper>>2)
+		b = b[8:]
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
 }
 
 // appendRune appends the non-ASCII character r folded: nothing for a combining mark left in

@@ -1,6 +1,7 @@
 package entities
 
 import (
+	"math/rand/v2"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -53,6 +54,55 @@ func TestLowRunesByTable(t *testing.T) {
 			if got := f.appendFold(nil, s); string(got) != string(want) {
 				t.Errorf("appendFold(%q) = %q, want %q", s, got, want)
 			}
+		}
+	}
+}
+
+// TestLowerASCII checks the eight-bytes-a-step lower-casing against unicode.ToLower on every
+// ASCII byte at every position of every length up to 24.
+func TestLowerASCII(t *testing.T) {
+	for n := 0; n <= 24; n++ {
+		for i := range n {
+			for c := range byte(utf8.RuneSelf) {
+				b := []byte("aZ@[`{mQ0~\x7f\x00AzZa@[`{Mq9!")[:n]
+				b = append([]byte(nil), b...)
+				b[i] = c
+				want := make([]byte, n)
+				for k, x := range b {
+					want[k] = byte(unicode.ToLower(rune(x)))
+				}
+				if lowerASCII(b); string(b) != string(want) {
+					t.Fatalf("lowerASCII = %q, want %q", b, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAppendFoldRuns: texts mixing ASCII runs of every length with other characters, folded
+// at once, equal the character-by-character fold.
+func TestAppendFoldRuns(t *testing.T) {
+	f := newFolder()
+	r := rand.New(rand.NewPCG(9, 10))
+	others := []rune("éÉßΣЖ’…🇫🇷\u0301")
+	for range 20_000 {
+		var s []rune
+		for range r.IntN(6) {
+			for range r.IntN(20) {
+				s = append(s, rune(r.IntN(utf8.RuneSelf)))
+			}
+			s = append(s, others[r.IntN(len(others))])
+		}
+		var want []byte
+		for _, c := range s {
+			if c < utf8.RuneSelf {
+				want = append(want, byte(unicode.ToLower(c)))
+			} else {
+				want = f.appendRune(want, c)
+			}
+		}
+		if got := f.appendFold([]byte("x"), string(s)); string(got) != "x"+string(want) {
+			t.Fatalf("appendFold(%q) = %q, want %q", string(s), got[1:], want)
 		}
 	}
 }
