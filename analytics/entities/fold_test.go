@@ -43,14 +43,7 @@ func TestLowRunesByTable(t *testing.T) {
 			continue
 		}
 		for _, s := range []string{string(r), "Ab" + string(r) + "cD", string(r) + string(r)} {
-			var want []byte
-			for _, c := range s {
-				if c < utf8.RuneSelf {
-					want = append(want, byte(unicode.ToLower(c)))
-				} else {
-					want = f.appendRune(want, c)
-				}
-			}
+			want := foldByRune(f, s)
 			if got := f.appendFold(nil, s); string(got) != string(want) {
 				t.Errorf("appendFold(%q) = %q, want %q", s, got, want)
 			}
@@ -93,16 +86,23 @@ func TestAppendFoldRuns(t *testing.T) {
 			}
 			s = append(s, others[r.IntN(len(others))])
 		}
-		var want []byte
-		for _, c := range s {
-			if c < utf8.RuneSelf {
-				want = append(want, byte(unicode.ToLower(c)))
-			} else {
-				want = f.appendRune(want, c)
-			}
-		}
+		want := foldByRune(f, string(s))
 		if got := f.appendFold([]byte("x"), string(s)); string(got) != "x"+string(want) {
 			t.Fatalf("appendFold(%q) = %q, want %q", string(s), got[1:], want)
 		}
 	}
+}
+
+// foldByRune is appendFold's definition, one character at a time: ASCII lower-cased, any
+// other character through appendRune.
+func foldByRune(f *folder, s string) []byte {
+	var b []byte
+	for _, c := range s {
+		if c < utf8.RuneSelf {
+			b = append(b, byte(unicode.ToLower(c)))
+		} else {
+			b = f.appendRune(b, c)
+		}
+	}
+	return b
 }
