@@ -48,13 +48,14 @@ type Sharing struct {
 
 	// A lone share mostly waits in lones, a table addressed by its object's hash, instead
 	// of in objects: a new object then costs one hash and one slot, where the map took a
-	// failed lookup, an insert and, an hour later, a delete (a tenth of a batch analysis).
-	// An object lives either in its slot or in the map, never both; mapped counts the
-	// objects in the map by slot, so a new object whose slot counts none skips the map.
-	lones  []lone
-	mapped []int32
-	held   int // lones holding a share
-	seed   maphash.Seed
+	// failed lookup, an insert and, an hour later, a delete (3 % of a batch analysis'
+	// instructions). An object lives either in its slot or in the map, never both; inMap
+	// counts the objects in the map by slot, so a new object whose slot counts none skips
+	// the map.
+	lones []lone
+	inMap []int32
+	held  int // lones holding a share
+	seed  maphash.Seed
 }
 
 // lone is an object shared once so far, in its slot of Sharing.lones (key "": free).
@@ -67,7 +68,8 @@ type lone struct {
 }
 
 // Lone-share table sizes: it starts small (tests and the demo make many detectors) and
-// doubles while more than half its slots are held, up to maxLones.
+// doubles while more than half its slots are held, up to maxLones (80 bytes a slot: 21 MB);
+// past that, lone shares that find their slot taken wait in the map.
 const (
 	minLones = 1 << 10
 	maxLones = 1 << 18
@@ -117,13 +119,13 @@ type objectState struct {
 	queued  bool
 	single  bool   // one share so far: waits in Sharing.singles, not in the queue
 	gen     uint64 // which use of this state it is
-	hash    uint64 // of key, for Sharing.mapped
+	hash    uint64 // of key, for Sharing.inMap
 }
 
 // NewSharing returns an empty per-object co-share state. cfg must be valid.
 func NewSharing(cfg Config) *Sharing {
 	s := &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{},
-		queue: agenda.New[*objectState](), lones: make([]lone, minLones), mapped: make([]int32, minLones),
+		queue: agenda.New[*objectState](), lones: make([]lone, minLones), inMap: make([]int32, minLones),
 		seed: maphash.MakeSeed()}
 	for _, k := range leakwatch.ShareKinds {
 		w := int64(cfg.WindowFor(k))
@@ -160,7 +162,7 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 	h := maphash.String(s.seed, m.Object)
 	slot := h & uint64(len(s.lones)-1)
 	var o *objectState
-	if s.mapped[slot] > 0 {
+	if s.inMap[slot] > 0 {
 		o = s.objects[m.Object]
 	}
 	if o == nil {
@@ -241,14 +243,14 @@ func (s *Sharing) newState(key string, kw *kindWindows, h uint64) *objectState {
 	}
 	o.key, o.kind, o.window, o.keep, o.hash = key, kw.kind, kw.window, kw.keep, h
 	s.objects[key] = o
-	s.mapped[h&uint64(len(s.lones)-1)]++
+	s.inMap[h&uint64(len(s.lones)-1)]++
 	return o
 }
 
 // forget drops object o from the map.
 func (s *Sharing) forget(o *objectState) {
 	delete(s.objects, o.key)
-	s.mapped[o.hash&uint64(len(s.lones)-1)]--
+	s.inMap[o.hash&uint64(len(s.lones)-1)]--
 	s.release(o)
 }
 
@@ -257,10 +259,10 @@ func (s *Sharing) forget(o *objectState) {
 func (s *Sharing) grow() {
 	old := s.lones
 	s.lones = make([]lone, 2*len(old))
-	s.mapped = make([]int32, len(s.lones))
+	s.inMap = make([]int32, len(s.lones))
 	mask := uint64(len(s.lones) - 1)
 	for _, o := range s.objects {
-		s.mapped[o.hash&mask]++
+		s.inMap[o.hash&mask]++
 	}
 	for _, l := range old {
 		if l.key != "" {

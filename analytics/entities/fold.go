@@ -56,7 +56,7 @@ func (f *folder) appendFold(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		if s[i] < utf8.RuneSelf {
 			// A run of ASCII, most of any text: copied at once, then lower-cased eight
-			// bytes a step (a byte a step was a fortieth of a batch analysis).
+			// bytes a step (a byte a step was 3 % of a batch analysis' instructions).
 			j := i + 1
 			for j+8 <= len(s) && load64(s[j:])&0x8080808080808080 == 0 {
 				j += 8
