@@ -423,8 +423,6 @@ type runner struct {
 	refused []Refused
 	sum     Summary
 	order   coShareOrder
-	one     leakwatch.Mention // mention's, for post
-	objs    [1]string
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -455,10 +453,7 @@ func (s *steps) due(at time.Time) bool {
 }
 
 // mention takes one mention, from the reorder buffer.
-func (r *runner) mention(m leakwatch.Mention) {
-	r.one, r.objs[0] = m, m.Object // fields: post's pointer reaches an interface
-	r.post(&r.one, r.objs[:])
-}
+func (r *runner) mention(m leakwatch.Mention) { r.post(&m, []string{m.Object}) }
 
 // post takes the mentions of one post, which share their time: the watermark step is due,
 // if at all, before the first.

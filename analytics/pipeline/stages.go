@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/burst"
 	"github.com/leakwatch/leakwatch/analytics/coord"
 	"github.com/leakwatch/leakwatch/analytics/entities"
 )
@@ -65,14 +66,13 @@ type DetectOutput struct {
 // partition of the mentions topic.
 type Detect struct {
 	lateness  time.Duration
-	bursts    burstDetector
+	bursts    *burst.Detector
 	place     placer
 	sharing   *coord.Sharing
 	watermark time.Time
 	horizon   time.Time
 	late      int64
 	coshares  []CoShare // reused by each Advance
-	scratch   leakwatch.Mention
 }
 
 // NewDetect builds the detect stage.
@@ -91,10 +91,7 @@ func NewDetect(cfg Config) (*Detect, error) {
 // Add counts a mention. It returns a *LateError, and counts nothing, when the mention is
 // older than the watermark minus the lateness, and an error naming the problem for a mention
 // no detector can count (no object, no time); the caller dead-letters both.
-func (d *Detect) Add(m leakwatch.Mention) error {
-	d.scratch = m // add's pointer reaches an interface: &m would put every mention on the heap
-	return d.add(&d.scratch)
-}
+func (d *Detect) Add(m leakwatch.Mention) error { return d.add(&m) }
 
 // add is Add without the copy: a batch hands each mention of a post by one pointer.
 func (d *Detect) add(m *leakwatch.Mention) error {
