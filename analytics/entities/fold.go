@@ -10,6 +10,8 @@ import (
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/leakwatch/leakwatch/internal/ascii"
 )
 
 // folder lower-cases and strips accents so "Mélenchon", "MELENCHON" and "melenchon" compare
@@ -57,13 +59,7 @@ func (f *folder) appendFold(dst []byte, s string) []byte {
 		if s[i] < utf8.RuneSelf {
 			// A run of ASCII, most of any text: copied at once, then lower-cased eight
 			// bytes a step (a byte a step was 3 % of a batch analysis' instructions).
-			j := i + 1
-			for j+8 <= len(s) && load64(s[j:])&0x8080808080808080 == 0 {
-				j += 8
-			}
-			for j < len(s) && s[j] < utf8.RuneSelf {
-				j++
-			}
+			j := i + ascii.Prefix(s[i:])
 			n := len(b)
 			b = append(b, s[i:j]...)
 			lowerASCII(b[n:])
@@ -82,13 +78,6 @@ func (f *folder) appendFold(dst []byte, s string) []byte {
 		b = f.appendRune(b, r)
 	}
 	return b
-}
-
-// load64 is s's first eight bytes, little-endian (the loads combine into one).
-func load64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // lowerASCII lower-cases b, which holds only ASCII, in place.

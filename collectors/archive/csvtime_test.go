@@ -38,32 +38,6 @@ func TestTimeLayoutsExclusive(t *testing.T) {
 	}
 }
 
-// TestIsASCII puts a byte beyond ASCII at every place of strings around the eight-byte word
-// isASCII reads, and checks it against a byte-by-byte look.
-func TestIsASCII(t *testing.T) {
-	for n := 0; n <= 20; n++ {
-		plain := strings.Repeat("a", n)
-		if !isASCII(plain) {
-			t.Errorf("isASCII(%q) = false", plain)
-		}
-		for i := range n {
-			for _, c := range []byte{0x80, 0xc3, 0xff} {
-				b := []byte(plain)
-				b[i] = c
-				if isASCII(string(b)) {
-					t.Errorf("isASCII(%q) = true", b)
-				}
-			}
-		}
-	}
-	for _, s := range []string{"\x7f\x00\x7f\x7f\x7f\x7f\x7f\x7f\x7f", "é", "Former KKK member #BlackLivesMatter https://t.co/x", "…"} {
-		want := !strings.ContainsFunc(s, func(r rune) bool { return r >= utf8.RuneSelf })
-		if got := isASCII(s); got != want {
-			t.Errorf("isASCII(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
 // TestCleanTextMatchesNormalizer checks the table path of cleanText against the normalizer:
 // every rune of the table's ranges alone and after a letter, and random texts mixing table
 // runes with combining marks, Hangul jamo, runes NFC changes and invalid bytes. A text the
