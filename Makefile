@@ -1,7 +1,7 @@
 # The commands that matter: `make demo` runs leakwatch in one process; `make test` installs and
 # starts the real services (deploy/local) and runs every test against them.
 GO ?= go
-TEST_TIMEOUT ?= 60m
+TEST_TIMEOUT ?= 20m
 
 .PHONY: demo test test-unit vet services services-down bench build test-faults
 

@@ -61,9 +61,25 @@ func (r *rig) watcher(t *testing.T, roots *x509.CertPool, targets ...Target) *Wa
 	return w
 }
 
+// next reads the next change. The fake clock makes every wait instant, so a change that never
+// comes would spin Read forever: next gives up after maxQuietChecks waits and fails instead.
 func next(t *testing.T, w *Watcher) *leakwatch.SiteChange {
 	t.Helper()
-	rec, err := w.Read(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	waits, after := 0, w.after
+	w.after = func(d time.Duration) <-chan time.Time {
+		if waits++; waits > maxQuietChecks {
+			cancel()
+			return nil // never fires: Read returns through ctx
+		}
+		return after(d)
+	}
+	defer func() { w.after = after }()
+	rec, err := w.Read(ctx)
+	if errors.Is(err, context.Canceled) {
+		t.Fatalf("Read: no change in %d checks", maxQuietChecks)
+	}
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
@@ -73,23 +89,27 @@ func next(t *testing.T, w *Watcher) *leakwatch.SiteChange {
 	return rec.Change
 }
 
-// quiet reads until the server saw `checks` more requests for hostPath and asserts that no
-// change came out in the meantime.
+const maxQuietChecks = 100
+
+// quiet reads until the watcher has finished `checks` more checks of hostPath and asserts that
+// no change came out in the meantime. It stops the read when the watcher next waits, not when
+// the server sees the request: a read cancelled while the response is still on its way
+// abandons that check, and the check quiet waited for (a baseline, say) would never be kept.
 func quiet(t *testing.T, w *Watcher, r *rig, hostPath string, checks int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	target := r.pages.hits(hostPath) + checks
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for r.pages.hits(hostPath) < target && ctx.Err() == nil {
-			time.Sleep(time.Millisecond)
+	after := w.after
+	w.after = func(d time.Duration) <-chan time.Time {
+		if r.pages.hits(hostPath) >= target {
+			cancel()
+			return nil // never fires: Read returns through ctx
 		}
-		cancel()
-	}()
+		return after(d)
+	}
+	defer func() { w.after = after }()
 	rec, err := w.Read(ctx)
-	<-done
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("expected no change over %d checks, got %+v (err %v)", checks, rec.Change, err)
 	}
