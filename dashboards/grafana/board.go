@@ -69,6 +69,9 @@ func datasource() map[string]string {
 // Build turns a spec into an SDK board. Panels are laid out left to right, top to bottom.
 func Build(s Spec) *sdk.Board {
 	b := sdk.NewBoard(s.Title)
+	// The SDK numbers boards from a process-wide counter, so a second Build of the same spec
+	// would differ; the uid names a board, and Grafana gives its own id to one without.
+	b.ID = 0
 	b.UID = s.UID
 	b.Tags = append([]string{"leakwatch"}, s.Tags...)
 	b.Timezone = "utc"
