@@ -1,6 +1,8 @@
 package archive
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -205,41 +207,75 @@ func (s *scanner) null() bool {
 
 // span reads a string and returns where its contents are, and whether they hold escapes.
 // Control characters and invalid UTF-8 are refused.
+//
+// It looks at eight bytes a step: a word with no quote, backslash or control character is
+// passed whole, non-ASCII bytes included (they only decide whether the contents need a
+// UTF-8 check). Byte by byte, a text in Cyrillic took a branch on every byte, and the scan
+// was a twentieth of what analyze spends on a tweet.
 func (s *scanner) span() (start, end int, escaped, ok bool) {
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
+	b := s.b
+	if s.i >= len(b) || b[s.i] != '"' {
 		return 0, 0, false, false
 	}
 	start = s.i + 1
-	ascii := true
-	for j := start; j < len(s.b); j++ {
-		c := s.b[j]
-		if !inString[c] {
-			continue // one table look-up for the common byte, not four tests
+	var high uint64 // the high bits of every byte looked at: zero for ASCII contents
+	j := start
+	for {
+		for j+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[j:])
+			high |= w
+			if m := stopBytes(w); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+			j += 8
 		}
-		switch {
+		for j < len(b) && !stopByte[b[j]] {
+			high |= uint64(b[j])
+			j++
+		}
+		if j >= len(b) {
+			return 0, 0, false, false
+		}
+		switch c := b[j]; {
 		case c == '"':
 			s.i = j + 1
-			if !ascii && !utf8.Valid(s.b[start:j]) {
-				return 0, 0, false, false
+			if high&highBits != 0 {
+				if !utf8.Valid(b[start:j]) {
+					return 0, 0, false, false
+				}
 			}
 			return start, j, escaped, true
 		case c == '\\':
 			escaped = true
-			j++ // the escaped character cannot end the string
-		case c < 0x20:
+			if j+1 < len(b) {
+				high |= uint64(b[j+1]) // invalid UTF-8 is refused after a backslash too
+			}
+			j += 2 // the escaped character cannot end the string
+		default: // a control character
 			return 0, 0, false, false
-		default:
-			ascii = false
 		}
 	}
-	return 0, 0, false, false
 }
 
-// inString marks the bytes span has to look at: the quote, the backslash, control
-// characters and the bytes of non-ASCII characters.
-var inString = func() (t [256]bool) {
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// stopBytes marks the bytes of w that end a run of plain string contents (a quote, a
+// backslash, a control character) with their high bit. Only the lowest mark is sure (a
+// borrow can mark bytes above it), and only the lowest is used.
+func stopBytes(w uint64) uint64 {
+	q := w ^ (lowBits * '"')
+	e := w ^ (lowBits * '\\')
+	return ((q-lowBits)&^q | (e-lowBits)&^e | (w-lowBits*0x20)&^w) & highBits
+}
+
+// stopByte is stopBytes for one byte.
+var stopByte = func() (t [256]bool) {
 	for c := range t {
-		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf
+		t[c] = c == '"' || c == '\\' || c < 0x20
 	}
 	return t
 }()

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/jsonx"
@@ -277,5 +279,73 @@ func TestUTCTimeMatchesUnmarshalJSON(t *testing.T) {
 		if _, ok := utcTime([]byte(in)); !ok {
 			t.Errorf("utcTime(%q) left a time in leakwatch's own form", in)
 		}
+	}
+}
+
+// spanByByte is span's definition a byte at a time, the reference the eight-bytes-a-step
+// scan is held to: contents end at the first quote not escaped by a backslash, and hold no
+// control character and no invalid UTF-8 (the escaped byte included).
+func spanByByte(b []byte, i int) (start, end int, escaped, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, 0, false, false
+	}
+	start = i + 1
+	ascii := true
+	for j := start; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			if !ascii && !utf8.Valid(b[start:j]) {
+				return 0, 0, false, false
+			}
+			return start, j, escaped, true
+		case c == '\\':
+			escaped = true
+			j++
+			if j < len(b) && b[j] >= utf8.RuneSelf {
+				ascii = false
+			}
+		case c < 0x20:
+			return 0, 0, false, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return 0, 0, false, false
+}
+
+// TestSpanMatchesByteScan runs span and the byte-by-byte reference over strings built from
+// the bytes that matter (quote, backslash, control characters, ASCII, UTF-8 lead and
+// continuation bytes, invalid ones) at every length up to 40 and every position of the
+// opening quote within the eight-byte words.
+func TestSpanMatchesByteScan(t *testing.T) {
+	pieces := [][]byte{{'"'}, {'\\'}, {'\\', '"'}, {0x01}, {0x1f}, {0x20}, {'a'}, {'~'}, {0x7f},
+		[]byte("é"), []byte("Ж"), []byte("🗳"), {0xc3}, {0x80}, {0xff}, []byte("abcdefgh")}
+	rng := rand.New(rand.NewPCG(1, 2))
+	checked, found := 0, 0
+	for n := range 200000 {
+		var b []byte
+		b = append(b, bytes.Repeat([]byte{' '}, n%8)...)
+		at := len(b)
+		b = append(b, '"')
+		for target := rng.IntN(41); len(b)-at-1 < target; {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		if rng.IntN(4) > 0 {
+			b = append(b, '"')
+		}
+		b = append(b, bytes.Repeat([]byte{'x'}, rng.IntN(10))...)
+		ws, we, wesc, wok := spanByByte(b, at)
+		sc := scanner{b: b, i: at}
+		s, e, esc, ok := sc.span()
+		if s != ws || e != we || esc != wesc || ok != wok || (ok && sc.i != we+1) {
+			t.Fatalf("span(%q) = %d %d %v %v (next %d), want %d %d %v %v", b[at:], s, e, esc, ok, sc.i, ws, we, wesc, wok)
+		}
+		checked++
+		if ok {
+			found++
+		}
+	}
+	if found < checked/10 || found == checked {
+		t.Fatalf("%d of %d strings were whole: the cases do not cover both outcomes", found, checked)
 	}
 }
