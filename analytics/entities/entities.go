@@ -19,6 +19,7 @@ import (
 	"unsafe"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/utf8x"
 )
 
 // Evidencer finds what in a post points to a leak ("domain:pastebin.com"); the leak
@@ -413,7 +414,10 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8x.Two(s[i:]), 2
+		if r < 0 {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		kind := tokWord
 		start := i
 		switch {
@@ -440,7 +444,10 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 				i++
 				continue
 			}
-			r, size := utf8.DecodeRuneInString(s[i:])
+			r, size := utf8x.Two(s[i:]), 2
+			if r < 0 {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
 			if !isWordRune(r) {
 				break
 			}

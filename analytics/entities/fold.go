@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/leakwatch/leakwatch/internal/ascii"
+	"github.com/leakwatch/leakwatch/internal/utf8x"
 )
 
 // folder lower-cases and strips accents so "Mélenchon", "MELENCHON" and "melenchon" compare
@@ -66,7 +67,10 @@ func (f *folder) appendFold(dst []byte, s string) []byte {
 			i = j
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8x.Two(s[i:]), 2
+		if r < 0 {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		i += size
 		if r < lowRunes {
 			if f.low == nil {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/utf8x"
 )
 
 // Matcher finds what in a post points to a dump. It runs on every post at extraction, so it
@@ -330,7 +331,10 @@ func (f *folding) fold(s string) {
 			continue
 		}
 		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
+			r, size := utf8x.Two(s[i:]), 2
+			if r < 0 {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
 			i += size
 			// Latin, Greek and Cyrillic letters, and the punctuation and emoji that fill
 			// posts, by table: the rune path looks each up in Unicode's category tables.

@@ -22,6 +22,7 @@ import (
 	"github.com/leakwatch/leakwatch/collectors"
 	"github.com/leakwatch/leakwatch/collectors/twitter"
 	"github.com/leakwatch/leakwatch/internal/ascii"
+	"github.com/leakwatch/leakwatch/internal/utf8x"
 )
 
 // csvMapping is a header resolved against Columns: the index of each mapped column (-1: none).
@@ -296,7 +297,10 @@ func inNFC(s string) bool {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, n := utf8x.Two(s[i:]), 2
+		if r < 0 {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
 		if n == 1 || !t.has(r) { // n == 1: invalid UTF-8
 			return false
 		}
