@@ -101,7 +101,8 @@ func (d *Detect) add(m *leakwatch.Mention) error {
 	}
 	// Near-duplicate bands are not burst-tested: the exact text, URL and hashtag objects of
 	// the same posts carry the same bursts, and nine bands a post would multiply the work.
-	if !strings.HasPrefix(m.Object, nearTextPrefix) {
+	// The first byte tells most objects apart before the prefix is compared (a call).
+	if m.Object == "" || m.Object[0] != nearTextPrefix[0] || !strings.HasPrefix(m.Object, nearTextPrefix) {
 		if err := d.bursts.AddRef(m); err != nil {
 			return err
 		}

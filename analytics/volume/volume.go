@@ -43,6 +43,10 @@ func New(bucket time.Duration, maxBuckets int) *Counter {
 func (c *Counter) Add(m leakwatch.Mention) bool {
 	var name string
 	switch {
+	case m.Object == "" || m.Object[0] != 'a' && m.Object[0] != 'c':
+		// Neither the whole stream nor a candidate, as nine mentions in ten: told by the
+		// first byte, before any comparison.
+		return false
 	case m.Object == leakwatch.AllPosts:
 		name = All
 	case strings.HasPrefix(m.Object, "candidate:"):
