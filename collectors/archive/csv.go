@@ -502,6 +502,17 @@ func parseTime(s string, first *int) (time.Time, error) {
 		}
 		return time.Unix(n, ns).UTC(), nil
 	}
+	// "2016-08-02 02:50:00", the IRA tweets' form (two cells a row), read without the
+	// general parser (a twentieth of the CPU of analyzing them).
+	if len(s) == len("2006-01-02 15:04:05") && (s[10] == ' ' || s[10] == 'T') {
+		if t, ok := dateTime(s, 0); ok {
+			*first = spaceLayout
+			if s[10] == 'T' {
+				*first = tLayout
+			}
+			return t, nil
+		}
+	}
 	if t, err := time.Parse(timeLayouts[*first], s); err == nil {
 		return t.UTC(), nil
 	}
@@ -518,6 +529,9 @@ func parseTime(s string, first *int) (time.Time, error) {
 }
 
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05Z07:00", time.RubyDate}
+
+// The layouts dateTime reads, by their index in timeLayouts.
+const spaceLayout, tLayout = 1, 2
 
 func isUnix(s string) bool {
 	if strings.HasPrefix(s, "-") {

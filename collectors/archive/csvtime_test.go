@@ -1,6 +1,8 @@
 package archive
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -85,5 +87,54 @@ func TestCleanTextMatchesNormalizer(t *testing.T) {
 		if !inNFC(s) {
 			t.Errorf("inNFC(%q) = false, want the table to take it", s)
 		}
+	}
+}
+
+// TestParseTimeMatchesLayouts holds the fast path for "YYYY-MM-DD HH:MM:SS" (and with a T)
+// to time.Parse over the layouts: every day of a leap and a common year and their neighbours
+// beyond month ends, every field at and past its range, and every byte of the form replaced.
+func TestParseTimeMatchesLayouts(t *testing.T) {
+	general := func(s string) (time.Time, error) {
+		s = strings.TrimSpace(s) // as ParseTime does
+		for _, layout := range timeLayouts {
+			if at, err := time.Parse(layout, s); err == nil {
+				return at.UTC(), nil
+			}
+		}
+		return time.Time{}, errors.New("refused")
+	}
+	var inputs []string
+	for _, y := range []int{0, 1900, 2000, 2016, 2017, 9999} {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				inputs = append(inputs, fmt.Sprintf("%04d-%02d-%02d 12:34:56", y, m, d), fmt.Sprintf("%04d-%02d-%02dT23:59:59", y, m, d))
+			}
+		}
+	}
+	for _, hms := range []string{"00:00:00", "23:59:59", "24:00:00", "00:60:00", "00:00:60", "99:99:99", "2:50:00 ", " 2:50:00"} {
+		inputs = append(inputs, "2016-08-02 "+hms, "2016-08-02T"+hms)
+	}
+	for _, base := range []string{"2016-08-02 02:50:00", "2016-08-02T02:50:00"} {
+		for i := range base {
+			for _, c := range []byte("09/:a-.TZ +") {
+				b := []byte(base)
+				b[i] = c
+				inputs = append(inputs, string(b))
+			}
+		}
+	}
+	fast := 0
+	for _, in := range inputs {
+		want, werr := general(in)
+		got, err := ParseTime(in)
+		if (err == nil) != (werr == nil) || !got.Equal(want) || got.Location() != want.Location() {
+			t.Fatalf("ParseTime(%q) = %v, %v; the layouts give %v, %v", in, got, err, want, werr)
+		}
+		if _, ok := dateTime(in, 0); ok {
+			fast++
+		}
+	}
+	if fast < len(inputs)/2 {
+		t.Fatalf("only %d of %d inputs took the fast path", fast, len(inputs))
 	}
 }

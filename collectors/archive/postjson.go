@@ -455,15 +455,7 @@ func (s *scanner) strings(dst *[]string) bool {
 // half the time UnmarshalJSON does, whose parser is made for every offset and for errors.
 // TestUTCTimeMatchesUnmarshalJSON holds the two to the same result.
 func utcTime(b []byte) (time.Time, bool) {
-	if len(b) < len("2006-01-02T15:04:05Z") || b[len(b)-1] != 'Z' ||
-		b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
-		return time.Time{}, false
-	}
-	year := 100*two(b[0], b[1]) + two(b[2], b[3])
-	month, day := two(b[5], b[6]), two(b[8], b[9])
-	hour, minute, sec := two(b[11], b[12]), two(b[14], b[15]), two(b[17], b[18])
-	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
-		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+	if len(b) < len("2006-01-02T15:04:05Z") || b[len(b)-1] != 'Z' || b[10] != 'T' {
 		return time.Time{}, false
 	}
 	nsec := 0
@@ -482,6 +474,23 @@ func utcTime(b []byte) (time.Time, bool) {
 		}
 	}
 	// time.UTC, as UnmarshalJSON gives a time ending in Z.
+	return dateTime(b, nsec)
+}
+
+// dateTime reads "YYYY-MM-DD?HH:MM:SS" in the first 19 bytes of b (the byte between date
+// and time is the caller's to check) as time.Parse reads it, in UTC with nsec nanoseconds;
+// false when a field is not its digits or out of range (Parse then says which).
+func dateTime[T string | []byte](b T, nsec int) (time.Time, bool) {
+	if len(b) < len("2006-01-02T15:04:05") || b[4] != '-' || b[7] != '-' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	year := 100*two(b[0], b[1]) + two(b[2], b[3])
+	month, day := two(b[5], b[6]), two(b[8], b[9])
+	hour, minute, sec := two(b[11], b[12]), two(b[14], b[15]), two(b[17], b[18])
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
 	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
 }
 
