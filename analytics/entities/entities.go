@@ -38,10 +38,14 @@ type Extractor struct {
 	shortener map[string]bool
 	mh        *minhasher
 
-	phrases  map[string][]phrase // first folded word -> names starting with it
-	prefixes []prefix            // folded names matched as hashtag prefixes
-	tags     map[string][]int    // folded hashtag -> candidates
-	handles  map[string][]int    // folded handle -> candidates
+	phrases map[string][]phrase // first folded word -> names starting with it
+	// phraseFirsts has bit min(len(w), 63) of phraseFirsts[w[0]] set for every key w of
+	// phrases: nearly every word of a post is told to start no name by two loads, before a
+	// map look-up (with candidates configured, the look-ups were 2 % of a batch analysis).
+	phraseFirsts [256]uint64
+	prefixes     []prefix         // folded names matched as hashtag prefixes
+	tags         map[string][]int // folded hashtag -> candidates
+	handles      map[string][]int // folded handle -> candidates
 
 	// scratch, reused between posts
 	toks     []token
@@ -114,6 +118,9 @@ func New(cfg Config, ev Evidencer) (*Extractor, error) {
 				continue
 			}
 			x.phrases[words[0]] = append(x.phrases[words[0]], phrase{words: words, cand: ci})
+			if w := words[0]; w != "" {
+				x.phraseFirsts[w[0]] |= 1 << min(len(w), 63)
+			}
 			if joined := strings.Join(words, ""); i < len(c.Names) && len(joined) >= MinHashtagPrefix {
 				x.prefixes = append(x.prefixes, prefix{s: joined, cand: ci})
 			}
@@ -357,6 +364,9 @@ func (x *Extractor) candidates(p leakwatch.Post, found func(int)) {
 		case tokHashtag:
 			x.hashtagCandidates(t.s[1:])
 		case tokWord:
+			if x.phraseFirsts[t.s[0]]&(1<<min(len(t.s), 63)) == 0 {
+				continue
+			}
 			for _, ph := range x.phrases[t.s] {
 				if matchPhrase(toks[i:], ph.words) {
 					x.cands[ph.cand] = true
