@@ -1,9 +1,11 @@
 package rules
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -274,5 +276,31 @@ func TestCandidatesFrom(t *testing.T) {
 				t.Errorf("candidate %q (label %q), want %q", as[0].Candidate, as[0].Labels["candidate"], c.want)
 			}
 		})
+	}
+}
+
+// TestFoldASCIIMatchesNormalizer: fold's ASCII shortcut gives what the normalizer path gives,
+// on every ASCII byte and on random ASCII strings; other text still takes that path.
+func TestFoldASCIIMatchesNormalizer(t *testing.T) {
+	var all []byte
+	for c := range utf8.RuneSelf {
+		all = append(all, byte(c))
+	}
+	inputs := []string{"", string(all), "Hillary Clinton", "#MacronLeaks", "LE-PEN 2017"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 10000 {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			b[i] = byte(rng.IntN(utf8.RuneSelf))
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, s := range inputs {
+		if got, want := fold(s), foldRunes(s); got != want {
+			t.Fatalf("fold(%q) = %q, the normalizer gives %q", s, got, want)
+		}
+	}
+	if got := fold("Mélenchon ÉCOLOGIE"); got != "melenchon ecologie" {
+		t.Fatalf("fold of accented text = %q", got)
 	}
 }
