@@ -3,7 +3,6 @@ package archive
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/collectors"
