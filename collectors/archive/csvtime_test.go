@@ -114,15 +114,7 @@ func TestParseTimeMatchesLayouts(t *testing.T) {
 	for _, hms := range []string{"00:00:00", "23:59:59", "24:00:00", "00:60:00", "00:00:60", "99:99:99", "2:50:00 ", " 2:50:00"} {
 		inputs = append(inputs, "2016-08-02 "+hms, "2016-08-02T"+hms)
 	}
-	for _, base := range []string{"2016-08-02 02:50:00", "2016-08-02T02:50:00"} {
-		for i := range base {
-			for _, c := range []byte("09/:a-.TZ +") {
-				b := []byte(base)
-				b[i] = c
-				inputs = append(inputs, string(b))
-			}
-		}
-	}
+	inputs = append(inputs, bytesReplaced("2016-08-02 02:50:00", "2016-08-02T02:50:00")...)
 	fast := 0
 	for _, in := range inputs {
 		want, werr := general(in)

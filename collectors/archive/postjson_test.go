@@ -224,6 +224,22 @@ func TestRecycledPostStartsEmpty(t *testing.T) {
 // TestUTCTimeMatchesUnmarshalJSON holds utcTime to time.Time.UnmarshalJSON: a time it takes
 // must be the one UnmarshalJSON gives, and what it leaves must be left to UnmarshalJSON (it
 // does not err itself), so a time field decodes or fails exactly as before.
+// bytesReplaced is every time of bases with one of its bytes replaced by another, digit,
+// separator or letter.
+func bytesReplaced(bases ...string) []string {
+	var out []string
+	for _, base := range bases {
+		for i := range base {
+			for _, c := range []byte("09/:a-.TZ +") {
+				b := []byte(base)
+				b[i] = c
+				out = append(out, string(b))
+			}
+		}
+	}
+	return out
+}
+
 func TestUTCTimeMatchesUnmarshalJSON(t *testing.T) {
 	inputs := []string{
 		// Taken: leakwatch's own form, with and without a fraction.
@@ -251,16 +267,7 @@ func TestUTCTimeMatchesUnmarshalJSON(t *testing.T) {
 			}
 		}
 	}
-	// Every byte of a time replaced by another, digit or not.
-	for _, base := range []string{"2016-08-02T02:50:00Z", "2016-08-02T02:50:00.25Z"} {
-		for i := range base {
-			for _, c := range []byte("09/:a-.TZ +") {
-				b := []byte(base)
-				b[i] = c
-				inputs = append(inputs, string(b))
-			}
-		}
-	}
+	inputs = append(inputs, bytesReplaced("2016-08-02T02:50:00Z", "2016-08-02T02:50:00.25Z")...)
 	for _, in := range inputs {
 		var want time.Time
 		werr := want.UnmarshalJSON([]byte(`"` + in + `"`))
