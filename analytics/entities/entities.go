@@ -20,6 +20,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/utf8x"
+	"github.com/leakwatch/leakwatch/internal/wordfilter"
 )
 
 // Evidencer finds what in a post points to a leak ("domain:pastebin.com"); the leak
@@ -39,10 +40,10 @@ type Extractor struct {
 	mh        *minhasher
 
 	phrases map[string][]phrase // first folded word -> names starting with it
-	// phraseFirsts has bit min(len(w), 63) of phraseFirsts[w[0]] set for every key w of
-	// phrases: nearly every word of a post is told to start no name by two loads, before a
-	// map look-up (with candidates configured, the look-ups were 2 % of a batch analysis).
-	phraseFirsts [256]uint64
+	// phraseFirsts holds the keys of phrases: nearly every word of a post is told to start
+	// no name before a map look-up (with candidates configured, the look-ups were 2 % of a
+	// batch analysis).
+	phraseFirsts wordfilter.Filter
 	prefixes     []prefix         // folded names matched as hashtag prefixes
 	tags         map[string][]int // folded hashtag -> candidates
 	handles      map[string][]int // folded handle -> candidates
@@ -118,9 +119,7 @@ func New(cfg Config, ev Evidencer) (*Extractor, error) {
 				continue
 			}
 			x.phrases[words[0]] = append(x.phrases[words[0]], phrase{words: words, cand: ci})
-			if w := words[0]; w != "" {
-				x.phraseFirsts[w[0]] |= 1 << min(len(w), 63)
-			}
+			x.phraseFirsts.Add(words[0])
 			if joined := strings.Join(words, ""); i < len(c.Names) && len(joined) >= MinHashtagPrefix {
 				x.prefixes = append(x.prefixes, prefix{s: joined, cand: ci})
 			}
@@ -364,7 +363,7 @@ func (x *Extractor) candidates(p leakwatch.Post, found func(int)) {
 		case tokHashtag:
 			x.hashtagCandidates(t.s[1:])
 		case tokWord:
-			if x.phraseFirsts[t.s[0]]&(1<<min(len(t.s), 63)) == 0 {
+			if !x.phraseFirsts.May(t.s[0], len(t.s)) {
 				continue
 			}
 			for _, ph := range x.phrases[t.s] {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/utf8x"
+	"github.com/leakwatch/leakwatch/internal/wordfilter"
 )
 
 // Matcher finds what in a post points to a dump. It runs on every post at extraction, so it
@@ -19,10 +20,9 @@ import (
 type Matcher struct {
 	domains map[string]int // host -> evidence index
 	words   map[string][]int
-	// firsts has bit min(len(w), 63) of firsts[w[0]] set for every key w of words: most words
-	// of a text start with a byte or have a length no term's first word has, and skip the
-	// map lookup.
-	firsts   [256]uint64
+	// firsts holds the keys of words: most words of a text start with a byte or have a
+	// length no term's first word has, and skip the map lookup.
+	firsts   wordfilter.Filter
 	prefixes []int // terms whose first word ends in '*'
 	hashtags map[string]int
 	terms    []term
@@ -74,7 +74,7 @@ func NewMatcher(cfg Config) *Matcher {
 		} else {
 			w := t.words[0]
 			m.words[w] = append(m.words[w], i)
-			m.firsts[w[0]] |= lenBit(len(w))
+			m.firsts.Add(w)
 		}
 	}
 	return m
@@ -192,7 +192,7 @@ func (m *Matcher) text(s *scratch, text string) {
 			continue
 		}
 		w := buf[tk.start:tk.end]
-		if m.firsts[w[0]]&lenBit(len(w)) != 0 {
+		if m.firsts.May(w[0], len(w)) {
 			for _, ti := range m.words[string(w)] {
 				if m.matchAt(buf, toks, i, &m.terms[ti]) {
 					s.found = append(s.found, m.terms[ti].ev)
@@ -227,9 +227,6 @@ func (m *Matcher) matchAt(buf []byte, toks []span, i int, t *term) bool {
 	}
 	return true
 }
-
-// lenBit is a word length's bit in Matcher.firsts.
-func lenBit(n int) uint64 { return 1 << min(n, 63) }
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 

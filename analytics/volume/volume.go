@@ -14,6 +14,8 @@ import (
 // All is the series of the whole stream.
 const All = "all"
 
+const candidatePrefix = string(leakwatch.KindCandidate) + ":"
+
 // Point is one bucket: posts whose event time falls in [T, T+bucket).
 type Point struct {
 	T time.Time `json:"t"`
@@ -43,14 +45,14 @@ func New(bucket time.Duration, maxBuckets int) *Counter {
 func (c *Counter) Add(m leakwatch.Mention) bool {
 	var name string
 	switch {
-	case m.Object == "" || m.Object[0] != 'a' && m.Object[0] != 'c':
+	case m.Object == "" || m.Object[0] != leakwatch.AllPosts[0] && m.Object[0] != candidatePrefix[0]:
 		// Neither the whole stream nor a candidate, as nine mentions in ten: told by the
 		// first byte, before any comparison.
 		return false
 	case m.Object == leakwatch.AllPosts:
 		name = All
-	case strings.HasPrefix(m.Object, "candidate:"):
-		name = m.Object[len("candidate:"):]
+	case strings.HasPrefix(m.Object, candidatePrefix):
+		name = m.Object[len(candidatePrefix):]
 	default:
 		return false
 	}
