@@ -514,10 +514,8 @@ func prefixedHex(prefix string, h uint64) string {
 	return string(appendHex(append(b[:0], prefix...), h))
 }
 
-func hexKey(h uint64) string {
-	var b [16]byte
-	return string(appendHex(b[:0], h))
-}
+// hexKey is h as 16 lower-case hex digits.
+func hexKey(h uint64) string { return prefixedHex("", h) }
 
 const hexDigits = "0123456789abcdef"
 

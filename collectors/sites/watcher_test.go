@@ -61,24 +61,32 @@ func (r *rig) watcher(t *testing.T, roots *x509.CertPool, targets ...Target) *Wa
 	return w
 }
 
-// next reads the next change. The fake clock makes every wait instant, so a change that never
-// comes would spin Read forever: next gives up after maxQuietChecks waits and fails instead.
-func next(t *testing.T, w *Watcher) *leakwatch.SiteChange {
-	t.Helper()
+// readUntil reads from w, stopping the read at the first wait at which stop says so. The
+// fake clock makes every wait instant, and the read is stopped between checks, never while a
+// response is on its way (a check cancelled then would be abandoned).
+func readUntil(w *Watcher, stop func() bool) (collectors.Record, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	waits, after := 0, w.after
+	after := w.after
 	w.after = func(d time.Duration) <-chan time.Time {
-		if waits++; waits > maxQuietChecks {
+		if stop() {
 			cancel()
 			return nil // never fires: Read returns through ctx
 		}
 		return after(d)
 	}
 	defer func() { w.after = after }()
-	rec, err := w.Read(ctx)
+	return w.Read(ctx)
+}
+
+// next reads the next change. A change that never comes would spin Read forever on the
+// instant clock: next gives up after maxChecks waits and fails instead.
+func next(t *testing.T, w *Watcher) *leakwatch.SiteChange {
+	t.Helper()
+	waits := 0
+	rec, err := readUntil(w, func() bool { waits++; return waits > maxChecks })
 	if errors.Is(err, context.Canceled) {
-		t.Fatalf("Read: no change in %d checks", maxQuietChecks)
+		t.Fatalf("Read: no change in %d checks", maxChecks)
 	}
 	if err != nil {
 		t.Fatalf("Read: %v", err)
@@ -89,7 +97,7 @@ func next(t *testing.T, w *Watcher) *leakwatch.SiteChange {
 	return rec.Change
 }
 
-const maxQuietChecks = 100
+const maxChecks = 100
 
 // quiet reads until the watcher has finished `checks` more checks of hostPath and asserts that
 // no change came out in the meantime. It stops the read when the watcher next waits, not when
@@ -97,19 +105,8 @@ const maxQuietChecks = 100
 // abandons that check, and the check quiet waited for (a baseline, say) would never be kept.
 func quiet(t *testing.T, w *Watcher, r *rig, hostPath string, checks int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	target := r.pages.hits(hostPath) + checks
-	after := w.after
-	w.after = func(d time.Duration) <-chan time.Time {
-		if r.pages.hits(hostPath) >= target {
-			cancel()
-			return nil // never fires: Read returns through ctx
-		}
-		return after(d)
-	}
-	defer func() { w.after = after }()
-	rec, err := w.Read(ctx)
+	rec, err := readUntil(w, func() bool { return r.pages.hits(hostPath) >= target })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("expected no change over %d checks, got %+v (err %v)", checks, rec.Change, err)
 	}
