@@ -51,6 +51,7 @@ type Extractor struct {
 	// scratch, reused between posts
 	toks     []token
 	keyBuf   []byte
+	objs     []string // Append's scratch
 	shingles []uint64
 	th       []uint64
 	fp       uint64 // fingerprint of th
@@ -143,6 +144,20 @@ func (x *Extractor) Extract(p leakwatch.Post) []leakwatch.Mention {
 
 // Append appends the mentions of p to dst.
 func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatch.Mention {
+	var m leakwatch.Mention
+	x.objs, m = x.AppendObjects(x.objs[:0], p)
+	for _, o := range x.objs {
+		m.Object = o
+		dst = append(dst, m)
+	}
+	return dst
+}
+
+// AppendObjects appends the objects of p to dst, one per distinct object, "all:posts"
+// first, and returns them with the mention they share (Object left empty). A batch keeps
+// one mention a post and its objects, so it takes them in that form: a mention is seven
+// words, and writing ten a post only to read them back was a hundredth of an analysis.
+func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, leakwatch.Mention) {
 	account := p.Author.ID
 	if account == "" {
 		account = p.Author.Handle
@@ -155,18 +170,16 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 	if x.ev != nil {
 		evidence = x.ev.Evidence(p)
 	}
+	m := leakwatch.Mention{Account: account, Post: postRef, Platform: p.Platform, At: p.CreatedAt, Evidence: evidence}
 	base := len(dst)
-	emit := func(key string) {
-		dst = append(dst, leakwatch.Mention{Object: key, Account: account, Post: postRef, Platform: p.Platform, At: p.CreatedAt, Evidence: evidence})
-	}
 	// A post has a dozen objects or so: a linear scan dedupes faster than a map.
 	add := func(key string) {
-		for _, m := range dst[base:] {
-			if m.Object == key {
+		for _, o := range dst[base:] {
+			if o == key {
 				return
 			}
 		}
-		emit(key)
+		dst = append(dst, key)
 	}
 	add(leakwatch.AllPosts)
 
@@ -268,12 +281,12 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 			keys, start := r.keys, 0
 			for _, end := range r.ends {
 				// Band keys are distinct by construction (the band number leads).
-				emit(keys[start:end])
+				dst = append(dst, keys[start:end])
 				start = end
 			}
 		}
 	}
-	return dst
+	return dst, m
 }
 
 // fingerprint hashes the folded words (FNV-1a each, splitmix64 combined) and keeps the

@@ -87,7 +87,7 @@ type Batch struct {
 	written int                             // sorted runs written to Runs
 	held    minheap.Heap[leakwatch.Mention] // Reorder > 0: the reorder buffer
 	newest  time.Time
-	buf     []leakwatch.Mention
+	objs    []string
 	extras  []*extraction // PostAll's other workers
 
 	// Volume, when set, counts every extracted mention of the whole stream and of each
@@ -122,34 +122,37 @@ func NewBatch(cfg Config) (*Batch, error) {
 // Post extracts and queues one post. Its error is the RunStore's: a run could not be
 // written.
 func (b *Batch) Post(p leakwatch.Post) error {
-	b.buf = extractUTC(b.ex, b.buf[:0], p)
-	return b.queue(b.buf)
+	var m leakwatch.Mention
+	b.objs, m = extractUTC(b.ex, b.objs[:0], p)
+	return b.queue(m, b.objs)
 }
 
-// extractUTC appends p's mentions with its time in UTC, as a run read back from a RunStore
-// has it: the result must not depend on whether the archive was large enough to spill.
-func extractUTC(ex *Extract, dst []leakwatch.Mention, p leakwatch.Post) []leakwatch.Mention {
+// extractUTC appends p's objects and returns them with its mention, its time in UTC, as a
+// run read back from a RunStore has it: the result must not depend on whether the archive
+// was large enough to spill.
+func extractUTC(ex *Extract, dst []string, p leakwatch.Post) ([]string, leakwatch.Mention) {
 	p.CreatedAt = p.CreatedAt.UTC()
-	return ex.AppendMentions(dst, p)
+	return ex.x.AppendObjects(dst, p)
 }
 
-// queue takes the mentions of one post.
-func (b *Batch) queue(ms []leakwatch.Mention) error {
+// queue takes the objects of one post and the mention they share.
+func (b *Batch) queue(m leakwatch.Mention, objs []string) error {
 	b.r.sum.Posts++
 	if b.Volume != nil {
-		for _, m := range ms {
-			b.Volume.Add(m)
+		for _, o := range objs {
+			b.Volume.AddObject(o, m.At)
 		}
 	}
 	if b.cfg.Reorder == 0 {
-		b.queued += int64(len(ms))
-		b.pending.add(ms)
+		b.queued += int64(len(objs))
+		b.pending.add(m, objs)
 		if b.Runs != nil && b.pending.len() >= b.cfg.SortBuffer {
 			return b.spill()
 		}
 		return nil
 	}
-	for _, m := range ms {
+	for _, o := range objs {
+		m.Object = o
 		b.held.Push(m)
 		if m.At.After(b.newest) {
 			b.newest = m.At
@@ -187,17 +190,17 @@ func (b *Batch) PostAll(ps []leakwatch.Post) error {
 		lo, hi := (i+1)*per, min((i+2)*per, len(ps))
 		wg.Go(func() { x.run(ps[lo:hi]) })
 	}
-	first := extraction{ex: b.ex, buf: b.buf}
+	first := extraction{ex: b.ex, objs: b.objs}
 	first.run(ps[:min(per, len(ps))])
 	wg.Wait()
-	b.buf = first.buf
+	b.objs = first.objs
 	for _, x := range append([]*extraction{&first}, parts...) {
-		for i := range x.ends {
+		for i, m := range x.ms {
 			lo := 0
 			if i > 0 {
 				lo = x.ends[i-1]
 			}
-			if err := b.queue(x.buf[lo:x.ends[i]]); err != nil {
+			if err := b.queue(m, x.objs[lo:x.ends[i]]); err != nil {
 				return err
 			}
 		}
@@ -209,18 +212,22 @@ func (b *Batch) PostAll(ps []leakwatch.Post) error {
 // where starting another would cost more than it saves.
 const minPostsPerWorker = 64
 
-// extraction is one worker's share of PostAll: the mentions of its posts, back to back.
+// extraction is one worker's share of PostAll: the objects of its posts, back to back, and
+// each post's mention.
 type extraction struct {
 	ex   *Extract
-	buf  []leakwatch.Mention
-	ends []int // post i's mentions end at buf[ends[i]]
+	objs []string
+	ms   []leakwatch.Mention
+	ends []int // post i's objects end at objs[ends[i]]
 }
 
 func (x *extraction) run(ps []leakwatch.Post) {
-	x.buf, x.ends = x.buf[:0], x.ends[:0]
+	x.objs, x.ms, x.ends = x.objs[:0], x.ms[:0], x.ends[:0]
 	for _, p := range ps {
-		x.buf = extractUTC(x.ex, x.buf, p)
-		x.ends = append(x.ends, len(x.buf))
+		var m leakwatch.Mention
+		x.objs, m = extractUTC(x.ex, x.objs, p)
+		x.ms = append(x.ms, m)
+		x.ends = append(x.ends, len(x.objs))
 	}
 }
 

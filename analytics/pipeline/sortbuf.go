@@ -71,26 +71,23 @@ const (
 
 func (b *postBuffer) len() int { return b.n }
 
-// add buffers the mentions of one post (all with the same time, account, post and evidence).
-func (b *postBuffer) add(ms []leakwatch.Mention) {
-	if len(ms) == 0 {
+// add buffers the objects of one post and the mention they share.
+func (b *postBuffer) add(m leakwatch.Mention, objs []string) {
+	if len(objs) == 0 {
 		return
 	}
 	if b.n%entryChunk == 0 {
 		b.entries = append(b.entries, make([]bufEntry, 0, entryChunk))
 	}
-	if k := len(b.objects); k == 0 || len(b.objects[k-1])+len(ms) > cap(b.objects[k-1]) {
-		b.objects = append(b.objects, make([]string, 0, max(objectChunk, len(ms))))
+	if k := len(b.objects); k == 0 || len(b.objects[k-1])+len(objs) > cap(b.objects[k-1]) {
+		b.objects = append(b.objects, make([]string, 0, max(objectChunk, len(objs))))
 	}
-	m := ms[0]
 	m.Object = ""
 	k := len(b.objects) - 1
-	objs := &b.objects[k]
-	e := bufEntry{m: m, at: sortKey(m.At), chunk: int32(k), lo: int32(len(*objs))}
-	for _, x := range ms {
-		*objs = append(*objs, x.Object)
-	}
-	e.hi = int32(len(*objs))
+	chunk := &b.objects[k]
+	e := bufEntry{m: m, at: sortKey(m.At), chunk: int32(k), lo: int32(len(*chunk))}
+	*chunk = append(*chunk, objs...)
+	e.hi = int32(len(*chunk))
 	last := &b.entries[len(b.entries)-1]
 	*last = append(*last, e)
 	b.n++

@@ -42,21 +42,24 @@ func New(bucket time.Duration, maxBuckets int) *Counter {
 }
 
 // Add counts a mention if it is of the whole stream or of a candidate, and says whether it was.
-func (c *Counter) Add(m leakwatch.Mention) bool {
+func (c *Counter) Add(m leakwatch.Mention) bool { return c.AddObject(m.Object, m.At) }
+
+// AddObject is Add for a mention of object at time at.
+func (c *Counter) AddObject(object string, at time.Time) bool {
 	var name string
 	switch {
-	case m.Object == "" || m.Object[0] != leakwatch.AllPosts[0] && m.Object[0] != candidatePrefix[0]:
+	case object == "" || object[0] != leakwatch.AllPosts[0] && object[0] != candidatePrefix[0]:
 		// Neither the whole stream nor a candidate, as nine mentions in ten: told by the
 		// first byte, before any comparison.
 		return false
-	case m.Object == leakwatch.AllPosts:
+	case object == leakwatch.AllPosts:
 		name = All
-	case strings.HasPrefix(m.Object, candidatePrefix):
-		name = m.Object[len(candidatePrefix):]
+	case strings.HasPrefix(object, candidatePrefix):
+		name = object[len(candidatePrefix):]
 	default:
 		return false
 	}
-	b := m.At.Truncate(c.Bucket).Unix()
+	b := at.Truncate(c.Bucket).Unix()
 	s := c.counts[name]
 	if s == nil {
 		s = map[int64]int{}
