@@ -10,6 +10,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/smallmap"
+	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
 // Edges is the cross-object half of co-share detection (the correlate stage): it aggregates
@@ -251,7 +252,7 @@ func (e *Edges) Add(o Observation) {
 	}
 	aAt, bAt := o.AAt.UnixNano(), o.BAt.UnixNano()
 	info := objInfo{at: max(aAt, bAt), first: min(aAt, bAt), aFirst: aAt < bAt, contrib: Contribution(o.Sharers) * e.cfg.EvidenceFor(o.Kind), key: o.Object}
-	h := fnvString(fnvOffset, o.Object)
+	h := strhash.String(0, o.Object)
 	old, seen := ed.get(h)
 	switch {
 	case !seen:

@@ -9,6 +9,7 @@ import (
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/agenda"
 	"github.com/leakwatch/leakwatch/internal/smallmap"
+	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
 // Sharing is the per-object half of co-share detection (the detect stage): it keeps the
@@ -573,12 +574,7 @@ func (o *objectState) sharersOf() int {
 	return len(o.sharers)
 }
 
-func pairHash(a, b string) uint64 {
-	h := fnvString(fnvOffset, a)
-	h ^= 0xff
-	h *= fnvPrime
-	return fnvString(h, b)
-}
+func pairHash(a, b string) uint64 { return strhash.String(strhash.String(0, a), b) }
 
 const (
 	fnvOffset = 14695981039346656037
