@@ -3,10 +3,18 @@ package leakwatch
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
+	"time"
 )
 
 // MarshalJSON writes the flat detections-file record: {"kind":"burst", ...burst fields}.
 func (s Signal) MarshalJSON() ([]byte, error) {
+	if s.Kind == SignalEdge && s.Edge != nil {
+		if b, ok := s.Edge.appendJSON(make([]byte, 0, 160)); ok {
+			return b, nil
+		}
+	}
 	var body any
 	switch s.Kind {
 	case SignalBurst:
@@ -61,4 +69,72 @@ func (s *Signal) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, s.Leak)
 	}
 	return fmt.Errorf("signal kind %q: unknown", head.Kind)
+}
+
+// appendJSON appends the edge record as MarshalJSON writes it through encoding/json, when
+// every field is of the plain form nearly all are (strings of printable ASCII with nothing to
+// escape, UTC times of years 0-9999, a score written without an exponent); ok is false
+// otherwise, and nothing is to be used. Edges are nearly every record of a detections file,
+// and encoding/json compacted each time field again after writing it: writing the file was
+// a fiftieth of a batch analysis.
+func (e *Edge) appendJSON(b []byte) (_ []byte, ok bool) {
+	b = append(b, `{"kind":"edge","object_kind":`...)
+	if b, ok = appendPlainString(b, string(e.ObjectKind)); !ok {
+		return nil, false
+	}
+	b = append(b, `,"a":`...)
+	if b, ok = appendPlainString(b, e.A); !ok {
+		return nil, false
+	}
+	b = append(b, `,"b":`...)
+	if b, ok = appendPlainString(b, e.B); !ok {
+		return nil, false
+	}
+	b = append(b, `,"weight":`...)
+	b = strconv.AppendInt(b, int64(e.Weight), 10)
+	b = append(b, `,"first":`...)
+	if b, ok = appendPlainTime(b, e.First); !ok {
+		return nil, false
+	}
+	b = append(b, `,"last":`...)
+	if b, ok = appendPlainTime(b, e.Last); !ok {
+		return nil, false
+	}
+	if e.Score != 0 {
+		// encoding/json writes 1e-6 <= |x| < 1e21 in the 'f' form; others, NaN and the
+		// infinities (an error) are left to it.
+		if a := math.Abs(e.Score); !(a >= 1e-6 && a < 1e21) {
+			return nil, false
+		}
+		b = append(b, `,"score":`...)
+		b = strconv.AppendFloat(b, e.Score, 'f', -1, 64)
+	}
+	return append(b, '}'), true
+}
+
+// appendPlainString appends s quoted when encoding/json would write it as it is: printable
+// ASCII without '"', '\\' or the characters it escapes for HTML.
+func appendPlainString(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return b, false
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
+}
+
+// appendPlainTime appends t as time.Time's MarshalJSON writes it, when t is in UTC and its
+// year in 0-9999 (MarshalJSON refuses other years).
+func appendPlainTime(b []byte, t time.Time) ([]byte, bool) {
+	if t.Location() != time.UTC {
+		return b, false
+	}
+	if y := t.Year(); y < 0 || y > 9999 {
+		return b, false
+	}
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), true
 }

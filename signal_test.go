@@ -2,6 +2,8 @@ package leakwatch_test
 
 import (
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +46,40 @@ func TestSignalJSONRoundTrip(t *testing.T) {
 func TestSignalWithoutBodyFails(t *testing.T) {
 	if _, err := json.Marshal(leakwatch.Signal{Kind: leakwatch.SignalBurst}); err == nil {
 		t.Fatal("want an error for a burst signal without a burst")
+	}
+}
+
+// Edges, nearly every record of a detections file, are written by hand when their fields are
+// plain: the record must be byte for byte what encoding/json writes, plain or not, and an
+// edge it refuses (a NaN score, a year past 9999) must be refused too.
+func TestEdgeRecordMatchesEncodingJSON(t *testing.T) {
+	strs := []string{"", "alice", "u_1234567890", "neartext", "a<b", "x&y", "quote\"d", "back\\slash",
+		"new\nline", "tab\t", "del\x7f", "é", "日本", "bad\xff", "\u2028"}
+	paris := time.FixedZone("CEST", 2*3600)
+	times := []time.Time{{}, time.Date(2016, 7, 26, 20, 15, 0, 0, time.UTC),
+		time.Date(2016, 7, 26, 20, 15, 0, 123456789, time.UTC), time.Date(2017, 5, 5, 23, 59, 0, 0, paris),
+		time.Date(2016, 7, 26, 20, 15, 0, 0, time.Local), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}
+	scores := []float64{0, 1, 0.5, 4.000001, 12.345678901234, 1e-7, 1e-6, 3e20, 1e21, -2.5, math.NaN(), math.Inf(1)}
+	r := rand.New(rand.NewPCG(3, 4))
+	pick := func(n int) int { return r.IntN(n) }
+	for range 20_000 {
+		e := leakwatch.Edge{ObjectKind: leakwatch.ObjectKind(strs[pick(4)]), A: strs[pick(len(strs))], B: strs[pick(len(strs))],
+			Weight: pick(1000) - 10, First: times[pick(len(times))], Last: times[pick(len(times))], Score: scores[pick(len(scores))]}
+		if pick(2) == 0 { // mostly plain, as real edges are
+			e.A, e.B, e.First, e.Last = "alice", "bob", times[1], times[2]
+		}
+		got, gotErr := leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &e}.MarshalJSON()
+		body, wantErr := json.Marshal(e)
+		if (gotErr != nil) != (wantErr != nil) {
+			t.Fatalf("%+v: error %v, encoding/json's %v", e, gotErr, wantErr)
+		}
+		if wantErr != nil {
+			continue
+		}
+		want := `{"kind":"edge",` + string(body[1:])
+		if string(got) != want {
+			t.Fatalf("%+v:\n got %s\nwant %s", e, got, want)
+		}
 	}
 }
