@@ -38,6 +38,8 @@ type Extractor struct {
 	urls      *urlNormalizer
 	shortener map[string]bool
 	mh        *minhasher
+	// bandPrefixes is each band's key prefix, "neartext:3-": written once, not per key.
+	bandPrefixes []string
 
 	phrases map[string][]phrase // first folded word -> names starting with it
 	// phraseFirsts holds the keys of phrases: nearly every word of a post is told to start
@@ -49,16 +51,18 @@ type Extractor struct {
 	handles      map[string][]int // folded handle -> candidates
 
 	// scratch, reused between posts
-	toks     []token
-	keyBuf   []byte
-	objs     []string // Append's scratch
-	shingles []uint64
-	th       []uint64
-	fp       uint64 // fingerprint of th
-	recent   *[recentTexts]recentText
-	clean    []byte
-	folded   []byte
-	cands    []bool
+	toks      []token
+	keyBuf    []byte
+	bands     []uint64 // a text's band hashes
+	objs      []string // Append's scratch
+	shingles  []uint64
+	th        []uint64
+	fp        uint64       // fingerprint of th
+	recent    []recentText // a power of two long
+	recentNew int          // texts put in recent since it last grew
+	clean     []byte
+	folded    []byte
+	cands     []bool
 }
 
 type phrase struct {
@@ -109,6 +113,9 @@ func New(cfg Config, ev Evidencer) (*Extractor, error) {
 	}
 	if cfg.NearText.Enabled {
 		x.mh = newMinhasher(cfg.NearText.Bands, cfg.NearText.Rows)
+		for band := range cfg.NearText.Bands {
+			x.bandPrefixes = append(x.bandPrefixes, string(leakwatch.KindNearText)+":"+strconv.Itoa(band)+"-")
+		}
 	}
 	for ci, c := range cfg.Candidates {
 		for i, name := range append(append([]string(nil), c.Names...), c.Aliases...) {
@@ -307,6 +314,7 @@ func (x *Extractor) fingerprint() uint64 {
 // string cut into one key each at ends.
 type recentText struct {
 	th   []uint64
+	fp   uint64 // the fingerprint of th
 	keys string
 	ends []int
 }
@@ -315,21 +323,28 @@ type recentText struct {
 // names: about 30 MB an extractor once full (a slot and a text's nine keys, its word hashes
 // and key ends, 470 bytes or so). Copies come back over days: on the IRA tweets, 2^16 slots
 // computed a fifth fewer MinHash signatures than 2^12 (1.7 % of a batch analysis's
-// instructions), 2^18 only 4 % fewer than 2^16.
-const recentTexts = 1 << 16
+// instructions), 2^18 only 4 % fewer than 2^16. The table starts at 2^12 slots and doubles
+// each time it has taken new texts for a quarter of its slots, its texts moving to the slots
+// their fingerprints name in the larger one, so a short-lived extractor does not clear
+// megabytes it will never fill.
+const (
+	recentTexts      = 1 << 16
+	firstRecentTexts = 1 << 12
+)
 
 // bandKeys returns the near-duplicate band keys of the words hashed in x.th (fingerprint
 // first). A third of the IRA tweets with bands repeat a text posted before, word for word,
 // and the same words give the same shingles and bands: a text found among the recent ones
 // (same word hashes, compared in full) takes its keys from there instead of a new MinHash.
 func (x *Extractor) bandKeys() *recentText {
-	if x.recent == nil {
-		x.recent = new([recentTexts]recentText)
+	if n := len(x.recent); n == 0 || 4*x.recentNew >= n && n < recentTexts {
+		x.growRecent()
 	}
-	r := &x.recent[x.fp%recentTexts]
+	r := &x.recent[x.fp&uint64(len(x.recent)-1)]
 	if slices.Equal(r.th, x.th) {
 		return r
 	}
+	x.recentNew++
 	nt := x.cfg.NearText
 	x.shingles = x.shingles[:0]
 	for i := 0; i+nt.Shingle <= len(x.th); i++ {
@@ -341,17 +356,27 @@ func (x *Extractor) bandKeys() *recentText {
 	}
 	// The band keys of a post share one string, cut into one key each: one allocation
 	// instead of one a band, and they live and die together anyway.
+	x.bands = x.mh.appendBandKeys(x.bands[:0], x.shingles)
 	b, ends := x.keyBuf[:0], r.ends[:0]
-	x.mh.bandKeys(x.shingles, func(band int, key uint64) {
-		b = append(b, "neartext:"...)
-		b = strconv.AppendInt(b, int64(band), 10)
-		b = append(b, '-')
+	for band, key := range x.bands {
+		b = append(b, x.bandPrefixes[band]...)
 		b = appendHex(b, key)
 		ends = append(ends, len(b))
-	})
+	}
 	x.keyBuf = b
-	r.th, r.keys, r.ends = append(r.th[:0], x.th...), string(b), ends
+	r.th, r.fp, r.keys, r.ends = append(r.th[:0], x.th...), x.fp, string(b), ends
 	return r
+}
+
+// growRecent doubles the table of recent texts, keeping what it holds.
+func (x *Extractor) growRecent() {
+	old := x.recent
+	x.recent, x.recentNew = make([]recentText, max(firstRecentTexts, 2*len(old))), 0
+	for _, r := range old {
+		if r.th != nil {
+			x.recent[r.fp&uint64(len(x.recent)-1)] = r
+		}
+	}
 }
 
 // candidates calls found once per candidate the post mentions.

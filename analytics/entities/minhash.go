@@ -50,8 +50,9 @@ func newMinhasher(bands, rows int) *minhasher {
 	return m
 }
 
-// bandKeys computes the signature of the shingle hashes and calls emit with each band's key.
-func (m *minhasher) bandKeys(shingles []uint64, emit func(band int, key uint64)) {
+// appendBandKeys computes the signature of the shingle hashes and appends each band's key to
+// dst, in band order.
+func (m *minhasher) appendBandKeys(dst, shingles []uint64) []uint64 {
 	sig := m.sig
 	a, b := m.a[:len(sig)], m.b[:len(sig)] // one length: no bounds checks in the loop
 	// Three hash functions at a time over all shingles, two shingles a step: the six
@@ -94,6 +95,7 @@ func (m *minhasher) bandKeys(shingles []uint64, emit func(band int, key uint64))
 		for _, v := range sig[band*m.rows : (band+1)*m.rows] {
 			h = mix64(h ^ v)
 		}
-		emit(band, h)
+		dst = append(dst, h)
 	}
+	return dst
 }

@@ -32,9 +32,9 @@ func TestMinHashEstimatesJaccard(t *testing.T) {
 			exact := 40 / float64(40+2*k)
 			var sa, sb []uint64
 			var ka, kb []uint64
-			m.bandKeys(a, func(_ int, key uint64) { ka = append(ka, key) })
+			ka = m.appendBandKeys(ka, a)
 			sa = append(sa, m.sig...)
-			m.bandKeys(b, func(_ int, key uint64) { kb = append(kb, key) })
+			kb = m.appendBandKeys(kb, b)
 			sb = append(sb, m.sig...)
 			same := 0
 			for i := range sa {
@@ -68,11 +68,10 @@ func BenchmarkBandKeys(b *testing.B) {
 	for i := range sh {
 		sh[i] = mix64(uint64(i))
 	}
-	var sink uint64
+	var keys []uint64
 	for b.Loop() {
-		m.bandKeys(sh, func(_ int, key uint64) { sink ^= key })
+		keys = m.appendBandKeys(keys[:0], sh)
 	}
-	_ = sink
 }
 
 // TestRepeatedTextsKeepTheirBands extracts many texts, most of them repeated, some the same
@@ -143,7 +142,7 @@ func TestBandKeysMatchDefinition(t *testing.T) {
 				sh[i] = mix64(uint64(1000*n + i))
 			}
 			var got []uint64
-			m.bandKeys(sh, func(_ int, key uint64) { got = append(got, key) })
+			got = m.appendBandKeys(got, sh)
 			for band := range br[0] {
 				h := uint64(fnvOffset) ^ uint64(band)
 				for r := range br[1] {
