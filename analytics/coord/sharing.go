@@ -114,7 +114,7 @@ type objectState struct {
 	lo, hi  int
 	sharers map[string]int32       // counts of shares[lo:hi] by account, while mapped
 	mapped  bool                   // more than linearSharers shares in the window: counted in sharers
-	emitted smallmap.Map[struct{}] // account pairs already paired on this object
+	emitted smallmap.Set // account pairs already paired on this object
 	due     int64                  // when the object next needs work
 	bucket  int64                  // the bucket it waits in, when queued
 	queued  bool
@@ -510,12 +510,12 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 		}
 		pk := pairHash(a, b)
 		if s.cfg.MaxSharers > 0 && k >= s.cfg.MaxSharers {
-			if _, dup := o.emitted.Get(pk); !dup {
+			if !o.emitted.Has(pk) {
 				s.skipped++
 			}
 			continue
 		}
-		if !o.emitted.Add(pk, struct{}{}) {
+		if !o.emitted.Add(pk) {
 			continue // paired on this object before
 		}
 		emit(Observation{

@@ -5,6 +5,8 @@
 // map that outgrows linearMax gets an index.
 package smallmap
 
+import "math/bits"
+
 // Map holds values by key. The zero Map is empty and ready to use. Not safe for concurrent
 // use.
 type Map[V any] struct {
@@ -100,4 +102,121 @@ func (m *Map[V]) find(key uint64) int {
 		}
 	}
 	return -1
+}
+
+// Set is a set of 64-bit keys, small ones scanned like a Map's and large ones in an open
+// addressing table of the keys themselves, placed by Fibonacci hashing so keys alike in
+// their low bits spread too: the account pairs already paired on one object. A Map[struct{}] kept a slice and a Go map
+// side by side past linearMax, and a popular object's set was where co-share detection
+// spent most of its completions. The zero Set is empty and ready to use.
+type Set struct {
+	keys  []uint64 // up to linearMax keys in order, or the table: 0 is a free slot
+	table bool
+	shift uint // 64 - log2(len(keys)), for the table
+	n     int  // keys held
+	zero  bool // the key 0, which the table cannot hold in a slot
+}
+
+// slot is where key's probe starts.
+func (s *Set) slot(key uint64) uint64 { return (key * 0x9e3779b97f4a7c15) >> s.shift }
+
+// grow makes the table n slots (a power of two) and puts old's keys in it.
+func (s *Set) grow(old []uint64, n int) {
+	s.keys, s.table, s.shift = make([]uint64, n), true, uint(64-bits.TrailingZeros(uint(n)))
+	s.n = 0
+	if s.zero {
+		s.n++
+	}
+	for _, k := range old {
+		if k != 0 {
+			s.put(k)
+		}
+	}
+}
+
+// Len is the number of keys.
+func (s *Set) Len() int { return s.n }
+
+// Has reports whether key is in the set.
+func (s *Set) Has(key uint64) bool {
+	if !s.table {
+		for _, k := range s.keys {
+			if k == key {
+				return true
+			}
+		}
+		return false
+	}
+	if key == 0 {
+		return s.zero
+	}
+	mask := uint64(len(s.keys) - 1)
+	for i := s.slot(key); ; i = (i + 1) & mask {
+		switch s.keys[i] {
+		case key:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// Add puts key in the set and reports whether it was not there.
+func (s *Set) Add(key uint64) bool {
+	if !s.table {
+		for _, k := range s.keys {
+			if k == key {
+				return false
+			}
+		}
+		if len(s.keys) < linearMax {
+			s.keys = append(s.keys, key)
+			s.n++
+			return true
+		}
+		// The scanned keys may hold 0: it goes to zero, as put does.
+		old := s.keys
+		s.keys, s.n = nil, 0
+		for _, k := range old {
+			if k == 0 {
+				s.zero = true
+			}
+		}
+		s.grow(old, 4*linearMax)
+	} else if 2*(s.n+1) > len(s.keys) {
+		s.grow(s.keys, 2*len(s.keys))
+	}
+	return s.put(key)
+}
+
+// put adds key to the table, which has a free slot.
+func (s *Set) put(key uint64) bool {
+	if key == 0 {
+		if s.zero {
+			return false
+		}
+		s.zero = true
+		s.n++
+		return true
+	}
+	mask := uint64(len(s.keys) - 1)
+	for i := s.slot(key); ; i = (i + 1) & mask {
+		switch s.keys[i] {
+		case key:
+			return false
+		case 0:
+			s.keys[i] = key
+			s.n++
+			return true
+		}
+	}
+}
+
+// Reset empties the set, keeping its slice for reuse unless it had grown into a table.
+func (s *Set) Reset() {
+	if s.table {
+		*s = Set{}
+		return
+	}
+	s.keys, s.n = s.keys[:0], 0
 }

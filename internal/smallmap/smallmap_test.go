@@ -71,3 +71,46 @@ func TestAddKeepsFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestSetMatchesGoMap adds and looks up keys against a Go map, through the switch from
+// scanning to the table and its growth, with the key 0 and keys that differ only in their
+// high bits (a table placing keys by their low bits would pile them in one run).
+func TestSetMatchesGoMap(t *testing.T) {
+	gens := map[string]func(r *rand.Rand, n int) uint64{
+		"spread":    func(r *rand.Rand, n int) uint64 { return r.Uint64N(uint64(n)) * 0x9e3779b97f4a7c15 },
+		"high bits": func(r *rand.Rand, n int) uint64 { return r.Uint64N(uint64(n)) << 40 },
+		"small":     func(r *rand.Rand, n int) uint64 { return r.Uint64N(uint64(n)) }, // 0 among them
+	}
+	for name, gen := range gens {
+		for _, size := range []int{1, linearMax, linearMax + 1, 300, 5000} {
+			r := rand.New(rand.NewPCG(uint64(size), 9))
+			var s Set
+			want := map[uint64]bool{}
+			for i := range 3 * size {
+				k := gen(r, size)
+				if got := s.Add(k); got == want[k] {
+					t.Fatalf("%s, size %d: Add(%x) = %v with the key there: %v", name, size, k, got, want[k])
+				}
+				want[k] = true
+				if s.Len() != len(want) {
+					t.Fatalf("%s, size %d: Len %d after %d adds, want %d", name, size, s.Len(), i+1, len(want))
+				}
+			}
+			for range 2 * size {
+				k := gen(r, 2*size)
+				if s.Has(k) != want[k] {
+					t.Fatalf("%s, size %d: Has(%x) = %v, want %v", name, size, k, s.Has(k), want[k])
+				}
+			}
+			s.Reset()
+			for k := range want {
+				if s.Has(k) {
+					t.Fatalf("%s, size %d: Has(%x) after Reset", name, size, k)
+				}
+			}
+			if s.Len() != 0 || !s.Add(gen(r, size)) {
+				t.Fatalf("%s, size %d: not empty after Reset", name, size)
+			}
+		}
+	}
+}
