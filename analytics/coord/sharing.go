@@ -3,6 +3,7 @@ package coord
 import (
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"strings"
 	"time"
 
@@ -33,11 +34,10 @@ type Sharing struct {
 	horizon int64 // shares older than this are complete or evicted; nothing older is accepted
 	skipped int64
 
-	// distinct-account counting without clearing a map per share
-	stamp map[string]uint64
-	gen   uint64
-	part  []int
-	free  []*objectState // states of forgotten objects, reused: most objects live a minute
+	// partners of a share: indexes into its object's shares, and a table of them by account
+	part   []int
+	firsts []firstShare
+	free   []*objectState // states of forgotten objects, reused: most objects live a minute
 
 	// Objects shared once so far wait here, in arrival order, instead of in the queue: a
 	// lone share has no partner to pair with and only has to be forgotten once it is older
@@ -112,11 +112,11 @@ type objectState struct {
 	// Popularity: distinct accounts among shares[lo:hi], the shares within
 	// [x - popularity window, x + W] of the last completed share x.
 	lo, hi  int
-	sharers map[string]int32       // counts of shares[lo:hi] by account, while mapped
-	mapped  bool                   // more than linearSharers shares in the window: counted in sharers
-	emitted smallmap.Set // account pairs already paired on this object
-	due     int64                  // when the object next needs work
-	bucket  int64                  // the bucket it waits in, when queued
+	sharers map[string]int32 // counts of shares[lo:hi] by account, while mapped
+	mapped  bool             // more than linearSharers shares in the window: counted in sharers
+	emitted smallmap.Set     // account pairs already paired on this object
+	due     int64            // when the object next needs work
+	bucket  int64            // the bucket it waits in, when queued
 	queued  bool
 	single  bool   // one share so far: waits in Sharing.singles, not in the queue
 	gen     uint64 // which use of this state it is
@@ -125,7 +125,7 @@ type objectState struct {
 
 // NewSharing returns an empty per-object co-share state. cfg must be valid.
 func NewSharing(cfg Config) *Sharing {
-	s := &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64, stamp: map[string]uint64{},
+	s := &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64,
 		queue: agenda.New[*objectState](), lones: make([]lone, minLones), inMap: make([]int32, minLones),
 		seed: maphash.MakeSeed()}
 	for _, k := range leakwatch.ShareKinds {
@@ -410,8 +410,48 @@ func (s *Sharing) release(o *objectState) {
 }
 
 // linearPartners is the most shares within W before a share whose accounts are told apart
-// by comparing them with each other rather than through the stamp map.
+// by comparing them with each other rather than through a table (firstShares).
 const linearPartners = 16
+
+// firstShare is a slot of firstShares' table: an account and its hash ("" is a free slot:
+// AddRef takes no share without an account).
+type firstShare struct {
+	h uint64
+	a string
+}
+
+// firstShares appends to s.part the index (from base) of the first share in window of each
+// account other than self. The table is open addressing by the accounts' hashes, cleared
+// for each use: a Go map stamped with a generation took two lookups a share and was a
+// sixtieth of a batch analysis, spent on the popular objects' windows.
+func (s *Sharing) firstShares(window []share, base int, self string) {
+	size := 1 << bits.Len(uint(2*len(window)+1)) // at most half full
+	if cap(s.firsts) < size {
+		s.firsts = make([]firstShare, size)
+	}
+	t := s.firsts[:size]
+	clear(t)
+	mask, shift := uint64(size-1), uint(64-bits.TrailingZeros(uint(size)))
+	// put reports whether a was not in the table, and puts it.
+	put := func(a string) bool {
+		h := strhash.String(0, a)
+		for i := (h * 0x9e3779b97f4a7c15) >> shift; ; i = (i + 1) & mask {
+			switch sl := &t[i]; {
+			case sl.a == "":
+				*sl = firstShare{h: h, a: a}
+				return true
+			case sl.h == h && sl.a == a:
+				return false
+			}
+		}
+	}
+	put(self)
+	for j := range window {
+		if put(window[j].account) {
+			s.part = append(s.part, base+j)
+		}
+	}
+}
 
 // maxFree bounds the reuse list.
 const maxFree = 1 << 15
@@ -472,19 +512,7 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 			s.part = append(s.part, j)
 		}
 	} else {
-		s.gen++
-		if len(s.stamp) > 1<<16 {
-			clear(s.stamp)
-		}
-		s.stamp[x.account] = s.gen
-		for j := lo; j < i; j++ {
-			y := o.shares[j]
-			if s.stamp[y.account] == s.gen {
-				continue
-			}
-			s.stamp[y.account] = s.gen
-			s.part = append(s.part, j)
-		}
+		s.firstShares(o.shares[lo:i], lo, x.account)
 	}
 	if len(s.part) == 0 {
 		return // most objects are shared once: no popularity to count
