@@ -38,6 +38,8 @@ type Extractor struct {
 	urls      *urlNormalizer
 	shortener map[string]bool
 	mh        *minhasher
+	// candidateKeys is each candidate's object key, "candidate:ID".
+	candidateKeys []string
 	// bandPrefixes is each band's key prefix, "neartext:3-": written once, not per key.
 	bandPrefixes []string
 
@@ -53,8 +55,10 @@ type Extractor struct {
 	// scratch, reused between posts
 	toks      []token
 	keyBuf    []byte
-	bands     []uint64 // a text's band hashes
-	objs      []string // Append's scratch
+	keys      []byte       // the keys of the post being extracted
+	pending   []pendingKey // its keys in order
+	bands     []uint64     // a text's band hashes
+	objs      []string     // Append's scratch
 	shingles  []uint64
 	th        []uint64
 	fp        uint64       // fingerprint of th
@@ -118,6 +122,7 @@ func New(cfg Config, ev Evidencer) (*Extractor, error) {
 		}
 	}
 	for ci, c := range cfg.Candidates {
+		x.candidateKeys = append(x.candidateKeys, string(leakwatch.KindCandidate)+":"+c.ID)
 		for i, name := range append(append([]string(nil), c.Names...), c.Aliases...) {
 			var words []string
 			for _, t := range x.tokenize(x.fold.fold(name), nil) {
@@ -178,37 +183,58 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		evidence = x.ev.Evidence(p)
 	}
 	m := leakwatch.Mention{Account: account, Post: postRef, Platform: p.Platform, At: p.CreatedAt, Evidence: evidence}
-	base := len(dst)
+	// A post's keys are written into one buffer and become one string at the end, cut into
+	// a key each: one allocation a post instead of one a key (they live and die together).
 	// A post has a dozen objects or so: a linear scan dedupes faster than a map.
-	add := func(key string) {
-		for _, o := range dst[base:] {
-			if o == key {
-				return
+	x.keys, x.pending = x.keys[:0], x.pending[:0]
+	has := func(prefix, value string) bool {
+		for _, k := range x.pending {
+			o := k.s
+			if k.end >= 0 {
+				o = unsafe.String(unsafe.SliceData(x.keys[k.start:]), k.end-k.start)
+			}
+			if len(o) == len(prefix)+len(value) && o[:len(prefix)] == prefix && o[len(prefix):] == value {
+				return true
 			}
 		}
-		dst = append(dst, key)
+		return false
 	}
-	add(leakwatch.AllPosts)
+	// add adds the key prefix+value, unless the post has it.
+	add := func(prefix, value string) {
+		if has(prefix, value) {
+			return
+		}
+		start := len(x.keys)
+		x.keys = append(append(x.keys, prefix...), value...)
+		x.pending = append(x.pending, pendingKey{start: start, end: len(x.keys)})
+	}
+	// addKey adds a key that is a string already.
+	addKey := func(key string) {
+		if !has("", key) {
+			x.pending = append(x.pending, pendingKey{s: key, end: -1})
+		}
+	}
+	addKey(leakwatch.AllPosts)
 
 	// Source-given targets and objects.
 	if p.ReshareOf != "" {
-		add("reshare_of:" + p.ReshareOf)
+		add("reshare_of:", p.ReshareOf)
 	}
 	if p.QuoteOf != "" {
 		// A quote amplifies its target like a reshare does; it has no kind of its own.
-		add("reshare_of:" + p.QuoteOf)
+		add("reshare_of:", p.QuoteOf)
 	}
 	if p.ReplyTo != "" {
-		add("reply_to:" + p.ReplyTo)
+		add("reply_to:", p.ReplyTo)
 	}
 	for _, o := range p.Objects {
 		if o.Kind != "" && o.Value != "" {
-			add(o.Key())
+			add(string(o.Kind)+":", o.Value)
 		}
 	}
 	for _, m := range p.Media {
 		if m.Hash != "" {
-			add("image:" + strings.ToLower(m.Hash))
+			add("image:", strings.ToLower(m.Hash))
 		}
 	}
 
@@ -218,17 +244,17 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		if err != nil {
 			return
 		}
-		add("url:" + n)
+		add("url:", n)
 		if !x.shortener[host] {
-			add("domain:" + RegistrableDomain(host))
+			add("domain:", RegistrableDomain(host))
 		}
 	}
 	for _, l := range p.URLs {
 		switch {
 		case l.Normalized != "":
-			add("url:" + l.Normalized)
+			add("url:", l.Normalized)
 			if l.Domain != "" {
-				add("domain:" + l.Domain)
+				add("domain:", l.Domain)
 			}
 		case l.Expanded != "":
 			addURL(l.Expanded)
@@ -265,24 +291,36 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	x.toks = x.tokenize(folded, x.toks[:0])
 
 	for _, h := range p.Hashtags {
-		add("hashtag:" + x.fold.fold(strings.TrimPrefix(h, "#")))
+		add("hashtag:", x.fold.fold(strings.TrimPrefix(h, "#")))
 	}
 	for _, t := range x.toks {
 		if t.kind == tokHashtag && len(t.s) > 1 {
-			add("hashtag:" + t.s[1:])
+			add("hashtag:", t.s[1:])
 		}
 	}
 
-	x.candidates(p, func(ci int) { add("candidate:" + x.cfg.Candidates[ci].ID) })
+	x.candidates(p, func(ci int) { addKey(x.candidateKeys[ci]) })
 
 	switch {
 	case isRT:
 		// "RT @user: text" without an id: the target is the author and the text.
-		add("reshare_of:@" + x.fold.fold(rtUser) + "/" + hexKey(x.fingerprint()))
+		add("reshare_of:@"+x.fold.fold(rtUser)+"/", hexKey(x.fingerprint()))
 	case reshare:
 	case len(x.toks) >= x.cfg.MinTextTokens:
 		// Exact text: the folded words in order, URLs left out.
-		add(prefixedHex("text:", x.fingerprint()))
+		var hex [16]byte
+		appendHex(hex[:0], x.fingerprint())
+		add("text:", unsafe.String(&hex[0], len(hex)))
+	}
+	all := string(x.keys)
+	for _, k := range x.pending {
+		if k.end < 0 {
+			dst = append(dst, k.s)
+		} else {
+			dst = append(dst, all[k.start:k.end])
+		}
+	}
+	if !reshare && len(x.toks) >= x.cfg.MinTextTokens {
 		if nt := x.cfg.NearText; nt.Enabled && len(x.toks) >= nt.MinTokens {
 			r := x.bandKeys()
 			keys, start := r.keys, 0
@@ -294,6 +332,12 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		}
 	}
 	return dst, m
+}
+
+// pendingKey is a key of the post being extracted: s, or x.keys[start:end] when end >= 0.
+type pendingKey struct {
+	s          string
+	start, end int
 }
 
 // fingerprint hashes the folded words (FNV-1a each, splitmix64 combined) and keeps the
