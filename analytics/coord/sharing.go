@@ -151,11 +151,11 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 	if at < s.horizon {
 		return false
 	}
-	kind, _, ok := strings.Cut(m.Object, ":")
-	if !ok || m.Account == "" {
+	colon := strings.IndexByte(m.Object, ':') // strings.Cut went through the general Index
+	if colon < 0 || m.Account == "" {
 		return true
 	}
-	kw := s.kindOf(kind)
+	kw := s.kindOf(m.Object[:colon])
 	if kw == nil {
 		return true
 	}
