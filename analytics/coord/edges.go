@@ -25,18 +25,20 @@ type Edges struct {
 	cfg    Config
 	pairs  map[[2]string]*pair // every edge, under its pair: one lookup finds both
 	nEdges int
-	dirty  map[*edge]struct{}
+	// dirty: coordinated edges changed since Changed last ran, each once (edge.dirty). A
+	// slice, not a set: a Go map cleared keeps its size, and iterating one that had once been
+	// large was a hundredth of a batch analysis.
+	dirty []*edge
 	// the pair the last observation was of
 	last    *pair
 	lastKey [2]string
-	order   []*edge // Changed's sort space, reused
 
 	// groups: union-find over accounts joined by qualified edges
 	ids        map[string]int
 	names      []string
 	parent     []int
 	comp       map[int]*component // by root
-	dirtyRoots map[int]struct{}
+	dirtyRoots []int              // components changed since Changed, by a root they had then (repeats too)
 	// prior: group ids published by an earlier run of the stage (see Published), not yet
 	// found in a component
 	prior map[string]bool
@@ -99,6 +101,7 @@ type edge struct {
 	weight    int
 	score     float64
 	qualified bool // in the group graph
+	dirty     bool // in Edges.dirty
 	pair      *pair
 	// first and last over its objects, kept as objects come; recomputed (stale) only when an
 	// out-of-order observation replaced one.
@@ -209,8 +212,8 @@ func (c *component) rebuild() {
 // NewEdges returns an empty aggregator. cfg must be valid.
 func NewEdges(cfg Config) *Edges {
 	return &Edges{
-		cfg: cfg, pairs: map[[2]string]*pair{}, dirty: map[*edge]struct{}{},
-		ids: map[string]int{}, comp: map[int]*component{}, dirtyRoots: map[int]struct{}{},
+		cfg: cfg, pairs: map[[2]string]*pair{},
+		ids: map[string]int{}, comp: map[int]*component{},
 	}
 }
 
@@ -285,7 +288,10 @@ func (e *Edges) Add(o Observation) {
 		e.cands.remove(ed) // back to the tail below, or out for good at M
 	}
 	if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
-		e.dirty[ed] = struct{}{}
+		if !ed.dirty {
+			ed.dirty = true
+			e.dirty = append(e.dirty, ed)
+		}
 	} else if e.cfg.MaxCandidateEdges > 0 {
 		e.cands.pushBack(ed)
 		for e.cands.n > e.cfg.MaxCandidateEdges {
@@ -306,7 +312,7 @@ func (e *Edges) Add(o Observation) {
 		e.join(ed)
 	case ed.qualified:
 		// New evidence for a group already published: its record changes.
-		e.dirtyRoots[e.find(e.id(ed.k.a))] = struct{}{}
+		e.dirtyRoots = append(e.dirtyRoots, e.find(e.id(ed.k.a)))
 	}
 }
 
@@ -448,12 +454,11 @@ func (e *Edges) join(ed *edge) {
 		}
 		e.parent[rb] = ra
 		ca.absorb(cb)
-		delete(e.comp, rb)
-		delete(e.dirtyRoots, rb)
+		delete(e.comp, rb) // a changed rb is found under ra by Changed
 	}
 	ed.span()
 	ca.addEdge(ed)
-	e.dirtyRoots[ra] = struct{}{}
+	e.dirtyRoots = append(e.dirtyRoots, ra)
 }
 
 func (e *Edges) compOf(root int) *component {
@@ -474,24 +479,26 @@ func (e *Edges) Changed() ([]leakwatch.Edge, []leakwatch.Group) {
 	}
 	// Sorted as pointers, then made into signals in order: an Edge signal is large, and
 	// sorting them moved each several times.
-	order := e.order[:0]
-	for ed := range e.dirty {
-		order = append(order, ed)
-	}
-	clear(e.dirty)
+	order := e.dirty
 	slices.SortFunc(order, func(x, y *edge) int { return compareKeys(x.k, y.k) })
 	for i, ed := range order {
 		edges = append(edges, ed.signal())
+		ed.dirty = false
 		order[i] = nil
 	}
-	e.order = order[:0]
+	e.dirty = order[:0]
 	var groups []leakwatch.Group
-	for root := range e.dirtyRoots {
+	roots := e.dirtyRoots
+	for i, r := range roots {
+		roots[i] = e.find(r) // merged since: its component is under the new root
+	}
+	slices.Sort(roots)
+	for _, root := range slices.Compact(roots) {
 		if c := e.comp[root]; len(c.members) >= e.cfg.GroupMin() {
 			groups = append(groups, e.group(c, true))
 		}
 	}
-	clear(e.dirtyRoots)
+	e.dirtyRoots = roots[:0]
 	sortGroups(groups)
 	return edges, groups
 }
