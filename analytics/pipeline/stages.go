@@ -99,6 +99,42 @@ func (d *Detect) add(m *leakwatch.Mention) error {
 		d.late++
 		return &LateError{Mention: *m, Horizon: d.horizon}
 	}
+	if err := d.addObject(m); err != nil {
+		return err
+	}
+	if m.At.After(d.watermark) {
+		d.watermark = m.At
+	}
+	return nil
+}
+
+// addObjects is add for each of a post's objects (m with each in turn as its Object), the
+// checks of its time made once; refuse is called with each object add would have refused.
+func (d *Detect) addObjects(m *leakwatch.Mention, objects []string, refuse func(*leakwatch.Mention, error)) {
+	if !d.horizon.IsZero() && m.At.Before(d.horizon) {
+		for _, o := range objects {
+			m.Object = o
+			d.late++
+			refuse(m, &LateError{Mention: *m, Horizon: d.horizon})
+		}
+		return
+	}
+	added := false
+	for _, o := range objects {
+		m.Object = o
+		if err := d.addObject(m); err != nil {
+			refuse(m, err)
+			continue
+		}
+		added = true
+	}
+	if added && m.At.After(d.watermark) {
+		d.watermark = m.At
+	}
+}
+
+// addObject counts m, its time checked against the horizon, for bursts and co-shares.
+func (d *Detect) addObject(m *leakwatch.Mention) error {
 	// Near-duplicate bands are not burst-tested: the exact text, URL and hashtag objects of
 	// the same posts carry the same bursts, and nine bands a post would multiply the work.
 	// The first byte tells most objects apart before the prefix is compared (a call).
@@ -108,9 +144,6 @@ func (d *Detect) add(m *leakwatch.Mention) error {
 		}
 	} else if m.At.IsZero() {
 		return fmt.Errorf("mention of %s by post %q: no event time", m.Object, m.Post)
-	}
-	if m.At.After(d.watermark) {
-		d.watermark = m.At
 	}
 	d.sharing.AddRef(m)
 	return nil
