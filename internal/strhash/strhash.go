@@ -21,10 +21,17 @@ func Mix(x uint64) uint64 {
 func String(h uint64, s string) uint64 {
 	n := len(s)
 	h ^= uint64(n) * 0x9e3779b97f4a7c15 // the length: tails padded alike still differ
-	var w uint64
 	if n < 8 {
-		for i := n - 1; i >= 0; i-- {
-			w = w<<8 | uint64(s[i])
+		var w uint64
+		switch {
+		case n >= 4:
+			// Two four-byte loads that overlap cover the string; with its length mixed in
+			// above, no two strings give one word.
+			w = uint64(binary.LittleEndian.Uint32([]byte(s[:4]))) | uint64(binary.LittleEndian.Uint32([]byte(s[n-4:])))<<32
+		default:
+			for i := n - 1; i >= 0; i-- {
+				w = w<<8 | uint64(s[i])
+			}
 		}
 		return Mix(h ^ w)
 	}
