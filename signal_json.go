@@ -78,27 +78,21 @@ func (s *Signal) UnmarshalJSON(b []byte) error {
 // and encoding/json compacted each time field again after writing it: writing the file was
 // a fiftieth of a batch analysis.
 func (e *Edge) appendJSON(b []byte) (_ []byte, ok bool) {
-	b = append(b, `{"kind":"edge","object_kind":`...)
-	if b, ok = appendPlainString(b, string(e.ObjectKind)); !ok {
-		return nil, false
-	}
-	b = append(b, `,"a":`...)
-	if b, ok = appendPlainString(b, e.A); !ok {
-		return nil, false
-	}
-	b = append(b, `,"b":`...)
-	if b, ok = appendPlainString(b, e.B); !ok {
-		return nil, false
+	b = append(b, `{"kind":"edge"`...)
+	for _, f := range [...]struct{ key, s string }{{`,"object_kind":`, string(e.ObjectKind)}, {`,"a":`, e.A}, {`,"b":`, e.B}} {
+		if b, ok = appendPlainString(append(b, f.key...), f.s); !ok {
+			return nil, false
+		}
 	}
 	b = append(b, `,"weight":`...)
 	b = strconv.AppendInt(b, int64(e.Weight), 10)
-	b = append(b, `,"first":`...)
-	if b, ok = appendPlainTime(b, e.First); !ok {
-		return nil, false
-	}
-	b = append(b, `,"last":`...)
-	if b, ok = appendPlainTime(b, e.Last); !ok {
-		return nil, false
+	for _, f := range [...]struct {
+		key string
+		t   time.Time
+	}{{`,"first":`, e.First}, {`,"last":`, e.Last}} {
+		if b, ok = appendPlainTime(append(b, f.key...), f.t); !ok {
+			return nil, false
+		}
 	}
 	if e.Score != 0 {
 		// encoding/json writes 1e-6 <= |x| < 1e21 in the 'f' form; others, NaN and the

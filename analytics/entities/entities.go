@@ -19,6 +19,7 @@ import (
 	"unsafe"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/strhash"
 	"github.com/leakwatch/leakwatch/internal/utf8x"
 	"github.com/leakwatch/leakwatch/internal/wordfilter"
 )
@@ -348,7 +349,7 @@ func (x *Extractor) fingerprint() uint64 {
 	for _, t := range x.toks {
 		th := fnvString(fnvOffset, t.s)
 		x.th = append(x.th, th)
-		h = mix64(h ^ th)
+		h = strhash.Mix(h ^ th)
 	}
 	x.fp = h
 	return h
@@ -394,7 +395,7 @@ func (x *Extractor) bandKeys() *recentText {
 	for i := 0; i+nt.Shingle <= len(x.th); i++ {
 		s := uint64(nt.Shingle)
 		for _, th := range x.th[i : i+nt.Shingle] {
-			s = mix64(s ^ th)
+			s = strhash.Mix(s ^ th)
 		}
 		x.shingles = append(x.shingles, s)
 	}

@@ -1,6 +1,10 @@
 package entities
 
-import "math"
+import (
+	"math"
+
+	"github.com/leakwatch/leakwatch/internal/strhash"
+)
 
 // FNV-1a, written out so hashing a token allocates nothing; stable across processes, which
 // the repartition by object needs (every extract instance must name a text the same way).
@@ -15,16 +19,6 @@ func fnvString(h uint64, s string) uint64 {
 		h *= fnvPrime
 	}
 	return h
-}
-
-// mix64 is the splitmix64 finaliser: spreads the bits of combined hashes.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
 }
 
 // minhasher computes MinHash signatures with k = bands*rows universal hash functions
@@ -43,9 +37,9 @@ func newMinhasher(bands, rows int) *minhasher {
 	s := uint64(0x6c65616b77617463) // "leakwatc"
 	for i := range k {
 		s += 0x9e3779b97f4a7c15
-		m.a[i] = mix64(s) | 1
+		m.a[i] = strhash.Mix(s) | 1
 		s += 0x9e3779b97f4a7c15
-		m.b[i] = mix64(s)
+		m.b[i] = strhash.Mix(s)
 	}
 	return m
 }
@@ -93,7 +87,7 @@ func (m *minhasher) appendBandKeys(dst, shingles []uint64) []uint64 {
 	for band := 0; band < m.bands; band++ {
 		h := uint64(fnvOffset) ^ uint64(band)
 		for _, v := range sig[band*m.rows : (band+1)*m.rows] {
-			h = mix64(h ^ v)
+			h = strhash.Mix(h ^ v)
 		}
 		dst = append(dst, h)
 	}

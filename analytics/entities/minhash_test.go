@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
 // TestMinHashEstimatesJaccard checks the signature agrees on a fraction of rows close to the
@@ -66,7 +67,7 @@ func BenchmarkBandKeys(b *testing.B) {
 	m := newMinhasher(9, 6)
 	sh := make([]uint64, 11)
 	for i := range sh {
-		sh[i] = mix64(uint64(i))
+		sh[i] = strhash.Mix(uint64(i))
 	}
 	var keys []uint64
 	for b.Loop() {
@@ -139,7 +140,7 @@ func TestBandKeysMatchDefinition(t *testing.T) {
 		for n := 0; n <= 41; n++ {
 			sh := make([]uint64, n)
 			for i := range sh {
-				sh[i] = mix64(uint64(1000*n + i))
+				sh[i] = strhash.Mix(uint64(1000*n + i))
 			}
 			var got []uint64
 			got = m.appendBandKeys(got, sh)
@@ -151,7 +152,7 @@ func TestBandKeysMatchDefinition(t *testing.T) {
 					for _, x := range sh {
 						v = min(v, m.a[i]*x+m.b[i])
 					}
-					h = mix64(h ^ v)
+					h = strhash.Mix(h ^ v)
 				}
 				if got[band] != h {
 					t.Fatalf("%d bands of %d rows, %d shingles: band %d key %x, want %x", br[0], br[1], n, band, got[band], h)

@@ -150,13 +150,19 @@ func (s *Set) Has(key uint64) bool {
 	if key == 0 {
 		return s.zero
 	}
+	_, found := s.find(key)
+	return found
+}
+
+// find returns the table slot that holds key (not 0), or else the free slot where it goes.
+func (s *Set) find(key uint64) (slot uint64, found bool) {
 	mask := uint64(len(s.keys) - 1)
 	for i := s.slot(key); ; i = (i + 1) & mask {
 		switch s.keys[i] {
 		case key:
-			return true
+			return i, true
 		case 0:
-			return false
+			return i, false
 		}
 	}
 }
@@ -199,17 +205,13 @@ func (s *Set) put(key uint64) bool {
 		s.n++
 		return true
 	}
-	mask := uint64(len(s.keys) - 1)
-	for i := s.slot(key); ; i = (i + 1) & mask {
-		switch s.keys[i] {
-		case key:
-			return false
-		case 0:
-			s.keys[i] = key
-			s.n++
-			return true
-		}
+	i, found := s.find(key)
+	if found {
+		return false
 	}
+	s.keys[i] = key
+	s.n++
+	return true
 }
 
 // Reset empties the set, keeping its slice for reuse unless it had grown into a table.

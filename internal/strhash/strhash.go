@@ -1,13 +1,16 @@
 // Package strhash hashes strings eight bytes a step, for keys that live only in one process
 // (sets of account pairs and of objects): FNV-1a, a byte a step, hashed every account name of
-// every co-share twice and was a hundredth of a batch analysis. Values are the same on every
-// run and machine, so a result never depends on a random seed, but they are not a format:
-// anything stored or sent between processes keeps its own hash.
+// every co-share twice and was a hundredth of a batch analysis. String's values are the same
+// on every run and machine, so a result never depends on a random seed, but they are not a
+// format: anything stored or sent between processes keeps its own hash. Mix, splitmix64's
+// finaliser, is fixed for good: the extractor's text and band keys, which every extract
+// instance must make alike, are built with it.
 package strhash
 
 import "encoding/binary"
 
 // Mix is the splitmix64 finaliser: a bijection that spreads every bit of x over the result.
+// It must never change (see the package documentation).
 func Mix(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
