@@ -302,6 +302,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 
 	x.candidates(p, func(ci int) { addKey(x.candidateKeys[ci]) })
 
+	bands := false
 	switch {
 	case isRT:
 		// "RT @user: text" without an id: the target is the author and the text.
@@ -309,9 +310,10 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	case reshare:
 	case len(x.toks) >= x.cfg.MinTextTokens:
 		// Exact text: the folded words in order, URLs left out.
-		var hex [16]byte
-		appendHex(hex[:0], x.fingerprint())
-		add("text:", unsafe.String(&hex[0], len(hex)))
+		var digits [16]byte
+		appendHex(digits[:0], x.fingerprint())
+		add("text:", unsafe.String(&digits[0], len(digits)))
+		bands = x.cfg.NearText.Enabled && len(x.toks) >= x.cfg.NearText.MinTokens
 	}
 	all := string(x.keys)
 	for _, k := range x.pending {
@@ -321,15 +323,13 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 			dst = append(dst, all[k.start:k.end])
 		}
 	}
-	if !reshare && len(x.toks) >= x.cfg.MinTextTokens {
-		if nt := x.cfg.NearText; nt.Enabled && len(x.toks) >= nt.MinTokens {
-			r := x.bandKeys()
-			keys, start := r.keys, 0
-			for _, end := range r.ends {
-				// Band keys are distinct by construction (the band number leads).
-				dst = append(dst, keys[start:end])
-				start = end
-			}
+	if bands {
+		r := x.bandKeys()
+		keys, start := r.keys, 0
+		for _, end := range r.ends {
+			// Band keys are distinct by construction (the band number leads).
+			dst = append(dst, keys[start:end])
+			start = end
 		}
 	}
 	return dst, m
