@@ -472,11 +472,7 @@ func (r *runner) post(m *leakwatch.Mention, objects []string) {
 	if r.steps.due(m.At) {
 		r.advance(r.detect.Advance(m.At), m.At)
 	}
-	r.detect.addObjects(m, objects, r.refuse)
-}
-
-func (r *runner) refuse(m *leakwatch.Mention, err error) {
-	r.refused = append(r.refused, Refused{Mention: *m, Reason: err.Error()})
+	r.detect.addObjects(m, objects, &r.refused)
 }
 
 // advance hands correlate detect's output at watermark wm, then advances correlate.

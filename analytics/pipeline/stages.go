@@ -109,13 +109,14 @@ func (d *Detect) add(m *leakwatch.Mention) error {
 }
 
 // addObjects is add for each of a post's objects (m with each in turn as its Object), the
-// checks of its time made once; refuse is called with each object add would have refused.
-func (d *Detect) addObjects(m *leakwatch.Mention, objects []string, refuse func(*leakwatch.Mention, error)) {
+// checks of its time made once; each object add would have refused is appended to refused.
+// (A callback taking m would make every caller's mention escape to the heap.)
+func (d *Detect) addObjects(m *leakwatch.Mention, objects []string, refused *[]Refused) {
 	if !d.horizon.IsZero() && m.At.Before(d.horizon) {
 		for _, o := range objects {
 			m.Object = o
 			d.late++
-			refuse(m, &LateError{Mention: *m, Horizon: d.horizon})
+			*refused = append(*refused, Refused{Mention: *m, Reason: (&LateError{Mention: *m, Horizon: d.horizon}).Error()})
 		}
 		return
 	}
@@ -123,7 +124,7 @@ func (d *Detect) addObjects(m *leakwatch.Mention, objects []string, refuse func(
 	for _, o := range objects {
 		m.Object = o
 		if err := d.addObject(m); err != nil {
-			refuse(m, err)
+			*refused = append(*refused, Refused{Mention: *m, Reason: err.Error()})
 			continue
 		}
 		added = true
