@@ -209,6 +209,12 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		x.keys = append(append(x.keys, prefix...), value...)
 		x.pending = append(x.pending, pendingKey{start: start, end: len(x.keys)})
 	}
+	// addHex adds the key prefix followed by h in 16 lower-case hex digits.
+	addHex := func(prefix string, h uint64) {
+		var digits [16]byte
+		appendHex(digits[:0], h)
+		add(prefix, unsafe.String(&digits[0], len(digits)))
+	}
 	// addKey adds a key that is a string already.
 	addKey := func(key string) {
 		if !has("", key) {
@@ -306,13 +312,11 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	switch {
 	case isRT:
 		// "RT @user: text" without an id: the target is the author and the text.
-		add("reshare_of:@"+x.fold.fold(rtUser)+"/", hexKey(x.fingerprint()))
+		addHex("reshare_of:@"+x.fold.fold(rtUser)+"/", x.fingerprint())
 	case reshare:
 	case len(x.toks) >= x.cfg.MinTextTokens:
 		// Exact text: the folded words in order, URLs left out.
-		var digits [16]byte
-		appendHex(digits[:0], x.fingerprint())
-		add("text:", unsafe.String(&digits[0], len(digits)))
+		addHex("text:", x.fingerprint())
 		bands = x.cfg.NearText.Enabled && len(x.toks) >= x.cfg.NearText.MinTokens
 	}
 	all := string(x.keys)
@@ -593,15 +597,6 @@ func cutRT(s string) (user, rest string, ok bool) {
 	}
 	return user, strings.TrimLeft(rest, " "), true
 }
-
-// prefixedHex is prefix followed by hexKey(h), made in one allocation.
-func prefixedHex(prefix string, h uint64) string {
-	var b [32]byte
-	return string(appendHex(append(b[:0], prefix...), h))
-}
-
-// hexKey is h as 16 lower-case hex digits.
-func hexKey(h uint64) string { return prefixedHex("", h) }
 
 const hexDigits = "0123456789abcdef"
 

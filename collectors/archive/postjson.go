@@ -101,7 +101,7 @@ func readFields[T any](s *scanner, known []field[T], v *T, set *uint32) bool {
 			if !ok || escaped {
 				return false
 			}
-			i = lookup(known, s.b[start:end], next)
+			i = lookup(known, s.b[start:end])
 		}
 		if i < 0 || seen&(1<<i) != 0 || !s.next(':') {
 			return false
@@ -164,13 +164,9 @@ func (s *scanner) quoted(name string) bool {
 	return true
 }
 
-// lookup returns the index in known of the field named key, or -1. known[next] is tried
-// first: leakwatch writes keys in the order of known, so a line of its own finds each key at
-// the first try instead of a search of the list (a tenth of decoding a line).
-func lookup[T any](known []field[T], key []byte, next int) int {
-	if next < len(known) && known[next].name == string(key) {
-		return next
-	}
+// lookup returns the index in known of the field named key, or -1 (readFields has tried the
+// key it expected next before).
+func lookup[T any](known []field[T], key []byte) int {
 	for i := range known {
 		if known[i].name == string(key) {
 			return i

@@ -106,9 +106,10 @@ func (m *Map[V]) find(key uint64) int {
 
 // Set is a set of 64-bit keys, small ones scanned like a Map's and large ones in an open
 // addressing table of the keys themselves, placed by Fibonacci hashing so keys alike in
-// their low bits spread too: the account pairs already paired on one object. A Map[struct{}] kept a slice and a Go map
-// side by side past linearMax, and a popular object's set was where co-share detection
-// spent most of its completions. The zero Set is empty and ready to use.
+// their low bits spread too: the account pairs already paired on one object. A
+// Map[struct{}] kept a slice and a Go map side by side past linearMax, and a popular
+// object's set was where co-share detection spent most of its completions. The zero Set is
+// empty and ready to use.
 type Set struct {
 	keys  []uint64 // up to linearMax keys in order, or the table: 0 is a free slot
 	table bool
@@ -181,14 +182,12 @@ func (s *Set) Add(key uint64) bool {
 			return true
 		}
 		// The scanned keys may hold 0: it goes to zero, as put does.
-		old := s.keys
-		s.keys, s.n = nil, 0
-		for _, k := range old {
+		for _, k := range s.keys {
 			if k == 0 {
 				s.zero = true
 			}
 		}
-		s.grow(old, 4*linearMax)
+		s.grow(s.keys, 4*linearMax)
 	} else if 2*(s.n+1) > len(s.keys) {
 		s.grow(s.keys, 2*len(s.keys))
 	}
