@@ -21,6 +21,8 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/agenda"
+	"github.com/leakwatch/leakwatch/internal/keymap"
+	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
 // Detector finds bursts. It is not safe for concurrent use: one goroutine feeds it, as one
@@ -46,7 +48,7 @@ type Detector struct {
 	// catchUp mostly meets.
 	decay []float64
 
-	objects map[string]*object
+	objects keymap.Map[*object]    // by key, hashed with strhash.String
 	open    map[*object]struct{}   // objects whose run is a confirmed burst
 	due     agenda.Agenda[*object] // bucket -> objects with a pending count there
 	// timers: bucket -> objects whose run (or prelude) may end once the watermark passes
@@ -95,6 +97,7 @@ type Stats struct {
 
 type object struct {
 	key        string
+	hash       uint64 // of key, for objects
 	seen       bool
 	lastB      int64 // last bucket the model has stepped through
 	lastActive int64 // last bucket with a mention
@@ -166,7 +169,6 @@ func New(cfg Config) *Detector {
 		alpha:     1 - math.Pow(0.5, float64(bucketNs)/float64(cfg.HalfLife)),
 		dayDecay:  math.Pow(0.5, float64(24*time.Hour)/float64(cfg.ProfileHalfLife)),
 		prior:     cfg.ProfilePrior,
-		objects:   make(map[string]*object),
 		open:      make(map[*object]struct{}),
 		due:       agenda.New[*object](),
 		timers:    agenda.New[*object](),
@@ -204,19 +206,21 @@ func (d *Detector) AddRef(m *leakwatch.Mention) error {
 		d.stats.Late++
 	}
 	var o *object
+	var h uint64
 	if m.Object == leakwatch.AllPosts && d.posts != nil {
 		o = d.posts
 	} else {
-		o = d.objects[m.Object]
+		h = strhash.String(0, m.Object)
+		o, _ = d.objects.Get(h, m.Object)
 	}
 	if o == nil {
 		if n := len(d.gone); n > 0 {
 			o, d.gone = d.gone[n-1], d.gone[:n-1]
-			o.key = m.Object
+			o.key, o.hash = m.Object, h
 		} else {
-			o = &object{key: m.Object}
+			o = &object{key: m.Object, hash: h}
 		}
-		d.objects[m.Object] = o
+		d.objects.Put(h, m.Object, o)
 		if m.Object == leakwatch.AllPosts {
 			d.posts = o
 		}
@@ -290,7 +294,7 @@ func (d *Detector) Advance(watermark time.Time) []leakwatch.Burst {
 func (d *Detector) Flush() []leakwatch.Burst {
 	d.freeze()
 	d.closeBuckets(math.MaxInt64)
-	for _, o := range d.objects {
+	for o := range d.objects.All {
 		if o.run != nil {
 			d.closeRun(o)
 		}
@@ -302,7 +306,7 @@ func (d *Detector) Flush() []leakwatch.Burst {
 // Stats returns the current counters.
 func (d *Detector) Stats() Stats {
 	s := d.stats
-	s.Objects = len(d.objects)
+	s.Objects = d.objects.Len()
 	return s
 }
 
@@ -350,7 +354,7 @@ func (d *Detector) observe(o *object, pb pendingBucket) {
 	// depend on when the watermark happened to step through the silence.
 	if o.seen && pb.b-o.lastActive > d.idleFor(o) {
 		d.drain(o, pb.b)
-		*o = object{key: o.key, pending: o.pending}
+		*o = object{key: o.key, hash: o.hash, pending: o.pending}
 	}
 	if !o.seen {
 		o.seen, o.lastB, o.warm = true, pb.b-1, pb.b < d.warmEnd
@@ -690,7 +694,7 @@ func (d *Detector) sweep() {
 				continue // stale: the object was rescheduled, reset or evicted
 			}
 			if o.run == nil && len(o.pending) == 0 && d.wb-o.lastActive > d.idleFor(o) {
-				delete(d.objects, o.key)
+				d.objects.Delete(o.hash, o.key)
 				d.stats.Evicted++
 				d.evict(o)
 				continue

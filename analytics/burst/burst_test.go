@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
 var t0 = time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC)
@@ -489,7 +490,7 @@ func TestSweepEvictsEveryIdleObject(t *testing.T) {
 			}
 		}
 		d.Advance(now)
-		for _, o := range d.objects {
+		for o := range d.objects.All {
 			if o.run == nil && len(o.pending) == 0 && d.lastSweep-o.lastActive > d.idleFor(o) {
 				t.Fatalf("at %s (sweep at bucket %d): %s idle since bucket %d (idle after %d) was not evicted",
 					now, d.lastSweep, o.key, o.lastActive, d.idleFor(o))
@@ -537,7 +538,7 @@ func TestOnceMentionedObjectLeavesNoTimer(t *testing.T) {
 	}
 	d.Advance(at.Add(time.Minute))
 	d.Advance(at.Add(20 * time.Minute))
-	o := d.objects["url:x"]
+	o := d.object("url:x")
 	if o.run != nil || o.prelude != nil {
 		t.Fatalf("run %v, prelude %v: want both ended", o.run, o.prelude)
 	}
@@ -564,11 +565,17 @@ func TestStreamObjectEvictedAndSeenAgain(t *testing.T) {
 	}
 	add("hashtag:x", at)
 	add(leakwatch.AllPosts, at)
-	x, all := d.objects["hashtag:x"], d.objects[leakwatch.AllPosts]
+	x, all := d.object("hashtag:x"), d.object(leakwatch.AllPosts)
 	if x == nil || all == nil || x == all || x.key != "hashtag:x" || all.key != leakwatch.AllPosts {
 		t.Fatalf("objects after eviction: %+v %+v", x, all)
 	}
 	if x.pending[0].count != 1 || all.pending[0].count != 1 {
 		t.Fatalf("counts %d and %d, want 1 each", x.pending[0].count, all.pending[0].count)
 	}
+}
+
+// object is the state of the object key, nil when none is held.
+func (d *Detector) object(key string) *object {
+	o, _ := d.objects.Get(strhash.String(0, key), key)
+	return o
 }

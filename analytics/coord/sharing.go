@@ -9,6 +9,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/agenda"
+	"github.com/leakwatch/leakwatch/internal/keymap"
 	"github.com/leakwatch/leakwatch/internal/smallmap"
 	"github.com/leakwatch/leakwatch/internal/strhash"
 )
@@ -27,7 +28,7 @@ type Sharing struct {
 	cfg     Config
 	kinds   []kindWindows // one per leakwatch.ShareKinds
 	byLen   [][]int       // indexes into kinds by the kind name's length
-	objects map[string]*objectState
+	objects keymap.Map[*objectState]
 	// Objects wait for their due time in one-second buckets: O(1) to schedule, and most
 	// objects (shared once) are scheduled twice in their life.
 	queue   agenda.Agenda[*objectState]
@@ -125,7 +126,7 @@ type objectState struct {
 
 // NewSharing returns an empty per-object co-share state. cfg must be valid.
 func NewSharing(cfg Config) *Sharing {
-	s := &Sharing{cfg: cfg, objects: map[string]*objectState{}, horizon: math.MinInt64,
+	s := &Sharing{cfg: cfg, horizon: math.MinInt64,
 		queue: agenda.New[*objectState](), lones: make([]lone, minLones), inMap: make([]int32, minLones),
 		seed: maphash.MakeSeed()}
 	for _, k := range leakwatch.ShareKinds {
@@ -164,7 +165,7 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 	slot := h & uint64(len(s.lones)-1)
 	var o *objectState
 	if s.inMap[slot] > 0 {
-		o = s.objects[m.Object]
+		o, _ = s.objects.Get(h, m.Object)
 	}
 	if o == nil {
 		l := &s.lones[slot]
@@ -243,14 +244,14 @@ func (s *Sharing) newState(key string, kw *kindWindows, h uint64) *objectState {
 		o = &objectState{}
 	}
 	o.key, o.kind, o.window, o.keep, o.hash = key, kw.kind, kw.window, kw.keep, h
-	s.objects[key] = o
+	s.objects.Put(h, key, o)
 	s.inMap[h&uint64(len(s.lones)-1)]++
 	return o
 }
 
 // forget drops object o from the map.
 func (s *Sharing) forget(o *objectState) {
-	delete(s.objects, o.key)
+	s.objects.Delete(o.hash, o.key)
 	s.inMap[o.hash&uint64(len(s.lones)-1)]--
 	s.release(o)
 }
@@ -262,7 +263,7 @@ func (s *Sharing) grow() {
 	s.lones = make([]lone, 2*len(old))
 	s.inMap = make([]int32, len(s.lones))
 	mask := uint64(len(s.lones) - 1)
-	for _, o := range s.objects {
+	for o := range s.objects.All {
 		s.inMap[o.hash&mask]++
 	}
 	for _, l := range old {
@@ -301,7 +302,7 @@ func (s *Sharing) Flush(emit func(Observation)) {
 func (s *Sharing) Skipped() int64 { return s.skipped }
 
 // Objects is how many objects have shares in memory.
-func (s *Sharing) Objects() int { return len(s.objects) + s.held }
+func (s *Sharing) Objects() int { return s.objects.Len() + s.held }
 
 func (s *Sharing) run(h int64, emit func(Observation)) {
 	s.forgetSingles(h)
