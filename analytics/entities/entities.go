@@ -407,6 +407,9 @@ func (x *Extractor) bandKeys() *recentText {
 	// instead of one a band, and they live and die together anyway.
 	x.bands = x.mh.appendBandKeys(x.bands[:0], x.shingles)
 	b, ends := x.keyBuf[:0], r.ends[:0]
+	if cap(ends) < len(x.bands) {
+		ends = make([]int, 0, len(x.bands)) // not grown key by key: most slots are new
+	}
 	for band, key := range x.bands {
 		b = append(b, x.bandPrefixes[band]...)
 		b = appendHex(b, key)
