@@ -579,8 +579,9 @@ func (d *Detector) silent(e float64) bool { return e*float64(d.backtrack) < 1 }
 func (d *Detector) closeRun(o *object) {
 	r := o.run
 	o.run, o.s = nil, 0
-	delete(d.open, o)
 	if !r.confirmed {
+		// Not in open, like most runs (a new object's first mention starts one): a delete
+		// from a Go map costs as much when the key is not there.
 		if d.backtrack > 0 && !slices.ContainsFunc(r.recs, func(x rec) bool { return x.c > 0 && !d.silent(x.e) }) {
 			o.prelude = r
 			if !d.timing || r.lastHot+d.backtrack >= d.wb {
@@ -591,6 +592,7 @@ func (d *Detector) closeRun(o *object) {
 		}
 		return
 	}
+	delete(d.open, o)
 	if b, ok := d.summarize(o, r); ok {
 		d.out = append(d.out, b)
 		d.stats.Bursts++
