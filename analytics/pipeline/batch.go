@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bufio"
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/volume"
 	"github.com/leakwatch/leakwatch/internal/minheap"
+	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
 // Summary counts what a batch analysis saw and found.
@@ -342,21 +342,22 @@ func (b *Batch) drain(d driver) error {
 	return nil
 }
 
-// coShareOrder sorts observations by their share times, object and pair: one order whatever
-// emitted them (an object and pair are observed once). It sorts keys (the times, the object's
-// first 16 bytes, the position) and then moves each observation once: an observation is 152
-// bytes, swapping them was most of the sort's cost, and comparing objects in place read
-// memory all over the heap (the nine bands of a pair's near-duplicate texts tie on times, and
-// differ from the tenth byte).
+// coShareOrder sorts observations by their share times, then by their object's hash and
+// object, then pair: one order whatever emitted them (an object and pair are observed once).
+// Any fixed order would do; the hash sets apart, in one comparison, objects that share long
+// prefixes: the nine bands of a pair's near-duplicate texts tie on times and on their first
+// ten bytes, every link starts "url:http", and times of minute precision tie by the thousand
+// in a watermark step. It sorts keys (the times, the hash, the position) and then moves each
+// observation once: an observation is 152 bytes, swapping them was most of the sort's cost.
 type coShareOrder struct {
 	keys []coShareKey
 	tmp  []CoShare
 }
 
 type coShareKey struct {
-	b, a   int64  // BAt, AAt: detect made them from Unix nanoseconds
-	o0, o1 uint64 // the object's bytes 0-7 and 8-15, big-endian, zero-padded: ordered as it is
-	i      int
+	b, a int64  // BAt, AAt: detect made them from Unix nanoseconds
+	h    uint64 // strhash.String(0, Object)
+	i    int
 }
 
 func (s *coShareOrder) sort(obs []CoShare) {
@@ -365,21 +366,18 @@ func (s *coShareOrder) sort(obs []CoShare) {
 	}
 	keys := s.keys[:0]
 	for i := range obs {
-		o := obs[i].Object
-		keys = append(keys, coShareKey{b: obs[i].BAt.UnixNano(), a: obs[i].AAt.UnixNano(), o0: prefix8(o), o1: prefix8(o[min(8, len(o)):]), i: i})
+		keys = append(keys, coShareKey{b: obs[i].BAt.UnixNano(), a: obs[i].AAt.UnixNano(), h: strhash.String(0, obs[i].Object), i: i})
 	}
 	slices.SortFunc(keys, func(x, y coShareKey) int {
 		// One field at a time, returning at the first difference: cmp.Or would compare
-		// all four before choosing, and the sort calls this a few million times a run.
+		// all three before choosing, and the sort calls this a few million times a run.
 		switch {
 		case x.b != y.b:
 			return cmp.Compare(x.b, y.b)
 		case x.a != y.a:
 			return cmp.Compare(x.a, y.a)
-		case x.o0 != y.o0:
-			return cmp.Compare(x.o0, y.o0)
-		case x.o1 != y.o1:
-			return cmp.Compare(x.o1, y.o1)
+		case x.h != y.h:
+			return cmp.Compare(x.h, y.h)
 		}
 		p, q := &obs[x.i], &obs[y.i]
 		return cmp.Or(strings.Compare(p.Object, q.Object), strings.Compare(p.A, q.A), strings.Compare(p.B, q.B))
@@ -390,14 +388,6 @@ func (s *coShareOrder) sort(obs []CoShare) {
 	}
 	clear(tmp) // the strings of this batch can go
 	s.keys, s.tmp = keys, tmp[:0]
-}
-
-// prefix8 is s's first 8 bytes as a big-endian number, zero-padded: when two strings' prefixes
-// differ, they compare as the strings do.
-func prefix8(s string) uint64 {
-	var b [8]byte
-	copy(b[:], s)
-	return binary.BigEndian.Uint64(b[:])
 }
 
 func compareBursts(a, b leakwatch.Burst) int {
