@@ -3,8 +3,10 @@
 // quote and reply targets, exact and near-duplicate text, images, objects the source already
 // named, and the whole stream "all:posts").
 //
-// It does no I/O and keeps no state between posts, so any number of extract instances agree
-// on the object keys they produce (the mentions topic is partitioned by them). It must not
+// It does no I/O and keeps nothing between posts that changes a result, so any number of
+// extract instances agree on the object keys they produce (the mentions topic is partitioned
+// by them): what it remembers of recent texts (their bands, the objects of posts that are
+// only a text) only spares it work when a text comes again. It must not
 // import stream, warehouse, collectors or any other analytics package: leak evidence comes in
 // through the small Evidencer interface.
 package entities
@@ -65,6 +67,8 @@ type Extractor struct {
 	fp        uint64       // fingerprint of th
 	recent    []recentText // a power of two long
 	recentNew int          // texts put in recent since it last grew
+	posts     []seenPost   // a power of two long
+	postsNew  int          // posts put in posts since it last grew
 	clean     []byte
 	folded    []byte
 	cands     []bool
@@ -179,11 +183,16 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	if postRef == "" {
 		postRef = p.ID
 	}
-	var evidence []string
-	if x.ev != nil {
-		evidence = x.ev.Evidence(p)
+	m := leakwatch.Mention{Account: account, Post: postRef, Platform: p.Platform, At: p.CreatedAt}
+	seen, h := x.seenSlot(p)
+	if seen != nil && seen.text == p.Text {
+		m.Evidence = seen.evidence
+		return append(dst, seen.keys...), m
 	}
-	m := leakwatch.Mention{Account: account, Post: postRef, Platform: p.Platform, At: p.CreatedAt, Evidence: evidence}
+	first := len(dst)
+	if x.ev != nil {
+		m.Evidence = x.ev.Evidence(p)
+	}
 	// A post's keys are written into one buffer and become one string at the end, cut into
 	// a key each: one allocation a post instead of one a key (they live and die together).
 	// A post has a dozen objects or so: a linear scan dedupes faster than a map.
@@ -336,7 +345,54 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 			start = end
 		}
 	}
+	if seen != nil {
+		x.postsNew++
+		*seen = seenPost{text: p.Text, hash: h, keys: append(seen.keys[:0], dst[first:]...), evidence: m.Evidence}
+	}
 	return dst, m
+}
+
+// seenPost is what a post whose text is all it has (textOnly) gave: its object keys and
+// leak evidence, by its text.
+type seenPost struct {
+	text     string
+	hash     uint64 // strhash.String(0, text)
+	keys     []string
+	evidence []string
+}
+
+// recentPosts is how many text-only posts' objects are remembered, each in the slot its
+// text's hash names: about 40 MB an extractor once full (the text, its keys and their
+// slice, 600 bytes or so). A third of the IRA tweets repeat an earlier tweet word for word
+// (accounts posting one text together is what co-share detection is for), and the objects
+// of a text-only post are its text's: a repeated one skips folding, tokenizing, the leak
+// vocabulary, fingerprint and bands. Grown from firstRecentTexts slots like recent.
+const recentPosts = 1 << 16
+
+// seenSlot returns the slot of p's text among the posts seen and the text's hash, nil when
+// p has more than a text (its objects then depend on more).
+func (x *Extractor) seenSlot(p leakwatch.Post) (*seenPost, uint64) {
+	if !textOnly(p) {
+		return nil, 0
+	}
+	if n := len(x.posts); n == 0 || 4*x.postsNew >= n && n < recentPosts {
+		old := x.posts
+		x.posts, x.postsNew = make([]seenPost, max(firstRecentTexts, 2*len(old))), 0
+		for _, s := range old {
+			if s.text != "" {
+				x.posts[s.hash&uint64(len(x.posts)-1)] = s
+			}
+		}
+	}
+	h := strhash.String(0, p.Text)
+	return &x.posts[h&uint64(len(x.posts)-1)], h
+}
+
+// textOnly reports whether every object of p comes from its text: it names no target,
+// object, image, link, hashtag or handle of its own.
+func textOnly(p leakwatch.Post) bool {
+	return p.Text != "" && p.ReshareOf == "" && p.QuoteOf == "" && p.ReplyTo == "" && len(p.Objects) == 0 &&
+		len(p.Media) == 0 && len(p.URLs) == 0 && len(p.Hashtags) == 0 && len(p.Mentions) == 0
 }
 
 // pendingKey is a key of the post being extracted: s, or x.keys[start:end] when end >= 0.

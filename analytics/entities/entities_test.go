@@ -2,7 +2,9 @@ package entities_test
 
 import (
 	"encoding/csv"
+	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -266,5 +268,90 @@ func TestConfigValidate(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
+	}
+}
+
+// wordEvidence is an Evidencer for tests: a "term:" for each listed word in the text, and a
+// "domain:" for each link the post lists.
+type wordEvidence []string
+
+func (w wordEvidence) Evidence(p leakwatch.Post) []string {
+	var out []string
+	for _, word := range w {
+		if strings.Contains(strings.ToLower(p.Text), word) {
+			out = append(out, "term:"+word)
+		}
+	}
+	for _, l := range p.URLs {
+		out = append(out, "domain:"+l.Domain)
+	}
+	return out
+}
+
+// TestRepeatedPostsKeepTheirObjects: an extractor that has seen a text before (it remembers
+// the objects of text-only posts) gives a post exactly what a fresh extractor gives it,
+// evidence included: for repeated texts with candidates, hashtags, handles, links, "RT @"
+// prefixes and leak words, for texts that differ only in case, and for posts that carry
+// more than their text (a hashtag, a handle, a link, a target or an object of their own).
+func TestRepeatedPostsKeepTheirObjects(t *testing.T) {
+	words := strings.Fields("Macron Le Pen #EnMarche @JLMelenchon leak dump vote https://ex.fr/a?utm_source=x https://t.co/ab… emails campagne débat urne silence d'Hamon")
+	r := rand.New(rand.NewPCG(7, 8))
+	var texts []string
+	for range 200 {
+		var b strings.Builder
+		if r.IntN(10) == 0 {
+			b.WriteString("RT @relay: ")
+		}
+		for i := range 2 + r.IntN(14) {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(words[r.IntN(len(words))])
+		}
+		texts = append(texts, b.String())
+	}
+	cfg := entities.DefaultConfig()
+	cfg.Candidates = frCandidates
+	ev := wordEvidence{"leak", "dump"}
+	long, err := entities.New(cfg, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extras := []func(*leakwatch.Post){
+		func(*leakwatch.Post) {}, func(*leakwatch.Post) {}, func(*leakwatch.Post) {},
+		func(p *leakwatch.Post) { p.Hashtags = []string{"Marine2017"} },
+		func(p *leakwatch.Post) { p.Mentions = []string{"@EmmanuelMacron"} },
+		func(p *leakwatch.Post) {
+			p.URLs = []leakwatch.Link{{Raw: "https://t.co/x", Normalized: "https://pastebin.com/x", Domain: "pastebin.com"}}
+		},
+		func(p *leakwatch.Post) { p.ReshareOf = "twitter:9" },
+		func(p *leakwatch.Post) { p.ReplyTo = "twitter:8" },
+		func(p *leakwatch.Post) {
+			p.Objects = []leakwatch.ObjectRef{{Kind: leakwatch.KindURL, Value: "https://ex.fr/b"}}
+		},
+	}
+	repeats := 0
+	seen := map[string]bool{}
+	for i := range 20000 {
+		text := texts[r.IntN(len(texts))]
+		if i%7 == 0 {
+			text = strings.ToUpper(text)
+		}
+		repeats += map[bool]int{true: 1}[seen[text]]
+		seen[text] = true
+		p := leakwatch.Post{Platform: "twitter", ID: "1", URI: "twitter:1", Author: leakwatch.Account{ID: "42"},
+			CreatedAt: time.Unix(int64(i), 0), Text: text}
+		extras[r.IntN(len(extras))](&p)
+		fresh, err := entities.New(cfg, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := long.Extract(p), fresh.Extract(p)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("post %d %+v:\n got %v\nwant %v", i, p, got, want)
+		}
+	}
+	if repeats < 10000 {
+		t.Fatalf("%d repeated texts: the test does not exercise the memory", repeats)
 	}
 }
