@@ -443,8 +443,14 @@ func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) 
 	if r := o.run; r != nil {
 		o.s = max(0, o.s+llr)
 		r.count += c
-		r.accounts = append(r.accounts, accounts...)
-		r.evidence = append(r.evidence, evidence...)
+		// Most steps are of empty buckets, and most buckets carry no evidence: appending
+		// nothing still costs a call that copies strings.
+		if len(accounts) > 0 {
+			r.accounts = append(r.accounts, accounts...)
+		}
+		if len(evidence) > 0 {
+			r.evidence = append(r.evidence, evidence...)
+		}
 		if r.distinct != nil {
 			for _, a := range accounts {
 				r.distinct[a] = struct{}{}
