@@ -251,7 +251,9 @@ func (d *Detector) AddRef(m *leakwatch.Mention) error {
 	pb := &o.pending[i-1]
 	pb.count++
 	pb.accounts = append(pb.accounts, m.Account)
-	pb.evidence = append(pb.evidence, m.Evidence...)
+	if len(m.Evidence) > 0 { // as in step: most posts have none
+		pb.evidence = append(pb.evidence, m.Evidence...)
+	}
 	return nil
 }
 

@@ -347,7 +347,11 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	}
 	if seen != nil {
 		x.postsNew++
-		*seen = seenPost{text: p.Text, hash: h, keys: append(seen.keys[:0], dst[first:]...), evidence: m.Evidence}
+		keys := seen.keys[:0]
+		if n := len(dst) - first; cap(keys) < n {
+			keys = make([]string, 0, n) // at its size: most slots are new
+		}
+		*seen = seenPost{text: p.Text, hash: h, keys: append(keys, dst[first:]...), evidence: m.Evidence}
 	}
 	return dst, m
 }
