@@ -91,6 +91,17 @@ type share struct {
 	at      int64 // unix nanoseconds
 	account string
 	post    string
+	h       uint64 // accountHash, once asked (0 until then)
+}
+
+// accountHash is the hash of the share's account, made at its first use and kept: a popular
+// object's shares are looked at again by every completion within W of them, and hashing the
+// same names over and over was most of what telling its partners apart cost.
+func (sh *share) accountHash() uint64 {
+	if sh.h == 0 {
+		sh.h = strhash.String(0, sh.account) | 1 // never 0 once made
+	}
+	return sh.h
 }
 
 func (a share) less(b share) bool {
@@ -425,7 +436,7 @@ type firstShare struct {
 // account other than self. The table is open addressing by the accounts' hashes, cleared
 // for each use: a Go map stamped with a generation took two lookups a share and was a
 // sixtieth of a batch analysis, spent on the popular objects' windows.
-func (s *Sharing) firstShares(window []share, base int, self string) {
+func (s *Sharing) firstShares(window []share, base int, self *share) {
 	size := 1 << bits.Len(uint(2*len(window)+1)) // at most half full
 	if cap(s.firsts) < size {
 		s.firsts = make([]firstShare, size)
@@ -434,8 +445,7 @@ func (s *Sharing) firstShares(window []share, base int, self string) {
 	clear(t)
 	mask, shift := uint64(size-1), uint(64-bits.TrailingZeros(uint(size)))
 	// put reports whether a was not in the table, and puts it.
-	put := func(a string) bool {
-		h := strhash.String(0, a)
+	put := func(a string, h uint64) bool {
 		for i := (h * 0x9e3779b97f4a7c15) >> shift; ; i = (i + 1) & mask {
 			switch sl := &t[i]; {
 			case sl.a == "":
@@ -446,9 +456,9 @@ func (s *Sharing) firstShares(window []share, base int, self string) {
 			}
 		}
 	}
-	put(self)
+	put(self.account, self.accountHash())
 	for j := range window {
-		if put(window[j].account) {
+		if put(window[j].account, window[j].accountHash()) {
 			s.part = append(s.part, base+j)
 		}
 	}
@@ -486,7 +496,7 @@ func floorDiv(a, b int64) int64 {
 
 // complete pairs share i with the shares before it within W, once per account pair per object.
 func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
-	x := o.shares[i]
+	x := &o.shares[i]
 	lo := i
 	for lo > 0 && o.shares[lo-1].at >= x.at-o.window {
 		lo--
@@ -513,7 +523,7 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 			s.part = append(s.part, j)
 		}
 	} else {
-		s.firstShares(o.shares[lo:i], lo, x.account)
+		s.firstShares(o.shares[lo:i], lo, x)
 	}
 	if len(s.part) == 0 {
 		return // most objects are shared once: no popularity to count
@@ -532,12 +542,13 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 	}
 	n := o.sharersOf()
 	for k, j := range s.part {
-		y := o.shares[j]
+		y := &o.shares[j]
 		a, b, aAt, bAt, aPost, bPost := y.account, x.account, y.at, x.at, y.post, x.post
+		ha, hb := y.accountHash(), x.accountHash()
 		if b < a {
-			a, b, aAt, bAt, aPost, bPost = b, a, bAt, aAt, bPost, aPost
+			a, b, aAt, bAt, aPost, bPost, ha, hb = b, a, bAt, aAt, bPost, aPost, hb, ha
 		}
-		pk := pairHash(a, b)
+		pk := pairHash(ha, hb)
 		if s.cfg.MaxSharers > 0 && k >= s.cfg.MaxSharers {
 			if !o.emitted.Has(pk) {
 				s.skipped++
@@ -603,7 +614,9 @@ func (o *objectState) sharersOf() int {
 	return len(o.sharers)
 }
 
-func pairHash(a, b string) uint64 { return strhash.String(strhash.String(0, a), b) }
+// pairHash is the key of an account pair in an object's set of pairs already paired, from
+// the accounts' hashes (accountHash), the lesser account's first.
+func pairHash(ha, hb uint64) uint64 { return strhash.Mix(ha*0x9e3779b97f4a7c15 ^ hb) }
 
 const (
 	fnvOffset = 14695981039346656037
