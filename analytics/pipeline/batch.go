@@ -342,12 +342,13 @@ func (b *Batch) drain(d driver) error {
 	return nil
 }
 
-// coShareOrder sorts observations by their share times, then by their object's hash and
-// object, then pair: one order whatever emitted them (an object and pair are observed once).
-// Any fixed order would do; the hash sets apart, in one comparison, objects that share long
-// prefixes: the nine bands of a pair's near-duplicate texts tie on times and on their first
-// ten bytes, every link starts "url:http", and times of minute precision tie by the thousand
-// in a watermark step. It sorts keys (the times, the hash, the position) and then moves each
+// coShareOrder sorts observations by their share times, then by the hashes of their object
+// and of their pair, then by object and pair: one order whatever emitted them (an object and
+// pair are observed once). Any fixed order would do; the hashes set apart, in one comparison
+// each, objects that share long prefixes (the nine bands of a pair's near-duplicate texts tie
+// on times and on their first ten bytes, every link starts "url:http") and the pairs of one
+// object, which tie on times by the thousand in a watermark step when times have minute
+// precision. It sorts keys (the times, the hashes, the position) and then moves each
 // observation once: an observation is 152 bytes, swapping them was most of the sort's cost.
 type coShareOrder struct {
 	keys []coShareKey
@@ -357,6 +358,7 @@ type coShareOrder struct {
 type coShareKey struct {
 	b, a int64  // BAt, AAt: detect made them from Unix nanoseconds
 	h    uint64 // strhash.String(0, Object)
+	p    uint64 // strhash.String(strhash.String(0, A), B)
 	i    int
 }
 
@@ -366,11 +368,13 @@ func (s *coShareOrder) sort(obs []CoShare) {
 	}
 	keys := s.keys[:0]
 	for i := range obs {
-		keys = append(keys, coShareKey{b: obs[i].BAt.UnixNano(), a: obs[i].AAt.UnixNano(), h: strhash.String(0, obs[i].Object), i: i})
+		o := &obs[i]
+		keys = append(keys, coShareKey{b: o.BAt.UnixNano(), a: o.AAt.UnixNano(), h: strhash.String(0, o.Object),
+			p: strhash.String(strhash.String(0, o.A), o.B), i: i})
 	}
 	slices.SortFunc(keys, func(x, y coShareKey) int {
 		// One field at a time, returning at the first difference: cmp.Or would compare
-		// all three before choosing, and the sort calls this a few million times a run.
+		// all four before choosing, and the sort calls this a few million times a run.
 		switch {
 		case x.b != y.b:
 			return cmp.Compare(x.b, y.b)
@@ -378,6 +382,8 @@ func (s *coShareOrder) sort(obs []CoShare) {
 			return cmp.Compare(x.a, y.a)
 		case x.h != y.h:
 			return cmp.Compare(x.h, y.h)
+		case x.p != y.p:
+			return cmp.Compare(x.p, y.p)
 		}
 		p, q := &obs[x.i], &obs[y.i]
 		return cmp.Or(strings.Compare(p.Object, q.Object), strings.Compare(p.A, q.A), strings.Compare(p.B, q.B))

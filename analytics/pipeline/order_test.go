@@ -27,7 +27,9 @@ func TestCoShareOrder(t *testing.T) {
 	want := slices.Clone(obs)
 	slices.SortStableFunc(want, func(a, b CoShare) int {
 		return cmp.Or(a.BAt.Compare(b.BAt), a.AAt.Compare(b.AAt),
-			cmp.Compare(strhash.String(0, a.Object), strhash.String(0, b.Object)), strings.Compare(a.Object, b.Object),
+			cmp.Compare(strhash.String(0, a.Object), strhash.String(0, b.Object)),
+			cmp.Compare(strhash.String(strhash.String(0, a.A), a.B), strhash.String(strhash.String(0, b.A), b.B)),
+			strings.Compare(a.Object, b.Object),
 			strings.Compare(a.A, b.A), strings.Compare(a.B, b.B))
 	})
 	var s coShareOrder
