@@ -1,6 +1,7 @@
 package coord
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math"
 	"math/bits"
@@ -142,7 +143,7 @@ func NewSharing(cfg Config) *Sharing {
 		seed: maphash.MakeSeed()}
 	for _, k := range leakwatch.ShareKinds {
 		w := int64(cfg.WindowFor(k))
-		s.kinds = append(s.kinds, kindWindows{kind: k, window: w, keep: w + max(w, int64(cfg.PopularityWindow))})
+		s.kinds = append(s.kinds, kindWindows{kind: k, window: w, keep: w + max(w, int64(cfg.PopularityWindow)), word: word8(string(k))})
 		for len(s.byLen) <= len(k) {
 			s.byLen = append(s.byLen, nil)
 		}
@@ -227,6 +228,16 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 type kindWindows struct {
 	kind         leakwatch.ObjectKind
 	window, keep int64
+	word         uint64 // word8(kind)
+}
+
+// word8 is s's first eight bytes as one number, zero-padded: kinds of one length with the
+// same word are the same kind up to their ninth byte. Comparing names of eight bytes or
+// less as numbers saves a call to the runtime's comparison a mention.
+func word8(s string) uint64 {
+	var b [8]byte
+	copy(b[:], s)
+	return binary.LittleEndian.Uint64(b[:])
 }
 
 // kindOf returns the windows of share kind k, nil when co-shares are not computed for k.
@@ -237,9 +248,10 @@ func (s *Sharing) kindOf(k string) *kindWindows {
 	if len(k) >= len(s.byLen) {
 		return nil
 	}
+	w := word8(k)
 	for _, i := range s.byLen[len(k)] {
-		if string(s.kinds[i].kind) == k {
-			return &s.kinds[i]
+		if kw := &s.kinds[i]; kw.word == w && (len(k) <= 8 || string(kw.kind[8:]) == k[8:]) {
+			return kw
 		}
 	}
 	return nil
