@@ -5,8 +5,8 @@
 //
 // It does no I/O and keeps nothing between posts that changes a result, so any number of
 // extract instances agree on the object keys they produce (the mentions topic is partitioned
-// by them): what it remembers of recent texts (their bands, the objects of posts that are
-// only a text) only spares it work when a text comes again. It must not
+// by them): what it remembers of recent posts (their objects, their texts' bands) only
+// spares it work when a text comes again. It must not
 // import stream, warehouse, collectors or any other analytics package: leak evidence comes in
 // through the small Evidencer interface.
 package entities
@@ -27,7 +27,9 @@ import (
 )
 
 // Evidencer finds what in a post points to a leak ("domain:pastebin.com"); the leak
-// package's Matcher is one. Its answer is attached to every mention of the post.
+// package's Matcher is one. Its answer is attached to every mention of the post. It must
+// depend only on the post's content (text, targets, objects, media, links, hashtags and
+// handles): an extractor remembers it, with the post's objects, by that content.
 type Evidencer interface {
 	Evidence(p leakwatch.Post) []string
 }
@@ -185,7 +187,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	}
 	m := leakwatch.Mention{Account: account, Post: postRef, Platform: p.Platform, At: p.CreatedAt}
 	seen, h := x.seenSlot(p)
-	if seen != nil && seen.text == p.Text {
+	if seen != nil && seen.sameContent(&p) {
 		m.Evidence = seen.evidence
 		return append(dst, seen.keys...), m
 	}
@@ -351,32 +353,42 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		if n := len(dst) - first; cap(keys) < n {
 			keys = make([]string, 0, n) // at its size: most slots are new
 		}
-		*seen = seenPost{text: p.Text, hash: h, keys: append(keys, dst[first:]...), evidence: m.Evidence}
+		*seen = seenPost{text: p.Text, more: contentOf(&p), hash: h, keys: append(keys, dst[first:]...), evidence: m.Evidence}
 	}
 	return dst, m
 }
 
-// seenPost is what a post whose text is all it has (textOnly) gave: its object keys and
-// leak evidence, by its text.
+// seenPost is what a post gave: its object keys and leak evidence, by its content.
 type seenPost struct {
 	text     string
-	hash     uint64 // strhash.String(0, text)
+	more     *content // the rest of the content, nil when the post had only a text
+	hash     uint64   // strhash.String(0, text)
 	keys     []string
 	evidence []string
 }
 
-// recentPosts is how many text-only posts' objects are remembered, each in the slot its
-// text's hash names: about 40 MB an extractor once full (the text, its keys and their
-// slice, 600 bytes or so). A third of the IRA tweets repeat an earlier tweet word for word
-// (accounts posting one text together is what co-share detection is for), and the objects
-// of a text-only post are its text's: a repeated one skips folding, tokenizing, the leak
-// vocabulary, fingerprint and bands. Grown from firstRecentTexts slots like recent.
+// content is what of a post besides its text its objects and evidence depend on (the rest
+// goes into its mention).
+type content struct {
+	reshareOf, quoteOf, replyTo string
+	objects                     []leakwatch.ObjectRef
+	media                       []leakwatch.Media
+	urls                        []leakwatch.Link
+	hashtags, mentions          []string
+}
+
+// recentPosts is how many posts' objects are remembered, each in the slot its text's hash
+// names: about 45 MB an extractor once full (the text, its keys and their slice, 700 bytes
+// or so). A third of the IRA tweets repeat an earlier tweet word for word (accounts posting
+// one text together is what co-share detection is for), and a post's objects and evidence
+// are a function of its content: a repeat skips folding, tokenizing, the leak vocabulary,
+// URL normalisation, fingerprint and bands. Grown from firstRecentTexts slots like recent.
 const recentPosts = 1 << 16
 
-// seenSlot returns the slot of p's text among the posts seen and the text's hash, nil when
-// p has more than a text (its objects then depend on more).
+// seenSlot returns the slot of p's text among the posts seen and the text's hash, nil for a
+// post without text (little to spare).
 func (x *Extractor) seenSlot(p leakwatch.Post) (*seenPost, uint64) {
-	if !textOnly(p) {
+	if p.Text == "" {
 		return nil, 0
 	}
 	if n := len(x.posts); n == 0 || 4*x.postsNew >= n && n < recentPosts {
@@ -392,11 +404,31 @@ func (x *Extractor) seenSlot(p leakwatch.Post) (*seenPost, uint64) {
 	return &x.posts[h&uint64(len(x.posts)-1)], h
 }
 
-// textOnly reports whether every object of p comes from its text: it names no target,
-// object, image, link, hashtag or handle of its own.
-func textOnly(p leakwatch.Post) bool {
-	return p.Text != "" && p.ReshareOf == "" && p.QuoteOf == "" && p.ReplyTo == "" && len(p.Objects) == 0 &&
-		len(p.Media) == 0 && len(p.URLs) == 0 && len(p.Hashtags) == 0 && len(p.Mentions) == 0
+// contentOf is p's content besides its text, its lists copied (a reader may reuse the
+// post's), nil when p has none.
+func contentOf(p *leakwatch.Post) *content {
+	if p.ReshareOf == "" && p.QuoteOf == "" && p.ReplyTo == "" &&
+		len(p.Objects)+len(p.Media)+len(p.URLs)+len(p.Hashtags)+len(p.Mentions) == 0 {
+		return nil // as for most posts
+	}
+	return &content{reshareOf: p.ReshareOf, quoteOf: p.QuoteOf, replyTo: p.ReplyTo,
+		objects: slices.Clone(p.Objects), media: slices.Clone(p.Media), urls: slices.Clone(p.URLs),
+		hashtags: slices.Clone(p.Hashtags), mentions: slices.Clone(p.Mentions)}
+}
+
+// sameContent reports whether p has the content s was made from.
+func (s *seenPost) sameContent(p *leakwatch.Post) bool {
+	if s.text != p.Text {
+		return false
+	}
+	c := s.more
+	if c == nil {
+		return p.ReshareOf == "" && p.QuoteOf == "" && p.ReplyTo == "" &&
+			len(p.Objects)+len(p.Media)+len(p.URLs)+len(p.Hashtags)+len(p.Mentions) == 0
+	}
+	return c.reshareOf == p.ReshareOf && c.quoteOf == p.QuoteOf && c.replyTo == p.ReplyTo &&
+		slices.Equal(c.objects, p.Objects) && slices.Equal(c.media, p.Media) && slices.Equal(c.urls, p.URLs) &&
+		slices.Equal(c.hashtags, p.Hashtags) && slices.Equal(c.mentions, p.Mentions)
 }
 
 // pendingKey is a key of the post being extracted: s, or x.keys[start:end] when end >= 0.

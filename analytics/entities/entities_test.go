@@ -288,11 +288,12 @@ func (w wordEvidence) Evidence(p leakwatch.Post) []string {
 	return out
 }
 
-// TestRepeatedPostsKeepTheirObjects: an extractor that has seen a text before (it remembers
-// the objects of text-only posts) gives a post exactly what a fresh extractor gives it,
-// evidence included: for repeated texts with candidates, hashtags, handles, links, "RT @"
-// prefixes and leak words, for texts that differ only in case, and for posts that carry
-// more than their text (a hashtag, a handle, a link, a target or an object of their own).
+// TestRepeatedPostsKeepTheirObjects: an extractor that has seen a post's text before (it
+// remembers posts' objects by their content) gives a post exactly what a fresh extractor
+// gives it, evidence included: for repeated texts with candidates, hashtags, handles, links,
+// "RT @" prefixes and leak words, for texts that differ only in case, and for one text
+// posted with and without a hashtag, a handle, a link, a target or an object of its own. The
+// hashtag lists are one buffer reused post after post, as a reader recycling its posts does.
 func TestRepeatedPostsKeepTheirObjects(t *testing.T) {
 	words := strings.Fields("Macron Le Pen #EnMarche @JLMelenchon leak dump vote https://ex.fr/a?utm_source=x https://t.co/ab… emails campagne débat urne silence d'Hamon")
 	r := rand.New(rand.NewPCG(7, 8))
@@ -317,9 +318,11 @@ func TestRepeatedPostsKeepTheirObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tags := make([]string, 1)
 	extras := []func(*leakwatch.Post){
 		func(*leakwatch.Post) {}, func(*leakwatch.Post) {}, func(*leakwatch.Post) {},
-		func(p *leakwatch.Post) { p.Hashtags = []string{"Marine2017"} },
+		func(p *leakwatch.Post) { tags[0] = "Marine2017"; p.Hashtags = tags },
+		func(p *leakwatch.Post) { tags[0] = "JLM2017"; p.Hashtags = tags },
 		func(p *leakwatch.Post) { p.Mentions = []string{"@EmmanuelMacron"} },
 		func(p *leakwatch.Post) {
 			p.URLs = []leakwatch.Link{{Raw: "https://t.co/x", Normalized: "https://pastebin.com/x", Domain: "pastebin.com"}}
