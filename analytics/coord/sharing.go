@@ -231,13 +231,24 @@ type kindWindows struct {
 	word         uint64 // word8(kind)
 }
 
-// word8 is s's first eight bytes as one number, zero-padded: kinds of one length with the
-// same word are the same kind up to their ninth byte. Comparing names of eight bytes or
-// less as numbers saves a call to the runtime's comparison a mention.
+// word8 is a number made of s's first eight bytes, every one of them where s is shorter:
+// kinds of one length with the same word are the same kind up to their ninth byte.
+// Comparing names of eight bytes or less as numbers saves a call to the runtime's
+// comparison a mention (and so does loading them without copy, which calls memmove).
 func word8(s string) uint64 {
-	var b [8]byte
-	copy(b[:], s)
-	return binary.LittleEndian.Uint64(b[:])
+	switch n := len(s); {
+	case n >= 8:
+		return binary.LittleEndian.Uint64([]byte(s[:8]))
+	case n >= 4:
+		// Two four-byte loads that overlap cover s; for one length, one word is one name.
+		return uint64(binary.LittleEndian.Uint32([]byte(s[:4]))) | uint64(binary.LittleEndian.Uint32([]byte(s[n-4:])))<<32
+	default:
+		var w uint64
+		for i := n - 1; i >= 0; i-- {
+			w = w<<8 | uint64(s[i])
+		}
+		return w
+	}
 }
 
 // kindOf returns the windows of share kind k, nil when co-shares are not computed for k.
