@@ -12,6 +12,7 @@
 package entities
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -362,7 +363,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 type seenPost struct {
 	text     string
 	more     *content // the rest of the content, nil when the post had only a text
-	hash     uint64   // strhash.String(0, text)
+	hash     uint64   // slotHash(text)
 	keys     []string
 	evidence []string
 }
@@ -400,8 +401,18 @@ func (x *Extractor) seenSlot(p leakwatch.Post) (*seenPost, uint64) {
 			}
 		}
 	}
-	h := strhash.String(0, p.Text)
+	h := slotHash(p.Text)
 	return &x.posts[h&uint64(len(x.posts)-1)], h
+}
+
+// slotHash hashes a text's first 40 bytes, its last 8 and its length: it only chooses a
+// slot (a post found there is compared in full), and a tweet hashed whole cost as much as
+// the rest of finding it.
+func slotHash(t string) uint64 {
+	if len(t) <= 48 {
+		return strhash.String(0, t)
+	}
+	return strhash.Mix(strhash.String(uint64(len(t)), t[:40]) ^ binary.LittleEndian.Uint64([]byte(t[len(t)-8:])))
 }
 
 // contentOf is p's content besides its text, its lists copied (a reader may reuse the
