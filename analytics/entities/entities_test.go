@@ -289,11 +289,13 @@ func (w wordEvidence) Evidence(p leakwatch.Post) []string {
 }
 
 // TestRepeatedPostsKeepTheirObjects: an extractor that has seen a post's text before (it
-// remembers posts' objects by their content) gives a post exactly what a fresh extractor
-// gives it, evidence included: for repeated texts with candidates, hashtags, handles, links,
-// "RT @" prefixes and leak words, for texts that differ only in case, and for one text
-// posted with and without a hashtag, a handle, a link, a target or an object of its own. The
-// hashtag lists are one buffer reused post after post, as a reader recycling its posts does.
+// remembers posts' objects by their content, and texts' near-duplicate bands by their words)
+// gives a post exactly what a fresh extractor gives it, evidence and bands included: for
+// repeated texts with candidates, hashtags, handles, links, "RT @" prefixes and leak words,
+// for texts that differ only in case (the same words: bands from the texts remembered), and
+// for one text posted with and without a hashtag, a handle, a link, a target or an object of
+// its own. The hashtag lists are one buffer reused post after post, as a reader recycling
+// its posts does.
 func TestRepeatedPostsKeepTheirObjects(t *testing.T) {
 	words := strings.Fields("Macron Le Pen #EnMarche @JLMelenchon leak dump vote https://ex.fr/a?utm_source=x https://t.co/ab… emails campagne débat urne silence d'Hamon")
 	r := rand.New(rand.NewPCG(7, 8))
@@ -333,17 +335,8 @@ func TestRepeatedPostsKeepTheirObjects(t *testing.T) {
 			p.Objects = []leakwatch.ObjectRef{{Kind: leakwatch.KindURL, Value: "https://ex.fr/b"}}
 		},
 	}
-	repeats := 0
-	seen := map[string]bool{}
-	for i := range 20000 {
-		text := texts[r.IntN(len(texts))]
-		if i%7 == 0 {
-			text = strings.ToUpper(text)
-		}
-		repeats += map[bool]int{true: 1}[seen[text]]
-		seen[text] = true
-		p := leakwatch.Post{Platform: "twitter", ID: "1", URI: "twitter:1", Author: leakwatch.Account{ID: "42"},
-			CreatedAt: time.Unix(int64(i), 0), Text: text}
+	banded := 0
+	repeats := entities.RepeatedPosts(r, texts, 20000, func(i int, p leakwatch.Post) {
 		extras[r.IntN(len(extras))](&p)
 		fresh, err := entities.New(cfg, ev)
 		if err != nil {
@@ -353,8 +346,11 @@ func TestRepeatedPostsKeepTheirObjects(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("post %d %+v:\n got %v\nwant %v", i, p, got, want)
 		}
-	}
-	if repeats < 10000 {
-		t.Fatalf("%d repeated texts: the test does not exercise the memory", repeats)
+		if slices.ContainsFunc(got, func(m leakwatch.Mention) bool { return strings.HasPrefix(m.Object, "neartext:") }) {
+			banded++
+		}
+	})
+	if repeats < 10000 || banded < 5000 {
+		t.Fatalf("%d repeated texts, %d with bands: the test does not exercise the memory", repeats, banded)
 	}
 }

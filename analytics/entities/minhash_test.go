@@ -1,11 +1,13 @@
 package entities
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/strhash"
@@ -107,33 +109,42 @@ func TestRepeatedTextsKeepTheirBands(t *testing.T) {
 		}
 		return out
 	}
-	repeats := 0
-	seen := map[string]bool{}
-	for i := range 20000 {
-		text := texts[r.IntN(len(texts))]
-		if i%7 == 0 {
-			text = strings.ToUpper(text)
-		}
-		repeats += map[bool]int{true: 1}[seen[text]]
-		seen[text] = true
-		p := leakwatch.Post{Platform: "twitter", ID: "1", URI: "twitter:1", Author: leakwatch.Account{ID: "42"}, Text: text}
-		if i%2 == 0 {
-			// A post with more than its text: the extractor does not take its objects
-			// from an earlier post with that text, and its bands come from recent texts.
-			p.Mentions = []string{"@someone"}
-		}
+	repeats := RepeatedPosts(r, texts, 20000, func(i int, p leakwatch.Post) {
+		// A handle of its own: no post has the content of one before, so none takes its
+		// objects from a remembered post, and every one takes its bands from recent texts.
+		p.Mentions = []string{fmt.Sprintf("@u%d", i)}
 		fresh, err := New(cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, want := bands(long.Extract(p)), bands(fresh.Extract(p))
 		if len(want) != cfg.NearText.Bands || !slices.Equal(got, want) {
-			t.Fatalf("post %d %q: bands %v, want %v", i, text, got, want)
+			t.Fatalf("post %d %q: bands %v, want %v", i, p.Text, got, want)
 		}
-	}
+	})
 	if repeats < 10000 {
 		t.Fatalf("only %d repeated texts: the test does not exercise remembered bands", repeats)
 	}
+}
+
+// RepeatedPosts calls check with n posts whose texts are drawn from texts by r, every
+// seventh upper-cased (the same words in another case), and returns how many repeated an
+// earlier text. The external tests use it too.
+func RepeatedPosts(r *rand.Rand, texts []string, n int, check func(i int, p leakwatch.Post)) (repeats int) {
+	seen := map[string]bool{}
+	for i := range n {
+		text := texts[r.IntN(len(texts))]
+		if i%7 == 0 {
+			text = strings.ToUpper(text)
+		}
+		if seen[text] {
+			repeats++
+		}
+		seen[text] = true
+		check(i, leakwatch.Post{Platform: "twitter", ID: "1", URI: "twitter:1", Author: leakwatch.Account{ID: "42"},
+			CreatedAt: time.Unix(int64(i), 0), Text: text})
+	}
+	return repeats
 }
 
 // TestBandKeysMatchDefinition: the signature computed three hash functions and two shingles
