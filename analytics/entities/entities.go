@@ -6,9 +6,9 @@
 // It does no I/O and keeps nothing between posts that changes a result, so any number of
 // extract instances agree on the object keys they produce (the mentions topic is partitioned
 // by them): what it remembers of recent posts (their objects, their texts' bands) only
-// spares it work when a text comes again. It must not
-// import stream, warehouse, collectors or any other analytics package: leak evidence comes in
-// through the small Evidencer interface.
+// spares it work when a text comes again. It must not import stream, warehouse, collectors
+// or any other analytics package: leak evidence comes in through the small Evidencer
+// interface.
 package entities
 
 import (
@@ -418,13 +418,18 @@ func slotHash(t string) uint64 {
 // contentOf is p's content besides its text, its lists copied (a reader may reuse the
 // post's), nil when p has none.
 func contentOf(p *leakwatch.Post) *content {
-	if p.ReshareOf == "" && p.QuoteOf == "" && p.ReplyTo == "" &&
-		len(p.Objects)+len(p.Media)+len(p.URLs)+len(p.Hashtags)+len(p.Mentions) == 0 {
+	if textOnly(p) {
 		return nil // as for most posts
 	}
 	return &content{reshareOf: p.ReshareOf, quoteOf: p.QuoteOf, replyTo: p.ReplyTo,
 		objects: slices.Clone(p.Objects), media: slices.Clone(p.Media), urls: slices.Clone(p.URLs),
 		hashtags: slices.Clone(p.Hashtags), mentions: slices.Clone(p.Mentions)}
+}
+
+// textOnly reports whether p's content is its text alone.
+func textOnly(p *leakwatch.Post) bool {
+	return p.ReshareOf == "" && p.QuoteOf == "" && p.ReplyTo == "" &&
+		len(p.Objects)+len(p.Media)+len(p.URLs)+len(p.Hashtags)+len(p.Mentions) == 0
 }
 
 // sameContent reports whether p has the content s was made from.
@@ -434,8 +439,7 @@ func (s *seenPost) sameContent(p *leakwatch.Post) bool {
 	}
 	c := s.more
 	if c == nil {
-		return p.ReshareOf == "" && p.QuoteOf == "" && p.ReplyTo == "" &&
-			len(p.Objects)+len(p.Media)+len(p.URLs)+len(p.Hashtags)+len(p.Mentions) == 0
+		return textOnly(p)
 	}
 	return c.reshareOf == p.ReshareOf && c.quoteOf == p.QuoteOf && c.replyTo == p.ReplyTo &&
 		slices.Equal(c.objects, p.Objects) && slices.Equal(c.media, p.Media) && slices.Equal(c.urls, p.URLs) &&
