@@ -59,22 +59,20 @@ type Extractor struct {
 	handles      map[string][]int // folded handle -> candidates
 
 	// scratch, reused between posts
-	toks      []token
-	keyBuf    []byte
-	keys      []byte       // the keys of the post being extracted
-	pending   []pendingKey // its keys in order
-	bands     []uint64     // a text's band hashes
-	objs      []string     // Append's scratch
-	shingles  []uint64
-	th        []uint64
-	fp        uint64       // fingerprint of th
-	recent    []recentText // a power of two long
-	recentNew int          // texts put in recent since it last grew
-	posts     []seenPost   // a power of two long
-	postsNew  int          // posts put in posts since it last grew
-	clean     []byte
-	folded    []byte
-	cands     []bool
+	toks     []token
+	keyBuf   []byte
+	keys     []byte       // the keys of the post being extracted
+	pending  []pendingKey // its keys in order
+	bands    []uint64     // a text's band hashes
+	objs     []string     // Append's scratch
+	shingles []uint64
+	th       []uint64
+	fp       uint64                  // fingerprint of th
+	recent   recentTable[recentText] // texts' band keys, by fingerprint
+	posts    recentTable[seenPost]   // posts' objects, by slotHash of their text
+	clean    []byte
+	folded   []byte
+	cands    []bool
 }
 
 type phrase struct {
@@ -349,7 +347,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		}
 	}
 	if seen != nil {
-		x.postsNew++
+		x.posts.took()
 		keys := seen.keys[:0]
 		if n := len(dst) - first; cap(keys) < n {
 			keys = make([]string, 0, n) // at its size: most slots are new
@@ -378,12 +376,14 @@ type content struct {
 	hashtags, mentions          []string
 }
 
+func (s seenPost) held() (uint64, bool) { return s.hash, s.text != "" }
+
 // recentPosts is how many posts' objects are remembered, each in the slot its text's hash
 // names: about 45 MB an extractor once full (the text, its keys and their slice, 700 bytes
 // or so). A third of the IRA tweets repeat an earlier tweet word for word (accounts posting
 // one text together is what co-share detection is for), and a post's objects and evidence
 // are a function of its content: a repeat skips folding, tokenizing, the leak vocabulary,
-// URL normalisation, fingerprint and bands. Grown from firstRecentTexts slots like recent.
+// URL normalisation, fingerprint and bands.
 const recentPosts = 1 << 16
 
 // seenSlot returns the slot of p's text among the posts seen and the text's hash, nil for a
@@ -392,17 +392,8 @@ func (x *Extractor) seenSlot(p leakwatch.Post) (*seenPost, uint64) {
 	if p.Text == "" {
 		return nil, 0
 	}
-	if n := len(x.posts); n == 0 || 4*x.postsNew >= n && n < recentPosts {
-		old := x.posts
-		x.posts, x.postsNew = make([]seenPost, max(firstRecentTexts, 2*len(old))), 0
-		for _, s := range old {
-			if s.text != "" {
-				x.posts[s.hash&uint64(len(x.posts)-1)] = s
-			}
-		}
-	}
 	h := slotHash(p.Text)
-	return &x.posts[h&uint64(len(x.posts)-1)], h
+	return x.posts.slot(h, recentPosts), h
 }
 
 // slotHash hashes a text's first 40 bytes, its last 8 and its length: it only chooses a
@@ -475,32 +466,62 @@ type recentText struct {
 	ends []int
 }
 
+func (r recentText) held() (uint64, bool) { return r.fp, r.th != nil }
+
 // recentTexts is how many texts' band keys are remembered, each in the slot its fingerprint
 // names: about 30 MB an extractor once full (a slot and a text's nine keys, its word hashes
 // and key ends, 470 bytes or so). Copies come back over days: on the IRA tweets, 2^16 slots
 // computed a fifth fewer MinHash signatures than 2^12 (1.7 % of a batch analysis's
-// instructions), 2^18 only 4 % fewer than 2^16. The table starts at 2^12 slots and doubles
-// each time it has taken new texts for a quarter of its slots, its texts moving to the slots
-// their fingerprints name in the larger one, so a short-lived extractor does not clear
-// megabytes it will never fill.
-const (
-	recentTexts      = 1 << 16
-	firstRecentTexts = 1 << 12
-)
+// instructions), 2^18 only 4 % fewer than 2^16.
+const recentTexts = 1 << 16
+
+// recentTable holds entries of recent texts, each in the slot its hash names, a newer one
+// taking an older one's place. It starts at firstRecent slots and doubles, up to the most
+// its caller allows, each time it has taken new entries for a quarter of its slots, the
+// entries moving to the slots their hashes name in the larger one: a short-lived extractor
+// does not clear megabytes it will never fill.
+type recentTable[T recentEntry] struct {
+	slots []T // a power of two long
+	taken int // entries put since the table last grew
+}
+
+// recentEntry is an entry of a recentTable: its hash, and whether its slot holds one.
+type recentEntry interface{ held() (uint64, bool) }
+
+const firstRecent = 1 << 12
+
+// slot returns the slot of hash h, the table grown first, up to most slots, when it is due.
+func (t *recentTable[T]) slot(h uint64, most int) *T {
+	if n := len(t.slots); n == 0 || 4*t.taken >= n && n < most {
+		t.grow()
+	}
+	return &t.slots[h&uint64(len(t.slots)-1)]
+}
+
+// grow doubles the table (or makes the first), keeping what it holds.
+func (t *recentTable[T]) grow() {
+	old := t.slots
+	t.slots, t.taken = make([]T, max(firstRecent, 2*len(old))), 0
+	for _, e := range old {
+		if h, ok := e.held(); ok {
+			t.slots[h&uint64(len(t.slots)-1)] = e
+		}
+	}
+}
+
+// took counts an entry put in a slot slot returned.
+func (t *recentTable[T]) took() { t.taken++ }
 
 // bandKeys returns the near-duplicate band keys of the words hashed in x.th (fingerprint
 // first). A third of the IRA tweets with bands repeat a text posted before, word for word,
 // and the same words give the same shingles and bands: a text found among the recent ones
 // (same word hashes, compared in full) takes its keys from there instead of a new MinHash.
 func (x *Extractor) bandKeys() *recentText {
-	if n := len(x.recent); n == 0 || 4*x.recentNew >= n && n < recentTexts {
-		x.growRecent()
-	}
-	r := &x.recent[x.fp&uint64(len(x.recent)-1)]
+	r := x.recent.slot(x.fp, recentTexts)
 	if slices.Equal(r.th, x.th) {
 		return r
 	}
-	x.recentNew++
+	x.recent.took()
 	nt := x.cfg.NearText
 	x.shingles = x.shingles[:0]
 	for i := 0; i+nt.Shingle <= len(x.th); i++ {
@@ -525,17 +546,6 @@ func (x *Extractor) bandKeys() *recentText {
 	x.keyBuf = b
 	r.th, r.fp, r.keys, r.ends = append(r.th[:0], x.th...), x.fp, string(b), ends
 	return r
-}
-
-// growRecent doubles the table of recent texts, keeping what it holds.
-func (x *Extractor) growRecent() {
-	old := x.recent
-	x.recent, x.recentNew = make([]recentText, max(firstRecentTexts, 2*len(old))), 0
-	for _, r := range old {
-		if r.th != nil {
-			x.recent[r.fp&uint64(len(x.recent)-1)] = r
-		}
-	}
 }
 
 // candidates calls found once per candidate the post mentions.
