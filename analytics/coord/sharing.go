@@ -1,7 +1,6 @@
 package coord
 
 import (
-	"encoding/binary"
 	"hash/maphash"
 	"math"
 	"math/bits"
@@ -143,7 +142,7 @@ func NewSharing(cfg Config) *Sharing {
 		seed: maphash.MakeSeed()}
 	for _, k := range leakwatch.ShareKinds {
 		w := int64(cfg.WindowFor(k))
-		s.kinds = append(s.kinds, kindWindows{kind: k, window: w, keep: w + max(w, int64(cfg.PopularityWindow)), word: word8(string(k))})
+		s.kinds = append(s.kinds, kindWindows{kind: k, window: w, keep: w + max(w, int64(cfg.PopularityWindow)), word: strhash.Word(string(k))})
 		for len(s.byLen) <= len(k) {
 			s.byLen = append(s.byLen, nil)
 		}
@@ -228,27 +227,7 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 type kindWindows struct {
 	kind         leakwatch.ObjectKind
 	window, keep int64
-	word         uint64 // word8(kind)
-}
-
-// word8 is a number made of s's first eight bytes, every one of them where s is shorter:
-// kinds of one length with the same word are the same kind up to their ninth byte.
-// Comparing names of eight bytes or less as numbers saves a call to the runtime's
-// comparison a mention (and so does loading them without copy, which calls memmove).
-func word8(s string) uint64 {
-	switch n := len(s); {
-	case n >= 8:
-		return binary.LittleEndian.Uint64([]byte(s[:8]))
-	case n >= 4:
-		// Two four-byte loads that overlap cover s; for one length, one word is one name.
-		return uint64(binary.LittleEndian.Uint32([]byte(s[:4]))) | uint64(binary.LittleEndian.Uint32([]byte(s[n-4:])))<<32
-	default:
-		var w uint64
-		for i := n - 1; i >= 0; i-- {
-			w = w<<8 | uint64(s[i])
-		}
-		return w
-	}
+	word         uint64 // strhash.Word(kind): kindOf compares names as numbers, without a call
 }
 
 // kindOf returns the windows of share kind k, nil when co-shares are not computed for k.
@@ -259,7 +238,7 @@ func (s *Sharing) kindOf(k string) *kindWindows {
 	if len(k) >= len(s.byLen) {
 		return nil
 	}
-	w := word8(k)
+	w := strhash.Word(k)
 	for _, i := range s.byLen[len(k)] {
 		if kw := &s.kinds[i]; kw.word == w && (len(k) <= 8 || string(kw.kind[8:]) == k[8:]) {
 			return kw

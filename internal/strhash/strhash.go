@@ -20,23 +20,31 @@ func Mix(x uint64) uint64 {
 	return x
 }
 
+// Word is s's first eight bytes as one number, or, for a shorter s, a number made of all its
+// bytes: strings of one length give one word only if their first eight bytes are the same.
+func Word(s string) uint64 {
+	switch n := len(s); {
+	case n >= 8:
+		return binary.LittleEndian.Uint64([]byte(s[:8]))
+	case n >= 4:
+		// Two four-byte loads that overlap cover the string.
+		return uint64(binary.LittleEndian.Uint32([]byte(s[:4]))) | uint64(binary.LittleEndian.Uint32([]byte(s[n-4:])))<<32
+	default:
+		var w uint64
+		for i := n - 1; i >= 0; i-- {
+			w = w<<8 | uint64(s[i])
+		}
+		return w
+	}
+}
+
 // String hashes s, continuing from h (a seed, or the hash of what came before s).
 func String(h uint64, s string) uint64 {
 	n := len(s)
 	h ^= uint64(n) * 0x9e3779b97f4a7c15 // the length: tails padded alike still differ
 	if n < 8 {
-		var w uint64
-		switch {
-		case n >= 4:
-			// Two four-byte loads that overlap cover the string; with its length mixed in
-			// above, no two strings give one word.
-			w = uint64(binary.LittleEndian.Uint32([]byte(s[:4]))) | uint64(binary.LittleEndian.Uint32([]byte(s[n-4:])))<<32
-		default:
-			for i := n - 1; i >= 0; i-- {
-				w = w<<8 | uint64(s[i])
-			}
-		}
-		return Mix(h ^ w)
+		// With the length mixed in above, no two short strings give one word.
+		return Mix(h ^ Word(s))
 	}
 	for i := 0; i < n-8; i += 8 {
 		h = Mix(h ^ binary.LittleEndian.Uint64([]byte(s[i:i+8])))
