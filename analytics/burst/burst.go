@@ -133,11 +133,16 @@ type run struct {
 	recs      []rec
 	accounts  []string
 	evidence  []string
-	distinct  map[string]struct{} // made when confirmation is first considered
+	// seen holds distinct accounts of accounts[:scanned], gathered only until there are
+	// MinAccounts of them: confirmation asks for that many, not for the exact number (a map
+	// of every account of every run was a hundredth of a batch analysis).
+	seen    []string
+	scanned int
 	// first holds recs and accounts while a run is short, as most are: one allocation a
 	// run instead of one per slice and growth step.
-	first    [4]rec
-	firstAcc [4]string
+	first     [4]rec
+	firstAcc  [4]string
+	firstSeen [4]string
 }
 
 // rec is one bucket of a run; acc and ev are the end offsets of its accounts and evidence.
@@ -453,18 +458,13 @@ func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) 
 		if len(evidence) > 0 {
 			r.evidence = append(r.evidence, evidence...)
 		}
-		if r.distinct != nil {
-			for _, a := range accounts {
-				r.distinct[a] = struct{}{}
-			}
-		}
 		r.recs = append(r.recs, rec{b: b, c: c, e: e, acc: len(r.accounts), ev: len(r.evidence)})
 		if llr > 0 {
 			r.lastHot, r.quiet = b, 0
 		} else {
 			r.quiet++
 		}
-		if !r.confirmed && o.s >= d.cfg.Threshold && r.count >= d.cfg.MinCount && r.accountCount() >= d.cfg.MinAccounts {
+		if !r.confirmed && o.s >= d.cfg.Threshold && r.count >= d.cfg.MinCount && r.enoughAccounts(d.cfg.MinAccounts) {
 			r.confirmed = true
 			d.open[o] = struct{}{}
 		}
@@ -492,14 +492,19 @@ func (d *Detector) step(o *object, b int64, c int, accounts, evidence []string) 
 	o.lastB = b
 }
 
-func (r *run) accountCount() int {
-	if r.distinct == nil {
-		r.distinct = make(map[string]struct{}, len(r.accounts))
-		for _, a := range r.accounts {
-			r.distinct[a] = struct{}{}
+// enoughAccounts reports whether the run's accounts so far hold at least n distinct ones,
+// looking only at those added since it last asked.
+func (r *run) enoughAccounts(n int) bool {
+	for _, a := range r.accounts[r.scanned:] {
+		if len(r.seen) >= n {
+			break
+		}
+		r.scanned++
+		if !slices.Contains(r.seen, a) {
+			r.seen = append(r.seen, a)
 		}
 	}
-	return len(r.distinct)
+	return len(r.seen) >= n
 }
 
 // startRun opens a run at bucket b (expected count e). When the object was nearly silent
@@ -550,9 +555,10 @@ func (d *Detector) newRun() *run {
 func (r *run) reset() {
 	clear(r.accounts)
 	clear(r.evidence)
+	clear(r.seen)
 	recs, accounts, evidence := r.recs[:0], r.accounts[:0], r.evidence[:0]
 	*r = run{}
-	r.recs, r.accounts, r.evidence = r.first[:0], r.firstAcc[:0], nil
+	r.recs, r.accounts, r.evidence, r.seen = r.first[:0], r.firstAcc[:0], nil, r.firstSeen[:0]
 	if c := cap(recs); c > len(r.first) && c <= maxKept {
 		r.recs = recs
 	}
@@ -627,11 +633,11 @@ func (d *Detector) summarize(o *object, r *run) (leakwatch.Burst, bool) {
 			peak = x
 		}
 	}
-	accounts := make(map[string]struct{})
-	for _, a := range r.accounts[:recs[n-1].acc] {
-		accounts[a] = struct{}{}
+	if count < d.cfg.MinCount {
+		return leakwatch.Burst{}, false
 	}
-	if count < d.cfg.MinCount || len(accounts) < d.cfg.MinAccounts {
+	accounts := d.distinct(r.accounts[:recs[n-1].acc])
+	if accounts < d.cfg.MinAccounts {
 		return leakwatch.Burst{}, false
 	}
 	return leakwatch.Burst{
@@ -642,9 +648,29 @@ func (d *Detector) summarize(o *object, r *run) (leakwatch.Burst, bool) {
 		Count:    count,
 		Baseline: round(base, 4),
 		Score:    round(Surprise(count, base), 3),
-		Accounts: len(accounts),
+		Accounts: accounts,
 		Evidence: d.topEvidence(r.evidence[:recs[n-1].ev], float64(count)-base),
 	}, true
+}
+
+// distinct counts the different accounts in accounts. Most runs that end hold a handful,
+// told apart by comparing each with those before it; a map (a hundredth of a batch analysis
+// when made for every run) only for longer ones.
+func (d *Detector) distinct(accounts []string) int {
+	if len(accounts) > 32 {
+		m := make(map[string]struct{}, len(accounts))
+		for _, a := range accounts {
+			m[a] = struct{}{}
+		}
+		return len(m)
+	}
+	n := 0
+	for i, a := range accounts {
+		if !slices.Contains(accounts[:i], a) {
+			n++
+		}
+	}
+	return n
 }
 
 // Open returns the confirmed bursts still going on, as they stand at the last watermark,

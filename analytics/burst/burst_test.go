@@ -579,3 +579,42 @@ func (d *Detector) object(key string) *object {
 	o, _ := d.objects.Get(strhash.String(0, key), key)
 	return o
 }
+
+// A burst's accounts are the distinct authors of its mentions, and confirmation needs
+// MinAccounts of them however often each posts: a run of many mentions by a few accounts
+// counts each once, on both sides of the threshold, in short runs and long ones, in the
+// final burst and while it is open.
+func TestBurstCountsDistinctAccounts(t *testing.T) {
+	for _, tc := range []struct {
+		mentions, accounts, want int // want 0: no burst
+	}{{24, 2, 0}, {24, 3, 3}, {24, 5, 5}, {60, 2, 0}, {60, 3, 3}, {60, 30, 30}} {
+		s := newStream(1)
+		s.background("all:posts", t0, 6*60, func(time.Time) float64 { return 20 }, 5000)
+		onset := t0.Add(4 * time.Hour)
+		for i := range tc.mentions {
+			s.add("hashtag:flood", onset.Add(time.Duration(i*10)*time.Second), fmt.Sprintf("acct%d", (i*7)%tc.accounts))
+		}
+		name := fmt.Sprintf("%d mentions by %d accounts", tc.mentions, tc.accounts)
+		d := New(DefaultConfig())
+		var bs []leakwatch.Burst
+		open := 0
+		for _, m := range s.sorted() {
+			if err := d.Add(m); err != nil {
+				t.Fatal(err)
+			}
+			if m.At.After(onset.Add(time.Duration(tc.mentions*10) * time.Second)) {
+				bs = append(bs, byObject(d.Advance(m.At.Add(-30*time.Second)), "hashtag:flood")...)
+				open = max(open, len(byObject(d.Open(), "hashtag:flood")))
+			}
+		}
+		bs = append(bs, byObject(d.Flush(), "hashtag:flood")...)
+		switch {
+		case tc.want == 0 && (len(bs) != 0 || open != 0):
+			t.Errorf("%s: bursts %+v (open %d), want none (min_accounts 3)", name, bs, open)
+		case tc.want > 0 && (len(bs) != 1 || open != 1):
+			t.Errorf("%s: %d bursts (open %d), want one", name, len(bs), open)
+		case tc.want > 0 && bs[0].Accounts != tc.want:
+			t.Errorf("%s: burst counts %d accounts", name, bs[0].Accounts)
+		}
+	}
+}

@@ -101,6 +101,7 @@ type edge struct {
 	weight    int
 	score     float64
 	qualified bool // in the group graph
+	ia        int  // the id of account a, once qualified: its group is found from it often
 	dirty     bool // in Edges.dirty
 	pair      *pair
 	// first and last over its objects, kept as objects come; recomputed (stale) only when an
@@ -268,7 +269,7 @@ func (e *Edges) Add(o Observation) {
 		ed.pair.score += info.contrib
 		ed.first, ed.last = min(ed.first, info.first), max(ed.last, info.at)
 		if ed.qualified {
-			c := e.comp[e.find(e.id(ed.k.a))]
+			c := e.comp[e.find(ed.ia)]
 			c.addObject(ed, info)
 			c.score += info.contrib
 			c.noteEdge(ed)
@@ -279,7 +280,7 @@ func (e *Edges) Add(o Observation) {
 		ed.pair.score += info.contrib - old.contrib
 		ed.stale = true
 		if ed.qualified {
-			e.comp[e.find(e.id(ed.k.a))].stale = true
+			e.comp[e.find(ed.ia)].stale = true
 		}
 	default:
 		return
@@ -312,7 +313,7 @@ func (e *Edges) Add(o Observation) {
 		e.join(ed)
 	case ed.qualified:
 		// New evidence for a group already published: its record changes.
-		e.dirtyRoots = append(e.dirtyRoots, e.find(e.id(ed.k.a)))
+		e.dirtyRoots = append(e.dirtyRoots, e.find(ed.ia))
 	}
 }
 
@@ -446,7 +447,8 @@ func (e *Edges) find(i int) int {
 }
 
 func (e *Edges) join(ed *edge) {
-	ra, rb := e.find(e.id(ed.k.a)), e.find(e.id(ed.k.b))
+	ed.ia = e.id(ed.k.a)
+	ra, rb := e.find(ed.ia), e.find(e.id(ed.k.b))
 	ca, cb := e.compOf(ra), e.compOf(rb)
 	if ra != rb {
 		if ca.objects.len() < cb.objects.len() {
