@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
@@ -372,28 +373,93 @@ func (s *coShareOrder) sort(obs []CoShare) {
 		keys = append(keys, coShareKey{b: o.BAt.UnixNano(), a: o.AAt.UnixNano(), h: strhash.String(0, o.Object),
 			p: strhash.String(strhash.String(0, o.A), o.B), i: i})
 	}
-	slices.SortFunc(keys, func(x, y coShareKey) int {
-		// One field at a time, returning at the first difference: cmp.Or would compare
-		// all four before choosing, and the sort calls this a few million times a run.
-		switch {
-		case x.b != y.b:
-			return cmp.Compare(x.b, y.b)
-		case x.a != y.a:
-			return cmp.Compare(x.a, y.a)
-		case x.h != y.h:
-			return cmp.Compare(x.h, y.h)
-		case x.p != y.p:
-			return cmp.Compare(x.p, y.p)
-		}
-		p, q := &obs[x.i], &obs[y.i]
-		return cmp.Or(strings.Compare(p.Object, q.Object), strings.Compare(p.A, q.A), strings.Compare(p.B, q.B))
-	})
+	s.quicksort(keys, obs, 2*bits.Len(uint(len(keys))))
 	tmp := append(s.tmp[:0], obs...)
 	for j, k := range keys {
 		obs[j] = tmp[k.i]
 	}
 	clear(tmp) // the strings of this batch can go
 	s.keys, s.tmp = keys, tmp[:0]
+}
+
+// less orders two keys, their observations' strings deciding only what the hashes do not.
+// Keys of different observations never compare equal (an object and pair are observed
+// once), so every correct sort leaves them in the same order.
+func less(x, y *coShareKey, obs []CoShare) bool {
+	switch {
+	case x.b != y.b:
+		return x.b < y.b
+	case x.a != y.a:
+		return x.a < y.a
+	case x.h != y.h:
+		return x.h < y.h
+	case x.p != y.p:
+		return x.p < y.p
+	}
+	p, q := &obs[x.i], &obs[y.i]
+	return cmp.Or(strings.Compare(p.Object, q.Object), strings.Compare(p.A, q.A), strings.Compare(p.B, q.B)) < 0
+}
+
+// quicksort sorts keys by less: median-of-three quicksort, insertion sort for short ranges,
+// and slices.SortFunc once depth levels are spent (a bad run of pivots). Written out so the
+// comparison is inlined: through slices.SortFunc's callback, a call a comparison, sorting
+// was a fortieth of a batch analysis.
+func (s *coShareOrder) quicksort(keys []coShareKey, obs []CoShare, depth int) {
+	for len(keys) > 12 {
+		if depth == 0 {
+			slices.SortFunc(keys, func(x, y coShareKey) int {
+				if less(&x, &y, obs) {
+					return -1
+				}
+				return 1 // never equal
+			})
+			return
+		}
+		depth--
+		// The median of the first, middle and last keys goes to the front as the pivot.
+		m, l := len(keys)/2, len(keys)-1
+		if less(&keys[m], &keys[0], obs) {
+			keys[m], keys[0] = keys[0], keys[m]
+		}
+		if less(&keys[l], &keys[0], obs) {
+			keys[l], keys[0] = keys[0], keys[l]
+		}
+		if less(&keys[l], &keys[m], obs) {
+			keys[l], keys[m] = keys[m], keys[l]
+		}
+		keys[0], keys[m] = keys[m], keys[0]
+		pivot := keys[0]
+		// Hoare partition: keys[1:i] <= pivot, keys[j+1:] >= pivot.
+		i, j := 1, l
+		for {
+			for i <= j && less(&keys[i], &pivot, obs) {
+				i++
+			}
+			for i <= j && less(&pivot, &keys[j], obs) {
+				j--
+			}
+			if i >= j {
+				break
+			}
+			keys[i], keys[j] = keys[j], keys[i]
+			i++
+			j--
+		}
+		keys[0], keys[j] = keys[j], keys[0]
+		// Recurse into the shorter side, loop on the longer: the stack stays logarithmic.
+		if j < len(keys)-1-j {
+			s.quicksort(keys[:j], obs, depth)
+			keys = keys[j+1:]
+		} else {
+			s.quicksort(keys[j+1:], obs, depth)
+			keys = keys[:j]
+		}
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && less(&keys[j], &keys[j-1], obs); j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
 }
 
 func compareBursts(a, b leakwatch.Burst) int {
