@@ -343,14 +343,17 @@ func (b *Batch) drain(d driver) error {
 	return nil
 }
 
-// coShareOrder sorts observations by their share times, then by the hashes of their object
-// and of their pair, then by object and pair: one order whatever emitted them (an object and
-// pair are observed once). Any fixed order would do; the hashes set apart, in one comparison
-// each, objects that share long prefixes (the nine bands of a pair's near-duplicate texts tie
-// on times and on their first ten bytes, every link starts "url:http") and the pairs of one
-// object, which tie on times by the thousand in a watermark step when times have minute
-// precision. It sorts keys (the times, the hashes, the position) and then moves each
-// observation once: an observation is 152 bytes, swapping them was most of the sort's cost.
+// coShareOrder sorts observations by their share times, then by the hashes of their pair
+// and of their object, then by object and pair: one order whatever emitted them (an object
+// and pair are observed once). Any fixed order would do; the hashes set apart, in one
+// comparison each, the pairs of one object, which tie on times by the thousand in a
+// watermark step when times have minute precision, and objects that share long prefixes
+// (the nine bands of a pair's near-duplicate texts tie on times and on their first ten
+// bytes, every link starts "url:http"). The pair comes before the object so that a pair's
+// observations at the same times (those nine bands) stay together, and Edges finds their
+// pair once (ordered by object first, 85 % of observations looked their pair up). It sorts
+// keys (the times, the hashes, the position) and then moves each observation once: an
+// observation is 152 bytes, swapping them was most of the sort's cost.
 type coShareOrder struct {
 	keys []coShareKey
 	tmp  []CoShare
@@ -391,10 +394,10 @@ func less(x, y *coShareKey, obs []CoShare) bool {
 		return x.b < y.b
 	case x.a != y.a:
 		return x.a < y.a
-	case x.h != y.h:
-		return x.h < y.h
 	case x.p != y.p:
 		return x.p < y.p
+	case x.h != y.h:
+		return x.h < y.h
 	}
 	p, q := &obs[x.i], &obs[y.i]
 	return cmp.Or(strings.Compare(p.Object, q.Object), strings.Compare(p.A, q.A), strings.Compare(p.B, q.B)) < 0

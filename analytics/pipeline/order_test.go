@@ -21,8 +21,8 @@ func TestCoShareOrder(t *testing.T) {
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
 	want := func(a, b CoShare) int {
 		return cmp.Or(a.BAt.Compare(b.BAt), a.AAt.Compare(b.AAt),
-			cmp.Compare(strhash.String(0, a.Object), strhash.String(0, b.Object)),
 			cmp.Compare(strhash.String(strhash.String(0, a.A), a.B), strhash.String(strhash.String(0, b.A), b.B)),
+			cmp.Compare(strhash.String(0, a.Object), strhash.String(0, b.Object)),
 			strings.Compare(a.Object, b.Object),
 			strings.Compare(a.A, b.A), strings.Compare(a.B, b.B))
 	}
