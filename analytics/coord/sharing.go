@@ -124,11 +124,11 @@ type objectState struct {
 	// Popularity: distinct accounts among shares[lo:hi], the shares within
 	// [x - popularity window, x + W] of the last completed share x.
 	lo, hi  int
-	sharers map[string]int32 // counts of shares[lo:hi] by account, while mapped
-	mapped  bool             // more than linearSharers shares in the window: counted in sharers
-	emitted smallmap.Set     // account pairs already paired on this object
-	due     int64            // when the object next needs work
-	bucket  int64            // the bucket it waits in, when queued
+	sharers keymap.Map[int32] // counts of shares[lo:hi] by account (hashed), while mapped
+	mapped  bool              // more than linearSharers shares in the window: counted in sharers
+	emitted smallmap.Set      // account pairs already paired on this object
+	due     int64             // when the object next needs work
+	bucket  int64             // the bucket it waits in, when queued
 	queued  bool
 	single  bool   // one share so far: waits in Sharing.singles, not in the queue
 	gen     uint64 // which use of this state it is
@@ -359,7 +359,7 @@ func (s *Sharing) work(o *objectState, h int64, emit func(Observation)) {
 	for n < o.done && o.shares[n].at+o.keep < h {
 		if n >= o.lo && n < o.hi {
 			// Still counted for popularity, but every later completion is past it.
-			o.leave(o.shares[n].account)
+			o.leave(&o.shares[n])
 		}
 		n++
 	}
@@ -413,7 +413,7 @@ func (s *Sharing) release(o *objectState) {
 		return
 	}
 	if o.mapped {
-		clear(o.sharers)
+		o.sharers.Clear()
 	}
 	o.emitted.Reset()
 	*o = objectState{shares: o.shares[:0], sharers: o.sharers, emitted: o.emitted}
@@ -534,12 +534,13 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 	// so both ends only move forward (skipped completions are caught up here).
 	for o.hi < len(o.shares) && o.shares[o.hi].at <= x.at+o.window {
 		if o.mapped {
-			o.sharers[o.shares[o.hi].account]++
+			sh := &o.shares[o.hi]
+			*o.sharers.Ref(sh.accountHash(), sh.account)++
 		}
 		o.hi++
 	}
 	for o.lo < o.hi && o.shares[o.lo].at < x.at-(o.keep-o.window) {
-		o.leave(o.shares[o.lo].account)
+		o.leave(&o.shares[o.lo])
 		o.lo++
 	}
 	n := o.sharersOf()
@@ -574,13 +575,16 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 // was a fortieth of a batch analysis.
 const linearSharers = 8
 
-// leave uncounts a share by account a leaving the popularity window, when counts are kept.
-func (o *objectState) leave(a string) {
+// leave uncounts share sh leaving the popularity window, when counts are kept.
+func (o *objectState) leave(sh *share) {
 	if !o.mapped {
 		return
 	}
-	if o.sharers[a]--; o.sharers[a] == 0 {
-		delete(o.sharers, a)
+	h := sh.accountHash()
+	if c := o.sharers.Ref(h, sh.account); *c > 1 {
+		*c--
+	} else {
+		o.sharers.Delete(h, sh.account)
 	}
 }
 
@@ -589,7 +593,7 @@ func (o *objectState) sharersOf() int {
 	win := o.shares[o.lo:o.hi]
 	if len(win) <= linearSharers {
 		if o.mapped {
-			clear(o.sharers)
+			o.sharers.Clear()
 			o.mapped = false
 		}
 		n := 0
@@ -605,15 +609,13 @@ func (o *objectState) sharersOf() int {
 		return n
 	}
 	if !o.mapped {
-		if o.sharers == nil {
-			o.sharers = map[string]int32{}
-		}
-		for _, x := range win {
-			o.sharers[x.account]++
+		for i := range win {
+			x := &win[i]
+			*o.sharers.Ref(x.accountHash(), x.account)++
 		}
 		o.mapped = true
 	}
-	return len(o.sharers)
+	return o.sharers.Len()
 }
 
 // pairHash is the key of an account pair in an object's set of pairs already paired, from

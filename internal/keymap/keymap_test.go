@@ -8,9 +8,10 @@ import (
 	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
-// TestMapMatchesGoMap runs random puts, gets and deletes against a Go map, with hashes that
-// spread, hashes that collide in their top bits (long probe runs, wrapping around the end of
-// the table, deletions in the middle of them), keys sharing one hash, and the hash 0.
+// TestMapMatchesGoMap runs random puts, gets, deletes, counts through Ref and clears against
+// a Go map, with hashes that spread, hashes that collide in their top bits (long probe runs,
+// wrapping around the end of the table, deletions in the middle of them), keys sharing one
+// hash, and the hash 0.
 func TestMapMatchesGoMap(t *testing.T) {
 	hashes := map[string]func(string) uint64{
 		"spread": func(k string) uint64 { return strhash.String(0, k) },
@@ -40,12 +41,18 @@ func TestMapMatchesGoMap(t *testing.T) {
 				case op < 4:
 					m.Put(h, k, step)
 					want[k] = step
-				case op < 7:
+				case step%5000 == 4999:
+					m.Clear()
+					clear(want)
+				case op < 6:
 					_, had := want[k]
 					if got := m.Delete(h, k); got != had {
 						t.Fatalf("step %d: Delete(%q) = %v, want %v", step, k, got, had)
 					}
 					delete(want, k)
+				case op < 7:
+					*m.Ref(h, k)++
+					want[k]++
 				default:
 					v, ok := m.Get(h, k)
 					w, had := want[k]
