@@ -58,6 +58,9 @@ type Sharing struct {
 	inMap []int32
 	held  int // lones holding a share
 	seed  maphash.Seed
+
+	band     *kindWindows // the windows of near-duplicate bands, and their kind's word
+	bandWord uint64
 }
 
 // lone is an object shared once so far, in its slot of Sharing.lones (key "": free).
@@ -148,6 +151,7 @@ func NewSharing(cfg Config) *Sharing {
 		}
 		s.byLen[len(k)] = append(s.byLen[len(k)], len(s.kinds)-1)
 	}
+	s.band, s.bandWord = s.kindOf(string(leakwatch.KindNearText)), strhash.Word(string(leakwatch.KindNearText))
 	return s
 }
 
@@ -163,12 +167,18 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 	if at < s.horizon {
 		return false
 	}
-	colon := strings.IndexByte(m.Object, ':') // strings.Cut went through the general Index
-	if colon < 0 || m.Account == "" {
-		return true
+	var kw *kindWindows
+	if o := m.Object; len(o) > 8 && o[8] == ':' && strhash.Word(o) == s.bandWord {
+		// A near-duplicate band, as most mentions are: told by one comparison.
+		kw = s.band
+	} else {
+		colon := strings.IndexByte(o, ':') // strings.Cut went through the general Index
+		if colon < 0 {
+			return true
+		}
+		kw = s.kindOf(o[:colon])
 	}
-	kw := s.kindOf(m.Object[:colon])
-	if kw == nil {
+	if kw == nil || m.Account == "" {
 		return true
 	}
 	sh := share{at: at, account: m.Account, post: m.Post}
