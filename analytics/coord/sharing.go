@@ -61,6 +61,7 @@ type Sharing struct {
 
 	band     *kindWindows // the windows of near-duplicate bands, and their kind's word
 	bandWord uint64
+	bandSeed uint64 // from seed: hash
 }
 
 // lone is an object shared once so far, in its slot of Sharing.lones (key "": free).
@@ -152,6 +153,7 @@ func NewSharing(cfg Config) *Sharing {
 		s.byLen[len(k)] = append(s.byLen[len(k)], len(s.kinds)-1)
 	}
 	s.band, s.bandWord = s.kindOf(string(leakwatch.KindNearText)), strhash.Word(string(leakwatch.KindNearText))
+	s.bandSeed = maphash.String(s.seed, "")
 	return s
 }
 
@@ -182,7 +184,7 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 		return true
 	}
 	sh := share{at: at, account: m.Account, post: m.Post}
-	h := maphash.String(s.seed, m.Object)
+	h := s.hash(kw, m.Object)
 	slot := h & uint64(len(s.lones)-1)
 	var o *objectState
 	if s.inMap[slot] > 0 {
@@ -230,6 +232,19 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 	o.shares[i] = sh
 	s.schedule(o)
 	return true
+}
+
+// hash is object o's hash (o of kind kw). A band key ends in 16 hex digits of a hash already
+// (entities' band keys): its last 16 bytes, mixed with the seed, spread as well as hashing
+// the whole key does, for less. Keys are compared wherever hashes are, so another ending
+// costs only spread. The seed keeps slots unpredictable to whoever writes the posts.
+func (s *Sharing) hash(kw *kindWindows, o string) uint64 {
+	if kw == s.band && len(o) >= 16 {
+		tail := o[len(o)-16:]
+		// A hex digit's entropy is in its low nibble: the second word's go to the high ones.
+		return strhash.Mix(strhash.Word(tail) ^ bits.RotateLeft64(strhash.Word(tail[8:]), 4) ^ s.bandSeed)
+	}
+	return maphash.String(s.seed, o)
 }
 
 // kindWindows is a share kind's W and keep (W + max(W, popularity window)), worked out once:
