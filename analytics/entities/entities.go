@@ -48,6 +48,9 @@ type Extractor struct {
 	candidateKeys []string
 	// bandPrefixes is each band's key prefix, "neartext:3-": written once, not per key.
 	bandPrefixes []string
+	// bandEnds is where each band's key ends in a text's keys: a prefix and 16 hex digits
+	// a band, the same for every text, so a remembered text need not keep them.
+	bandEnds []int
 
 	phrases map[string][]phrase // first folded word -> names starting with it
 	// phraseFirsts holds the keys of phrases: nearly every word of a post is told to start
@@ -123,8 +126,12 @@ func New(cfg Config, ev Evidencer) (*Extractor, error) {
 	}
 	if cfg.NearText.Enabled {
 		x.mh = newMinhasher(cfg.NearText.Bands, cfg.NearText.Rows)
+		end := 0
 		for band := range cfg.NearText.Bands {
-			x.bandPrefixes = append(x.bandPrefixes, string(leakwatch.KindNearText)+":"+strconv.Itoa(band)+"-")
+			prefix := string(leakwatch.KindNearText) + ":" + strconv.Itoa(band) + "-"
+			end += len(prefix) + 16
+			x.bandPrefixes = append(x.bandPrefixes, prefix)
+			x.bandEnds = append(x.bandEnds, end)
 		}
 	}
 	for ci, c := range cfg.Candidates {
@@ -340,7 +347,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	if bands {
 		r := x.bandKeys()
 		keys, start := r.keys, 0
-		for _, end := range r.ends {
+		for _, end := range x.bandEnds {
 			// Band keys are distinct by construction (the band number leads).
 			dst = append(dst, keys[start:end])
 			start = end
@@ -462,15 +469,14 @@ func (x *Extractor) fingerprint() uint64 {
 type recentText struct {
 	th   []uint64
 	fp   uint64 // the fingerprint of th
-	keys string
-	ends []int
+	keys string // the bands' keys, ending at Extractor.bandEnds
 }
 
 func (r recentText) held() (uint64, bool) { return r.fp, r.th != nil }
 
 // recentTexts is how many texts' band keys are remembered, each in the slot its fingerprint
-// names: about 30 MB an extractor once full (a slot and a text's nine keys, its word hashes
-// and key ends, 470 bytes or so). Copies come back over days: on the IRA tweets, 2^16 slots
+// names: about 25 MB an extractor once full (a slot, a text's nine keys and its word
+// hashes, 375 bytes or so). Copies come back over days: on the IRA tweets, 2^16 slots
 // computed a fifth fewer MinHash signatures than 2^12 (1.7 % of a batch analysis's
 // instructions), 2^18 only 4 % fewer than 2^16.
 const recentTexts = 1 << 16
@@ -534,17 +540,13 @@ func (x *Extractor) bandKeys() *recentText {
 	// The band keys of a post share one string, cut into one key each: one allocation
 	// instead of one a band, and they live and die together anyway.
 	x.bands = x.mh.appendBandKeys(x.bands[:0], x.shingles)
-	b, ends := x.keyBuf[:0], r.ends[:0]
-	if cap(ends) < len(x.bands) {
-		ends = make([]int, 0, len(x.bands)) // not grown key by key: most slots are new
-	}
+	b := x.keyBuf[:0]
 	for band, key := range x.bands {
 		b = append(b, x.bandPrefixes[band]...)
 		b = appendHex(b, key)
-		ends = append(ends, len(b))
 	}
 	x.keyBuf = b
-	r.th, r.fp, r.keys, r.ends = append(r.th[:0], x.th...), x.fp, string(b), ends
+	r.th, r.fp, r.keys = append(r.th[:0], x.th...), x.fp, string(b)
 	return r
 }
 
