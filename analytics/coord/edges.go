@@ -46,6 +46,25 @@ type Edges struct {
 	// candidates: edges below M, least recently co-shared first, for Config.MaxCandidateEdges
 	cands     candidates
 	forgotten int64
+
+	// rules: each kind's M and evidence factor, looked up once an edge rather than in the
+	// configuration's map at every observation
+	rules map[leakwatch.ObjectKind]*kindRule
+}
+
+// kindRule is what the configuration says of one kind.
+type kindRule struct {
+	minWeight int
+	evidence  float64
+}
+
+func (e *Edges) rule(k leakwatch.ObjectKind) *kindRule {
+	r := e.rules[k]
+	if r == nil {
+		r = &kindRule{minWeight: e.cfg.MinWeightFor(k), evidence: e.cfg.EvidenceFor(k)}
+		e.rules[k] = r
+	}
+	return r
 }
 
 // candidates is an intrusive list of edges below M.
@@ -95,6 +114,7 @@ type objInfo struct {
 
 type edge struct {
 	k         edgeKey
+	rule      *kindRule
 	one       uint64 // the only object while weight is 1 (saves a map per pair)
 	oneInfo   objInfo
 	objs      *smallmap.Map[objInfo] // every object, once there are two
@@ -215,6 +235,7 @@ func NewEdges(cfg Config) *Edges {
 	return &Edges{
 		cfg: cfg, pairs: map[[2]string]*pair{},
 		ids: map[string]int{}, comp: map[int]*component{},
+		rules: map[leakwatch.ObjectKind]*kindRule{},
 	}
 }
 
@@ -250,12 +271,12 @@ func (e *Edges) Add(o Observation) {
 		}
 	}
 	if ed == nil {
-		ed = &edge{k: edgeKey{o.Kind, o.A, o.B}, pair: p}
+		ed = &edge{k: edgeKey{o.Kind, o.A, o.B}, rule: e.rule(o.Kind), pair: p}
 		p.edges = append(p.edges, ed)
 		e.nEdges++
 	}
 	aAt, bAt := o.AAt.UnixNano(), o.BAt.UnixNano()
-	info := objInfo{at: max(aAt, bAt), first: min(aAt, bAt), aFirst: aAt < bAt, contrib: Contribution(o.Sharers) * e.cfg.EvidenceFor(o.Kind), key: o.Object}
+	info := objInfo{at: max(aAt, bAt), first: min(aAt, bAt), aFirst: aAt < bAt, contrib: Contribution(o.Sharers) * ed.rule.evidence, key: o.Object}
 	h := strhash.String(0, o.Object)
 	old, seen := ed.get(h)
 	switch {
@@ -288,7 +309,7 @@ func (e *Edges) Add(o Observation) {
 	if ed.listed {
 		e.cands.remove(ed) // back to the tail below, or out for good at M
 	}
-	if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
+	if ed.weight >= ed.rule.minWeight {
 		if !ed.dirty {
 			ed.dirty = true
 			e.dirty = append(e.dirty, ed)
@@ -303,12 +324,12 @@ func (e *Edges) Add(o Observation) {
 	case !p.qualified && p.score >= e.cfg.MinScore-1e-9 && e.anyCoordinated(p):
 		p.qualified = true
 		for _, pe := range p.edges {
-			if pe.weight >= e.cfg.MinWeightFor(pe.k.kind) {
+			if pe.weight >= pe.rule.minWeight {
 				pe.qualified = true
 				e.join(pe)
 			}
 		}
-	case p.qualified && !ed.qualified && ed.weight >= e.cfg.MinWeightFor(ed.k.kind):
+	case p.qualified && !ed.qualified && ed.weight >= ed.rule.minWeight:
 		ed.qualified = true
 		e.join(ed)
 	case ed.qualified:
@@ -342,7 +363,7 @@ func (e *Edges) Candidates() int { return e.cands.n }
 
 func (e *Edges) anyCoordinated(p *pair) bool {
 	for _, pe := range p.edges {
-		if pe.weight >= e.cfg.MinWeightFor(pe.k.kind) {
+		if pe.weight >= pe.rule.minWeight {
 			return true
 		}
 	}
@@ -510,7 +531,7 @@ func (e *Edges) Edges() []leakwatch.Edge {
 	var out []leakwatch.Edge
 	for _, p := range e.pairs {
 		for _, ed := range p.edges {
-			if ed.weight >= e.cfg.MinWeightFor(ed.k.kind) {
+			if ed.weight >= ed.rule.minWeight {
 				out = append(out, ed.signal())
 			}
 		}
