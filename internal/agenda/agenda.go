@@ -1,8 +1,9 @@
 // Package agenda holds values waiting for an integer time (a bucket, a second): a list per
 // time and a queue of the times that have one, with a heap for those listed out of order.
-// Scheduling costs a map append, and the queue and heap hold distinct times only, a few
-// hundred where the values are hundreds of thousands: a heap entry per value made every push
-// and pop a walk of cold memory, with values compared on the way.
+// Scheduling costs an append to a list found in a ring by the time's low bits, and the queue
+// and heap hold distinct times only, a few hundred where the values are hundreds of
+// thousands: a heap entry per value made every push and pop a walk of cold memory, with
+// values compared on the way.
 package agenda
 
 import (
@@ -14,8 +15,12 @@ import (
 // Agenda is a set of values by time. Values of one time come back in the order they were
 // added. The zero Agenda is not usable: make one with New.
 type Agenda[T any] struct {
-	// lists holds each time's list by pointer, so an Add to a time already listed costs one
-	// map lookup and no store back.
+	// ring holds each time's list by pointer in the slot of the time's low bits, so an Add
+	// to a time already listed costs one load and no store back. The times listed at once
+	// are a narrow span (the next hour of seconds, the next day of minutes), so they rarely
+	// meet in a slot; a time whose slot another holds has its list in lists. A Go map for
+	// every time was a fiftieth of a batch analysis.
+	ring  *[ringSize]slot[T]
 	lists map[int64]*[]T
 	// Listed times are mostly listed in increasing order (a bucket plus a fixed offset, the
 	// bucket rising), so those go to the queue asc[head:], taken from the front at no cost,
@@ -32,19 +37,28 @@ type Agenda[T any] struct {
 	lastT int64
 }
 
+// slot is a ring slot: the list of time t, or none when l is nil.
+type slot[T any] struct {
+	t int64
+	l *[]T
+}
+
+// ringSize is the number of ring slots: 64 KB an agenda.
+const ringSize = 1 << 12
+
 // maxSpare bounds the emptied lists kept for reuse.
 const maxSpare = 64
 
 // New returns an empty agenda.
 func New[T any]() Agenda[T] {
-	return Agenda[T]{lists: map[int64]*[]T{}, times: minheap.New(cmp.Less[int64])}
+	return Agenda[T]{ring: new([ringSize]slot[T]), lists: map[int64]*[]T{}, times: minheap.New(cmp.Less[int64])}
 }
 
 // Add schedules v at time t.
 func (a *Agenda[T]) Add(t int64, v T) {
 	if a.last == nil || a.lastT != t {
-		l, ok := a.lists[t]
-		if !ok {
+		l := a.list(t)
+		if l == nil {
 			a.push(t)
 			if n := len(a.held); n > 0 {
 				l, a.held = a.held[n-1], a.held[:n-1]
@@ -54,11 +68,35 @@ func (a *Agenda[T]) Add(t int64, v T) {
 			if n := len(a.spare); n > 0 {
 				*l, a.spare = a.spare[n-1], a.spare[:n-1]
 			}
-			a.lists[t] = l
+			if s := &a.ring[t&(ringSize-1)]; s.l == nil {
+				s.t, s.l = t, l
+			} else {
+				a.lists[t] = l
+			}
 		}
 		a.last, a.lastT = l, t
 	}
 	*a.last = append(*a.last, v)
+}
+
+// list returns the list of time t, nil when t is not listed.
+func (a *Agenda[T]) list(t int64) *[]T {
+	if s := &a.ring[t&(ringSize-1)]; s.l != nil && s.t == t {
+		return s.l
+	}
+	if len(a.lists) == 0 {
+		return nil
+	}
+	return a.lists[t]
+}
+
+// unlist removes time t's list, l.
+func (a *Agenda[T]) unlist(t int64, l *[]T) {
+	if s := &a.ring[t&(ringSize-1)]; s.l == l {
+		*s = slot[T]{}
+	} else {
+		delete(a.lists, t)
+	}
 }
 
 // Next removes the earliest time before limit and returns it with its values; ok is false
@@ -80,8 +118,8 @@ func (a *Agenda[T]) Next(limit int64) (t int64, vs []T, ok bool) {
 	} else {
 		a.times.Pop()
 	}
-	l := a.lists[t]
-	delete(a.lists, t)
+	l := a.list(t)
+	a.unlist(t, l)
 	if a.last == l {
 		a.last = nil
 	}
@@ -122,6 +160,7 @@ func (a *Agenda[T]) Done(vs []T) {
 
 // Clear removes every value.
 func (a *Agenda[T]) Clear() {
+	clear(a.ring[:])
 	clear(a.lists)
 	a.asc, a.head = a.asc[:0], 0
 	a.times.Clear()

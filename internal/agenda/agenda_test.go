@@ -169,3 +169,50 @@ func TestLongRisingRun(t *testing.T) {
 		t.Fatalf("read %d then %d at the end, last %d", read, n, want)
 	}
 }
+
+// TestTimesMeetingInASlot lists times that share ring slots (equal low bits), read and
+// listed again in every order, against a plain map of lists: a time whose slot another holds
+// keeps its list aside, and is still found there once the slot is free.
+func TestTimesMeetingInASlot(t *testing.T) {
+	a := New[int]()
+	want := map[int64][]int{}
+	r := uint64(7)
+	rand := func(n int) int64 {
+		r = r*6364136223846793005 + 1442695040888963407
+		return int64(r>>33) % int64(n)
+	}
+	next := int64(0) // every time below next has been read
+	for i := range 20_000 {
+		tm := next + rand(4)*ringSize + rand(3)
+		a.Add(tm, i)
+		want[tm] = append(want[tm], i)
+		if rand(5) == 0 {
+			next += rand(2)*ringSize + rand(2)
+			for {
+				got, vs, ok := a.Next(next)
+				if !ok {
+					break
+				}
+				if !slices.Equal(vs, want[got]) {
+					t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
+				}
+				delete(want, got)
+				a.Done(vs)
+			}
+		}
+	}
+	for {
+		got, vs, ok := a.Next(math.MaxInt64)
+		if !ok {
+			break
+		}
+		if !slices.Equal(vs, want[got]) {
+			t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
+		}
+		delete(want, got)
+		a.Done(vs)
+	}
+	if len(want) != 0 {
+		t.Fatalf("%d times never read", len(want))
+	}
+}
