@@ -47,3 +47,50 @@ func TestCounterBoundsBuckets(t *testing.T) {
 		t.Fatalf("kept %d buckets from %v, want the newest 10", len(p), p[0].T)
 	}
 }
+
+// TestCounterMatchesTruncation counts posts of two series, mostly in time order with late
+// ones among them, in buckets of whole and of fractional seconds, and with a bound that a
+// late post's own bucket falls to, against each post's time truncated to its bucket (a
+// bound keeps the newest buckets, whole).
+func TestCounterMatchesTruncation(t *testing.T) {
+	t0 := time.Date(2017, 5, 5, 17, 59, 0, 0, time.UTC)
+	for _, c := range []struct {
+		bucket time.Duration
+		max    int
+	}{{time.Minute, 0}, {90 * time.Second, 0}, {1500 * time.Millisecond, 0}, {time.Minute, 3}} {
+		cnt := volume.New(c.bucket, c.max)
+		want := map[string]map[time.Time]int{}
+		r := uint64(3)
+		at := t0
+		for i := range 3000 {
+			r = r*6364136223846793005 + 1442695040888963407
+			at = at.Add(time.Duration(r>>58) * 97 * time.Millisecond)
+			m := leakwatch.Mention{Object: leakwatch.AllPosts, At: at}
+			if r>>40&7 == 0 {
+				m.At = at.Add(-time.Duration(r>>50&1023) * 10 * time.Millisecond) // late, by up to 10 s
+			}
+			name := "all"
+			if i%3 == 0 {
+				m.Object, name = "candidate:macron", "macron"
+			}
+			cnt.Add(m)
+			if want[name] == nil {
+				want[name] = map[time.Time]int{}
+			}
+			want[name][time.Unix(m.At.Truncate(c.bucket).Unix(), 0).UTC()]++ // points name whole seconds
+		}
+		for _, s := range cnt.Series() {
+			if c.max == 0 && len(s.Points) != len(want[s.Name]) {
+				t.Errorf("bucket %v: %s has %d buckets, want %d", c.bucket, s.Name, len(s.Points), len(want[s.Name]))
+			}
+			if c.max > 0 && len(s.Points) > c.max {
+				t.Errorf("bound %d: %s kept %d buckets", c.max, s.Name, len(s.Points))
+			}
+			for _, p := range s.Points {
+				if w := want[s.Name][p.T]; p.N != w {
+					t.Errorf("bucket %v bound %d: %s at %v counted %d, want %d", c.bucket, c.max, s.Name, p.T, p.N, w)
+				}
+			}
+		}
+	}
+}
