@@ -95,20 +95,7 @@ func TestClear(t *testing.T) {
 func TestAddsAlternatingTimes(t *testing.T) {
 	a := New[int]()
 	want := map[int64][]int{}
-	// read takes every time before lim and checks its list.
-	read := func(lim int64) {
-		for {
-			got, vs, ok := a.Next(lim)
-			if !ok {
-				return
-			}
-			if !slices.Equal(vs, want[got]) {
-				t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
-			}
-			delete(want, got)
-			a.Done(vs)
-		}
-	}
+	read := func(lim int64) { readChecked(t, &a, want, lim) }
 	r := uint64(1)
 	for i := range 5000 {
 		r = r*6364136223846793005 + 1442695040888963407
@@ -122,6 +109,23 @@ func TestAddsAlternatingTimes(t *testing.T) {
 	read(math.MaxInt64)
 	if len(want) != 0 {
 		t.Fatalf("%d times never read", len(want))
+	}
+}
+
+// readChecked takes every time before lim from a, checks its list against want and deletes
+// it there.
+func readChecked(t *testing.T, a *Agenda[int], want map[int64][]int, lim int64) {
+	t.Helper()
+	for {
+		got, vs, ok := a.Next(lim)
+		if !ok {
+			return
+		}
+		if !slices.Equal(vs, want[got]) {
+			t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
+		}
+		delete(want, got)
+		a.Done(vs)
 	}
 }
 
@@ -188,30 +192,10 @@ func TestTimesMeetingInASlot(t *testing.T) {
 		want[tm] = append(want[tm], i)
 		if rand(5) == 0 {
 			next += rand(2)*ringSize + rand(2)
-			for {
-				got, vs, ok := a.Next(next)
-				if !ok {
-					break
-				}
-				if !slices.Equal(vs, want[got]) {
-					t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
-				}
-				delete(want, got)
-				a.Done(vs)
-			}
+			readChecked(t, &a, want, next)
 		}
 	}
-	for {
-		got, vs, ok := a.Next(math.MaxInt64)
-		if !ok {
-			break
-		}
-		if !slices.Equal(vs, want[got]) {
-			t.Fatalf("time %d: got %v, want %v", got, vs, want[got])
-		}
-		delete(want, got)
-		a.Done(vs)
-	}
+	readChecked(t, &a, want, math.MaxInt64)
 	if len(want) != 0 {
 		t.Fatalf("%d times never read", len(want))
 	}
