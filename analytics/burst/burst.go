@@ -636,7 +636,7 @@ func (d *Detector) summarize(o *object, r *run) (leakwatch.Burst, bool) {
 	if count < d.cfg.MinCount {
 		return leakwatch.Burst{}, false
 	}
-	accounts := d.distinct(r.accounts[:recs[n-1].acc])
+	accounts := distinct(r.accounts[:recs[n-1].acc])
 	if accounts < d.cfg.MinAccounts {
 		return leakwatch.Burst{}, false
 	}
@@ -656,7 +656,7 @@ func (d *Detector) summarize(o *object, r *run) (leakwatch.Burst, bool) {
 // distinct counts the different accounts in accounts. Most runs that end hold a handful,
 // told apart by comparing each with those before it; a map (a hundredth of a batch analysis
 // when made for every run) only for longer ones.
-func (d *Detector) distinct(accounts []string) int {
+func distinct(accounts []string) int {
 	if len(accounts) > 32 {
 		m := make(map[string]struct{}, len(accounts))
 		for _, a := range accounts {
