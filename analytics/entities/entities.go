@@ -635,9 +635,11 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 			i++
 			continue
 		}
-		r, size := utf8x.Two(s[i:]), 2
-		if r < 0 {
-			r, size = utf8.DecodeRuneInString(s[i:])
+		r, size := rune(s[i]), 1 // ASCII, a word's first letter most often
+		if r >= utf8.RuneSelf {
+			if r, size = utf8x.Two(s[i:]), 2; r < 0 {
+				r, size = utf8.DecodeRuneInString(s[i:])
+			}
 		}
 		kind := tokWord
 		start := i

@@ -23,7 +23,7 @@ type folder struct {
 	t     transform.Transformer
 	cache map[rune]string // folded form of each non-ASCII letter met so far
 	buf   []byte
-	low   *[lowRunes]string // lowFolds, once needed
+	low   *[lowRunes]packedFold // lowFolds, once needed
 }
 
 func newFolder() *folder {
@@ -76,7 +76,18 @@ func (f *folder) appendFold(dst []byte, s string) []byte {
 			if f.low == nil {
 				f.low = lowFolds()
 			}
-			b = append(b, f.low[r]...)
+			// A byte at a time: appending the folded string called memmove for every
+			// letter of a Cyrillic post.
+			switch v := f.low[r]; v >> 24 {
+			case 1:
+				b = append(b, byte(v))
+			case 2:
+				b = append(b, byte(v), byte(v>>8))
+			case 3:
+				b = append(b, byte(v), byte(v>>8), byte(v>>16))
+			case longFold:
+				b = append(b, lowFoldStrings()[r]...)
+			}
 			continue
 		}
 		b = f.appendRune(b, r)
@@ -121,13 +132,36 @@ func (f *folder) appendRune(b []byte, r rune) []byte {
 // most of the time spent folding Cyrillic posts.
 const lowRunes = 0x500
 
-// lowFolds is what appendFold appends for each character below lowRunes, worked out the
-// general way once per process, when the first such character is met.
-var lowFolds = sync.OnceValue(func() *[lowRunes]string {
+// lowFoldStrings is what appendFold appends for each character below lowRunes, worked out
+// the general way once per process, when the first such character is met.
+var lowFoldStrings = sync.OnceValue(func() *[lowRunes]string {
 	f := newFolder()
 	t := new([lowRunes]string)
 	for r := rune(utf8.RuneSelf); r < lowRunes; r++ {
 		t[r] = string(f.appendRune(nil, r))
+	}
+	return t
+})
+
+// packedFold is a folded form of up to three bytes, first byte lowest, with its length in
+// the top byte; longFold there means the form is longer (lowFoldStrings holds it).
+type packedFold uint32
+
+const longFold = 4
+
+// lowFolds is lowFoldStrings packed.
+var lowFolds = sync.OnceValue(func() *[lowRunes]packedFold {
+	t := new([lowRunes]packedFold)
+	for r, s := range lowFoldStrings() {
+		if len(s) > 3 {
+			t[r] = longFold << 24
+			continue
+		}
+		v := packedFold(len(s)) << 24
+		for i := range len(s) {
+			v |= packedFold(s[i]) << (8 * i)
+		}
+		t[r] = v
 	}
 	return t
 })

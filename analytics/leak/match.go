@@ -337,9 +337,20 @@ func (f *folding) fold(s string) {
 			// posts, by table: the rune path looks each up in Unicode's category tables.
 			switch {
 			case int(r) < len(runeFold):
-				if w := runeFold[r]; w != "" {
+				// A byte at a time: appending the folded string called memmove for
+				// every letter of a Cyrillic post.
+				if v := runeFold[r]; v != 0 {
 					f.word()
-					f.dst = append(f.dst, w...)
+					switch v >> 24 {
+					case 1:
+						f.dst = append(f.dst, byte(v))
+					case 2:
+						f.dst = append(f.dst, byte(v), byte(v>>8))
+					case 3:
+						f.dst = append(f.dst, byte(v), byte(v>>8), byte(v>>16))
+					default:
+						f.dst = appendFoldedRune(f.dst, r)
+					}
 				} else if !runeMark[r] {
 					f.other(r)
 				}
@@ -438,11 +449,19 @@ var asciiFold = func() (t [256]byte) {
 }()
 
 // runeFold is appendFoldedRune of every letter and digit below U+0500 (up to the end of
-// Cyrillic), "" for other characters; runeMark is true for the combining marks among those.
-var runeFold, runeMark = func() (t [0x500]string, mark [0x500]bool) {
+// Cyrillic), up to three bytes, first byte lowest, with the length in the top byte (4: longer,
+// appendFoldedRune writes it), 0 for other characters; runeMark is true for the combining
+// marks among those.
+var runeFold, runeMark = func() (t [0x500]uint32, mark [0x500]bool) {
 	for r := range rune(len(t)) {
-		if isWord(r) {
-			t[r] = string(appendFoldedRune(nil, r))
+		if b := appendFoldedRune(nil, r); isWord(r) && len(b) > 0 {
+			t[r] = 4 << 24
+			if len(b) <= 3 {
+				t[r] = uint32(len(b)) << 24
+				for i, c := range b {
+					t[r] |= uint32(c) << (8 * i)
+				}
+			}
 		}
 		mark[r] = unicode.Is(unicode.Mn, r)
 	}
