@@ -449,13 +449,13 @@ var asciiFold = func() (t [256]byte) {
 }()
 
 // runeFold is appendFoldedRune of every letter and digit below U+0500 (up to the end of
-// Cyrillic), up to three bytes, first byte lowest, with the length in the top byte (4: longer,
-// appendFoldedRune writes it), 0 for other characters; runeMark is true for the combining
-// marks among those.
+// Cyrillic), up to three bytes, first byte lowest, with the length in the top byte (longFold:
+// longer, appendFoldedRune writes it), 0 for other characters; runeMark is true for the
+// combining marks among those.
 var runeFold, runeMark = func() (t [0x500]uint32, mark [0x500]bool) {
 	for r := range rune(len(t)) {
 		if b := appendFoldedRune(nil, r); isWord(r) && len(b) > 0 {
-			t[r] = 4 << 24
+			t[r] = longFold << 24
 			if len(b) <= 3 {
 				t[r] = uint32(len(b)) << 24
 				for i, c := range b {
@@ -467,6 +467,10 @@ var runeFold, runeMark = func() (t [0x500]uint32, mark [0x500]bool) {
 	}
 	return t, mark
 }()
+
+// longFold is runeFold's length for a folded form of more than three bytes (none below
+// U+0500 today; the table is built from appendFoldedRune, which may change).
+const longFold = 4
 
 func isWord(r rune) bool {
 	if r < utf8.RuneSelf {
