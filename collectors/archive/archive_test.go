@@ -216,6 +216,11 @@ func TestParseColumnsAndObjects(t *testing.T) {
 			t.Errorf("ParseColumns(%q): no error", bad)
 		}
 	}
+	// A preset's name where the column map goes is the likely mistake after reading that a CSV
+	// needs columns or a preset: the error says which flag takes it.
+	if _, err := archive.ParseColumns("ira"); err == nil || !strings.Contains(err.Error(), "--preset ira") {
+		t.Errorf("ParseColumns(\"ira\"): %v; want a pointer to --preset ira", err)
+	}
 	objs, err := archive.ParseObjects("url=url_id,image=phash_id")
 	if err != nil || len(objs) != 2 || objs[1] != (archive.ObjectColumn{Kind: leakwatch.KindImage, Column: "phash_id"}) {
 		t.Errorf("ParseObjects: %v %v", objs, err)

@@ -138,6 +138,11 @@ func (c *Columns) set(s string) error {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if !ok || k == "" || v == "" {
+			if _, preset := Presets[strings.TrimSpace(part)]; preset && !ok {
+				// The message for a CSV without columns names the presets; one given here
+				// belongs to --preset.
+				return fmt.Errorf("columns: %q is a preset, not a column map: give it as --preset %s (preset: in a config)", part, strings.TrimSpace(part))
+			}
 			return fmt.Errorf("columns: %q: want KEY=COLUMN", part)
 		}
 		if a, ok := columnAliases[k]; ok {
@@ -340,7 +345,7 @@ func (o Options) Validate() error {
 		}
 	}
 	if o.Format == FormatCSV && o.Preset == "" && (o.Columns.Author == "" || o.Columns.Time == "") {
-		return fmt.Errorf("columns: CSV needs author= and time= (or a preset: %s)", strings.Join(PresetNames(), ", "))
+		return fmt.Errorf("columns: CSV needs author= and time= (or --preset %s)", strings.Join(PresetNames(), "|"))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -48,6 +49,42 @@ func TestStateCountsAndSupersedes(t *testing.T) {
 	}
 	if mac == nil || len(mac.Points) != 1 || mac.Points[0][1] != 3 {
 		t.Fatalf("candidate series %+v", s.Series)
+	}
+}
+
+// An analyst reads the counters as how many distinct detections there were: a burst that
+// grows, an edge whose weight rises or a group that gains accounts is published again, and
+// must count once, also after it was trimmed from the lists the page shows.
+func TestCountsAreDistinctDetections(t *testing.T) {
+	st := live.NewState(time.Minute)
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	const n = 120 // more than the page lists
+	publish := func(weight int) {
+		for i := range n {
+			onset := at.Add(time.Duration(i) * time.Minute)
+			st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "hashtag:x", Onset: onset, Count: 5 + weight}})
+			st.Signal(leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindHashtag, A: "a", B: fmt.Sprint("b", i), Weight: weight}})
+			st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: fmt.Sprint("g", i), First: onset}})
+			st.Signal(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:x", Onset: onset, Score: float64(weight)}})
+		}
+	}
+	publish(2)
+	publish(3) // every detection again, updated
+	s := st.Snapshot()
+	if c := s.Counts; c.Bursts != n || c.Edges != n || c.Groups != n || c.Leaks != n {
+		t.Fatalf("after publishing %d detections of each kind twice: %+v", n, c)
+	}
+	if len(s.Bursts) >= n || len(s.Groups) >= n || len(s.Leaks) >= n {
+		t.Fatalf("the lists should be trimmed for the page: %d bursts, %d groups, %d leaks", len(s.Bursts), len(s.Groups), len(s.Leaks))
+	}
+
+	// The first group and the first leak, long trimmed from the lists, are superseded: they
+	// no longer count.
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g1", First: at, Supersedes: []string{"g0"}}})
+	first := leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:x", Onset: at}}.Key()
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:x", Onset: at.Add(time.Minute), Supersedes: []string{first}}})
+	if c := st.Snapshot().Counts; c.Groups != n-1 || c.Leaks != n-1 {
+		t.Fatalf("after superseding a trimmed group and a trimmed leak: %d groups, %d leaks; want %d each", c.Groups, c.Leaks, n-1)
 	}
 }
 

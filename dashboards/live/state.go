@@ -7,6 +7,7 @@
 package live
 
 import (
+	"hash/maphash"
 	"slices"
 	"sort"
 	"sync"
@@ -39,6 +40,14 @@ type State struct {
 	alerts []leakwatch.Alert
 	seenAl map[string]bool
 	gone   map[string]bool // superseded leak keys and alert ids: records arriving late stay out
+
+	// counted holds the hashed keys of the bursts, edges, groups and leaks counted so far.
+	// The lists above are trimmed for display, and a detection published again (a burst still
+	// growing, an edge whose weight rose, a group that gained accounts) must count once whether
+	// or not it is still listed; an edge is published each time its weight changes, so counting
+	// records counted updates. Eight bytes a detection: the counts are totals since start.
+	counted map[leakwatch.SignalKind]map[uint64]struct{}
+	seed    maphash.Seed
 }
 
 // Counts are the totals scripts watch through /api/state.
@@ -67,6 +76,10 @@ func NewState(bucket time.Duration) *State {
 		leaks:  map[string]leakwatch.Leak{},
 		seenAl: map[string]bool{},
 		gone:   map[string]bool{},
+		counted: map[leakwatch.SignalKind]map[uint64]struct{}{
+			leakwatch.SignalBurst: {}, leakwatch.SignalEdge: {}, leakwatch.SignalGroup: {}, leakwatch.SignalLeak: {},
+		},
+		seed: maphash.MakeSeed(),
 	}
 }
 
@@ -103,23 +116,19 @@ func (s *State) Signal(sig leakwatch.Signal) {
 	key := sig.Key()
 	switch sig.Kind {
 	case leakwatch.SignalBurst:
-		if _, ok := s.bursts[key]; !ok {
-			s.counts.Bursts++
-		}
+		s.count(sig.Kind, key)
 		s.bursts[key] = *sig.Burst
 		trim(s.bursts, func(b leakwatch.Burst) time.Time { return b.Onset })
 	case leakwatch.SignalEdge:
-		s.counts.Edges++
+		s.count(sig.Kind, key)
 	case leakwatch.SignalGroup:
-		if _, ok := s.groups[key]; !ok {
-			s.counts.Groups++
-		}
-		// A group that absorbed others replaces them: the page shows each group once.
+		s.count(sig.Kind, key)
+		// A group that absorbed others replaces them: the page shows and counts each group once.
 		for _, old := range sig.Group.Supersedes {
 			oldKey := leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: old}}.Key()
-			if _, ok := s.groups[oldKey]; ok && oldKey != key {
+			if oldKey != key {
 				delete(s.groups, oldKey)
-				s.counts.Groups--
+				s.uncount(sig.Kind, oldKey)
 			}
 		}
 		s.groups[key] = *sig.Group
@@ -128,21 +137,33 @@ func (s *State) Signal(sig leakwatch.Signal) {
 		if s.gone[key] {
 			return
 		}
-		if _, ok := s.leaks[key]; !ok {
-			s.counts.Leaks++
-		}
+		s.count(sig.Kind, key)
 		// An incident that moved to an earlier member, or absorbed another, replaces them.
 		for _, old := range sig.Leak.Supersedes {
 			s.gone[old] = true
-			if _, ok := s.leaks[old]; ok && old != key {
+			if old != key {
 				delete(s.leaks, old)
-				s.counts.Leaks--
+				s.uncount(sig.Kind, old)
 			}
 		}
 		s.leaks[key] = *sig.Leak
 		trim(s.leaks, func(l leakwatch.Leak) time.Time { return l.Onset })
 	}
+	s.counts.Bursts = len(s.counted[leakwatch.SignalBurst])
+	s.counts.Edges = len(s.counted[leakwatch.SignalEdge])
+	s.counts.Groups = len(s.counted[leakwatch.SignalGroup])
+	s.counts.Leaks = len(s.counted[leakwatch.SignalLeak])
 	s.version++
+}
+
+// count adds a detection's key to the counted ones of its kind; uncount takes one out when a
+// later record supersedes it.
+func (s *State) count(kind leakwatch.SignalKind, key string) {
+	s.counted[kind][maphash.String(s.seed, key)] = struct{}{}
+}
+
+func (s *State) uncount(kind leakwatch.SignalKind, key string) {
+	delete(s.counted[kind], maphash.String(s.seed, key))
 }
 
 // Alert appends an alert to the feed; repeats of an alert id are counted once.
