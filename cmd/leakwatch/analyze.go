@@ -21,6 +21,7 @@ import (
 	"github.com/leakwatch/leakwatch/analytics/volume"
 	"github.com/leakwatch/leakwatch/collectors"
 	"github.com/leakwatch/leakwatch/collectors/archive"
+	"github.com/leakwatch/leakwatch/dashboards/report"
 )
 
 func init() {
@@ -446,4 +447,8 @@ func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, ba
 	fmt.Fprintf(w, "  time          %s (%s posts/s); CPU %.2fs (%.0f posts per CPU second, %.0f%% of it garbage collection)\n",
 		took.Round(time.Millisecond), strconv.FormatFloat(rate, 'f', 0, 64), cpu, float64(s.Posts)/max(cpu, 1e-9), 100*gc/max(cpu, 1e-9))
 	fmt.Fprintf(w, "  output        %s\n", outFile)
+	report.Digest(w, res.Signals, findings) // a failed write to the terminal has nowhere to go
 }
+
+// findings is how many groups, bursts and leak incidents the summary lists.
+const findings = 5

@@ -87,7 +87,10 @@ func TestAnalyzeJSONL(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"posts 87606", "bad 0", "bursts", "edges", "groups", "posts/s", "garbage collection"} {
+	for _, want := range []string{"posts 87606", "bad 0", "bursts", "edges", "groups", "posts/s", "garbage collection",
+		// The findings an analyst looks at first: the DNC leak hashtags, the retweet rings, the
+		// bursts placed on the calendar.
+		"leak incidents", "evidence term:#dncleak", "largest coordinated groups", "strongest bursts", "rnc-acceptance"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}

@@ -33,8 +33,17 @@ type Input struct {
 // Render writes the report page. The timeline is inline SVG, so the page is one file that
 // opens anywhere, also offline.
 func Render(w io.Writer, in Input) error {
-	v := view{Input: in}
-	for _, s := range in.Signals {
+	v := rank(in.Signals)
+	v.Input = in
+	v.Timeline = template.HTML(Timeline(in.Series, in.Calendar, v.Bursts, v.Leaks, 1100, 320))
+	return page.Execute(w, v)
+}
+
+// rank sorts the detections as the page and the digest show them: bursts by score, groups
+// by size, leak incidents by when they began.
+func rank(sigs []leakwatch.Signal) view {
+	var v view
+	for _, s := range sigs {
 		switch s.Kind {
 		case leakwatch.SignalBurst:
 			v.Bursts = append(v.Bursts, *s.Burst)
@@ -46,7 +55,7 @@ func Render(w io.Writer, in Input) error {
 			v.Edges++
 		}
 	}
-	sort.Slice(v.Bursts, func(i, j int) bool { return v.Bursts[i].Score > v.Bursts[j].Score })
+	sort.SliceStable(v.Bursts, func(i, j int) bool { return v.Bursts[i].Score > v.Bursts[j].Score })
 	sort.Slice(v.Groups, func(i, j int) bool {
 		if len(v.Groups[i].Accounts) != len(v.Groups[j].Accounts) {
 			return len(v.Groups[i].Accounts) > len(v.Groups[j].Accounts)
@@ -60,9 +69,91 @@ func Render(w io.Writer, in Input) error {
 			v.Leaks[i].Start = v.Leaks[i].Onset
 		}
 	}
-	sort.Slice(v.Leaks, func(i, j int) bool { return v.Leaks[i].Start.Before(v.Leaks[j].Start) })
-	v.Timeline = template.HTML(Timeline(in.Series, in.Calendar, v.Bursts, v.Leaks, 1100, 320))
-	return page.Execute(w, v)
+	sort.SliceStable(v.Leaks, func(i, j int) bool { return v.Leaks[i].Start.Before(v.Leaks[j].Start) })
+	return v
+}
+
+// Digest writes the first findings of sigs as plain text, ranked as the page ranks them: every
+// leak incident with its timing, the n largest groups and the n strongest bursts, each on one
+// line with its place on the calendar. It is what `analyze` prints under its counts, so a
+// first look at an archive needs no browser.
+func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
+	v := rank(sigs)
+	var b strings.Builder
+	if len(v.Leaks) > 0 {
+		fmt.Fprintf(&b, "  leak incidents\n")
+		for _, l := range first(v.Leaks, n) {
+			t := l.Timing
+			fmt.Fprintf(&b, "    %s  %s", utc(l.Start), l.Object)
+			if t.InSilence || t.Silence != "" || t.NextVote != "" { // placed on a calendar
+				fmt.Fprintf(&b, "  timing %.2f", t.Score)
+			}
+			switch {
+			case t.InSilence:
+				fmt.Fprintf(&b, ", in the silence %s", t.Silence)
+			case t.Silence != "" && t.HoursToSilence > 0:
+				fmt.Fprintf(&b, ", %s before the silence %s", ahead(t.HoursToSilence), t.Silence)
+			}
+			if t.NextVote != "" && t.HoursToVote > 0 {
+				fmt.Fprintf(&b, ", %s before %s", ahead(t.HoursToVote), t.NextVote)
+			}
+			fmt.Fprintf(&b, "; evidence %s\n", strings.Join(first(l.Evidence, 3), ", "))
+		}
+		if len(v.Leaks) > n {
+			fmt.Fprintf(&b, "    and %d more\n", len(v.Leaks)-n)
+		}
+	}
+	if len(v.Groups) > 0 {
+		fmt.Fprintf(&b, "  largest coordinated groups\n")
+		for _, g := range first(v.Groups, n) {
+			kinds := make([]string, len(g.ObjectKinds))
+			for i, k := range g.ObjectKinds {
+				kinds[i] = string(k)
+			}
+			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s to %s; first movers %s; shared %s%s\n",
+				len(g.Accounts), g.Edges, strings.Join(kinds, ", "), utc(g.First), utc(g.Last),
+				strings.Join(first(g.FirstMovers, 3), ", "), strings.Join(first(g.Objects, 2), ", "), near(g.Calendar))
+		}
+	}
+	if len(v.Bursts) > 0 {
+		fmt.Fprintf(&b, "  strongest bursts\n")
+		for _, x := range first(v.Bursts, n) {
+			fmt.Fprintf(&b, "    %s  %s  %d posts by %d accounts against %.1f expected, score %.1f%s\n",
+				utc(x.Onset), x.Object, x.Count, x.Accounts, x.Baseline, x.Score, near(x.Calendar))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// ahead says how long before an event something landed: hours while they count (a leak
+// hours before a silence), days beyond three.
+func ahead(h float64) string {
+	if h < 72 {
+		return fmt.Sprintf("%.1f h", h)
+	}
+	return fmt.Sprintf("%.0f days", h/24)
+}
+
+// near is the nearest calendar event of refs, for a one-line finding.
+func near(refs []leakwatch.CalendarRef) string {
+	if len(refs) == 0 {
+		return ""
+	}
+	best := refs[0]
+	for _, r := range refs[1:] {
+		if abs(r.OffsetS) < abs(best.OffsetS) {
+			best = r
+		}
+	}
+	return "; " + offsets([]leakwatch.CalendarRef{best})
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 type view struct {

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,54 @@ func TestTimelineEmpty(t *testing.T) {
 	svg := report.Timeline(nil, leakwatch.Calendar{}, nil, nil, 600, 200)
 	if !strings.Contains(svg, "no posts in range") {
 		t.Fatalf("empty timeline: %s", svg)
+	}
+}
+
+// The digest is what an analyst reads first after `analyze`: the leak with its timing, then
+// the largest group, then bursts strongest first, each with its nearest calendar event.
+func TestDigestRanksFindings(t *testing.T) {
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	burst := func(obj string, score float64) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: obj, Onset: at, Count: 50, Accounts: 9, Baseline: 2, Score: score,
+			Calendar: []leakwatch.CalendarRef{{Event: "debate-r2", OffsetS: 48 * 3600}, {Event: "silence-r2", OffsetS: -(3*3600 + 25*60)}}}}
+	}
+	group := func(id string, n int) leakwatch.Signal {
+		accounts := make([]string, n)
+		for i := range accounts {
+			accounts[i] = fmt.Sprint("bot", i)
+		}
+		return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id, Accounts: accounts, Edges: n, ObjectKinds: []leakwatch.ObjectKind{"reshare_of"}, First: at, Last: at, FirstMovers: accounts[:1]}}
+	}
+	sigs := []leakwatch.Signal{
+		burst("hashtag:weak", 5), burst("hashtag:macronleaks", 40), burst("url:b", 7), burst("url:c", 6),
+		group("small", 3), group("large", 12),
+		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: at, Evidence: []string{"domain:pastebin.com"},
+			Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.42, NextVote: "vote-r2", HoursToVote: 35.4, Score: 0.93}}},
+	}
+	var buf bytes.Buffer
+	if err := report.Digest(&buf, sigs, 3); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"2017-05-05 18:35 UTC  hashtag:macronleaks  timing 0.93, 3.4 h before the silence silence-r2, 35.4 h before vote-r2; evidence domain:pastebin.com",
+		"12 accounts, 12 edges (reshare_of)",
+		"silence-r2 −3h25m", // the nearest event of a burst, not the first listed
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("digest lacks %q:\n%s", want, out)
+		}
+	}
+	order := []string{"leak incidents", "largest coordinated groups", "12 accounts", "3 accounts", "strongest bursts", "hashtag:macronleaks  50 posts", "url:b", "url:c"}
+	last := -1
+	for _, s := range order {
+		i := strings.Index(out, s)
+		if i < last {
+			t.Errorf("%q out of order (at %d, after %d):\n%s", s, i, last, out)
+		}
+		last = i
+	}
+	if strings.Contains(out, "hashtag:weak") {
+		t.Errorf("the fourth burst is beyond n=3:\n%s", out)
 	}
 }
