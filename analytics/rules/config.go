@@ -182,6 +182,9 @@ func (c Config) Validate() error {
 		only("max_hours_to_silence", r.MaxHoursToSilence != 0, sig...)
 		only("max_hours_to_vote", r.MaxHoursToVote != 0, sig...)
 		only("in_silence", r.InSilence, sig...)
+		// An edge names two accounts and an object kind, no object or text a candidate could
+		// be found in: a candidates filter there would silence the rule for good.
+		only("candidates", len(r.Candidates) > 0, leakwatch.SignalBurst, leakwatch.SignalGroup, leakwatch.SignalLeak, KindSiteChange)
 		only("defacement", r.Defacement, KindSiteChange)
 		only("changed", len(r.Changed) > 0, KindSiteChange)
 		for _, f := range []struct {

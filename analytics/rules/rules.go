@@ -38,20 +38,30 @@ func Evaluate(cfg Config, sig leakwatch.Signal) []leakwatch.Alert {
 			continue
 		}
 		a := s.alert(r, sig.Key(), cfg.Link)
-		if sig.Kind == leakwatch.SignalLeak {
-			a.Supersedes = supersededAlerts(cfg, sig.Leak.Supersedes)
-		}
+		a.Supersedes = supersededAlerts(cfg, sig)
 		out = append(out, a)
 	}
 	return mostSevere(cfg, out)
 }
 
-// supersededAlerts are the ids any leak rule may have raised on the superseded leak keys.
-func supersededAlerts(cfg Config, keys []string) []string {
+// supersededAlerts are the ids any rule of the signal's kind may have raised on the records
+// sig supersedes: a leak incident that moved to an earlier member or absorbed another, a
+// group that merged with another. Consumers drop those alerts, so one incident or one network
+// is one alert from then on, as it is one record.
+func supersededAlerts(cfg Config, sig leakwatch.Signal) []string {
+	var keys []string
+	switch sig.Kind {
+	case leakwatch.SignalLeak:
+		keys = sig.Leak.Supersedes // keys already
+	case leakwatch.SignalGroup:
+		for _, id := range sig.Group.Supersedes {
+			keys = append(keys, leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id}}.Key())
+		}
+	}
 	var ids []string
 	for _, k := range keys {
 		for _, r := range cfg.Rules {
-			if r.Kind == leakwatch.SignalLeak {
+			if r.Kind == sig.Kind {
 				ids = append(ids, AlertID(r.Name, k))
 			}
 		}

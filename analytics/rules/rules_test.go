@@ -2,6 +2,7 @@ package rules
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +216,7 @@ func TestValidate(t *testing.T) {
 		{"duplicate name", "rules:\n  - {name: A, kind: leak, severity: info}\n  - {name: A, kind: burst, severity: info}\n", `rules[1] "A": name: duplicate of rules[0]`},
 		{"bad name", "rules:\n  - {name: 'a b', kind: leak, severity: info}\n", "name: use letters"},
 		{"field for another kind", "rules:\n  - {name: A, kind: burst, severity: info, defacement: true}\n", "defacement: does not apply to burst rules"},
+		{"candidates on edges, which name none", "rules:\n  - {name: A, kind: edge, severity: info, candidates: [macron]}\n", "candidates: does not apply to edge rules"},
 		{"timing on site change", "rules:\n  - {name: A, kind: site_change, severity: info, in_silence: true}\n", "in_silence: does not apply to site_change rules"},
 		{"timing score range", "rules:\n  - {name: A, kind: leak, severity: info, min_timing_score: 2}\n", "min_timing_score: must be in [0,1]"},
 		{"candidate without match", "candidates:\n  - {id: macron}\n", `candidates[0] "macron": match: empty`},
@@ -302,5 +304,32 @@ func TestFoldASCIIMatchesNormalizer(t *testing.T) {
 	}
 	if got := fold("Mélenchon ÉCOLOGIE"); got != "melenchon ecologie" {
 		t.Fatalf("fold of accented text = %q", got)
+	}
+}
+
+// A consumer drops the alerts an alert supersedes, so one network or one leak incident is one
+// alert: a group that merged with another supersedes the alerts raised on the other's id, a
+// leak incident those raised on the keys it was published under before.
+func TestSupersededAlerts(t *testing.T) {
+	cfg := DefaultConfig()
+	five := []string{"a", "b", "c", "d", "e"}
+	young := Evaluate(cfg, leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-young", Accounts: five}})
+	merged := Evaluate(cfg, leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-old", Accounts: append(five, "f"), Supersedes: []string{"g-young"}}})
+	if len(young) != 1 || len(merged) != 1 {
+		t.Fatalf("want one CoordinatedGroup alert each: %q, %q", names(young), names(merged))
+	}
+	if got := merged[0].Supersedes; len(got) != 1 || got[0] != young[0].ID {
+		t.Errorf("merged group's alert supersedes %v, want the younger group's alert %s", got, young[0].ID)
+	}
+
+	before := Evaluate(cfg, leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com"))
+	moved := leakSignal("url:https://pastebin.com/x", macronTiming, "domain:pastebin.com")
+	moved.Leak.Supersedes = []string{leakSignal("hashtag:macronleaks", macronTiming).Key()}
+	after := Evaluate(cfg, moved)
+	if len(before) != 1 || len(after) != 1 || !slices.Contains(after[0].Supersedes, before[0].ID) {
+		t.Errorf("a leak incident that moved: alert %v supersedes %v, want it to list %v", names(after), after, names(before))
+	}
+	if plain := Evaluate(cfg, burstSignal("candidate:macron", 40)); len(plain) != 1 || plain[0].Supersedes != nil {
+		t.Errorf("a burst supersedes nothing: %+v", plain)
 	}
 }

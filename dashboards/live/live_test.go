@@ -66,16 +66,24 @@ func TestCountsAreDistinctDetections(t *testing.T) {
 			st.Signal(leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindHashtag, A: "a", B: fmt.Sprint("b", i), Weight: weight}})
 			st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: fmt.Sprint("g", i), First: onset}})
 			st.Signal(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:x", Onset: onset, Score: float64(weight)}})
+			st.Alert(leakwatch.Alert{ID: fmt.Sprint("a", i), Summary: fmt.Sprint("weight ", weight)})
 		}
 	}
 	publish(2)
 	publish(3) // every detection again, updated
 	s := st.Snapshot()
-	if c := s.Counts; c.Bursts != n || c.Edges != n || c.Groups != n || c.Leaks != n {
+	if c := s.Counts; c.Bursts != n || c.Edges != n || c.Groups != n || c.Leaks != n || c.Alerts != n {
 		t.Fatalf("after publishing %d detections of each kind twice: %+v", n, c)
 	}
-	if len(s.Bursts) >= n || len(s.Groups) >= n || len(s.Leaks) >= n {
-		t.Fatalf("the lists should be trimmed for the page: %d bursts, %d groups, %d leaks", len(s.Bursts), len(s.Groups), len(s.Leaks))
+	if len(s.Bursts) >= n || len(s.Groups) >= n || len(s.Leaks) >= n || len(s.Alerts) >= n {
+		t.Fatalf("the lists should be trimmed for the page: %d bursts, %d groups, %d leaks, %d alerts", len(s.Bursts), len(s.Groups), len(s.Leaks), len(s.Alerts))
+	}
+	ids := map[string]bool{}
+	for _, a := range s.Alerts {
+		ids[a.ID] = true
+	}
+	if last := s.Alerts[len(s.Alerts)-1]; last.ID != fmt.Sprint("a", n-1) || last.Summary != "weight 3" || len(ids) != len(s.Alerts) {
+		t.Fatalf("an alert sent again should replace its entry in the feed: last %+v, %d distinct of %d", last, len(ids), len(s.Alerts))
 	}
 
 	// The first group and the first leak, long trimmed from the lists, are superseded: they
@@ -83,8 +91,11 @@ func TestCountsAreDistinctDetections(t *testing.T) {
 	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g1", First: at, Supersedes: []string{"g0"}}})
 	first := leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:x", Onset: at}}.Key()
 	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:x", Onset: at.Add(time.Minute), Supersedes: []string{first}}})
-	if c := st.Snapshot().Counts; c.Groups != n-1 || c.Leaks != n-1 {
-		t.Fatalf("after superseding a trimmed group and a trimmed leak: %d groups, %d leaks; want %d each", c.Groups, c.Leaks, n-1)
+	st.Alert(leakwatch.Alert{ID: "a1", Supersedes: []string{"a0"}})
+	// A superseded group's record arriving late stays out, as in the detections file.
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g0", First: at}})
+	if c := st.Snapshot().Counts; c.Groups != n-1 || c.Leaks != n-1 || c.Alerts != n-1 {
+		t.Fatalf("after superseding a trimmed group, leak and alert: %d groups, %d leaks, %d alerts; want %d each", c.Groups, c.Leaks, c.Alerts, n-1)
 	}
 }
 

@@ -38,17 +38,20 @@ type State struct {
 	groups map[string]leakwatch.Group
 	leaks  map[string]leakwatch.Leak
 	alerts []leakwatch.Alert
-	seenAl map[string]bool
-	gone   map[string]bool // superseded leak keys and alert ids: records arriving late stay out
+	gone   map[string]bool // superseded group and leak keys and alert ids: records arriving late stay out
 
-	// counted holds the hashed keys of the bursts, edges, groups and leaks counted so far.
-	// The lists above are trimmed for display, and a detection published again (a burst still
-	// growing, an edge whose weight rose, a group that gained accounts) must count once whether
-	// or not it is still listed; an edge is published each time its weight changes, so counting
-	// records counted updates. Eight bytes a detection: the counts are totals since start.
-	counted map[leakwatch.SignalKind]map[uint64]struct{}
+	// The counts of bursts, edges, groups, leaks and alerts are of the keys (alert ids) held
+	// here. The lists above are trimmed for display, and a detection published again (a burst
+	// still growing, an edge whose weight rose, a group that gained accounts, a leak alert
+	// whose incident grew) must count once whether or not it is still listed; an edge is
+	// published each time its weight changes, so counting records counted updates.
+	counted struct{ bursts, edges, groups, leaks, alerts tally }
 	seed    maphash.Seed
 }
+
+// tally is a set of hashed keys: eight bytes and a map slot a detection, as the counts are
+// totals since start.
+type tally map[uint64]struct{}
 
 // Counts are the totals scripts watch through /api/state.
 type Counts struct {
@@ -68,19 +71,17 @@ func NewState(bucket time.Duration) *State {
 	if bucket <= 0 {
 		bucket = 5 * time.Minute
 	}
-	return &State{
+	s := &State{
 		bucket: bucket,
 		volume: volume.New(bucket, maxBuckets),
 		bursts: map[string]leakwatch.Burst{},
 		groups: map[string]leakwatch.Group{},
 		leaks:  map[string]leakwatch.Leak{},
-		seenAl: map[string]bool{},
 		gone:   map[string]bool{},
-		counted: map[leakwatch.SignalKind]map[uint64]struct{}{
-			leakwatch.SignalBurst: {}, leakwatch.SignalEdge: {}, leakwatch.SignalGroup: {}, leakwatch.SignalLeak: {},
-		},
-		seed: maphash.MakeSeed(),
+		seed:   maphash.MakeSeed(),
 	}
+	s.counted.bursts, s.counted.edges, s.counted.groups, s.counted.leaks, s.counted.alerts = tally{}, tally{}, tally{}, tally{}, tally{}
+	return s
 }
 
 // SetCalendar sets the campaign calendar drawn under the volume chart.
@@ -116,19 +117,23 @@ func (s *State) Signal(sig leakwatch.Signal) {
 	key := sig.Key()
 	switch sig.Kind {
 	case leakwatch.SignalBurst:
-		s.count(sig.Kind, key)
+		s.count(s.counted.bursts, key)
 		s.bursts[key] = *sig.Burst
 		trim(s.bursts, func(b leakwatch.Burst) time.Time { return b.Onset })
 	case leakwatch.SignalEdge:
-		s.count(sig.Kind, key)
+		s.count(s.counted.edges, key)
 	case leakwatch.SignalGroup:
-		s.count(sig.Kind, key)
+		if s.gone[key] {
+			return
+		}
+		s.count(s.counted.groups, key)
 		// A group that absorbed others replaces them: the page shows and counts each group once.
 		for _, old := range sig.Group.Supersedes {
 			oldKey := leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: old}}.Key()
 			if oldKey != key {
+				s.gone[oldKey] = true
 				delete(s.groups, oldKey)
-				s.uncount(sig.Kind, oldKey)
+				s.uncount(s.counted.groups, oldKey)
 			}
 		}
 		s.groups[key] = *sig.Group
@@ -137,56 +142,58 @@ func (s *State) Signal(sig leakwatch.Signal) {
 		if s.gone[key] {
 			return
 		}
-		s.count(sig.Kind, key)
+		s.count(s.counted.leaks, key)
 		// An incident that moved to an earlier member, or absorbed another, replaces them.
 		for _, old := range sig.Leak.Supersedes {
-			s.gone[old] = true
 			if old != key {
+				s.gone[old] = true
 				delete(s.leaks, old)
-				s.uncount(sig.Kind, old)
+				s.uncount(s.counted.leaks, old)
 			}
 		}
 		s.leaks[key] = *sig.Leak
 		trim(s.leaks, func(l leakwatch.Leak) time.Time { return l.Onset })
 	}
-	s.counts.Bursts = len(s.counted[leakwatch.SignalBurst])
-	s.counts.Edges = len(s.counted[leakwatch.SignalEdge])
-	s.counts.Groups = len(s.counted[leakwatch.SignalGroup])
-	s.counts.Leaks = len(s.counted[leakwatch.SignalLeak])
+	s.counts.Bursts = len(s.counted.bursts)
+	s.counts.Edges = len(s.counted.edges)
+	s.counts.Groups = len(s.counted.groups)
+	s.counts.Leaks = len(s.counted.leaks)
 	s.version++
 }
 
-// count adds a detection's key to the counted ones of its kind; uncount takes one out when a
-// later record supersedes it.
-func (s *State) count(kind leakwatch.SignalKind, key string) {
-	s.counted[kind][maphash.String(s.seed, key)] = struct{}{}
-}
+// count adds a key to a tally; uncount takes one out when a later record supersedes it.
+func (s *State) count(t tally, key string) { t[maphash.String(s.seed, key)] = struct{}{} }
 
-func (s *State) uncount(kind leakwatch.SignalKind, key string) {
-	delete(s.counted[kind], maphash.String(s.seed, key))
-}
+func (s *State) uncount(t tally, key string) { delete(t, maphash.String(s.seed, key)) }
 
-// Alert appends an alert to the feed; repeats of an alert id are counted once.
+// Alert puts an alert in the feed. An alert id comes again when its subject grew (a leak
+// incident's alert with a new summary): it replaces the listed one and counts once.
 func (s *State) Alert(a leakwatch.Alert) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.seenAl[a.ID] || s.gone[a.ID] {
+	if s.gone[a.ID] {
 		return
 	}
-	s.seenAl[a.ID] = true
-	s.counts.Alerts++
-	// An alert on a leak incident that moved or merged replaces the incident's earlier one.
+	s.count(s.counted.alerts, a.ID)
+	// An alert on a leak incident that moved or merged, or on a group that merged, replaces
+	// the earlier ones.
 	for _, old := range a.Supersedes {
-		s.gone[old] = true
-		if i := slices.IndexFunc(s.alerts, func(x leakwatch.Alert) bool { return x.ID == old }); i >= 0 {
-			s.alerts = slices.Delete(s.alerts, i, i+1)
-			s.counts.Alerts--
+		if old == a.ID {
+			continue
 		}
+		s.gone[old] = true
+		s.uncount(s.counted.alerts, old)
+		s.alerts = slices.DeleteFunc(s.alerts, func(x leakwatch.Alert) bool { return x.ID == old })
 	}
-	s.alerts = append(s.alerts, a)
+	if i := slices.IndexFunc(s.alerts, func(x leakwatch.Alert) bool { return x.ID == a.ID }); i >= 0 {
+		s.alerts[i] = a
+	} else {
+		s.alerts = append(s.alerts, a)
+	}
 	if len(s.alerts) > maxListed {
 		s.alerts = s.alerts[len(s.alerts)-maxListed:]
 	}
+	s.counts.Alerts = len(s.counted.alerts)
 	s.version++
 }
 
