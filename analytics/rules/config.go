@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -33,6 +34,9 @@ type Config struct {
 	// EveryRule raises every matching rule's alert for a signal. By default only the most
 	// severe one fires (the first in rule order among equals), so one leak is one page.
 	EveryRule bool `yaml:"every_rule"`
+	// Labels are added to every alert ({election: fr-2017-r2}), for routing in Alertmanager
+	// and in webhook consumers; a rule's own Labels win over them.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // CandidatesFrom turns the extraction's candidates into alert labelling candidates: their
@@ -100,6 +104,38 @@ type Rule struct {
 	// Site changes.
 	Defacement bool     `yaml:"defacement"` // only changes that look like a defacement
 	Changed    []string `yaml:"changed"`    // only changes listing one of these
+
+	// Labels are added to this rule's alerts ({team: security}), over the config's.
+	Labels map[string]string `yaml:"labels"`
+}
+
+// reservedLabels are the labels every alert carries from what it is about: configured
+// labels may not redefine them, or routing on them would lie.
+var reservedLabels = []string{"alertname", "severity", "kind", "candidate", "object"}
+
+// labelErrors checks configured labels: Prometheus label names, not reserved, values set.
+func labelErrors(labels map[string]string) []string {
+	var bad []string
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		switch {
+		case !validLabelName(k):
+			bad = append(bad, fmt.Sprintf("%q is not a label name (letters, digits and '_', not starting with a digit or \"__\")", k))
+		case slices.Contains(reservedLabels, k):
+			bad = append(bad, fmt.Sprintf("%q is set from the signal (reserved: %s)", k, strings.Join(reservedLabels, ", ")))
+		case labels[k] == "":
+			bad = append(bad, fmt.Sprintf("%q: empty value (Alertmanager drops empty labels)", k))
+		}
+	}
+	return bad
+}
+
+func validLabelName(k string) bool {
+	if k == "" || strings.HasPrefix(k, "__") || k[0] >= '0' && k[0] <= '9' {
+		return false
+	}
+	return strings.IndexFunc(k, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_')
+	}) < 0
 }
 
 // DefaultConfig returns the rules documented in docs/DETECTION.md ("Alert rules").
@@ -137,6 +173,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: match: empty string matches everything", where))
 		}
 	}
+	for _, b := range labelErrors(c.Labels) {
+		errs = append(errs, fmt.Errorf("rules: labels: %s", b))
+	}
 	if c.Link != "" {
 		if u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(c.Link)); err != nil || u.Scheme == "" || u.Host == "" {
 			errs = append(errs, fmt.Errorf("rules: link %q: want an absolute URL such as https://grafana.example/d/leakwatch?var-object={object}", c.Link))
@@ -165,6 +204,9 @@ func (c Config) Validate() error {
 		}
 		if slices.Contains(r.Candidates, "") {
 			bad("candidates", "empty id")
+		}
+		for _, b := range labelErrors(r.Labels) {
+			bad("labels", "%s", b)
 		}
 		only := func(field string, set bool, allowed ...leakwatch.SignalKind) {
 			if set && !slices.Contains(allowed, r.Kind) {

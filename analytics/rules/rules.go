@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -37,7 +38,7 @@ func Evaluate(cfg Config, sig leakwatch.Signal) []leakwatch.Alert {
 		if r.Kind != sig.Kind || !s.passes(r) {
 			continue
 		}
-		a := s.alert(r, sig.Key(), cfg.Link)
+		a := s.alert(r, sig.Key(), cfg)
 		a.Supersedes = supersededAlerts(cfg, sig)
 		out = append(out, a)
 	}
@@ -122,7 +123,7 @@ func EvaluateChange(cfg Config, sc leakwatch.SiteChange) []leakwatch.Alert {
 		if len(r.Candidates) > 0 && !slices.Contains(r.Candidates, s.candidate) {
 			continue
 		}
-		out = append(out, s.alert(r, key, cfg.Link))
+		out = append(out, s.alert(r, key, cfg))
 	}
 	return mostSevere(cfg, out)
 }
@@ -254,8 +255,11 @@ func (s subject) passes(r Rule) bool {
 	return true
 }
 
-func (s subject) alert(r Rule, key, link string) leakwatch.Alert {
-	labels := map[string]string{"alertname": r.Name, "severity": r.Severity, "kind": string(s.kind)}
+func (s subject) alert(r Rule, key string, cfg Config) leakwatch.Alert {
+	labels := make(map[string]string, 5+len(cfg.Labels)+len(r.Labels))
+	maps.Copy(labels, cfg.Labels)
+	maps.Copy(labels, r.Labels)
+	labels["alertname"], labels["severity"], labels["kind"] = r.Name, r.Severity, string(s.kind)
 	if s.candidate != "" {
 		labels["candidate"] = s.candidate
 	}
@@ -271,7 +275,7 @@ func (s subject) alert(r Rule, key, link string) leakwatch.Alert {
 		Candidate: s.candidate,
 		Summary:   s.summary,
 		Evidence:  s.evidence,
-		Link:      s.link(link),
+		Link:      s.link(cfg.Link),
 		StartsAt:  s.starts,
 		RaisedAt:  s.raised,
 		Labels:    labels,

@@ -216,6 +216,10 @@ func TestValidate(t *testing.T) {
 		{"duplicate name", "rules:\n  - {name: A, kind: leak, severity: info}\n  - {name: A, kind: burst, severity: info}\n", `rules[1] "A": name: duplicate of rules[0]`},
 		{"bad name", "rules:\n  - {name: 'a b', kind: leak, severity: info}\n", "name: use letters"},
 		{"field for another kind", "rules:\n  - {name: A, kind: burst, severity: info, defacement: true}\n", "defacement: does not apply to burst rules"},
+		{"labels", "labels: {election: fr-2017-r2}\nrules:\n  - {name: A, kind: leak, severity: info, labels: {team: security}}\n", ""},
+		{"label redefining what the signal sets", "rules:\n  - {name: A, kind: leak, severity: info, labels: {severity: low}}\n", `labels: "severity" is set from the signal`},
+		{"label name", "labels: {election-round: 2}\n", `rules: labels: "election-round" is not a label name`},
+		{"empty label value", "rules:\n  - {name: A, kind: leak, severity: info, labels: {team: ''}}\n", `labels: "team": empty value`},
 		{"candidates on edges, which name none", "rules:\n  - {name: A, kind: edge, severity: info, candidates: [macron]}\n", "candidates: does not apply to edge rules"},
 		{"timing on site change", "rules:\n  - {name: A, kind: site_change, severity: info, in_silence: true}\n", "in_silence: does not apply to site_change rules"},
 		{"timing score range", "rules:\n  - {name: A, kind: leak, severity: info, min_timing_score: 2}\n", "min_timing_score: must be in [0,1]"},
@@ -331,5 +335,31 @@ func TestSupersededAlerts(t *testing.T) {
 	}
 	if plain := Evaluate(cfg, burstSignal("candidate:macron", 40)); len(plain) != 1 || plain[0].Supersedes != nil {
 		t.Errorf("a burst supersedes nothing: %+v", plain)
+	}
+}
+
+// Operators route on their own labels (the election, the team on call): the config's go on
+// every alert, a rule's on its alerts and over the config's, and neither can redefine what
+// the signal sets.
+func TestConfiguredLabels(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Labels = map[string]string{"election": "fr-2017-r2", "team": "desk"}
+	cfg.Rules[0].Labels = map[string]string{"team": "security"} // LeakBeforeSilence
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	leak := Evaluate(cfg, leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com"))
+	burst := Evaluate(cfg, burstSignal("all:posts", 9))
+	if len(leak) != 1 || len(burst) != 1 {
+		t.Fatalf("alerts %q and %q", names(leak), names(burst))
+	}
+	if l := leak[0].Labels; l["election"] != "fr-2017-r2" || l["team"] != "security" || l["alertname"] != "LeakBeforeSilence" || l["severity"] != "critical" {
+		t.Errorf("leak alert labels %v", l)
+	}
+	if l := burst[0].Labels; l["election"] != "fr-2017-r2" || l["team"] != "desk" || l["alertname"] != "StreamBurst" {
+		t.Errorf("burst alert labels %v", l)
+	}
+	if again := Evaluate(cfg, leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com")); again[0].ID != leak[0].ID {
+		t.Errorf("labels must not change the alert id")
 	}
 }
