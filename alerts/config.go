@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -61,6 +64,61 @@ type RetryPolicy struct {
 	MaxElapsed  time.Duration `yaml:"max_elapsed"`
 }
 
+// UnmarshalYAML reads the section with a bare 0 allowed for timeout and resolve_timeout.
+func (c *AlertmanagerConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain AlertmanagerConfig
+	return decodeSection(n, (*plain)(c), "AlertmanagerConfig")
+}
+
+// UnmarshalYAML reads one webhook with a bare 0 allowed for timeout.
+func (w *WebhookConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain WebhookConfig
+	return decodeSection(n, (*plain)(w), "WebhookConfig")
+}
+
+// UnmarshalYAML reads the section with `interval: 0` (dedup off) allowed.
+func (c *DedupConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain DedupConfig
+	return decodeSection(n, (*plain)(c), "DedupConfig")
+}
+
+// UnmarshalYAML reads the section with `max_elapsed: 0` (no time limit) allowed.
+func (p *RetryPolicy) UnmarshalYAML(n *yaml.Node) error {
+	type plain RetryPolicy
+	return decodeSection(n, (*plain)(p), "RetryPolicy")
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+// decodeSection decodes a mapping into v, a pointer to a flat struct of yaml-tagged fields.
+// YAML reads a bare 0 as an integer, which time.Duration refuses, yet `interval: 0` is the
+// natural way to write "off": a zero integer in a duration field is read as 0s (any other
+// number still needs its unit). Node.Decode does not carry the decoder's KnownFields down,
+// so unknown keys are refused here, as they are everywhere else in the file.
+func decodeSection(n *yaml.Node, v any, typeName string) error {
+	if n.Kind == yaml.MappingNode {
+		fields := map[string]reflect.Type{}
+		t := reflect.TypeOf(v).Elem()
+		for i := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			fields[name] = t.Field(i).Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			typ, ok := fields[key.Value]
+			if !ok {
+				return fmt.Errorf("yaml: line %d: field %s not found in type alerts.%s", key.Line, key.Value, typeName)
+			}
+			if typ == durationType && val.Kind == yaml.ScalarNode && val.Tag == "!!int" {
+				if z, err := strconv.ParseInt(val.Value, 0, 64); err == nil && z == 0 {
+					val.Tag, val.Value = "!!str", "0s"
+				}
+			}
+		}
+	}
+	return n.Decode(v)
+}
+
 // DefaultConfig delivers to the local Alertmanager of deploy/local.
 func DefaultConfig() Config {
 	return Config{
@@ -76,16 +134,20 @@ func ParseConfig(r io.Reader) (Config, error) {
 	dec := yaml.NewDecoder(r)
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("alerts config: %w", err)
+		return Config{}, fmt.Errorf("alerts: %w", err)
 	}
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("alerts: %w", err)
+	}
+	return c, nil
 }
 
 // errNoReceiver: only the alert role, which delivers, needs a receiver; the other roles
 // read the same file and must not fail on it.
 var errNoReceiver = errors.New("alerts: no receiver: set alertmanager.url or add webhooks")
 
-// Validate reports the first problem, naming the field. A configuration without receivers
+// Validate reports the first problem, naming the field within the alerts section
+// ("retry.max: ..."); callers add the section. A configuration without receivers
 // is valid (alerts then only reach the alerts topic); Receivers refuses it.
 func (c Config) Validate() error {
 	if c.Alertmanager.URL != "" {
@@ -95,17 +157,22 @@ func (c Config) Validate() error {
 		// Repeats inside the dedup interval are not sent, so only a re-send after it keeps an
 		// ongoing finding firing; a shorter resolve timeout would let it lapse in between.
 		if c.Dedup.Interval > 0 && c.Alertmanager.ResolveTimeout <= c.Dedup.Interval {
-			return fmt.Errorf("alerts: alertmanager.resolve_timeout: %s must exceed dedup.interval %s, or an alert still repeating resolves in between",
+			return fmt.Errorf("alertmanager.resolve_timeout: %s must exceed dedup.interval %s, or an alert still repeating resolves in between",
 				c.Alertmanager.ResolveTimeout, c.Dedup.Interval)
 		}
 	}
-	names := map[string]bool{"alertmanager": c.Alertmanager.URL != ""}
+	names := map[string]bool{}
 	for i, w := range c.Webhooks {
 		if err := w.Validate(); err != nil {
-			return fmt.Errorf("alerts: webhooks[%d]: %w", i, err)
+			return fmt.Errorf("webhooks[%d]: %w", i, err)
+		}
+		// Reserved even while Alertmanager is off: turning it on later must not make two
+		// receivers share metric series and a consumer group.
+		if w.Name == "alertmanager" {
+			return fmt.Errorf("webhooks[%d].name: %q is reserved for the Alertmanager receiver", i, w.Name)
 		}
 		if names[w.Name] {
-			return fmt.Errorf("alerts: webhooks[%d].name: %q is used twice (names label metrics)", i, w.Name)
+			return fmt.Errorf("webhooks[%d].name: %q is used twice (names label metrics)", i, w.Name)
 		}
 		names[w.Name] = true
 	}
@@ -118,13 +185,13 @@ func (c Config) Validate() error {
 // Validate checks the Alertmanager fields.
 func (c AlertmanagerConfig) Validate() error {
 	if err := checkURL(c.URL); err != nil {
-		return fmt.Errorf("alerts: alertmanager.url: %w", err)
+		return fmt.Errorf("alertmanager.url: %w", err)
 	}
 	if c.Timeout < 0 {
-		return fmt.Errorf("alerts: alertmanager.timeout: %s is negative", c.Timeout)
+		return fmt.Errorf("alertmanager.timeout: %s is negative", c.Timeout)
 	}
 	if c.ResolveTimeout <= 0 {
-		return fmt.Errorf("alerts: alertmanager.resolve_timeout: must be positive, got %s", c.ResolveTimeout)
+		return fmt.Errorf("alertmanager.resolve_timeout: must be positive, got %s", c.ResolveTimeout)
 	}
 	return nil
 }
@@ -176,10 +243,10 @@ func (w WebhookConfig) LoadSecret(getenv func(string) string) ([]byte, error) {
 // Validate checks the dedup fields.
 func (c DedupConfig) Validate() error {
 	if c.Interval < 0 {
-		return fmt.Errorf("alerts: dedup.interval: %s is negative", c.Interval)
+		return fmt.Errorf("dedup.interval: %s is negative", c.Interval)
 	}
 	if c.Interval > 0 && c.MaxEntries <= 0 {
-		return fmt.Errorf("alerts: dedup.max_entries: must be positive, got %d", c.MaxEntries)
+		return fmt.Errorf("dedup.max_entries: must be positive, got %d", c.MaxEntries)
 	}
 	return nil
 }
@@ -188,15 +255,15 @@ func (c DedupConfig) Validate() error {
 func (p RetryPolicy) Validate() error {
 	switch {
 	case p.MaxAttempts < 1:
-		return fmt.Errorf("alerts: retry.max_attempts: must be at least 1, got %d", p.MaxAttempts)
+		return fmt.Errorf("retry.max_attempts: must be at least 1, got %d", p.MaxAttempts)
 	case p.Initial <= 0:
-		return fmt.Errorf("alerts: retry.initial: must be positive, got %s", p.Initial)
+		return fmt.Errorf("retry.initial: must be positive, got %s", p.Initial)
 	case p.Max < p.Initial:
-		return fmt.Errorf("alerts: retry.max: %s is below retry.initial %s", p.Max, p.Initial)
+		return fmt.Errorf("retry.max: %s is below retry.initial %s", p.Max, p.Initial)
 	case p.Multiplier < 1:
-		return fmt.Errorf("alerts: retry.multiplier: must be at least 1, got %g", p.Multiplier)
+		return fmt.Errorf("retry.multiplier: must be at least 1, got %g", p.Multiplier)
 	case p.MaxElapsed < 0:
-		return fmt.Errorf("alerts: retry.max_elapsed: %s is negative", p.MaxElapsed)
+		return fmt.Errorf("retry.max_elapsed: %s is negative", p.MaxElapsed)
 	}
 	return nil
 }
@@ -236,7 +303,7 @@ type Options struct {
 // NewReceiver and passed to NewFanout beside these.
 func (c Config) Receivers(o Options) ([]*Receiver, error) {
 	if err := c.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("alerts: %w", err)
 	}
 	if c.Alertmanager.URL == "" && len(c.Webhooks) == 0 {
 		return nil, errNoReceiver

@@ -51,7 +51,9 @@ func TestParseConfig(t *testing.T) {
 func TestParseConfigErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"unknown field", "dedup:\n  intervall: 1h\n", "intervall"},
+		{"unknown webhook field", "webhooks: [{name: w, url: 'https://example.org', secret_env: S, secret: x}]\n", "line 1: field secret not found"},
 		{"bad duration", "retry:\n  initial: soon\n", "soon"},
+		{"a number without unit", "dedup: {interval: 5}\n", "!!int"},
 		{"empty file keeps defaults", "", ""},
 	}
 	for _, tc := range tests {
@@ -67,6 +69,35 @@ func TestParseConfigErrors(t *testing.T) {
 				t.Errorf("ParseConfig error %v, want one mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// "0" turns dedup and the retry time limit off, as docs/ALERTS.md writes it; YAML reads it as
+// an integer, not a duration.
+func TestParseConfigBareZero(t *testing.T) {
+	tests := []struct {
+		yaml  string
+		check func(Config) bool
+	}{
+		{"dedup: {interval: 0}\n", func(c Config) bool { return c.Dedup.Interval == 0 }},
+		{"retry: {max_elapsed: 0}\n", func(c Config) bool { return c.Retry.MaxElapsed == 0 && c.Retry.MaxAttempts == 8 }},
+		{"alertmanager: {url: 'http://127.0.0.1:9093', timeout: 0}\n", func(c Config) bool { return c.Alertmanager.Timeout == 0 }},
+		{"webhooks: [{name: w, url: 'https://example.org', secret_env: S, timeout: 0}]\n", func(c Config) bool { return c.Webhooks[0].Timeout == 0 }},
+		{"dedup: {interval: 0s, max_entries: 0}\n", func(c Config) bool { return c.Dedup == DedupConfig{} }},
+	}
+	for _, tc := range tests {
+		c, err := ParseConfig(strings.NewReader(tc.yaml))
+		if err != nil || !tc.check(c) {
+			t.Errorf("ParseConfig(%q) = %+v, %v", tc.yaml, c, err)
+		}
+	}
+}
+
+// Errors name the field once under the section: "alerts: retry.max: ...".
+func TestParseConfigErrorPrefix(t *testing.T) {
+	_, err := ParseConfig(strings.NewReader("retry: {initial: 1s, max: 10ms}\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "alerts: retry.max: ") {
+		t.Errorf("ParseConfig error %q, want it to start with %q", err, "alerts: retry.max: ")
 	}
 }
 
@@ -100,6 +131,12 @@ func TestValidate(t *testing.T) {
 		{"webhook with two secrets", func(c *Config) { w := hook; w.SecretFile = "/run/s"; c.Webhooks = []WebhookConfig{w} }, "set only one"},
 		{"duplicate names", func(c *Config) { c.Webhooks = []WebhookConfig{hook, hook} }, "webhooks[1].name"},
 		{"webhook named alertmanager", func(c *Config) { w := hook; w.Name = "alertmanager"; c.Webhooks = []WebhookConfig{w} }, "webhooks[0].name"},
+		{"webhook named alertmanager while it is off", func(c *Config) {
+			w := hook
+			w.Name = "alertmanager"
+			c.Alertmanager.URL = ""
+			c.Webhooks = []WebhookConfig{w}
+		}, `webhooks[0].name: "alertmanager" is reserved`},
 		{"negative dedup", func(c *Config) { c.Dedup.Interval = -time.Minute }, "dedup.interval"},
 		{"unbounded dedup", func(c *Config) { c.Dedup.MaxEntries = 0 }, "dedup.max_entries"},
 		{"dedup off needs no bound", func(c *Config) { c.Dedup = DedupConfig{} }, ""},

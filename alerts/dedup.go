@@ -3,6 +3,10 @@ package alerts
 import (
 	"container/list"
 	"context"
+	"errors"
+	"hash/fnv"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -11,8 +15,10 @@ import (
 
 // Dedup drops alerts already delivered within Interval: a rule that fires again on the same
 // subject (same Alert.ID) while the first alert is still fresh is not news. A change of
-// severity is news, so the key is ID and severity. Only successful deliveries are remembered,
-// so a failed alert is sent again on the next try.
+// severity is news, and so is a change of Supersedes (a leak incident that absorbed another
+// keeps its ID and only gains supersedes; receivers must learn of the replacement), so the key
+// is ID, severity and the set of superseded IDs. Only successful deliveries are remembered, so
+// a failed alert is sent again on the next try.
 //
 // Memory is bounded by MaxEntries: past it the oldest entries are forgotten early (counted in
 // leakwatch_alerts_dedup_evicted_total), which can only cause a repeat, never a loss. The
@@ -49,7 +55,23 @@ func NewDedup(next Notifier, cfg DedupConfig) *Dedup {
 	}
 }
 
-func dedupKey(a leakwatch.Alert) string { return a.ID + "\x00" + a.Severity }
+func dedupKey(a leakwatch.Alert) string {
+	k := a.ID + "\x00" + a.Severity
+	if len(a.Supersedes) == 0 {
+		return k
+	}
+	// A hash, not the list, keeps an entry small however many incidents one absorbed; the
+	// set is sorted so the order the rules listed them in does not matter.
+	ids := slices.Clone(a.Supersedes)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	h := fnv.New64a()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return k + "\x00" + strconv.FormatUint(h.Sum64(), 16)
+}
 
 // Notify passes on the alerts not delivered within the interval (and each key once per
 // call), and remembers them when next succeeds.
@@ -62,8 +84,23 @@ func (d *Dedup) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool, er
 		return false, nil
 	}
 	retry, err := d.next.Notify(ctx, fresh...)
-	if err == nil {
+	var pe *PartialError
+	switch {
+	case err == nil:
 		d.remember(fresh)
+	case errors.As(err, &pe):
+		// Sent one by one after a refusal of the whole: remember those that got through.
+		failed := make(map[string]bool, len(pe.Failed))
+		for _, f := range pe.Failed {
+			failed[dedupKey(f.Alert)] = true
+		}
+		var sent []leakwatch.Alert
+		for _, a := range fresh {
+			if !failed[dedupKey(a)] {
+				sent = append(sent, a)
+			}
+		}
+		d.remember(sent)
 	}
 	return retry, err
 }

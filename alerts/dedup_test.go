@@ -111,6 +111,37 @@ func TestDedupSeverityChangeIsNews(t *testing.T) {
 	}
 }
 
+// A leak incident that absorbed another keeps its id and gains supersedes: receivers must
+// hear of the merge at once, while plain repeats of either form stay suppressed.
+func TestDedupSupersedesChangeIsNews(t *testing.T) {
+	tests := []struct {
+		name string
+		sent [][]string // Supersedes of each send of alert "leak|x"
+		want int        // deliveries
+	}{
+		{"plain repeat", [][]string{nil, nil}, 1},
+		{"absorbed an incident", [][]string{nil, {"leak|y"}}, 2},
+		{"absorbed another one", [][]string{{"leak|y"}, {"leak|y", "leak|z"}}, 2},
+		{"repeat of the merged alert", [][]string{nil, {"leak|y", "leak|z"}, {"leak|y", "leak|z"}}, 2},
+		{"same set in another order", [][]string{{"leak|y", "leak|z"}, {"leak|z", "leak|y"}}, 1},
+		{"moved to another incident", [][]string{{"leak|y"}, {"leak|z"}}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+			for _, sup := range tc.sent {
+				a := leakAlert("leak|x")
+				a.Supersedes = sup
+				_, _ = d.Notify(context.Background(), a)
+			}
+			if len(rec.calls) != tc.want {
+				t.Errorf("sending supersedes %v: %d deliveries, want %d", tc.sent, len(rec.calls), tc.want)
+			}
+		})
+	}
+}
+
 // Memory stays bounded; the oldest entry is forgotten first, and that is counted.
 func TestDedupBounded(t *testing.T) {
 	rec := &recorder{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,9 +19,15 @@ type Receiver struct {
 	name  string
 	head  Notifier
 	dedup *Dedup
+	log   *slog.Logger
 }
 
 // NewReceiver wraps n in the delivery stages. m and log may be nil.
+//
+// A request of several alerts refused as a whole (Alertmanager answers 400 for all when one
+// is bad) is sent again alert by alert, so only the bad ones fail; the error is then a
+// *PartialError naming them. Each alert is counted once in leakwatch_alerts_sent_total, by
+// its final outcome.
 func NewReceiver(name string, n Notifier, dedup DedupConfig, retry RetryPolicy, m *Metrics, log *slog.Logger) *Receiver {
 	if m == nil {
 		m = NewMetrics(nil)
@@ -36,10 +43,7 @@ func NewReceiver(name string, n Notifier, dedup DedupConfig, retry RetryPolicy, 
 	m.seconds.WithLabelValues(name)
 	r := NewRetry(n, retry, log)
 	r.onRetry = m.retries.WithLabelValues(name).Inc
-	counted := NotifierFunc(func(ctx context.Context, alerts ...leakwatch.Alert) (bool, error) {
-		start := time.Now()
-		retry, err := r.Notify(ctx, alerts...)
-		m.seconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	count := func(ctx context.Context, retry bool, err error, n int) {
 		outcome := OutcomeDelivered
 		switch {
 		case err == nil:
@@ -48,13 +52,67 @@ func NewReceiver(name string, n Notifier, dedup DedupConfig, retry RetryPolicy, 
 		default:
 			outcome = OutcomeFailed
 		}
-		m.sent.WithLabelValues(name, outcome).Add(float64(len(alerts)))
-		return retry, err
+		m.sent.WithLabelValues(name, outcome).Add(float64(n))
+	}
+	counted := NotifierFunc(func(ctx context.Context, alerts ...leakwatch.Alert) (bool, error) {
+		start := time.Now()
+		defer func() { m.seconds.WithLabelValues(name).Observe(time.Since(start).Seconds()) }()
+		retry, err := r.Notify(ctx, alerts...)
+		if err == nil || retry || ctx.Err() != nil || len(alerts) == 1 {
+			count(ctx, retry, err, len(alerts))
+			return retry, err
+		}
+		// Refused as a whole: not counted, since each alert gets its own outcome below.
+		log.Info("request refused as a whole; sending its alerts one by one", "alerts", len(alerts), "err", err)
+		var failed []AlertError
+		anyRetry := false
+		for i, a := range alerts {
+			if ctx.Err() != nil {
+				// Shutdown: the rest were not tried again, and fail as the batch did.
+				for _, a := range alerts[i:] {
+					failed = append(failed, AlertError{Alert: a, Retry: true, Err: ctx.Err()})
+				}
+				count(ctx, true, ctx.Err(), len(alerts)-i)
+				return true, &PartialError{Failed: failed, Of: len(alerts)}
+			}
+			retry, err := r.Notify(ctx, a)
+			count(ctx, retry, err, 1)
+			if err != nil {
+				failed = append(failed, AlertError{Alert: a, Retry: retry, Err: err})
+				anyRetry = anyRetry || retry
+			}
+		}
+		if len(failed) == 0 {
+			return false, nil
+		}
+		return anyRetry, &PartialError{Failed: failed, Of: len(alerts)}
 	})
 	d := NewDedup(counted, dedup)
 	d.onSuppress = func(n int) { m.sent.WithLabelValues(name, OutcomeSuppressed).Add(float64(n)) }
 	d.onEvict = m.evicted.WithLabelValues(name).Inc
-	return &Receiver{name: name, head: d, dedup: d}
+	return &Receiver{name: name, head: d, dedup: d, log: log}
+}
+
+// AlertError is one alert's failure inside a PartialError.
+type AlertError struct {
+	Alert leakwatch.Alert
+	Retry bool // transient: the receiver was down when it was sent alone
+	Err   error
+}
+
+// PartialError reports a request that the receiver refused as a whole and whose alerts were
+// then sent one by one: Failed are those that failed alone, the others were delivered.
+type PartialError struct {
+	Failed []AlertError
+	Of     int // alerts in the refused request
+}
+
+func (e *PartialError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		parts[i] = f.Alert.ID + ": " + f.Err.Error()
+	}
+	return fmt.Sprintf("%d of %d alerts failed when sent alone: %s", len(e.Failed), e.Of, strings.Join(parts, "; "))
 }
 
 // Name is the receiver's name, its metric label.
@@ -63,6 +121,34 @@ func (r *Receiver) Name() string { return r.name }
 // Notify delivers through the receiver's stages.
 func (r *Receiver) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool, error) {
 	return r.head.Notify(ctx, alerts...)
+}
+
+// DeliverEach delivers alerts and returns one error per alert, in order: nil when it was
+// delivered or suppressed as a repeat. A request refused as a whole fails only the alerts
+// that fail alone (see NewReceiver).
+func (r *Receiver) DeliverEach(ctx context.Context, alerts ...leakwatch.Alert) []error {
+	errs := make([]error, len(alerts))
+	retry, err := r.Notify(ctx, alerts...)
+	if err == nil {
+		return errs
+	}
+	r.log.Error("alert delivery failed", "alerts", len(alerts), "retryable", retry, "err", err)
+	var pe *PartialError
+	if !errors.As(err, &pe) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	// By dedup key: a repeat inside the batch shares the fate of the copy that was sent.
+	failed := make(map[string]error, len(pe.Failed))
+	for _, f := range pe.Failed {
+		failed[dedupKey(f.Alert)] = f.Err
+	}
+	for i, a := range alerts {
+		errs[i] = failed[dedupKey(a)]
+	}
+	return errs
 }
 
 // Result is one receiver's answer to a fan-out.

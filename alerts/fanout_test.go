@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -89,5 +90,65 @@ func TestFanoutConcurrent(t *testing.T) {
 		if r.Err != nil {
 			t.Errorf("%s: %v", r.Receiver, r.Err)
 		}
+	}
+}
+
+// Alertmanager answers 400 for a whole request when one alert is bad. The receiver then sends
+// the alerts one by one: only the bad one fails, the others are delivered and remembered, and
+// each alert of the batch is counted once, by its final outcome.
+func TestReceiverSplitsRefusedBatch(t *testing.T) {
+	var requests [][]string
+	am := NotifierFunc(func(_ context.Context, alerts ...leakwatch.Alert) (bool, error) {
+		var ids []string
+		for _, a := range alerts {
+			ids = append(ids, a.ID)
+		}
+		requests = append(requests, ids)
+		for _, a := range alerts {
+			if a.ID == "bad" {
+				return false, &StatusError{Receiver: "alertmanager", Code: 400, Body: "start time must be before end time"}
+			}
+		}
+		return false, nil
+	})
+	m := NewMetrics(nil)
+	r := NewReceiver("alertmanager", am, DedupConfig{Interval: time.Hour, MaxEntries: 10}, testPolicy, m, nil)
+	batch := []leakwatch.Alert{leakAlert("g1"), leakAlert("g2"), leakAlert("bad"), leakAlert("g1")}
+
+	errs := r.DeliverEach(context.Background(), batch...)
+	var failed []string
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, batch[i].ID)
+			var se *StatusError
+			if !errors.As(err, &se) || se.Code != 400 {
+				t.Errorf("%s: error %v, want the 400", batch[i].ID, err)
+			}
+		}
+	}
+	if fmt.Sprint(failed) != "[bad]" {
+		t.Errorf("failed alerts %v, want [bad]", failed)
+	}
+	if fmt.Sprint(requests) != "[[g1 g2 bad] [g1] [g2] [bad]]" {
+		t.Errorf("requests %v, want the batch then each alert alone", requests)
+	}
+	want := map[string]float64{OutcomeDelivered: 2, OutcomeRejected: 1, OutcomeSuppressed: 1, OutcomeFailed: 0}
+	total := 0.0
+	for outcome, n := range want {
+		got := counter(t, m.sent, "alertmanager", outcome)
+		total += got
+		if got != n {
+			t.Errorf("sent_total{outcome=%s} = %v, want %v", outcome, got, n)
+		}
+	}
+	if total != float64(len(batch)) {
+		t.Errorf("%v outcomes counted for %d alerts, want one each", total, len(batch))
+	}
+
+	// The ones delivered alone are remembered: the redelivered batch sends only the bad one.
+	requests = nil
+	_ = r.DeliverEach(context.Background(), batch...)
+	if fmt.Sprint(requests) != "[[bad]]" {
+		t.Errorf("redelivery sent %v, want [[bad]]", requests)
 	}
 }

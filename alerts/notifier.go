@@ -2,9 +2,10 @@ package alerts
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 
 	"github.com/leakwatch/leakwatch"
@@ -47,16 +48,28 @@ func retryStatus(code int) bool {
 }
 
 // retryTransport classifies an error from http.Client.Do. The caller's own cancellation is
-// final; timeouts and connection failures are retried.
+// final, and so is a refused TLS peer: a certificate that does not verify, a server that
+// does not speak TLS, a handshake the server rejects. These come from the configuration (a
+// wrong URL, a missing CA), and retrying would only delay the alert's dead letter. Timeouts,
+// refused and reset connections and a response cut short are retried.
 func retryTransport(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return false
 	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true // timeouts, refused and reset connections
+	var (
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		record    tls.RecordHeaderError
+		alert     tls.AlertError
+	)
+	switch {
+	case errors.As(err, &verify), errors.As(err, &authority), errors.As(err, &hostname),
+		errors.As(err, &invalid), errors.As(err, &record), errors.As(err, &alert):
+		return false
 	}
-	// Anything else from the transport (EOF mid-response, TLS handshake) is also a transient
-	// property of the connection, not of the alert.
-	return !errors.Is(err, context.Canceled)
+	// Every other transport error (net.Error, io.ErrUnexpectedEOF, a DNS failure) is a
+	// property of the connection at that moment, not of the alert.
+	return true
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/leakwatch/leakwatch"
 )
 
-// Publisher writes alerts to a log such as a Kafka topic. The stream package satisfies it, so
-// this package needs no Kafka client.
+// Publisher writes alerts to a log such as a Kafka topic, for code that forwards alerts to a
+// log of its own: one method, so this package needs no Kafka client.
 type Publisher interface {
 	PublishAlerts(ctx context.Context, alerts []leakwatch.Alert) error
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -231,4 +233,69 @@ func TestSignKnownAnswer(t *testing.T) {
 	if got != want {
 		t.Errorf("Sign = %s, want %s", got, want)
 	}
+}
+
+// A TLS peer that cannot be verified is a configuration problem: the alert is rejected at the
+// first attempt instead of waiting out the retry policy. Failures of the connection itself
+// are still retried.
+func TestWebhookTransportErrors(t *testing.T) {
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	// The first request's connection is cut before any answer; the next one is accepted.
+	var cut sync.Once
+	cutSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cut.Do(func() {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+		})
+	}))
+	defer cutSrv.Close()
+	trusting := tlsSrv.Client() // trusts the test server's certificate, for 127.0.0.1 only
+	trusting.Timeout = time.Second
+
+	tests := []struct {
+		name        string
+		url         string
+		client      *http.Client
+		wantOutcome string
+		wantRetries float64
+	}{
+		{"unknown certificate authority", tlsSrv.URL, nil, OutcomeRejected, 0},
+		{"certificate for another host", "https://localhost:" + strconv.Itoa(tlsSrv.Listener.Addr().(*net.TCPAddr).Port), trusting, OutcomeRejected, 0},
+		{"connection refused", "http://" + closedAddr(t), nil, OutcomeFailed, float64(testPolicy.MaxAttempts - 1)},
+		{"connection cut before the answer", cutSrv.URL, nil, OutcomeDelivered, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := NewWebhookNotifier(WebhookConfig{Name: "newsroom", URL: tc.url, Timeout: time.Second}, []byte("s"), tc.client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := NewMetrics(nil)
+			r := NewReceiver("newsroom", n, DedupConfig{}, testPolicy, m, nil)
+			_, err = r.Notify(context.Background(), leakAlert("x"))
+			t.Logf("error: %v", err)
+			if got := counter(t, m.sent, "newsroom", tc.wantOutcome); got != 1 {
+				t.Errorf("leakwatch_alerts_sent_total{outcome=%q} = %v, want 1", tc.wantOutcome, got)
+			}
+			if got := counter(t, m.retries, "newsroom"); got != tc.wantRetries {
+				t.Errorf("leakwatch_alerts_retries_total = %v, want %v", got, tc.wantRetries)
+			}
+		})
+	}
+}
+
+// closedAddr is a local address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
 }

@@ -264,7 +264,7 @@ func TestReceiverDown(t *testing.T) {
 	if dl := r.readTopic(r.kafka.Topics.DeadLetter); len(dl) > 0 {
 		t.Errorf("%d alerts dead-lettered although the receiver came back", len(dl))
 	}
-	r.waitQuiet([]string{"alert"}, time.Second, 30*time.Second)
+	r.waitQuiet([]string{"alert-faults"}, time.Second, 30*time.Second)
 }
 
 // TestAlertmanagerDown stops a private Alertmanager while alerts arrive: the alert role must
@@ -361,7 +361,7 @@ func TestPoisonedRecords(t *testing.T) {
 	if err := r.wait(rp, 90*time.Second); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
-	r.waitQuiet([]string{"extract", "detect", "correlate", "sink", "alert"}, 15*time.Second, 2*time.Minute)
+	r.waitQuiet([]string{"extract", "detect", "correlate", "sink", "alert-faults"}, 15*time.Second, 2*time.Minute)
 	for name, p := range ps {
 		if !p.running() {
 			t.Errorf("%s stopped: %v", name, p.err)
@@ -370,7 +370,7 @@ func TestPoisonedRecords(t *testing.T) {
 	// Which roles read each topic, so each must have dead-lettered its poisoned record.
 	readers := map[string][]string{
 		tp.Posts: {"extract", "sink"}, tp.SiteChanges: {"correlate", "sink"}, tp.Mentions: {"detect", "sink"},
-		tp.CoShares: {"correlate"}, tp.Signals: {"correlate", "sink"}, tp.Alerts: {"alert", "sink"},
+		tp.CoShares: {"correlate"}, tp.Signals: {"correlate", "sink"}, tp.Alerts: {"alert-faults", "sink"},
 	}
 	got := map[string]map[string]string{} // topic -> stage -> reason, for the poisoned records
 	others := map[string]int{}            // "stage: topic" -> dead letters of valid records

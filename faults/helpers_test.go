@@ -413,7 +413,7 @@ func (r *run) stageTopics(stage string) []string {
 		return []string{t.CoShares, t.Signals, t.SiteChanges}
 	case "sink":
 		return []string{t.Posts, t.SiteChanges, t.Mentions, t.Signals, t.Alerts}
-	case "alert":
+	case "alert-faults", "alert-alertmanager": // the alert role reads in one group a receiver
 		return []string{t.Alerts}
 	}
 	panic(stage)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/alerts"
@@ -18,29 +20,32 @@ func init() {
 	register(command{name: "alert", summary: "deliver the alerts topic to Alertmanager and signed webhooks", run: runAlert})
 }
 
-// alertStage names the consumer group (prefix + "alert") and the dead letters of this role.
+// alertStage prefixes the consumer groups and dead-letter stages of this role: each receiver
+// has its own, alertStage+"-"+name (see receiverStage).
 const alertStage = "alert"
 
+// receiverStage names one receiver's consumer group (prefix + stage) and dead letters. Each
+// receiver reads the alerts topic in its own group and commits its own offsets, so a failing
+// receiver falls behind alone instead of holding back the others.
+func receiverStage(receiver string) string { return alertStage + "-" + receiver }
+
 // runAlert consumes the alerts topic and delivers every alert to each configured receiver.
-// A batch's offsets are committed only when each of its alerts was delivered to every
-// receiver, suppressed as a repeat, or written to the dead-letter topic with the reason
-// (refused by a receiver, or still failing when the retry policy gave up). On shutdown an
-// unfinished batch stays uncommitted and is delivered again on restart.
+// Each receiver commits a batch's offsets only when each of its alerts was delivered,
+// suppressed as a repeat, or written to the dead-letter topic with the reason (refused, or
+// still failing when the retry policy gave up). On shutdown an unfinished batch stays
+// uncommitted and is delivered again on restart.
 func runAlert(ctx context.Context, e *env, args []string) error {
 	return runRoleCommand(ctx, e, "alert", args, "sections kafka, alerts, metrics; see docs/ALERTS.md")
 }
 
-// alertRole delivers the alerts topic until ctx ends.
+// alertRole delivers the alerts topic until ctx ends, one consumer group per receiver.
 func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Registerer) error {
 	cfg, scfg := c.Alerts, c.Kafka
-	log = log.With("stage", alertStage)
-	receivers, err := cfg.Receivers(alerts.Options{Metrics: alerts.NewMetrics(reg), Log: log})
+	receivers, err := cfg.Receivers(alerts.Options{Metrics: alerts.NewMetrics(reg), Log: log.With("stage", alertStage)})
 	if err != nil {
 		return err
 	}
-	fanout := alerts.NewFanout(log, receivers...)
 	sm := stream.NewMetrics(reg)
-
 	if err := stream.CreateTopics(ctx, scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter); err != nil {
 		return err
 	}
@@ -49,70 +54,69 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 		return err
 	}
 	defer w.Close()
-	group, err := stream.NewGroup(scfg, alertStage, []string{scfg.Topics.Alerts}, log, sm)
-	if err != nil {
-		return err
-	}
-	log.Info("delivering alerts", "topic", scfg.Topics.Alerts, "group", group.ID(), "receivers", fanout.Receivers())
 
-	d := &alertDelivery{fanout: fanout, receivers: receivers, log: log}
-	return group.Run(ctx, stream.DecodeHandler(alertStage, w, scfg.Topics.DeadLetter, log, func(ctx context.Context, items []stream.Item[leakwatch.Alert]) error {
-		dead, err := d.deliver(ctx, items)
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range receivers {
+		stage := receiverStage(r.Name())
+		group, err := stream.NewGroup(scfg, stage, []string{scfg.Topics.Alerts}, log, sm)
 		if err != nil {
 			return err
 		}
-		return w.SendDeadLetters(ctx, scfg.Topics.DeadLetter, dead...)
-	}))
+		rlog := log.With("stage", stage)
+		rlog.Info("delivering alerts", "topic", scfg.Topics.Alerts, "group", group.ID(), "receiver", r.Name())
+		d := &alertDelivery{receivers: []*alerts.Receiver{r}, stage: stage, log: rlog}
+		g.Go(func() error {
+			return group.Run(gctx, stream.DecodeHandler(stage, w, scfg.Topics.DeadLetter, rlog, func(ctx context.Context, items []stream.Item[leakwatch.Alert]) error {
+				dead, err := d.deliver(ctx, items)
+				if err != nil {
+					return err
+				}
+				return w.SendDeadLetters(ctx, scfg.Topics.DeadLetter, dead...)
+			}))
+		})
+	}
+	return g.Wait()
 }
 
 // alertDelivery delivers decoded alerts and says which could not be delivered.
 type alertDelivery struct {
-	fanout    *alerts.Fanout
-	receivers []*alerts.Receiver // in fanout order
+	receivers []*alerts.Receiver
+	stage     string // of the dead letters
 	log       *slog.Logger
 }
 
-// deliver sends the batch to every receiver and returns dead letters for the alerts some
-// receiver refused or never accepted. A receiver that refuses a whole request (one bad alert
-// makes Alertmanager answer 400 for all) gets the alerts again one by one, so only the bad
-// ones are dead-lettered; the others are remembered by dedup and not sent twice elsewhere.
-// An error (shutdown) means nothing may be committed.
+// deliver sends the batch to every receiver at once and returns dead letters for the alerts
+// some receiver refused or never accepted. A receiver that refuses a whole request (one bad
+// alert makes Alertmanager answer 400 for all) sends the alerts again one by one itself, so
+// only the bad ones are dead-lettered. An error (shutdown) means nothing may be committed.
 func (d *alertDelivery) deliver(ctx context.Context, items []stream.Item[leakwatch.Alert]) ([]stream.DeadLetter, error) {
 	as := make([]leakwatch.Alert, len(items))
 	for i, it := range items {
 		as[i] = it.Value
 	}
-	reasons := make([][]string, len(items))
-	for i, res := range d.fanout.Deliver(ctx, as...) {
-		if res.Err == nil {
-			continue
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if res.Retry || len(as) == 1 {
-			for j := range as {
-				reasons[j] = append(reasons[j], fmt.Sprintf("receiver %s: %v", res.Receiver, res.Err))
-			}
-			continue
-		}
-		for j, a := range as {
-			if _, err := d.receivers[i].Notify(ctx, a); err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				reasons[j] = append(reasons[j], fmt.Sprintf("receiver %s: %v", res.Receiver, err))
-			}
-		}
+	errs := make([][]error, len(d.receivers))
+	var wg sync.WaitGroup
+	for i, r := range d.receivers {
+		wg.Go(func() { errs[i] = r.DeliverEach(ctx, as...) })
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	var dead []stream.DeadLetter
-	for j, rs := range reasons {
-		if len(rs) == 0 {
+	for j := range items {
+		var reasons []string
+		for i, r := range d.receivers {
+			if err := errs[i][j]; err != nil {
+				reasons = append(reasons, fmt.Sprintf("receiver %s: %v", r.Name(), err))
+			}
+		}
+		if len(reasons) == 0 {
 			continue
 		}
-		reason := errors.New("undelivered alert " + as[j].ID + ": " + strings.Join(rs, "; "))
+		reason := errors.New("undelivered alert " + as[j].ID + ": " + strings.Join(reasons, "; "))
 		d.log.Warn("dead-lettering an alert", "record", items[j].Record.Where(), "alert", as[j].ID, "err", reason)
-		dead = append(dead, stream.DeadLetterFor(alertStage, items[j].Record, reason))
+		dead = append(dead, stream.DeadLetterFor(d.stage, items[j].Record, reason))
 	}
 	return dead, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,8 +14,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/alerts"
@@ -23,8 +27,9 @@ import (
 )
 
 // `leakwatch alert` against real Kafka and Alertmanager: good alerts reach Alertmanager and a
-// signed webhook once, a repeat is suppressed, an undecodable record and an alert Alertmanager
-// refuses go to the dead-letter topic with their reasons, and every offset is committed.
+// signed webhook once, a repeat is suppressed, an undecodable record (in each receiver's
+// group) and an alert Alertmanager refuses go to the dead-letter topic with their reasons, and
+// every offset of each receiver's group is committed.
 func TestAlertCommand(t *testing.T) {
 	broker := testenv.Kafka(t)
 	amURL := testenv.Alertmanager(t)
@@ -135,9 +140,13 @@ metrics: ""
 		}
 	}()
 
-	// Everything is handled when the group's committed offsets reach the end of the topic.
+	// Everything is handled when each group's committed offsets reach the end of the topic.
 	for {
-		caughtUp, state := allCommitted(t, ctx, scfg, scfg.GroupPrefix+alertStage, scfg.Topics.Alerts)
+		caughtUp, state := true, ""
+		for _, r := range []string{"alertmanager", "newsroom"} {
+			ok, st := allCommitted(t, ctx, scfg, scfg.GroupPrefix+receiverStage(r), scfg.Topics.Alerts)
+			caughtUp, state = caughtUp && ok, state+r+": "+st+"; "
+		}
 		if caughtUp {
 			break
 		}
@@ -167,17 +176,27 @@ metrics: ""
 		t.Errorf("Alertmanager holds %d alerts of this run, want 3: %v", len(held), held)
 	}
 
-	dead := readDeadLetters(t, scfg, 2)
-	var reasons []string
+	// The junk record once per receiver's group, the refused alert by Alertmanager's only.
+	dead := readDeadLetters(t, scfg, 3)
+	got := map[string]string{} // stage + key -> reason
 	for _, d := range dead {
-		if d.Stage != alertStage || d.Topic != scfg.Topics.Alerts {
-			t.Errorf("dead letter %+v: want stage %s from %s", d, alertStage, scfg.Topics.Alerts)
+		if d.Topic != scfg.Topics.Alerts {
+			t.Errorf("dead letter %+v: want one from %s", d, scfg.Topics.Alerts)
 		}
-		reasons = append(reasons, d.Reason)
+		got[d.Stage+" "+string(d.Key)] = d.Reason
 	}
-	all := strings.Join(reasons, "\n")
-	if !strings.Contains(all, "decode") || !strings.Contains(all, "receiver alertmanager") || !strings.Contains(all, "400") {
-		t.Errorf("dead-letter reasons do not name the decode failure and Alertmanager's 400:\n%s", all)
+	for _, want := range []struct{ stage, key, reason string }{
+		{receiverStage("alertmanager"), "junk", "decode"},
+		{receiverStage("newsroom"), "junk", "decode"},
+		{receiverStage("alertmanager"), refused.ID, "receiver alertmanager"},
+	} {
+		reason, ok := got[want.stage+" "+want.key]
+		if !ok || !strings.Contains(reason, want.reason) {
+			t.Errorf("no dead letter of %s from stage %s naming %q; got %v", want.key, want.stage, want.reason, got)
+		}
+	}
+	if r := got[receiverStage("alertmanager")+" "+refused.ID]; !strings.Contains(r, "400") {
+		t.Errorf("dead-letter reason %q does not give Alertmanager's 400", r)
 	}
 }
 
@@ -229,4 +248,190 @@ func readDeadLetters(t *testing.T, scfg stream.Config, n int) []stream.DeadLette
 		t.Fatalf("read %d dead letters (want %d): %v", len(out), n, err)
 	}
 	return out
+}
+
+// A webhook that keeps failing does not hold back Alertmanager: each receiver reads the
+// alerts topic in its own consumer group, so alerts written while the webhook is still
+// retrying an earlier one reach Alertmanager at once, and only the webhook's group lags.
+func TestAlertFailingWebhookDelaysNoOther(t *testing.T) {
+	broker := testenv.Kafka(t)
+	amURL := testenv.Alertmanager(t)
+	runID := fmt.Sprintf("t%d", time.Now().UnixNano())
+
+	var hookRequests atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hookRequests.Add(1)
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+	}))
+	defer hook.Close()
+	t.Setenv("LEAKWATCH_TEST_WEBHOOK_SECRET", "s")
+
+	scfg := stream.DefaultConfig()
+	scfg.Brokers = []string{broker}
+	scfg.Partitions = 1
+	scfg.Topics.Alerts = "leakwatch.alerts.test-" + runID
+	scfg.Topics.DeadLetter = "leakwatch.deadletter.test-" + runID
+	scfg.GroupPrefix = "test-" + runID + "-"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	t.Cleanup(func() {
+		_ = stream.DeleteTopics(context.Background(), scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter)
+	})
+	if err := stream.CreateTopics(ctx, scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter); err != nil {
+		t.Fatal(err)
+	}
+	w, err := stream.NewWriter(scfg, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	write := func(id string) {
+		a := leakwatch.Alert{ID: runID + "|" + id, Rule: "BurstNearSilence", Severity: "warning", Kind: leakwatch.SignalBurst,
+			Object: "hashtag:" + id, Summary: "burst", StartsAt: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC), Labels: map[string]string{"run": runID}}
+		m, err := stream.EncodeAlert(scfg.Topics.Alerts, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The webhook's retries outlast the test: max_elapsed 0 is no time limit.
+	conf := filepath.Join(t.TempDir(), "leakwatch.yaml")
+	yaml := fmt.Sprintf(`kafka:
+  brokers: [%q]
+  group_prefix: %q
+  topics: {alerts: %q, deadletter: %q}
+alerts:
+  alertmanager: {url: %q}
+  webhooks: [{name: newsroom, url: %q, secret_env: LEAKWATCH_TEST_WEBHOOK_SECRET}]
+  retry: {initial: 100ms, max: 500ms, multiplier: 2, max_attempts: 10000, max_elapsed: 0}
+metrics: ""
+`, broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter, amURL, hook.URL)
+	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(runCtx, []string{"alert", "-config", conf}, io.Discard, &stderr) }()
+	defer func() {
+		stop()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("leakwatch alert exited %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("leakwatch alert did not stop while a receiver was retrying:\n%s", stderr.String())
+		}
+	}()
+	held := func(id string, within time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for alertmanagerAlerts(t, amURL, runID)[runID+"|"+id] == "" {
+			if time.Now().After(deadline) {
+				t.Fatalf("Alertmanager lacks alert %s after %s (webhook requests so far: %d); log:\n%s", id, within, hookRequests.Load(), stderr.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	write("first")
+	held("first", time.Minute) // includes joining the group
+	for hookRequests.Load() < 2 {
+		time.Sleep(50 * time.Millisecond) // the webhook is retrying the first alert
+	}
+	write("second")
+	held("second", 15*time.Second)
+
+	amDone, state := allCommitted(t, ctx, scfg, scfg.GroupPrefix+receiverStage("alertmanager"), scfg.Topics.Alerts)
+	for deadline := time.Now().Add(10 * time.Second); !amDone && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		amDone, state = allCommitted(t, ctx, scfg, scfg.GroupPrefix+receiverStage("alertmanager"), scfg.Topics.Alerts)
+	}
+	if !amDone {
+		t.Errorf("Alertmanager's group did not commit both alerts: %s", state)
+	}
+	if hookDone, state := allCommitted(t, ctx, scfg, scfg.GroupPrefix+receiverStage("newsroom"), scfg.Topics.Alerts); hookDone {
+		t.Errorf("the failing webhook's group committed everything: %s", state)
+	}
+}
+
+// When Alertmanager refuses a batch for one bad alert, the alert role dead-letters only that
+// one, and each alert is counted once: delivered or rejected, never both.
+func TestAlertBatchRefusalCountedOnce(t *testing.T) {
+	am := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), `"bad"`) {
+			http.Error(w, "start time must be before end time", http.StatusBadRequest)
+		}
+	}))
+	defer am.Close()
+	reg := prometheus.NewRegistry()
+	cfg := alerts.DefaultConfig()
+	cfg.Alertmanager.URL = am.URL
+	rs, err := cfg.Receivers(alerts.Options{Metrics: alerts.NewMetrics(reg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &alertDelivery{receivers: rs, stage: receiverStage("alertmanager"), log: slog.New(slog.DiscardHandler)}
+	var items []stream.Item[leakwatch.Alert]
+	for i, id := range []string{"g1", "g2", "g3", "bad"} {
+		a := leakwatch.Alert{ID: id, Rule: "R", Severity: "warning", Kind: leakwatch.SignalBurst, Summary: "s", StartsAt: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)}
+		items = append(items, stream.Item[leakwatch.Alert]{Record: stream.Record{Topic: "alerts", Offset: int64(i), Key: []byte(id)}, Value: a})
+	}
+	dead, err := d.deliver(context.Background(), items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || string(dead[0].Key) != "bad" || !strings.Contains(dead[0].Reason, "400") {
+		t.Errorf("dead letters %+v, want only the bad alert with the 400", dead)
+	}
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "leakwatch_alerts_sent_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					got[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	want := map[string]float64{alerts.OutcomeDelivered: 3, alerts.OutcomeRejected: 1, alerts.OutcomeSuppressed: 0, alerts.OutcomeFailed: 0}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("leakwatch_alerts_sent_total{receiver=alertmanager} by outcome = %v, want %v", got, want)
+	}
+}
+
+// Errors in the alerts section name it once, and "0" turns dedup off as the docs write it.
+func TestAlertConfigSection(t *testing.T) {
+	dir := t.TempDir()
+	load := func(yaml string) (Config, error) {
+		path := filepath.Join(dir, "leakwatch.yaml")
+		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return loadConfig(path)
+	}
+	_, err := load("alerts:\n  retry: {initial: 1s, max: 10ms}\n")
+	if err == nil || !strings.Contains(err.Error(), "alerts: retry.max: ") || strings.Contains(err.Error(), "alerts: alerts:") {
+		t.Errorf("error %q, want it to name alerts: retry.max once", err)
+	}
+	_, err = load("alerts:\n  dedup: {interval: 1h, maxentries: 5}\n")
+	if err == nil || !strings.Contains(err.Error(), "maxentries") {
+		t.Errorf("unknown field in alerts.dedup: error %v, want one naming it", err)
+	}
+	c, err := load("alerts:\n  dedup: {interval: 0}\n  retry: {max_elapsed: 0}\n")
+	if err != nil || c.Alerts.Dedup.Interval != 0 || c.Alerts.Retry.MaxElapsed != 0 {
+		t.Errorf("bare 0: %+v, %v; want dedup and the time limit off", c.Alerts, err)
+	}
 }

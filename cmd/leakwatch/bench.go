@@ -400,7 +400,7 @@ func benchRun(ctx context.Context, e *env, c Config, src benchSource, rate float
 		if err != nil {
 			return res, err
 		}
-		d := &alertDelivery{fanout: alerts.NewFanout(log, receivers...), receivers: receivers, log: log}
+		d := &alertDelivery{receivers: receivers, stage: alertStage, log: log}
 		alertG, err := stream.NewGroup(scfg, alertStage, []string{scfg.Topics.Alerts}, log, m)
 		if err != nil {
 			return res, err
