@@ -14,6 +14,14 @@ type migration struct {
 	version int
 	name    string
 	stmts   []string
+	// columns are added after stmts, each only where missing: 18.16 has no
+	// ADD COLUMN IF NOT EXISTS, so Migrate checks system.columns itself.
+	columns []column
+}
+
+// column is one column a migration adds to an existing table.
+type column struct {
+	table, name, typ string
 }
 
 // Time columns are DateTime('UTC') (seconds): DateTime64 is not portable to 18.16.
@@ -21,7 +29,7 @@ type migration struct {
 // retention drops whole months, ORDER BY ending in the event id so a redelivered row
 // replaces its twin when parts merge.
 var migrations = []migration{
-	{1, "initial tables and the per-minute mention rollup", []string{
+	{version: 1, name: "initial tables and the per-minute mention rollup", stmts: []string{
 		`CREATE TABLE IF NOT EXISTS {db}.posts (
 			uri String,
 			platform String,
@@ -233,6 +241,9 @@ var migrations = []migration{
 		PARTITION BY toYYYYMM(start_at)
 		ORDER BY (campaign, id)`,
 	}},
+	// An alert that replaces others (a leak incident that moved to an earlier key, groups
+	// that merged) names them, so readers leave the replaced alerts out.
+	{version: 2, name: "alerts.supersedes", columns: []column{{"alerts", "supersedes", "Array(String)"}}},
 }
 
 // LatestSchemaVersion is the version a fully migrated warehouse reports.
@@ -268,6 +279,11 @@ func (w *Warehouse) Migrate(ctx context.Context) error {
 				return fmt.Errorf("warehouse: migration %d (%s), statement %d: %w", m.version, m.name, i+1, err)
 			}
 		}
+		for _, c := range m.columns {
+			if err := w.addColumn(ctx, c); err != nil {
+				return fmt.Errorf("warehouse: migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
 		b, err := w.conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
 		if err != nil {
 			return fmt.Errorf("warehouse: record migration %d: %w", m.version, err)
@@ -282,6 +298,28 @@ func (w *Warehouse) Migrate(ctx context.Context) error {
 		w.log.Info("schema migration applied", "database", w.cfg.Database, "version", m.version, "name", m.name, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// addColumn adds c unless the table has it. Two writers migrating at once may both find it
+// missing: the one whose ALTER fails then finds it present and carries on.
+func (w *Warehouse) addColumn(ctx context.Context, c column) error {
+	has := func() (bool, error) {
+		var n uint64
+		err := w.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", w.cfg.Database, c.table, c.name).Scan(&n)
+		return n > 0, err
+	}
+	ok, err := has()
+	if err != nil || ok {
+		return err
+	}
+	alterErr := w.conn.Exec(ctx, w.ddl("ALTER TABLE {db}."+c.table+" ADD COLUMN "+c.name+" "+c.typ))
+	if alterErr == nil {
+		return nil
+	}
+	if ok, err := has(); err == nil && ok {
+		return nil
+	}
+	return fmt.Errorf("add column %s.%s: %w", c.table, c.name, alterErr)
 }
 
 // SchemaVersion is the highest migration recorded in the database, 0 when none is.

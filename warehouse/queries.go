@@ -187,15 +187,29 @@ func (w *Warehouse) PostVolume(ctx context.Context, from, to time.Time, step tim
 	})
 }
 
-// latest selects the highest version of every id of a table, filtered by where, which
-// applies after deduplication so a superseded row never shows through.
-// NotSuperseded is the condition that keeps out the groups or leaks (table) a later record
-// replaced: a group that merged into another, a leak incident that moved to an earlier
-// member. Every reader of those tables, dashboards included, applies it.
+// NotSuperseded is the condition that keeps out the groups, leaks or alerts (table) a later
+// record replaced: a group that merged into another, a leak incident that moved to an earlier
+// member, the alert raised for either before. Every reader of those tables, dashboards
+// included, applies it.
 func NotSuperseded(table string) string {
 	return "id NOT IN (SELECT arrayJoin(supersedes) FROM " + table + ")"
 }
 
+// Latest is a subquery holding the highest version of every record of table (edges, groups,
+// alerts, calendar_events ...), for SQL that filters or sums after deduplication. FINAL alone
+// does not do where a record's partition time can move between versions (an edge's first_at,
+// an alert's starts_at, a re-imported event's start_at): FINAL merges within a partition, so
+// both versions would show.
+func Latest(table string) string {
+	key := "id"
+	if table == "calendar_events" {
+		key = "campaign, id"
+	}
+	return "(SELECT * FROM " + table + " FINAL ORDER BY " + key + ", version DESC LIMIT 1 BY " + key + ")"
+}
+
+// latest selects the highest version of every id of a table, filtered by where, which
+// applies after deduplication so a superseded row never shows through.
 func (w *Warehouse) latest(ctx context.Context, table, cols, where, order string, args ...any) (driver.Rows, error) {
 	return w.conn.Query(ctx, `SELECT `+cols+` FROM (
 			SELECT `+cols+`, version FROM `+table+` FINAL ORDER BY id, version DESC LIMIT 1 BY id
@@ -384,10 +398,11 @@ func (w *Warehouse) SiteChanges(ctx context.Context, from, to time.Time) ([]leak
 	})
 }
 
-// Alerts are the alerts starting in [from, to), latest version of each, by start.
+// Alerts are the alerts starting in [from, to), latest version of each, by start; alerts
+// another one superseded are left out.
 func (w *Warehouse) Alerts(ctx context.Context, from, to time.Time) ([]leakwatch.Alert, error) {
-	rows, err := w.latest(ctx, "alerts", "id, rule, severity, kind, object, candidate, summary, evidence, link, starts_at, raised_at, label_keys, label_values",
-		"starts_at >= toDateTime(?) AND starts_at < toDateTime(?)", "starts_at, id", unix(from), unix(to))
+	rows, err := w.latest(ctx, "alerts", "id, rule, severity, kind, object, candidate, summary, evidence, link, starts_at, raised_at, label_keys, label_values, supersedes",
+		"starts_at >= toDateTime(?) AND starts_at < toDateTime(?) AND "+NotSuperseded("alerts"), "starts_at, id", unix(from), unix(to))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: alerts: %w", err)
 	}
@@ -397,12 +412,12 @@ func (w *Warehouse) Alerts(ctx context.Context, from, to time.Time) ([]leakwatch
 			kind       string
 			keys, vals []string
 		)
-		if err := r.Scan(&a.ID, &a.Rule, &a.Severity, &kind, &a.Object, &a.Candidate, &a.Summary, &a.Evidence, &a.Link, &a.StartsAt, &a.RaisedAt, &keys, &vals); err != nil {
+		if err := r.Scan(&a.ID, &a.Rule, &a.Severity, &kind, &a.Object, &a.Candidate, &a.Summary, &a.Evidence, &a.Link, &a.StartsAt, &a.RaisedAt, &keys, &vals, &a.Supersedes); err != nil {
 			return a, err
 		}
 		a.Kind = leakwatch.SignalKind(kind)
 		a.StartsAt, a.RaisedAt = fromDB(a.StartsAt), fromDB(a.RaisedAt)
-		a.Evidence = nilIfEmpty(a.Evidence)
+		a.Evidence, a.Supersedes = nilIfEmpty(a.Evidence), nilIfEmpty(a.Supersedes)
 		if len(keys) > 0 {
 			a.Labels = make(map[string]string, len(keys))
 			for i, k := range keys {
@@ -434,6 +449,18 @@ func (w *Warehouse) Calendar(ctx context.Context, campaign string) (leakwatch.Ca
 	})
 	cal.Events = evs
 	return cal, err
+}
+
+// Campaigns are the names of the calendars stored, sorted.
+func (w *Warehouse) Campaigns(ctx context.Context) ([]string, error) {
+	rows, err := w.conn.Query(ctx, "SELECT DISTINCT campaign FROM calendar_events ORDER BY campaign")
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: campaigns: %w", err)
+	}
+	return collect(rows, "campaigns", func(r driver.Rows) (string, error) {
+		var c string
+		return c, r.Scan(&c)
+	})
 }
 
 // Result is a query's answer as plain values, for callers that run their own SQL

@@ -595,7 +595,7 @@ var siteChangesTable = table[leakwatch.SiteChange]{
 
 var alertsTable = table[leakwatch.Alert]{
 	name: "alerts",
-	cols: []string{"id", "rule", "severity", "kind", "object", "candidate", "summary", "evidence", "link", "starts_at", "raised_at", "label_keys", "label_values", "version"},
+	cols: []string{"id", "rule", "severity", "kind", "object", "candidate", "summary", "evidence", "link", "starts_at", "raised_at", "label_keys", "label_values", "supersedes", "version"},
 	id:   func(a leakwatch.Alert) string { return fmt.Sprintf("id %q", a.ID) },
 	row: func(a leakwatch.Alert) ([]any, error) {
 		if a.ID == "" {
@@ -618,7 +618,9 @@ var alertsTable = table[leakwatch.Alert]{
 		for i, k := range keys {
 			vals[i] = a.Labels[k]
 		}
-		return []any{a.ID, a.Rule, a.Severity, string(a.Kind), a.Object, a.Candidate, a.Summary, strs(a.Evidence), a.Link, starts, raised, keys, vals, ms(raised)}, nil
+		// Supersedes names the alerts this one replaces (a leak incident that moved, groups
+		// that merged): readers leave those out.
+		return []any{a.ID, a.Rule, a.Severity, string(a.Kind), a.Object, a.Candidate, a.Summary, strs(a.Evidence), a.Link, starts, raised, keys, vals, strs(a.Supersedes), ms(raised)}, nil
 	},
 }
 

@@ -57,6 +57,54 @@ func TestMigrationsApplyOnceThenNoOp(t *testing.T) {
 	}
 }
 
+// A warehouse created by a binary that knew only the first schema version is brought up to
+// date on Open, keeps its rows, and can then store what the new columns hold.
+func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
+	all := migrations
+	migrations = all[:1]
+	w := openTest(t, "upgrade")
+	migrations = all
+	ctx := context.Background()
+	old := leakwatch.Alert{ID: "leak|domain:archive.org|2017-05-05T18:38:00Z", Rule: "leak", StartsAt: t0, RaisedAt: t0}
+	b, err := w.conn.PrepareBatch(ctx, "INSERT INTO alerts (id, rule, starts_at, raised_at, version)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(old.ID, old.Rule, old.StartsAt, old.RaisedAt, uint64(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := w.SchemaVersion(ctx); err != nil || v != 1 {
+		t.Fatalf("schema version before the upgrade: %d, %v; want 1", v, err)
+	}
+
+	again, err := Open(ctx, w.cfg, nil)
+	if err != nil {
+		t.Fatalf("open with the newer binary: %v", err)
+	}
+	defer again.Close()
+	if v, err := again.SchemaVersion(ctx); err != nil || v != LatestSchemaVersion() {
+		t.Fatalf("schema version after the upgrade: %d, %v; want %d", v, err, LatestSchemaVersion())
+	}
+	// The column is there already: adding it again (a second writer, a retried step) is harmless.
+	if err := again.addColumn(ctx, column{"alerts", "supersedes", "Array(String)"}); err != nil {
+		t.Fatalf("adding an existing column: %v", err)
+	}
+	newer := leakwatch.Alert{ID: "leak|url:https://pastebin.com/x|2017-05-05T18:35:00Z", Rule: "leak", StartsAt: t0, RaisedAt: t0.Add(time.Minute), Supersedes: []string{old.ID}}
+	if err := again.InsertAlerts(ctx, []leakwatch.Alert{newer}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := again.Alerts(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != newer.ID || !slices.Equal(got[0].Supersedes, []string{old.ID}) {
+		t.Fatalf("alerts after the upgrade: %+v, want only %s, naming the alert it replaced", got, newer.ID)
+	}
+}
+
 func TestOpenReadOnlyOnMissingDatabaseFails(t *testing.T) {
 	cfg := testConfig(t, "missing")
 	cfg.SkipMigrations = true
@@ -330,6 +378,33 @@ func TestSupersededGroupsAndLeaksAreGone(t *testing.T) {
 	}
 }
 
+// An incident that moved to an earlier key is raised again under it, naming the alert it
+// replaces: the warehouse then lists only the new alert, as the live page does.
+func TestSupersededAlertsAreGone(t *testing.T) {
+	w := openTest(t, "superseded_alerts")
+	ctx := context.Background()
+	old := leakwatch.Alert{ID: "leak|domain:archive.org|2017-05-05T18:38:00Z", Rule: "leak", Summary: "Possible leak on domain:archive.org", StartsAt: t0.Add(3 * time.Minute), RaisedAt: t0.Add(4 * time.Minute)}
+	other := leakwatch.Alert{ID: "burst|candidate:macron", Rule: "burst", StartsAt: t0, RaisedAt: t0}
+	if err := w.InsertAlerts(ctx, []leakwatch.Alert{old, other}); err != nil {
+		t.Fatal(err)
+	}
+	moved := leakwatch.Alert{ID: "leak|url:https://pastebin.com/x|2017-05-05T18:35:00Z", Rule: "leak", Summary: "Possible leak on url:https://pastebin.com/x", StartsAt: t0, RaisedAt: t0.Add(6 * time.Minute), Supersedes: []string{old.ID}}
+	if err := w.InsertAlerts(ctx, []leakwatch.Alert{moved}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.Alerts(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range got {
+		ids = append(ids, a.ID)
+	}
+	if want := []string{other.ID, moved.ID}; !slices.Equal(ids, want) {
+		t.Fatalf("alerts %v, want %v (the moved incident's old alert left out)", ids, want)
+	}
+}
+
 func TestDropBeforeDropsWholeOldMonths(t *testing.T) {
 	w := openTest(t, "retention")
 	ctx := context.Background()
@@ -402,6 +477,81 @@ func TestDropBeforeDropsWholeOldMonths(t *testing.T) {
 	}
 	if again, err := w.DropBefore(ctx, AllTables, time.Date(2017, 5, 10, 0, 0, 0, 0, time.UTC)); err != nil || len(again) != 0 {
 		t.Fatalf("second DropBefore: dropped %v, err %v; want nothing", again, err)
+	}
+}
+
+// Retention with a cut on 1 May keeps what readers still need from older months: an edge
+// that began in April and lasts into May, a group and a leak incident that supersede records
+// of May from months before (dropping them would bring the superseded ones back), an alert
+// whose latest version moved into April. What nothing links to the cut goes.
+func TestDropBeforeKeepsOlderMonthsTheCutStillNeeds(t *testing.T) {
+	w := openTest(t, "retention_links")
+	ctx := context.Background()
+	day := func(month time.Month, d int) time.Time { return time.Date(2017, month, d, 12, 0, 0, 0, time.UTC) }
+	edge := func(a, b string, first, last time.Time) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindURL, A: a, B: b, Weight: 2, First: first, Last: last}}
+	}
+	group := func(id string, first time.Time, supersedes ...string) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id, Accounts: []string{"a", "b", "c"}, First: first, Last: first.Add(time.Hour), Supersedes: supersedes}}
+	}
+	leak := func(object string, onset time.Time, supersedes ...string) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: object, Onset: onset, Evidence: []string{"term:leaks"}, Supersedes: supersedes}}
+	}
+	lateLeak := leak("domain:archive.org", day(5, 2))
+	if err := w.InsertSignals(ctx, []leakwatch.Signal{
+		edge("a", "b", day(2, 1), day(2, 2)),  // February, over before the cut: dropped
+		edge("a", "c", day(4, 10), day(5, 5)), // from April into May
+		group("g-b", day(5, 3)), group("g-a", day(3, 10), "g-b"),
+		lateLeak, leak("url:https://pastebin.com/x", day(3, 28), lateLeak.Key()),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	moving := leakwatch.Alert{ID: "leak|url:https://pastebin.com/x", Rule: "leak", StartsAt: day(5, 2), RaisedAt: day(5, 2)}
+	for _, as := range [][]leakwatch.Alert{{moving, {ID: "burst|old", Rule: "burst", StartsAt: day(2, 1), RaisedAt: day(2, 1)}}, {{ID: moving.ID, Rule: "leak", StartsAt: day(4, 28), RaisedAt: day(5, 3)}}} {
+		if err := w.InsertAlerts(ctx, as); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	dropped, err := w.DropBefore(ctx, AllTables, time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range dropped {
+		names = append(names, d.Table+"/"+d.Partition)
+	}
+	if want := []string{"edges/201702", "alerts/201702"}; !slices.Equal(names, want) {
+		t.Errorf("dropped %v, want %v", names, want)
+	}
+	from, to := time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2017, 7, 1, 0, 0, 0, 0, time.UTC)
+	edges, err := w.Edges(ctx, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edges) != 1 || edges[0].B != "c" {
+		t.Errorf("edges after retention: %+v, want the a-c edge lasting into May", edges)
+	}
+	groups, err := w.Groups(ctx, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || groups[0].ID != "g-a" {
+		t.Errorf("groups after retention: %+v, want only g-a (g-b merged into it)", groups)
+	}
+	leaks, err := w.Leaks(ctx, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leaks) != 1 || leaks[0].Object != "url:https://pastebin.com/x" {
+		t.Errorf("leaks after retention: %+v, want only the incident under its earliest member", leaks)
+	}
+	alerts, err := w.Alerts(ctx, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 || !alerts[0].StartsAt.Equal(day(4, 28)) {
+		t.Errorf("alerts after retention: %+v, want the leak alert once, at its latest start (28 April)", alerts)
 	}
 }
 

@@ -24,12 +24,13 @@ func init() {
 const volumeFile = "volume.json"
 
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "report", "--detections FILE | --from TIME --to TIME [--config FILE] [--calendar FILE] --out DIR")
+	fs := newFlags(e, "report", "--detections FILE | --from TIME --to TIME [--config FILE] [--campaign NAME] [--calendar FILE] --out DIR")
 	detPath := fs.String("detections", "", "detections.jsonl written by analyze (its volume.json beside it is used too)")
 	from := fs.String("from", "", "with ClickHouse: start of the period (RFC3339)")
 	to := fs.String("to", "", "with ClickHouse: end of the period (RFC3339)")
 	cfgPath := fs.String("config", "", "config file (its clickhouse section, with --from/--to)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML")
+	campaign := fs.String("campaign", "", "with ClickHouse and no --calendar: the stored calendar to use (default: the config's calendar, else the only one stored)")
 	out := fs.String("out", "", "directory for index.html and timeline.svg")
 	title := fs.String("title", "leakwatch retrospective", "report title")
 	if err := parseFlags(fs, args); err != nil {
@@ -55,7 +56,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		}
 		in.Series, err = readVolume(filepath.Join(filepath.Dir(*detPath), volumeFile))
 	} else {
-		err = reportFromWarehouse(ctx, *cfgPath, *from, *to, &in)
+		err = reportFromWarehouse(ctx, *cfgPath, *from, *to, *campaign, &in)
 	}
 	if err != nil {
 		return err

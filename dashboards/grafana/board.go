@@ -12,6 +12,8 @@ import (
 	"fmt"
 
 	"github.com/grafana-tools/sdk"
+
+	"github.com/leakwatch/leakwatch/warehouse"
 )
 
 // DatasourceType is the plugin id of the official ClickHouse data source.
@@ -138,7 +140,11 @@ func newTarget(p PanelSpec) target {
 }
 
 // CalendarAnnotationSQL feeds the calendar annotation: time/timeEnd make regions of periods.
-const CalendarAnnotationSQL = "SELECT toUInt64(start_at) * 1000 AS time, toUInt64(end_at) * 1000 AS timeEnd, concat(title, ' (', id, ')') AS text, kind AS tags FROM calendar_events FINAL WHERE end_at >= $__fromTime AND start_at <= $__toTime ORDER BY start_at"
+// An event re-imported with another start is read once, at its latest start. A point in time
+// stored without an end (an event made in code; calendar files set end = start) ends where it
+// starts: greatest, as the stored "no end" is the epoch.
+var CalendarAnnotationSQL = "SELECT toUInt64(start_at) * 1000 AS time, toUInt64(greatest(start_at, end_at)) * 1000 AS timeEnd, concat(title, ' (', id, ')') AS text, kind AS tags FROM " +
+	warehouse.Latest("calendar_events") + " WHERE greatest(start_at, end_at) >= $__fromTime AND start_at <= $__toTime ORDER BY start_at"
 
 // JSON renders a board as Grafana dashboard JSON. The calendar annotation carries the
 // plugin target, which the SDK's Annotation type has no field for, so it is added here.
@@ -164,7 +170,7 @@ func JSON(s Spec) ([]byte, error) {
 			// Calendar events pushed by `leakwatch dashboards push` are Grafana annotations tagged so.
 			"name": "Calendar (pushed)", "enable": true, "iconColor": "rgba(138, 148, 160, 0.8)",
 			"datasource": map[string]string{"type": "grafana", "uid": "-- Grafana --"},
-			"target":     map[string]any{"type": "tags", "tags": []string{"leakwatch-calendar"}, "matchAny": true, "limit": 500},
+			"target":     map[string]any{"type": "tags", "tags": []string{CalendarTag}, "matchAny": true, "limit": 500},
 		},
 	}}
 	return json.MarshalIndent(doc, "", "  ")

@@ -5,8 +5,10 @@ import "github.com/leakwatch/leakwatch/warehouse"
 // Every panel query groups time with toDateTime(intDiv(toUInt32(ts), $__interval_s) *
 // $__interval_s): the plugin's $__timeGroup/$__timeInterval need functions ClickHouse 18.16
 // lacks. Tables are ReplacingMergeTree: queries read them FINAL or count distinct ids, so a
-// redelivered record never shows twice; groups and leaks that a later record superseded are
-// left out (warehouse.NotSuperseded).
+// redelivered record never shows twice. Records whose time column (the partition key) can
+// move between versions, edges, groups, alerts and calendar events, are read through
+// warehouse.Latest instead, since FINAL merges within a partition only. Groups, leaks and
+// alerts that a later record superseded are left out (warehouse.NotSuperseded).
 
 // bucket groups a DateTime column into the panel's interval.
 func bucket(col string) string {
@@ -20,6 +22,8 @@ func Boards() []Spec {
 
 func overview() Spec {
 	return Spec{
+		// candidate narrows Volume per candidate; platform narrows Posts and Volume per
+		// platform. Signals and alerts carry no platform, and the rollup none either.
 		UID: "leakwatch-overview", Title: "leakwatch — Overview", Tags: []string{"overview"},
 		Vars: []string{"candidate", "platform"}, Calendar: true,
 		Panels: []PanelSpec{
@@ -28,7 +32,7 @@ func overview() Spec {
 			{Title: "Bursts", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"bursts"},
 				SQL: "SELECT uniqExact(id) AS bursts FROM bursts WHERE $__timeFilter(onset_at)"},
 			{Title: "Coordinated groups", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"groups"},
-				SQL: "SELECT uniqExact(id) AS groups FROM groups WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups")},
+				SQL: "SELECT count() AS groups FROM " + warehouse.Latest("groups") + " WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups")},
 			{Title: "Leaks", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"leaks"},
 				SQL: "SELECT uniqExact(id) AS leaks FROM leaks WHERE $__timeFilter(onset_at) AND " + warehouse.NotSuperseded("leaks")},
 			{Title: "Volume per candidate", Type: "timeseries", QueryType: QueryTimeSeries, W: 24, H: 9,
@@ -48,19 +52,20 @@ func overview() Spec {
 			{Title: "Newest coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"first", "size", "kinds", "first_movers", "objects", "id"},
 				SQL: "SELECT first_at AS first, size, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
-					"arrayStringConcat(objects, ' ') AS objects, id FROM groups FINAL WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY first_at DESC LIMIT 50"},
+					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY first_at DESC LIMIT 50"},
 			{Title: "Newest alerts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"time", "severity", "rule", "summary", "object", "candidate"},
-				SQL: "SELECT starts_at AS time, severity, rule, summary, object, candidate FROM alerts FINAL " +
-					"WHERE $__timeFilter(starts_at) ORDER BY starts_at DESC LIMIT 100"},
+				SQL: "SELECT starts_at AS time, severity, rule, summary, object, candidate FROM " + warehouse.Latest("alerts") + " " +
+					"WHERE $__timeFilter(starts_at) AND " + warehouse.NotSuperseded("alerts") + " ORDER BY starts_at DESC LIMIT 100"},
 		},
 	}
 }
 
 func leakTiming() Spec {
 	return Spec{
+		// No variables: leaks, bursts and the calendar carry no candidate or platform.
 		UID: "leakwatch-leak-timing", Title: "leakwatch — Leak timing", Tags: []string{"leaks", "calendar"},
-		Vars: []string{"candidate"}, Calendar: true,
+		Calendar: true,
 		Panels: []PanelSpec{
 			{Title: "Volume against the campaign calendar", Type: "timeseries", QueryType: QueryTimeSeries, W: 24, H: 9,
 				Description: "All posts and posts carrying leak evidence. Annotations: calendar events; silence periods are regions.",
@@ -83,8 +88,8 @@ func leakTiming() Spec {
 					"ORDER BY timing_score DESC, score DESC LIMIT 50"},
 			{Title: "Campaign calendar", Type: "table", QueryType: QueryTable, W: 24, H: 6,
 				Columns: []string{"start", "end_time", "kind", "event", "title"},
-				SQL: "SELECT start_at AS start, end_at AS end_time, kind, id AS event, title FROM calendar_events FINAL " +
-					"WHERE end_at >= $__fromTime AND start_at <= $__toTime ORDER BY start_at"},
+				SQL: "SELECT start_at AS start, greatest(start_at, end_at) AS end_time, kind, id AS event, title FROM " + warehouse.Latest("calendar_events") + " " +
+					"WHERE greatest(start_at, end_at) >= $__fromTime AND start_at <= $__toTime ORDER BY start_at"},
 		},
 	}
 }
@@ -98,19 +103,19 @@ func coordination() Spec {
 				Columns: []string{"first", "last", "size", "kinds", "score", "first_movers", "objects", "evidence"},
 				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
 					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence " +
-					"FROM groups FINAL WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
+					"FROM " + warehouse.Latest("groups") + " WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
 			{Title: "Co-share edge weight over time", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,
 				Description: "Sum of co-share edge weights by object kind, by the time the pair first co-shared.",
 				Columns:     []string{"time", "object_kind", "weight"},
-				SQL: "SELECT " + bucket("first_at") + " AS time, object_kind, sum(weight) AS weight FROM edges FINAL " +
+				SQL: "SELECT " + bucket("first_at") + " AS time, object_kind, sum(weight) AS weight FROM " + warehouse.Latest("edges") + " " +
 					"WHERE $__timeFilter(first_at) GROUP BY time, object_kind ORDER BY time, object_kind"},
 			{Title: "Strongest edges", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"a", "b", "object_kind", "weight", "score", "first", "last"},
-				SQL: "SELECT a, b, object_kind, weight, round(score, 2) AS score, first_at AS first, last_at AS last FROM edges FINAL " +
+				SQL: "SELECT a, b, object_kind, weight, round(score, 2) AS score, first_at AS first, last_at AS last FROM " + warehouse.Latest("edges") + " " +
 					"WHERE $__timeFilter(first_at) ORDER BY weight DESC, score DESC LIMIT 100"},
 			{Title: "Accounts in coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
 				Columns: []string{"account", "groups", "last"},
-				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM groups FINAL ARRAY JOIN accounts AS account " +
+				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " ARRAY JOIN accounts AS account " +
 					"WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/grafana-tools/sdk"
@@ -86,9 +87,14 @@ providers:
 	return written, nil
 }
 
+// CalendarTag marks the annotations Push creates from a calendar.
+const CalendarTag = "leakwatch-calendar"
+
 // Push uploads every board (overwriting older versions) and the calendar's events as
-// Grafana annotations tagged "leakwatch-calendar" and the event kind; periods become regions.
-// auth is an API token or "user:password".
+// Grafana annotations tagged CalendarTag, the event kind and the event id; periods become
+// regions. A calendar with events replaces every CalendarTag annotation already there, so
+// pushing again (the same calendar, or a corrected one) leaves one annotation per event; an
+// empty calendar leaves them as they are. auth is an API token or "user:password".
 func Push(ctx context.Context, grafanaURL, auth string, specs []Spec, cal leakwatch.Calendar, client *http.Client) error {
 	c, err := sdk.NewClient(strings.TrimRight(grafanaURL, "/"), auth, client)
 	if err != nil {
@@ -103,10 +109,16 @@ func Push(ctx context.Context, grafanaURL, auth string, specs []Spec, cal leakwa
 			return fmt.Errorf("grafana %s: push board %s: %w", grafanaURL, s.UID, err)
 		}
 	}
+	if len(cal.Events) == 0 {
+		return nil
+	}
+	if err := deleteCalendarAnnotations(ctx, c); err != nil {
+		return fmt.Errorf("grafana %s: %w", grafanaURL, err)
+	}
 	for _, ev := range cal.Sorted() {
 		a := sdk.CreateAnnotationRequest{
 			Time: ev.Start.UnixMilli(),
-			Tags: []string{"leakwatch-calendar", ev.Kind, ev.ID},
+			Tags: []string{CalendarTag, ev.Kind, ev.ID},
 			Text: ev.Title,
 		}
 		if ev.End.After(ev.Start) {
@@ -117,4 +129,34 @@ func Push(ctx context.Context, grafanaURL, auth string, specs []Spec, cal leakwa
 		}
 	}
 	return nil
+}
+
+// deleteCalendarAnnotations removes every annotation tagged CalendarTag, a page at a time
+// (Grafana has no offset for annotations: deleted ones leave the next page in front). Only
+// annotations that carry the tag are deleted, whatever the server's search returns.
+func deleteCalendarAnnotations(ctx context.Context, c *sdk.Client) error {
+	const page = 500
+	seen := map[uint]bool{}
+	for {
+		anns, err := c.GetAnnotations(ctx, sdk.WithTag(CalendarTag), sdk.WithLimit(page))
+		if err != nil {
+			return fmt.Errorf("list %s annotations: %w", CalendarTag, err)
+		}
+		fresh := 0
+		for _, a := range anns {
+			if seen[a.ID] || !slices.Contains(a.Tags, CalendarTag) {
+				continue
+			}
+			seen[a.ID] = true
+			fresh++
+			if _, err := c.DeleteAnnotation(ctx, a.ID); err != nil {
+				return fmt.Errorf("delete annotation %d: %w", a.ID, err)
+			}
+		}
+		// A short page was the last; a page with nothing new means the server keeps listing
+		// what it deleted, and asking again would not end.
+		if len(anns) < page || fresh == 0 {
+			return nil
+		}
+	}
 }

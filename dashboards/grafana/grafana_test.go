@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +71,22 @@ func TestBoardsHaveThePluginTargetShape(t *testing.T) {
 	}
 }
 
+// A variable a board offers narrows at least one of its panels, else choosing a value
+// would change nothing the user sees.
+func TestEveryBoardVariableNarrowsAPanel(t *testing.T) {
+	for _, s := range grafana.Boards() {
+		for _, v := range s.Vars {
+			used := false
+			for _, p := range s.Panels {
+				used = used || strings.Contains(p.SQL, "${"+v+":")
+			}
+			if !used {
+				t.Errorf("%s offers the variable %s, but no panel uses it", s.UID, v)
+			}
+		}
+	}
+}
+
 func TestExportWritesBoardsAndProvisioning(t *testing.T) {
 	dir := t.TempDir()
 	files, err := grafana.Export(dir, grafana.Boards(), grafana.ClickHouse{Host: "clickhouse", Port: 9000, Database: "leakwatch", Username: "default"}, "/var/lib/grafana/dashboards/leakwatch")
@@ -95,10 +114,13 @@ func TestExportWritesBoardsAndProvisioning(t *testing.T) {
 }
 
 // A recorded Grafana HTTP API: the push goes through the SDK client exactly as against a server.
+// Annotations are kept as Grafana keeps them (ids, search by tag, delete by id), so pushing
+// twice shows what a user would see on the board.
 func TestPushSendsBoardsAndCalendar(t *testing.T) {
 	var mu sync.Mutex
 	var boards []string
-	var annotations []map[string]any
+	annotations := map[int]map[string]any{1: {"id": 1, "time": 1, "tags": []string{"deploy"}, "text": "an annotation of the user's own"}}
+	nextID := 2
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if r.Header.Get("Authorization") != "Bearer tok" {
@@ -120,11 +142,34 @@ func TestPushSendsBoardsAndCalendar(t *testing.T) {
 			boards = append(boards, req.Dashboard.UID)
 			fmt.Fprintf(w, `{"status":"success","uid":%q}`, req.Dashboard.UID)
 		case "/api/annotations":
-			var a map[string]any
-			json.Unmarshal(body, &a)
-			annotations = append(annotations, a)
-			fmt.Fprint(w, `{"message":"Annotation added","id":1}`)
+			if r.Method == http.MethodGet {
+				limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+				var found []map[string]any
+				for _, id := range slices.Sorted(maps.Keys(annotations)) {
+					a := annotations[id]
+					if tags, _ := a["tags"].([]string); slices.Contains(tags, r.URL.Query().Get("tags")) && len(found) < limit {
+						found = append(found, a)
+					}
+				}
+				json.NewEncoder(w).Encode(found)
+				return
+			}
+			var req struct {
+				Time, TimeEnd int64
+				Tags          []string
+				Text          string
+			}
+			json.Unmarshal(body, &req)
+			annotations[nextID] = map[string]any{"id": nextID, "time": req.Time, "timeEnd": req.TimeEnd, "tags": req.Tags, "text": req.Text}
+			fmt.Fprintf(w, `{"message":"Annotation added","id":%d}`, nextID)
+			nextID++
 		default:
+			var id int
+			if _, err := fmt.Sscanf(r.URL.Path, "/api/annotations/%d", &id); err == nil && r.Method == http.MethodDelete && annotations[id] != nil {
+				delete(annotations, id)
+				fmt.Fprint(w, `{"message":"Annotation deleted"}`)
+				return
+			}
 			http.NotFound(w, r)
 		}
 	}))
@@ -136,12 +181,40 @@ func TestPushSendsBoardsAndCalendar(t *testing.T) {
 	if err := grafana.Push(context.Background(), srv.URL, "tok", grafana.Boards(), cal, srv.Client()); err != nil {
 		t.Fatal(err)
 	}
-	if len(boards) != 4 || len(annotations) != 1 {
-		t.Fatalf("pushed boards %v, annotations %v", boards, annotations)
+	calendarAnnotations := func() []map[string]any {
+		var out []map[string]any
+		for _, id := range slices.Sorted(maps.Keys(annotations)) {
+			if slices.Contains(annotations[id]["tags"].([]string), grafana.CalendarTag) {
+				out = append(out, annotations[id])
+			}
+		}
+		return out
 	}
-	a := annotations[0]
-	if a["time"].(float64) != float64(cal.Events[0].Start.UnixMilli()) || a["timeEnd"].(float64) != float64(cal.Events[0].End.UnixMilli()) {
+	if got := calendarAnnotations(); len(boards) != 4 || len(got) != 1 {
+		t.Fatalf("pushed boards %v, calendar annotations %v", boards, got)
+	}
+	a := calendarAnnotations()[0]
+	if a["time"] != cal.Events[0].Start.UnixMilli() || a["timeEnd"] != cal.Events[0].End.UnixMilli() {
 		t.Fatalf("silence should be a region: %v", a)
+	}
+
+	// Pushing again, with the debate added, leaves one annotation per event, and the user's own.
+	cal.Events = append(cal.Events, leakwatch.Event{ID: "debate-r2", Kind: "debate", Title: "Débat", Start: time.Date(2017, 5, 3, 21, 0, 0, 0, paris)})
+	for range 2 {
+		if err := grafana.Push(context.Background(), srv.URL, "tok", grafana.Boards(), cal, srv.Client()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var texts []string
+	for _, a := range calendarAnnotations() {
+		texts = append(texts, a["text"].(string))
+	}
+	if !slices.Equal(texts, []string{"Débat", "Silence"}) || annotations[1] == nil {
+		t.Fatalf("after pushing three times: calendar annotations %v, the user's own kept: %v; want Débat and Silence once each, and the user's kept", texts, annotations[1] != nil)
+	}
+	// Boards alone (no calendar) leave the calendar annotations where they are.
+	if err := grafana.Push(context.Background(), srv.URL, "tok", grafana.Boards(), leakwatch.Calendar{}, srv.Client()); err != nil || len(calendarAnnotations()) != 2 {
+		t.Fatalf("push without a calendar: %v; %d calendar annotations left, want 2", err, len(calendarAnnotations()))
 	}
 	if err := grafana.Push(context.Background(), srv.URL, "wrong", grafana.Boards(), cal, srv.Client()); err == nil || !strings.Contains(err.Error(), "leakwatch-overview") {
 		t.Fatalf("push with a bad token: %v", err)

@@ -154,3 +154,170 @@ func loadCampaign(t *testing.T, ctx context.Context, w *warehouse.Warehouse) cam
 	}
 	return campaign{from: sc.Start, to: sc.Start.Add(time.Duration(sc.Days) * 24 * time.Hour)}
 }
+
+func panel(t *testing.T, board, title string) grafana.PanelSpec {
+	t.Helper()
+	for _, b := range grafana.Boards() {
+		for _, p := range b.Panels {
+			if b.UID == board && p.Title == title {
+				return p
+			}
+		}
+	}
+	t.Fatalf("no panel %q on %s", title, board)
+	return grafana.PanelSpec{}
+}
+
+// A record's later version can carry an earlier time than the first (an edge or group that
+// grew back in time, an alert whose incident moved, a calendar event re-imported with a
+// corrected start), and so land in another month's partition. The panels show each record
+// once, at its latest version, and not at all in a range holding only an older version
+// (there the time filter skips the newer version's month, and FINAL alone would show the
+// stale one); an alert that a newer alert replaced is not shown.
+func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
+	addr := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := fmt.Sprintf("lw_panels_versions_%d", time.Now().UnixNano())
+	cfg := warehouse.DefaultConfig()
+	cfg.Addr, cfg.Database = addr, db
+	w, err := warehouse.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		w.Close()
+	})
+
+	may := time.Date(2017, 5, 1, 0, 10, 0, 0, time.UTC) // first version, in May
+	april := may.Add(-20 * time.Minute)                 // the later version, back in April
+	edge := func(weight int, first time.Time) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindURL, A: "acct1", B: "acct2", Weight: weight, First: first, Last: may.Add(time.Duration(weight) * time.Minute)}}
+	}
+	group := func(accounts []string, first time.Time) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-1", Accounts: accounts, First: first, Last: may.Add(time.Duration(len(accounts)) * time.Minute)}}
+	}
+	for _, sigs := range [][]leakwatch.Signal{
+		{edge(2, may), group([]string{"acct1", "acct2", "acct3"}, may)},
+		{edge(5, april), group([]string{"acct1", "acct2", "acct3", "acct4"}, april)},
+	} {
+		if err := w.InsertSignals(ctx, sigs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replaced := leakwatch.Alert{ID: "leak|domain:archive.org", Rule: "leak", Summary: "Possible leak on domain:archive.org", StartsAt: may.Add(5 * time.Minute), RaisedAt: may.Add(6 * time.Minute)}
+	for _, as := range [][]leakwatch.Alert{
+		{{ID: "leak|hashtag:macronleaks", Rule: "leak", Summary: "Possible leak on hashtag:macronleaks", StartsAt: may, RaisedAt: may.Add(time.Minute)}, replaced},
+		{{ID: "leak|hashtag:macronleaks", Rule: "leak", Summary: "Possible leak on hashtag:macronleaks", StartsAt: april, RaisedAt: may.Add(2 * time.Minute)},
+			{ID: "leak|url:https://pastebin.com/x", Rule: "leak", Summary: "Possible leak on url:https://pastebin.com/x", StartsAt: may, RaisedAt: may.Add(7 * time.Minute), Supersedes: []string{replaced.ID}}},
+	} {
+		if err := w.InsertAlerts(ctx, as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The debate's start is corrected later, into May.
+	for _, start := range []time.Time{april, may} {
+		cal := leakwatch.Calendar{Name: "fr", Timezone: "Europe/Paris", Events: []leakwatch.Event{{ID: "debate-r2", Kind: leakwatch.EventDebate, Title: "Débat", Start: start, End: start.Add(10 * time.Minute)}}}
+		if err := w.InsertCalendar(ctx, cal); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // the import time (ms) orders the two versions
+	}
+
+	all := map[string][]string{"candidate": {"macron"}, "platform": {"twitter"}}
+	run := func(r grafana.Range, what, sql string) [][]string {
+		res := query(t, ctx, w, what, sql, r, all)
+		var out [][]string
+		for _, row := range res.Rows {
+			var s []string
+			for _, v := range row {
+				s = append(s, fmt.Sprint(v))
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	column := func(rows [][]string, i int) []string {
+		var out []string
+		for _, r := range rows {
+			out = append(out, r[i])
+		}
+		return out
+	}
+	both := grafana.Range{From: april.Add(-time.Hour), To: may.Add(time.Hour), Interval: time.Hour}
+	mayOnly := grafana.Range{From: may.Add(-5 * time.Minute), To: may.Add(time.Hour), Interval: time.Hour}
+	pastebin, macronleaks := "Possible leak on url:https://pastebin.com/x", "Possible leak on hashtag:macronleaks"
+	for _, c := range []struct {
+		board, title string
+		col          int
+		both, may    []string // the column's values over both months, and over May only
+	}{
+		{"leakwatch-coordination", "Co-share edge weight over time", 2, []string{"5"}, nil},
+		{"leakwatch-coordination", "Strongest edges", 3, []string{"5"}, nil},
+		{"leakwatch-coordination", "Coordinated groups", 2, []string{"4"}, nil},
+		{"leakwatch-coordination", "Accounts in coordinated groups", 1, []string{"1", "1", "1", "1"}, nil},
+		{"leakwatch-overview", "Coordinated groups", 0, []string{"1"}, []string{"0"}},
+		{"leakwatch-overview", "Newest coordinated groups", 1, []string{"4"}, nil},
+		{"leakwatch-overview", "Newest alerts", 3, []string{pastebin, macronleaks}, []string{pastebin}},
+	} {
+		p := panel(t, c.board, c.title)
+		if got := column(run(both, c.title, p.SQL), c.col); !slices.Equal(got, c.both) {
+			t.Errorf("%s/%s over both months: %s %v, want %v", c.board, c.title, p.Columns[c.col], got, c.both)
+		}
+		if got := column(run(mayOnly, c.title, p.SQL), c.col); !slices.Equal(got, c.may) {
+			t.Errorf("%s/%s over May only: %s %v, want %v", c.board, c.title, p.Columns[c.col], got, c.may)
+		}
+	}
+	// The calendar's version in May is the newer: April alone must not show the stale start.
+	aprilOnly := grafana.Range{From: april.Add(-time.Hour), To: may.Add(-5 * time.Minute), Interval: time.Hour}
+	for _, c := range []struct {
+		what, sql string
+		col       int
+		r         grafana.Range
+		want      []string
+	}{
+		{"Campaign calendar", panel(t, "leakwatch-leak-timing", "Campaign calendar").SQL, 0, both, []string{may.Format("2006-01-02 15:04:05 -0700 MST")}},
+		{"Campaign calendar", panel(t, "leakwatch-leak-timing", "Campaign calendar").SQL, 0, aprilOnly, nil},
+		{"calendar annotation", grafana.CalendarAnnotationSQL, 0, both, []string{fmt.Sprint(may.UnixMilli())}},
+		{"calendar annotation", grafana.CalendarAnnotationSQL, 0, aprilOnly, nil},
+	} {
+		if got := column(run(c.r, c.what, c.sql), c.col); !slices.Equal(got, c.want) {
+			t.Errorf("%s from %s to %s: %v, want %v", c.what, c.r.From.Format(time.RFC3339), c.r.To.Format(time.RFC3339), got, c.want)
+		}
+	}
+}
+
+// A vote made in code has no end (the warehouse stores the epoch): the calendar panel and the
+// annotation must still draw it, as a point.
+func TestCalendarPointWithoutEnd(t *testing.T) {
+	addr := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := fmt.Sprintf("lw_panels_point_%d", time.Now().UnixNano())
+	cfg := warehouse.DefaultConfig()
+	cfg.Addr, cfg.Database = addr, db
+	w, err := warehouse.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		w.Close()
+	})
+	vote := time.Date(2017, 5, 7, 6, 0, 0, 0, time.UTC)
+	cal := leakwatch.Calendar{Name: "fr", Timezone: "Europe/Paris", Events: []leakwatch.Event{{ID: "vote-r2", Kind: leakwatch.EventVote, Title: "Second round", Start: vote}}}
+	if err := w.InsertCalendar(ctx, cal); err != nil {
+		t.Fatal(err)
+	}
+	r := grafana.Range{From: vote.Add(-time.Hour), To: vote.Add(time.Hour), Interval: time.Hour}
+	for _, c := range []struct{ what, sql, want string }{
+		{"Campaign calendar", panel(t, "leakwatch-leak-timing", "Campaign calendar").SQL, fmt.Sprint(vote)},
+		{"calendar annotation", grafana.CalendarAnnotationSQL, fmt.Sprint(vote.UnixMilli())},
+	} {
+		res := query(t, ctx, w, c.what, c.sql, r, nil)
+		if len(res.Rows) != 1 || fmt.Sprint(res.Rows[0][1]) != c.want {
+			t.Errorf("%s: rows %v, want the vote ending at its start (%s)", c.what, res.Rows, c.want)
+		}
+	}
+}

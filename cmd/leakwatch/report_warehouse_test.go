@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+	"github.com/leakwatch/leakwatch/warehouse"
+)
+
+// A report from the warehouse, without --calendar, draws the calendar the sink stored: the
+// only one stored, or the one --campaign names when several are.
+func TestReportFromWarehouseDrawsStoredCalendar(t *testing.T) {
+	addr := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wcfg := warehouse.DefaultConfig()
+	wcfg.Addr, wcfg.Database = addr, fmt.Sprintf("lwtest_report_%d", time.Now().UnixNano())
+	w, err := warehouse.Open(ctx, wcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = w.Query(context.Background(), "DROP DATABASE IF EXISTS "+wcfg.Database)
+		w.Close()
+	})
+	start := time.Date(2017, 5, 5, 12, 0, 0, 0, time.UTC)
+	var mentions []leakwatch.Mention
+	for i := range 120 {
+		at, post := start.Add(time.Duration(i)*15*time.Minute), fmt.Sprintf("twitter:%d", i)
+		mentions = append(mentions,
+			leakwatch.Mention{Object: leakwatch.AllPosts, Account: "a", Post: post, Platform: "twitter", At: at},
+			leakwatch.Mention{Object: "candidate:macron", Account: "a", Post: post, Platform: "twitter", At: at})
+	}
+	if err := w.InsertMentions(ctx, mentions); err != nil {
+		t.Fatal(err)
+	}
+	silence := leakwatch.Event{ID: "silence-r2", Kind: leakwatch.EventSilence, Title: "Campaign silence", Start: time.Date(2017, 5, 5, 22, 0, 0, 0, time.UTC), End: time.Date(2017, 5, 7, 18, 0, 0, 0, time.UTC)}
+	if err := w.InsertCalendar(ctx, leakwatch.Calendar{Name: "fr-2017-presidential", Timezone: "Europe/Paris", Events: []leakwatch.Event{silence}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "leakwatch.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("clickhouse:\n  addr: %q\n  database: %q\nmetrics: \"\"\n", addr, wcfg.Database)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	report := func(extra ...string) (string, int, string) {
+		out := filepath.Join(dir, fmt.Sprintf("report%d", time.Now().UnixNano()))
+		args := append([]string{"report", "--config", cfgPath, "--from", "2017-05-05T00:00:00Z", "--to", "2017-05-08T00:00:00Z", "--out", out}, extra...)
+		var stdout, stderr strings.Builder
+		code := run(ctx, args, &stdout, &stderr)
+		svg, _ := os.ReadFile(filepath.Join(out, "timeline.svg"))
+		return string(svg), code, stderr.String()
+	}
+
+	svg, code, stderr := report()
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(svg, ">silence-r2<") {
+		t.Errorf("the timeline lacks the stored silence period:\n%s", svg)
+	}
+
+	if err := w.InsertCalendar(ctx, leakwatch.Calendar{Name: "de-2021-federal", Events: []leakwatch.Event{{ID: "vote", Kind: leakwatch.EventVote, Start: time.Date(2021, 9, 26, 6, 0, 0, 0, time.UTC)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, code, stderr := report(); code == 0 || !strings.Contains(stderr, "--campaign") || !strings.Contains(stderr, "de-2021-federal, fr-2017-presidential") {
+		t.Errorf("report with two calendars stored and none chosen: exit %d, %q; want a usage error naming both", code, stderr)
+	}
+	if svg, code, stderr := report("--campaign", "fr-2017-presidential"); code != 0 || !strings.Contains(svg, ">silence-r2<") {
+		t.Errorf("report --campaign fr-2017-presidential: exit %d, %s; silence drawn: %v", code, stderr, strings.Contains(svg, ">silence-r2<"))
+	}
+}
