@@ -84,10 +84,18 @@ func Committed(ctx context.Context, cfg Config, groupID, topic string) (map[int]
 	if err == nil {
 		err = resp.Error
 	}
+	out := make(map[int]int64, len(parts))
+	if errors.Is(err, kafka.GroupIdNotFound) {
+		// Apache Kafka answers -1 for a group that never committed; the embedded broker
+		// answers that the group does not exist.
+		for _, p := range parts {
+			out[p] = -1
+		}
+		return out, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("committed offsets of group %s on %s: %w", groupID, topic, err)
 	}
-	out := make(map[int]int64, len(parts))
 	for _, p := range resp.Topics[topic] {
 		if p.Error != nil {
 			return nil, fmt.Errorf("committed offset of group %s on %s partition %d: %w", groupID, topic, p.Partition, p.Error)

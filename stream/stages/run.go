@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +57,7 @@ func Run(ctx context.Context, stage string, cfg Config, log *slog.Logger, m *str
 			if err != nil {
 				return err
 			}
-			e, err = newExtractor(ctx, cfg, ex, w, log)
+			e, err = newExtractor(ctx, cfg, g.ID(), ex, w, log)
 			return err
 		}
 		if err := reset(); err != nil {
@@ -65,11 +67,11 @@ func Run(ctx context.Context, stage string, cfg Config, log *slog.Logger, m *str
 	case Detect:
 		var d *detector
 		reset := func() error {
-			ranges, err := stream.TopicRanges(ctx, cfg.Stream, t.Posts)
+			ranges, err := topicRanges(ctx, cfg.Stream, t.Posts, log)
 			if err != nil {
 				return err
 			}
-			d = &detector{cfg: cfg, w: w, log: log, parts: map[int]*detectPart{}, sources: len(ranges)}
+			d = &detector{cfg: cfg, w: w, log: log, group: g.ID(), parts: map[int]*detectPart{}, sources: len(ranges)}
 			return nil
 		}
 		if err := reset(); err != nil {
@@ -79,7 +81,7 @@ func Run(ctx context.Context, stage string, cfg Config, log *slog.Logger, m *str
 	default:
 		var c *correlator
 		reset := func() error {
-			c = &correlator{cfg: cfg, w: w, log: log, next: map[topicPartition]int64{}}
+			c = &correlator{cfg: cfg, w: w, log: log, group: g.ID(), inputs: inputs, next: map[topicPartition]int64{}}
 			return nil
 		}
 		_ = reset()
@@ -120,7 +122,7 @@ type postsPartition struct {
 	wm        time.Time // newest post time handled (or declared)
 	sent      time.Time // last watermark broadcast
 	caughtUp  time.Time // since when extract has handled everything it holds (zero: behind)
-	next      int64     // offset after the last record handled
+	next      int64     // offset after the last record handled (or committed, after a start)
 	heardFrom bool
 }
 
@@ -131,6 +133,7 @@ type extractor struct {
 	ex           *pipeline.Extract
 	w            *stream.Writer
 	t            stream.Topics
+	log          *slog.Logger
 	mentionParts int
 	idle         time.Duration
 	parts        map[int]*postsPartition
@@ -138,23 +141,30 @@ type extractor struct {
 	decode       stream.Handler
 }
 
-func newExtractor(ctx context.Context, cfg Config, ex *pipeline.Extract, w *stream.Writer, log *slog.Logger) (*extractor, error) {
+func newExtractor(ctx context.Context, cfg Config, group string, ex *pipeline.Extract, w *stream.Writer, log *slog.Logger) (*extractor, error) {
 	t := cfg.Stream.Topics
-	mr, err := stream.TopicRanges(ctx, cfg.Stream, t.Mentions)
+	mr, err := topicRanges(ctx, cfg.Stream, t.Mentions, log)
 	if err != nil {
 		return nil, err
 	}
-	pr, err := stream.TopicRanges(ctx, cfg.Stream, t.Posts)
+	pr, err := topicRanges(ctx, cfg.Stream, t.Posts, log)
 	if err != nil {
 		return nil, err
 	}
-	e := &extractor{scfg: cfg.Stream, ex: ex, w: w, t: t, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}}
+	// Where the group stopped: a partition it handled to its end before a restart gets no
+	// record now, and must still be declared idle once the others move on.
+	committed, err := committedOffsets(ctx, cfg.Stream, group, t.Posts, log)
+	if err != nil {
+		return nil, err
+	}
+	e := &extractor{scfg: cfg.Stream, ex: ex, w: w, t: t, log: log, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}}
 	now := time.Now()
 	for p, r := range pr {
-		e.parts[p] = &postsPartition{}
-		if r.End == r.First {
-			e.parts[p].caughtUp = now // empty: nothing to wait for unless posts arrive
+		pp := &postsPartition{next: max(committed[p], 0)}
+		if r.End == r.First || pp.next >= r.End {
+			pp.caughtUp = now // nothing to wait for unless posts arrive
 		}
+		e.parts[p] = pp
 	}
 	e.decode = stream.DecodeHandler(Extract, w, t.DeadLetter, log, e.posts)
 	return e, nil
@@ -201,7 +211,7 @@ func (e *extractor) handle(ctx context.Context, batch []stream.Record) error {
 		// Only a partition read to its end is idle. One with records past what this member
 		// handled moved to another member of the group (scale-out, a rebalance): declaring
 		// it would tell detect that its new owner, maybe behind, has passed newest.
-		ranges, err := stream.TopicRanges(ctx, e.scfg, e.t.Posts)
+		ranges, err := topicRanges(ctx, e.scfg, e.t.Posts, e.log)
 		if err != nil {
 			return err
 		}
@@ -264,9 +274,41 @@ type topicPartition struct {
 	partition int
 }
 
+// untilUp calls f until it succeeds, fails with an error stream.Transient does not accept, or
+// ctx ends: a stage waits a broker outage out, as its fetches and writes do, instead of
+// stopping (and with it every stage of the process).
+func untilUp[T any](ctx context.Context, log *slog.Logger, what string, f func() (T, error)) (T, error) {
+	wait := 250 * time.Millisecond
+	for {
+		v, err := f()
+		if err == nil || !stream.Transient(err) || ctx.Err() != nil {
+			return v, err
+		}
+		log.Warn("broker unreachable; retrying", "call", what, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
+}
+
+func topicRanges(ctx context.Context, cfg stream.Config, topic string, log *slog.Logger) (map[int]stream.PartitionRange, error) {
+	return untilUp(ctx, log, "offsets of "+topic, func() (map[int]stream.PartitionRange, error) {
+		return stream.TopicRanges(ctx, cfg, topic)
+	})
+}
+
+func committedOffsets(ctx context.Context, cfg stream.Config, group, topic string, log *slog.Logger) (map[int]int64, error) {
+	return untilUp(ctx, log, "committed offsets of "+topic, func() (map[int]int64, error) {
+		return stream.Committed(ctx, cfg, group, topic)
+	})
+}
+
 // logStart is the oldest retained offset of a partition.
-func logStart(ctx context.Context, cfg stream.Config, topic string, partition int) (int64, error) {
-	ranges, err := stream.TopicRanges(ctx, cfg, topic)
+func logStart(ctx context.Context, cfg stream.Config, topic string, partition int, log *slog.Logger) (int64, error) {
+	ranges, err := topicRanges(ctx, cfg, topic, log)
 	if err != nil {
 		return 0, err
 	}
@@ -324,11 +366,20 @@ type detector struct {
 	cfg     Config
 	w       *stream.Writer
 	log     *slog.Logger
+	group   string
+	started bool
 	parts   map[int]*detectPart
 	sources int // partitions of the posts topic: the sources every mentions partition waits for
 }
 
 func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
+	if !s.started && s.cfg.FlushIdle > 0 {
+		// Windows held when the last run stopped must be flushed even if no record comes.
+		if err := s.rebuildCommitted(ctx); err != nil {
+			return err
+		}
+	}
+	s.started = true
 	var out outputs
 	now := time.Now()
 	for _, r := range batch {
@@ -338,7 +389,7 @@ func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
 				s.log.Warn("partition resumed elsewhere than where it stopped; rebuilding its state", "record", r.Where(), "expected", p.next)
 			}
 			var err error
-			if p, err = s.rebuild(ctx, r); err != nil {
+			if p, err = s.rebuild(ctx, r.Topic, r.Partition, r.Offset); err != nil {
 				return err
 			}
 		}
@@ -354,7 +405,7 @@ func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
 			// state is dropped, never flushed, and rebuilt if the partition comes back.
 			if ranges == nil {
 				var err error
-				if ranges, err = stream.TopicRanges(ctx, s.cfg.Stream, s.cfg.Stream.Topics.Mentions); err != nil {
+				if ranges, err = topicRanges(ctx, s.cfg.Stream, s.cfg.Stream.Topics.Mentions, s.log); err != nil {
 					return err
 				}
 			}
@@ -374,25 +425,48 @@ func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
 	return out.write(ctx, s.w, s.cfg.Stream.Topics.DeadLetter)
 }
 
-// rebuild makes a fresh state for r's partition by replaying it from its oldest record up
-// to r, with outputs suppressed.
-func (s *detector) rebuild(ctx context.Context, r stream.Record) (*detectPart, error) {
+// rebuildCommitted rebuilds every mentions partition the group committed offsets on, up to
+// them. Partitions another member owns are dropped at their first idle check (their end
+// moved past what this member has).
+func (s *detector) rebuildCommitted(ctx context.Context) error {
+	topic := s.cfg.Stream.Topics.Mentions
+	committed, err := committedOffsets(ctx, s.cfg.Stream, s.group, topic, s.log)
+	if err != nil {
+		return err
+	}
+	for _, part := range slices.Sorted(maps.Keys(committed)) {
+		off := committed[part]
+		if off < 0 {
+			continue // never committed: the first record says where to start
+		}
+		p, err := s.rebuild(ctx, topic, part, off)
+		if err != nil {
+			return err
+		}
+		p.heard = time.Now() // the flush waits FlushIdle from the start, not from the last run
+	}
+	return nil
+}
+
+// rebuild makes a fresh state for a partition by replaying it from its oldest record up to
+// offset to, with outputs suppressed.
+func (s *detector) rebuild(ctx context.Context, topic string, partition int, to int64) (*detectPart, error) {
 	d, err := pipeline.NewDetect(s.cfg.Pipeline)
 	if err != nil {
 		return nil, err
 	}
-	p := &detectPart{d: d, sources: map[int]time.Time{}, seen: map[string]time.Time{}}
+	p := &detectPart{d: d, next: to, sources: map[int]time.Time{}, seen: map[string]time.Time{}}
 	for i := range s.sources {
 		p.sources[i] = time.Time{}
 	}
-	s.parts[r.Partition] = p
-	first, err := logStart(ctx, s.cfg.Stream, r.Topic, r.Partition)
+	s.parts[partition] = p
+	first, err := logStart(ctx, s.cfg.Stream, topic, partition, s.log)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	n := 0
-	err = stream.ReadPartition(ctx, s.cfg.Stream, r.Topic, r.Partition, first, r.Offset, func(recs []stream.Record) error {
+	err = stream.ReadPartition(ctx, s.cfg.Stream, topic, partition, first, to, func(recs []stream.Record) error {
 		now := time.Now()
 		var discard outputs
 		for _, rr := range recs {
@@ -403,23 +477,40 @@ func (s *detector) rebuild(ctx context.Context, r stream.Record) (*detectPart, e
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("rebuild detect state of %s/%d: %w", r.Topic, r.Partition, err)
+		return nil, fmt.Errorf("rebuild detect state of %s/%d: %w", topic, partition, err)
 	}
 	p.live = true
 	if n > 0 {
-		s.log.Info("rebuilt partition state", "topic", r.Topic, "partition", r.Partition, "records", n, "took", time.Since(start).Round(time.Millisecond))
+		s.log.Info("rebuilt partition state", "topic", topic, "partition", partition, "records", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return p, nil
 }
 
-func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outputs) {
-	src := -1
-	if v, ok := r.Header(HeaderSourcePartition); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			src = n
-		}
+// source is the posts partition a mention or watermark follows. Without a valid one it
+// cannot be ordered: a made-up source would hold the partition back for good, waiting for
+// a watermark no extract sends.
+func (s *detector) source(r stream.Record) (int, error) {
+	v, ok := r.Header(HeaderSourcePartition)
+	if !ok {
+		return 0, fmt.Errorf("%s: no %s header: cannot tell which posts partition it follows", r.Where(), HeaderSourcePartition)
 	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n >= s.sources {
+		return 0, fmt.Errorf("%s: %s %q is not a partition of the posts topic (0 to %d)", r.Where(), HeaderSourcePartition, v, s.sources-1)
+	}
+	return n, nil
+}
+
+func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outputs) {
 	p.heard = now
+	src, err := s.source(r)
+	if err != nil {
+		if p.live {
+			s.log.Warn("dead-lettering a record", "record", r.Where(), "err", err)
+			out.dead = append(out.dead, stream.DeadLetterFor(Detect, r, err))
+		}
+		return
+	}
 	advance := func(at time.Time) {
 		if at.After(p.sources[src]) {
 			p.sources[src] = at
@@ -526,12 +617,14 @@ func lessMention(a, b leakwatch.Mention) bool {
 
 // correlator is the one correlate member: every co-share, burst and site change.
 type correlator struct {
-	cfg  Config
-	w    *stream.Writer
-	log  *slog.Logger
-	c    *pipeline.Correlate
-	next map[topicPartition]int64
-	wm   time.Time
+	cfg    Config
+	w      *stream.Writer
+	log    *slog.Logger
+	group  string
+	inputs []string
+	c      *pipeline.Correlate
+	next   map[topicPartition]int64
+	wm     time.Time
 	// forgotten is the candidate-edge count last logged: the bound binding changes what
 	// the stage can find, so an operator should see it.
 	forgotten int64
@@ -544,6 +637,9 @@ func (s *correlator) handle(ctx context.Context, batch []stream.Record) error {
 			return err
 		}
 		s.c = c
+		if err := s.rebuildCommitted(ctx); err != nil {
+			return err
+		}
 	}
 	var out outputs
 	for _, r := range batch {
@@ -568,10 +664,56 @@ func (s *correlator) handle(ctx context.Context, batch []stream.Record) error {
 	return out.write(ctx, s.w, s.cfg.Stream.Topics.DeadLetter)
 }
 
+// rebuildCommitted replays every partition of every input up to the group's committed
+// offset into the fresh state, outputs suppressed, before any live record: groups span
+// partitions and a leak follows a site change of any partition, so a partition that stays
+// quiet after a start still counts. Site changes come first, so the bursts replayed after
+// them are judged against them as they were live; co-shares last.
+func (s *correlator) rebuildCommitted(ctx context.Context) error {
+	t := s.cfg.Stream.Topics
+	order := []string{t.SiteChanges, t.Signals, t.CoShares}
+	order = slices.DeleteFunc(order, func(topic string) bool { return !slices.Contains(s.inputs, topic) })
+	start := time.Now()
+	n := 0
+	for _, topic := range order {
+		committed, err := committedOffsets(ctx, s.cfg.Stream, s.group, topic, s.log)
+		if err != nil {
+			return err
+		}
+		ranges, err := topicRanges(ctx, s.cfg.Stream, topic, s.log)
+		if err != nil {
+			return err
+		}
+		for _, part := range slices.Sorted(maps.Keys(committed)) {
+			off := committed[part]
+			if off < 0 {
+				continue // never committed: the first record says where to start
+			}
+			s.next[topicPartition{topic, part}] = off
+			err := stream.ReadPartition(ctx, s.cfg.Stream, topic, part, ranges[part].First, off, func(recs []stream.Record) error {
+				var discard outputs
+				for _, r := range recs {
+					s.take(r, false, &discard)
+				}
+				n += len(recs)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("rebuild correlate state from %s/%d: %w", topic, part, err)
+			}
+		}
+	}
+	s.c.Advance(s.wm) // edges and groups the replay changed were published by the last run
+	if n > 0 {
+		s.log.Info("rebuilt state from every input partition", "records", n, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
 // rebuild replays r's partition from its oldest record up to r into the correlate state,
-// outputs suppressed.
+// outputs suppressed: a partition the group never committed on, first seen with r.
 func (s *correlator) rebuild(ctx context.Context, r stream.Record, out *outputs) error {
-	first, err := logStart(ctx, s.cfg.Stream, r.Topic, r.Partition)
+	first, err := logStart(ctx, s.cfg.Stream, r.Topic, r.Partition, s.log)
 	if err != nil {
 		return err
 	}

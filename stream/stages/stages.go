@@ -8,11 +8,12 @@
 //   - correlate: co-shares, bursts and site changes -> edges, groups, leaks (signals topic) and
 //     alerts (alerts topic). Run one member: groups span all accounts.
 //
-// Windowed state lives in memory and is rebuilt from Kafka: the first time a member sees a
-// partition (after a start or a rebalance), it re-reads that partition from its oldest
-// retained record up to the record it got, with outputs suppressed (they were written before
-// the offset was committed), then goes on live. Outputs are at least once; signals supersede
-// by key and alerts dedupe by id downstream.
+// Windowed state lives in memory and is rebuilt from Kafka, with outputs suppressed (they
+// were written before the offsets were committed), then goes on live: correlate re-reads every
+// input partition up to the committed offsets before its first live record; detect re-reads
+// a partition when it first gets one of its records (and, with FlushIdle, every committed
+// partition at start, so held windows are flushed without new input). Outputs are at least
+// once; signals supersede by key and alerts dedupe by id downstream.
 //
 // Event-time order: extract tags each mention with the posts partition it came from and, after
 // each batch, broadcasts to every mentions partition a watermark per posts partition (the
