@@ -58,20 +58,9 @@ func TestAlertCommand(t *testing.T) {
 	defer hook.Close()
 	t.Setenv("LEAKWATCH_TEST_WEBHOOK_SECRET", secret)
 
-	scfg := stream.DefaultConfig()
-	scfg.Brokers = []string{broker}
-	scfg.Partitions = 2
-	scfg.Topics.Alerts = "leakwatch.alerts.test-" + runID
-	scfg.Topics.DeadLetter = "leakwatch.deadletter.test-" + runID
-	scfg.GroupPrefix = "test-" + runID + "-"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	t.Cleanup(func() {
-		_ = stream.DeleteTopics(context.Background(), scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter)
-	})
-	if err := stream.CreateTopics(ctx, scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter); err != nil {
-		t.Fatal(err)
-	}
+	scfg := alertTopics(t, ctx, broker, runID, 2)
 
 	good := func(n int) leakwatch.Alert {
 		return leakwatch.Alert{
@@ -266,20 +255,9 @@ func TestAlertFailingWebhookDelaysNoOther(t *testing.T) {
 	defer hook.Close()
 	t.Setenv("LEAKWATCH_TEST_WEBHOOK_SECRET", "s")
 
-	scfg := stream.DefaultConfig()
-	scfg.Brokers = []string{broker}
-	scfg.Partitions = 1
-	scfg.Topics.Alerts = "leakwatch.alerts.test-" + runID
-	scfg.Topics.DeadLetter = "leakwatch.deadletter.test-" + runID
-	scfg.GroupPrefix = "test-" + runID + "-"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	t.Cleanup(func() {
-		_ = stream.DeleteTopics(context.Background(), scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter)
-	})
-	if err := stream.CreateTopics(ctx, scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter); err != nil {
-		t.Fatal(err)
-	}
+	scfg := alertTopics(t, ctx, broker, runID, 1)
 	w, err := stream.NewWriter(scfg, "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -434,4 +412,23 @@ func TestAlertConfigSection(t *testing.T) {
 	if err != nil || c.Alerts.Dedup.Interval != 0 || c.Alerts.Retry.MaxElapsed != 0 {
 		t.Errorf("bare 0: %+v, %v; want dedup and the time limit off", c.Alerts, err)
 	}
+}
+
+// alertTopics makes an alerts topic and a dead-letter topic of their own for one test run,
+// deleted when it ends, and the Kafka configuration naming them.
+func alertTopics(t *testing.T, ctx context.Context, broker, runID string, partitions int) stream.Config {
+	t.Helper()
+	scfg := stream.DefaultConfig()
+	scfg.Brokers = []string{broker}
+	scfg.Partitions = partitions
+	scfg.Topics.Alerts = "leakwatch.alerts.test-" + runID
+	scfg.Topics.DeadLetter = "leakwatch.deadletter.test-" + runID
+	scfg.GroupPrefix = "test-" + runID + "-"
+	t.Cleanup(func() {
+		_ = stream.DeleteTopics(context.Background(), scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter)
+	})
+	if err := stream.CreateTopics(ctx, scfg, scfg.Topics.Alerts, scfg.Topics.DeadLetter); err != nil {
+		t.Fatal(err)
+	}
+	return scfg
 }

@@ -175,20 +175,9 @@ func panel(t *testing.T, board, title string) grafana.PanelSpec {
 // (there the time filter skips the newer version's month, and FINAL alone would show the
 // stale one); an alert that a newer alert replaced is not shown.
 func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
-	addr := testenv.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db := fmt.Sprintf("lw_panels_versions_%d", time.Now().UnixNano())
-	cfg := warehouse.DefaultConfig()
-	cfg.Addr, cfg.Database = addr, db
-	w, err := warehouse.Open(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		w.Close()
-	})
+	w := panelsDB(t, ctx, "versions")
 
 	may := time.Date(2017, 5, 1, 0, 10, 0, 0, time.UTC) // first version, in May
 	april := may.Add(-20 * time.Minute)                 // the later version, back in April
@@ -291,20 +280,9 @@ func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
 // A vote made in code has no end (the warehouse stores the epoch): the calendar panel and the
 // annotation must still draw it, as a point.
 func TestCalendarPointWithoutEnd(t *testing.T) {
-	addr := testenv.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db := fmt.Sprintf("lw_panels_point_%d", time.Now().UnixNano())
-	cfg := warehouse.DefaultConfig()
-	cfg.Addr, cfg.Database = addr, db
-	w, err := warehouse.Open(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		w.Close()
-	})
+	w := panelsDB(t, ctx, "point")
 	vote := time.Date(2017, 5, 7, 6, 0, 0, 0, time.UTC)
 	cal := leakwatch.Calendar{Name: "fr", Timezone: "Europe/Paris", Events: []leakwatch.Event{{ID: "vote-r2", Kind: leakwatch.EventVote, Title: "Second round", Start: vote}}}
 	if err := w.InsertCalendar(ctx, cal); err != nil {
@@ -320,4 +298,21 @@ func TestCalendarPointWithoutEnd(t *testing.T) {
 			t.Errorf("%s: rows %v, want the vote ending at its start (%s)", c.what, res.Rows, c.want)
 		}
 	}
+}
+
+// panelsDB opens a fresh warehouse database for one test, dropped when it ends.
+func panelsDB(t *testing.T, ctx context.Context, name string) *warehouse.Warehouse {
+	t.Helper()
+	db := fmt.Sprintf("lw_panels_%s_%d", name, time.Now().UnixNano())
+	cfg := warehouse.DefaultConfig()
+	cfg.Addr, cfg.Database = testenv.ClickHouse(t), db
+	w, err := warehouse.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		w.Close()
+	})
+	return w
 }

@@ -690,17 +690,11 @@ func (s *correlator) rebuildCommitted(ctx context.Context) error {
 				continue // never committed: the first record says where to start
 			}
 			s.next[topicPartition{topic, part}] = off
-			err := stream.ReadPartition(ctx, s.cfg.Stream, topic, part, ranges[part].First, off, func(recs []stream.Record) error {
-				var discard outputs
-				for _, r := range recs {
-					s.take(r, false, &discard)
-				}
-				n += len(recs)
-				return nil
-			})
+			read, err := s.replay(ctx, topic, part, ranges[part].First, off)
 			if err != nil {
-				return fmt.Errorf("rebuild correlate state from %s/%d: %w", topic, part, err)
+				return err
 			}
+			n += read
 		}
 	}
 	s.c.Advance(s.wm) // edges and groups the replay changed were published by the last run
@@ -708,6 +702,24 @@ func (s *correlator) rebuildCommitted(ctx context.Context) error {
 		s.log.Info("rebuilt state from every input partition", "records", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// replay reads offsets [from, to) of a partition into the correlate state, outputs
+// suppressed, and says how many records it read.
+func (s *correlator) replay(ctx context.Context, topic string, partition int, from, to int64) (int, error) {
+	n := 0
+	err := stream.ReadPartition(ctx, s.cfg.Stream, topic, partition, from, to, func(recs []stream.Record) error {
+		var discard outputs
+		for _, r := range recs {
+			s.take(r, false, &discard)
+		}
+		n += len(recs)
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("rebuild correlate state from %s/%d: %w", topic, partition, err)
+	}
+	return n, nil
 }
 
 // rebuild replays r's partition from its oldest record up to r into the correlate state,
@@ -722,17 +734,9 @@ func (s *correlator) rebuild(ctx context.Context, r stream.Record, out *outputs)
 	}
 	// Publish what live records of this batch changed before the replay's changes are dropped.
 	s.emit(s.c.Advance(s.wm), r, out)
-	n := 0
-	err = stream.ReadPartition(ctx, s.cfg.Stream, r.Topic, r.Partition, first, r.Offset, func(recs []stream.Record) error {
-		var discard outputs
-		for _, rr := range recs {
-			s.take(rr, false, &discard)
-		}
-		n += len(recs)
-		return nil
-	})
+	n, err := s.replay(ctx, r.Topic, r.Partition, first, r.Offset)
 	if err != nil {
-		return fmt.Errorf("rebuild correlate state from %s/%d: %w", r.Topic, r.Partition, err)
+		return err
 	}
 	s.c.Advance(s.wm) // edges and groups changed by the replay were published before
 	if n > 0 {
