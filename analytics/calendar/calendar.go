@@ -110,10 +110,17 @@ func Parse(data []byte) (leakwatch.Calendar, error) {
 			continue
 		}
 		end := start
+		if fe.End == "" && dateOnly(fe.Start) {
+			// "vote: 2017-05-07" is the whole day, not its first instant.
+			end = start.AddDate(0, 0, 1)
+		}
 		if fe.End != "" {
 			if end, err = parseTime(fe.End, loc); err != nil {
 				bad("end: %v", err)
 				continue
+			}
+			if dateOnly(fe.End) {
+				end = end.AddDate(0, 0, 1) // through that day
 			}
 		}
 		if end.Before(start) {
@@ -129,6 +136,12 @@ func Parse(data []byte) (leakwatch.Calendar, error) {
 	return cal, nil
 }
 
+// dateOnly says whether s is a date without a time of day.
+func dateOnly(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, errors.New("missing")
@@ -137,11 +150,30 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 		return t, nil
 	}
 	for _, l := range layouts {
-		// Local times that a DST change skips or repeats resolve as time.Date does: the
-		// skipped hour moves forward, the repeated one takes its first occurrence.
-		if t, err := time.ParseInLocation(l, s, loc); err == nil {
-			return t, nil
+		if wall, err := time.Parse(l, s); err == nil { // the wall clock, read as if UTC
+			return local(wall, loc), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q: want a local time such as 2017-05-05T20:35:00 (or RFC 3339 with an offset)", s)
+}
+
+// local is the instant a wall clock reading shows in loc. Around a DST change Go's
+// time.Date leaves the choice open (and makes different ones in different zones), so it is
+// made here: a reading the change repeats is its first occurrence, one the change skips
+// moves forward by the gap (02:30 on a spring-forward night is 03:30 in the new offset).
+func local(wall time.Time, loc *time.Location) time.Time {
+	// The offsets in force a day either side cover any change near the reading.
+	_, before := wall.Add(-24 * time.Hour).In(loc).Zone()
+	_, after := wall.Add(24 * time.Hour).In(loc).Zone()
+	var first time.Time
+	for _, off := range []int{before, after} {
+		t := wall.Add(-time.Duration(off) * time.Second).In(loc)
+		if _, o := t.Zone(); o == off && (first.IsZero() || t.Before(first)) {
+			first = t // shows the reading: repeated readings have two, take the earlier
+		}
+	}
+	if first.IsZero() { // skipped: the offset before the change, which lands after it
+		first = wall.Add(-time.Duration(before) * time.Second).In(loc)
+	}
+	return first
 }

@@ -112,7 +112,10 @@ timezone: Europe/Paris
 events:
   - {id: moment, kind: speech, start: "2017-05-05 20:35"}
   - {id: day, kind: deadline, start: 2017-05-05}
+  - {id: days, kind: campaign, start: 2017-04-24, end: 2017-05-05}
   - {id: offset, kind: rally, start: "2017-05-05T20:35:00-04:00", end: "2017-05-05T23:00:00-04:00"}
+  - {id: repeated, kind: speech, start: "2017-10-29T02:30"}
+  - {id: skipped, kind: speech, start: "2017-03-26 02:30"}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -123,8 +126,13 @@ events:
 	}
 	want := map[string]string{
 		"moment": "2017-05-05T18:35:00Z 2017-05-05T18:35:00Z",
-		"day":    "2017-05-04T22:00:00Z 2017-05-04T22:00:00Z",
+		"day":    "2017-05-04T22:00:00Z 2017-05-05T22:00:00Z", // a date alone is the whole day
+		"days":   "2017-04-23T22:00:00Z 2017-05-05T22:00:00Z", // an end date: through that day
 		"offset": "2017-05-06T00:35:00Z 2017-05-06T03:00:00Z",
+		// The night clocks go back, 02:30 comes twice: its first occurrence (summer time);
+		// the night they go forward it never comes: it moves forward, to 03:30 summer time.
+		"repeated": "2017-10-29T00:30:00Z 2017-10-29T00:30:00Z",
+		"skipped":  "2017-03-26T01:30:00Z 2017-03-26T01:30:00Z",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("times = %v, want %v", got, want)
@@ -218,5 +226,48 @@ func TestPlaceRefsWindow(t *testing.T) {
 	}
 	if refs, tm := Place(leakwatch.Calendar{}, time.Now()); refs != nil || tm != (leakwatch.Timing{}) {
 		t.Errorf("empty calendar: %v %+v", refs, tm)
+	}
+}
+
+// Go's time package resolves a reading a DST change skips or repeats differently in different
+// zones; a calendar must not: the first occurrence, and forward over a gap, everywhere.
+func TestDSTReadingsAnyZone(t *testing.T) {
+	for _, c := range []struct{ zone, reading, want string }{
+		{"America/New_York", "2016-11-06T01:30:00", "2016-11-06T05:30:00Z"}, // EDT, the first 01:30
+		{"America/New_York", "2016-03-13T02:30:00", "2016-03-13T07:30:00Z"}, // 03:30 EDT
+		{"Europe/Paris", "2017-10-29T02:30:00", "2017-10-29T00:30:00Z"},
+		{"Europe/Paris", "2017-03-26T02:30:00", "2017-03-26T01:30:00Z"},
+		{"Australia/Lord_Howe", "2017-04-02T01:45:00", "2017-04-01T14:45:00Z"}, // a half-hour change, repeated
+		{"Europe/Paris", "2017-05-05T20:35:00", "2017-05-05T18:35:00Z"},
+	} {
+		loc, err := time.LoadLocation(c.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := parseTime(c.reading, loc)
+		if err != nil || got.UTC().Format(time.RFC3339) != c.want {
+			t.Errorf("%s in %s: %v %v, want %s", c.reading, c.zone, got.UTC(), err, c.want)
+		}
+	}
+}
+
+// A vote given as a date is under way all that day; a moment is under way at its instant.
+func TestDateOnlyVoteIsTheWholeDay(t *testing.T) {
+	cal, err := Parse([]byte(`name: Day
+timezone: Europe/Paris
+events:
+  - {id: silence, kind: silence, start: "2017-05-07 09:00"}
+  - {id: vote, kind: vote, start: 2017-05-07}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noon := time.Date(2017, 5, 7, 10, 0, 0, 0, time.UTC)
+	if _, tm := Place(cal, noon); tm.NextVote != "vote" || tm.HoursToVote != 0 || tm.Score != 1 {
+		t.Errorf("noon of the vote day: %+v, want the vote under way and timing score 1", tm)
+	}
+	at := time.Date(2017, 5, 7, 7, 0, 0, 0, time.UTC) // the silence moment's instant
+	if _, tm := Place(cal, at); !tm.InSilence || tm.Score != 1 {
+		t.Errorf("at a moment's instant: %+v, want it under way", tm)
 	}
 }

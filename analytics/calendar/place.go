@@ -83,7 +83,7 @@ func current(events []leakwatch.Event, kind string, t time.Time) (*leakwatch.Eve
 		if e.Kind != kind {
 			continue
 		}
-		if !t.Before(e.Start) && t.Before(e.End) {
+		if within(e, t) {
 			return e, true
 		}
 		if e.Start.After(t) {
@@ -101,7 +101,7 @@ func Score(events []leakwatch.Event, t time.Time) float64 {
 		if e.Kind != leakwatch.EventSilence && e.Kind != leakwatch.EventVote {
 			continue
 		}
-		if !t.Before(e.Start) && t.Before(e.End) {
+		if within(&e, t) {
 			return 1
 		}
 		if d := e.Start.Sub(t); d > 0 {
@@ -113,6 +113,12 @@ func Score(events []leakwatch.Event, t time.Time) float64 {
 		}
 	}
 	return math.Round(best*1000) / 1000
+}
+
+// within says whether t falls in e: from its start up to its end, or at the instant of a
+// moment (an event without an end).
+func within(e *leakwatch.Event, t time.Time) bool {
+	return !t.Before(e.Start) && (t.Before(e.End) || t.Equal(e.Start))
 }
 
 func hours(d time.Duration) float64 { return math.Round(d.Hours()*10000) / 10000 }

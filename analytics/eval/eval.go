@@ -42,13 +42,18 @@ type Options struct {
 	// expected onset and still be that leak.
 	LeakBefore time.Duration `yaml:"leak_before"`
 	LeakAfter  time.Duration `yaml:"leak_after"`
+	// BurstBefore bounds how long before an operation's onset a burst on its objects may
+	// begin and still time it; one beginning after the operation's end does not either. The
+	// operation's objects (a paste site's domain, a popular hashtag) can burst for organic
+	// reasons days apart: the earliest of those is not the operation's onset.
+	BurstBefore time.Duration `yaml:"burst_before"`
 	// MaxListed caps the false positives and missed accounts listed by id (all are counted).
 	MaxListed int `yaml:"max_listed"`
 }
 
 // DefaultOptions accepts a leak reported from one hour before to a day after the truth's onset.
 func DefaultOptions() Options {
-	return Options{LeakBefore: time.Hour, LeakAfter: 24 * time.Hour, MaxListed: 20}
+	return Options{LeakBefore: time.Hour, LeakAfter: 24 * time.Hour, BurstBefore: time.Hour, MaxListed: 20}
 }
 
 // Report is a scored run.
@@ -253,7 +258,14 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 	for _, o := range op.Objects {
 		objects[o] = true
 	}
+	last := op.End
+	if last.Before(op.Onset) { // no end recorded
+		last = op.Onset.Add(opt.LeakAfter)
+	}
 	for _, b := range bursts {
+		if b.Onset.Before(op.Onset.Add(-opt.BurstBefore)) || b.Onset.After(last) {
+			continue
+		}
 		if objects[b.Object] && (s.Burst == nil || b.Onset.Before(s.Burst.Onset)) {
 			s.Burst = &Match{Object: b.Object, Onset: b.Onset, DelayS: b.Onset.Sub(op.Onset).Seconds()}
 		}
@@ -295,25 +307,16 @@ func began(l *leakwatch.Leak) time.Time {
 	return l.Onset
 }
 
-// leakMatches: the leak is on one of the objects, or names one (or an evidence string) in
-// its evidence.
+// leakMatches: the leak is on one of the objects, or its evidence names one (as object:KEY)
+// or one of the evidence strings, exactly: a paste URL that another only begins with, or a
+// hashtag inside a longer one, is another dump.
 func leakMatches(l *leakwatch.Leak, objects map[string]bool, evidence []string) bool {
 	if objects[l.Object] {
 		return true
 	}
 	for _, e := range l.Evidence {
-		if objects[e] {
+		if objects[strings.TrimPrefix(e, "object:")] || slices.Contains(evidence, e) {
 			return true
-		}
-		for o := range objects {
-			if strings.Contains(e, o) {
-				return true
-			}
-		}
-		for _, want := range evidence {
-			if strings.Contains(e, want) {
-				return true
-			}
 		}
 	}
 	return false

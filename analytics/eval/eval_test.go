@@ -169,3 +169,25 @@ func TestParse(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+// An operation's objects can burst for organic reasons days apart, and another dump can use a
+// paste URL this one's only begins with: neither is this operation's burst or leak.
+func TestScoreMatchesOnlyTheOperation(t *testing.T) {
+	sigs := []leakwatch.Signal{
+		burst("hashtag:macronleaks", t0.Add(-48*time.Hour)), // organic, two days before
+		burst("hashtag:macronleaks", t0.Add(time.Minute)),
+		leak("url:pastebin.com/xyz", t0.Add(time.Hour), "domain:pastebin.com", "object:url:pastebin.com/xyz", "object:hashtag:macronleaksfr"),
+	}
+	r := eval.Score(truth(), sigs, eval.DefaultOptions())
+	op := r.Operations[0]
+	if op.Burst == nil || op.Burst.DelayS != 60 {
+		t.Errorf("burst matched %+v, want the one a minute after the onset (delay 60 s)", op.Burst)
+	}
+	if op.Leak == nil || op.Leak.Found {
+		t.Errorf("a leak about another paste and another hashtag was taken for this dump: %+v", op.Leak.Match)
+	}
+	sigs = append(sigs, leak("all:posts", t0.Add(2*time.Minute), "term:#macronleaks", "object:all:posts", "object:url:pastebin.com/x"))
+	if op := eval.Score(truth(), sigs, eval.DefaultOptions()).Operations[0]; op.Leak == nil || !op.Leak.Found || op.Leak.Match.DelayS != 120 {
+		t.Errorf("the incident naming the dump's paste URL: %+v", op.Leak)
+	}
+}
