@@ -46,6 +46,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "archive format: twitter-v1, twitter-v2, jsonl or csv (default: from the file)")
 	preset := fs.String("preset", "", "CSV layout by name: "+strings.Join(archive.PresetNames(), ", "))
 	columns := fs.String("columns", "", "CSV column map: author=COL,time=COL[,id=COL,text=COL,...]")
+	comma := fs.String("comma", "", "CSV field separator: one character, or \\t or tab (default: tab for .tsv, else ',')")
 	objects := fs.String("objects", "", "CSV columns holding object ids: KIND=COL,... (KIND: url, domain, hashtag, reshare_of, reply_to, text, neartext, image)")
 	window := fs.Duration("window", 0, "co-share window W (default from config: 60s)")
 	minWeight := fs.Int("min-weight", 0, "co-share edges need this many distinct objects, M (default from config: 2)")
@@ -79,6 +80,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --format %q: want twitter-v1, twitter-v2, jsonl or csv", errUsage, *format)
 	}
 	opts := archive.Options{Format: af, Preset: *preset, NoRaw: true} // posts are analyzed, never stored
+	if opts.Comma, err = archive.ParseComma(*comma); err != nil {
+		return fmt.Errorf("%w: --comma: %v", errUsage, err)
+	}
 	if opts.Columns, err = archive.ParseColumns(*columns); err != nil {
 		return fmt.Errorf("%w: --columns: %v", errUsage, err)
 	}

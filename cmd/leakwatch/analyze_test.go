@@ -155,9 +155,41 @@ func TestAnalyzeUsage(t *testing.T) {
 		{"analyze", "x.jsonl", "y.jsonl", "--out", t.TempDir()},
 		{"analyze", "x.csv", "--format", "xml", "--out", t.TempDir()},
 		{"analyze", "x.csv", "--columns", "author", "--out", t.TempDir()},
+		{"analyze", "x.csv", "--comma", ";;", "--out", t.TempDir()},
 	} {
 		if code, _, stderr := runCmd(t, args...); code != 2 || stderr == "" {
 			t.Errorf("%v: exit %d (%q), want 2 with a message", args, code, stderr)
+		}
+	}
+}
+
+// TestAnalyzeComma: a semicolon-separated export is read with --comma, and a .tsv without it.
+func TestAnalyzeComma(t *testing.T) {
+	dir := t.TempDir()
+	rows := [][]string{{"author", "time", "text"}, {"a1", "2017-05-05 18:00:00", "hello, world"}, {"a2", "2017-05-05 18:00:05", "hello again"}}
+	for _, tc := range []struct {
+		file  string
+		sep   string
+		flags []string
+	}{
+		{"semicolon.csv", ";", []string{"--comma", ";"}},
+		{"export.tsv", "\t", nil},
+	} {
+		var b strings.Builder
+		for _, r := range rows {
+			b.WriteString(strings.Join(r, tc.sep) + "\n")
+		}
+		in := filepath.Join(dir, tc.file)
+		if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"analyze", in, "--columns", "author=author,time=time,text=text", "--out", filepath.Join(dir, "out-"+tc.file), "--progress", "0"}, tc.flags...)
+		code, stdout, stderr := runCmd(t, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", tc.file, code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "posts 2") || !strings.Contains(stdout, "bad 0") {
+			t.Errorf("%s: want 2 posts and none bad:\n%s", tc.file, stdout)
 		}
 	}
 }

@@ -33,6 +33,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "archive format: twitter-v1, twitter-v2, jsonl or csv (default: from each file)")
 	preset := fs.String("preset", "", "CSV layout by name: "+strings.Join(archive.PresetNames(), ", "))
 	columns := fs.String("columns", "", "CSV column map: author=COL,time=COL[,id=COL,text=COL,...]")
+	comma := fs.String("comma", "", "CSV field separator: one character, or \\t or tab (default: tab for .tsv, else ',')")
 	objects := fs.String("objects", "", "CSV columns holding object ids: KIND=COL,...")
 	order := fs.String("order", "time", "time: load every file and send records in event-time order (what detection needs); file: stream in file order without loading (for files already in time order)")
 	cfgPath := fs.String("config", "", "leakwatch config file (its kafka section); default: the local Kafka")
@@ -56,6 +57,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --order %q: want time or file", errUsage, *order)
 	}
 	opts := archive.Options{Format: af, Preset: *preset, Name: replayStage}
+	if opts.Comma, err = archive.ParseComma(*comma); err != nil {
+		return fmt.Errorf("%w: --comma: %v", errUsage, err)
+	}
 	if opts.Columns, err = archive.ParseColumns(*columns); err != nil {
 		return fmt.Errorf("%w: --columns: %v", errUsage, err)
 	}

@@ -118,6 +118,12 @@ func TestReplayIRAArchiveFillsPostsTopic(t *testing.T) {
 	}
 }
 
+func TestReplayRejectsBadComma(t *testing.T) {
+	if code, _, stderr := runCmd(t, "replay", "x.csv", "--comma", ";;"); code != 2 || !strings.Contains(stderr, "--comma") {
+		t.Errorf("exit %d (%q), want 2 naming --comma", code, stderr)
+	}
+}
+
 func TestReplayRejectsBadSpeed(t *testing.T) {
 	for _, s := range []string{"fast", "0x", "-2x", "10"} {
 		if _, err := parseSpeed(s); err == nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -398,5 +399,131 @@ func TestNoRawLeavesTheRestAlone(t *testing.T) {
 		if !reflect.DeepEqual(with[i], without[i]) {
 			t.Errorf("post %d differs beyond Raw:\n%+v\n%+v", i, with[i], without[i])
 		}
+	}
+}
+
+// TestCSVDialects: exports as spreadsheet tools and R or pandas write them open with the
+// columns named as they appear in the header.
+func TestCSVDialects(t *testing.T) {
+	cols := archive.Columns{Author: "author", Time: "time", Text: "text"}
+	tests := []struct {
+		name, file, in string
+		comma          rune
+	}{
+		// write.csv(fileEncoding = "UTF-8-BOM"), pandas to_csv(encoding="utf-8-sig", quoting=QUOTE_ALL)
+		{"BOM and quoted header", "export.csv", "\uFEFF\"author\",\"time\",\"text\"\n\"a1\",\"2017-05-05 18:00:00\",\"hello, world\"\n", 0},
+		{"BOM and bare header", "export.csv", "\uFEFFauthor,time,text\na1,2017-05-05 18:00:00,\"hello, world\"\n", 0},
+		{"tsv by name", "export.tsv", "author\ttime\ttext\na1\t2017-05-05 18:00:00\thello, world\n", 0},
+		{"tsv by name under gz", "export.TSV.gz", "\uFEFF\"author\"\t\"time\"\t\"text\"\na1\t2017-05-05 18:00:00\thello, world\n", 0},
+		{"explicit comma wins over the name", "export.tsv", "author;time;text\na1;2017-05-05 18:00:00;hello, world\n", ';'},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := archive.NewReader(strings.NewReader(tc.in), tc.file, archive.Options{Columns: cols, Comma: tc.comma})
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			p, err := r.Next()
+			if err != nil {
+				t.Fatalf("first row: %v", err)
+			}
+			if p.Author.ID != "a1" || p.Text != "hello, world" || !p.CreatedAt.Equal(time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)) {
+				t.Errorf("post author %q text %q time %v", p.Author.ID, p.Text, p.CreatedAt)
+			}
+		})
+	}
+}
+
+func TestParseComma(t *testing.T) {
+	for in, want := range map[string]rune{"": 0, ";": ';', `\t`: '\t', "tab": '\t', "|": '|'} {
+		if got, err := archive.ParseComma(in); err != nil || got != want {
+			t.Errorf("ParseComma(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{";;", `"`, "\n"} {
+		if _, err := archive.ParseComma(in); err == nil {
+			t.Errorf("ParseComma(%q) accepted", in)
+		}
+	}
+}
+
+// TestSourceUnderRun: collectors.Run closes a source before each reconnect. A file that
+// cannot be read further stops the run with the file and the reason instead of retrying for
+// ever, and a source closed mid-file goes on where it stopped when connected again.
+func TestSourceUnderRun(t *testing.T) {
+	plain, err := os.ReadFile("testdata/tweets_v1.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	for range 500 {
+		zw.Write(plain)
+	}
+	zw.Close()
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut.jsonl.gz")
+	if err := os.WriteFile(cut, buf.Bytes()[:buf.Len()-64], 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := collectors.DefaultRunConfig() // MaxAttempts 0: a transient error would be retried for ever
+	cfg.InitialBackoff, cfg.MaxBackoff = time.Millisecond, time.Millisecond
+	run := func(path string) (int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		n := 0
+		err := collectors.Run(ctx, archive.NewSource(path, archive.Options{}), func(context.Context, collectors.Record) error { n++; return nil }, collectors.RunOptions{Config: cfg})
+		if ctx.Err() != nil {
+			t.Fatalf("%s: still retrying after 5s (err %v)", path, err)
+		}
+		return n, err
+	}
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{cut, "cut.jsonl.gz:"},
+		{filepath.Join(dir, "missing.jsonl"), "missing.jsonl"},
+	} {
+		n, err := run(tc.path)
+		if err == nil || !collectors.IsPermanent(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %d records, err %v; want a permanent error naming %q", filepath.Base(tc.path), n, err, tc.want)
+		}
+	}
+	if n, err := run(cut); !strings.Contains(fmt.Sprint(err), "unexpected EOF") || n == 0 || n >= 1500 {
+		t.Errorf("cut file: %d records, err %v; want the records before the cut, then unexpected EOF", n, err)
+	}
+
+	// Closed after two records and connected again: the third comes next, nothing twice.
+	ctx := context.Background()
+	s := archive.NewSource("testdata/tweets_v1.jsonl", archive.Options{})
+	var ids []string
+	readOne := func() error {
+		rec, err := s.Read(ctx)
+		if err == nil {
+			ids = append(ids, rec.Post.ID)
+		}
+		return err
+	}
+	for i := range 3 {
+		if err := s.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := readOne(); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		if err := s.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := readOne(); !errors.Is(err, collectors.ErrEndOfInput) {
+		t.Fatalf("after the last record: %v", err)
+	}
+	want := readAll(t, "testdata/tweets_v1.jsonl", archive.Options{})
+	if len(ids) != 3 || ids[0] == ids[1] || ids[1] == ids[2] || s.Stats().Posts != len(want.Posts) {
+		t.Errorf("ids %v, stats %+v; want the file's 3 posts once each", ids, s.Stats())
 	}
 }

@@ -105,6 +105,11 @@ func newCSVMapping(header []string, opts Options) (*csvMapping, error) {
 }
 
 func (r *Reader) openCSV() error {
+	// The BOM goes before encoding/csv sees the header: left in, it sits before the opening
+	// quote of a quoted first name (R's write.csv, pandas' utf-8-sig) and the row fails to parse.
+	if head, _ := r.br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
+		r.br.Discard(len(utf8BOM))
+	}
 	cr := csv.NewReader(r.br)
 	cr.Comma = r.opts.Comma
 	cr.FieldsPerRecord = -1 // checked per row, so a short row is a bad record, not the end
@@ -116,9 +121,6 @@ func (r *Reader) openCSV() error {
 		return fmt.Errorf("csv header: %w", err)
 	}
 	header = append([]string(nil), header...)
-	if len(header) > 0 {
-		header[0] = strings.TrimPrefix(header[0], "\uFEFF")
-	}
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
 	}

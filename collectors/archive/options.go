@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch"
 )
@@ -33,7 +34,7 @@ type Options struct {
 	// Platform of CSV posts; default "archive". Twitter ids in a CSV are comparable with the
 	// streamed ones only when it is "twitter".
 	Platform string `yaml:"platform"`
-	// Comma is the CSV field separator; default ','.
+	// Comma is the CSV field separator; default tab for a .tsv name (under any .gz), else ','.
 	Comma rune `yaml:"comma"`
 	// Null lists cell values meaning "empty" in every column but text (rtweet writes "NA").
 	Null []string `yaml:"null"`
@@ -286,8 +287,9 @@ func PresetNames() []string {
 	return names
 }
 
-// resolved applies the preset and defaults: explicit fields win over the preset.
-func (o Options) resolved() (Options, error) {
+// resolved applies the preset and defaults for the file called name: explicit fields win
+// over the preset, and both over what the name implies.
+func (o Options) resolved(name string) (Options, error) {
 	if o.Preset != "" {
 		p, ok := Presets[o.Preset]
 		if !ok {
@@ -318,10 +320,32 @@ func (o Options) resolved() (Options, error) {
 	if o.Platform == "" {
 		o.Platform = leakwatch.PlatformArchive
 	}
+	if o.Comma == 0 && nameExt(name) == ".tsv" {
+		o.Comma = '\t'
+	}
 	if o.Comma == 0 {
 		o.Comma = ','
 	}
 	return o, o.Validate()
+}
+
+// ParseComma reads a --comma value: one character, or `\t` or "tab" for a tab. Empty is 0,
+// the default (tab for a .tsv name, else ',').
+func ParseComma(s string) (rune, error) {
+	switch s {
+	case "":
+		return 0, nil
+	case `\t`, "tab":
+		return '\t', nil
+	}
+	r := []rune(s)
+	if len(r) != 1 {
+		return 0, fmt.Errorf("%q: want one character, or \\t or tab", s)
+	}
+	if (Options{Comma: r[0]}).validateComma() != nil {
+		return 0, fmt.Errorf("%q cannot separate CSV fields", s)
+	}
+	return r[0], nil
 }
 
 // Validate checks the options; errors name the field.
@@ -336,8 +360,8 @@ func (o Options) Validate() error {
 			return fmt.Errorf("preset: unknown %q (known: %s)", o.Preset, strings.Join(PresetNames(), ", "))
 		}
 	}
-	if o.Comma == '"' || o.Comma == '\n' || o.Comma == '\r' {
-		return fmt.Errorf("comma: %q cannot separate CSV fields", o.Comma)
+	if err := o.validateComma(); err != nil {
+		return err
 	}
 	for _, oc := range o.Objects {
 		if err := oc.validate(); err != nil {
@@ -346,6 +370,14 @@ func (o Options) Validate() error {
 	}
 	if o.Format == FormatCSV && o.Preset == "" && (o.Columns.Author == "" || o.Columns.Time == "") {
 		return fmt.Errorf("columns: CSV needs author= and time= (or --preset %s)", strings.Join(PresetNames(), "|"))
+	}
+	return nil
+}
+
+// validateComma refuses the separators encoding/csv cannot split on.
+func (o Options) validateComma() error {
+	if o.Comma == '"' || o.Comma == '\n' || o.Comma == '\r' || o.Comma == utf8.RuneError {
+		return fmt.Errorf("comma: %q cannot separate CSV fields", o.Comma)
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func Open(path string, opts Options) (*Reader, error) {
 // NewReader reads an archive from in; name is used to pick the format and in bad-record refs.
 // The caller closes in (Close does not).
 func NewReader(in io.Reader, name string, opts Options) (*Reader, error) {
-	opts, err := opts.resolved()
+	opts, err := opts.resolved(name)
 	if err != nil {
 		return nil, err
 	}
@@ -95,10 +95,14 @@ func NewReader(in io.Reader, name string, opts Options) (*Reader, error) {
 	return r, nil
 }
 
+// nameExt is the lower-case extension of name under any .gz.
+func nameExt(name string) string {
+	return filepath.Ext(strings.TrimSuffix(strings.ToLower(name), ".gz"))
+}
+
 // sniffFormat decides from the extension (under .gz), then from the first non-space byte.
 func sniffFormat(name string, br *bufio.Reader) Format {
-	base := strings.ToLower(strings.TrimSuffix(strings.ToLower(name), ".gz"))
-	switch filepath.Ext(base) {
+	switch nameExt(name) {
 	case ".jsonl", ".ndjson", ".json":
 		return FormatJSONL
 	case ".csv", ".tsv":

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/atomicfile"
 	"github.com/leakwatch/leakwatch/collectors/internal/httpstream"
 	"github.com/leakwatch/leakwatch/collectors/internal/lru"
 )
@@ -300,6 +300,12 @@ func (j *Jetstream) loadCursor() error {
 	if err != nil {
 		return fmt.Errorf("cursor_file: %w", err)
 	}
+	if strings.TrimSpace(string(b)) == "" {
+		// What a crash between creating and filling the file leaves: the position is lost,
+		// which is no worse than a first start, and refusing to start would lose more.
+		j.log.Warn("cursor file is empty, starting without a saved cursor", "file", j.cfg.CursorFile)
+		return nil
+	}
 	c, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 	if err != nil || c < 0 {
 		return fmt.Errorf("cursor_file: %s does not hold a time_us cursor: %q", j.cfg.CursorFile, strings.TrimSpace(string(b)))
@@ -311,21 +317,13 @@ func (j *Jetstream) loadCursor() error {
 	return nil
 }
 
-// saveCursor writes the cursor atomically (temporary file, then rename).
+// saveCursor writes the cursor atomically and durably (see atomicfile).
 func (j *Jetstream) saveCursor() error {
 	j.lastSave = j.opts.Now()
 	if j.cursor == 0 {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(j.cfg.CursorFile), ".cursor-*")
-	if err != nil {
-		j.log.Warn("cannot save cursor", "err", err)
-		return fmt.Errorf("cursor_file: %w", err)
-	}
-	_, werr := tmp.WriteString(strconv.FormatInt(j.cursor, 10) + "\n")
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr, os.Rename(tmp.Name(), j.cfg.CursorFile)); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(j.cfg.CursorFile, []byte(strconv.FormatInt(j.cursor, 10)+"\n")); err != nil {
 		j.log.Warn("cannot save cursor", "err", err)
 		return fmt.Errorf("cursor_file: %w", err)
 	}

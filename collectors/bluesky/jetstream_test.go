@@ -3,6 +3,7 @@ package bluesky
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -178,6 +179,45 @@ func TestJetstreamResumesFromCursor(t *testing.T) {
 	fj.mu.Unlock()
 	if c := last.Get("cursor"); c != strconv.FormatInt(t0+56_000_000, 10) {
 		t.Errorf("restart cursor = %s, want %d", c, t0+56_000_000)
+	}
+}
+
+// TestJetstreamEmptyCursorFile: a crash can leave the cursor file empty; the source starts
+// as without one and says so, and a cursor that is not one still stops it.
+func TestJetstreamEmptyCursorFile(t *testing.T) {
+	fj := &fakeJetstream{t: t, events: lines(t, "events.jsonl"), conn: func(int) (int, int) { return -1, 0 }}
+	srv := httptest.NewServer(fj)
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.URL = wsURL(srv)
+	cfg.CursorFile = filepath.Join(t.TempDir(), "bluesky.cursor")
+	if err := os.WriteFile(cfg.CursorFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	src, err := New(cfg, Options{Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(t, src, 1); got[0] != leakURI+" @leakbot.bsky.social" {
+		t.Errorf("first record %q, want the first event of the live tail", got[0])
+	}
+	if !strings.Contains(logs.String(), "cursor file is empty") {
+		t.Errorf("no warning about the empty cursor file in the log:\n%s", logs.String())
+	}
+	fj.mu.Lock()
+	q := fj.queries[0]
+	fj.mu.Unlock()
+	if q.Has("cursor") {
+		t.Errorf("first connection asked for cursor %s, want none", q.Get("cursor"))
+	}
+
+	if err := os.WriteFile(cfg.CursorFile, []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, _ = New(cfg, Options{})
+	if err := src.Connect(context.Background()); !collectors.IsPermanent(err) || !strings.Contains(err.Error(), "does not hold a time_us cursor") {
+		t.Errorf("garbled cursor file: err = %v, want a permanent error", err)
 	}
 }
 

@@ -246,12 +246,13 @@ func (s *Stream) Read(ctx context.Context) (collectors.Record, error) {
 func (s *Stream) decode(kind string, data []byte, ref string) (collectors.Record, bool) {
 	p, editedAt, err := decodeStatus(data, s.inst.host, s.inst.resolve)
 	if err != nil {
+		// The status was read all the same: backfill must page past it, or a page of statuses
+		// that never decode is fetched again and again and the rest of the gap never is.
+		s.advance(kind, rawID(data))
 		return s.bad(ref, data, fmt.Errorf("%s event: %w", kind, err)), true
 	}
 	s.inst.ids.Put(p.ID, p.URI)
-	if kind == "update" && newerID(p.ID, s.lastID) {
-		s.lastID = p.ID
-	}
+	s.advance(kind, p.ID)
 	// An edit is a new version of the post under the same URI; only an identical copy
 	// (another instance, another stream, a backfill overlap) is a duplicate.
 	key := p.URI
@@ -264,6 +265,25 @@ func (s *Stream) decode(kind string, data []byte, ref string) (collectors.Record
 	}
 	p.ObservedAt = s.opts.Now().UTC()
 	return collectors.Record{Post: &p}, true
+}
+
+// advance moves the backfill position to id when it is a later new status.
+func (s *Stream) advance(kind, id string) {
+	if kind == "update" && newerID(id, s.lastID) {
+		s.lastID = id
+	}
+}
+
+// rawID is the id of a status that did not decode, when the payload is JSON with a numeric
+// string id; anything else would move the backfill position to a guess.
+func rawID(data []byte) string {
+	var probe struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &probe) != nil || probe.ID == "" || strings.Trim(probe.ID, "0123456789") != "" {
+		return ""
+	}
+	return probe.ID
 }
 
 // newerID compares Mastodon's snowflake ids, decimal strings of varying length.

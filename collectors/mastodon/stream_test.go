@@ -2,7 +2,10 @@ package mastodon
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -209,6 +212,95 @@ func TestStreamsTwoInstances(t *testing.T) {
 	}
 	if notices["duplicate"] != 2 || notices["delete"] != 1 {
 		t.Errorf("notices = %v, want 2 duplicates and 1 delete", notices)
+	}
+}
+
+// TestBackfillPagesPastUndecodableStatuses: a whole timeline page of statuses that do not
+// decode is dead-lettered once, and the backfill goes on from its newest status.
+func TestBackfillPagesPastUndecodableStatuses(t *testing.T) {
+	var good map[string]any
+	if err := json.Unmarshal(read(t, "status.json"), &good); err != nil {
+		t.Fatal(err)
+	}
+	// 40 statuses (a full page, newest first) whose created_at this decoder refuses.
+	var page []map[string]any
+	for i := 40; i >= 1; i-- {
+		st := maps.Clone(good)
+		st["id"] = fmt.Sprintf("1125148800000000%02d", i)
+		st["uri"] = fmt.Sprintf("https://piaille.fr/users/fuites_2024/statuses/1125148800000000%02d", i)
+		st["created_at"] = "2024-05-31 18:40:00"
+		page = append(page, st)
+	}
+	badPage, err := json.Marshal(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns int
+	var minIDs []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/streaming/public":
+			mu.Lock()
+			conns++
+			first := conns == 1
+			mu.Unlock()
+			if first { // one status, then the stream ends
+				sse(w, r, []byte("event: update\ndata: "+string(read(t, "status.json"))+"\n\n"), false)
+			} else {
+				sse(w, r, nil, true)
+			}
+		case "/api/v1/timelines/public":
+			minID := r.URL.Query().Get("min_id")
+			mu.Lock()
+			minIDs = append(minIDs, minID)
+			mu.Unlock()
+			switch minID {
+			case "112514873365224001":
+				w.Write(badPage)
+			case "112514880000000040":
+				w.Write(read(t, "timeline_a.json"))
+			default:
+				io.WriteString(w, "[]")
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.Instances = []InstanceConfig{{URL: srv.URL, Streams: []string{"public"}}}
+	srcs, err := Sources(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var got []string
+	bad := 0
+	err = collectors.Run(ctx, srcs[0], func(ctx context.Context, r collectors.Record) error {
+		switch {
+		case r.Bad != nil:
+			bad++
+		case r.Post != nil:
+			got = append(got, r.Post.ID)
+		}
+		if len(got) == 3 || bad > 40 {
+			cancel()
+		}
+		return nil
+	}, collectors.RunOptions{Config: fastRun()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "112514873365224001 112514890000000001 112514891000000002"
+	if strings.Join(got, " ") != want || bad != 40 {
+		t.Errorf("posts %v and %d bad records; want %s and the 40 of the page once", got, bad, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(minIDs, " ") != "112514873365224001 112514880000000040" {
+		t.Errorf("backfill min_id %v, want the last status read, then the newest of the undecodable page", minIDs)
 	}
 }
 

@@ -1,6 +1,7 @@
 package sites
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -8,9 +9,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/leakwatch/leakwatch/collectors/internal/atomicfile"
 )
 
 // The state file keeps each target's last check across restarts. Without it the first check
@@ -31,6 +33,7 @@ type targetState struct {
 	Unreachable bool       `json:"unreachable,omitempty"`
 	DNS         []string   `json:"dns,omitempty"`
 	DNSKnown    bool       `json:"dns_known,omitempty"`
+	DNSAddrs    []string   `json:"dns_addrs,omitempty"`
 }
 
 type savedSnap struct {
@@ -86,6 +89,12 @@ func (w *Watcher) loadState(path string) error {
 	if err != nil {
 		return fmt.Errorf("sites state %s: %w", path, err)
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		// What a crash between creating and filling the file leaves: every target starts from
+		// a new baseline, as on a first start, rather than the watcher refusing to start.
+		w.log.Warn("state file is empty, starting from new baselines", "file", path)
+		return nil
+	}
 	var sf stateFile
 	if err := json.Unmarshal(data, &sf); err != nil {
 		return fmt.Errorf("sites state %s: %w", path, err)
@@ -99,7 +108,10 @@ func (w *Watcher) loadState(path string) error {
 			continue // new or reconfigured target: its first check is a baseline
 		}
 		t.prev, t.content = st.Prev.restore(), st.Content.restore()
-		t.unreachable, t.dns, t.dnsKnown = st.Unreachable, st.DNS, st.DNSKnown
+		t.unreachable, t.dns, t.dnsKnown, t.addrs = st.Unreachable, st.DNS, st.DNSKnown, st.DNSAddrs
+		if t.addrs == nil {
+			t.addrs, _ = splitAddrs(t.dns) // saved before addresses were remembered
+		}
 		if t.prev != nil {
 			t.next = t.prev.at.Add(t.interval)
 		}
@@ -107,31 +119,18 @@ func (w *Watcher) loadState(path string) error {
 	return nil
 }
 
-// saveState writes every target's state atomically (temporary file, then rename).
+// saveState writes every target's state atomically and durably (see atomicfile).
 func (w *Watcher) saveState(path string) error {
 	sf := stateFile{Version: stateVersion, Targets: map[string]targetState{}}
 	for _, t := range w.targets {
 		sf.Targets[t.cfg.ID] = targetState{
 			Config: configHash(t.cfg), Prev: save(t.prev), Content: save(t.content),
-			Unreachable: t.unreachable, DNS: t.dns, DNSKnown: t.dnsKnown,
+			Unreachable: t.unreachable, DNS: t.dns, DNSKnown: t.dnsKnown, DNSAddrs: t.addrs,
 		}
 	}
 	data, err := json.Marshal(sf)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, data)
 }

@@ -70,6 +70,7 @@ type target struct {
 	unreachable bool      // an "unreachable" change was emitted and the target has not answered since
 	dns         []string  // last DNS answer that was complete
 	dnsKnown    bool
+	addrs       []string // A and AAAA records seen since addresses last moved, oldest first
 }
 
 // snapshot is what one check saw.
@@ -392,6 +393,51 @@ func (w *Watcher) lookup(ctx context.Context, t *target) ([]string, bool) {
 	return sortedUnique(recs), ok
 }
 
+// maxKnownAddrs bounds the addresses remembered for a host: enough for the pool a CDN rotates
+// through towards one resolver, without growing the state file for ever.
+const maxKnownAddrs = 64
+
+// dnsMoved takes a complete answer as the reference and reports whether it is a "dns" change.
+// NS, MX, CNAME and TXT are compared exactly. A and AAAA are not: round-robin and CDN hosts
+// (CloudFront, Akamai, ELB) answer another subset of their pool on nearly every check, and an
+// exact comparison buried the hijack signal under a change per check. Addresses count as
+// moved when the answer shares none with those seen since they last moved, as when a hijack
+// points the name at servers the site never used. That is reported at the first check:
+// waiting for a new set to hold over two checks would never settle on a CDN host, whose
+// answer differs every time, and would delay a hijack by an interval.
+func (t *target) dnsMoved(cur []string) bool {
+	addrs, other := splitAddrs(cur)
+	_, prevOther := splitAddrs(t.dns)
+	addrsMoved := len(addrs)+len(t.addrs) > 0 && !slices.ContainsFunc(addrs, func(a string) bool { return slices.Contains(t.addrs, a) })
+	moved := t.dnsKnown && (addrsMoved || !slices.Equal(other, prevOther))
+	if addrsMoved {
+		t.addrs = addrs
+	} else {
+		t.addrs = rememberAddrs(t.addrs, addrs)
+	}
+	t.dns, t.dnsKnown = cur, true
+	return moved
+}
+
+// splitAddrs splits sorted DNS records into the A and AAAA ones and the others, both sorted.
+func splitAddrs(recs []string) (addrs, other []string) {
+	for _, r := range recs {
+		if strings.HasPrefix(r, "A ") || strings.HasPrefix(r, "AAAA ") {
+			addrs = append(addrs, r)
+		} else {
+			other = append(other, r)
+		}
+	}
+	return addrs, other
+}
+
+// rememberAddrs moves addrs to the end of known, forgetting the oldest beyond maxKnownAddrs.
+func rememberAddrs(known, addrs []string) []string {
+	known = slices.DeleteFunc(slices.Clone(known), func(a string) bool { return slices.Contains(addrs, a) })
+	known = append(known, addrs...)
+	return known[max(0, len(known)-maxKnownAddrs):]
+}
+
 // compare updates the target's state with a new snapshot and returns the change to emit, if any.
 func (w *Watcher) compare(t *target, cur *snapshot) *leakwatch.SiteChange {
 	ch := &leakwatch.SiteChange{
@@ -407,8 +453,7 @@ func (w *Watcher) compare(t *target, cur *snapshot) *leakwatch.SiteChange {
 	}
 	dnsChanged := false
 	if cur.dnsOK {
-		dnsChanged = t.dnsKnown && !slices.Equal(t.dns, cur.dns)
-		t.dns, t.dnsKnown = cur.dns, true
+		dnsChanged = t.dnsMoved(cur.dns)
 	} else {
 		ch.DNS = t.dns // the last complete answer, flagged as unchanged
 	}

@@ -392,6 +392,46 @@ func TestDNSChanges(t *testing.T) {
 	}
 }
 
+// TestDNSAddressRotation: a CDN host answers another part of its pool on every check; only
+// addresses it never answered before are a change.
+func TestDNSAddressRotation(t *testing.T) {
+	r := newRig(t)
+	host := "www.claire-durand.example"
+	r.dns.ns["claire-durand.example"] = []string{"ns1.registrar.example."}
+	r.pages.handle(host+"/", htmlAt(readFile(t, "candidate-v1.html")))
+	w := r.watcher(t, nil, campaign)
+	setIPs := func(ips ...string) {
+		r.dns.mu.Lock()
+		r.dns.ips[host] = ips
+		r.dns.mu.Unlock()
+	}
+	setIPs("192.0.2.1", "192.0.2.2", "2001:db8::1")
+	quiet(t, w, r, host+"/", 1) // baseline
+	for _, answer := range [][]string{
+		{"192.0.2.2", "192.0.2.3"},                // one address kept
+		{"192.0.2.3", "192.0.2.4", "2001:db8::2"}, // one kept, two new
+		{"192.0.2.1", "2001:db8::1"},              // none of the last answer's, but seen before
+		{"2001:db8::2"},
+	} {
+		setIPs(answer...)
+		quiet(t, w, r, host+"/", 1)
+	}
+
+	// Every address new: the name points elsewhere.
+	setIPs("203.0.113.66", "203.0.113.67")
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "dns") || strings.Join(ch.DNS, "|") != "A 203.0.113.66|A 203.0.113.67|NS ns1.registrar.example" {
+		t.Fatalf("changed %v dns %q", ch.Changed, ch.DNS)
+	}
+	// The new addresses are now the reference: the old pool coming back is a move again.
+	setIPs("203.0.113.67")
+	quiet(t, w, r, host+"/", 1)
+	setIPs("192.0.2.1")
+	if ch := next(t, w); !changedIs(ch.Changed, "dns") {
+		t.Fatalf("changed %v, want dns", ch.Changed)
+	}
+}
+
 func TestPlainTextPaste(t *testing.T) {
 	r := newRig(t)
 	r.pages.handle("paste.example.org/raw/a7Fq2Lk", func(n int, w http.ResponseWriter, _ *http.Request) {
@@ -511,6 +551,12 @@ func TestStateSurvivesRestart(t *testing.T) {
 	other := campaign
 	other.Watch = []string{"body"}
 	quiet(t, build(other), r, "www.claire-durand.example/", 2)
+
+	// An empty file, as a crash while saving could leave: new baselines, not a refusal to start.
+	if err := os.WriteFile(stateFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, build(campaign), r, "www.claire-durand.example/", 2)
 
 	if err := os.WriteFile(stateFile, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)

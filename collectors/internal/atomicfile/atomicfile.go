@@ -1,0 +1,44 @@
+// Package atomicfile replaces small state files (a stream cursor, the sites state) so that a
+// crash or a power loss leaves the old content or the new one, never an empty file. It must
+// not import leakwatch or collectors.
+package atomicfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile replaces path with data: written to a temporary file in the same directory,
+// synced, renamed over path, and the directory synced. Without the first sync a file system
+// may commit the rename before the data, and the file is empty after a power loss; without
+// the second the rename itself may be lost.
+func WriteFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename in dir durable. Where a directory cannot be synced (Windows, some
+// network file systems) the rename still stands and the file's own data is synced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
