@@ -60,7 +60,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
 	changes := fs.String("changes", "", "site changes (JSONL of SiteChange, as 'scenario generate' and the sites collector write) to tie bursts to")
 	out := fs.String("out", "", "output directory for detections.jsonl and volume.json (required)")
-	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for `report`")
+	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for the report command")
 	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the analysis to this file")
 	memLimit := fs.String("memory-limit", "1GiB", "collect garbage only as the heap nears this size, trading memory for CPU (0: Go's defaults; GOGC or GOMEMLIMIT in the environment win)")
@@ -90,7 +90,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --objects: %v", errUsage, err)
 	}
 
-	conf, err := loadConfig(*cfgPath)
+	conf, err := readConfig(*cfgPath, *calPath == "") // --calendar replaces the config's
 	if err != nil {
 		return err
 	}
@@ -226,6 +226,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	st.Bad += changeStats.Bad
 	st.Posts += changeStats.Posts
 	printAnalyzeSummary(e.stdout, path, outFile, st, bad, res, took, cpu, gc)
+	if st.Posts == 0 && st.Bad > 0 {
+		// Most often a column map or format that does not fit the file: an empty result
+		// must not pass for a quiet archive in a script.
+		return fmt.Errorf("no post could be read: all %d records of %s were bad (reasons above)", st.Bad, path)
+	}
 	return nil
 }
 

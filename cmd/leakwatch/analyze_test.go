@@ -238,3 +238,40 @@ func BenchmarkAnalyzeJSONL(b *testing.B) {
 }
 
 func newDiscardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// A server's config names its calendar file by a path on that server: analyze run elsewhere
+// with its own --calendar must not need it, and without one says which config named it.
+func TestAnalyzeCalendarFlagReplacesConfigs(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "posts.csv")
+	if err := os.WriteFile(in, []byte("author,time,text\na1,2017-05-05 18:00:00,hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "leakwatch.yaml")
+	if err := os.WriteFile(conf, []byte("calendar: /nonexistent/leakwatch/calendar.yaml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"analyze", in, "--columns", "author=author,time=time,text=text", "--config", conf, "--progress", "0"}
+	cal := testenv.SharedData(t, "calendars/fr-2017-presidential.yaml")
+	if code, stdout, stderr := runCmd(t, append(args, "--calendar", cal, "--out", filepath.Join(dir, "a"))...); code != 0 {
+		t.Fatalf("with --calendar: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr := runCmd(t, append(args, "--out", filepath.Join(dir, "b"))...)
+	if code == 0 || !strings.Contains(stderr, "config "+conf+": calendar") {
+		t.Errorf("without --calendar: exit %d, %q; want an error naming the config", code, stderr)
+	}
+}
+
+// A column map that fits no row reads nothing: the command must fail, not report an empty
+// archive with exit 0.
+func TestAnalyzeFailsWhenEveryRecordIsBad(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "posts.csv")
+	if err := os.WriteFile(in, []byte("author,time,text\na1,2017-05-05 18:00:00,hello\na2,2017-05-05 18:01:00,again\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "analyze", in, "--columns", "author=author,time=text", "--out", filepath.Join(dir, "out"), "--progress", "0")
+	if code != 1 || !strings.Contains(stdout, "bad 2") || !strings.Contains(stderr, "all 2 records") {
+		t.Errorf("exit %d\n%s%s; want exit 1 after the summary, naming the bad records", code, stdout, stderr)
+	}
+}

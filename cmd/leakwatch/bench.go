@@ -149,6 +149,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		if opts.Objects, err = archive.ParseObjects(*objects); err != nil {
 			return fmt.Errorf("%w: --objects: %v", errUsage, err)
 		}
+		if err := opts.Validate(); err != nil { // a flag's mistake, before the file is read
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
 		got, err := archive.ReadAll(*file, opts)
 		if err != nil {
 			return err

@@ -65,9 +65,15 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// loadConfig reads a config file over the defaults. Unknown fields are errors, so a typo
-// is reported instead of silently ignored. An empty path gives the defaults.
-func loadConfig(path string) (Config, error) {
+// loadConfig reads a config file over the defaults, and the calendar file it names. Unknown
+// fields are errors, so a typo is reported instead of silently ignored. An empty path gives
+// the defaults.
+func loadConfig(path string) (Config, error) { return readConfig(path, true) }
+
+// readConfig is loadConfig; withCalendar false leaves the calendar file unread, for a command
+// given a calendar of its own (analyze --calendar) or drawing none (doctor): a calendar path
+// meant for the server it runs on must not stop it.
+func readConfig(path string, withCalendar bool) (Config, error) {
 	c := DefaultConfig()
 	if tok := os.Getenv("LEAKWATCH_LIVE_TOKEN"); tok != "" {
 		c.Live.Token = tok
@@ -94,10 +100,10 @@ func loadConfig(path string) (Config, error) {
 		}
 		return c, fmt.Errorf("config %s:\n  %s", where, strings.ReplaceAll(err.Error(), "\n", "\n  "))
 	}
-	if c.Calendar != "" {
+	if c.Calendar != "" && withCalendar {
 		cal, err := loadCalendar(c.Calendar)
 		if err != nil {
-			return c, err
+			return c, fmt.Errorf("config %s: %w", path, err)
 		}
 		c.Analysis.Calendar = &cal
 	}

@@ -33,7 +33,7 @@ const demoSpeed = 3000
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo", "[--listen 127.0.0.1:8080] [--scenario SEED|DIR] [--speed N]")
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the live page")
-	scen := fs.String("scenario", "1", "a seed for a generated campaign, or a directory written by `scenario generate`")
+	scen := fs.String("scenario", "1", "a seed for a generated campaign, or a directory written by 'leakwatch scenario generate'")
 	speed := fs.Float64("speed", demoSpeed, "event time runs this many times faster than the wall clock")
 	dataDir := fs.String("data", "", "directory for the embedded broker (default: the user cache dir)")
 	if err := parseFlags(fs, args); err != nil {

@@ -30,7 +30,7 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := readConfig(*cfgPath, false) // it checks services, not the calendar
 	if err != nil {
 		return err
 	}
