@@ -76,6 +76,7 @@ type Extractor struct {
 	clean    []byte
 	folded   []byte
 	cands    []bool
+	byHandle bool // a handle named a candidate in the post being extracted
 }
 
 type phrase struct {
@@ -100,8 +101,9 @@ const (
 type token struct {
 	s    string
 	kind tokenKind
-	// next: only spaces, hyphens or an elision separate it from the previous token, so a
-	// name may continue across ("Le Pen", "Jean-Luc") but not across punctuation ("Le. Pen").
+	// next: only white space (line breaks and no-break spaces too), hyphens or an elision
+	// separate it from the previous token, so a name may continue across ("Le Pen",
+	// "Jean-Luc", "Le\nPen") but not across punctuation ("Le. Pen").
 	next bool
 }
 
@@ -323,6 +325,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		}
 	}
 
+	x.byHandle = false
 	x.candidates(p, func(ci int) { addKey(x.candidateKeys[ci]) })
 
 	bands := false
@@ -360,6 +363,12 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 			keys = make([]string, 0, n) // at its size: most slots are new
 		}
 		*seen = seenPost{text: p.Text, more: contentOf(&p), hash: h, keys: append(keys, dst[first:]...), evidence: m.Evidence}
+		if x.byHandle {
+			if seen.more == nil {
+				seen.more = &content{}
+			}
+			seen.more.byAuthor, seen.more.authorID, seen.more.authorHandle = true, p.Author.ID, p.Author.Handle
+		}
 	}
 	return dst, m
 }
@@ -367,7 +376,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 // seenPost is what a post gave: its object keys and leak evidence, by its content.
 type seenPost struct {
 	text     string
-	more     *content // the rest of the content, nil when the post had only a text
+	more     *content // the rest of the content, nil when only its text counted
 	hash     uint64   // slotHash(text)
 	keys     []string
 	evidence []string
@@ -381,6 +390,10 @@ type content struct {
 	media                       []leakwatch.Media
 	urls                        []leakwatch.Link
 	hashtags, mentions          []string
+	// byAuthor: a handle named a candidate, and whether it counts depends on who wrote the
+	// post (Extractor.candidates), so its author is part of its content.
+	byAuthor               bool
+	authorID, authorHandle string
 }
 
 func (s seenPost) held() (uint64, bool) { return s.hash, s.text != "" }
@@ -438,6 +451,9 @@ func (s *seenPost) sameContent(p *leakwatch.Post) bool {
 	c := s.more
 	if c == nil {
 		return textOnly(p)
+	}
+	if c.byAuthor && (c.authorID != p.Author.ID || c.authorHandle != p.Author.Handle) {
+		return false
 	}
 	return c.reshareOf == p.ReshareOf && c.quoteOf == p.QuoteOf && c.replyTo == p.ReplyTo &&
 		slices.Equal(c.objects, p.Objects) && slices.Equal(c.media, p.Media) && slices.Equal(c.urls, p.URLs) &&
@@ -556,13 +572,26 @@ func (x *Extractor) candidates(p leakwatch.Post, found func(int)) {
 		return
 	}
 	clear(x.cands)
-	hit := func(cs []int) {
+	// A handle names a candidate unless the post is by that candidate's own account: a
+	// candidate's thread replies to itself, and each reply would count as a mention.
+	var self []int
+	selfKnown := false
+	handleHit := func(cs []int) {
+		if len(cs) == 0 {
+			return
+		}
+		x.byHandle = true
+		if !selfKnown {
+			self, selfKnown = x.ownCandidates(p.Author), true
+		}
 		for _, c := range cs {
-			x.cands[c] = true
+			if !slices.Contains(self, c) {
+				x.cands[c] = true
+			}
 		}
 	}
 	for _, h := range p.Mentions {
-		hit(x.handles[x.fold.fold(strings.TrimPrefix(h, "@"))])
+		handleHit(x.handles[x.fold.fold(strings.TrimPrefix(h, "@"))])
 	}
 	for _, h := range p.Hashtags {
 		x.hashtagCandidates(x.fold.fold(strings.TrimPrefix(h, "#")))
@@ -571,7 +600,7 @@ func (x *Extractor) candidates(p leakwatch.Post, found func(int)) {
 	for i, t := range toks {
 		switch t.kind {
 		case tokHandle:
-			hit(x.handles[t.s[1:]])
+			handleHit(x.handles[t.s[1:]])
 		case tokHashtag:
 			x.hashtagCandidates(t.s[1:])
 		case tokWord:
@@ -590,6 +619,18 @@ func (x *Extractor) candidates(p leakwatch.Post, found func(int)) {
 			found(ci)
 		}
 	}
+}
+
+// ownCandidates returns the candidates whose handles name the author: its handle, or its id
+// when a source (an archive of handles) names accounts by handle.
+func (x *Extractor) ownCandidates(a leakwatch.Account) []int {
+	own := x.handles[x.fold.fold(strings.TrimPrefix(a.Handle, "@"))]
+	if a.ID != "" && a.ID != a.Handle {
+		if byID := x.handles[x.fold.fold(strings.TrimPrefix(a.ID, "@"))]; len(byID) > 0 {
+			own = append(slices.Clip(own), byID...)
+		}
+	}
+	return own
 }
 
 func (x *Extractor) hashtagCandidates(tag string) {
@@ -629,7 +670,7 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 		if c := s[i]; c < utf8.RuneSelf && !lowWord[c] && c != '#' && c != '@' {
 			// An ASCII separator, a fifth of a text's bytes: the default case below
 			// without the rune decoded and classified.
-			if c != ' ' && c != '-' && c != '\t' {
+			if !nameGlue[c] {
 				joined = false
 			}
 			i++
@@ -653,28 +694,15 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 			i += size
 		case isWordRune(r):
 		default:
-			if r != ' ' && r != '-' && r != '\t' && r != '\u00a0' {
+			if !wideSpace(r) {
 				joined = false
 			}
 			i += size
 			continue
 		}
-		for i < len(s) {
-			if c := s[i]; c < utf8.RuneSelf { // most of any text: a table, not a rune decoded
-				if !lowWord[c] && !(kind != tokWord && c == '_') {
-					break
-				}
-				i++
-				continue
-			}
-			r, size := utf8x.Two(s[i:]), 2
-			if r < 0 {
-				r, size = utf8.DecodeRuneInString(s[i:])
-			}
-			if !isWordRune(r) {
-				break
-			}
-			i += size
+		i = wordEnd(s, i, kind != tokWord)
+		if kind == tokHandle && i < len(s) && (s[i] == '.' || s[i] == '-') {
+			i = domainHandle(s, i)
 		}
 		if kind != tokWord && i-start == 1 {
 			continue // a lone '#' or '@'
@@ -692,11 +720,74 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 	return dst
 }
 
+// wordEnd is where the word going on at i ends; underscore: '_' belongs to it (tags, handles).
+func wordEnd(s string, i int, underscore bool) int {
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf { // most of any text: a table, not a rune decoded
+			if !lowWord[c] && !(underscore && c == '_') {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8x.Two(s[i:]), 2
+		if r < 0 {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if !isWordRune(r) {
+			break
+		}
+		i += size
+	}
+	return i
+}
+
+// domainHandle is where a handle that stopped at a '.' or '-' at i ends: a domain-style
+// handle ("@jean-luc.bsky.social") is one handle, not "@jean" followed by words; without a
+// dot, "@user-name" is the handle "@user", as platforms read it. Asked only at those
+// characters, so the word loop stays as tight as for any word.
+func domainHandle(s string, i int) int {
+	j, dot := i, false
+	for j+1 < len(s) && (s[j] == '.' || s[j] == '-') && startsWord(s[j+1:]) {
+		dot = dot || s[j] == '.'
+		j = wordEnd(s, j+1, true)
+	}
+	if !dot {
+		return i
+	}
+	return j
+}
+
+// startsWord reports whether s starts with a letter or digit.
+func startsWord(s string) bool {
+	if s[0] < utf8.RuneSelf {
+		return lowWord[s[0]]
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return isWordRune(r)
+}
+
 func isWordRune(r rune) bool {
 	if r < lowRunes {
 		return lowWord[r]
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// nameGlue marks the ASCII separators a multi-word name continues across: white space
+// (line breaks too) and '-' ("Le Pen", "Le\nPen", "Jean-Luc"). A table: a fifth of a text's
+// bytes are separators, and six comparisons each were a measurable part of tokenizing.
+var nameGlue = func() (t [utf8.RuneSelf]bool) {
+	for c := range byte(utf8.RuneSelf) {
+		t[c] = c == '-' || isSpaceByte(c)
+	}
+	return t
+}()
+
+// wideSpace is unicode.IsSpace for a rune past ASCII, asked only of runes that can be one:
+// most non-ASCII separators are emoji and punctuation, and the category tables cost more.
+func wideSpace(r rune) bool {
+	return r == 0x85 || r == 0xA0 || r >= 0x1680 && r <= 0x3000 && unicode.IsSpace(r)
 }
 
 // lowWord is isWordRune below lowRunes, by table: Cyrillic posts looked every letter up in

@@ -17,11 +17,11 @@ import (
 
 // frCandidates are the 2017 French candidates as a user would configure them.
 var frCandidates = []entities.Candidate{
-	{ID: "macron", Names: []string{"Macron", "Emmanuel Macron"}, Handles: []string{"EmmanuelMacron"}, Hashtags: []string{"EnMarche"}},
+	{ID: "macron", Names: []string{"Macron", "Emmanuel Macron"}, Handles: []string{"EmmanuelMacron", "emmanuelmacron.bsky.social"}, Hashtags: []string{"EnMarche"}},
 	{ID: "lepen", Names: []string{"Le Pen", "Marine Le Pen"}, Aliases: []string{"MLP"}, Handles: []string{"MLP_officiel"}, Hashtags: []string{"Marine2017"}},
 	{ID: "fillon", Names: []string{"Fillon", "François Fillon"}, Handles: []string{"FrancoisFillon"}},
 	{ID: "melenchon", Names: []string{"Mélenchon", "Jean-Luc Mélenchon"}, Aliases: []string{"JLM"}, Handles: []string{"JLMelenchon"}, Hashtags: []string{"JLM2017"}},
-	{ID: "hamon", Names: []string{"Hamon", "Benoît Hamon"}, Handles: []string{"benoithamon"}},
+	{ID: "hamon", Names: []string{"Hamon", "Benoît Hamon"}, Handles: []string{"benoithamon", "benoit-h.bsky.social"}},
 }
 
 func newExtractor(t testing.TB) *entities.Extractor {
@@ -72,11 +72,55 @@ func TestCandidates(t *testing.T) {
 		{"Le. Pen", nil},
 		{"Jean-Luc Mélenchon", []string{"melenchon"}},
 		{"jean luc melenchon", []string{"melenchon"}},
+		// Any white space keeps a name together: a line break, a no-break space.
+		{"Marine Le\nPen", []string{"lepen"}},
+		{"Marine Le\r\nPen", []string{"lepen"}},
+		{"Marine\u00a0Le\u202fPen", []string{"lepen"}},
+		// A domain-style handle is one handle: it matches a dotted handle configured, not
+		// the account of the same name on another platform, nor does an e-mail address.
+		{"@emmanuelmacron.bsky.social bonjour", []string{"macron"}},
+		{"@EmmanuelMacron.bsky.social", []string{"macron"}},
+		{"@jlmelenchon.bsky.social bonjour", nil},
+		{"avec @Benoit-H.bsky.social", []string{"hamon"}},
+		{"écrire à contact@benoithamon.fr", nil},
+		{"merci @JLMelenchon.", []string{"melenchon"}},
+		{"@JLMelenchon-style", []string{"melenchon"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {
 			got := objects(x.Extract(post(tc.text)), "candidate")
 			if !slices.Equal(got, tc.want) {
+				t.Fatalf("candidates %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestOwnAccount: a candidate's own posts (a thread replying to itself) do not mention the
+// candidate by its handle; its name or hashtag still does, and other candidates' handles too.
+func TestOwnAccount(t *testing.T) {
+	x := newExtractor(t)
+	tests := []struct {
+		name           string
+		handle, id     string
+		text           string
+		mentions, tags []string
+		want           []string
+	}{
+		{"thread, mention list", "EmmanuelMacron", "1976143068", "Suite du fil : merci à tous pour ce soir", []string{"EmmanuelMacron"}, nil, nil},
+		{"thread, handle in text", "EmmanuelMacron", "1976143068", "@EmmanuelMacron suite du fil, merci à tous", nil, nil, nil},
+		{"archive naming accounts by handle", "", "@EmmanuelMacron", "@emmanuelmacron suite du fil", nil, nil, nil},
+		{"own name", "EmmanuelMacron", "1", "@EmmanuelMacron Emmanuel Macron vous répond", nil, nil, []string{"macron"}},
+		{"own hashtag", "EmmanuelMacron", "1", "Suite du fil #EnMarche", []string{"EmmanuelMacron"}, []string{"EnMarche"}, []string{"macron"}},
+		{"a rival's handle", "EmmanuelMacron", "1", "Réponse à @MLP_officiel", []string{"EmmanuelMacron"}, nil, []string{"lepen"}},
+		{"someone else", "jdupont", "2", "Suite du fil de @EmmanuelMacron", []string{"EmmanuelMacron"}, nil, []string{"macron"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := post(tc.text)
+			p.Author = leakwatch.Account{ID: tc.id, Handle: tc.handle}
+			p.Mentions, p.Hashtags = tc.mentions, tc.tags
+			if got := objects(x.Extract(p), "candidate"); !slices.Equal(got, tc.want) {
 				t.Fatalf("candidates %v, want %v", got, tc.want)
 			}
 		})
@@ -120,10 +164,52 @@ func TestNormalizeURL(t *testing.T) {
 	}
 }
 
+// TestURLSpellings: every spelling of one link gives one url object, and links that differ
+// stay apart.
+func TestURLSpellings(t *testing.T) {
+	tests := []struct {
+		want      string
+		spellings []string
+	}{
+		// Escaped unreserved characters decoded, the rest escaped with upper-case hex digits.
+		{"https://example.org/a~b", []string{"https://example.org/a%7Eb", "https://example.org/a%7eb", "https://example.org/a~b"}},
+		{"https://example.org/caf%C3%A9", []string{"https://example.org/café", "https://example.org/caf%c3%a9", "https://example.org/caf%C3%A9"}},
+		{"https://example.org/a%20b", []string{"https://example.org/a b", "https://example.org/a%20b"}},
+		{"https://example.org/A-1", []string{"https://example.org/%41%2D%31"}},
+		// An escaped slash or other reserved character is not the character itself.
+		{"https://example.org/a%2Fb/%C3%A9", []string{"https://example.org/a%2fb/é"}},
+		{"https://example.org/a/b", []string{"https://example.org/a/b/"}},
+		{"https://example.org/a%3Bb", []string{"https://example.org/a%3bb"}},
+		{"https://example.org/a;b", []string{"https://example.org/a;b"}},
+		// Query values too.
+		{"https://example.org/p?q=caf%C3%A9+~", []string{"https://example.org/p?q=caf%c3%a9%20%7E", "https://example.org/p?q=café+~"}},
+		// Internationalised hosts in their ASCII form, domain objects too.
+		{"https://xn--bcher-kva.de/x", []string{"https://Bücher.de/x", "https://BÜCHER.DE/x", "https://www.bücher.de./x", "https://xn--bcher-kva.de/x", "https://b%C3%BCcher.de/x"}},
+		// ';' separates parameters: tracking parameters after one are dropped.
+		{"https://example.org/a?b=1&c=2", []string{"https://example.org/a?b=1;utm_source=x;c=2", "https://example.org/a?c=2&b=1&utm_source=x"}},
+		// IPv6 hosts keep their brackets.
+		{"https://[::1]:8080/a", []string{"https://[::1]:8080/a"}},
+		{"https://[2001:db8::1]/a", []string{"https://[2001:DB8::1]:443/a/"}},
+	}
+	for _, tc := range tests {
+		for _, s := range tc.spellings {
+			if got, err := entities.NormalizeURL(s); err != nil || got != tc.want {
+				t.Errorf("NormalizeURL(%q) = %q, %v; want %q", s, got, err, tc.want)
+			}
+		}
+	}
+	x := newExtractor(t)
+	ms := x.Extract(post("https://Bücher.de/x https://www.xn--bcher-kva.de/y"))
+	if got, want := objects(ms, "domain"), []string{"xn--bcher-kva.de"}; !slices.Equal(got, want) {
+		t.Errorf("domains %v, want %v", got, want)
+	}
+}
+
 func TestRegistrableDomain(t *testing.T) {
 	for in, want := range map[string]string{
 		"news.bbc.co.uk": "bbc.co.uk", "en-marche.fr": "en-marche.fr", "a.b.blogspot.com": "b.blogspot.com",
 		"WWW.Le-Pen.FR.": "le-pen.fr", "192.0.2.1": "192.0.2.1",
+		"shop.Bücher.de": "xn--bcher-kva.de", "xn--bcher-kva.de": "xn--bcher-kva.de",
 	} {
 		if got := entities.RegistrableDomain(in); got != want {
 			t.Errorf("RegistrableDomain(%q) = %q, want %q", in, got, want)
@@ -331,6 +417,8 @@ func TestRepeatedPostsKeepTheirObjects(t *testing.T) {
 		},
 		func(p *leakwatch.Post) { p.ReshareOf = "twitter:9" },
 		func(p *leakwatch.Post) { p.ReplyTo = "twitter:8" },
+		// The candidate's own account: its handle in the text is no mention of it.
+		func(p *leakwatch.Post) { p.Author.Handle = "JLMelenchon" },
 		func(p *leakwatch.Post) {
 			p.Objects = []leakwatch.ObjectRef{{Kind: leakwatch.KindURL, Value: "https://ex.fr/b"}}
 		},

@@ -5,7 +5,9 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -123,9 +125,7 @@ func (n *urlNormalizer) parse(raw string) (norm, host string, err error) {
 	if (scheme != "http" && scheme != "https") || u.Host == "" {
 		return "", "", errNotWeb
 	}
-	host = strings.ToLower(u.Hostname())
-	host = strings.TrimSuffix(host, ".")
-	host = strings.TrimPrefix(host, "www.")
+	host = strings.TrimPrefix(asciiHost(u.Hostname()), "www.")
 	if host == "" {
 		return "", "", errNotWeb
 	}
@@ -137,16 +137,35 @@ func (n *urlNormalizer) parse(raw string) (norm, host string, err error) {
 	b.Grow(len(raw))
 	b.WriteString(scheme)
 	b.WriteString("://")
-	b.WriteString(host)
+	if strings.IndexByte(host, ':') >= 0 {
+		// An IPv6 address keeps its brackets, or its colons would read as a port; a zone's
+		// '%' is escaped again, as it was written.
+		b.WriteByte('[')
+		b.WriteString(strings.ReplaceAll(host, "%", "%25"))
+		b.WriteByte(']')
+	} else {
+		b.WriteString(host)
+	}
 	if port != "" {
 		b.WriteByte(':')
 		b.WriteString(port)
 	}
-	path := u.EscapedPath()
-	path = strings.TrimRight(path, "/")
+	// The path as written (RawPath is empty when it is Go's own escaping of Path): Path has
+	// "%2F" decoded into a segment boundary, so it cannot say which slashes were written.
+	path := u.RawPath
+	if path == "" {
+		path = u.EscapedPath()
+	}
+	path = strings.TrimRight(normalizeEscapes(path), "/")
 	b.WriteString(path)
 	if u.RawQuery != "" {
-		q, qerr := url.ParseQuery(u.RawQuery)
+		query := u.RawQuery
+		if strings.IndexByte(query, ';') >= 0 {
+			// ';' separates parameters as '&' does on many servers (and in the HTML 4
+			// recommendation); Go's parser refuses it, which kept tracking parameters after one.
+			query = strings.ReplaceAll(query, ";", "&")
+		}
+		q, qerr := url.ParseQuery(query)
 		if qerr != nil {
 			// Keep an unparsable query verbatim rather than lose part of the object's identity.
 			b.WriteByte('?')
@@ -176,10 +195,95 @@ func (n *urlNormalizer) parse(raw string) (norm, host string, err error) {
 	return b.String(), host, nil
 }
 
+// normalizeEscapes gives one spelling to paths that name the same resource (RFC 3986 6.2.2):
+// an escaped unreserved character is decoded ("%7E" -> "~"), the hex digits of what stays
+// escaped are upper-case ("%c3%a9" -> "%C3%A9"), and bytes a path cannot hold as they are
+// (non-ASCII, space, '"', '|', ...) are escaped ("é" -> "%C3%A9"). An escaped reserved
+// character stays escaped: "%2F" is not a segment boundary, and a server may tell "%3B"
+// from ";". A path without '%' or such a byte, as most are, is returned as it is.
+func normalizeEscapes(p string) string {
+	i := 0
+	for i < len(p) && pathKeep[p[i]] {
+		i++
+	}
+	if i == len(p) {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p) + 8)
+	b.WriteString(p[:i])
+	for ; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]):
+			d := unhex(p[i+1])<<4 | unhex(p[i+2])
+			if pathSafe[d] && d != '/' {
+				b.WriteByte(d)
+			} else {
+				writeEscaped(&b, d)
+			}
+			i += 2
+		case pathKeep[c]:
+			b.WriteByte(c)
+		default: // a '%' that escapes nothing too: it stands for itself
+			writeEscaped(&b, c)
+		}
+	}
+	return b.String()
+}
+
+// pathKeep marks the bytes a path holds as they are: unreserved characters, '/', and the
+// reserved characters a path may hold (sub-delimiters, ':', '@'; '[' and ']', which the URL
+// parser takes too).
+var pathKeep = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = pathSafe[c] || strings.IndexByte("!$&'()*+,;=:@[]", byte(c)) >= 0
+	}
+	return t
+}()
+
+func writeEscaped(b *strings.Builder, c byte) {
+	const hex = "0123456789ABCDEF"
+	b.WriteByte('%')
+	b.WriteByte(hex[c>>4])
+	b.WriteByte(hex[c&15])
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// asciiHost is host lower-case, without a final dot, and in its ASCII form when it is an
+// internationalised name ("Bücher.de" -> "xn--bcher-kva.de"): the form DNS, certificates and
+// most tools use, so both spellings of one site give one object. A name IDNA refuses is kept
+// lower-case as written: it still names what was shared.
+func asciiHost(host string) string {
+	for i := 0; i < len(host); i++ {
+		if host[i] >= utf8.RuneSelf {
+			if a, err := idna.Lookup.ToASCII(host); err == nil {
+				host = a
+			}
+			break
+		}
+	}
+	return strings.TrimSuffix(strings.ToLower(host), ".")
+}
+
 // RegistrableDomain is the eTLD+1 of host ("news.bbc.co.uk" -> "bbc.co.uk"), or host itself
-// when it has none (an IP address, a bare public suffix).
+// when it has none (an IP address, a bare public suffix); an internationalised name in its
+// ASCII form ("bücher.de" -> "xn--bcher-kva.de"), as URL objects have it.
 func RegistrableDomain(host string) string {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	host = asciiHost(host)
 	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
 		return d
 	}
