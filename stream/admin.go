@@ -34,6 +34,17 @@ func TopicRanges(ctx context.Context, cfg Config, topic string) (map[int]Partiti
 	}
 }
 
+// TopicState asks the brokers once what topic holds: its ranges, or exists false when they
+// answer that there is no such topic. A check (doctor) uses it to tell a missing topic from
+// an unreachable broker at once, where TopicRanges waits for a topic still being created.
+func TopicState(ctx context.Context, cfg Config, topic string) (ranges map[int]PartitionRange, exists bool, err error) {
+	ranges, err = topicRanges(ctx, cfg, topic)
+	if errors.Is(err, kafka.UnknownTopicOrPartition) {
+		return nil, false, nil
+	}
+	return ranges, err == nil, err
+}
+
 func topicRanges(ctx context.Context, cfg Config, topic string) (map[int]PartitionRange, error) {
 	client := newClient(cfg)
 	defer client.Transport.(*kafka.Transport).CloseIdleConnections()

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -50,6 +51,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Warehouse, error)
 	w := &Warehouse{cfg: cfg, conn: conn, log: log.With("component", "warehouse")}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
+		var ex *clickhouse.Exception
+		if errors.As(err, &ex) && ex.Code == unknownDatabase {
+			// A reader (doctor, report) does not create it: the sink does, at its first start.
+			return nil, fmt.Errorf("warehouse: ClickHouse at %s has no database %s yet: run `leakwatch sink` once to create it, or check clickhouse.database", cfg.Addr, cfg.Database)
+		}
 		return nil, fmt.Errorf("warehouse: ClickHouse at %s, database %s: %w", cfg.Addr, cfg.Database, err)
 	}
 	if !cfg.SkipMigrations {
@@ -60,6 +66,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Warehouse, error)
 	}
 	return w, nil
 }
+
+// unknownDatabase is ClickHouse's error code for a database that does not exist.
+const unknownDatabase = 81
 
 func dial(cfg Config, password, database string) (driver.Conn, error) {
 	conn, err := clickhouse.Open(&clickhouse.Options{

@@ -113,8 +113,8 @@ func TestOpenReadOnlyOnMissingDatabaseFails(t *testing.T) {
 		w.Close()
 		t.Fatal("Open with skip_migrations on a missing database: want an error")
 	}
-	if !strings.Contains(err.Error(), cfg.Database) {
-		t.Fatalf("error does not name the database %s: %v", cfg.Database, err)
+	if !strings.Contains(err.Error(), cfg.Database) || !strings.Contains(err.Error(), "leakwatch sink") {
+		t.Fatalf("error does not name the database %s and how to create it: %v", cfg.Database, err)
 	}
 }
 

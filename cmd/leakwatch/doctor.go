@@ -68,11 +68,11 @@ func checkKafka(ctx context.Context, cfg stream.Config) (string, error) {
 	parts := 0
 	var records int64
 	for _, topic := range cfg.Topics.All() {
-		ranges, err := stream.TopicRanges(ctx, cfg, topic)
-		if err != nil {
-			if ctx.Err() != nil {
-				return "", fmt.Errorf("brokers %s: %w", strings.Join(cfg.Brokers, ","), err)
-			}
+		ranges, exists, err := stream.TopicState(ctx, cfg, topic)
+		if err != nil { // the brokers, not the topic: refused, unknown host, timed out
+			return "", fmt.Errorf("brokers %s: %w", strings.Join(cfg.Brokers, ","), err)
+		}
+		if !exists {
 			missing = append(missing, topic)
 			continue
 		}
@@ -80,10 +80,10 @@ func checkKafka(ctx context.Context, cfg stream.Config) (string, error) {
 		records += stream.Count(ranges)
 	}
 	if len(missing) == len(cfg.Topics.All()) {
-		return "", fmt.Errorf("brokers %s: no leakwatch topic readable (%s); run `leakwatch process` once or check the brokers", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
+		return "", fmt.Errorf("brokers %s answer, but no leakwatch topic exists yet (%s): `leakwatch process` or `leakwatch replay` creates them, or check kafka.topics", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
 	}
 	if len(missing) > 0 {
-		return "", fmt.Errorf("brokers %s: topics missing: %s", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
+		return "", fmt.Errorf("brokers %s: topics missing: %s (the role that writes each creates it at its start)", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
 	}
 	return fmt.Sprintf("brokers %s, %d topics, %d partitions, %d records", strings.Join(cfg.Brokers, ","), len(cfg.Topics.All()), parts, records), nil
 }

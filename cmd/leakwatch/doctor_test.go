@@ -85,3 +85,34 @@ func TestDoctorNamesTheServiceThatIsDown(t *testing.T) {
 		t.Errorf("kafka should still be ok")
 	}
 }
+
+// On fresh services (deploy/local up, nothing run yet) the doctor says what to run: the
+// topics and the database do not exist yet, and it answers at once, not after a timeout.
+func TestDoctorSaysWhatAFreshSetupLacks(t *testing.T) {
+	kafka, ch := testenv.Kafka(t), testenv.ClickHouse(t)
+	suffix := fmt.Sprintf("fresh%d", time.Now().UnixNano())
+	body := fmt.Sprintf(`kafka:
+  brokers: [%s]
+  topics: {posts: %[2]s.posts, sitechanges: %[2]s.sitechanges, mentions: %[2]s.mentions, signals: %[2]s.signals, alerts: %[2]s.alerts, deadletter: %[2]s.deadletter, coshares: %[2]s.coshares}
+clickhouse:
+  addr: %s
+  database: lw_%[2]s
+alerts:
+  alertmanager: {url: ""}
+`, kafka, suffix, ch)
+	p := filepath.Join(t.TempDir(), "leakwatch.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	code := run(context.Background(), []string{"doctor", "--config", p, "--timeout", "20s"}, &out, &errs)
+	t.Logf("doctor:\n%s%s", out.String(), errs.String())
+	if code != 1 {
+		t.Fatalf("doctor exited %d, want 1", code)
+	}
+	for _, want := range []string{`(?m)^FAIL kafka .*no leakwatch topic exists yet.*leakwatch process`, `(?m)^FAIL clickhouse .*no database lw_` + suffix + ` yet: run .leakwatch sink. once`} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("doctor output lacks %s", want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/leakwatch/leakwatch/collectors/scenario"
@@ -71,6 +72,6 @@ func runScenario(ctx context.Context, e *env, args []string) error {
 	for _, op := range tr.Operations {
 		fmt.Fprintf(e.stdout, "  %-13s %-13s onset %s  %d accounts, %d objects\n", op.ID, op.Kind, op.Onset.Format(time.RFC3339), len(op.Accounts), len(op.Objects))
 	}
-	fmt.Fprintf(e.stdout, "wrote %s/{%s,%s,%s,%s}\n", *out, scenario.PostsFile, scenario.SiteChangesFile, scenario.TruthFile, scenario.CalendarFile)
+	fmt.Fprintf(e.stdout, "wrote %s/{%s,%s,%s,%s}\n", strings.TrimRight(*out, "/"), scenario.PostsFile, scenario.SiteChangesFile, scenario.TruthFile, scenario.CalendarFile)
 	return nil
 }

@@ -35,6 +35,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 // sinkRole is the sink: it runs until ctx ends or ClickHouse keeps refusing a batch.
 func sinkRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Registerer) error {
 	scfg := c.Kafka
+	base := log // the consumer group names its stage itself
 	log = log.With("stage", sinkStage)
 	sm := stream.NewMetrics(reg)
 
@@ -60,7 +61,7 @@ func sinkRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Re
 		return err
 	}
 	defer w.Close()
-	group, err := newSinkGroup(scfg, c.ClickHouse, log, sm)
+	group, err := newSinkGroup(scfg, c.ClickHouse, base, sm)
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func (c Config) Validate() error {
 		at := c.leakAt()
 		end := c.Start.Add(time.Duration(c.Days) * 24 * time.Hour)
 		if at.Before(c.Start.Add(2*time.Hour)) || at.After(end.Add(-20*time.Hour)) {
-			errs = append(errs, fmt.Errorf("leak_at: %s must fall at least 2 h after start and 20 h before the end (%s..%s) for the waves to fit; set leak_at or widen the window",
+			errs = append(errs, fmt.Errorf("leak_at: %s must fall at least 2 h after start and 20 h before the end (%s..%s) for the waves to fit; set leak_at (--leak-at) or widen the window (--days)",
 				at.Format(time.RFC3339), c.Start.Format(time.RFC3339), end.Format(time.RFC3339)))
 		}
 	}

@@ -165,7 +165,9 @@ type view struct {
 	Timeline template.HTML
 }
 
-var palette = []string{"#1f77b4", "#ff7f0e", "#9467bd", "#2ca02c", "#d62728", "#8c564b", "#e377c2", "#17becf"}
+// palette colours the candidates' lines. Orange (burst onsets) and red (leaks) are left out,
+// so a marker is never taken for a candidate's line.
+var palette = []string{"#1f77b4", "#9467bd", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"}
 
 // Timeline draws volume per candidate (the "all" series is left out when candidates exist),
 // silence periods shaded, conventions and campaign periods as bands, debates and votes as
