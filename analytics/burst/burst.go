@@ -62,8 +62,8 @@ type Detector struct {
 	// comparing its short key costs less than hashing it for the map.
 	posts *object
 
-	// start is the earliest mention time seen before the first bucket was closed; warm-up
-	// is measured from it.
+	// start is the earliest mention time seen before the first bucket was closed, or the
+	// earlier time given to Begin; warm-up is measured from it.
 	start     int64
 	haveStart bool
 	frozen    bool
@@ -308,6 +308,20 @@ func (d *Detector) Flush() []leakwatch.Burst {
 	}
 	d.timers.Clear()
 	return d.take()
+}
+
+// Begin says the input began at t. Warm-up is measured from the earliest mention seen before
+// the first bucket closes, or from t when that is earlier; once a bucket has closed, Begin
+// does nothing. A detector given some objects of a stream sees its first mention later than
+// the stream began: a caller that splits one stream over several detectors passes each the
+// stream's earliest time, so all end their warm-up at the bucket one detector would.
+func (d *Detector) Begin(t time.Time) {
+	if t.IsZero() || d.frozen {
+		return
+	}
+	if at := t.UnixNano(); !d.haveStart || at < d.start {
+		d.start, d.haveStart = at, true
+	}
 }
 
 // Stats returns the current counters.

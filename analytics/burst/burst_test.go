@@ -72,7 +72,12 @@ func (s *stream) sorted() []leakwatch.Mention {
 // every `every` mentions, then flushes.
 func feed(t testing.TB, cfg Config, ms []leakwatch.Mention, lateness time.Duration, every int) []leakwatch.Burst {
 	t.Helper()
-	d := New(cfg)
+	return feedInto(t, New(cfg), ms, lateness, every)
+}
+
+// feedInto is feed with a detector of the caller's.
+func feedInto(t testing.TB, d *Detector, ms []leakwatch.Mention, lateness time.Duration, every int) []leakwatch.Burst {
+	t.Helper()
 	var out []leakwatch.Burst
 	var newest time.Time
 	for i, m := range ms {
@@ -243,9 +248,10 @@ func TestInterleavingInvariant(t *testing.T) {
 					part = append(part, m)
 				}
 			}
-			// Warm-up is measured from the earliest mention; give each partition the stream start.
-			part = append([]leakwatch.Mention{{Object: "all:partition-start", Account: "s", At: t0}}, part...)
-			got = append(got, feed(t, DefaultConfig(), part, 0, 7)...)
+			// Warm-up is measured from the earliest mention: tell each partition the stream's.
+			d := New(DefaultConfig())
+			d.Begin(t0)
+			got = append(got, feedInto(t, d, part, 0, 7)...)
 		}
 		sortBursts(got)
 		if !reflect.DeepEqual(got, want) {
@@ -400,6 +406,63 @@ func TestWarmup(t *testing.T) {
 		if len(got) != c.want {
 			t.Errorf("warmup %s: %d bursts, want %d: %+v", c.warmup, len(got), c.want, got)
 		}
+	}
+}
+
+// TestBegin: a detector given only objects first mentioned after the stream began ends its
+// warm-up where a detector of the whole stream does once Begin tells it when the stream
+// began; an earlier Begin is ignored once a bucket has closed, a later one always.
+func TestBegin(t *testing.T) {
+	s := newStream(7)
+	s.background("all:posts", t0, 5*60, func(time.Time) float64 { return 20 }, 3000)
+	// From 40 min in, busy enough to be warm, and a rise 75 min in: after the stream's
+	// warm-up, within one measured from the hashtag's first mention.
+	s.background("hashtag:late", t0.Add(40*time.Minute), 4*60, func(at time.Time) float64 {
+		if m := at.Sub(t0).Minutes(); m >= 75 && m < 90 {
+			return 6
+		}
+		return 1
+	}, 300)
+	ms := s.sorted()
+	want := byObject(feed(t, DefaultConfig(), ms, 0, 50), "hashtag:late")
+	if len(want) == 0 {
+		t.Fatal("no burst of hashtag:late in the whole stream")
+	}
+	var late []leakwatch.Mention
+	for _, m := range ms {
+		if m.Object == "hashtag:late" {
+			late = append(late, m)
+		}
+	}
+	// Each case prepares a detector and returns the mentions left to feed it.
+	cases := []struct {
+		name    string
+		prepare func(d *Detector) []leakwatch.Mention
+		same    bool
+	}{
+		{"the stream's start", func(d *Detector) []leakwatch.Mention { d.Begin(t0); return late }, true},
+		{"none", func(*Detector) []leakwatch.Mention { return late }, false},
+		{"after the first mention", func(d *Detector) []leakwatch.Mention {
+			d.Begin(late[0].At.Add(time.Minute))
+			return late
+		}, false},
+		{"after a bucket closed", func(d *Detector) []leakwatch.Mention {
+			if err := d.Add(late[0]); err != nil {
+				t.Fatal(err)
+			}
+			d.Advance(late[0].At.Add(time.Minute))
+			d.Begin(t0)
+			return late[1:]
+		}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := New(DefaultConfig())
+			got := feedInto(t, d, c.prepare(d), 0, 50)
+			if same := reflect.DeepEqual(got, want); same != c.same {
+				t.Errorf("same as the whole stream's: %v, want %v\n got %+v\nwant %+v", same, c.same, got, want)
+			}
+		})
 	}
 }
 

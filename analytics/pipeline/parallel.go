@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -10,7 +11,9 @@ import (
 // spreads it over partitions of the mentions topic: each mention goes to the partition of its
 // object, every partition advances at the same watermarks, and one goroutine correlates, at
 // each watermark, all partitions' outputs together, which runner.correlate puts in one fixed
-// order. So the result is that of one detect stage, whatever the number of partitions
+// order. Each partition is also told, at each watermark, when the whole stream began, so its
+// bursts end their warm-up where one detect stage's do, not as measured from the partition's
+// own first mention. So the result is that of one detect stage, whatever the number of partitions
 // (TestWorkersMatchOneWorker).
 //
 // The caller (one goroutine) calls mention for each mention in event-time order, then finish.
@@ -18,6 +21,7 @@ type fanout struct {
 	r     *runner // correlate side: used only by the correlate goroutine until finish
 	parts []*partition
 	steps steps
+	first time.Time     // of the first post the burst detector counts a mention of
 	n     int64         // mentions
 	fill  []chunk       // the chunk being filled, per partition
 	size  int           // mentions in it
@@ -29,13 +33,15 @@ type fanout struct {
 type chunk struct {
 	mentions []leakwatch.Mention
 	marks    []mark
-	flush    bool // the end: Flush after the mentions and marks
+	flush    bool      // the end: Flush after the mentions and marks
+	first    time.Time // fanout.first for the flush
 }
 
-// mark: Advance(wm) after the first pos mentions of the chunk.
+// mark: Advance(wm) after the first pos mentions of the chunk, the stream begun at first.
 type mark struct {
-	pos int // in this partition's mentions, set per partition
-	wm  time.Time
+	pos   int // in this partition's mentions, set per partition
+	wm    time.Time
+	first time.Time
 }
 
 // partResult is what a partition made of one chunk: one output per mark (and one for the
@@ -92,8 +98,15 @@ func (f *fanout) post(m *leakwatch.Mention, objects []string) {
 	if f.steps.due(m.At) {
 		for i := range f.fill {
 			// Each partition advances after its own mentions so far.
-			f.fill[i].marks = append(f.fill[i].marks, mark{pos: len(f.fill[i].mentions), wm: m.At})
+			f.fill[i].marks = append(f.fill[i].marks, mark{pos: len(f.fill[i].mentions), wm: m.At, first: f.first})
 		}
+	}
+	// One detect stage measures warm-up from the first mention its burst detector counts:
+	// that of the first post with a time and an object other than a band (posts come in
+	// event-time order). Its watermark step comes before its mentions, so the marks above
+	// carry the time as it stood before this post.
+	if f.first.IsZero() && !m.At.IsZero() && slices.ContainsFunc(objects, func(o string) bool { return o != "" && !isBand(o) }) {
+		f.first = m.At
 	}
 	for _, o := range objects {
 		p := &f.fill[objectPartition(o, len(f.parts))]
@@ -109,7 +122,7 @@ func (f *fanout) post(m *leakwatch.Mention, objects []string) {
 func (f *fanout) send(flush bool) {
 	for i, p := range f.parts {
 		c := f.fill[i]
-		c.flush = flush
+		c.flush, c.first = flush, f.first
 		p.in <- c
 		f.fill[i] = chunk{}
 		select {
@@ -167,10 +180,12 @@ func (p *partition) run() {
 		}
 		for _, mk := range c.marks {
 			add(mk.pos)
+			p.d.begin(mk.first)
 			keep(markOut{wm: mk.wm}, p.d.Advance(mk.wm))
 		}
 		add(len(c.mentions))
 		if c.flush {
+			p.d.begin(c.first)
 			keep(markOut{flush: true}, p.d.Flush())
 		}
 		clear(c.mentions) // the strings can go while the slice waits to be refilled

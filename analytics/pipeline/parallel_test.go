@@ -10,6 +10,8 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
+	"github.com/leakwatch/leakwatch/collectors/scenario"
+	"github.com/leakwatch/leakwatch/collectors/twitter"
 )
 
 // TestWorkersMatchOneWorker: the batch's detect stage spread over several goroutines gives
@@ -96,4 +98,68 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWorkersMatchOneWorkerOnScenario: a generated campaign starts quietly, so most
+// partitions see their first mention minutes after the stream began. Each must still end
+// its bursts' warm-up where one detect stage does: the same signals for any number of
+// workers.
+func TestWorkersMatchOneWorkerOnScenario(t *testing.T) {
+	sc := scenario.DefaultConfig()
+	sc.Days = 2
+	sc.LeakAt = sc.Start.Add(26 * time.Hour)
+	gen, err := scenario.Generate(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := make([]leakwatch.Post, 0, len(gen.Tweets))
+	for i, raw := range gen.Tweets {
+		p, err := twitter.DecodeV1(raw)
+		if err != nil {
+			t.Fatalf("tweet %d: %v", i, err)
+		}
+		posts = append(posts, p)
+	}
+	cfg := pipeline.DefaultConfig()
+	cal := scenario.Calendar()
+	cfg.Calendar = &cal
+	cfg.Workers = 1
+	want, err := pipeline.Analyze(cfg, slices.Values(posts), gen.Changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Summary.Bursts == 0 {
+		t.Fatalf("one worker: %+v: no bursts", want.Summary)
+	}
+	for _, w := range []int{2, 3, 4, 8} {
+		cfg.Workers = w
+		got, err := pipeline.Analyze(cfg, slices.Values(posts), gen.Changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Summary != want.Summary {
+			t.Errorf("%d workers: summary %+v\nwant %+v", w, got.Summary, want.Summary)
+		}
+		g, o := records(t, got.Signals), records(t, want.Signals)
+		if i := firstDiff(g, o); i >= 0 {
+			t.Errorf("%d workers: %d signals, one worker %d; first difference at %d:\n%s\nwant\n%s", w, len(g), len(o), i, at(g, i), at(o, i))
+		}
+	}
+}
+
+// firstDiff is the first index at which a and b differ, or -1.
+func firstDiff(a, b []string) int {
+	for i := range max(len(a), len(b)) {
+		if i >= len(a) || i >= len(b) || a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "(none)"
 }

@@ -155,6 +155,9 @@ func (d *Detect) addObject(m *leakwatch.Mention) error {
 	return nil
 }
 
+// begin says the stream this stage has a partition of began at t (burst.Detector.Begin).
+func (d *Detect) begin(t time.Time) { d.bursts.Begin(t) }
+
 // Watermark is the newest event time added or advanced to.
 func (d *Detect) Watermark() time.Time { return d.watermark }
 
