@@ -34,15 +34,26 @@ func TopicRanges(ctx context.Context, cfg Config, topic string) (map[int]Partiti
 	}
 }
 
-// TopicState asks the brokers once what topic holds: its ranges, or exists false when they
-// answer that there is no such topic. A check (doctor) uses it to tell a missing topic from
-// an unreachable broker at once, where TopicRanges waits for a topic still being created.
+// TopicState is what topic holds, or exists false as soon as the brokers answer that there is
+// no such topic: a check (doctor) tells a missing topic from an unreachable broker at once,
+// where TopicRanges waits up to 15 s for a topic still being created. Other transient answers
+// (a leader still being elected) are retried until ctx ends.
 func TopicState(ctx context.Context, cfg Config, topic string) (ranges map[int]PartitionRange, exists bool, err error) {
-	ranges, err = topicRanges(ctx, cfg, topic)
-	if errors.Is(err, kafka.UnknownTopicOrPartition) {
-		return nil, false, nil
+	for {
+		ranges, err = topicRanges(ctx, cfg, topic)
+		if errors.Is(err, kafka.UnknownTopicOrPartition) {
+			return nil, false, nil
+		}
+		var kerr kafka.Error
+		if err == nil || !errors.As(err, &kerr) || !kerr.Temporary() {
+			return ranges, err == nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, err
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	return ranges, err == nil, err
 }
 
 func topicRanges(ctx context.Context, cfg Config, topic string) (map[int]PartitionRange, error) {
