@@ -180,12 +180,12 @@ func (p *partition) run() {
 		}
 		for _, mk := range c.marks {
 			add(mk.pos)
-			p.d.begin(mk.first)
+			p.d.Begin(mk.first)
 			keep(markOut{wm: mk.wm}, p.d.Advance(mk.wm))
 		}
 		add(len(c.mentions))
 		if c.flush {
-			p.d.begin(c.first)
+			p.d.Begin(c.first)
 			keep(markOut{flush: true}, p.d.Flush())
 		}
 		clear(c.mentions) // the strings can go while the slice waits to be refilled

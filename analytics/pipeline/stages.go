@@ -155,8 +155,10 @@ func (d *Detect) addObject(m *leakwatch.Mention) error {
 	return nil
 }
 
-// begin says the stream this stage has a partition of began at t (burst.Detector.Begin).
-func (d *Detect) begin(t time.Time) { d.bursts.Begin(t) }
+// Begin says the stream this stage has a partition of began at t (burst.Detector.Begin): a
+// partition measures the burst warm-up from there, as one stage over the whole stream would.
+// A zero t says nothing.
+func (d *Detect) Begin(t time.Time) { d.bursts.Begin(t) }
 
 // Watermark is the newest event time added or advanced to.
 func (d *Detect) Watermark() time.Time { return d.watermark }

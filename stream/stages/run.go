@@ -111,15 +111,20 @@ func (o *outputs) write(ctx context.Context, w *stream.Writer, deadTopic string)
 }
 
 // watermark says a posts partition sent every post up to At: extract broadcasts one to every
-// mentions partition after each batch, so detect knows how far each source has got.
+// mentions partition after each batch, so detect knows how far each source has got. First is
+// the earliest post the partition has sent: detect measures the burst warm-up from the
+// input's first post, as the batch analysis does, not from the first mention its own
+// partition happens to get (a quiet start gives each partition another one).
 type watermark struct {
 	Source int       `json:"source"`
 	At     time.Time `json:"at"`
+	First  time.Time `json:"first,omitzero"`
 }
 
 // postsPartition is what extract knows of one posts partition.
 type postsPartition struct {
 	wm        time.Time // newest post time handled (or declared)
+	first     time.Time // earliest post time handled
 	sent      time.Time // last watermark broadcast
 	caughtUp  time.Time // since when extract has handled everything it holds (zero: behind)
 	next      int64     // offset after the last record handled (or committed, after a start)
@@ -230,7 +235,7 @@ func (e *extractor) handle(ctx context.Context, batch []stream.Record) error {
 			continue
 		}
 		for p := range e.mentionParts {
-			msg, err := stream.EncodeAs(e.t.Mentions, "watermark", SchemaWatermark, watermark{Source: src, At: pp.wm})
+			msg, err := stream.EncodeAs(e.t.Mentions, "watermark", SchemaWatermark, watermark{Source: src, At: pp.wm, First: pp.first})
 			if err != nil {
 				return err
 			}
@@ -254,6 +259,9 @@ func (e *extractor) posts(ctx context.Context, items []stream.Item[leakwatch.Pos
 		}
 		if at := it.Value.CreatedAt; at.After(pp.wm) {
 			pp.wm = at
+		}
+		if at := it.Value.CreatedAt; !at.IsZero() && (pp.first.IsZero() || at.Before(pp.first)) {
+			pp.first = at
 		}
 		src := []byte(strconv.Itoa(it.Record.Partition))
 		e.buf = e.ex.AppendMentions(e.buf[:0], it.Value)
@@ -355,6 +363,7 @@ type detectPart struct {
 	step    time.Time // next event-time step at which the watermark advances
 	held    pendingHeap
 	sources map[int]time.Time    // watermark of each posts partition: it sent every post before it
+	first   time.Time            // the earliest post any source reported (watermark.First)
 	heard   time.Time            // wall time a record last arrived
 	live    bool                 // false while rebuilding: outputs were written by an earlier run
 	dirty   bool                 // counted mentions since the last flush
@@ -418,6 +427,7 @@ func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
 		s.drain(p, idle, &out)
 		if idle && p.dirty {
 			s.log.Info("input idle: flushing open windows", "partition", part, "redelivered_skipped", p.dups)
+			p.d.Begin(p.first)
 			s.emit(p, p.d.Flush(), stream.Record{Topic: s.cfg.Stream.Topics.Mentions, Partition: part, Offset: p.next - 1}, &out)
 			p.dirty = false
 		}
@@ -525,6 +535,9 @@ func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outp
 			return
 		}
 		advance(wm.At)
+		if !wm.First.IsZero() && (p.first.IsZero() || wm.First.Before(p.first)) {
+			p.first = wm.First
+		}
 		return
 	}
 	mn, err := stream.Decode[leakwatch.Mention](r)
@@ -572,6 +585,7 @@ func (s *detector) count(p *detectPart, h pending, out *outputs) {
 	}
 	p.dirty = true
 	if !m.At.Before(p.step) {
+		p.d.Begin(p.first) // no-op once the detector's first bucket has closed
 		s.emit(p, p.d.Advance(m.At), h.r, out)
 		p.step = m.At.Truncate(s.cfg.Pipeline.Step).Add(s.cfg.Pipeline.Step)
 		horizon := m.At.Add(-s.cfg.Pipeline.Lateness)
