@@ -2,23 +2,35 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"time"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/dashboards/live"
 	"github.com/leakwatch/leakwatch/stream"
 )
 
-// liveStage is the consumer group of the live page; it only reads, so its offsets matter
-// little, but a group lets several live pages share nothing and restart where they were.
+// liveStage names the live page's consumer groups and log lines.
 const liveStage = "live"
+
+// liveGroup is a consumer group of this process alone, read from the oldest retained record.
+// The page keeps its state in memory: a restarted page must read the topics again to show
+// what was detected before it, and two pages in one group would each get only some of the
+// partitions. Its offsets are never read back.
+func liveGroup() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%s-%d-%d", liveStage, host, os.Getpid(), time.Now().UnixNano())
+}
 
 // feedLive reads the topics the live page shows and keeps st up to date until ctx ends.
 // Records it cannot read are counted as dead letters on the page and logged: the stages
 // that own those topics dead-letter them, so nothing is lost by skipping them here.
 func feedLive(ctx context.Context, cfg stream.Config, st *live.State, log *slog.Logger, m *stream.Metrics) error {
 	t := cfg.Topics
-	g, err := stream.NewGroup(cfg, liveStage, []string{t.Mentions, t.Signals, t.Alerts, t.SiteChanges, t.DeadLetter}, log, m)
+	cfg.StartOffset = "first" // the whole retained history, whatever new groups of the roles do
+	g, err := stream.NewGroup(cfg, liveGroup(), []string{t.Mentions, t.Signals, t.Alerts, t.SiteChanges, t.DeadLetter}, log, m)
 	if err != nil {
 		return err
 	}
