@@ -75,12 +75,7 @@ func loadConfig(path string) (Config, error) { return readConfig(path, true) }
 // meant for the server it runs on must not stop it.
 func readConfig(path string, withCalendar bool) (Config, error) {
 	c := DefaultConfig()
-	if tok := os.Getenv("LEAKWATCH_LIVE_TOKEN"); tok != "" {
-		c.Live.Token = tok
-	}
-	if f := os.Getenv("LEAKWATCH_LIVE_TOKEN_FILE"); f != "" {
-		c.Live.TokenFile = f
-	}
+	liveTokenFromEnv(&c.Live)
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -108,6 +103,18 @@ func readConfig(path string, withCalendar bool) (Config, error) {
 		c.Analysis.Calendar = &cal
 	}
 	return c, nil
+}
+
+// liveTokenFromEnv takes the live page's token from the environment, where a deployment's
+// secret store puts it; surrounding white space (a secret written with a final newline) is
+// not part of it, as for live.token_file.
+func liveTokenFromEnv(c *live.Config) {
+	if tok := strings.TrimSpace(os.Getenv("LEAKWATCH_LIVE_TOKEN")); tok != "" {
+		c.Token = tok
+	}
+	if f := os.Getenv("LEAKWATCH_LIVE_TOKEN_FILE"); f != "" {
+		c.TokenFile = f
+	}
 }
 
 func loadCalendar(path string) (leakwatch.Calendar, error) {

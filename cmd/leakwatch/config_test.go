@@ -113,3 +113,16 @@ func TestComposeGrafanaProvisioningIsCurrent(t *testing.T) {
 		return nil
 	})
 }
+
+// A secret store often writes the token with a final newline: it is not part of the token,
+// or no browser or Bearer header would ever match it.
+func TestLiveTokenFromEnvIsTrimmed(t *testing.T) {
+	t.Setenv("LEAKWATCH_LIVE_TOKEN", "s3cret\n")
+	c, err := readConfig("", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Live.Token != "s3cret" {
+		t.Errorf("live token %q, want %q", c.Live.Token, "s3cret")
+	}
+}

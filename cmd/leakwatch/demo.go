@@ -51,6 +51,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := DefaultConfig()
 	cfg.Live.Listen = *listen
+	liveTokenFromEnv(&cfg.Live) // a demo shown off loopback needs one, as the error says
 	if err := cfg.Live.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +194,40 @@ func TestTokenRequiredOffLoopback(t *testing.T) {
 	get(t, srv.URL+"/api/state?token=wrong", 401)
 	get(t, srv.URL+"/api/state?token=s3cret", 200)
 	get(t, srv.URL+"/healthz", 200)
+}
+
+// An analyst opens /?token=TOKEN once: the page drops the token from its address and its own
+// requests go on with the cookie, whatever bytes the token holds.
+func TestTokenLinkOpensThePage(t *testing.T) {
+	for _, token := range []string{"s3cret", `pa"ss;word\x`, "motdepassé", "ab+cd/ef=="} {
+		cfg := live.DefaultConfig()
+		cfg.Listen, cfg.Token = "0.0.0.0:8080", token
+		srv := httptest.NewServer(live.Handler(cfg, live.NewState(0), slog.New(slog.DiscardHandler)))
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.Get(srv.URL + "/?token=" + url.QueryEscape(token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Request.URL.RawQuery != "" || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("token %q: page %d at %s (Referrer-Policy %q), want 200 at an address without the token", token, resp.StatusCode, resp.Request.URL, resp.Header.Get("Referrer-Policy"))
+		}
+		for _, cookie := range jar.Cookies(resp.Request.URL) {
+			if strings.Contains(cookie.Value, "s3cret") || strings.Contains(cookie.Value, "motdepass") {
+				t.Errorf("token %q: the cookie holds the token itself: %q", token, cookie.Value)
+			}
+		}
+		resp, err = c.Get(srv.URL + "/api/state")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("token %q: the page's own request with the cookie: %d, want 200", token, resp.StatusCode)
+		}
+		srv.Close()
+	}
 }
 
 func get(t *testing.T, url string, want int) string {

@@ -2,8 +2,10 @@ package live
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,26 +160,44 @@ func events(w http.ResponseWriter, r *http.Request, st *State, push time.Duratio
 
 func requireToken(token string, next http.Handler) http.Handler {
 	want := []byte(token)
+	// The cookie holds a hash of the token, not the token: a cookie value cannot hold every
+	// byte a secret may ('"', ';', '\\', non-ASCII are dropped by the cookie writer, and the
+	// page's own requests then failed), and the secret itself need not sit in the browser.
+	sum := sha256.Sum256(want)
+	cookie := hex.EncodeToString(sum[:])
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			next.ServeHTTP(w, r)
 			return
 		}
 		got := r.URL.Query().Get("token")
+		fromQuery := got != ""
 		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-			got = strings.TrimPrefix(h, "Bearer ")
+			got, fromQuery = strings.TrimPrefix(h, "Bearer "), false
 		}
+		ok := got != "" && subtle.ConstantTimeCompare([]byte(got), want) == 1
 		if got == "" {
-			if c, err := r.Cookie("leakwatch_token"); err == nil {
-				got = c.Value
-			}
+			c, err := r.Cookie("leakwatch_token")
+			ok = err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(cookie)) == 1
 		}
-		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			http.Error(w, "leakwatch: a token is required (Authorization: Bearer TOKEN or ?token=TOKEN)", http.StatusUnauthorized)
+		if !ok {
+			http.Error(w, "leakwatch: a token is required (Authorization: Bearer TOKEN or ?token=TOKEN, URL-encoded)", http.StatusUnauthorized)
 			return
 		}
-		// The page's own requests (event stream, state) carry the token as a cookie.
-		http.SetCookie(w, &http.Cookie{Name: "leakwatch_token", Value: got, HttpOnly: true, SameSite: http.SameSiteStrictMode, Path: "/"})
+		// The page's own requests (event stream, state) carry the cookie.
+		http.SetCookie(w, &http.Cookie{Name: "leakwatch_token", Value: cookie, HttpOnly: true, SameSite: http.SameSiteStrictMode, Path: "/", Secure: r.TLS != nil})
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		if fromQuery && r.URL.Path == "/" && r.Method == http.MethodGet {
+			// The page's address leaves the token out of the address bar, the history and
+			// proxies' logs: the cookie carries on. (Scripts asking /api/state with it are
+			// answered as they ask.)
+			q := r.URL.Query()
+			q.Del("token")
+			u := *r.URL
+			u.RawQuery = q.Encode()
+			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
