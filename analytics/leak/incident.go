@@ -156,7 +156,7 @@ func (d *Detector) relate(a, b *candidate) bool {
 		}
 	}
 	for _, o := range b.objects {
-		if !strings.HasPrefix(o, "group:") && slices.Contains(a.objects, o) {
+		if relating(o) && slices.Contains(a.objects, o) {
 			return true
 		}
 	}
@@ -166,6 +166,14 @@ func (d *Detector) relate(a, b *candidate) bool {
 		}
 	}
 	return false
+}
+
+// relating says whether sharing object o ties two candidates together. The whole stream
+// (all:posts) and a candidate (candidate:ID) burst with any dump about anyone, and a group's
+// own name says nothing of its content: two dumps hours apart with other domains and other
+// hashtags are two incidents even when each made the whole stream burst.
+func relating(o string) bool {
+	return o != leakwatch.AllPosts && !strings.HasPrefix(o, "group:") && !strings.HasPrefix(o, "candidate:")
 }
 
 // strongValue is evidence that names a dump rather than describing one.

@@ -225,3 +225,22 @@ func TestIncidentSupersedesWhatAnEarlierRunPublished(t *testing.T) {
 		t.Fatalf("rebuilt incident %+v, want it under the pastebin burst superseding the archive.org record", l)
 	}
 }
+
+// Every dump makes the whole stream burst: two dumps four hours apart, with other domains and
+// other hashtags, are two incidents though both list all:posts among their objects.
+func TestWholeStreamRelatesNoDumps(t *testing.T) {
+	d := New(DefaultConfig(), leakwatch.Calendar{})
+	for _, b := range []*leakwatch.Burst{
+		burstAt("url:https://pastebin.com/Ztd6vkjG", 0, 15, "domain:pastebin.com", "term:#macronleaks"),
+		burstAt("all:posts", 0, 30, "term:#macronleaks"),
+		burstAt("url:https://wikileaks.org/podesta", 240, 260, "domain:wikileaks.org", "term:#podestaemails"),
+		burstAt("all:posts", 240, 270, "term:#podestaemails", "domain:wikileaks.org"),
+		burstAt("candidate:macron", 1, 20, "domain:pastebin.com"),
+		burstAt("candidate:macron", 241, 250, "domain:wikileaks.org"),
+	} {
+		d.Burst(*b)
+	}
+	if len(d.incidents) != 2 {
+		t.Errorf("%d incidents, want 2: unrelated dumps joined through all:posts or a candidate", len(d.incidents))
+	}
+}
