@@ -364,6 +364,7 @@ type detectPart struct {
 	held    pendingHeap
 	sources map[int]time.Time    // watermark of each posts partition: it sent every post before it
 	first   time.Time            // the earliest post any source reported (watermark.First)
+	told    map[int]bool         // sources that sent a watermark, so first includes theirs
 	heard   time.Time            // wall time a record last arrived
 	live    bool                 // false while rebuilding: outputs were written by an earlier run
 	dirty   bool                 // counted mentions since the last flush
@@ -538,6 +539,10 @@ func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outp
 		if !wm.First.IsZero() && (p.first.IsZero() || wm.First.Before(p.first)) {
 			p.first = wm.First
 		}
+		if p.told == nil {
+			p.told = map[int]bool{}
+		}
+		p.told[src] = true
 		return
 	}
 	mn, err := stream.Decode[leakwatch.Mention](r)
@@ -559,6 +564,12 @@ func (s *detector) drain(p *detectPart, force bool, out *outputs) {
 	for p.held.Len() > 0 {
 		head := p.held[0]
 		if !force {
+			// The first count closes the detector's first bucket, which fixes its warm-up:
+			// every source must have told its earliest post by then (a source heard from
+			// only through its mentions has not).
+			if p.step.IsZero() && len(p.told) < len(p.sources) {
+				return
+			}
 			for _, wm := range p.sources {
 				if !wm.After(head.m.At) {
 					return
