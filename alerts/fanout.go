@@ -199,6 +199,18 @@ func (f *Fanout) Deliver(ctx context.Context, alerts ...leakwatch.Alert) []Resul
 	return res
 }
 
+// DeliverEach is Deliver alert by alert: for each receiver, in receiver order, one error per
+// alert (Receiver.DeliverEach), the receivers at once.
+func (f *Fanout) DeliverEach(ctx context.Context, alerts ...leakwatch.Alert) [][]error {
+	errs := make([][]error, len(f.receivers))
+	var wg sync.WaitGroup
+	for i, r := range f.receivers {
+		wg.Go(func() { errs[i] = r.DeliverEach(ctx, alerts...) })
+	}
+	wg.Wait()
+	return errs
+}
+
 // Notify is Deliver as a Notifier: the receivers' errors joined, retry when any failure was
 // transient.
 func (f *Fanout) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool, error) {

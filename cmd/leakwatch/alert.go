@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -64,7 +63,7 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 		}
 		rlog := log.With("stage", stage)
 		rlog.Info("delivering alerts", "topic", scfg.Topics.Alerts, "group", group.ID(), "receiver", r.Name())
-		d := &alertDelivery{receivers: []*alerts.Receiver{r}, stage: stage, log: rlog}
+		d := &alertDelivery{fanout: alerts.NewFanout(rlog, r), stage: stage, log: rlog}
 		g.Go(func() error {
 			return group.Run(gctx, stream.DecodeHandler(stage, w, scfg.Topics.DeadLetter, rlog, func(ctx context.Context, items []stream.Item[leakwatch.Alert]) error {
 				dead, err := d.deliver(ctx, items)
@@ -80,9 +79,9 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 
 // alertDelivery delivers decoded alerts and says which could not be delivered.
 type alertDelivery struct {
-	receivers []*alerts.Receiver
-	stage     string // of the dead letters
-	log       *slog.Logger
+	fanout *alerts.Fanout
+	stage  string // of the dead letters
+	log    *slog.Logger
 }
 
 // deliver sends the batch to every receiver at once and returns dead letters for the alerts
@@ -94,21 +93,17 @@ func (d *alertDelivery) deliver(ctx context.Context, items []stream.Item[leakwat
 	for i, it := range items {
 		as[i] = it.Value
 	}
-	errs := make([][]error, len(d.receivers))
-	var wg sync.WaitGroup
-	for i, r := range d.receivers {
-		wg.Go(func() { errs[i] = r.DeliverEach(ctx, as...) })
-	}
-	wg.Wait()
+	errs := d.fanout.DeliverEach(ctx, as...)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	names := d.fanout.Receivers()
 	var dead []stream.DeadLetter
 	for j := range items {
 		var reasons []string
-		for i, r := range d.receivers {
+		for i, name := range names {
 			if err := errs[i][j]; err != nil {
-				reasons = append(reasons, fmt.Sprintf("receiver %s: %v", r.Name(), err))
+				reasons = append(reasons, fmt.Sprintf("receiver %s: %v", name, err))
 			}
 		}
 		if len(reasons) == 0 {

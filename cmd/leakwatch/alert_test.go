@@ -354,7 +354,7 @@ func TestAlertBatchRefusalCountedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &alertDelivery{receivers: rs, stage: receiverStage("alertmanager"), log: slog.New(slog.DiscardHandler)}
+	d := &alertDelivery{fanout: alerts.NewFanout(nil, rs...), stage: receiverStage("alertmanager"), log: slog.New(slog.DiscardHandler)}
 	var items []stream.Item[leakwatch.Alert]
 	for i, id := range []string{"g1", "g2", "g3", "bad"} {
 		a := leakwatch.Alert{ID: id, Rule: "R", Severity: "warning", Kind: leakwatch.SignalBurst, Summary: "s", StartsAt: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)}

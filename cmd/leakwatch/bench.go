@@ -403,7 +403,7 @@ func benchRun(ctx context.Context, e *env, c Config, src benchSource, rate float
 		if err != nil {
 			return res, err
 		}
-		d := &alertDelivery{receivers: receivers, stage: alertStage, log: log}
+		d := &alertDelivery{fanout: alerts.NewFanout(log, receivers...), stage: alertStage, log: log}
 		alertG, err := stream.NewGroup(scfg, alertStage, []string{scfg.Topics.Alerts}, log, m)
 		if err != nil {
 			return res, err
