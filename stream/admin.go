@@ -19,19 +19,7 @@ type PartitionRange struct {
 // topic holds is the sum of End-First. Transient broker errors (a leader still being elected
 // just after the topic was created) are retried for up to 15 s.
 func TopicRanges(ctx context.Context, cfg Config, topic string) (map[int]PartitionRange, error) {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		out, err := topicRanges(ctx, cfg, topic)
-		var kerr kafka.Error
-		if err == nil || !errors.As(err, &kerr) || !kerr.Temporary() || time.Now().After(deadline) {
-			return out, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return retryRanges(ctx, cfg, topic, time.Now().Add(15*time.Second), false)
 }
 
 // TopicState is what topic holds, or exists false as soon as the brokers answer that there is
@@ -39,18 +27,28 @@ func TopicRanges(ctx context.Context, cfg Config, topic string) (map[int]Partiti
 // where TopicRanges waits up to 15 s for a topic still being created. Other transient answers
 // (a leader still being elected) are retried until ctx ends.
 func TopicState(ctx context.Context, cfg Config, topic string) (ranges map[int]PartitionRange, exists bool, err error) {
+	ranges, err = retryRanges(ctx, cfg, topic, time.Time{}, true)
+	if errors.Is(err, kafka.UnknownTopicOrPartition) {
+		return nil, false, nil
+	}
+	return ranges, err == nil, err
+}
+
+// retryRanges reads topic's ranges, asking again every 200 ms while the brokers answer with a
+// temporary error, until deadline (zero: until ctx ends). missing: an unknown topic is an
+// answer, not something to wait for.
+func retryRanges(ctx context.Context, cfg Config, topic string, deadline time.Time, missing bool) (map[int]PartitionRange, error) {
 	for {
-		ranges, err = topicRanges(ctx, cfg, topic)
-		if errors.Is(err, kafka.UnknownTopicOrPartition) {
-			return nil, false, nil
-		}
+		out, err := topicRanges(ctx, cfg, topic)
 		var kerr kafka.Error
-		if err == nil || !errors.As(err, &kerr) || !kerr.Temporary() {
-			return ranges, err == nil, err
+		if err == nil || !errors.As(err, &kerr) || !kerr.Temporary() ||
+			missing && errors.Is(err, kafka.UnknownTopicOrPartition) ||
+			!deadline.IsZero() && time.Now().After(deadline) {
+			return out, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, false, err
+			return nil, err
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

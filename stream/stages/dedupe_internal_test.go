@@ -21,7 +21,7 @@ func TestDetectCountsRedeliveredMentionsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &detector{cfg: cfg, log: slog.New(slog.DiscardHandler), parts: map[int]*detectPart{}, sources: 1}
-	p := &detectPart{d: d, sources: map[int]time.Time{0: {}}, seen: map[string]time.Time{}, live: true}
+	p := &detectPart{d: d, sources: map[int]time.Time{0: {}}, told: map[int]bool{}, seen: map[string]time.Time{}, live: true}
 	t0 := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
 	rec := func(off int64, m leakwatch.Mention) stream.Record {
 		msg, err := stream.EncodeMention("mentions", m)

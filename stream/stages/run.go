@@ -466,7 +466,7 @@ func (s *detector) rebuild(ctx context.Context, topic string, partition int, to 
 	if err != nil {
 		return nil, err
 	}
-	p := &detectPart{d: d, next: to, sources: map[int]time.Time{}, seen: map[string]time.Time{}}
+	p := &detectPart{d: d, next: to, sources: map[int]time.Time{}, told: map[int]bool{}, seen: map[string]time.Time{}}
 	for i := range s.sources {
 		p.sources[i] = time.Time{}
 	}
@@ -538,9 +538,6 @@ func (s *detector) take(p *detectPart, r stream.Record, now time.Time, out *outp
 		advance(wm.At)
 		if !wm.First.IsZero() && (p.first.IsZero() || wm.First.Before(p.first)) {
 			p.first = wm.First
-		}
-		if p.told == nil {
-			p.told = map[int]bool{}
 		}
 		p.told[src] = true
 		return
