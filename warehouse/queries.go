@@ -200,20 +200,25 @@ func NotSuperseded(table string) string {
 // does not do where a record's partition time can move between versions (an edge's first_at,
 // an alert's starts_at, a re-imported event's start_at): FINAL merges within a partition, so
 // both versions would show.
-func Latest(table string) string {
+func Latest(table string) string { return latestOf(table, "*") }
+
+// latestOf is Latest reading only cols (with version) of the table: ClickHouse reads the
+// columns a query names, no more.
+func latestOf(table, cols string) string {
 	key := "id"
 	if table == "calendar_events" {
 		key = "campaign, id"
 	}
-	return "(SELECT * FROM " + table + " FINAL ORDER BY " + key + ", version DESC LIMIT 1 BY " + key + ")"
+	if cols != "*" {
+		cols += ", version"
+	}
+	return "(SELECT " + cols + " FROM " + table + " FINAL ORDER BY " + key + ", version DESC LIMIT 1 BY " + key + ")"
 }
 
 // latest selects the highest version of every id of a table, filtered by where, which
 // applies after deduplication so a superseded row never shows through.
 func (w *Warehouse) latest(ctx context.Context, table, cols, where, order string, args ...any) (driver.Rows, error) {
-	return w.conn.Query(ctx, `SELECT `+cols+` FROM (
-			SELECT `+cols+`, version FROM `+table+` FINAL ORDER BY id, version DESC LIMIT 1 BY id
-		) WHERE `+where+` ORDER BY `+order, args...)
+	return w.conn.Query(ctx, `SELECT `+cols+` FROM `+latestOf(table, cols)+` WHERE `+where+` ORDER BY `+order, args...)
 }
 
 const timingSelect = "has_timing, in_silence, silence, hours_to_silence, next_vote, hours_to_vote, timing_score"
