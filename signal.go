@@ -32,12 +32,16 @@ func (s Signal) Key() string {
 	case SignalEdge:
 		return "edge|" + string(s.Edge.ObjectKind) + "|" + s.Edge.A + "|" + s.Edge.B
 	case SignalGroup:
-		return "group|" + s.Group.ID
+		return GroupKey(s.Group.ID)
 	case SignalLeak:
 		return "leak|" + s.Leak.Object + "|" + s.Leak.Onset.UTC().Format(time.RFC3339)
 	}
 	return ""
 }
+
+// GroupKey is the Key of the group signal with id: what a superseded group id names among
+// keys (Group.Supersedes lists ids).
+func GroupKey(id string) string { return "group|" + id }
 
 // CalendarRef places a time against one calendar event: OffsetS is seconds from the event's
 // start (negative: before it).

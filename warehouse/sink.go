@@ -532,7 +532,7 @@ var groupsTable = table[leakwatch.Signal]{
 		// Stored as the record ids they replace, so one filter serves groups and leaks.
 		sup := make([]string, len(g.Supersedes))
 		for i, id := range g.Supersedes {
-			sup[i] = leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id}}.Key()
+			sup[i] = leakwatch.GroupKey(id)
 		}
 		return append(row, sup, ver(len(g.Accounts), last)), nil
 	},

@@ -670,7 +670,7 @@ func (f *Final) Signals() []leakwatch.Signal {
 		switch {
 		case s.Kind == leakwatch.SignalGroup:
 			for _, id := range s.Group.Supersedes {
-				gone[leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id}}.Key()] = true
+				gone[leakwatch.GroupKey(id)] = true
 			}
 		case s.Kind == leakwatch.SignalLeak:
 			for _, k := range s.Leak.Supersedes {

@@ -56,7 +56,7 @@ func supersededAlerts(cfg Config, sig leakwatch.Signal) []string {
 		keys = sig.Leak.Supersedes // keys already
 	case leakwatch.SignalGroup:
 		for _, id := range sig.Group.Supersedes {
-			keys = append(keys, leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id}}.Key())
+			keys = append(keys, leakwatch.GroupKey(id))
 		}
 	}
 	var ids []string

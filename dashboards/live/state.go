@@ -129,7 +129,7 @@ func (s *State) Signal(sig leakwatch.Signal) {
 		s.count(s.counted.groups, key)
 		// A group that absorbed others replaces them: the page shows and counts each group once.
 		for _, old := range sig.Group.Supersedes {
-			oldKey := leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: old}}.Key()
+			oldKey := leakwatch.GroupKey(old)
 			if oldKey != key {
 				s.gone[oldKey] = true
 				delete(s.groups, oldKey)
