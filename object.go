@@ -50,3 +50,10 @@ type Mention struct {
 	// emails"), found at extraction so it survives the repartition by object.
 	Evidence []string `json:"evidence,omitempty"`
 }
+
+// NamesDump says whether leak evidence value e names a dump, a link to a dump domain or a
+// leak hashtag ("domain:pastebin.com", "term:#macronleaks"), rather than describing one
+// ("term:leaked emails"): the news about a leak uses the same words, but not its links.
+func NamesDump(e string) bool {
+	return strings.HasPrefix(e, "domain:") || strings.HasPrefix(e, "term:#")
+}

@@ -81,18 +81,25 @@ type Edge struct {
 
 // Group is a connected component of coordinated edges, with its evidence.
 type Group struct {
-	ID          string        `json:"id"`
-	Accounts    []string      `json:"accounts"`
-	ObjectKinds []ObjectKind  `json:"object_kinds"`
-	First       time.Time     `json:"first"`
-	Last        time.Time     `json:"last"`
-	Objects     []string      `json:"objects,omitempty"`      // the most shared objects
-	FirstMovers []string      `json:"first_movers,omitempty"` // accounts that shared first
-	Edges       int           `json:"edges,omitempty"`
-	Evidence    []string      `json:"evidence,omitempty"`
-	Score       float64       `json:"score,omitempty"`
-	Calendar    []CalendarRef `json:"calendar,omitempty"`
-	Timing      *Timing       `json:"timing,omitempty"`
+	ID          string       `json:"id"`
+	Accounts    []string     `json:"accounts"`
+	ObjectKinds []ObjectKind `json:"object_kinds"`
+	First       time.Time    `json:"first"`
+	Last        time.Time    `json:"last"`
+	Objects     []string     `json:"objects,omitempty"`      // the most shared objects
+	FirstMovers []string     `json:"first_movers,omitempty"` // accounts that shared first
+	Edges       int          `json:"edges,omitempty"`
+	// Evidence is the leak evidence of the posts its members co-shared: values both posts of
+	// a co-share carried, on at least two of its edges, most edges first.
+	Evidence []string `json:"evidence,omitempty"`
+	// EvidenceFirst and EvidenceLast are the earliest and latest co-shares that carried a
+	// listed value naming a dump (NamesDump): when the group passed the dump round, which
+	// can start days after its First and end long before its Last.
+	EvidenceFirst time.Time     `json:"evidence_first,omitzero"`
+	EvidenceLast  time.Time     `json:"evidence_last,omitzero"`
+	Score         float64       `json:"score,omitempty"`
+	Calendar      []CalendarRef `json:"calendar,omitempty"`
+	Timing        *Timing       `json:"timing,omitempty"`
 	// Supersedes lists ids this group was published under before it grew into or merged
 	// with an older group: a live consumer drops those records, so each group appears once.
 	Supersedes []string `json:"supersedes,omitempty"`

@@ -244,6 +244,10 @@ var migrations = []migration{
 	// An alert that replaces others (a leak incident that moved to an earlier key, groups
 	// that merged) names them, so readers leave the replaced alerts out.
 	{version: 2, name: "alerts.supersedes", columns: []column{{"alerts", "supersedes", "Array(String)"}}},
+	// When a group passed a dump round (Group.EvidenceFirst, EvidenceLast); the epoch for
+	// groups that did not.
+	{version: 3, name: "groups.evidence_first and evidence_last", columns: []column{
+		{"groups", "evidence_first", "DateTime('UTC')"}, {"groups", "evidence_last", "DateTime('UTC')"}}},
 }
 
 // LatestSchemaVersion is the version a fully migrated warehouse reports.

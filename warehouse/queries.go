@@ -314,7 +314,7 @@ func (w *Warehouse) Edges(ctx context.Context, from, to time.Time) ([]leakwatch.
 
 // Groups are the coordinated groups active in [from, to), by first time.
 func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch.Group, error) {
-	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, score, calendar_events, calendar_kinds, calendar_offsets_s, "+timingSelect,
+	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, "+timingSelect,
 		"first_at < toDateTime(?) AND last_at >= toDateTime(?) AND "+NotSuperseded("groups"), "first_at, id", unix(to), unix(from))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: groups: %w", err)
@@ -328,7 +328,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 			cal   calendarRow
 			tim   timingRow
 		)
-		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.Score, &cal.events, &cal.kinds, &cal.offsets}, tim.dest()...)
+		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets}, tim.dest()...)
 		if err := r.Scan(dest...); err != nil {
 			return g, err
 		}
@@ -337,6 +337,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 			g.ObjectKinds = append(g.ObjectKinds, leakwatch.ObjectKind(k))
 		}
 		g.First, g.Last = fromDB(g.First), fromDB(g.Last)
+		g.EvidenceFirst, g.EvidenceLast = fromDB(g.EvidenceFirst), fromDB(g.EvidenceLast)
 		g.Objects, g.FirstMovers, g.Evidence = nilIfEmpty(g.Objects), nilIfEmpty(g.FirstMovers), nilIfEmpty(g.Evidence)
 		g.Edges = int(edges)
 		g.Calendar, g.Timing = cal.refs(), tim.ptr()

@@ -505,7 +505,7 @@ var edgesTable = table[leakwatch.Signal]{
 
 var groupsTable = table[leakwatch.Signal]{
 	name: "groups",
-	cols: []string{"id", "accounts", "size", "object_kinds", "first_at", "last_at", "objects", "first_movers", "edges", "evidence", "score",
+	cols: []string{"id", "accounts", "size", "object_kinds", "first_at", "last_at", "objects", "first_movers", "edges", "evidence", "evidence_first", "evidence_last", "score",
 		"calendar_events", "calendar_kinds", "calendar_offsets_s",
 		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "version"},
 	id: signalID,
@@ -525,9 +525,17 @@ var groupsTable = table[leakwatch.Signal]{
 		if err != nil {
 			return nil, err
 		}
+		evFirst, err := optTime("evidence_first", g.EvidenceFirst)
+		if err != nil {
+			return nil, err
+		}
+		evLast, err := optTime("evidence_last", g.EvidenceLast)
+		if err != nil {
+			return nil, err
+		}
 		ce, ck, co := calendarCols(g.Calendar)
 		row := []any{s.Key(), g.Accounts, int64(len(g.Accounts)), kindsToStrings(g.ObjectKinds), first, last, strs(g.Objects), strs(g.FirstMovers),
-			int64(g.Edges), strs(g.Evidence), g.Score, ce, ck, co}
+			int64(g.Edges), strs(g.Evidence), evFirst, evLast, g.Score, ce, ck, co}
 		row = append(row, timingCols(g.Timing)...)
 		// Stored as the record ids they replace, so one filter serves groups and leaks.
 		sup := make([]string, len(g.Supersedes))

@@ -103,6 +103,18 @@ func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
 	if len(got) != 1 || got[0].ID != newer.ID || !slices.Equal(got[0].Supersedes, []string{old.ID}) {
 		t.Fatalf("alerts after the upgrade: %+v, want only %s, naming the alert it replaced", got, newer.ID)
 	}
+	g := leakwatch.Group{ID: "g-net", Accounts: []string{"a", "b", "c"}, First: t0.Add(-48 * time.Hour), Last: t0.Add(time.Hour),
+		Evidence: []string{"term:#macronleaks"}, EvidenceFirst: t0.Add(4 * time.Minute), EvidenceLast: t0.Add(50 * time.Minute)}
+	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalGroup, Group: &g}}); err != nil {
+		t.Fatal(err)
+	}
+	groups, err := again.Groups(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || !groups[0].EvidenceFirst.Equal(g.EvidenceFirst) || !groups[0].EvidenceLast.Equal(g.EvidenceLast) {
+		t.Fatalf("groups after the upgrade: %+v, want g-net passing the dump round from %s to %s", groups, g.EvidenceFirst, g.EvidenceLast)
+	}
 }
 
 func TestOpenReadOnlyOnMissingDatabaseFails(t *testing.T) {

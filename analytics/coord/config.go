@@ -61,7 +61,7 @@ func DefaultConfig() Config {
 	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, MinAccounts: 3, PopularityWindow: time.Hour, MaxCandidateEdges: DefaultMaxCandidateEdges}
 }
 
-// DefaultMaxCandidateEdges holds about 180 MB of candidate edges (BenchmarkCandidateEdges),
+// DefaultMaxCandidateEdges holds about 190 MB of candidate edges (BenchmarkCandidateEdges),
 // far more than a national campaign's archives make (the IRA month: 15 000 pairs), so it
 // binds only on a stream with hundreds of thousands of active accounts an hour.
 const DefaultMaxCandidateEdges = 500_000

@@ -271,7 +271,7 @@ func TestGroupMinAccounts(t *testing.T) {
 }
 
 func TestObservationJSON(t *testing.T) {
-	o := coord.Observation{Kind: leakwatch.KindURL, Object: "url:https://x.org", A: "a", B: "b", AAt: t0, BAt: t0.Add(time.Second), APost: "1", BPost: "2", Sharers: 3}
+	o := coord.Observation{Kind: leakwatch.KindURL, Object: "url:https://x.org", A: "a", B: "b", AAt: t0, BAt: t0.Add(time.Second), APost: "1", BPost: "2", Sharers: 3, Evidence: []string{"domain:pastebin.com"}}
 	b, err := json.Marshal(o)
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +280,7 @@ func TestObservationJSON(t *testing.T) {
 		t.Errorf("JSON %s does not start with its kind", b)
 	}
 	var back coord.Observation
-	if err := json.Unmarshal(b, &back); err != nil || back != o {
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, o) {
 		t.Fatalf("round trip: %+v, %v", back, err)
 	}
 	if o.Key() != "coshare|url|a|b" {
@@ -461,5 +461,70 @@ func TestManyLoneShares(t *testing.T) {
 	}
 	if peak < 10_000 || sh.Objects() != 0 {
 		t.Errorf("objects held: peak %d (want about an hour and a minute of objects, 14,640), %d after Flush (want 0)", peak, sh.Objects())
+	}
+}
+
+// TestGroupLeakEvidence: a ring that retweets for days and then passes a dump round lists
+// the dump's values (those both posts of a co-share carried, on at least two edges) and is
+// dated by its first co-share of them, whatever order the observations come in.
+func TestGroupLeakEvidence(t *testing.T) {
+	dump := []string{"domain:pastebin.com", "term:#macronleaks"}
+	var ms []leakwatch.Mention
+	for i := range 6 {
+		for j, a := range []string{"bot1", "bot2", "bot3"} {
+			m := share("reshare_of:p"+itoa(i), a, i*36000+j)
+			switch {
+			case i == 5:
+				m.Evidence = append([]string{"domain:mega.nz"}, dump...)
+			case i == 4:
+				m.Evidence = dump
+			case i == 3 && a == "bot1":
+				m.Evidence = []string{"term:leaked"} // its partners' posts did not say it
+			case i == 2 && a != "bot3":
+				m.Evidence = []string{"term:fuite"} // one edge only
+			}
+			ms = append(ms, m)
+		}
+	}
+	sh, want := coord.NewSharing(coord.DefaultConfig()), []coord.Observation(nil)
+	for _, m := range ms {
+		sh.Add(m)
+	}
+	sh.Flush(func(o coord.Observation) { want = append(want, o) })
+	// Two pairs on p5 earlier, without evidence, in second observations: per (edge, object)
+	// only the earliest co-share counts, evidence included, so mega.nz is left on one edge.
+	var early []coord.Observation
+	for _, a := range []string{"bot2", "bot3"} {
+		o := obs(leakwatch.KindReshareOf, "reshare_of:p5", "bot1", a, 0)
+		o.AAt, o.BAt = t0.Add(-time.Hour), t0.Add(-time.Hour+time.Second)
+		early = append(early, o)
+	}
+	for _, ord := range []string{"in order", "reversed", "early last", "early first"} {
+		o, wantEv := slices.Clone(want), append([]string{"domain:mega.nz"}, dump...)
+		switch ord {
+		case "reversed":
+			slices.Reverse(o)
+		case "early last":
+			o, wantEv = append(o, early...), dump
+		case "early first":
+			o, wantEv = append(slices.Clone(early), o...), dump
+		}
+		ed := coord.NewEdges(coord.DefaultConfig())
+		for _, x := range o {
+			ed.Add(x)
+		}
+		groups := ed.Groups()
+		if len(groups) != 1 {
+			t.Fatalf("%s: %d groups, want the ring", ord, len(groups))
+		}
+		g := groups[0]
+		wantFirst, wantLast := t0.Add(4*36000*time.Second), t0.Add((5*36000+2)*time.Second)
+		if !slices.Equal(g.Evidence, wantEv) || !g.EvidenceFirst.Equal(wantFirst) || !g.EvidenceLast.Equal(wantLast) {
+			t.Errorf("%s: evidence %q from %s to %s, want %q from the first share of p4, %s, to the last of p5, %s",
+				ord, g.Evidence, g.EvidenceFirst, g.EvidenceLast, wantEv, wantFirst, wantLast)
+		}
+		if !g.First.Before(g.EvidenceFirst) {
+			t.Errorf("%s: first co-share %s, want it days before the dump", ord, g.First)
+		}
 	}
 }

@@ -107,30 +107,51 @@ type edgeKey struct {
 type objInfo struct {
 	at      int64 // the later share (when the co-share became observable)
 	first   int64 // the earlier share
-	aFirst  bool  // A shared before B
 	contrib float64
 	key     string
+	// what both posts said of a leak (Observation.Evidence), rarely anything: a pointer, as
+	// every candidate edge holds one objInfo (BenchmarkCandidateEdges)
+	evidence *[]string
+	aFirst   bool // A shared before B
+}
+
+// leakValue is one leak evidence value on an edge: when its co-shares first and last
+// carried it.
+type leakValue struct {
+	value       string
+	first, last int64
+}
+
+// leakCount is one leak evidence value in a group: on how many edges, first and last when.
+type leakCount struct {
+	edges       int
+	first, last int64
 }
 
 type edge struct {
-	k         edgeKey
-	rule      *kindRule
-	one       uint64 // the only object while weight is 1 (saves a map per pair)
-	oneInfo   objInfo
-	objs      *smallmap.Map[objInfo] // every object, once there are two
-	weight    int
-	score     float64
-	qualified bool // in the group graph
-	ia        int  // the id of account a, once qualified: its group is found from it often
-	dirty     bool // in Edges.dirty
-	pair      *pair
+	k       edgeKey
+	rule    *kindRule
+	one     uint64 // the only object while weight is 1 (saves a map per pair)
+	oneInfo objInfo
+	objs    *smallmap.Map[objInfo] // every object, once there are two
+	weight  int
+	score   float64
+	ia      int // the id of account a, once qualified: its group is found from it often
+	pair    *pair
 	// first and last over its objects, kept as objects come; recomputed (stale) only when an
 	// out-of-order observation replaced one.
 	first, last int64
-	stale       bool
+	// leak evidence over its objects, each value once, made at the first; recomputed with
+	// first and last
+	evidence *[]leakValue
 	// place in Edges.cands while below M
 	prev, next *edge
-	listed     bool
+	// flags together, so that padding does not take a word each: every account pair that
+	// ever co-shared holds an edge
+	qualified bool // in the group graph
+	dirty     bool // in Edges.dirty
+	stale     bool
+	listed    bool // in Edges.cands
 }
 
 // pair is the evidence between two accounts over all kinds: the same links, the same texts,
@@ -155,7 +176,8 @@ type component struct {
 	kinds       map[leakwatch.ObjectKind]int
 	first, last int64
 	score       float64
-	firstEdge   *edge // earliest edge: names the group
+	firstEdge   *edge                // earliest edge: names the group
+	evidence    map[string]leakCount // leak value -> its edges, made at the first
 	stale       bool
 }
 
@@ -192,6 +214,11 @@ func (c *component) addEdge(ed *edge) {
 	c.kinds[ed.k.kind]++
 	c.score += ed.score
 	ed.each(func(v objInfo) { c.addObject(ed, v) })
+	if ed.evidence != nil {
+		for _, lv := range *ed.evidence {
+			c.addLeak(lv.value, 1, lv.first, lv.last)
+		}
+	}
 	if ed.stale {
 		c.stale = true
 		return
@@ -213,9 +240,55 @@ func (c *component) absorb(o *component) {
 	}
 	c.first, c.last = min(c.first, o.first), max(c.last, o.last)
 	c.score += o.score
+	for v, n := range o.evidence {
+		c.addLeak(v, n.edges, n.first, n.last)
+	}
 	c.stale = c.stale || o.stale
 	if o.firstEdge != nil {
 		c.noteEdge(o.firstEdge)
+	}
+}
+
+// addLeak counts leak value v on n more edges, carried from first to last.
+func (c *component) addLeak(v string, n int, first, last int64) {
+	if c.evidence == nil {
+		c.evidence = map[string]leakCount{}
+	}
+	lc, ok := c.evidence[v]
+	if !ok {
+		lc.first, lc.last = first, last
+	}
+	lc.edges += n
+	lc.first, lc.last = min(lc.first, first), max(lc.last, last)
+	c.evidence[v] = lc
+}
+
+// leakSince notes that edge ed's co-share v carries the values of v.evidence; the group of a
+// qualified edge is c (else nil). An edge counts a value once, carried from the earlier
+// share of its first co-share to the later share of its last, as the edge's own span is.
+func (ed *edge) leakSince(v objInfo, c *component) {
+	if v.evidence == nil {
+		return
+	}
+	if ed.evidence == nil {
+		ed.evidence = new([]leakValue)
+	}
+	for _, x := range *v.evidence {
+		i := slices.IndexFunc(*ed.evidence, func(lv leakValue) bool { return lv.value == x })
+		if i < 0 {
+			*ed.evidence = append(*ed.evidence, leakValue{x, v.first, v.at})
+			if c != nil {
+				c.addLeak(x, 1, v.first, v.at)
+			}
+			continue
+		}
+		lv := &(*ed.evidence)[i]
+		if v.first < lv.first || v.at > lv.last {
+			lv.first, lv.last = min(lv.first, v.first), max(lv.last, v.at)
+			if c != nil {
+				c.addLeak(x, 0, lv.first, lv.last)
+			}
+		}
 	}
 }
 
@@ -224,6 +297,7 @@ func (c *component) rebuild() {
 	edges := c.edges
 	c.edges, c.objects, c.lead, c.kinds = nil, newTally(TopObjects), newTally(MaxFirstMovers), map[leakwatch.ObjectKind]int{}
 	c.first, c.last, c.score, c.firstEdge, c.stale = math.MaxInt64, math.MinInt64, 0, nil, false
+	c.evidence = nil
 	for _, ed := range edges {
 		ed.span()
 		c.addEdge(ed)
@@ -277,6 +351,10 @@ func (e *Edges) Add(o Observation) {
 	}
 	aAt, bAt := o.AAt.UnixNano(), o.BAt.UnixNano()
 	info := objInfo{at: max(aAt, bAt), first: min(aAt, bAt), aFirst: aAt < bAt, contrib: Contribution(o.Sharers) * ed.rule.evidence, key: o.Object}
+	if len(o.Evidence) > 0 {
+		ev := o.Evidence
+		info.evidence = &ev
+	}
 	h := strhash.String(0, o.Object)
 	old, seen := ed.get(h)
 	switch {
@@ -289,11 +367,15 @@ func (e *Edges) Add(o Observation) {
 		ed.score += info.contrib
 		ed.pair.score += info.contrib
 		ed.first, ed.last = min(ed.first, info.first), max(ed.last, info.at)
+		var c *component
 		if ed.qualified {
-			c := e.comp[e.find(ed.ia)]
+			c = e.comp[e.find(ed.ia)]
 			c.addObject(ed, info)
 			c.score += info.contrib
 			c.noteEdge(ed)
+		}
+		if info.evidence != nil && !ed.stale {
+			ed.leakSince(info, c)
 		}
 	case earlier(info, old):
 		ed.replace(h, info)
@@ -427,9 +509,13 @@ func (ed *edge) each(f func(objInfo)) {
 func (ed *edge) span() (int64, int64) {
 	if ed.stale {
 		ed.first, ed.last = math.MaxInt64, math.MinInt64
+		if ed.evidence != nil {
+			*ed.evidence = (*ed.evidence)[:0]
+		}
 		ed.each(func(v objInfo) {
 			ed.first = min(ed.first, v.first)
 			ed.last = max(ed.last, v.at)
+			ed.leakSince(v, nil)
 		})
 		ed.stale = false
 	}
@@ -560,6 +646,10 @@ func (e *Edges) Pairs() int { return e.nEdges }
 const (
 	TopObjects     = 5
 	MaxFirstMovers = 5
+	// MinEvidenceEdges is how many of a group's edges must carry a leak value for the group
+	// to list it; MaxGroupEvidence how many values it lists.
+	MinEvidenceEdges = 2
+	MaxGroupEvidence = 10
 )
 
 // Published tells the aggregator that a group was published under id by an earlier run of
@@ -610,6 +700,7 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	g.Objects = c.objects.keys()
 	g.FirstMovers = c.lead.keys()
 	g.Score = round3(c.score)
+	g.Evidence, g.EvidenceFirst, g.EvidenceLast = c.leakEvidence()
 	g.ID = groupID(c.firstEdge.k)
 	for id := range c.emitted {
 		if id != g.ID {
@@ -621,6 +712,45 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 		c.emitted[g.ID] = true
 	}
 	return g
+}
+
+// leakEvidence lists the group's leak values carried on at least MinEvidenceEdges of its
+// edges (most edges first, then by value; at most MaxGroupEvidence), and the earliest and
+// latest co-shares of a listed value that names a dump. One pair of accounts is not the group: a
+// single edge's link to a paste site may be one member's habit, two edges are the network
+// passing it round.
+func (c *component) leakEvidence() (values []string, first, last time.Time) {
+	if len(c.evidence) == 0 {
+		return nil, first, last
+	}
+	var top []keyCount
+	from, to := int64(math.MaxInt64), int64(math.MinInt64)
+	for v, lc := range c.evidence {
+		if lc.edges < MinEvidenceEdges {
+			continue
+		}
+		top = append(top, keyCount{v, lc.edges})
+		if leakwatch.NamesDump(v) {
+			from, to = min(from, lc.first), max(to, lc.last)
+		}
+	}
+	if len(top) == 0 {
+		return nil, first, last
+	}
+	slices.SortFunc(top, func(a, b keyCount) int {
+		if a.better(b) {
+			return -1
+		}
+		return 1
+	})
+	values = make([]string, 0, min(len(top), MaxGroupEvidence))
+	for _, kc := range top[:min(len(top), MaxGroupEvidence)] {
+		values = append(values, kc.k)
+	}
+	if from != math.MaxInt64 {
+		first, last = time.Unix(0, from).UTC(), time.Unix(0, to).UTC()
+	}
+	return values, first, last
 }
 
 // groupID names a group after its earliest edge, so it keeps its id while it grows and

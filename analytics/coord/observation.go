@@ -27,6 +27,10 @@ type Observation struct {
 	APost   string               `json:"a_post,omitempty"`
 	BPost   string               `json:"b_post,omitempty"`
 	Sharers int                  `json:"sharers"`
+	// Evidence is the leak evidence both posts carried (Mention.Evidence), so a group
+	// learns what its co-shares pointed to; never set for near-duplicate bands, whose
+	// text's other objects carry it.
+	Evidence []string `json:"evidence,omitempty"`
 }
 
 // ObservationKind is the "kind" field of an Observation's JSON form, so it can share the

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,10 +93,11 @@ type single struct {
 }
 
 type share struct {
-	at      int64 // unix nanoseconds
-	account string
-	post    string
-	h       uint64 // accountHash, once asked (0 until then)
+	at       int64 // unix nanoseconds
+	account  string
+	post     string
+	h        uint64   // accountHash, once asked (0 until then)
+	evidence []string // the post's leak evidence (none for bands)
 }
 
 // accountHash is the hash of the share's account, made at its first use and kept: a popular
@@ -189,6 +191,9 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 		return true
 	}
 	sh := share{at: at, account: m.Account, post: m.Post}
+	if kw != s.band {
+		sh.evidence = m.Evidence
+	}
 	h := s.hash(kw, m.Object)
 	slot := h & uint64(len(s.lones)-1)
 	var o *objectState
@@ -597,8 +602,28 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 			Kind: o.kind, Object: o.key, A: a, B: b,
 			AAt: time.Unix(0, aAt).UTC(), BAt: time.Unix(0, bAt).UTC(),
 			APost: aPost, BPost: bPost, Sharers: n,
+			Evidence: both(x.evidence, y.evidence),
 		})
 	}
+}
+
+// both returns the values in a and in b, in a's order: evidence of a co-share is what both
+// posts said, so one account's leak link does not make its partner's share of the same
+// hashtag look like a dump's. Posts mostly carry none, or the same list (a retweet).
+func both(a, b []string) []string {
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	if len(a) == len(b) && &a[0] == &b[0] || slices.Equal(a, b) {
+		return a // extraction hands a repeated text's posts one list
+	}
+	var out []string
+	for _, v := range a {
+		if slices.Contains(b, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // linearSharers is the most shares in an object's popularity window whose distinct accounts

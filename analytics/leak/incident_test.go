@@ -77,9 +77,9 @@ func TestIncidents(t *testing.T) {
 		}, 1},
 		{"a group related by its accounts only", []step{
 			{group: &leakwatch.Group{ID: "g1", Accounts: []string{"bot1", "bot2"}, First: dumpAt, Last: dumpAt.Add(time.Hour),
-				Objects: []string{"text:abc"}, Evidence: []string{"term:#macronleaks"}}, want: keyOf("text:abc", 0)},
+				Objects: []string{"text:abc"}, Evidence: []string{"term:#macronleaks"}}, want: keyOf("group:g1", 0)},
 			{group: &leakwatch.Group{ID: "g2", Accounts: []string{"bot2", "bot9"}, First: dumpAt.Add(2 * time.Hour), Last: dumpAt.Add(3 * time.Hour),
-				Objects: []string{"text:def"}, Evidence: []string{"domain:mega.nz"}}, want: keyOf("text:abc", 0)},
+				Objects: []string{"text:def"}, Evidence: []string{"domain:mega.nz"}}, want: keyOf("group:g1", 0)},
 		}, 1},
 	}
 	for _, c := range cases {
@@ -242,5 +242,78 @@ func TestWholeStreamRelatesNoDumps(t *testing.T) {
 	}
 	if len(d.incidents) != 2 {
 		t.Errorf("%d incidents, want 2: unrelated dumps joined through all:posts or a candidate", len(d.incidents))
+	}
+}
+
+// TestGroupTakingUpADump: a network that had been retweeting other things for days and then
+// passes a dump round is a member of the dump's incident, dated by when it took the dump up
+// (EvidenceFirst), and its incident keeps one key while the group's top objects change.
+func TestGroupTakingUpADump(t *testing.T) {
+	d := New(DefaultConfig(), france(t))
+	days := dumpAt.Add(-72 * time.Hour)
+	objects := [][]string{
+		{"url:https://pastebin.com/Ztd6vkjG", "hashtag:macronleaks"},
+		{"hashtag:macronleaks", "url:https://pastebin.com/Ztd6vkjG"},
+		{"url:https://pastebin.com/Ztd6vkjG", "hashtag:macronleaks"},
+	}
+	var key string
+	for i, objs := range objects {
+		l := d.Group(leakwatch.Group{ID: "g-net", Accounts: []string{"a", "b", "c"}, First: days, Last: dumpAt.Add(time.Duration(i+1) * 240 * time.Hour),
+			Objects: objs, Evidence: []string{"term:#macronleaks", "domain:pastebin.com"},
+			EvidenceFirst: dumpAt.Add(4 * time.Minute), EvidenceLast: dumpAt.Add(time.Duration(i+1) * time.Hour)})
+		if l == nil {
+			if i == 0 {
+				t.Fatal("a group passing a dump round is no leak candidate")
+			}
+			continue
+		}
+		k := leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}.Key()
+		if i == 0 {
+			key = k
+		}
+		if k != key || len(l.Supersedes) != 0 {
+			t.Fatalf("version %d: key %s superseding %q, want the first version's %s", i, k, l.Supersedes, key)
+		}
+		if !l.Start.Equal(dumpAt.Add(4*time.Minute)) || l.Timing.HoursToSilence != 3.35 {
+			t.Errorf("version %d: start %s, %g h before the silence; want its first share of the dump, 18:39, 3.35 h", i, l.Start, l.Timing.HoursToSilence)
+		}
+	}
+	if key != keyOf("group:g-net", 4) {
+		t.Errorf("key %s, want the group's name at its first share of the dump", key)
+	}
+	// The dump's own burst joins the group's incident and, starting earlier, dates it.
+	l := d.Burst(*burstAt("url:https://pastebin.com/Ztd6vkjG", 0, 15, "domain:pastebin.com", "term:#macronleaks"))
+	if l == nil || !l.Start.Equal(dumpAt) || !slices.Contains(l.Evidence, "group:g-net") || !slices.Equal(l.Supersedes, []string{key}) {
+		t.Errorf("with the seed burst: %+v, want one incident from 18:35 holding the group", l)
+	}
+	// Ten days on, the network pushes another dump under the same hashtag: while it goes on
+	// co-sharing for weeks, only its co-shares of the first dump span its membership.
+	later := d.Burst(*burstAt("hashtag:macronleaks", 10*24*60, 10*24*60+30, "domain:mega.nz"))
+	if later == nil || slices.Contains(later.Evidence, "group:g-net") || len(later.Supersedes) != 0 {
+		t.Errorf("a dump ten days later: %+v, want an incident of its own", later)
+	}
+	// Without evidence a group is dated by its first co-share, and is no candidate.
+	if l := d.Group(leakwatch.Group{ID: "g-quiet", Accounts: []string{"x", "y", "z"}, First: days, Last: dumpAt}); l != nil {
+		t.Errorf("a group without leak evidence: %+v", l)
+	}
+}
+
+func TestSortedAccountLists(t *testing.T) {
+	for _, c := range []struct {
+		a, b, union []string
+		meet        bool
+	}{
+		{nil, []string{"a"}, []string{"a"}, false},
+		{[]string{"a", "c"}, nil, []string{"a", "c"}, false},
+		{[]string{"a", "c", "e"}, []string{"b", "c", "f"}, []string{"a", "b", "c", "e", "f"}, true},
+		{[]string{"a", "b"}, []string{"c", "d"}, []string{"a", "b", "c", "d"}, false},
+		{[]string{"x"}, []string{"x"}, []string{"x"}, true},
+	} {
+		if got := unionSorted(slices.Clone(c.a), c.b); !slices.Equal(got, c.union) {
+			t.Errorf("unionSorted(%q, %q) = %q, want %q", c.a, c.b, got, c.union)
+		}
+		if got := meetSorted(c.a, c.b); got != c.meet {
+			t.Errorf("meetSorted(%q, %q) = %v", c.a, c.b, got)
+		}
 	}
 }

@@ -117,22 +117,31 @@ func (d *Detector) Burst(b leakwatch.Burst) *leakwatch.Leak {
 // ids it supersedes are replaced by its own in every incident that lists them.
 func (d *Detector) Group(g leakwatch.Group) *leakwatch.Leak {
 	renamed := d.renameGroups(g.ID, g.Supersedes)
+	// The group's own name, not its top object: that changes as the group grows, and an
+	// incident led by the group would move its key back and forth between objects.
 	object := "group:" + g.ID
-	if len(g.Objects) > 0 {
-		object = g.Objects[0]
+	// A group that took up a dump spans its co-shares of it: the same accounts may have been
+	// passing other things round for days before and go on for weeks after, and a span that
+	// long would tie this dump to any later one the network also pushed.
+	onset, end := g.First, g.Last
+	if !g.EvidenceFirst.IsZero() {
+		onset, end = g.EvidenceFirst, g.EvidenceLast
 	}
-	c := d.judge(object, g.First, g.Evidence, g.Objects, g.ID)
+	c := d.judge(object, onset, g.Evidence, g.Objects, g.ID)
 	if c == nil {
 		if renamed != nil {
 			return d.publish(renamed)
 		}
 		return nil
 	}
-	c.end = g.Last
+	c.end = end
 	if c.end.Before(c.onset) {
 		c.end = c.onset
 	}
-	c.accounts = slices.Clone(g.Accounts)
+	c.accounts = g.Accounts // a record's lists are never changed in place
+	if !slices.IsSorted(c.accounts) {
+		c.accounts = slices.Sorted(slices.Values(g.Accounts)) // coord sorts them; a record from elsewhere may not
+	}
 	return d.admit("group|"+g.ID, c)
 }
 
@@ -145,7 +154,7 @@ func (d *Detector) judge(object string, onset time.Time, evidence, objects []str
 		switch {
 		case strings.HasPrefix(e, "domain:"):
 			score *= 1 - weightDomain
-			dump++
+			dump++ // leakwatch.NamesDump
 		case strings.HasPrefix(e, "term:#"):
 			score *= 1 - weightHashtag
 			dump++

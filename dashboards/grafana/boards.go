@@ -100,9 +100,11 @@ func coordination() Spec {
 		Calendar: true,
 		Panels: []PanelSpec{
 			{Title: "Coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
-				Columns: []string{"first", "last", "size", "kinds", "score", "first_movers", "objects", "evidence"},
+				Description: "dump_from, dump_to: the group's first and last co-shares naming a dump (a paste or file-sharing link, a leak hashtag); empty when none did.",
+				Columns:     []string{"first", "last", "size", "kinds", "score", "first_movers", "objects", "evidence", "dump_from", "dump_to"},
 				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
-					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence " +
+					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence, " +
+					"if(toUInt32(evidence_first) = 0, '', toString(evidence_first)) AS dump_from, if(toUInt32(evidence_last) = 0, '', toString(evidence_last)) AS dump_to " +
 					"FROM " + warehouse.Latest("groups") + " WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
 			{Title: "Co-share edge weight over time", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,
 				Description: "Sum of co-share edge weights by object kind, by the time the pair first co-shared.",

@@ -110,9 +110,20 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 			for i, k := range g.ObjectKinds {
 				kinds[i] = string(k)
 			}
-			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s to %s; first movers %s; shared %s%s\n",
+			leak := ""
+			if len(g.Evidence) > 0 {
+				leak = "; leak evidence " + strings.Join(first(g.Evidence, 3), ", ")
+				switch {
+				case g.EvidenceFirst.IsZero():
+				case g.EvidenceLast.Equal(g.EvidenceFirst):
+					leak += " at " + utc(g.EvidenceFirst)
+				default:
+					leak += " from " + utc(g.EvidenceFirst) + " to " + utc(g.EvidenceLast)
+				}
+			}
+			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s to %s; first movers %s; shared %s%s%s\n",
 				len(g.Accounts), g.Edges, strings.Join(kinds, ", "), utc(g.First), utc(g.Last),
-				strings.Join(first(g.FirstMovers, 3), ", "), strings.Join(first(g.Objects, 2), ", "), near(g.Calendar))
+				strings.Join(first(g.FirstMovers, 3), ", "), strings.Join(first(g.Objects, 2), ", "), leak, near(g.Calendar))
 		}
 	}
 	if len(v.Bursts) > 0 {
@@ -346,9 +357,9 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <td class="num">{{printf "%.2f" .Timing.Score}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
 {{end}}</table>{{else}}<p>No leak detected.</p>{{end}}
 <h2>Coordinated groups</h2>
-{{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>object kinds</th><th>first</th><th>last</th><th>first movers</th><th>objects</th></tr>
+{{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>object kinds</th><th>first</th><th>last</th><th>first movers</th><th>objects</th><th>leak evidence</th></tr>
 {{range .Groups}}<tr><td><code>{{.ID}}</code></td><td class="num" title="{{join .Accounts " "}}">{{len .Accounts}}</td><td>{{kinds .ObjectKinds}}</td><td>{{utc .First}}</td><td>{{utc .Last}}</td>
-<td>{{join (firstS .FirstMovers 5) ", "}}</td><td><code>{{join (firstS .Objects 4) " "}}</code></td></tr>
+<td>{{join (firstS .FirstMovers 5) ", "}}</td><td><code>{{join (firstS .Objects 4) " "}}</code></td><td>{{if .Evidence}}{{join (firstS .Evidence 4) ", "}}{{if not .EvidenceFirst.IsZero}} from {{utc .EvidenceFirst}} to {{utc .EvidenceLast}}{{end}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p>No coordinated group.</p>{{end}}
 <h2>Strongest bursts</h2>
 {{if .Bursts}}<table><tr><th>object</th><th>onset</th><th>peak</th><th>end</th><th>posts</th><th>baseline</th><th>score</th><th>calendar</th></tr>
