@@ -134,6 +134,9 @@ type LeakScore struct {
 	// ExpectedHoursToSilence is the truth's figure, to compare with the detection's.
 	ExpectedHoursToSilence float64 `json:"expected_hours_to_silence,omitempty"`
 	TimingScore            float64 `json:"timing_score,omitempty"`
+	// Amplifiers counts the operation's accounts in the groups the incident lists: whether
+	// the network that passed the dump round was found as part of the leak, not only apart.
+	Amplifiers int `json:"amplifiers"`
 }
 
 // Score compares detections with the truth.
@@ -293,10 +296,36 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 			ls.Found = true
 			ls.Match = &Match{Object: best.Object, Onset: began(best), DelayS: began(best).Sub(exp.Onset).Seconds()}
 			ls.InSilence, ls.Silence, ls.HoursToSilence, ls.TimingScore = best.Timing.InSilence, best.Timing.Silence, best.Timing.HoursToSilence, best.Timing.Score
+			ls.Amplifiers = amplifiers(best, groups, op.Accounts)
 		}
 		s.Leak = ls
 	}
 	return s
+}
+
+// amplifiers counts the accounts of op that are members of a group leak l lists.
+func amplifiers(l *leakwatch.Leak, groups []*leakwatch.Group, op []string) int {
+	in := map[string]bool{}
+	for _, e := range l.Evidence {
+		id, ok := strings.CutPrefix(e, "group:")
+		if !ok {
+			continue
+		}
+		for _, g := range groups {
+			if g.ID == id {
+				for _, a := range g.Accounts {
+					in[a] = true
+				}
+			}
+		}
+	}
+	n := 0
+	for _, a := range op {
+		if in[a] {
+			n++
+		}
+	}
+	return n
 }
 
 // began is when a leak incident began: its start, or its onset in records without one.
@@ -400,6 +429,9 @@ func (r Report) Text() string {
 				leak = fmt.Sprintf("found %+.0fs on %s", l.Match.DelayS, l.Match.Object)
 				if l.Silence != "" {
 					leak += fmt.Sprintf(", %.2fh to %s (truth %.2fh)", l.HoursToSilence, l.Silence, l.ExpectedHoursToSilence)
+				}
+				if op.Accounts > 0 {
+					leak += fmt.Sprintf(", network %d/%d in it", l.Amplifiers, op.Accounts)
 				}
 			}
 		}

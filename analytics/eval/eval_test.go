@@ -52,6 +52,7 @@ func TestScore(t *testing.T) {
 		leakRecall          float64
 		leakBurstDelay      float64
 		wantLeakBurstObject string
+		amplifiers          int // the operation's accounts in the incident's groups
 	}{
 		{
 			name: "perfect",
@@ -69,9 +70,9 @@ func TestScore(t *testing.T) {
 			sigs: []leakwatch.Signal{
 				group("g1", t0, "b1", "b2", "b3", "o1", "o2"),
 				burst("hashtag:presidentielle2017", t0), // not an operation object
-				leak("group:g1", t0.Add(5*time.Minute), "domain:pastebin.com", "url:pastebin.com/x"),
+				leak("group:g1", t0.Add(5*time.Minute), "domain:pastebin.com", "url:pastebin.com/x", "group:g1"),
 			},
-			precision: 3.0 / 5, recall: 3.0 / 6, fps: 2, missed: 3, leakDelay: 300, leakRecall: 0.75, leakBurstDelay: -1,
+			precision: 3.0 / 5, recall: 3.0 / 6, fps: 2, missed: 3, leakDelay: 300, leakRecall: 0.75, leakBurstDelay: -1, amplifiers: 3,
 		},
 		{
 			name: "leak too late and off-topic, unknown account",
@@ -104,6 +105,9 @@ func TestScore(t *testing.T) {
 				t.Errorf("leak found %+v, want none", lk.Leak.Match)
 			case tc.leakDelay >= 0 && (!lk.Leak.Found || lk.Leak.Match.DelayS != tc.leakDelay):
 				t.Errorf("leak %+v, want found with delay %.0fs", lk.Leak, tc.leakDelay)
+			}
+			if lk.Leak.Amplifiers != tc.amplifiers {
+				t.Errorf("%d of the operation's accounts in the incident's groups, want %d", lk.Leak.Amplifiers, tc.amplifiers)
 			}
 			switch {
 			case tc.leakBurstDelay < 0 && lk.Burst != nil:
