@@ -29,7 +29,8 @@ function render(s) {
     `<div class="group"><b>${g.accounts.length} accounts</b> <span class="muted">${fmtTime(g.first)} → ${fmtTime(g.last)}</span>
      ${(g.object_kinds || []).map((k) => `<span class="tag">${esc(k)}</span>`).join("")}
      <div class="muted">first movers: ${esc((g.first_movers || []).slice(0, 5).join(", "))}</div>
-     <div class="obj muted">${esc((g.objects || []).slice(0, 3).join("  "))}</div></div>`).join("") || '<p class="muted">none yet</p>';
+     <div class="obj muted">${esc((g.objects || []).slice(0, 3).join("  "))}</div>
+     ${g.evidence_first ? `<div><span class="tag">passed a dump round ${fmtTime(g.evidence_first)} → ${fmtTime(g.evidence_last)}</span> <span class="muted">${esc(g.evidence.slice(0, 3).join(", "))}</span></div>` : ""}</div>`).join("") || '<p class="muted">none yet</p>';
   $("alerts").innerHTML = (s.alerts || []).slice().reverse().map((a) =>
     `<li class="sev-${esc(a.severity)}">${esc(a.summary)} <span class="muted">${fmtTime(a.starts_at)}</span></li>`).join("");
 }
