@@ -528,3 +528,27 @@ func TestGroupLeakEvidence(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupLeakSpanOfListedValues: the dump span covers only the values a group lists. Ten
+// words on every edge crowd out a paste domain on two edges, which must not date the group.
+func TestGroupLeakSpanOfListedValues(t *testing.T) {
+	var terms []string
+	for i := range coord.MaxGroupEvidence {
+		terms = append(terms, "term:w"+itoa(i))
+	}
+	ed := coord.NewEdges(coord.DefaultConfig())
+	for pi, p := range [][2]string{{"a", "b"}, {"a", "c"}, {"b", "c"}} {
+		for j := range 4 {
+			at := t0.Add(time.Duration(24+j) * time.Hour)
+			o := coord.Observation{Kind: leakwatch.KindURL, Object: "url:o" + itoa(j), A: p[0], B: p[1], AAt: at, BAt: at.Add(time.Second), Sharers: 3, Evidence: terms}
+			if j == 0 && pi < 2 {
+				o.AAt, o.BAt, o.Evidence = t0, t0.Add(time.Second), []string{"domain:early.com"}
+			}
+			ed.Add(o)
+		}
+	}
+	g := ed.Groups()[0]
+	if !slices.Equal(g.Evidence, terms) || !g.EvidenceFirst.IsZero() || !g.EvidenceLast.IsZero() {
+		t.Errorf("evidence %q dated %s..%s, want the ten words and no dump span", g.Evidence, g.EvidenceFirst, g.EvidenceLast)
+	}
+}

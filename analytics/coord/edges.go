@@ -724,14 +724,9 @@ func (c *component) leakEvidence() (values []string, first, last time.Time) {
 		return nil, first, last
 	}
 	var top []keyCount
-	from, to := int64(math.MaxInt64), int64(math.MinInt64)
 	for v, lc := range c.evidence {
-		if lc.edges < MinEvidenceEdges {
-			continue
-		}
-		top = append(top, keyCount{v, lc.edges})
-		if leakwatch.NamesDump(v) {
-			from, to = min(from, lc.first), max(to, lc.last)
+		if lc.edges >= MinEvidenceEdges {
+			top = append(top, keyCount{v, lc.edges})
 		}
 	}
 	if len(top) == 0 {
@@ -744,8 +739,13 @@ func (c *component) leakEvidence() (values []string, first, last time.Time) {
 		return 1
 	})
 	values = make([]string, 0, min(len(top), MaxGroupEvidence))
+	from, to := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, kc := range top[:min(len(top), MaxGroupEvidence)] {
 		values = append(values, kc.k)
+		if leakwatch.NamesDump(kc.k) {
+			lc := c.evidence[kc.k]
+			from, to = min(from, lc.first), max(to, lc.last)
+		}
 	}
 	if from != math.MaxInt64 {
 		first, last = time.Unix(0, from).UTC(), time.Unix(0, to).UTC()

@@ -112,9 +112,9 @@ func (d *Detector) Burst(b leakwatch.Burst) *leakwatch.Leak {
 	return d.admit("burst|"+b.Object+"|"+b.Onset.UTC().Format(time.RFC3339), c)
 }
 
-// Group is Burst for a coordinated group. Its object is the group's most shared object (or
-// "group:ID" when it lists none); its objects and accounts relate it to incidents, and the
-// ids it supersedes are replaced by its own in every incident that lists them.
+// Group is Burst for a coordinated group. Its object is "group:ID"; its objects and accounts
+// relate it to incidents, and the ids it supersedes are replaced by its own in every
+// incident that lists them.
 func (d *Detector) Group(g leakwatch.Group) *leakwatch.Leak {
 	renamed := d.renameGroups(g.ID, g.Supersedes)
 	// The group's own name, not its top object: that changes as the group grows, and an
