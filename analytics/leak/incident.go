@@ -26,8 +26,24 @@ type candidate struct {
 	led bool
 }
 
-// merge folds a later version of the same burst or group into c: spans and sets only grow,
-// so the member ends the same whatever versions were seen in between.
+// update takes a group's later version n into c. What a group lists (its top objects, its
+// leak values, hence its score) depends on when it was published, which differs between the
+// batch and the stream, so only its latest version counts; the span keeps the earliest
+// onset and the latest end, so the incident's key never moves back to one it superseded.
+func (c *candidate) update(n *candidate) {
+	onset, end, accounts := c.onset, c.end, unionSorted(c.accounts, n.accounts)
+	*c = *n
+	if onset.Before(c.onset) {
+		c.onset = onset
+	}
+	if end.After(c.end) {
+		c.end = end
+	}
+	c.accounts = accounts
+}
+
+// merge folds another version of the same burst, or a group it absorbed, into c: spans and
+// sets only grow.
 func (c *candidate) merge(n *candidate) {
 	if n.onset.Before(c.onset) || (n.onset.Equal(c.onset) && c.group != "") {
 		c.onset, c.object = n.onset, n.object
@@ -127,7 +143,11 @@ func (d *Detector) admit(id string, c *candidate) *leakwatch.Leak {
 	}
 	var into *incident
 	if x := d.memberOf(id); x != nil {
-		x.members[id].merge(c)
+		if c.group != "" {
+			x.members[id].update(c)
+		} else {
+			x.members[id].merge(c)
+		}
 		c, into = x.members[id], x
 	}
 	var related []*incident

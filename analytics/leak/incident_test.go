@@ -317,3 +317,27 @@ func TestSortedAccountLists(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupIncidentFollowsItsLatestVersion: what a group lists depends on when it was
+// published (the stream publishes other intermediate versions than the batch), so the
+// incident holds what its latest version lists, whatever versions came before.
+func TestGroupIncidentFollowsItsLatestVersion(t *testing.T) {
+	version := func(objects []string, evidence ...string) leakwatch.Group {
+		return leakwatch.Group{ID: "g-net", Accounts: []string{"a", "b", "c"}, First: dumpAt.Add(-time.Hour), Last: dumpAt.Add(2 * time.Hour),
+			Objects: objects, Evidence: evidence, EvidenceFirst: dumpAt, EvidenceLast: dumpAt.Add(time.Hour)}
+	}
+	final := version([]string{"url:https://pastebin.com/x", "hashtag:macronleaks"}, "term:#macronleaks", "domain:pastebin.com")
+	seed := burstAt("url:https://pastebin.com/x", 0, 15, "domain:pastebin.com", "term:#macronleaks")
+
+	only := New(DefaultConfig(), leakwatch.Calendar{})
+	only.Burst(*seed)
+	want := only.Group(final)
+
+	d := New(DefaultConfig(), leakwatch.Calendar{})
+	d.Burst(*seed)
+	d.Group(version([]string{"hashtag:pokemongo", "url:https://pastebin.com/x"}, "term:#macronleaks", "term:leaked"))
+	got := d.Group(final)
+	if got == nil || want == nil || !reflect.DeepEqual(got.Evidence, want.Evidence) || got.Score != want.Score {
+		t.Errorf("after an earlier version:\n got %+v\nwant %+v", got, want)
+	}
+}
