@@ -125,6 +125,48 @@ func Committed(ctx context.Context, cfg Config, groupID, topic string) (map[int]
 	return out, nil
 }
 
+// CarryCommitted gives group to the offsets group from committed on topic, when to has
+// committed none there and from has: a consumer that moves to a new group id carries on
+// where it stopped instead of starting over at Config.StartOffset. It says whether it did.
+// The commit is a standalone one (no generation, no member), which the broker accepts only
+// while to has no member: a process already consuming in it has offsets of its own anyway.
+func CarryCommitted(ctx context.Context, cfg Config, from, to, topic string) (bool, error) {
+	have, err := Committed(ctx, cfg, to, topic)
+	if err != nil {
+		return false, err
+	}
+	for _, off := range have {
+		if off >= 0 {
+			return false, nil
+		}
+	}
+	old, err := Committed(ctx, cfg, from, topic)
+	if err != nil {
+		return false, err
+	}
+	var commits []kafka.OffsetCommit
+	for p, off := range old {
+		if off >= 0 {
+			commits = append(commits, kafka.OffsetCommit{Partition: p, Offset: off})
+		}
+	}
+	if len(commits) == 0 {
+		return false, nil
+	}
+	client := newClient(cfg)
+	defer client.Transport.(*kafka.Transport).CloseIdleConnections()
+	resp, err := client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: to, GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{topic: commits}})
+	if err != nil {
+		return false, fmt.Errorf("carry the offsets of group %s on %s to %s: %w", from, topic, to, err)
+	}
+	for _, p := range resp.Topics[topic] {
+		if p.Error != nil {
+			return false, fmt.Errorf("carry the offset of group %s on %s partition %d to %s: %w", from, topic, p.Partition, to, p.Error)
+		}
+	}
+	return true, nil
+}
+
 // DeleteTopics deletes topics; ones that do not exist are not an error.
 func DeleteTopics(ctx context.Context, cfg Config, topics ...string) error {
 	client := newClient(cfg)

@@ -54,6 +54,10 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 	}
 	defer w.Close()
 
+	upgrade, err := firstStartSinceOneGroup(ctx, scfg, receivers)
+	if err != nil {
+		log.Warn("could not read the receivers' offsets; no receiver carries on from the old alert group", "err", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range receivers {
 		stage := receiverStage(r.Name())
@@ -62,6 +66,14 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 			return err
 		}
 		rlog := log.With("stage", stage)
+		if upgrade {
+			old := scfg.GroupPrefix + alertStage
+			if carried, err := stream.CarryCommitted(ctx, scfg, old, group.ID(), scfg.Topics.Alerts); err != nil {
+				rlog.Warn("could not carry on from the old alert group's offsets; the new group starts at kafka.start_offset", "old_group", old, "err", err)
+			} else if carried {
+				rlog.Info("carrying on from the old alert group's offsets (delete that group: docs/ALERTS.md)", "old_group", old, "group", group.ID())
+			}
+		}
 		rlog.Info("delivering alerts", "topic", scfg.Topics.Alerts, "group", group.ID(), "receiver", r.Name())
 		d := &alertDelivery{fanout: alerts.NewFanout(rlog, r), stage: stage, log: rlog}
 		g.Go(func() error {
@@ -75,6 +87,26 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 		})
 	}
 	return g.Wait()
+}
+
+// firstStartSinceOneGroup says whether no receiver's group has committed anything yet: the
+// first start after an upgrade from the single group (alertStage) earlier versions read the
+// topic in, when each new group should carry on where that one stopped instead of sending
+// every retained alert again. Once any receiver has committed, a receiver added later is a
+// new receiver and starts at kafka.start_offset like any new group.
+func firstStartSinceOneGroup(ctx context.Context, scfg stream.Config, receivers []*alerts.Receiver) (bool, error) {
+	for _, r := range receivers {
+		offs, err := stream.Committed(ctx, scfg, scfg.GroupPrefix+receiverStage(r.Name()), scfg.Topics.Alerts)
+		if err != nil {
+			return false, err
+		}
+		for _, off := range offs {
+			if off >= 0 {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }
 
 // alertDelivery delivers decoded alerts and says which could not be delivered.

@@ -432,3 +432,123 @@ func alertTopics(t *testing.T, ctx context.Context, broker, runID string, partit
 	}
 	return scfg
 }
+
+// TestAlertCarriesOnFromTheOldGroup: earlier versions read the alerts topic in one group,
+// <prefix>alert. On the first start after the upgrade, each receiver's new group carries on
+// where that one stopped, so the alerts it had delivered are not sent again; a receiver added
+// once the upgrade is done starts at kafka.start_offset like any new group.
+func TestAlertCarriesOnFromTheOldGroup(t *testing.T) {
+	broker := testenv.Kafka(t)
+	amURL := testenv.Alertmanager(t)
+	runID := fmt.Sprintf("t%d", time.Now().UnixNano())
+	var mu sync.Mutex
+	hooked := map[string]int{}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p alerts.WebhookPayload
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		for _, a := range p.Alerts {
+			hooked[a.ID]++
+		}
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	t.Setenv("LEAKWATCH_TEST_WEBHOOK_SECRET", "s")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	scfg := alertTopics(t, ctx, broker, runID, 1)
+	w, err := stream.NewWriter(scfg, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	id := func(name string) string { return runID + "|" + name }
+	write := func(name string) {
+		a := leakwatch.Alert{ID: id(name), Rule: "BurstNearSilence", Severity: "warning", Kind: leakwatch.SignalBurst,
+			Object: "hashtag:" + name, Summary: "burst", StartsAt: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC), Labels: map[string]string{"run": runID}}
+		m, err := stream.EncodeAlert(scfg.Topics.Alerts, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// An earlier version delivered two alerts and committed them in its single group.
+	write("old1")
+	write("old2")
+	old, err := stream.NewGroup(scfg, "alert", []string{scfg.Topics.Alerts}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldCtx, stopOld := context.WithCancel(ctx)
+	oldDone := make(chan error, 1)
+	go func() { oldDone <- old.Run(oldCtx, func(context.Context, []stream.Record) error { return nil }) }()
+	for done, state := allCommitted(t, ctx, scfg, old.ID(), scfg.Topics.Alerts); !done; done, state = allCommitted(t, ctx, scfg, old.ID(), scfg.Topics.Alerts) {
+		if ctx.Err() != nil {
+			t.Fatalf("the old group did not commit: %s", state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stopOld()
+	<-oldDone
+	write("new1")
+
+	start := func(webhook bool) (stop func()) {
+		conf := filepath.Join(t.TempDir(), "leakwatch.yaml")
+		hooks := ""
+		if webhook {
+			hooks = fmt.Sprintf("  webhooks: [{name: newsroom, url: %q, secret_env: LEAKWATCH_TEST_WEBHOOK_SECRET}]\n", hook.URL)
+		}
+		yaml := fmt.Sprintf("kafka:\n  brokers: [%q]\n  group_prefix: %q\n  topics: {alerts: %q, deadletter: %q}\nalerts:\n  alertmanager: {url: %q}\n%smetrics: \"\"\n",
+			broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter, amURL, hooks)
+		if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		runCtx, stopRun := context.WithCancel(ctx)
+		var stderr bytes.Buffer
+		done := make(chan int, 1)
+		go func() { done <- run(runCtx, []string{"alert", "-config", conf}, io.Discard, &stderr) }()
+		return func() {
+			stopRun()
+			if code := <-done; code != 0 {
+				t.Errorf("leakwatch alert exited %d:\n%s", code, stderr.String())
+			}
+		}
+	}
+	stop := start(false)
+	amGroup := scfg.GroupPrefix + receiverStage("alertmanager")
+	for done, state := allCommitted(t, ctx, scfg, amGroup, scfg.Topics.Alerts); !done; done, state = allCommitted(t, ctx, scfg, amGroup, scfg.Topics.Alerts) {
+		if ctx.Err() != nil {
+			t.Fatalf("Alertmanager's group did not commit: %s", state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	got := alertmanagerAlerts(t, amURL, runID)
+	if got[id("new1")] == "" || got[id("old1")] != "" || got[id("old2")] != "" {
+		t.Errorf("Alertmanager holds %v: want only new1, the old group having delivered old1 and old2", got)
+	}
+
+	// A webhook added now is a new receiver: it gets every retained alert.
+	write("new2")
+	stop = start(true)
+	for {
+		mu.Lock()
+		n := len(hooked)
+		mu.Unlock()
+		if n == 4 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the new webhook got %v, want all four alerts", hooked)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+}
