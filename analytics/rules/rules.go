@@ -164,10 +164,10 @@ func describe(sig leakwatch.Signal) (subject, bool) {
 		if g == nil {
 			return s, false
 		}
+		// The group's name, not its top object: that changes as the group grows, and
+		// Alertmanager, which tells alerts apart by their labels, would hold each version
+		// of the group's alert as another alert until it timed out.
 		s.object = "group:" + g.ID
-		if len(g.Objects) > 0 {
-			s.object = g.Objects[0]
-		}
 		s.score, s.accounts, s.evidence, s.timing = g.Score, len(g.Accounts), g.Evidence, g.Timing
 		s.starts, s.raised = g.First, g.Last
 		s.texts = append(slices.Clone(g.Objects), g.Evidence...)

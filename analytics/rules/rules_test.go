@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -361,5 +362,24 @@ func TestConfiguredLabels(t *testing.T) {
 	}
 	if again := Evaluate(cfg, leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com")); again[0].ID != leak[0].ID {
 		t.Errorf("labels must not change the alert id")
+	}
+}
+
+// A group's alert keeps its identity in Alertmanager, which tells alerts apart by their
+// labels, while the group grows and its most shared objects change places.
+func TestGroupAlertLabelsStayAsTheGroupGrows(t *testing.T) {
+	cfg := DefaultConfig()
+	version := func(objects ...string) leakwatch.Alert {
+		as := Evaluate(cfg, leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g", Accounts: []string{"a", "b", "c", "d", "e"},
+			ObjectKinds: []leakwatch.ObjectKind{"hashtag", "url"}, First: onset, Last: onset.Add(time.Hour), Objects: objects}})
+		if len(as) != 1 {
+			t.Fatalf("%d alerts for a group of five, want one", len(as))
+		}
+		return as[0]
+	}
+	a, b := version("hashtag:marine2017", "url:https://example.org/x"), version("url:https://example.org/x", "hashtag:marine2017")
+	if a.ID != b.ID || a.Object != b.Object || !maps.Equal(a.Labels, b.Labels) || a.Candidate != b.Candidate || a.Object != "group:g" {
+		t.Errorf("two versions of one group: %s %s %v %s, then %s %s %v %s; want one identity named group:g",
+			a.ID, a.Object, a.Labels, a.Candidate, b.ID, b.Object, b.Labels, b.Candidate)
 	}
 }
