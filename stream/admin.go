@@ -128,8 +128,8 @@ func Committed(ctx context.Context, cfg Config, groupID, topic string) (map[int]
 // CarryCommitted gives group to the offsets group from committed on topic, when to has
 // committed none there and from has: a consumer that moves to a new group id carries on
 // where it stopped instead of starting over at Config.StartOffset. It says whether it did.
-// The commit is a standalone one (no generation, no member), which the broker accepts only
-// while to has no member: a process already consuming in it has offsets of its own anyway.
+// The commit is a standalone one (no generation, no member), which the broker refuses once
+// to has a member; that member carried the offsets itself, which is checked before failing.
 func CarryCommitted(ctx context.Context, cfg Config, from, to, topic string) (bool, error) {
 	have, err := Committed(ctx, cfg, to, topic)
 	if err != nil {
@@ -156,15 +156,40 @@ func CarryCommitted(ctx context.Context, cfg Config, from, to, topic string) (bo
 	client := newClient(cfg)
 	defer client.Transport.(*kafka.Transport).CloseIdleConnections()
 	resp, err := client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: to, GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{topic: commits}})
-	if err != nil {
-		return false, fmt.Errorf("carry the offsets of group %s on %s to %s: %w", from, topic, to, err)
-	}
-	for _, p := range resp.Topics[topic] {
-		if p.Error != nil {
-			return false, fmt.Errorf("carry the offset of group %s on %s partition %d to %s: %w", from, topic, p.Partition, to, p.Error)
+	if err == nil {
+		for _, p := range resp.Topics[topic] {
+			if p.Error != nil {
+				err = fmt.Errorf("partition %d: %w", p.Partition, p.Error)
+				break
+			}
 		}
 	}
-	return true, nil
+	if err == nil {
+		return true, nil
+	}
+	if now, cerr := Committed(ctx, cfg, to, topic); cerr == nil {
+		for _, off := range now {
+			if off >= 0 {
+				return false, nil // another process of the new group carried them first
+			}
+		}
+	}
+	return false, fmt.Errorf("carry the offsets of group %s on %s to %s: %w", from, topic, to, err)
+}
+
+// DeleteGroup deletes a consumer group that has no member; one that does not exist is not an
+// error. A group that still has members is refused by the broker (kafka.NonEmptyGroup).
+func DeleteGroup(ctx context.Context, cfg Config, group string) error {
+	client := newClient(cfg)
+	defer client.Transport.(*kafka.Transport).CloseIdleConnections()
+	resp, err := client.DeleteGroups(ctx, &kafka.DeleteGroupsRequest{GroupIDs: []string{group}})
+	if err == nil {
+		err = resp.Errors[group]
+	}
+	if err == nil || errors.Is(err, kafka.GroupIdNotFound) {
+		return nil
+	}
+	return fmt.Errorf("delete consumer group %s: %w", group, err)
 }
 
 // DeleteTopics deletes topics; ones that do not exist are not an error.

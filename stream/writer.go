@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"slices"
 	"sort"
@@ -132,6 +133,29 @@ func (w *Writer) Write(ctx context.Context, msgs ...Message) error {
 	first := failed[0]
 	return fmt.Errorf("write: %d of %d messages failed (%s); first: %s key %q: %w",
 		len(failed), len(msgs), topicsOf(msgs, werrs), msgs[first].Topic, msgs[first].Key, werrs[first])
+}
+
+// UntilUp calls f until it succeeds, fails with an error Transient does not accept, or ctx
+// ends: a stage waits a broker outage out, as its fetches and writes do, instead of stopping
+// (and with it every stage of the process).
+func UntilUp[T any](ctx context.Context, log *slog.Logger, what string, f func() (T, error)) (T, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	wait := 250 * time.Millisecond
+	for {
+		v, err := f()
+		if err == nil || !Transient(err) || ctx.Err() != nil {
+			return v, err
+		}
+		log.Warn("broker unreachable; retrying", "call", what, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
 }
 
 // Transient reports whether err is about the broker being unreachable or busy for now (a

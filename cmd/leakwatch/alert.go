@@ -54,9 +54,8 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 	}
 	defer w.Close()
 
-	upgrade, err := firstStartSinceOneGroup(ctx, scfg, receivers)
-	if err != nil {
-		log.Warn("could not read the receivers' offsets; no receiver carries on from the old alert group", "err", err)
+	if err := carryOldGroup(ctx, scfg, receivers, log); err != nil {
+		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range receivers {
@@ -66,14 +65,6 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 			return err
 		}
 		rlog := log.With("stage", stage)
-		if upgrade {
-			old := scfg.GroupPrefix + alertStage
-			if carried, err := stream.CarryCommitted(ctx, scfg, old, group.ID(), scfg.Topics.Alerts); err != nil {
-				rlog.Warn("could not carry on from the old alert group's offsets; the new group starts at kafka.start_offset", "old_group", old, "err", err)
-			} else if carried {
-				rlog.Info("carrying on from the old alert group's offsets (delete that group: docs/ALERTS.md)", "old_group", old, "group", group.ID())
-			}
-		}
 		rlog.Info("delivering alerts", "topic", scfg.Topics.Alerts, "group", group.ID(), "receiver", r.Name())
 		d := &alertDelivery{fanout: alerts.NewFanout(rlog, r), stage: stage, log: rlog}
 		g.Go(func() error {
@@ -89,24 +80,32 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 	return g.Wait()
 }
 
-// firstStartSinceOneGroup says whether no receiver's group has committed anything yet: the
-// first start after an upgrade from the single group (alertStage) earlier versions read the
-// topic in, when each new group should carry on where that one stopped instead of sending
-// every retained alert again. Once any receiver has committed, a receiver added later is a
-// new receiver and starts at kafka.start_offset like any new group.
-func firstStartSinceOneGroup(ctx context.Context, scfg stream.Config, receivers []*alerts.Receiver) (bool, error) {
+// carryOldGroup moves the receivers off the single group, alertStage, that earlier versions
+// read the alerts topic in: each receiver's group that has committed nothing carries on from
+// that group's offsets instead of sending every retained alert again, and once every
+// receiver has, the old group is deleted, so a receiver added later starts at
+// kafka.start_offset like any new group. A failure stops the role rather than let a receiver
+// start over; the old group stays, and the next start tries again.
+func carryOldGroup(ctx context.Context, scfg stream.Config, receivers []*alerts.Receiver, log *slog.Logger) error {
+	old := scfg.GroupPrefix + alertStage
 	for _, r := range receivers {
-		offs, err := stream.Committed(ctx, scfg, scfg.GroupPrefix+receiverStage(r.Name()), scfg.Topics.Alerts)
+		group := scfg.GroupPrefix + receiverStage(r.Name())
+		carried, err := stream.UntilUp(ctx, log, "carry the old alert group's offsets", func() (bool, error) {
+			return stream.CarryCommitted(ctx, scfg, old, group, scfg.Topics.Alerts)
+		})
 		if err != nil {
-			return false, err
+			return fmt.Errorf("alert: receiver %s: %w (to start it at kafka.start_offset instead, delete group %s)", r.Name(), err, old)
 		}
-		for _, off := range offs {
-			if off >= 0 {
-				return false, nil
-			}
+		if carried {
+			log.Info("carrying on from the old alert group's offsets", "old_group", old, "group", group)
 		}
 	}
-	return true, nil
+	if err := stream.DeleteGroup(ctx, scfg, old); err != nil {
+		// Mostly an old alert process still running (the group is not empty): it goes on
+		// delivering what the new groups deliver too.
+		log.Warn("could not delete the old alert group; stop any alert process of an earlier version", "group", old, "err", err)
+	}
+	return nil
 }
 
 // alertDelivery delivers decoded alerts and says which could not be delivered.

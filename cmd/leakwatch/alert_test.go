@@ -435,8 +435,9 @@ func alertTopics(t *testing.T, ctx context.Context, broker, runID string, partit
 
 // TestAlertCarriesOnFromTheOldGroup: earlier versions read the alerts topic in one group,
 // <prefix>alert. On the first start after the upgrade, each receiver's new group carries on
-// where that one stopped, so the alerts it had delivered are not sent again; a receiver added
-// once the upgrade is done starts at kafka.start_offset like any new group.
+// where that one stopped, so the alerts it had delivered are not sent again, and the old group
+// is deleted; a receiver added once the upgrade is done starts at kafka.start_offset like any
+// new group.
 func TestAlertCarriesOnFromTheOldGroup(t *testing.T) {
 	broker := testenv.Kafka(t)
 	amURL := testenv.Alertmanager(t)
@@ -533,6 +534,9 @@ func TestAlertCarriesOnFromTheOldGroup(t *testing.T) {
 	got := alertmanagerAlerts(t, amURL, runID)
 	if got[id("new1")] == "" || got[id("old1")] != "" || got[id("old2")] != "" {
 		t.Errorf("Alertmanager holds %v: want only new1, the old group having delivered old1 and old2", got)
+	}
+	if offs, err := stream.Committed(ctx, scfg, old.ID(), scfg.Topics.Alerts); err != nil || offs[0] != -1 {
+		t.Errorf("the old group's offsets after the upgrade: %v, %v; want it deleted", offs, err)
 	}
 
 	// A webhook added now is a new receiver: it gets every retained alert.

@@ -282,34 +282,14 @@ type topicPartition struct {
 	partition int
 }
 
-// untilUp calls f until it succeeds, fails with an error stream.Transient does not accept, or
-// ctx ends: a stage waits a broker outage out, as its fetches and writes do, instead of
-// stopping (and with it every stage of the process).
-func untilUp[T any](ctx context.Context, log *slog.Logger, what string, f func() (T, error)) (T, error) {
-	wait := 250 * time.Millisecond
-	for {
-		v, err := f()
-		if err == nil || !stream.Transient(err) || ctx.Err() != nil {
-			return v, err
-		}
-		log.Warn("broker unreachable; retrying", "call", what, "wait", wait, "err", err)
-		select {
-		case <-ctx.Done():
-			return v, err
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 10*time.Second)
-	}
-}
-
 func topicRanges(ctx context.Context, cfg stream.Config, topic string, log *slog.Logger) (map[int]stream.PartitionRange, error) {
-	return untilUp(ctx, log, "offsets of "+topic, func() (map[int]stream.PartitionRange, error) {
+	return stream.UntilUp(ctx, log, "offsets of "+topic, func() (map[int]stream.PartitionRange, error) {
 		return stream.TopicRanges(ctx, cfg, topic)
 	})
 }
 
 func committedOffsets(ctx context.Context, cfg stream.Config, group, topic string, log *slog.Logger) (map[int]int64, error) {
-	return untilUp(ctx, log, "committed offsets of "+topic, func() (map[int]int64, error) {
+	return stream.UntilUp(ctx, log, "committed offsets of "+topic, func() (map[int]int64, error) {
 		return stream.Committed(ctx, cfg, group, topic)
 	})
 }
