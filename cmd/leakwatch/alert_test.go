@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,27 +36,8 @@ func TestAlertCommand(t *testing.T) {
 	amURL := testenv.Alertmanager(t)
 	runID := fmt.Sprintf("t%d", time.Now().UnixNano())
 
-	var mu sync.Mutex
-	hooked := map[string]int{}
 	secret := "alert-command-test-secret"
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := alerts.Verify([]byte(secret), r.Header, body); err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		var p alerts.WebhookPayload
-		if err := json.Unmarshal(body, &p); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		for _, a := range p.Alerts {
-			hooked[a.ID]++
-		}
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook, hooked := recordingWebhook(t, secret)
 	t.Setenv("LEAKWATCH_TEST_WEBHOOK_SECRET", secret)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -90,7 +72,6 @@ func TestAlertCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	conf := filepath.Join(t.TempDir(), "leakwatch.yaml")
 	yaml := fmt.Sprintf(`kafka:
   brokers: [%q]
   group_prefix: %q
@@ -114,20 +95,9 @@ alerts:
     max_attempts: 3
 metrics: ""
 `, broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter, amURL, hook.URL)
-	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	runCtx, stop := context.WithCancel(ctx)
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	go func() { done <- run(runCtx, []string{"alert", "-config", conf}, io.Discard, &stderr) }()
-	defer func() {
-		stop()
-		if code := <-done; code != 0 {
-			t.Errorf("leakwatch alert exited %d:\n%s", code, stderr.String())
-		}
-	}()
+	alert := startAlert(t, ctx, yaml)
+	defer alert.stop()
+	done, stderr := alert.done, alert.stderr
 
 	// Everything is handled when each group's committed offsets reach the end of the topic.
 	for {
@@ -155,11 +125,9 @@ metrics: ""
 		if held[id] != "BurstNearSilence" {
 			t.Errorf("Alertmanager lacks %s (holds %v)", id, held)
 		}
-		mu.Lock()
-		if hooked[id] != 1 {
-			t.Errorf("webhook got %s %d times, want once (the repeat is suppressed)", id, hooked[id])
+		if n := hooked()[id]; n != 1 {
+			t.Errorf("webhook got %s %d times, want once (the repeat is suppressed)", id, n)
 		}
-		mu.Unlock()
 	}
 	if len(held) != 3 {
 		t.Errorf("Alertmanager holds %d alerts of this run, want 3: %v", len(held), held)
@@ -258,22 +226,7 @@ func TestAlertFailingWebhookDelaysNoOther(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	scfg := alertTopics(t, ctx, broker, runID, 1)
-	w, err := stream.NewWriter(scfg, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	write := func(id string) {
-		a := leakwatch.Alert{ID: runID + "|" + id, Rule: "BurstNearSilence", Severity: "warning", Kind: leakwatch.SignalBurst,
-			Object: "hashtag:" + id, Summary: "burst", StartsAt: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC), Labels: map[string]string{"run": runID}}
-		m, err := stream.EncodeAlert(scfg.Topics.Alerts, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := alertWriter(t, ctx, scfg, runID)
 
 	// The webhook's retries outlast the test: max_elapsed 0 is no time limit.
 	conf := filepath.Join(t.TempDir(), "leakwatch.yaml")
@@ -416,6 +369,85 @@ func TestAlertConfigSection(t *testing.T) {
 
 // alertTopics makes an alerts topic and a dead-letter topic of their own for one test run,
 // deleted when it ends, and the Kafka configuration naming them.
+// recordingWebhook is a webhook receiver that checks each request's signature with secret
+// and counts the alerts it got by id; hooked returns a copy of the counts.
+func recordingWebhook(t *testing.T, secret string) (hook *httptest.Server, hooked func() map[string]int) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	hook = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := alerts.Verify([]byte(secret), r.Header, body); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		var p alerts.WebhookPayload
+		if err := json.Unmarshal(body, &p); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		for _, a := range p.Alerts {
+			got[a.ID]++
+		}
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	return hook, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(got)
+	}
+}
+
+// alertRun is a `leakwatch alert` started by startAlert.
+type alertRun struct {
+	done   chan int // its exit code, once it stopped
+	stderr *syncBuffer
+	stop   func() // ends it and checks that it exited 0
+}
+
+// startAlert runs `leakwatch alert` with the config yaml until stop is called.
+func startAlert(t *testing.T, ctx context.Context, yaml string) alertRun {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "leakwatch.yaml")
+	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	r := alertRun{done: make(chan int, 1), stderr: &syncBuffer{}}
+	go func() { r.done <- run(runCtx, []string{"alert", "-config", conf}, io.Discard, r.stderr) }()
+	r.stop = func() {
+		stopRun()
+		if code := <-r.done; code != 0 {
+			t.Errorf("leakwatch alert exited %d:\n%s", code, r.stderr.String())
+		}
+	}
+	return r
+}
+
+// alertWriter returns a function that writes a warning alert with id runID|name, labelled
+// with the run, to the test's alerts topic.
+func alertWriter(t *testing.T, ctx context.Context, scfg stream.Config, runID string) func(name string) {
+	t.Helper()
+	w, err := stream.NewWriter(scfg, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return func(name string) {
+		t.Helper()
+		a := leakwatch.Alert{ID: runID + "|" + name, Rule: "BurstNearSilence", Severity: "warning", Kind: leakwatch.SignalBurst,
+			Object: "hashtag:" + name, Summary: "burst", StartsAt: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC), Labels: map[string]string{"run": runID}}
+		m, err := stream.EncodeAlert(scfg.Topics.Alerts, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func alertTopics(t *testing.T, ctx context.Context, broker, runID string, partitions int) stream.Config {
 	t.Helper()
 	scfg := stream.DefaultConfig()
@@ -442,43 +474,14 @@ func TestAlertCarriesOnFromTheOldGroup(t *testing.T) {
 	broker := testenv.Kafka(t)
 	amURL := testenv.Alertmanager(t)
 	runID := fmt.Sprintf("t%d", time.Now().UnixNano())
-	var mu sync.Mutex
-	hooked := map[string]int{}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p alerts.WebhookPayload
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		for _, a := range p.Alerts {
-			hooked[a.ID]++
-		}
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook, hooked := recordingWebhook(t, "s")
 	t.Setenv("LEAKWATCH_TEST_WEBHOOK_SECRET", "s")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	scfg := alertTopics(t, ctx, broker, runID, 1)
-	w, err := stream.NewWriter(scfg, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	write := alertWriter(t, ctx, scfg, runID)
 	id := func(name string) string { return runID + "|" + name }
-	write := func(name string) {
-		a := leakwatch.Alert{ID: id(name), Rule: "BurstNearSilence", Severity: "warning", Kind: leakwatch.SignalBurst,
-			Object: "hashtag:" + name, Summary: "burst", StartsAt: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC), Labels: map[string]string{"run": runID}}
-		m, err := stream.EncodeAlert(scfg.Topics.Alerts, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	// An earlier version delivered two alerts and committed them in its single group.
 	write("old1")
@@ -501,26 +504,12 @@ func TestAlertCarriesOnFromTheOldGroup(t *testing.T) {
 	write("new1")
 
 	start := func(webhook bool) (stop func()) {
-		conf := filepath.Join(t.TempDir(), "leakwatch.yaml")
 		hooks := ""
 		if webhook {
 			hooks = fmt.Sprintf("  webhooks: [{name: newsroom, url: %q, secret_env: LEAKWATCH_TEST_WEBHOOK_SECRET}]\n", hook.URL)
 		}
-		yaml := fmt.Sprintf("kafka:\n  brokers: [%q]\n  group_prefix: %q\n  topics: {alerts: %q, deadletter: %q}\nalerts:\n  alertmanager: {url: %q}\n%smetrics: \"\"\n",
-			broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter, amURL, hooks)
-		if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		runCtx, stopRun := context.WithCancel(ctx)
-		var stderr bytes.Buffer
-		done := make(chan int, 1)
-		go func() { done <- run(runCtx, []string{"alert", "-config", conf}, io.Discard, &stderr) }()
-		return func() {
-			stopRun()
-			if code := <-done; code != 0 {
-				t.Errorf("leakwatch alert exited %d:\n%s", code, stderr.String())
-			}
-		}
+		return startAlert(t, ctx, fmt.Sprintf("kafka:\n  brokers: [%q]\n  group_prefix: %q\n  topics: {alerts: %q, deadletter: %q}\nalerts:\n  alertmanager: {url: %q}\n%smetrics: \"\"\n",
+			broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter, amURL, hooks)).stop
 	}
 	stop := start(false)
 	amGroup := scfg.GroupPrefix + receiverStage("alertmanager")
@@ -543,14 +532,11 @@ func TestAlertCarriesOnFromTheOldGroup(t *testing.T) {
 	write("new2")
 	stop = start(true)
 	for {
-		mu.Lock()
-		n := len(hooked)
-		mu.Unlock()
-		if n == 4 {
+		if len(hooked()) == 4 {
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("the new webhook got %v, want all four alerts", hooked)
+			t.Fatalf("the new webhook got %v, want all four alerts", hooked())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
