@@ -97,7 +97,20 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 			if t.NextVote != "" && t.HoursToVote > 0 {
 				fmt.Fprintf(&b, ", %s before %s", ahead(t.HoursToVote), t.NextVote)
 			}
-			fmt.Fprintf(&b, "; evidence %s\n", strings.Join(first(l.Evidence, 3), ", "))
+			fmt.Fprintf(&b, "; evidence %s", strings.Join(first(l.Evidence, 3), ", "))
+			// The network that passed the dump round is what an analyst looks for next.
+			for _, e := range l.Evidence {
+				id, ok := strings.CutPrefix(e, "group:")
+				if !ok {
+					continue
+				}
+				for _, g := range v.Groups {
+					if g.ID == id {
+						fmt.Fprintf(&b, "; amplified by %d coordinated accounts, first movers %s", len(g.Accounts), strings.Join(first(g.FirstMovers, 3), ", "))
+					}
+				}
+			}
+			b.WriteByte('\n')
 		}
 		if len(v.Leaks) > n {
 			fmt.Fprintf(&b, "    and %d more\n", len(v.Leaks)-n)
