@@ -19,7 +19,11 @@ function render(s) {
     const where = tm.in_silence ? `<span class="tag silence">in silence ${esc(tm.silence)}</span>`
       : (tm.silence ? `<span class="tag">${hours(tm.hours_to_silence)} before ${esc(tm.silence)}</span>` : "");
     const vote = tm.next_vote ? `<span class="tag">${hours(tm.hours_to_vote)} to ${esc(tm.next_vote)}</span>` : "";
-    return `<tr><td class="obj">${esc(l.object)}<div class="muted">${esc((l.evidence || []).slice(0, 3).join(", "))}</div></td>
+    // The coordinated groups in the incident: the network that passed the dump round.
+    const nets = (l.evidence || []).filter((e) => e.startsWith("group:"))
+      .map((e) => (s.groups || []).find((g) => "group:" + g.id === e)).filter(Boolean)
+      .map((g) => `<span class="tag">amplified by ${g.accounts.length} coordinated accounts</span>`).join("");
+    return `<tr><td class="obj">${esc(l.object)}<div class="muted">${esc((l.evidence || []).filter((e) => !e.startsWith("group:")).slice(0, 3).join(", "))}</div>${nets}</td>
       <td>${fmtTime(l.start || l.onset)}</td><td>${where}${vote}</td><td class="num">${(tm.score ?? 0).toFixed(2)}</td></tr>`;
   }).join("");
   $("bursts").tBodies[0].innerHTML = (s.bursts || []).slice(0, 25).map((b) =>
