@@ -122,12 +122,6 @@ type leakValue struct {
 	first, last int64
 }
 
-// leakCount is one leak evidence value in a group: on how many edges, first and last when.
-type leakCount struct {
-	edges       int
-	first, last int64
-}
-
 type edge struct {
 	k       edgeKey
 	rule    *kindRule
@@ -176,14 +170,15 @@ type component struct {
 	kinds       map[leakwatch.ObjectKind]int
 	first, last int64
 	score       float64
-	firstEdge   *edge                // earliest edge: names the group
-	evidence    map[string]leakCount // leak value -> its edges, made at the first
+	firstEdge   *edge               // earliest edge: names the group
+	leaks       tally               // leak value -> the edges carrying it
+	leakSpans   map[string][2]int64 // leak value -> its first and last co-share, made at the first
 	stale       bool
 }
 
 func newComponent(root int) *component {
 	return &component{
-		members: []int{root}, emitted: map[string]bool{}, objects: newTally(TopObjects), lead: newTally(MaxFirstMovers),
+		members: []int{root}, emitted: map[string]bool{}, objects: newTally(TopObjects), lead: newTally(MaxFirstMovers), leaks: newTally(MaxGroupEvidence),
 		kinds: map[leakwatch.ObjectKind]int{}, first: math.MaxInt64, last: math.MinInt64,
 	}
 }
@@ -216,7 +211,7 @@ func (c *component) addEdge(ed *edge) {
 	ed.each(func(v objInfo) { c.addObject(ed, v) })
 	if ed.evidence != nil {
 		for _, lv := range *ed.evidence {
-			c.addLeak(lv.value, 1, lv.first, lv.last)
+			c.addLeak(lv.value, true, lv.first, lv.last)
 		}
 	}
 	if ed.stale {
@@ -240,8 +235,9 @@ func (c *component) absorb(o *component) {
 	}
 	c.first, c.last = min(c.first, o.first), max(c.last, o.last)
 	c.score += o.score
-	for v, n := range o.evidence {
-		c.addLeak(v, n.edges, n.first, n.last)
+	c.leaks.add(&o.leaks)
+	for v, sp := range o.leakSpans {
+		c.addLeak(v, false, sp[0], sp[1])
 	}
 	c.stale = c.stale || o.stale
 	if o.firstEdge != nil {
@@ -249,18 +245,19 @@ func (c *component) absorb(o *component) {
 	}
 }
 
-// addLeak counts leak value v on n more edges, carried from first to last.
-func (c *component) addLeak(v string, n int, first, last int64) {
-	if c.evidence == nil {
-		c.evidence = map[string]leakCount{}
+// addLeak notes leak value v carried from first to last, on one more edge when newEdge.
+func (c *component) addLeak(v string, newEdge bool, first, last int64) {
+	if newEdge {
+		c.leaks.inc(v)
 	}
-	lc, ok := c.evidence[v]
+	if c.leakSpans == nil {
+		c.leakSpans = map[string][2]int64{}
+	}
+	sp, ok := c.leakSpans[v]
 	if !ok {
-		lc.first, lc.last = first, last
+		sp = [2]int64{first, last}
 	}
-	lc.edges += n
-	lc.first, lc.last = min(lc.first, first), max(lc.last, last)
-	c.evidence[v] = lc
+	c.leakSpans[v] = [2]int64{min(sp[0], first), max(sp[1], last)}
 }
 
 // leakSince notes that edge ed's co-share v carries the values of v.evidence; the group of a
@@ -278,7 +275,7 @@ func (ed *edge) leakSince(v objInfo, c *component) {
 		if i < 0 {
 			*ed.evidence = append(*ed.evidence, leakValue{x, v.first, v.at})
 			if c != nil {
-				c.addLeak(x, 1, v.first, v.at)
+				c.addLeak(x, true, v.first, v.at)
 			}
 			continue
 		}
@@ -286,7 +283,7 @@ func (ed *edge) leakSince(v objInfo, c *component) {
 		if v.first < lv.first || v.at > lv.last {
 			lv.first, lv.last = min(lv.first, v.first), max(lv.last, v.at)
 			if c != nil {
-				c.addLeak(x, 0, lv.first, lv.last)
+				c.addLeak(x, false, lv.first, lv.last)
 			}
 		}
 	}
@@ -297,7 +294,7 @@ func (c *component) rebuild() {
 	edges := c.edges
 	c.edges, c.objects, c.lead, c.kinds = nil, newTally(TopObjects), newTally(MaxFirstMovers), map[leakwatch.ObjectKind]int{}
 	c.first, c.last, c.score, c.firstEdge, c.stale = math.MaxInt64, math.MinInt64, 0, nil, false
-	c.evidence = nil
+	c.leaks, c.leakSpans = newTally(MaxGroupEvidence), nil
 	for _, ed := range edges {
 		ed.span()
 		c.addEdge(ed)
@@ -720,31 +717,15 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 // single edge's link to a paste site may be one member's habit, two edges are the network
 // passing it round.
 func (c *component) leakEvidence() (values []string, first, last time.Time) {
-	if len(c.evidence) == 0 {
-		return nil, first, last
-	}
-	var top []keyCount
-	for v, lc := range c.evidence {
-		if lc.edges >= MinEvidenceEdges {
-			top = append(top, keyCount{v, lc.edges})
-		}
-	}
-	if len(top) == 0 {
-		return nil, first, last
-	}
-	slices.SortFunc(top, func(a, b keyCount) int {
-		if a.better(b) {
-			return -1
-		}
-		return 1
-	})
-	values = make([]string, 0, min(len(top), MaxGroupEvidence))
 	from, to := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, kc := range top[:min(len(top), MaxGroupEvidence)] {
-		values = append(values, kc.k)
-		if leakwatch.NamesDump(kc.k) {
-			lc := c.evidence[kc.k]
-			from, to = min(from, lc.first), max(to, lc.last)
+	for _, v := range c.leaks.keys() { // most edges first: those under the minimum come last
+		if c.leaks.counts[v] < MinEvidenceEdges {
+			break
+		}
+		values = append(values, v)
+		if leakwatch.NamesDump(v) {
+			sp := c.leakSpans[v]
+			from, to = min(from, sp[0]), max(to, sp[1])
 		}
 	}
 	if from != math.MaxInt64 {
