@@ -125,27 +125,22 @@ func Committed(ctx context.Context, cfg Config, groupID, topic string) (map[int]
 	return out, nil
 }
 
-// CarryCommitted gives group to the offsets group from committed on topic, when to has
-// committed none there and from has: a consumer that moves to a new group id carries on
-// where it stopped instead of starting over at Config.StartOffset. It says whether it did.
-// The commit is a standalone one (no generation, no member), which the broker refuses once
-// to has a member; that member carried the offsets itself, which is checked before failing.
-func CarryCommitted(ctx context.Context, cfg Config, from, to, topic string) (bool, error) {
-	have, err := Committed(ctx, cfg, to, topic)
+// CommitIfNone commits offsets (partition -> offset; negative ones are skipped) for group on
+// topic when the group has committed none there: a consumer that moves to a new group id
+// carries on where the old one stopped instead of starting over at Config.StartOffset. It
+// says whether it committed. The commit is a standalone one (no generation, no member),
+// which the broker refuses once the group has a member; that member committed offsets of
+// its own, which is checked before failing.
+func CommitIfNone(ctx context.Context, cfg Config, group, topic string, offsets map[int]int64) (bool, error) {
+	have, err := Committed(ctx, cfg, group, topic)
 	if err != nil {
 		return false, err
 	}
-	for _, off := range have {
-		if off >= 0 {
-			return false, nil
-		}
-	}
-	old, err := Committed(ctx, cfg, from, topic)
-	if err != nil {
-		return false, err
+	if AnyCommitted(have) {
+		return false, nil
 	}
 	var commits []kafka.OffsetCommit
-	for p, off := range old {
+	for p, off := range offsets {
 		if off >= 0 {
 			commits = append(commits, kafka.OffsetCommit{Partition: p, Offset: off})
 		}
@@ -155,7 +150,7 @@ func CarryCommitted(ctx context.Context, cfg Config, from, to, topic string) (bo
 	}
 	client := newClient(cfg)
 	defer client.Transport.(*kafka.Transport).CloseIdleConnections()
-	resp, err := client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: to, GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{topic: commits}})
+	resp, err := client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: group, GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{topic: commits}})
 	if err == nil {
 		for _, p := range resp.Topics[topic] {
 			if p.Error != nil {
@@ -167,14 +162,20 @@ func CarryCommitted(ctx context.Context, cfg Config, from, to, topic string) (bo
 	if err == nil {
 		return true, nil
 	}
-	if now, cerr := Committed(ctx, cfg, to, topic); cerr == nil {
-		for _, off := range now {
-			if off >= 0 {
-				return false, nil // another process of the new group carried them first
-			}
+	if now, cerr := Committed(ctx, cfg, group, topic); cerr == nil && AnyCommitted(now) {
+		return false, nil // another member of the group committed first
+	}
+	return false, fmt.Errorf("commit offsets of group %s on %s: %w", group, topic, err)
+}
+
+// AnyCommitted says whether offsets (as Committed returns them) hold a committed one.
+func AnyCommitted(offsets map[int]int64) bool {
+	for _, off := range offsets {
+		if off >= 0 {
+			return true
 		}
 	}
-	return false, fmt.Errorf("carry the offsets of group %s on %s to %s: %w", from, topic, to, err)
+	return false
 }
 
 // DeleteGroup deletes a consumer group that has no member; one that does not exist is not an

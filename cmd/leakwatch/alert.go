@@ -88,13 +88,22 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 // start over; the old group stays, and the next start tries again.
 func carryOldGroup(ctx context.Context, scfg stream.Config, receivers []*alerts.Receiver, log *slog.Logger) error {
 	old := scfg.GroupPrefix + alertStage
+	offsets, err := stream.UntilUp(ctx, log, "the old alert group's offsets", func() (map[int]int64, error) {
+		return stream.Committed(ctx, scfg, old, scfg.Topics.Alerts)
+	})
+	if err != nil {
+		return fmt.Errorf("alert: offsets of the old group %s: %w", old, err)
+	}
+	if !stream.AnyCommitted(offsets) {
+		return nil // no old group, as on every start after the one that moved the receivers
+	}
 	for _, r := range receivers {
 		group := scfg.GroupPrefix + receiverStage(r.Name())
 		carried, err := stream.UntilUp(ctx, log, "carry the old alert group's offsets", func() (bool, error) {
-			return stream.CarryCommitted(ctx, scfg, old, group, scfg.Topics.Alerts)
+			return stream.CommitIfNone(ctx, scfg, group, scfg.Topics.Alerts, offsets)
 		})
 		if err != nil {
-			return fmt.Errorf("alert: receiver %s: %w (to start it at kafka.start_offset instead, delete group %s)", r.Name(), err, old)
+			return fmt.Errorf("alert: receiver %s: carry on from group %s: %w (to start it at kafka.start_offset instead, delete group %s)", r.Name(), old, err, old)
 		}
 		if carried {
 			log.Info("carrying on from the old alert group's offsets", "old_group", old, "group", group)
