@@ -14,7 +14,6 @@ import (
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
 	"github.com/leakwatch/leakwatch/collectors/scenario"
-	"github.com/leakwatch/leakwatch/collectors/twitter"
 )
 
 // analyzeScenario generates a short campaign (the last three days before the run-off, 2000
@@ -61,13 +60,9 @@ func scenarioPosts(t *testing.T, seed uint64, leakDump bool) (*scenario.Scenario
 	if err != nil {
 		t.Fatal(err)
 	}
-	posts := make([]leakwatch.Post, 0, len(gen.Tweets))
-	for i, raw := range gen.Tweets {
-		p, err := twitter.DecodeV1(raw)
-		if err != nil {
-			t.Fatalf("tweet %d: %v", i, err)
-		}
-		posts = append(posts, p)
+	posts, err := gen.Posts()
+	if err != nil {
+		t.Fatal(err)
 	}
 	generated.Store(generatedKey{seed, leakDump}, generatedPosts{gen, posts})
 	return gen, cfg, posts

@@ -11,7 +11,6 @@ import (
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
 	"github.com/leakwatch/leakwatch/collectors/scenario"
-	"github.com/leakwatch/leakwatch/collectors/twitter"
 )
 
 // TestWorkersMatchOneWorker: the batch's detect stage spread over several goroutines gives
@@ -112,13 +111,9 @@ func TestWorkersMatchOneWorkerOnScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	posts := make([]leakwatch.Post, 0, len(gen.Tweets))
-	for i, raw := range gen.Tweets {
-		p, err := twitter.DecodeV1(raw)
-		if err != nil {
-			t.Fatalf("tweet %d: %v", i, err)
-		}
-		posts = append(posts, p)
+	posts, err := gen.Posts()
+	if err != nil {
+		t.Fatal(err)
 	}
 	cfg := pipeline.DefaultConfig()
 	cal := scenario.Calendar()

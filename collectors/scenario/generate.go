@@ -27,6 +27,19 @@ type Scenario struct {
 	Truth   eval.Truth
 }
 
+// Posts decodes the tweets, in their order.
+func (s *Scenario) Posts() ([]leakwatch.Post, error) {
+	posts := make([]leakwatch.Post, 0, len(s.Tweets))
+	for i, raw := range s.Tweets {
+		p, err := twitter.DecodeV1(raw)
+		if err != nil {
+			return nil, fmt.Errorf("scenario tweet %d: %w", i, err)
+		}
+		posts = append(posts, p)
+	}
+	return posts, nil
+}
+
 type role uint8
 
 const (
