@@ -21,22 +21,9 @@ import (
 // ClickHouse holding a generated campaign and its detections, and checks each returns rows
 // with the columns it draws. The time each query took is logged (-v).
 func TestPanelSQLOnClickHouse(t *testing.T) {
-	addr := testenv.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-
-	db := fmt.Sprintf("lw_panels_%d", time.Now().UnixNano())
-	cfg := warehouse.DefaultConfig()
-	cfg.Addr, cfg.Database = addr, db
-	w, err := warehouse.Open(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Cleanups run after defers: dropping needs the connection still open.
-	t.Cleanup(func() {
-		w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db)
-		w.Close()
-	})
+	w := panelsDB(t, ctx, "all")
 
 	c := loadCampaign(t, ctx, w)
 
@@ -310,6 +297,7 @@ func panelsDB(t *testing.T, ctx context.Context, name string) *warehouse.Warehou
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Cleanups run after defers: dropping needs the connection still open.
 	t.Cleanup(func() {
 		w.Query(context.Background(), "DROP DATABASE IF EXISTS "+db)
 		w.Close()
