@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +30,9 @@ const (
 	AnnotationEvidence = "evidence"
 	AnnotationLink     = "link"
 	AnnotationRaisedAt = "raised_at"
+	// AnnotationReplacedBy is set on an alert leakwatch resolves because another replaced
+	// it: the id of that alert.
+	AnnotationReplacedBy = "replaced_by"
 )
 
 // maxEvidence caps the evidence lines in one annotation; the full list stays in the
@@ -37,8 +43,8 @@ const maxEvidence = 20
 type AlertmanagerNotifier struct {
 	endpoint string
 	client   *http.Client
-	// resolveTimeout is how long Alertmanager keeps an alert firing after delivery, since
-	// leakwatch alerts are events and never send an explicit resolve.
+	// resolveTimeout is how long Alertmanager keeps an alert firing after delivery: leakwatch
+	// alerts are events, resolved explicitly only when another alert replaces them.
 	resolveTimeout time.Duration
 	now            func() time.Time
 }
@@ -70,13 +76,20 @@ type postableAlert struct {
 	GeneratorURL string            `json:"generatorURL,omitempty"`
 }
 
-// Notify posts all alerts in one request. 5xx, 429, timeouts and connection errors are
-// retryable; other 4xx are not.
+// Notify posts all alerts in one request, together with the resolution of the alerts they
+// replace (see replaced). 5xx, 429, timeouts and connection errors are retryable; other 4xx
+// are not.
 func (n *AlertmanagerNotifier) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool, error) {
 	if len(alerts) == 0 {
 		return false, nil
 	}
-	buf, err := amBody(alerts, n.now(), n.resolveTimeout)
+	now := n.now()
+	body := amBody(alerts, now, n.resolveTimeout)
+	old, retry, err := n.replaced(ctx, alerts, body, now)
+	if err != nil {
+		return retry, err
+	}
+	buf, err := json.Marshal(append(body, old...))
 	if err != nil {
 		return false, fmt.Errorf("alertmanager: encode: %w", err)
 	}
@@ -85,25 +98,126 @@ func (n *AlertmanagerNotifier) Notify(ctx context.Context, alerts ...leakwatch.A
 		return false, fmt.Errorf("alertmanager: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	return n.do(ctx, req, nil)
+}
+
+// do sends req and, on a 2xx answer, decodes its body into into (when not nil).
+func (n *AlertmanagerNotifier) do(ctx context.Context, req *http.Request, into any) (bool, error) {
 	resp, err := n.client.Do(req)
 	if err != nil {
 		return retryTransport(ctx, err), fmt.Errorf("alertmanager: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 == 2 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
-		return false, nil
+	if resp.StatusCode/100 != 2 {
+		return retryStatus(resp.StatusCode), &StatusError{Receiver: "alertmanager " + n.endpoint, Code: resp.StatusCode, Body: snippet(resp.Body)}
 	}
-	return retryStatus(resp.StatusCode), &StatusError{Receiver: "alertmanager " + n.endpoint, Code: resp.StatusCode, Body: snippet(resp.Body)}
+	if into != nil {
+		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+			return true, fmt.Errorf("alertmanager: %s %s: decode: %w", req.Method, n.endpoint, err)
+		}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
+	return false, nil
 }
 
-// amBody is the PostableAlerts JSON for alerts delivered at now.
-func amBody(alerts []leakwatch.Alert, now time.Time, resolve time.Duration) ([]byte, error) {
+// heldAlert is the part of Alertmanager's GET /api/v2/alerts answer a resolution needs.
+type heldAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+}
+
+// idsPerQuery bounds the ids one GET asks for, keeping its URL short (an id is 24 hex digits).
+const idsPerQuery = 100
+
+// replaced returns, resolved at now, the alerts Alertmanager holds that alerts replace:
+//   - those whose id an alert supersedes (a leak incident that moved to an earlier burst or
+//     absorbed another, groups that merged);
+//   - those with an alert's id under another label set. Alertmanager tells alerts apart by
+//     their labels, so when a group's candidate, an incident's object or an alert's severity
+//     changes, the old set would stay firing beside the new one until resolve_timeout.
+//
+// Alertmanager itself is asked (GET /api/v2/alerts, filtered by alert_id), so what an earlier
+// process or an earlier version delivered is resolved too. A resolution keeps the old labels,
+// annotations and start, and says which alert replaced it (annotation replaced_by).
+func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.Alert, body []postableAlert, now time.Time) ([]postableAlert, bool, error) {
+	current := map[string][]map[string]string{} // id -> the label sets posted now
+	by := map[string]string{}                   // superseded id -> the alert superseding it
+	for i, a := range alerts {
+		if a.ID == "" {
+			continue
+		}
+		current[a.ID] = append(current[a.ID], body[i].Labels)
+		for _, s := range a.Supersedes {
+			by[s] = a.ID
+		}
+	}
+	ids := make([]string, 0, len(current)+len(by))
+	for id := range current {
+		ids = append(ids, id)
+	}
+	for id := range by {
+		if _, ok := current[id]; !ok && id != "" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	var out []postableAlert
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), idsPerQuery)]
+		ids = ids[len(chunk):]
+		held, retry, err := n.held(ctx, chunk)
+		if err != nil {
+			return nil, retry, err
+		}
+		for _, h := range held {
+			id := h.Labels[LabelID]
+			replacement := by[id]
+			if sets, ok := current[id]; ok {
+				if slices.ContainsFunc(sets, func(l map[string]string) bool { return maps.Equal(l, h.Labels) }) {
+					continue // the same alert, refreshed by this post
+				}
+				replacement = id
+			}
+			if replacement == "" {
+				continue
+			}
+			ann := maps.Clone(h.Annotations)
+			if ann == nil {
+				ann = map[string]string{}
+			}
+			ann[AnnotationReplacedBy] = replacement
+			out = append(out, postableAlert{Labels: h.Labels, Annotations: ann, StartsAt: h.StartsAt, EndsAt: now.UTC()})
+		}
+	}
+	return out, false, nil
+}
+
+// held returns the alerts Alertmanager holds, firing, under any of ids.
+func (n *AlertmanagerNotifier) held(ctx context.Context, ids []string) ([]heldAlert, bool, error) {
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = regexp.QuoteMeta(id)
+	}
+	// A matcher's value is a quoted string: its backslashes and quotes are escaped again.
+	re := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(strings.Join(quoted, "|"))
+	q := url.Values{"filter": {LabelID + `=~"` + re + `"`}, "active": {"true"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.endpoint+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("alertmanager: %w", err)
+	}
+	var held []heldAlert
+	retry, err := n.do(ctx, req, &held)
+	return held, retry, err
+}
+
+// amBody is the PostableAlerts of alerts delivered at now.
+func amBody(alerts []leakwatch.Alert, now time.Time, resolve time.Duration) []postableAlert {
 	body := make([]postableAlert, len(alerts))
 	for i, a := range alerts {
 		body[i] = amAlert(a, now, resolve)
 	}
-	return json.Marshal(body)
+	return body
 }
 
 // amAlert maps a leakwatch alert onto Alertmanager's model. The alert's own labels go in

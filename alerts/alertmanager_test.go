@@ -1,15 +1,19 @@
 package alerts
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,9 +67,49 @@ func amAlerts(t *testing.T, amURL, run string) map[string]gettableAlert {
 	}
 	byID := map[string]gettableAlert{}
 	for _, a := range list {
-		byID[a.Labels[LabelID]] = a
+		id := a.Labels[LabelID]
+		if prev, ok := byID[id]; ok {
+			t.Errorf("Alertmanager holds two firing alerts with id %s:\n%v\n%v", id, prev.Labels, a.Labels)
+		}
+		byID[id] = a
 	}
 	return byID
+}
+
+// recordingProxy forwards to Alertmanager and keeps the alerts each POST carried.
+func recordingProxy(t *testing.T, amURL string) (string, func() [][]gettableAlert) {
+	u, err := url.Parse(amURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		posts [][]gettableAlert
+	)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			raw, err := io.ReadAll(r.Body)
+			if err != nil {
+				t.Error(err)
+			}
+			var body []gettableAlert
+			if err := json.Unmarshal(raw, &body); err != nil {
+				t.Errorf("POST body: %v", err)
+			}
+			mu.Lock()
+			posts = append(posts, body)
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func() [][]gettableAlert {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(posts)
+	}
 }
 
 func TestAlertmanagerRoundTrip(t *testing.T) {
@@ -179,6 +223,91 @@ func TestAlertmanagerDedup(t *testing.T) {
 	send()
 	if got := posts.Load(); got != 2 {
 		t.Errorf("Alertmanager got %d POSTs after the interval, want 2", got)
+	}
+}
+
+// An alert that replaces others resolves them in Alertmanager at once, where they would
+// otherwise fire beside it until resolve_timeout: a leak incident that absorbed another, and
+// the same group's alert under another label set (its candidate changed as it grew).
+func TestAlertmanagerResolvesReplacedAlerts(t *testing.T) {
+	amURL := testenv.Alertmanager(t)
+	proxy, posts := recordingProxy(t, amURL)
+	run := fmt.Sprintf("t%d", time.Now().UnixNano())
+	n, err := NewAlertmanagerNotifier(AlertmanagerConfig{URL: proxy, Timeout: 5 * time.Second, ResolveTimeout: 10 * time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An id with characters a regular expression reads as syntax is asked for literally.
+	first := leakAlert(run + "|leak|2017-05-05T18:35:00Z")
+	first.Labels = map[string]string{"run": run}
+	other := leakAlert(run + "|leak|2017-05-05T18:36:00Z") // an alert nothing replaces
+	other.Labels = map[string]string{"run": run}
+	group := leakwatch.Alert{
+		ID: run + "|group", Rule: "CoordinatedGroup", Severity: "warning", Kind: leakwatch.SignalGroup,
+		Object: "group:g-f721da820cc9872e", Candidate: "macron", Summary: "6 accounts co-shared 14 objects",
+		StartsAt: time.Date(2017, 5, 5, 18, 30, 0, 0, time.UTC), Labels: map[string]string{"run": run},
+	}
+	notify := func(as ...leakwatch.Alert) {
+		t.Helper()
+		if retry, err := n.Notify(context.Background(), as...); err != nil {
+			t.Fatalf("Notify: retry %v, %v", retry, err)
+		}
+	}
+	notify(first, other, group)
+	if got := amAlerts(t, amURL, run); len(got) != 3 {
+		t.Fatalf("Alertmanager holds %d alerts, want 3", len(got))
+	}
+
+	merged := leakAlert(run + "|leak|2017-05-05T18:20:00Z")
+	merged.Labels = map[string]string{"run": run}
+	merged.Supersedes = []string{first.ID}
+	grown := group
+	grown.Candidate, grown.Summary = "lepen", "9 accounts co-shared 31 objects"
+	before := time.Now()
+	notify(merged, grown)
+
+	got := amAlerts(t, amURL, run)
+	if _, ok := got[first.ID]; ok {
+		t.Errorf("the superseded incident's alert %s still fires", first.ID)
+	}
+	if g, ok := got[group.ID]; !ok || g.Labels[LabelCandidate] != "lepen" {
+		t.Errorf("group alert = %v, want it firing with candidate lepen", g.Labels)
+	}
+	for _, id := range []string{merged.ID, other.ID} {
+		if _, ok := got[id]; !ok {
+			t.Errorf("alert %s not firing", id)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("Alertmanager holds %d alerts, want 3: %v", len(got), got)
+	}
+
+	// The resolutions went in the same POST as their replacements, with their own labels,
+	// annotations and start, and the id of what replaced them.
+	last := posts()[len(posts())-1]
+	resolved := map[string]gettableAlert{}
+	for _, a := range last[2:] {
+		resolved[a.Labels[LabelCandidate]+" "+a.Labels[LabelID]] = a
+	}
+	if len(last) != 4 || len(resolved) != 2 {
+		t.Fatalf("second POST carried %d alerts, want the 2 new and 2 resolutions: %v", len(last), last)
+	}
+	for key, want := range map[string]leakwatch.Alert{"macron " + first.ID: first, "macron " + group.ID: group} {
+		r, ok := resolved[key]
+		switch {
+		case !ok:
+			t.Errorf("no resolution of %s", key)
+		case r.EndsAt.Before(before.Add(-time.Second)) || r.EndsAt.After(time.Now()):
+			t.Errorf("%s: endsAt %v, want the time of the POST", key, r.EndsAt)
+		case r.Annotations[AnnotationSummary] != want.Summary || !r.StartsAt.Equal(want.StartsAt):
+			t.Errorf("%s: summary %q, start %v; want the alert's own %q, %v", key, r.Annotations[AnnotationSummary], r.StartsAt, want.Summary, want.StartsAt)
+		}
+	}
+	if r := resolved["macron "+first.ID]; r.Annotations[AnnotationReplacedBy] != merged.ID {
+		t.Errorf("superseded alert replaced_by %q, want %s", r.Annotations[AnnotationReplacedBy], merged.ID)
+	}
+	if r := resolved["macron "+group.ID]; r.Annotations[AnnotationReplacedBy] != group.ID {
+		t.Errorf("relabelled group alert replaced_by %q, want its own id %s", r.Annotations[AnnotationReplacedBy], group.ID)
 	}
 }
 

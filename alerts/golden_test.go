@@ -23,7 +23,7 @@ func TestPayloadGolden(t *testing.T) {
 		file string
 		body func() ([]byte, error)
 	}{
-		{"alertmanager.golden.json", func() ([]byte, error) { return amBody(as, now, 6*time.Hour) }},
+		{"alertmanager.golden.json", func() ([]byte, error) { return json.Marshal(amBody(as, now, 6*time.Hour)) }},
 		{"webhook.golden.json", func() ([]byte, error) { return webhookBody("newsroom", as) }},
 	}
 	for _, tc := range tests {
