@@ -84,10 +84,17 @@ func (n *AlertmanagerNotifier) Notify(ctx context.Context, alerts ...leakwatch.A
 		return false, nil
 	}
 	now := n.now()
-	body := amBody(alerts, now, n.resolveTimeout)
-	old, retry, err := n.replaced(ctx, alerts, body, now)
+	by := supersededBy(alerts)
+	// An alert the same batch supersedes (a backlog read after an outage holds both) is not
+	// made to fire again: it is resolved, if Alertmanager holds it, like any replaced alert.
+	fire := slices.DeleteFunc(slices.Clone(alerts), func(a leakwatch.Alert) bool { return by[a.ID] != "" })
+	body := amBody(fire, now, n.resolveTimeout)
+	old, retry, err := n.replaced(ctx, fire, body, by, now)
 	if err != nil {
 		return retry, err
+	}
+	if len(body)+len(old) == 0 {
+		return false, nil
 	}
 	buf, err := json.Marshal(append(body, old...))
 	if err != nil {
@@ -127,11 +134,24 @@ type heldAlert struct {
 	StartsAt    time.Time         `json:"startsAt"`
 }
 
+// supersededBy maps each id the alerts supersede to the alert superseding it.
+func supersededBy(alerts []leakwatch.Alert) map[string]string {
+	by := map[string]string{}
+	for _, a := range alerts {
+		for _, s := range a.Supersedes {
+			if s != "" && s != a.ID {
+				by[s] = a.ID
+			}
+		}
+	}
+	return by
+}
+
 // idsPerQuery bounds the ids one GET asks for, keeping its URL short (an id is 24 hex digits).
 const idsPerQuery = 100
 
 // replaced returns, resolved at now, the alerts Alertmanager holds that alerts replace:
-//   - those whose id an alert supersedes (a leak incident that moved to an earlier burst or
+//   - those whose id an alert supersedes (by) (a leak incident that moved to an earlier burst or
 //     absorbed another, groups that merged);
 //   - those with an alert's id under another label set. Alertmanager tells alerts apart by
 //     their labels, so when a group's candidate, an incident's object or an alert's severity
@@ -140,16 +160,11 @@ const idsPerQuery = 100
 // Alertmanager itself is asked (GET /api/v2/alerts, filtered by alert_id), so what an earlier
 // process or an earlier version delivered is resolved too. A resolution keeps the old labels,
 // annotations and start, and says which alert replaced it (annotation replaced_by).
-func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.Alert, body []postableAlert, now time.Time) ([]postableAlert, bool, error) {
+func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.Alert, body []postableAlert, by map[string]string, now time.Time) ([]postableAlert, bool, error) {
 	current := map[string][]map[string]string{} // id -> the label sets posted now
-	by := map[string]string{}                   // superseded id -> the alert superseding it
 	for i, a := range alerts {
-		if a.ID == "" {
-			continue
-		}
-		current[a.ID] = append(current[a.ID], body[i].Labels)
-		for _, s := range a.Supersedes {
-			by[s] = a.ID
+		if a.ID != "" {
+			current[a.ID] = append(current[a.ID], body[i].Labels)
 		}
 	}
 	ids := make([]string, 0, len(current)+len(by))

@@ -309,6 +309,22 @@ func TestAlertmanagerResolvesReplacedAlerts(t *testing.T) {
 	if r := resolved["macron "+group.ID]; r.Annotations[AnnotationReplacedBy] != group.ID {
 		t.Errorf("relabelled group alert replaced_by %q, want its own id %s", r.Annotations[AnnotationReplacedBy], group.ID)
 	}
+
+	// A backlog holding an alert and, later, the alert that supersedes it: the first is not
+	// made to fire.
+	early := leakAlert(run + "|leak|2017-05-05T19:00:00Z")
+	early.Labels = map[string]string{"run": run}
+	later := leakAlert(run + "|leak|2017-05-05T18:58:00Z")
+	later.Labels = map[string]string{"run": run}
+	later.Supersedes = []string{early.ID}
+	notify(early, later)
+	got = amAlerts(t, amURL, run)
+	if _, ok := got[early.ID]; ok {
+		t.Errorf("alert %s fires although the same batch supersedes it", early.ID)
+	}
+	if _, ok := got[later.ID]; !ok || len(got) != 4 {
+		t.Errorf("Alertmanager holds %d alerts, want 4 with %s: %v", len(got), later.ID, got)
+	}
 }
 
 // Alertmanager refuses an alert without labels with 400: reported, not retried.
