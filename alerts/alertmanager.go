@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -47,6 +48,7 @@ type AlertmanagerNotifier struct {
 	// alerts are events, resolved explicitly only when another alert replaces them.
 	resolveTimeout time.Duration
 	now            func() time.Time
+	log            *slog.Logger
 }
 
 // NewAlertmanagerNotifier returns a notifier for the Alertmanager at cfg.URL
@@ -64,6 +66,7 @@ func NewAlertmanagerNotifier(cfg AlertmanagerConfig, client *http.Client) (*Aler
 		client:         client,
 		resolveTimeout: cfg.ResolveTimeout,
 		now:            time.Now,
+		log:            slog.New(slog.DiscardHandler),
 	}, nil
 }
 
@@ -90,8 +93,15 @@ func (n *AlertmanagerNotifier) Notify(ctx context.Context, alerts ...leakwatch.A
 	fire := slices.DeleteFunc(slices.Clone(alerts), func(a leakwatch.Alert) bool { return by[a.ID] != "" })
 	body := amBody(fire, now, n.resolveTimeout)
 	old, retry, err := n.replaced(ctx, fire, body, by, now)
-	if err != nil {
-		return retry, err
+	switch {
+	case err != nil && retry:
+		return true, err // Alertmanager is unreachable or failing: the POST would be too
+	case err != nil:
+		// The query is refused or not understood (a proxy that lets only the POST through):
+		// the alerts go out anyway, and what they replace resolves after resolve_timeout,
+		// as it would without the query.
+		n.log.Warn("alertmanager: cannot read which alerts these replace; delivering them without resolving those", "err", err)
+		old = nil
 	}
 	if len(body)+len(old) == 0 {
 		return false, nil
@@ -120,7 +130,7 @@ func (n *AlertmanagerNotifier) do(ctx context.Context, req *http.Request, into a
 	}
 	if into != nil {
 		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
-			return true, fmt.Errorf("alertmanager: %s %s: decode: %w", req.Method, n.endpoint, err)
+			return false, fmt.Errorf("alertmanager: %s %s: decode: %w", req.Method, n.endpoint, err)
 		}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused

@@ -327,6 +327,43 @@ func TestAlertmanagerResolvesReplacedAlerts(t *testing.T) {
 	}
 }
 
+// A query Alertmanager (or a proxy in front of it) refuses or answers with something else
+// does not hold back delivery: the alerts are posted without resolutions.
+func TestAlertmanagerQueryRefused(t *testing.T) {
+	for name, get := range map[string]http.HandlerFunc{
+		"403": func(w http.ResponseWriter, r *http.Request) { http.Error(w, "only POST here", http.StatusForbidden) },
+		"html": func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, "<html><body>sign in</body></html>")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var posted []gettableAlert
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet {
+					get(w, r)
+					return
+				}
+				if err := json.NewDecoder(r.Body).Decode(&posted); err != nil {
+					t.Error(err)
+				}
+			}))
+			defer srv.Close()
+			n, err := NewAlertmanagerNotifier(AlertmanagerConfig{URL: srv.URL, Timeout: 5 * time.Second, ResolveTimeout: time.Minute}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := leakAlert("leak|2")
+			a.Supersedes = []string{"leak|1"}
+			if retry, err := n.Notify(context.Background(), a); err != nil {
+				t.Fatalf("Notify = (retry %v, %v), want the alert delivered", retry, err)
+			}
+			if len(posted) != 1 || posted[0].Labels[LabelID] != a.ID {
+				t.Errorf("posted %v, want the one alert", posted)
+			}
+		})
+	}
+}
+
 // Alertmanager refuses an alert without labels with 400: reported, not retried.
 func TestAlertmanagerRejects(t *testing.T) {
 	amURL := testenv.Alertmanager(t)

@@ -314,6 +314,9 @@ func (c Config) Receivers(o Options) ([]*Receiver, error) {
 		if err != nil {
 			return nil, err
 		}
+		if o.Log != nil {
+			n.log = o.Log
+		}
 		rs = append(rs, NewReceiver("alertmanager", n, c.Dedup, c.Retry, o.Metrics, o.Log))
 	}
 	for i, w := range c.Webhooks {
