@@ -127,7 +127,7 @@ func TestScenarioOneIncidentPerDump(t *testing.T) {
 					groups[s.Group.ID] = s.Group.Accounts
 				}
 			}
-			amplifiers := 0
+			amplifiers, network0 := 0, ""
 			for _, e := range l.Evidence {
 				if id, ok := strings.CutPrefix(e, "group:"); ok {
 					n := 0
@@ -136,17 +136,25 @@ func TestScenarioOneIncidentPerDump(t *testing.T) {
 							n++
 						}
 					}
-					amplifiers = max(amplifiers, n)
+					if n > amplifiers {
+						amplifiers, network0 = n, id
+					}
 				}
 			}
 			if amplifiers*4 < len(network)*3 {
 				t.Errorf("the incident's groups hold at most %d of the dump network's %d accounts: %q", amplifiers, len(network), l.Evidence)
 			}
 			var alerts []leakwatch.Alert
+			groupAlert := false
 			for _, a := range res.Alerts {
 				if a.Kind == leakwatch.SignalLeak {
 					alerts = append(alerts, a)
 				}
+				groupAlert = groupAlert || a.Rule == "CoordinatedGroup" && a.Object == "group:"+network0
+			}
+			// The batch raises the alerts a live run would, groups' included.
+			if !groupAlert {
+				t.Errorf("no CoordinatedGroup alert on the dump network group:%s among %d alerts", network0, len(res.Alerts))
 			}
 			if len(alerts) != 1 || alerts[0].Rule != "LeakBeforeSilence" || alerts[0].Candidate != "macron" {
 				t.Errorf("leak alerts %+v, want one LeakBeforeSilence about macron", alerts)

@@ -543,7 +543,9 @@ func (r *runner) post(m *leakwatch.Mention, objects []string) {
 // advance hands correlate detect's output at watermark wm, then advances correlate.
 func (r *runner) advance(out DetectOutput, wm time.Time) {
 	r.correlate(out, wm.Add(-r.cfg.Lateness))
-	r.final.Add(r.corr.Advance(wm).Signals...)
+	o := r.corr.Advance(wm)
+	r.final.Add(o.Signals...)
+	r.final.AddAlerts(o.Alerts...) // groups' and group-led leaks' alerts come from here
 }
 
 // end hands correlate detect's last output, with every site change left, and flushes it.

@@ -59,7 +59,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
 	changes := fs.String("changes", "", "site changes (JSONL of SiteChange, as 'scenario generate' and the sites collector write) to tie bursts to")
-	out := fs.String("out", "", "output directory for detections.jsonl and volume.json (required)")
+	out := fs.String("out", "", "output directory for detections.jsonl, alerts.jsonl, volume.json and, when there are any, bad.jsonl (bad records) and refused.jsonl (required)")
 	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for the report command")
 	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the analysis to this file")
@@ -153,7 +153,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "analyze: sorted run %d written (%d posts) to %s\n", run, posts, runs.dir)
 		}
 	}
-	bad := badRecords{reasons: map[string]int{}}
+	bad := badRecords{reasons: map[string]int{}, path: filepath.Join(*out, "bad.jsonl")}
 	var changeStats archive.Stats
 	if *changes != "" {
 		if changeStats, err = readChanges(ctx, *changes, batch, &bad); err != nil {
@@ -211,14 +211,26 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log.Debug("wrote detections", "path", outFile, "signals", len(res.Signals))
+	// The alerts the rules raised, in the form the alerts topic and webhooks carry: which
+	// pages a live run would have sent, and when.
+	if err := writeJSONLines(filepath.Join(*out, "alerts.jsonl"), res.Alerts); err != nil {
+		return err
+	}
 	if err := writeVolume(*out, batch.Volume.Series()); err != nil {
 		return err
 	}
+	// Nothing accepted is lost: refused mentions are written beside the detections (and an
+	// earlier run's file does not stay behind to be taken for this run's).
+	refused := filepath.Join(*out, "refused.jsonl")
 	if len(res.Refused) > 0 {
-		// Nothing accepted is lost: refused mentions are written beside the detections.
-		if err := writeJSONLines(filepath.Join(*out, "refused.jsonl"), res.Refused); err != nil {
+		if err := writeJSONLines(refused, res.Refused); err != nil {
 			return err
 		}
+	} else if err := os.Remove(refused); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := bad.close(); err != nil {
+		return err
 	}
 	st := r.Stats()
 	st.Records += changeStats.Records
@@ -309,7 +321,7 @@ func feedArchive(parent context.Context, r *archive.Reader, path string, batch *
 		for _, rec := range b {
 			switch {
 			case rec.Bad != nil:
-				bad.add(rec.Bad.Ref, rec.Bad.Err)
+				bad.add(rec.Bad)
 			case rec.Change != nil:
 				batch.Change(*rec.Change)
 			case rec.Post != nil:
@@ -403,22 +415,85 @@ func cpuSeconds() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-// badRecords keeps the first few bad records and counts all of them by reason.
+// badRecords keeps the first few bad records for the summary, counts all of them by reason,
+// and writes every one to its file (DIR/bad.jsonl), so none is lost: a researcher fixing an
+// archive needs each line, not ten of them.
 type badRecords struct {
 	n       int
 	shown   []string
 	reasons map[string]int
+
+	path string // where every bad record goes; opened at the first
+	f    *os.File
+	w    *bufio.Writer
+	enc  *json.Encoder
+	err  error // the first failure to save one
 }
 
-func (b *badRecords) add(ref string, err error) {
+// badLine is one line of bad.jsonl.
+type badLine struct {
+	Record string `json:"record"` // "file.csv.gz:1234"
+	Reason string `json:"reason"`
+	Raw    string `json:"raw,omitempty"` // the record as read
+}
+
+func (b *badRecords) add(rec *collectors.BadRecord) {
 	b.n++
-	msg := err.Error()
+	msg := rec.Err.Error()
 	if len(b.shown) < maxBadShown {
-		b.shown = append(b.shown, ref+": "+msg)
+		b.shown = append(b.shown, rec.Ref+": "+msg)
 	}
 	// Group by the reason's first clause, so "time: parsing ... "x"" variants count together.
 	reason, _, _ := strings.Cut(msg, ":")
 	b.reasons[reason]++
+	b.save(badLine{Record: rec.Ref, Reason: msg, Raw: string(rec.Raw)})
+}
+
+func (b *badRecords) save(l badLine) {
+	if b.path == "" || b.err != nil {
+		return
+	}
+	if b.f == nil {
+		if b.err = os.MkdirAll(filepath.Dir(b.path), 0o755); b.err != nil {
+			return
+		}
+		if b.f, b.err = os.Create(b.path + ".tmp"); b.err != nil {
+			return
+		}
+		b.w = bufio.NewWriterSize(b.f, 1<<16)
+		b.enc = json.NewEncoder(b.w)
+		b.enc.SetEscapeHTML(false)
+	}
+	b.err = b.enc.Encode(l)
+}
+
+// close puts the bad records' file in place, or removes an earlier run's when there were none.
+func (b *badRecords) close() error {
+	if b.path == "" {
+		return nil
+	}
+	if b.f == nil {
+		if err := os.Remove(b.path); err != nil && !errors.Is(err, os.ErrNotExist) && b.err == nil {
+			b.err = err
+		}
+	} else {
+		if err := b.w.Flush(); err != nil && b.err == nil {
+			b.err = err
+		}
+		if err := b.f.Close(); err != nil && b.err == nil {
+			b.err = err
+		}
+		if b.err == nil {
+			b.err = os.Rename(b.path+".tmp", b.path)
+		}
+		if b.err != nil {
+			os.Remove(b.path + ".tmp")
+		}
+	}
+	if b.err != nil {
+		return fmt.Errorf("saving the bad records to %s: %w", b.path, b.err)
+	}
+	return nil
 }
 
 func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, took time.Duration, cpu, gc float64) {
@@ -437,6 +512,7 @@ func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, ba
 		for _, b := range bad.shown {
 			fmt.Fprintf(w, "    e.g. %s\n", b)
 		}
+		fmt.Fprintf(w, "    every bad record, with its reason and content, is in %s\n", bad.path)
 	}
 	fmt.Fprintf(w, "  mentions      %d (refused %d)\n", s.Mentions, s.Refused)
 	if s.Refused > 0 {
@@ -451,7 +527,7 @@ func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, ba
 	fmt.Fprintf(w, "  edges         %d\n", s.Edges)
 	fmt.Fprintf(w, "  groups        %d\n", s.Groups)
 	fmt.Fprintf(w, "  leaks         %d\n", s.Leaks)
-	fmt.Fprintf(w, "  alerts        %d\n", s.Alerts)
+	fmt.Fprintf(w, "  alerts        %d (%s)\n", s.Alerts, filepath.Join(filepath.Dir(outFile), "alerts.jsonl"))
 	rate := float64(s.Posts) / took.Seconds()
 	fmt.Fprintf(w, "  time          %s (%s posts/s); CPU %.2fs (%.0f posts per CPU second, %.0f%% of it garbage collection)\n",
 		took.Round(time.Millisecond), strconv.FormatFloat(rate, 'f', 0, 64), cpu, float64(s.Posts)/max(cpu, 1e-9), 100*gc/max(cpu, 1e-9))

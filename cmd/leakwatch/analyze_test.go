@@ -120,6 +120,25 @@ func TestAnalyzeJSONL(t *testing.T) {
 		t.Errorf("detections by kind %v: want bursts, edges and groups on the IRA tweets", kinds)
 	}
 
+	// The alerts a live run would have sent, in the alerts topic's form, as many as the
+	// summary counts, the coordinated groups' among them.
+	ab, err := os.ReadFile(filepath.Join(out, "alerts.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]int{}
+	lines := strings.Split(strings.TrimSpace(string(ab)), "\n")
+	for i, line := range lines {
+		var a leakwatch.Alert
+		if err := json.Unmarshal([]byte(line), &a); err != nil || a.ID == "" || a.Rule == "" {
+			t.Fatalf("alerts.jsonl line %d: %v: %s", i+1, err, line)
+		}
+		rules[a.Rule]++
+	}
+	if !strings.Contains(stdout, fmt.Sprintf("alerts        %d (", len(lines))) || rules["CoordinatedGroup"] == 0 {
+		t.Errorf("alerts.jsonl holds %d alerts by rule %v; want the summary's count and CoordinatedGroup among them", len(lines), rules)
+	}
+
 	// The same archive through a sort buffer of 10 000 posts: sorted runs on disk, merged
 	// back, the same detections byte for byte, and no run left behind.
 	tmp := filepath.Join(dir, "tmp")
@@ -264,6 +283,65 @@ func TestAnalyzeCalendarFlagReplacesConfigs(t *testing.T) {
 
 // A column map that fits no row reads nothing: the command must fail, not report an empty
 // archive with exit 0.
+// Every bad record is saved with its place, reason and content, not only the ten the summary
+// shows; a later clean run leaves no stale file behind.
+func TestAnalyzeSavesEveryBadRecord(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "posts.jsonl")
+	var lines []string
+	for i := range 15 {
+		switch {
+		case i%5 == 0:
+			lines = append(lines, fmt.Sprintf(`{"platform":"twitter","id":"p%d","author":{"id":"a%d"},"created_at":"2017-05-05T18:%02d:00Z","text":"ok"}`, i, i, i))
+		case i%2 == 0:
+			lines = append(lines, fmt.Sprintf(`{"platform":"twitter","id":"p%d","author":{"id":"a%d"},"created_at":"not a time"}`, i, i))
+		default:
+			lines = append(lines, fmt.Sprintf(`{"id":"p%d",`, i))
+		}
+	}
+	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCmd(t, "analyze", in, "--format", "jsonl", "--out", out, "--progress", "0")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	badFile := filepath.Join(out, "bad.jsonl")
+	if !strings.Contains(stdout, "bad 12") || !strings.Contains(stdout, badFile) {
+		t.Errorf("summary does not count 12 bad records and name %s:\n%s", badFile, stdout)
+	}
+	b, err := os.ReadFile(badFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(got) != 12 {
+		t.Fatalf("bad.jsonl holds %d records, want all 12:\n%s", len(got), b)
+	}
+	for _, line := range got {
+		var l struct{ Record, Reason, Raw string }
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(l.Record, filepath.Base(in)+":"))
+		if err != nil || n < 1 || n > len(lines) || l.Reason == "" || l.Raw != lines[n-1] {
+			t.Errorf("bad record %s: want %s:LINE, a reason and that line's content", line, filepath.Base(in))
+		}
+	}
+
+	clean := filepath.Join(dir, "clean.jsonl")
+	if err := os.WriteFile(clean, []byte(lines[0]+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCmd(t, "analyze", clean, "--format", "jsonl", "--out", out, "--progress", "0"); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(badFile); !os.IsNotExist(err) {
+		t.Errorf("%s still there after a run without bad records (%v)", badFile, err)
+	}
+}
+
 func TestAnalyzeFailsWhenEveryRecordIsBad(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "posts.csv")
