@@ -20,10 +20,16 @@ func Boards() []Spec {
 	return []Spec{overview(), leakTiming(), coordination(), sites()}
 }
 
+// activeIn keeps the groups and edges active in the time range: co-sharing in it, however
+// long before it they began (warehouse.Groups and Edges read the same way). A filter on
+// first_at alone hid a network at work all week from a dashboard on dump night.
+const activeIn = "first_at <= $__toTime AND last_at >= $__fromTime"
+
 func overview() Spec {
 	return Spec{
-		// candidate narrows Volume per candidate; platform narrows Posts and Volume per
-		// platform. Signals and alerts carry no platform, and the rollup none either.
+		// candidate narrows Volume per candidate and Newest alerts; platform narrows Posts
+		// and Volume per platform. Signals and alerts carry no platform, and the rollup none
+		// either.
 		UID: "leakwatch-overview", Title: "leakwatch — Overview", Tags: []string{"overview"},
 		Vars: []string{"candidate", "platform"}, Calendar: true,
 		Panels: []PanelSpec{
@@ -32,7 +38,7 @@ func overview() Spec {
 			{Title: "Bursts", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"bursts"},
 				SQL: "SELECT uniqExact(id) AS bursts FROM bursts WHERE $__timeFilter(onset_at)"},
 			{Title: "Coordinated groups", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"groups"},
-				SQL: "SELECT count() AS groups FROM " + warehouse.Latest("groups") + " WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups")},
+				SQL: "SELECT count() AS groups FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + warehouse.NotSuperseded("groups")},
 			{Title: "Leaks", Type: "stat", QueryType: QueryTable, W: 6, H: 4, Columns: []string{"leaks"},
 				SQL: "SELECT uniqExact(id) AS leaks FROM leaks WHERE $__timeFilter(onset_at) AND " + warehouse.NotSuperseded("leaks")},
 			{Title: "Volume per candidate", Type: "timeseries", QueryType: QueryTimeSeries, W: 24, H: 9,
@@ -49,14 +55,16 @@ func overview() Spec {
 				Columns: []string{"object", "onset", "peak", "ends", "posts", "baseline", "score", "accounts"},
 				SQL: "SELECT object, onset_at AS onset, peak_at AS peak, end_at AS ends, count AS posts, round(baseline, 1) AS baseline, round(score, 1) AS score, accounts " +
 					"FROM bursts FINAL WHERE $__timeFilter(onset_at) ORDER BY score DESC LIMIT 50"},
-			{Title: "Newest coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Columns: []string{"first", "size", "kinds", "first_movers", "objects", "id"},
-				SQL: "SELECT first_at AS first, size, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
-					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY first_at DESC LIMIT 50"},
+			{Title: "Active coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
+				Description: "Groups that co-shared in the time range, most recently active first: a network at work all week shows on dump night.",
+				Columns:     []string{"last", "first", "size", "kinds", "first_movers", "objects", "id"},
+				SQL: "SELECT last_at AS last, first_at AS first, size, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
+					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY last_at DESC LIMIT 50"},
 			{Title: "Newest alerts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Columns: []string{"time", "severity", "rule", "summary", "object", "candidate"},
-				SQL: "SELECT starts_at AS time, severity, rule, summary, object, candidate FROM " + warehouse.Latest("alerts") + " " +
-					"WHERE $__timeFilter(starts_at) AND " + warehouse.NotSuperseded("alerts") + " ORDER BY starts_at DESC LIMIT 100"},
+				Description: "Alerts raised in the time range (a group's at its latest co-share), newest first; candidate narrows them to the chosen candidates, and alerts tied to none always show.",
+				Columns:     []string{"time", "severity", "rule", "summary", "object", "candidate"},
+				SQL: "SELECT raised_at AS time, severity, rule, summary, object, candidate FROM " + warehouse.Latest("alerts") + " " +
+					"WHERE $__timeFilter(raised_at) AND (candidate = '' OR candidate IN (${candidate:singlequote})) AND " + warehouse.NotSuperseded("alerts") + " ORDER BY raised_at DESC LIMIT 100"},
 		},
 	}
 }
@@ -105,7 +113,7 @@ func coordination() Spec {
 				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
 					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence, " +
 					"if(toUInt32(evidence_first) = 0, '', toString(evidence_first)) AS dump_from, if(toUInt32(evidence_last) = 0, '', toString(evidence_last)) AS dump_to " +
-					"FROM " + warehouse.Latest("groups") + " WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
+					"FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
 			{Title: "Co-share edge weight over time", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,
 				Description: "Sum of co-share edge weights by object kind, by the time the pair first co-shared.",
 				Columns:     []string{"time", "object_kind", "weight"},
@@ -114,11 +122,11 @@ func coordination() Spec {
 			{Title: "Strongest edges", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"a", "b", "object_kind", "weight", "score", "first", "last"},
 				SQL: "SELECT a, b, object_kind, weight, round(score, 2) AS score, first_at AS first, last_at AS last FROM " + warehouse.Latest("edges") + " " +
-					"WHERE $__timeFilter(first_at) ORDER BY weight DESC, score DESC LIMIT 100"},
+					"WHERE " + activeIn + " ORDER BY weight DESC, score DESC LIMIT 100"},
 			{Title: "Accounts in coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
 				Columns: []string{"account", "groups", "last"},
 				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " ARRAY JOIN accounts AS account " +
-					"WHERE $__timeFilter(first_at) AND " + warehouse.NotSuperseded("groups") + " GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
+					"WHERE " + activeIn + " AND " + warehouse.NotSuperseded("groups") + " GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
 		},
 	}
 }

@@ -184,7 +184,9 @@ func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
 	}
 	replaced := leakwatch.Alert{ID: "leak|domain:archive.org", Rule: "leak", Summary: "Possible leak on domain:archive.org", StartsAt: may.Add(5 * time.Minute), RaisedAt: may.Add(6 * time.Minute)}
 	for _, as := range [][]leakwatch.Alert{
-		{{ID: "leak|hashtag:macronleaks", Rule: "leak", Summary: "Possible leak on hashtag:macronleaks", StartsAt: may, RaisedAt: may.Add(time.Minute)}, replaced},
+		{{ID: "leak|hashtag:macronleaks", Rule: "leak", Summary: "Possible leak on hashtag:macronleaks", StartsAt: may, RaisedAt: may.Add(time.Minute)}, replaced,
+			// About a candidate the dashboard's candidate variable leaves out: not shown.
+			{ID: "burst|candidate:lepen", Rule: "CandidateBurst", Candidate: "lepen", Summary: "Burst on candidate:lepen", StartsAt: may, RaisedAt: may.Add(3 * time.Minute)}},
 		{{ID: "leak|hashtag:macronleaks", Rule: "leak", Summary: "Possible leak on hashtag:macronleaks", StartsAt: april, RaisedAt: may.Add(2 * time.Minute)},
 			{ID: "leak|url:https://pastebin.com/x", Rule: "leak", Summary: "Possible leak on url:https://pastebin.com/x", StartsAt: may, RaisedAt: may.Add(7 * time.Minute), Supersedes: []string{replaced.ID}}},
 	} {
@@ -229,13 +231,17 @@ func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
 		col          int
 		both, may    []string // the column's values over both months, and over May only
 	}{
+		// Bucketed by the pair's first co-share: nothing in May.
 		{"leakwatch-coordination", "Co-share edge weight over time", 2, []string{"5"}, nil},
-		{"leakwatch-coordination", "Strongest edges", 3, []string{"5"}, nil},
-		{"leakwatch-coordination", "Coordinated groups", 2, []string{"4"}, nil},
-		{"leakwatch-coordination", "Accounts in coordinated groups", 1, []string{"1", "1", "1", "1"}, nil},
-		{"leakwatch-overview", "Coordinated groups", 0, []string{"1"}, []string{"0"}},
-		{"leakwatch-overview", "Newest coordinated groups", 1, []string{"4"}, nil},
-		{"leakwatch-overview", "Newest alerts", 3, []string{pastebin, macronleaks}, []string{pastebin}},
+		// Active into May: the latest version shows there, never the older one (3 accounts,
+		// weight 2).
+		{"leakwatch-coordination", "Strongest edges", 3, []string{"5"}, []string{"5"}},
+		{"leakwatch-coordination", "Coordinated groups", 2, []string{"4"}, []string{"4"}},
+		{"leakwatch-coordination", "Accounts in coordinated groups", 1, []string{"1", "1", "1", "1"}, []string{"1", "1", "1", "1"}},
+		{"leakwatch-overview", "Coordinated groups", 0, []string{"1"}, []string{"1"}},
+		{"leakwatch-overview", "Active coordinated groups", 2, []string{"4"}, []string{"4"}},
+		// By when they were raised, both in May; the replaced alert nowhere.
+		{"leakwatch-overview", "Newest alerts", 3, []string{pastebin, macronleaks}, []string{pastebin, macronleaks}},
 	} {
 		p := panel(t, c.board, c.title)
 		if got := column(run(both, c.title, p.SQL), c.col); !slices.Equal(got, c.both) {

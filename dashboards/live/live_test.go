@@ -101,6 +101,24 @@ func TestCountsAreDistinctDetections(t *testing.T) {
 	}
 }
 
+// The page lists the groups active last, most recent first: a network that began on the
+// first day and is still co-sharing stays listed when many newer, shorter groups came after.
+func TestLongRunningGroupStaysListed(t *testing.T) {
+	st := live.NewState(time.Minute)
+	at := time.Date(2017, 4, 30, 6, 0, 0, 0, time.UTC)
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "ring", First: at}})
+	for i := range 80 {
+		first := at.Add(time.Duration(i+1) * time.Hour)
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: fmt.Sprint("g", i), First: first, Last: first.Add(time.Minute)}})
+	}
+	// The ring co-shares again, on dump night.
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "ring", First: at, Last: at.Add(6 * 24 * time.Hour)}})
+	s := st.Snapshot()
+	if len(s.Groups) == 0 || s.Groups[0].ID != "ring" || len(s.Groups) >= 81 {
+		t.Fatalf("listed %d groups, first %+v; want the ring first of a trimmed list", len(s.Groups), s.Groups[0])
+	}
+}
+
 func TestMergedGroupReplacesItsParts(t *testing.T) {
 	st := live.NewState(time.Minute)
 	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)

@@ -137,7 +137,9 @@ func (s *State) Signal(sig leakwatch.Signal) {
 			}
 		}
 		s.groups[key] = *sig.Group
-		trim(s.groups, func(g leakwatch.Group) time.Time { return g.First })
+		// The page keeps the groups active last: a network at work since the first day is
+		// the one to watch on dump night, not the first to go.
+		trim(s.groups, func(g leakwatch.Group) time.Time { return g.Last })
 	case leakwatch.SignalLeak:
 		if s.gone[key] {
 			return
@@ -268,7 +270,7 @@ func (s *State) Snapshot() Snapshot {
 		snap.Series = append(snap.Series, Series{Name: ser.Name, Points: pts})
 	}
 	snap.Bursts = sorted(s.bursts, func(a, b leakwatch.Burst) bool { return a.Score > b.Score })
-	snap.Groups = sorted(s.groups, func(a, b leakwatch.Group) bool { return a.First.After(b.First) })
+	snap.Groups = sorted(s.groups, func(a, b leakwatch.Group) bool { return a.Last.After(b.Last) })
 	snap.Leaks = sorted(s.leaks, func(a, b leakwatch.Leak) bool { return a.Onset.Before(b.Onset) })
 	return snap
 }
