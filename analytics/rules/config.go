@@ -178,7 +178,7 @@ func (c Config) Validate() error {
 	}
 	if c.Link != "" {
 		if u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(c.Link)); err != nil || u.Scheme == "" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("rules: link %q: want an absolute URL such as https://grafana.example/d/leakwatch?var-object={object}", c.Link))
+			errs = append(errs, fmt.Errorf("rules: link %q: want an absolute URL such as https://grafana.example/d/leakwatch-overview?from={from_ms}&to={to_ms}", c.Link))
 		}
 	}
 	for i, r := range c.Rules {

@@ -287,13 +287,30 @@ func (s subject) link(tmpl string) string {
 		return ""
 	}
 	ms := func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+	from, to := linkWindow(s.starts, s.raised)
 	return strings.NewReplacer(
 		"{object}", url.QueryEscape(s.object),
 		"{candidate}", url.QueryEscape(s.candidate),
 		"{kind}", url.QueryEscape(string(s.kind)),
-		"{from_ms}", ms(s.starts),
-		"{to_ms}", ms(s.raised),
+		"{from_ms}", ms(from),
+		"{to_ms}", ms(to),
 	).Replace(tmpl)
+}
+
+// minLinkWindow is the shortest time range a link opens: an incident's start and onset are
+// often the same minute, and a dashboard over one minute shows nothing around it.
+const minLinkWindow = time.Hour
+
+// linkWindow is the signal's span, from start to raise, widened evenly to minLinkWindow.
+func linkWindow(starts, raised time.Time) (time.Time, time.Time) {
+	if raised.Before(starts) {
+		raised = starts
+	}
+	if span := raised.Sub(starts); span < minLinkWindow {
+		pad := (minLinkWindow - span) / 2
+		return starts.Add(-pad), raised.Add(pad)
+	}
+	return starts, raised
 }
 
 // AlertID is the stable id of rule's alert on a subject key (Signal.Key for signals).

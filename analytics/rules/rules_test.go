@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -125,8 +126,14 @@ func TestSummaryAndID(t *testing.T) {
 	}
 	cfg.Link = "https://grafana.example/d/leakwatch?var-object={object}&from={from_ms}&to={to_ms}"
 	b := Evaluate(cfg, burstSignal("candidate:macron", 41.5))
-	if want := "https://grafana.example/d/leakwatch?var-object=candidate%3Amacron&from=1494009300000&to=1494011700000"; b[0].Link != want {
+	// The burst's 40 minutes, widened to the hour around them.
+	if want := "https://grafana.example/d/leakwatch?var-object=candidate%3Amacron&from=1494008700000&to=1494012300000"; b[0].Link != want {
 		t.Errorf("link\n got %q\nwant %q", b[0].Link, want)
+	}
+	// An incident that starts at its onset: the half hour on either side.
+	l := Evaluate(cfg, leakSignal("hashtag:macronleaks", macronTiming, "domain:pastebin.com"))
+	if from, to := onset.Add(-30*time.Minute).UnixMilli(), onset.Add(30*time.Minute).UnixMilli(); !strings.HasSuffix(l[0].Link, fmt.Sprintf("&from=%d&to=%d", from, to)) {
+		t.Errorf("leak link %q, want from %d to %d", l[0].Link, from, to)
 	}
 	if want := "Burst on candidate:macron from 2017-05-05 18:35 UTC: 900 mentions by 300 accounts, 12.5 expected (score 41.5)"; b[0].Summary != want {
 		t.Errorf("summary\n got %q\nwant %q", b[0].Summary, want)

@@ -36,7 +36,7 @@ function render(s) {
      <div class="obj muted">${esc((g.objects || []).slice(0, 3).join("  "))}</div>
      ${g.evidence_first ? `<div><span class="tag">passed a dump round ${fmtTime(g.evidence_first)} → ${fmtTime(g.evidence_last)}</span> <span class="muted">${esc(g.evidence.slice(0, 3).join(", "))}</span></div>` : ""}</div>`).join("") || '<p class="muted">none yet</p>';
   $("alerts").innerHTML = (s.alerts || []).slice().reverse().map((a) =>
-    `<li class="sev-${esc(a.severity)}">${esc(a.summary)} <span class="muted">${fmtTime(a.starts_at)}</span></li>`).join("");
+    `<li class="sev-${esc(a.severity)}">${/^https?:\/\//.test(a.link || "") ? `<a href="${esc(a.link)}" target="_blank" rel="noopener">${esc(a.summary)}</a>` : esc(a.summary)} <span class="muted">${fmtTime(a.starts_at)}</span></li>`).join("");
 }
 
 function chart(s) {
