@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,20 +89,19 @@ func (n *AlertmanagerNotifier) Notify(ctx context.Context, alerts ...leakwatch.A
 	}
 	now := n.now()
 	by := supersededBy(alerts)
-	// An alert the same batch supersedes (a backlog read after an outage holds both) is not
-	// made to fire again: it is resolved, if Alertmanager holds it, like any replaced alert.
-	fire := slices.DeleteFunc(slices.Clone(alerts), func(a leakwatch.Alert) bool { return by[a.ID] != "" })
+	// What the batch itself replaces (an alert another supersedes, an earlier copy of an id)
+	// is not made to fire again: it is resolved, if Alertmanager holds it, like any other.
+	fire := current(alerts, by)
 	body := amBody(fire, now, n.resolveTimeout)
 	old, retry, err := n.replaced(ctx, fire, body, by, now)
 	switch {
-	case err != nil && retry:
-		return true, err // Alertmanager is unreachable or failing: the POST would be too
+	case err != nil && (retry || ctx.Err() != nil):
+		return retry, err // Alertmanager is unreachable or failing (the POST would be too), or shutdown
 	case err != nil:
 		// The query is refused or not understood (a proxy that lets only the POST through):
-		// the alerts go out anyway, and what they replace resolves after resolve_timeout,
-		// as it would without the query.
+		// the alerts go out anyway, with the resolutions found before the failure; the rest
+		// resolve after resolve_timeout, as they would without the query.
 		n.log.Warn("alertmanager: cannot read which alerts these replace; delivering them without resolving those", "err", err)
-		old = nil
 	}
 	if len(body)+len(old) == 0 {
 		return false, nil
@@ -130,7 +130,11 @@ func (n *AlertmanagerNotifier) do(ctx context.Context, req *http.Request, into a
 	}
 	if into != nil {
 		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
-			return false, fmt.Errorf("alertmanager: %s %s: decode: %w", req.Method, n.endpoint, err)
+			// Not JSON alerts (a proxy's page) is for good; a body cut short is the connection's.
+			var syntax *json.SyntaxError
+			var typ *json.UnmarshalTypeError
+			retry := !errors.As(err, &syntax) && !errors.As(err, &typ) && retryTransport(ctx, err)
+			return retry, fmt.Errorf("alertmanager: %s %s: decode: %w", req.Method, n.endpoint, err)
 		}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
@@ -154,7 +158,36 @@ func supersededBy(alerts []leakwatch.Alert) map[string]string {
 			}
 		}
 	}
+	// A chain (C supersedes B, which superseded A) names its last link: A is replaced by C.
+	for s, r := range by {
+		for seen := 0; by[r] != "" && by[r] != s && seen < len(by); seen++ {
+			r = by[r]
+		}
+		by[s] = r
+	}
 	return by
+}
+
+// current leaves out what a batch replaces itself: alerts another of it supersedes (by), and
+// earlier copies of an id it holds again (a backlog replayed after an outage holds a
+// finding's alert as it grew, or at another severity). Receivers get each finding once, as
+// it stands last.
+func current(alerts []leakwatch.Alert, by map[string]string) []leakwatch.Alert {
+	if len(alerts) < 2 {
+		return alerts
+	}
+	last := make(map[string]int, len(alerts))
+	for i, a := range alerts {
+		last[a.ID] = i
+	}
+	out := make([]leakwatch.Alert, 0, len(alerts))
+	for i, a := range alerts {
+		if a.ID != "" && (by[a.ID] != "" || last[a.ID] != i) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // idsPerQuery bounds the ids one GET asks for, keeping its URL short (an id is 24 hex digits).
@@ -193,7 +226,7 @@ func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.
 		ids = ids[len(chunk):]
 		held, retry, err := n.held(ctx, chunk)
 		if err != nil {
-			return nil, retry, err
+			return out, retry, err
 		}
 		for _, h := range held {
 			id := h.Labels[LabelID]
@@ -212,7 +245,13 @@ func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.
 				ann = map[string]string{}
 			}
 			ann[AnnotationReplacedBy] = replacement
-			out = append(out, postableAlert{Labels: h.Labels, Annotations: ann, StartsAt: h.StartsAt, EndsAt: now.UTC()})
+			// Alertmanager refuses a whole request holding an alert that ends before it
+			// starts: one that a skewed clock started after now starts now.
+			start := h.StartsAt
+			if start.After(now) {
+				start = now
+			}
+			out = append(out, postableAlert{Labels: h.Labels, Annotations: ann, StartsAt: start.UTC(), EndsAt: now.UTC()})
 		}
 	}
 	return out, false, nil

@@ -325,6 +325,32 @@ func TestAlertmanagerResolvesReplacedAlerts(t *testing.T) {
 	if _, ok := got[later.ID]; !ok || len(got) != 4 {
 		t.Errorf("Alertmanager holds %d alerts, want 4 with %s: %v", len(got), later.ID, got)
 	}
+
+	// One id twice in a batch, raised again at another severity: the last stands.
+	warn := leakAlert(run + "|leak|2017-05-05T20:00:00Z")
+	warn.Labels, warn.Rule, warn.Severity = map[string]string{"run": run}, "LeakCandidate", "warning"
+	crit := warn
+	crit.Severity = "critical"
+	notify(warn, crit)
+	if a, ok := amAlerts(t, amURL, run)[warn.ID]; !ok || a.Labels[LabelSeverity] != "critical" {
+		t.Errorf("alert %s: labels %v, want it once, critical", warn.ID, a.Labels)
+	}
+
+	// A held alert that a skewed clock started in the future is still resolved, and the
+	// request that resolves it is not refused for ending before it starts.
+	skewed := leakAlert(run + "|leak|2017-05-05T21:00:00Z")
+	skewed.Labels, skewed.StartsAt = map[string]string{"run": run}, time.Now().Add(3*time.Minute)
+	notify(skewed)
+	successor := leakAlert(run + "|leak|2017-05-05T20:59:00Z")
+	successor.Labels, successor.Supersedes = map[string]string{"run": run}, []string{skewed.ID}
+	notify(successor)
+	got = amAlerts(t, amURL, run)
+	if _, ok := got[skewed.ID]; ok {
+		t.Errorf("the future-started alert %s still fires after its successor", skewed.ID)
+	}
+	if _, ok := got[successor.ID]; !ok {
+		t.Errorf("successor %s not firing", successor.ID)
+	}
 }
 
 // A query Alertmanager (or a proxy in front of it) refuses or answers with something else

@@ -118,9 +118,16 @@ func (e *PartialError) Error() string {
 // Name is the receiver's name, its metric label.
 func (r *Receiver) Name() string { return r.name }
 
-// Notify delivers through the receiver's stages.
+// Notify delivers through the receiver's stages what the batch does not replace itself
+// (current): an alert another of the batch supersedes, or an earlier copy of an id it holds
+// again, is counted as suppressed and not sent, also when a refused request is sent again
+// one alert at a time.
 func (r *Receiver) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool, error) {
-	return r.head.Notify(ctx, alerts...)
+	kept := current(alerts, supersededBy(alerts))
+	if n := len(alerts) - len(kept); n > 0 && r.dedup.onSuppress != nil {
+		r.dedup.onSuppress(n)
+	}
+	return r.head.Notify(ctx, kept...)
 }
 
 // DeliverEach delivers alerts and returns one error per alert, in order: nil when it was

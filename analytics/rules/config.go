@@ -29,7 +29,8 @@ type Config struct {
 	Candidates []Candidate `yaml:"candidates"`
 	// Link, when set, is the alert's link for analysts (Alertmanager's generatorURL), with
 	// {object}, {candidate}, {kind}, {from_ms} and {to_ms} replaced (query-escaped; the
-	// times are the signal's start and end in Unix milliseconds, as Grafana's from/to take).
+	// times are the signal's start and raise time in Unix milliseconds, as Grafana's from/to
+	// take, widened evenly to at least an hour).
 	Link string `yaml:"link"`
 	// EveryRule raises every matching rule's alert for a signal. By default only the most
 	// severe one fires (the first in rule order among equals), so one leak is one page.

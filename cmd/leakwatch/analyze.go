@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
@@ -154,6 +155,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	bad := badRecords{reasons: map[string]int{}, path: filepath.Join(*out, "bad.jsonl")}
+	defer bad.abort() // an error or Ctrl-C before the end leaves no half-written file
 	var changeStats archive.Stats
 	if *changes != "" {
 		if changeStats, err = readChanges(ctx, *changes, batch, &bad); err != nil {
@@ -434,7 +436,10 @@ type badRecords struct {
 type badLine struct {
 	Record string `json:"record"` // "file.csv.gz:1234"
 	Reason string `json:"reason"`
-	Raw    string `json:"raw,omitempty"` // the record as read
+	Raw    string `json:"raw,omitempty"` // the record as read, when it is UTF-8
+	// RawBase64 is the record as read when it is not UTF-8 (a Latin-1 row, a common
+	// reason for a bad record): as a JSON string its bytes would be lost.
+	RawBase64 []byte `json:"raw_base64,omitempty"`
 }
 
 func (b *badRecords) add(rec *collectors.BadRecord) {
@@ -446,7 +451,13 @@ func (b *badRecords) add(rec *collectors.BadRecord) {
 	// Group by the reason's first clause, so "time: parsing ... "x"" variants count together.
 	reason, _, _ := strings.Cut(msg, ":")
 	b.reasons[reason]++
-	b.save(badLine{Record: rec.Ref, Reason: msg, Raw: string(rec.Raw)})
+	l := badLine{Record: rec.Ref, Reason: msg}
+	if utf8.Valid(rec.Raw) {
+		l.Raw = string(rec.Raw)
+	} else {
+		l.RawBase64 = rec.Raw
+	}
+	b.save(l)
 }
 
 func (b *badRecords) save(l badLine) {
@@ -465,6 +476,15 @@ func (b *badRecords) save(l badLine) {
 		b.enc.SetEscapeHTML(false)
 	}
 	b.err = b.enc.Encode(l)
+}
+
+// abort removes a file not put in place: analyze stopped before close.
+func (b *badRecords) abort() {
+	if b.f != nil {
+		b.f.Close()
+		os.Remove(b.path + ".tmp")
+		b.f = nil
+	}
 }
 
 // close puts the bad records' file in place, or removes an earlier run's when there were none.
@@ -489,6 +509,7 @@ func (b *badRecords) close() error {
 		if b.err != nil {
 			os.Remove(b.path + ".tmp")
 		}
+		b.f = nil // closed: nothing left for abort
 	}
 	if b.err != nil {
 		return fmt.Errorf("saving the bad records to %s: %w", b.path, b.err)

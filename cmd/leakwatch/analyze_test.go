@@ -281,8 +281,6 @@ func TestAnalyzeCalendarFlagReplacesConfigs(t *testing.T) {
 	}
 }
 
-// A column map that fits no row reads nothing: the command must fail, not report an empty
-// archive with exit 0.
 // Every bad record is saved with its place, reason and content, not only the ten the summary
 // shows; a later clean run leaves no stale file behind.
 func TestAnalyzeSavesEveryBadRecord(t *testing.T) {
@@ -295,6 +293,8 @@ func TestAnalyzeSavesEveryBadRecord(t *testing.T) {
 			lines = append(lines, fmt.Sprintf(`{"platform":"twitter","id":"p%d","author":{"id":"a%d"},"created_at":"2017-05-05T18:%02d:00Z","text":"ok"}`, i, i, i))
 		case i%2 == 0:
 			lines = append(lines, fmt.Sprintf(`{"platform":"twitter","id":"p%d","author":{"id":"a%d"},"created_at":"not a time"}`, i, i))
+		case i == 1:
+			lines = append(lines, "{\"id\":\"p1\",\"text\":\"caf\xe9\",") // Latin-1, cut short
 		default:
 			lines = append(lines, fmt.Sprintf(`{"id":"p%d",`, i))
 		}
@@ -320,9 +320,15 @@ func TestAnalyzeSavesEveryBadRecord(t *testing.T) {
 		t.Fatalf("bad.jsonl holds %d records, want all 12:\n%s", len(got), b)
 	}
 	for _, line := range got {
-		var l struct{ Record, Reason, Raw string }
+		var l struct {
+			Record, Reason, Raw string
+			RawBase64           []byte `json:"raw_base64"`
+		}
 		if err := json.Unmarshal([]byte(line), &l); err != nil {
 			t.Fatal(err)
+		}
+		if l.RawBase64 != nil {
+			l.Raw = string(l.RawBase64) // not UTF-8: kept byte for byte
 		}
 		n, err := strconv.Atoi(strings.TrimPrefix(l.Record, filepath.Base(in)+":"))
 		if err != nil || n < 1 || n > len(lines) || l.Reason == "" || l.Raw != lines[n-1] {
@@ -342,6 +348,8 @@ func TestAnalyzeSavesEveryBadRecord(t *testing.T) {
 	}
 }
 
+// A column map that fits no row reads nothing: the command must fail, not report an empty
+// archive with exit 0.
 func TestAnalyzeFailsWhenEveryRecordIsBad(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "posts.csv")

@@ -60,8 +60,11 @@ type Variable struct {
 
 // Variables the boards can use; panel SQL refers to them as ${name:singlequote}.
 var Variables = map[string]Variable{
-	"candidate": {Name: "candidate", Label: "Candidate", SQL: "SELECT DISTINCT substring(object, 11) AS candidate FROM mentions_per_minute WHERE kind = 'candidate' ORDER BY candidate"},
-	"platform":  {Name: "platform", Label: "Platform", SQL: "SELECT DISTINCT platform FROM posts ORDER BY platform"},
+	"candidate": {Name: "candidate", Label: "Candidate", SQL: "SELECT candidate FROM (SELECT DISTINCT substring(object, 11) AS candidate FROM mentions_per_minute WHERE kind = 'candidate' " +
+		// Alerts name candidates too (rules.candidates may list some no post mentioned):
+		// "All" must take them in, or the alerts panel would hide theirs.
+		"UNION ALL SELECT DISTINCT candidate FROM alerts WHERE candidate != '') GROUP BY candidate ORDER BY candidate"},
+	"platform": {Name: "platform", Label: "Platform", SQL: "SELECT DISTINCT platform FROM posts ORDER BY platform"},
 }
 
 func datasource() map[string]string {

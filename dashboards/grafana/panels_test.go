@@ -251,6 +251,17 @@ func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
 			t.Errorf("%s/%s over May only: %s %v, want %v", c.board, c.title, p.Columns[c.col], got, c.may)
 		}
 	}
+	// Under "All", the candidate variable holds the alerts' candidates too (this database has
+	// no mentions at all): no alert is hidden.
+	everyCandidate := column(run(both, "variable candidate", grafana.Variables["candidate"].SQL), 0)
+	if !slices.Equal(everyCandidate, []string{"lepen"}) {
+		t.Errorf("candidate variable %v, want the alerts' candidate lepen", everyCandidate)
+	}
+	res := query(t, ctx, w, "Newest alerts", panel(t, "leakwatch-overview", "Newest alerts").SQL, both, map[string][]string{"candidate": everyCandidate, "platform": {"twitter"}})
+	if len(res.Rows) != 3 {
+		t.Errorf("Newest alerts with every candidate selected: %d rows, want 3 (the lepen burst with the two leaks)", len(res.Rows))
+	}
+
 	// The calendar's version in May is the newer: April alone must not show the stale start.
 	aprilOnly := grafana.Range{From: april.Add(-time.Hour), To: may.Add(-5 * time.Minute), Interval: time.Hour}
 	for _, c := range []struct {
