@@ -94,21 +94,27 @@ func TestFanoutConcurrent(t *testing.T) {
 	}
 }
 
-// A batch holding an alert and the later one that supersedes it sends only the later, also
-// when the request is refused and its alerts go one at a time: the replaced one never fires.
-func TestReceiverDropsWhatTheBatchSupersedes(t *testing.T) {
-	var requests [][]string
-	am := NotifierFunc(func(_ context.Context, alerts ...leakwatch.Alert) (bool, error) {
+// refusingBad is an Alertmanager that records the ids of each request and refuses with 400
+// every request holding the alert "bad", as Alertmanager refuses a batch for one bad alert.
+func refusingBad(requests *[][]string) Notifier {
+	return NotifierFunc(func(_ context.Context, alerts ...leakwatch.Alert) (bool, error) {
 		var ids []string
 		for _, a := range alerts {
 			ids = append(ids, a.ID)
 		}
-		requests = append(requests, ids)
+		*requests = append(*requests, ids)
 		if slices.ContainsFunc(alerts, func(a leakwatch.Alert) bool { return a.ID == "bad" }) {
-			return false, &StatusError{Receiver: "alertmanager", Code: 400, Body: "bad alert"}
+			return false, &StatusError{Receiver: "alertmanager", Code: 400, Body: "start time must be before end time"}
 		}
 		return false, nil
 	})
+}
+
+// A batch holding an alert and the later one that supersedes it sends only the later, also
+// when the request is refused and its alerts go one at a time: the replaced one never fires.
+func TestReceiverDropsWhatTheBatchSupersedes(t *testing.T) {
+	var requests [][]string
+	am := refusingBad(&requests)
 	m := NewMetrics(nil)
 	r := NewReceiver("alertmanager", am, DedupConfig{Interval: time.Hour, MaxEntries: 10}, testPolicy, m, nil)
 	later := leakAlert("later")
@@ -130,19 +136,7 @@ func TestReceiverDropsWhatTheBatchSupersedes(t *testing.T) {
 // each alert of the batch is counted once, by its final outcome.
 func TestReceiverSplitsRefusedBatch(t *testing.T) {
 	var requests [][]string
-	am := NotifierFunc(func(_ context.Context, alerts ...leakwatch.Alert) (bool, error) {
-		var ids []string
-		for _, a := range alerts {
-			ids = append(ids, a.ID)
-		}
-		requests = append(requests, ids)
-		for _, a := range alerts {
-			if a.ID == "bad" {
-				return false, &StatusError{Receiver: "alertmanager", Code: 400, Body: "start time must be before end time"}
-			}
-		}
-		return false, nil
-	})
+	am := refusingBad(&requests)
 	m := NewMetrics(nil)
 	r := NewReceiver("alertmanager", am, DedupConfig{Interval: time.Hour, MaxEntries: 10}, testPolicy, m, nil)
 	batch := []leakwatch.Alert{leakAlert("g1"), leakAlert("g2"), leakAlert("bad"), leakAlert("g1")}
