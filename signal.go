@@ -124,6 +124,11 @@ type Leak struct {
 	// earlier burst or group joined it, or two incidents turned out to be one. Consumers
 	// drop those records; the detections file carries none.
 	Supersedes []string `json:"supersedes,omitempty"`
+	// Candidates are the campaign candidates the incident is about, by id: those whose
+	// candidate:ID objects it merged, then those whose names, handles or hashtags its object
+	// and evidence name ("term:#macronleaks" names macron), in that order. Its alerts' candidate
+	// label is the first. Empty when it names none, or no candidates are configured.
+	Candidates []string `json:"candidates,omitempty"`
 }
 
 // Timing says where a time falls against the campaign calendar.

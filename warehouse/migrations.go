@@ -248,6 +248,8 @@ var migrations = []migration{
 	// groups that did not.
 	{version: 3, name: "groups.evidence_first and evidence_last", columns: []column{
 		{"groups", "evidence_first", "DateTime('UTC')"}, {"groups", "evidence_last", "DateTime('UTC')"}}},
+	// The candidates a leak incident names (Leak.Candidates), so a panel can ask whom.
+	{version: 4, name: "leaks.candidates", columns: []column{{"leaks", "candidates", "Array(String)"}}},
 }
 
 // LatestSchemaVersion is the version a fully migrated warehouse reports.

@@ -347,7 +347,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 
 // Leaks are the leak detections with onset in [from, to), by onset.
 func (w *Warehouse) Leaks(ctx context.Context, from, to time.Time) ([]leakwatch.Leak, error) {
-	rows, err := w.latest(ctx, "leaks", "id, object, onset_at, start_at, evidence, score, calendar_events, calendar_kinds, calendar_offsets_s, in_silence, silence, hours_to_silence, next_vote, hours_to_vote, timing_score",
+	rows, err := w.latest(ctx, "leaks", "id, object, onset_at, start_at, evidence, score, calendar_events, calendar_kinds, calendar_offsets_s, in_silence, silence, hours_to_silence, next_vote, hours_to_vote, timing_score, candidates",
 		"onset_at >= toDateTime(?) AND onset_at < toDateTime(?) AND "+NotSuperseded("leaks"), "onset_at, id", unix(from), unix(to))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: leaks: %w", err)
@@ -360,10 +360,11 @@ func (w *Warehouse) Leaks(ctx context.Context, from, to time.Time) ([]leakwatch.
 			tim timingRow
 		)
 		if err := r.Scan(&id, &l.Object, &l.Onset, &l.Start, &l.Evidence, &l.Score, &cal.events, &cal.kinds, &cal.offsets,
-			&tim.in, &tim.silence, &tim.toSilence, &tim.next, &tim.toVote, &tim.s); err != nil {
+			&tim.in, &tim.silence, &tim.toSilence, &tim.next, &tim.toVote, &tim.s, &l.Candidates); err != nil {
 			return l, err
 		}
 		l.Onset, l.Start = fromDB(l.Onset), fromDB(l.Start)
+		l.Candidates = nilIfEmpty(l.Candidates)
 		l.Calendar, l.Timing = cal.refs(), tim.timing()
 		return l, nil
 	})

@@ -549,7 +549,7 @@ var groupsTable = table[leakwatch.Signal]{
 var leaksTable = table[leakwatch.Signal]{
 	name: "leaks",
 	cols: []string{"id", "object", "kind", "onset_at", "start_at", "evidence", "score", "calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "version"},
+		"in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "candidates", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		l := s.Leak
@@ -568,7 +568,7 @@ var leaksTable = table[leakwatch.Signal]{
 		ce, ck, co := calendarCols(l.Calendar)
 		t := l.Timing
 		return []any{s.Key(), l.Object, kind, onset, start, strs(l.Evidence), l.Score, ce, ck, co,
-			b2u(t.InSilence), t.Silence, t.HoursToSilence, t.NextVote, t.HoursToVote, t.Score, strs(l.Supersedes), ver(len(l.Evidence), onset)}, nil
+			b2u(t.InSilence), t.Silence, t.HoursToSilence, t.NextVote, t.HoursToVote, t.Score, strs(l.Supersedes), strs(l.Candidates), ver(len(l.Evidence), onset)}, nil
 	},
 }
 

@@ -115,6 +115,17 @@ func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
 	if len(groups) != 1 || !groups[0].EvidenceFirst.Equal(g.EvidenceFirst) || !groups[0].EvidenceLast.Equal(g.EvidenceLast) {
 		t.Fatalf("groups after the upgrade: %+v, want g-net passing the dump round from %s to %s", groups, g.EvidenceFirst, g.EvidenceLast)
 	}
+	l := leakwatch.Leak{Object: "hashtag:macronleaks", Onset: t0, Evidence: []string{"term:#macronleaks"}, Candidates: []string{"macron"}}
+	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalLeak, Leak: &l}}); err != nil {
+		t.Fatal(err)
+	}
+	leaks, err := again.Leaks(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leaks) != 1 || !slices.Equal(leaks[0].Candidates, l.Candidates) {
+		t.Fatalf("leaks after the upgrade: %+v, want the incident naming macron", leaks)
+	}
 }
 
 func TestOpenReadOnlyOnMissingDatabaseFails(t *testing.T) {

@@ -159,6 +159,10 @@ func TestScenarioOneIncidentPerDump(t *testing.T) {
 			if len(alerts) != 1 || alerts[0].Rule != "LeakBeforeSilence" || alerts[0].Candidate != "macron" {
 				t.Errorf("leak alerts %+v, want one LeakBeforeSilence about macron", alerts)
 			}
+			// The record says whom it is about, the alert's candidate first.
+			if len(l.Candidates) == 0 || l.Candidates[0] != "macron" {
+				t.Errorf("incident candidates %q, want macron first", l.Candidates)
+			}
 			t.Logf("incident %s (start %s): %d evidence entries, %d objects; %d alerts in all",
 				leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}.Key(), l.Start.Format(time.RFC3339), len(l.Evidence), objects, len(res.Alerts))
 		})

@@ -244,6 +244,7 @@ type Correlate struct {
 	place       placer
 	rules       evaluator
 	changeRules changeEvaluator
+	about       func(leakwatch.Signal) []string // the candidates a signal names
 }
 
 // NewCorrelate builds the correlate stage.
@@ -251,7 +252,7 @@ func NewCorrelate(cfg Config) (*Correlate, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Correlate{edges: coord.NewEdges(cfg.Coord), leak: newLeak(cfg), place: newPlacer(cfg), rules: newEvaluator(cfg), changeRules: newChangeEvaluator(cfg)}, nil
+	return &Correlate{edges: coord.NewEdges(cfg.Coord), leak: newLeak(cfg), place: newPlacer(cfg), rules: newEvaluator(cfg), changeRules: newChangeEvaluator(cfg), about: newAbout(cfg)}, nil
 }
 
 // CoShare counts one observation; edges and groups come out on Advance.
@@ -263,9 +264,16 @@ func (c *Correlate) Burst(b leakwatch.Burst) Output {
 	var out Output
 	out.Alerts = append(out.Alerts, c.rules(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &b})...)
 	if l := c.leak.Burst(b); l != nil {
-		out.add(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}, c.rules)
+		out.add(c.leakSignal(l), c.rules)
 	}
 	return out
+}
+
+// leakSignal is the signal of incident l, with the candidates it names.
+func (c *Correlate) leakSignal(l *leakwatch.Leak) leakwatch.Signal {
+	sig := leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}
+	l.Candidates = c.about(sig)
+	return sig
 }
 
 // Change remembers a site change, so later bursts that follow it are leaks, and returns the
@@ -307,7 +315,7 @@ func (c *Correlate) Advance(watermark time.Time) Output {
 		}
 		out.add(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: g}, c.rules)
 		if l := c.leak.Group(*g); l != nil {
-			out.add(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}, c.rules)
+			out.add(c.leakSignal(l), c.rules)
 		}
 	}
 	return out

@@ -51,6 +51,11 @@ func newEvaluator(c Config) evaluator {
 	return func(sig leakwatch.Signal) []leakwatch.Alert { return rules.Evaluate(cfg, sig) }
 }
 
+func newAbout(c Config) func(leakwatch.Signal) []string {
+	cfg := c.Rules.WithCandidates(rules.CandidatesFrom(c.Entities.Candidates))
+	return func(sig leakwatch.Signal) []string { return rules.CandidatesOf(cfg, sig) }
+}
+
 func newChangeEvaluator(c Config) changeEvaluator {
 	cfg := c.Rules.WithCandidates(rules.CandidatesFrom(c.Entities.Candidates))
 	return func(sc leakwatch.SiteChange) []leakwatch.Alert { return rules.EvaluateChange(cfg, sc) }

@@ -330,17 +330,43 @@ var joinWords = strings.NewReplacer(" ", "", "-", "")
 // object, then the evidence, most frequent first), a match string also counting written
 // together ("le pen" in "#lepenleaks") when that is at least 4 letters.
 func candidateOf(cands []Candidate, object string, texts []string) string {
+	if ids := candidates(cands, object, texts, false); len(ids) > 0 {
+		return ids[0]
+	}
+	return ""
+}
+
+// CandidatesOf names every candidate sig is about, in candidateOf's order (the alerts'
+// candidate label is the first): the records carry them so a retrospective can ask which
+// leaks named whom.
+func CandidatesOf(cfg Config, sig leakwatch.Signal) []string {
+	s, ok := describe(sig)
+	if !ok {
+		return nil
+	}
+	return candidates(cfg.Candidates, s.object, s.texts, true)
+}
+
+// candidates returns the candidate ids object and texts name, the first only unless all.
+func candidates(cands []Candidate, object string, texts []string, all bool) []string {
 	const prefix = string(leakwatch.KindCandidate) + ":"
-	if id, ok := strings.CutPrefix(object, prefix); ok {
-		return id
+	var ids []string
+	found := func(id string) bool {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+		return !all && len(ids) > 0
+	}
+	if id, ok := strings.CutPrefix(object, prefix); ok && found(id) {
+		return ids
 	}
 	for _, t := range texts {
-		if id, ok := strings.CutPrefix(t, "object:"+prefix); ok && id != "" {
-			return id
+		if id, ok := strings.CutPrefix(t, "object:"+prefix); ok && found(id) {
+			return ids
 		}
 	}
 	if len(cands) == 0 {
-		return ""
+		return ids
 	}
 	type matcher struct {
 		id string
@@ -363,12 +389,15 @@ func candidateOf(cands []Candidate, object string, texts []string) string {
 		ft := fold(t)
 		jt := joinWords.Replace(ft) // "en-marche" is the hashtag #EnMarche written apart
 		for _, m := range ms {
-			if containsWord(ft, m.s) || containsWord(jt, m.s) {
-				return m.id
+			if slices.Contains(ids, m.id) {
+				continue
+			}
+			if (containsWord(ft, m.s) || containsWord(jt, m.s)) && found(m.id) {
+				return ids
 			}
 		}
 	}
-	return ""
+	return ids
 }
 
 // containsWord says whether m occurs in s starting at a word boundary ("macron" in

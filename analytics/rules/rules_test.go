@@ -184,6 +184,30 @@ func TestThresholds(t *testing.T) {
 	}
 }
 
+// A record names every candidate it is about, in the order the alert's label takes the
+// first: merged candidate objects, then names in its object and evidence.
+func TestCandidatesOf(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Candidates = []Candidate{{ID: "macron", Match: []string{"macron", "en-marche"}}, {ID: "lepen", Match: []string{"le pen"}}, {ID: "fillon", Match: []string{"fillon"}}}
+	for _, c := range []struct {
+		name string
+		sig  leakwatch.Signal
+		want []string
+	}{
+		{"hashtag and a merged candidate burst", leakSignal("hashtag:macronleaks", macronTiming, "term:#macronleaks", "object:candidate:lepen", "term:#lepenleaks"), []string{"lepen", "macron"}},
+		{"names in evidence, each once", leakSignal("all:posts", macronTiming, "term:#lepenleaks", "domain:pastebin.com", "term:#macrongate", "term:#macronleaks"), []string{"lepen", "macron"}},
+		{"none named", leakSignal("all:posts", macronTiming, "domain:pastebin.com"), nil},
+	} {
+		got := CandidatesOf(cfg, c.sig)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+		if as := Evaluate(cfg, c.sig); len(as) > 0 && len(got) > 0 && as[0].Candidate != got[0] {
+			t.Errorf("%s: alert candidate %q, want the first, %q", c.name, as[0].Candidate, got[0])
+		}
+	}
+}
+
 func TestEvaluateChange(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Candidates = []Candidate{{ID: "macron", Match: []string{"En-Marche"}}}

@@ -25,6 +25,10 @@ func Boards() []Spec {
 // first_at alone hid a network at work all week from a dashboard on dump night.
 const activeIn = "first_at <= $__toTime AND last_at >= $__fromTime"
 
+// aboutCandidates keeps the leak incidents that name a chosen candidate, and those that
+// name none (a dump nobody is named in is still news to every desk).
+const aboutCandidates = "(empty(candidates) OR hasAny(candidates, [${candidate:singlequote}]))"
+
 func overview() Spec {
 	return Spec{
 		// candidate narrows Volume per candidate and Newest alerts; platform narrows Posts
@@ -71,9 +75,11 @@ func overview() Spec {
 
 func leakTiming() Spec {
 	return Spec{
-		// No variables: leaks, bursts and the calendar carry no candidate or platform.
+		// candidate narrows the leaks (an incident names its candidates; one that names
+		// none always shows); bursts and the calendar carry no candidate, and nothing here a
+		// platform.
 		UID: "leakwatch-leak-timing", Title: "leakwatch — Leak timing", Tags: []string{"leaks", "calendar"},
-		Calendar: true,
+		Vars: []string{"candidate"}, Calendar: true,
 		Panels: []PanelSpec{
 			{Title: "Volume against the campaign calendar", Type: "timeseries", QueryType: QueryTimeSeries, W: 24, H: 9,
 				Description: "All posts and posts carrying leak evidence. Annotations: calendar events; silence periods are regions.",
@@ -81,14 +87,14 @@ func leakTiming() Spec {
 				SQL: "SELECT " + bucket("at") + " AS time, uniqExact(post) AS `all posts`, uniqExactIf(post, notEmpty(evidence)) AS `with leak evidence` " +
 					"FROM mentions WHERE object = 'all:posts' AND $__timeFilter(at) GROUP BY time ORDER BY time"},
 			{Title: "Leaks against the calendar", Type: "table", QueryType: QueryTable, W: 24, H: 8,
-				Description: "start: when the incident began (its earliest burst or group); the timing columns are taken there.",
-				Columns:     []string{"start", "onset", "object", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "evidence"},
-				SQL: "SELECT start_at AS start, onset_at AS onset, object, in_silence, silence, round(hours_to_silence, 2) AS hours_to_silence, next_vote, " +
+				Description: "start: when the incident began (its earliest burst or group); the timing columns are taken there. about: the candidates it names.",
+				Columns:     []string{"start", "onset", "object", "about", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "evidence"},
+				SQL: "SELECT start_at AS start, onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, in_silence, silence, round(hours_to_silence, 2) AS hours_to_silence, next_vote, " +
 					"round(hours_to_vote, 2) AS hours_to_vote, round(timing_score, 2) AS timing_score, arrayStringConcat(evidence, ', ') AS evidence " +
-					"FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + warehouse.NotSuperseded("leaks") + " ORDER BY start_at"},
+					"FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY start_at"},
 			{Title: "Hours to the vote at each leak", Type: "barchart", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"object", "hours_to_vote"},
-				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + warehouse.NotSuperseded("leaks") + " ORDER BY onset_at"},
+				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY onset_at"},
 			{Title: "Bursts near silence periods and votes", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"onset", "object", "posts", "score", "in_silence", "hours_to_silence", "hours_to_vote"},
 				SQL: "SELECT onset_at AS onset, object, count AS posts, round(score, 1) AS score, in_silence, round(hours_to_silence, 1) AS hours_to_silence, " +

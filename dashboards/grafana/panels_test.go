@@ -281,6 +281,37 @@ func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
 	}
 }
 
+// The leak panels follow the candidate variable: an incident naming a chosen candidate shows,
+// one naming only others does not, and one naming nobody always does.
+func TestLeakPanelsFollowTheCandidate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := panelsDB(t, ctx, "leakcand")
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	var sigs []leakwatch.Signal
+	for i, c := range [][]string{{"macron"}, {"lepen"}, nil, {"lepen", "macron"}} {
+		l := leakwatch.Leak{Object: fmt.Sprintf("url:https://pastebin.com/%d", i), Onset: at.Add(time.Duration(i) * time.Minute), Evidence: []string{"domain:pastebin.com"}, Candidates: c}
+		sigs = append(sigs, leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &l})
+	}
+	if err := w.InsertSignals(ctx, sigs); err != nil {
+		t.Fatal(err)
+	}
+	r := grafana.Range{From: at.Add(-time.Hour), To: at.Add(time.Hour), Interval: time.Hour}
+	for _, title := range []string{"Leaks against the calendar", "Hours to the vote at each leak"} {
+		p := panel(t, "leakwatch-leak-timing", title)
+		col := slices.Index(p.Columns, "object")
+		res := query(t, ctx, w, title, p.SQL, r, map[string][]string{"candidate": {"macron"}})
+		var got []string
+		for _, row := range res.Rows {
+			got = append(got, fmt.Sprint(row[col]))
+		}
+		want := []string{"url:https://pastebin.com/0", "url:https://pastebin.com/2", "url:https://pastebin.com/3"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s with candidate macron: %v, want %v", title, got, want)
+		}
+	}
+}
+
 // A vote made in code has no end (the warehouse stores the epoch): the calendar panel and the
 // annotation must still draw it, as a point.
 func TestCalendarPointWithoutEnd(t *testing.T) {

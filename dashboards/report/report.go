@@ -85,6 +85,9 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 		for _, l := range first(v.Leaks, n) {
 			t := l.Timing
 			fmt.Fprintf(&b, "    %s  %s", utc(l.Start), l.Object)
+			if len(l.Candidates) > 0 {
+				fmt.Fprintf(&b, "  about %s", strings.Join(l.Candidates, ", "))
+			}
 			if t.InSilence || t.Silence != "" || t.NextVote != "" { // placed on a calendar
 				fmt.Fprintf(&b, "  timing %.2f", t.Score)
 			}
@@ -364,8 +367,8 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <div class="figure">{{.Timeline}}</div>
 <p class="meta">Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions. Orange: burst onsets. Red lines: where each leak incident began.</p>
 <h2>Leak timing</h2>
-{{if .Leaks}}<table><tr><th>object</th><th>began</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>
-{{range .Leaks}}<tr><td><code>{{.Object}}</code></td><td>{{utc .Start}}</td><td>{{if .Timing.InSilence}}<span class="silence">yes ({{.Timing.Silence}})</span>{{else}}no{{end}}</td>
+{{if .Leaks}}<table><tr><th>object</th><th>about</th><th>began</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>
+{{range .Leaks}}<tr><td><code>{{.Object}}</code></td><td>{{join .Candidates ", "}}</td><td>{{utc .Start}}</td><td>{{if .Timing.InSilence}}<span class="silence">yes ({{.Timing.Silence}})</span>{{else}}no{{end}}</td>
 <td>{{if not .Timing.InSilence}}{{hours .Timing.HoursToSilence}} {{.Timing.Silence}}{{end}}</td><td>{{hours .Timing.HoursToVote}} {{.Timing.NextVote}}</td>
 <td class="num">{{printf "%.2f" .Timing.Score}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
 {{end}}</table>{{else}}<p>No leak detected.</p>{{end}}

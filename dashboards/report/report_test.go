@@ -82,7 +82,7 @@ func TestDigestRanksFindings(t *testing.T) {
 		burst("hashtag:weak", 5), burst("hashtag:macronleaks", 40), burst("url:b", 7), burst("url:c", 6),
 		group("small", 3), group("large", 12),
 		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: at, Evidence: []string{"domain:pastebin.com", "group:large"},
-			Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.42, NextVote: "vote-r2", HoursToVote: 35.4, Score: 0.93}}},
+			Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.42, NextVote: "vote-r2", HoursToVote: 35.4, Score: 0.93}, Candidates: []string{"macron"}}},
 	}
 	var buf bytes.Buffer
 	if err := report.Digest(&buf, sigs, 3); err != nil {
@@ -90,7 +90,7 @@ func TestDigestRanksFindings(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"2017-05-05 18:35 UTC  hashtag:macronleaks  timing 0.93, 3.4 h before the silence silence-r2, 35.4 h before vote-r2; evidence domain:pastebin.com, group:large; amplified by 12 coordinated accounts, first movers bot0\n",
+		"2017-05-05 18:35 UTC  hashtag:macronleaks  about macron  timing 0.93, 3.4 h before the silence silence-r2, 35.4 h before vote-r2; evidence domain:pastebin.com, group:large; amplified by 12 coordinated accounts, first movers bot0\n",
 		"12 accounts, 12 edges (reshare_of)",
 		"silence-r2 −3h25m", // the nearest event of a burst, not the first listed
 	} {

@@ -22,7 +22,8 @@ function render(s) {
     // The coordinated groups in the incident: the network that passed the dump round.
     const nets = (l.evidence || []).filter((e) => e.startsWith("group:"))
       .map((e) => (s.groups || []).find((g) => "group:" + g.id === e)).filter(Boolean)
-      .map((g) => `<span class="tag">amplified by ${g.accounts.length} coordinated accounts</span>`).join("");
+      .map((g) => `<span class="tag">amplified by ${g.accounts.length} coordinated accounts</span>`).join("")
+      + ((l.candidates || []).length ? `<span class="tag">about ${esc(l.candidates.join(", "))}</span>` : "");
     return `<tr><td class="obj">${esc(l.object)}<div class="muted">${esc((l.evidence || []).filter((e) => !e.startsWith("group:")).slice(0, 3).join(", "))}</div>${nets}</td>
       <td>${fmtTime(l.start || l.onset)}</td><td>${where}${vote}</td><td class="num">${(tm.score ?? 0).toFixed(2)}</td></tr>`;
   }).join("");
