@@ -46,17 +46,23 @@ func newPlacer(c Config) placer {
 	return func(t time.Time) ([]leakwatch.CalendarRef, leakwatch.Timing) { return calendar.Place(cal, t) }
 }
 
+// rulesConfig is the alert rules with the extraction's candidates: a campaign names its
+// candidates once, for matching posts and for labelling alerts and incidents.
+func rulesConfig(c Config) rules.Config {
+	return c.Rules.WithCandidates(rules.CandidatesFrom(c.Entities.Candidates))
+}
+
 func newEvaluator(c Config) evaluator {
-	cfg := c.Rules.WithCandidates(rules.CandidatesFrom(c.Entities.Candidates))
+	cfg := rulesConfig(c)
 	return func(sig leakwatch.Signal) []leakwatch.Alert { return rules.Evaluate(cfg, sig) }
 }
 
 func newAbout(c Config) func(leakwatch.Signal) []string {
-	cfg := c.Rules.WithCandidates(rules.CandidatesFrom(c.Entities.Candidates))
+	cfg := rulesConfig(c)
 	return func(sig leakwatch.Signal) []string { return rules.CandidatesOf(cfg, sig) }
 }
 
 func newChangeEvaluator(c Config) changeEvaluator {
-	cfg := c.Rules.WithCandidates(rules.CandidatesFrom(c.Entities.Candidates))
+	cfg := rulesConfig(c)
 	return func(sc leakwatch.SiteChange) []leakwatch.Alert { return rules.EvaluateChange(cfg, sc) }
 }
