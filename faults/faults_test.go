@@ -25,11 +25,13 @@ import (
 const replaySpeed = "20000x"
 
 // TestStreamMatchesAnalyze is the baseline of the fault tests: the stages as processes,
-// without faults, give the final detections of the batch analysis of the same file.
+// without faults, give the final detections and the final alerts of the batch analysis of
+// the same file.
 func TestStreamMatchesAnalyze(t *testing.T) {
 	guard(t)
 	c := scenarioCampaign(t)
 	compareDetections(t, reference(t), c.expected, "`analyze` on the same file")
+	compareRecords(t, "alerts", refAlerts, c.alerts, "`analyze` on the same file")
 }
 
 // TestKillEachStage kills extract, detect, correlate and the sink in turn with SIGKILL while

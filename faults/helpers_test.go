@@ -66,6 +66,7 @@ type campaign struct {
 	posts    string // posts.jsonl
 	nPosts   int
 	expected map[string]string // signal key -> detection JSON, from `analyze`
+	alerts   map[string]string // alert id -> alert JSON, from `analyze`'s alerts.jsonl
 }
 
 var (
@@ -96,12 +97,44 @@ func scenarioCampaign(t *testing.T) campaign {
 			campErr = fmt.Errorf("analyze: %v\n%s", err, o)
 			return
 		}
-		camp.expected, campErr = readDetections(filepath.Join(out, "detections.jsonl"))
+		if camp.expected, campErr = readDetections(filepath.Join(out, "detections.jsonl")); campErr != nil {
+			return
+		}
+		camp.alerts, campErr = readAlerts(filepath.Join(out, "alerts.jsonl"))
 	})
 	if campErr != nil {
 		t.Fatal(campErr)
 	}
 	return camp
+}
+
+// readAlerts reads analyze's alerts file as alert id -> canonical JSON.
+func readAlerts(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	final := pipeline.NewFinal()
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var a leakwatch.Alert
+		if err := json.Unmarshal(line, &a); err != nil {
+			return nil, fmt.Errorf("%s: %v: %s", path, err, line)
+		}
+		final.AddAlerts(a)
+	}
+	return alertMap(final.Alerts())
+}
+
+func alertMap(as []leakwatch.Alert) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range as {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		out[a.ID] = string(b)
+	}
+	return out, nil
 }
 
 // readDetections reads a detections file as signal key -> canonical JSON (the last line of
@@ -536,6 +569,30 @@ func (r *run) finalSignals() map[string]string {
 	return out
 }
 
+// finalAlerts is the final alerts on the alerts topic, as consumers read them (the latest
+// per id, without those another supersedes), by id as canonical JSON.
+func (r *run) finalAlerts() map[string]string {
+	r.t.Helper()
+	recs := r.readTopic(r.kafka.Topics.Alerts)
+	sort.SliceStable(recs, func(i, j int) bool {
+		if recs[i].Partition != recs[j].Partition {
+			return recs[i].Partition < recs[j].Partition
+		}
+		return recs[i].Offset < recs[j].Offset
+	})
+	final := pipeline.NewFinal()
+	for _, rec := range recs {
+		if a, err := stream.Decode[leakwatch.Alert](rec); err == nil {
+			final.AddAlerts(a)
+		}
+	}
+	out, err := alertMap(final.Alerts())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return out
+}
+
 // checkDetections asserts the run's final signals equal want (from `what`), naming up to
 // five differences.
 func (r *run) checkDetections(want map[string]string, what string) {
@@ -544,8 +601,9 @@ func (r *run) checkDetections(want map[string]string, what string) {
 }
 
 var (
-	refOnce sync.Once
-	ref     map[string]string
+	refOnce   sync.Once
+	ref       map[string]string
+	refAlerts map[string]string // the alerts of the same run
 )
 
 // reference is the final detections of one run without faults (every stage in its own
@@ -564,7 +622,7 @@ func reference(t *testing.T) map[string]string {
 			t.Fatalf("reference replay: %v", err)
 		}
 		r.waitQuiet([]string{"extract", "detect", "correlate", "sink"}, 15*time.Second, 2*time.Minute)
-		ref = r.finalSignals()
+		ref, refAlerts = r.finalSignals(), r.finalAlerts()
 		r.stopAll()
 	})
 	if ref == nil {
@@ -574,6 +632,12 @@ func reference(t *testing.T) map[string]string {
 }
 
 func compareDetections(t *testing.T, got, want map[string]string, what string) {
+	t.Helper()
+	compareRecords(t, "detections", got, want, what)
+}
+
+// compareRecords compares records by key and names up to five differences of each sort.
+func compareRecords(t *testing.T, kind string, got, want map[string]string, what string) {
 	t.Helper()
 	var missing, extra, differ []string
 	for k, w := range want {
@@ -590,15 +654,15 @@ func compareDetections(t *testing.T, got, want map[string]string, what string) {
 			extra = append(extra, k)
 		}
 	}
-	t.Logf("detections: %d from the stream, %d from %s; %d missing, %d extra, %d different", len(got), len(want), what, len(missing), len(extra), len(differ))
+	t.Logf("%s: %d from the stream, %d from %s; %d missing, %d extra, %d different", kind, len(got), len(want), what, len(missing), len(extra), len(differ))
 	if len(missing)+len(extra)+len(differ) == 0 {
 		return
 	}
 	sort.Strings(missing)
 	sort.Strings(extra)
 	sort.Strings(differ)
-	t.Errorf("final detections differ from %s: missing %v, extra %v, different %v",
-		what, head(missing), head(extra), head(differ))
+	t.Errorf("final %s differ from %s: missing %v, extra %v, different %v",
+		kind, what, head(missing), head(extra), head(differ))
 }
 
 func head(s []string) []string {
