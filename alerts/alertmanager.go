@@ -203,21 +203,21 @@ const idsPerQuery = 100
 // Alertmanager itself is asked (GET /api/v2/alerts, filtered by alert_id), so what an earlier
 // process or an earlier version delivered is resolved too. A resolution keeps the old labels,
 // annotations and start, and says which alert replaced it (annotation replaced_by).
+//
+// alerts hold each id once (current), and by names no id of them.
 func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.Alert, body []postableAlert, by map[string]string, now time.Time) ([]postableAlert, bool, error) {
-	current := map[string][]map[string]string{} // id -> the label sets posted now
+	posted := make(map[string]map[string]string, len(alerts)) // id -> the labels posted now
 	for i, a := range alerts {
 		if a.ID != "" {
-			current[a.ID] = append(current[a.ID], body[i].Labels)
+			posted[a.ID] = body[i].Labels
 		}
 	}
-	ids := make([]string, 0, len(current)+len(by))
-	for id := range current {
+	ids := make([]string, 0, len(posted)+len(by))
+	for id := range posted {
 		ids = append(ids, id)
 	}
 	for id := range by {
-		if _, ok := current[id]; !ok && id != "" {
-			ids = append(ids, id)
-		}
+		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	var out []postableAlert
@@ -231,8 +231,8 @@ func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.
 		for _, h := range held {
 			id := h.Labels[LabelID]
 			replacement := by[id]
-			if sets, ok := current[id]; ok {
-				if slices.ContainsFunc(sets, func(l map[string]string) bool { return maps.Equal(l, h.Labels) }) {
+			if labels, ok := posted[id]; ok {
+				if maps.Equal(labels, h.Labels) {
 					continue // the same alert, refreshed by this post
 				}
 				replacement = id
