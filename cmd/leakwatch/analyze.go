@@ -371,39 +371,70 @@ func writeJSONLines[T any](path string, values []T) error {
 	var enc *json.Encoder
 	return writeLines(path, values, func(w *bufio.Writer, v T) error {
 		if enc == nil {
-			enc = json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
+			enc = jsonLines(w)
 		}
 		return enc.Encode(v)
 	})
 }
 
+// jsonLines encodes one JSON value a line, with URLs and "<" in texts left as they are.
+func jsonLines(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
 // writeLines writes values one a line with write, through a temporary file renamed into
 // place.
 func writeLines[T any](path string, values []T, write func(*bufio.Writer, T) error) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	lf, err := createLineFile(path)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<16)
 	for i, v := range values {
-		if err := write(w, v); err != nil {
-			f.Close()
-			os.Remove(tmp)
+		if err := write(lf.w, v); err != nil {
+			lf.abort()
 			return fmt.Errorf("%s: record %d: %w", path, i+1, err)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
+	return lf.commit()
+}
+
+// lineFile is an output file written to a temporary file beside it, which commit renames
+// into place: a reader never sees half a file, and abort leaves none behind.
+type lineFile struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+}
+
+func createLineFile(path string) (*lineFile, error) {
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return nil, err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
+	return &lineFile{path: path, f: f, w: bufio.NewWriterSize(f, 1<<16)}, nil
+}
+
+// commit puts the file in place; when that fails, the temporary file is removed.
+func (l *lineFile) commit() error {
+	err := l.w.Flush()
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
 	}
-	return os.Rename(tmp, path)
+	if err == nil {
+		err = os.Rename(l.f.Name(), l.path)
+	}
+	if err != nil {
+		os.Remove(l.f.Name())
+	}
+	return err
+}
+
+// abort removes the temporary file.
+func (l *lineFile) abort() {
+	l.f.Close()
+	os.Remove(l.f.Name())
 }
 
 // cpuSeconds is the CPU time the process used so far, user and system, from the kernel (the
@@ -425,9 +456,8 @@ type badRecords struct {
 	shown   []string
 	reasons map[string]int
 
-	path string // where every bad record goes; opened at the first
-	f    *os.File
-	w    *bufio.Writer
+	path string    // where every bad record goes; opened at the first
+	file *lineFile // nil until the first, and once closed
 	enc  *json.Encoder
 	err  error // the first failure to save one
 }
@@ -464,26 +494,23 @@ func (b *badRecords) save(l badLine) {
 	if b.path == "" || b.err != nil {
 		return
 	}
-	if b.f == nil {
+	if b.file == nil {
 		if b.err = os.MkdirAll(filepath.Dir(b.path), 0o755); b.err != nil {
 			return
 		}
-		if b.f, b.err = os.Create(b.path + ".tmp"); b.err != nil {
+		if b.file, b.err = createLineFile(b.path); b.err != nil {
 			return
 		}
-		b.w = bufio.NewWriterSize(b.f, 1<<16)
-		b.enc = json.NewEncoder(b.w)
-		b.enc.SetEscapeHTML(false)
+		b.enc = jsonLines(b.file.w)
 	}
 	b.err = b.enc.Encode(l)
 }
 
 // abort removes a file not put in place: analyze stopped before close.
 func (b *badRecords) abort() {
-	if b.f != nil {
-		b.f.Close()
-		os.Remove(b.path + ".tmp")
-		b.f = nil
+	if b.file != nil {
+		b.file.abort()
+		b.file = nil
 	}
 }
 
@@ -492,24 +519,16 @@ func (b *badRecords) close() error {
 	if b.path == "" {
 		return nil
 	}
-	if b.f == nil {
+	switch {
+	case b.file == nil:
 		if err := os.Remove(b.path); err != nil && !errors.Is(err, os.ErrNotExist) && b.err == nil {
 			b.err = err
 		}
-	} else {
-		if err := b.w.Flush(); err != nil && b.err == nil {
-			b.err = err
-		}
-		if err := b.f.Close(); err != nil && b.err == nil {
-			b.err = err
-		}
-		if b.err == nil {
-			b.err = os.Rename(b.path+".tmp", b.path)
-		}
-		if b.err != nil {
-			os.Remove(b.path + ".tmp")
-		}
-		b.f = nil // closed: nothing left for abort
+	case b.err != nil:
+		b.abort()
+	default:
+		b.err = b.file.commit()
+		b.file = nil
 	}
 	if b.err != nil {
 		return fmt.Errorf("saving the bad records to %s: %w", b.path, b.err)
