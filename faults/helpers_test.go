@@ -516,7 +516,7 @@ func (r *run) checkPosts(want int) {
 	}
 }
 
-// readTopic reads every record of a topic.
+// readTopic reads every record of a topic, in topic order (by partition, then offset).
 func (r *run) readTopic(topic string) []stream.Record {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -535,6 +535,13 @@ func (r *run) readTopic(topic string) []stream.Record {
 			r.t.Fatal(err)
 		}
 	}
+	// Partitions come from a map: in topic order, a key's later record comes last.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Partition != out[j].Partition {
+			return out[i].Partition < out[j].Partition
+		}
+		return out[i].Offset < out[j].Offset
+	})
 	return out
 }
 
@@ -542,12 +549,6 @@ func (r *run) readTopic(topic string) []stream.Record {
 func (r *run) finalSignals() map[string]string {
 	r.t.Helper()
 	recs := r.readTopic(r.kafka.Topics.Signals)
-	sort.SliceStable(recs, func(i, j int) bool {
-		if recs[i].Partition != recs[j].Partition {
-			return recs[i].Partition < recs[j].Partition
-		}
-		return recs[i].Offset < recs[j].Offset
-	})
 	// As docs/DETECTION.md says consumers must: the latest record per key, without the groups
 	// and leaks others supersede; the detections file carries no `supersedes`.
 	final := pipeline.NewFinal()
@@ -574,12 +575,6 @@ func (r *run) finalSignals() map[string]string {
 func (r *run) finalAlerts() map[string]string {
 	r.t.Helper()
 	recs := r.readTopic(r.kafka.Topics.Alerts)
-	sort.SliceStable(recs, func(i, j int) bool {
-		if recs[i].Partition != recs[j].Partition {
-			return recs[i].Partition < recs[j].Partition
-		}
-		return recs[i].Offset < recs[j].Offset
-	})
 	final := pipeline.NewFinal()
 	for _, rec := range recs {
 		if a, err := stream.Decode[leakwatch.Alert](rec); err == nil {
