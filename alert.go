@@ -5,12 +5,17 @@ import "time"
 // Alert is what a rule raised from a signal, for Alertmanager, webhooks and the alerts topic.
 // ID is stable for the same rule and subject, so repeats dedupe.
 type Alert struct {
-	ID        string            `json:"id"`
-	Rule      string            `json:"rule"`
-	Severity  string            `json:"severity"` // "info", "warning", "critical"
-	Kind      SignalKind        `json:"kind"`
-	Object    string            `json:"object,omitempty"`
-	Candidate string            `json:"candidate,omitempty"`
+	ID        string     `json:"id"`
+	Rule      string     `json:"rule"`
+	Severity  string     `json:"severity"` // "info", "warning", "critical"
+	Kind      SignalKind `json:"kind"`
+	Object    string     `json:"object,omitempty"`
+	Candidate string     `json:"candidate,omitempty"`
+	// Detection is the key of the record the alert was raised on (Signal.Key):
+	// "burst|OBJECT|ONSET", "group|ID" or "leak|OBJECT|ONSET", which names its line in
+	// detections.jsonl and its row in the warehouse; a site change's is
+	// "site|TARGET|TEXT_HASH|CHANGED".
+	Detection string            `json:"detection,omitempty"`
 	Summary   string            `json:"summary"`
 	Evidence  []string          `json:"evidence,omitempty"`
 	Link      string            `json:"link,omitempty"`

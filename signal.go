@@ -64,6 +64,9 @@ type Burst struct {
 	Evidence []string      `json:"evidence,omitempty"` // leak evidence seen in its posts
 	Calendar []CalendarRef `json:"calendar,omitempty"`
 	Timing   *Timing       `json:"timing,omitempty"`
+	// Candidates are the campaign candidates the burst is about, by id: a candidate:ID
+	// object's own, else those its object and evidence name, as Leak.Candidates.
+	Candidates []string `json:"candidates,omitempty"`
 }
 
 // Edge is the co-share relation of DESIGN.md: A and B (A < B) co-shared Weight distinct
@@ -103,6 +106,9 @@ type Group struct {
 	// Supersedes lists ids this group was published under before it grew into or merged
 	// with an older group: a live consumer drops those records, so each group appears once.
 	Supersedes []string `json:"supersedes,omitempty"`
+	// Candidates are the campaign candidates the group's top objects and evidence name, by
+	// id, as Leak.Candidates: which candidate a network pushed, or pushed against.
+	Candidates []string `json:"candidates,omitempty"`
 }
 
 // Leak is a leak incident: the related bursts and groups whose content points to a dump, or

@@ -32,6 +32,8 @@ const (
 	AnnotationEvidence = "evidence"
 	AnnotationLink     = "link"
 	AnnotationRaisedAt = "raised_at"
+	// AnnotationDetection is the key of the record the alert was raised on (Alert.Detection).
+	AnnotationDetection = "detection"
 	// AnnotationReplacedBy is set on an alert leakwatch resolves because another replaced
 	// it: the id of that alert.
 	AnnotationReplacedBy = "replaced_by"
@@ -322,6 +324,9 @@ func amAlert(a leakwatch.Alert, now time.Time, resolve time.Duration) postableAl
 	}
 	if !a.RaisedAt.IsZero() {
 		ann[AnnotationRaisedAt] = a.RaisedAt.UTC().Format(time.RFC3339)
+	}
+	if a.Detection != "" {
+		ann[AnnotationDetection] = a.Detection
 	}
 
 	starts := a.StartsAt

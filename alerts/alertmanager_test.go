@@ -155,8 +155,12 @@ func TestAlertmanagerRoundTrip(t *testing.T) {
 	if l.Annotations["summary"] != leak.Summary ||
 		l.Annotations["evidence"] != strings.Join(leak.Evidence, "\n") ||
 		l.Annotations["link"] != leak.Link ||
-		l.Annotations["raised_at"] != "2017-05-05T18:49:00Z" {
+		l.Annotations["raised_at"] != "2017-05-05T18:49:00Z" ||
+		l.Annotations["detection"] != leak.Detection {
 		t.Errorf("leak annotations = %v", l.Annotations)
+	}
+	if _, ok := got[burst.ID].Annotations["detection"]; ok {
+		t.Errorf("burst annotations = %v: a detection annotation for an alert that names no record", got[burst.ID].Annotations)
 	}
 	if l.GeneratorURL != leak.Link {
 		t.Errorf("generatorURL = %q, want the alert's link %q", l.GeneratorURL, leak.Link)

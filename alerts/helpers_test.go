@@ -21,6 +21,7 @@ func leakAlert(id string) leakwatch.Alert {
 		Kind:      leakwatch.SignalLeak,
 		Object:    "hashtag:macronleaks",
 		Candidate: "macron",
+		Detection: "leak|hashtag:macronleaks|2017-05-05T18:35:00Z",
 		Summary:   "Leak of 9 GB of campaign e-mails amplified by 312 accounts 3h25m before the campaign silence",
 		Evidence:  []string{"https://archive.org/details/EMLEAKS", "domain:pastebin.com", "https://twitter.com/x/status/860582014463463425"},
 		Link:      "http://127.0.0.1:8080/objects/hashtag:macronleaks",

@@ -250,6 +250,10 @@ var migrations = []migration{
 		{"groups", "evidence_first", "DateTime('UTC')"}, {"groups", "evidence_last", "DateTime('UTC')"}}},
 	// The candidates a leak incident names (Leak.Candidates), so a panel can ask whom.
 	{version: 4, name: "leaks.candidates", columns: []column{{"leaks", "candidates", "Array(String)"}}},
+	// The candidates bursts and groups name (Burst.Candidates, Group.Candidates), and the
+	// record an alert was raised on (Alert.Detection: the id of its burst, group or leak row).
+	{version: 5, name: "bursts.candidates, groups.candidates and alerts.detection", columns: []column{
+		{"bursts", "candidates", "Array(String)"}, {"groups", "candidates", "Array(String)"}, {"alerts", "detection", "String"}}},
 }
 
 // LatestSchemaVersion is the version a fully migrated warehouse reports.

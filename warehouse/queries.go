@@ -263,7 +263,7 @@ func (c *calendarRow) refs() []leakwatch.CalendarRef {
 
 // Bursts are the bursts with onset in [from, to), by onset.
 func (w *Warehouse) Bursts(ctx context.Context, from, to time.Time) ([]leakwatch.Burst, error) {
-	rows, err := w.latest(ctx, "bursts", "id, object, onset_at, peak_at, end_at, count, baseline, score, accounts, evidence, calendar_events, calendar_kinds, calendar_offsets_s, "+timingSelect,
+	rows, err := w.latest(ctx, "bursts", "id, object, onset_at, peak_at, end_at, count, baseline, score, accounts, evidence, calendar_events, calendar_kinds, calendar_offsets_s, candidates, "+timingSelect,
 		"onset_at >= toDateTime(?) AND onset_at < toDateTime(?)", "onset_at, id", unix(from), unix(to))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: bursts: %w", err)
@@ -276,13 +276,13 @@ func (w *Warehouse) Bursts(ctx context.Context, from, to time.Time) ([]leakwatch
 			cal      calendarRow
 			tim      timingRow
 		)
-		dest := append([]any{&id, &b.Object, &b.Onset, &b.Peak, &b.End, &cnt, &b.Baseline, &b.Score, &acc, &b.Evidence, &cal.events, &cal.kinds, &cal.offsets}, tim.dest()...)
+		dest := append([]any{&id, &b.Object, &b.Onset, &b.Peak, &b.End, &cnt, &b.Baseline, &b.Score, &acc, &b.Evidence, &cal.events, &cal.kinds, &cal.offsets, &b.Candidates}, tim.dest()...)
 		if err := r.Scan(dest...); err != nil {
 			return b, err
 		}
 		b.Onset, b.Peak, b.End = fromDB(b.Onset), fromDB(b.Peak), fromDB(b.End)
 		b.Count, b.Accounts = int(cnt), int(acc)
-		b.Evidence = nilIfEmpty(b.Evidence)
+		b.Evidence, b.Candidates = nilIfEmpty(b.Evidence), nilIfEmpty(b.Candidates)
 		b.Calendar, b.Timing = cal.refs(), tim.ptr()
 		return b, nil
 	})
@@ -314,7 +314,7 @@ func (w *Warehouse) Edges(ctx context.Context, from, to time.Time) ([]leakwatch.
 
 // Groups are the coordinated groups active in [from, to), by first time.
 func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch.Group, error) {
-	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, "+timingSelect,
+	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, candidates, "+timingSelect,
 		"first_at < toDateTime(?) AND last_at >= toDateTime(?) AND "+NotSuperseded("groups"), "first_at, id", unix(to), unix(from))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: groups: %w", err)
@@ -328,7 +328,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 			cal   calendarRow
 			tim   timingRow
 		)
-		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets}, tim.dest()...)
+		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets, &g.Candidates}, tim.dest()...)
 		if err := r.Scan(dest...); err != nil {
 			return g, err
 		}
@@ -338,7 +338,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 		}
 		g.First, g.Last = fromDB(g.First), fromDB(g.Last)
 		g.EvidenceFirst, g.EvidenceLast = fromDB(g.EvidenceFirst), fromDB(g.EvidenceLast)
-		g.Objects, g.FirstMovers, g.Evidence = nilIfEmpty(g.Objects), nilIfEmpty(g.FirstMovers), nilIfEmpty(g.Evidence)
+		g.Objects, g.FirstMovers, g.Evidence, g.Candidates = nilIfEmpty(g.Objects), nilIfEmpty(g.FirstMovers), nilIfEmpty(g.Evidence), nilIfEmpty(g.Candidates)
 		g.Edges = int(edges)
 		g.Calendar, g.Timing = cal.refs(), tim.ptr()
 		return g, nil
@@ -408,7 +408,7 @@ func (w *Warehouse) SiteChanges(ctx context.Context, from, to time.Time) ([]leak
 // Alerts are the alerts starting in [from, to), latest version of each, by start; alerts
 // another one superseded are left out.
 func (w *Warehouse) Alerts(ctx context.Context, from, to time.Time) ([]leakwatch.Alert, error) {
-	rows, err := w.latest(ctx, "alerts", "id, rule, severity, kind, object, candidate, summary, evidence, link, starts_at, raised_at, label_keys, label_values, supersedes",
+	rows, err := w.latest(ctx, "alerts", "id, rule, severity, kind, object, candidate, summary, evidence, link, starts_at, raised_at, label_keys, label_values, supersedes, detection",
 		"starts_at >= toDateTime(?) AND starts_at < toDateTime(?) AND "+NotSuperseded("alerts"), "starts_at, id", unix(from), unix(to))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: alerts: %w", err)
@@ -419,7 +419,7 @@ func (w *Warehouse) Alerts(ctx context.Context, from, to time.Time) ([]leakwatch
 			kind       string
 			keys, vals []string
 		)
-		if err := r.Scan(&a.ID, &a.Rule, &a.Severity, &kind, &a.Object, &a.Candidate, &a.Summary, &a.Evidence, &a.Link, &a.StartsAt, &a.RaisedAt, &keys, &vals, &a.Supersedes); err != nil {
+		if err := r.Scan(&a.ID, &a.Rule, &a.Severity, &kind, &a.Object, &a.Candidate, &a.Summary, &a.Evidence, &a.Link, &a.StartsAt, &a.RaisedAt, &keys, &vals, &a.Supersedes, &a.Detection); err != nil {
 			return a, err
 		}
 		a.Kind = leakwatch.SignalKind(kind)

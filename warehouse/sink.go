@@ -449,7 +449,7 @@ var burstsTable = table[leakwatch.Signal]{
 	name: "bursts",
 	cols: []string{"id", "object", "kind", "onset_at", "peak_at", "end_at", "count", "baseline", "score", "accounts", "evidence",
 		"calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "version"},
+		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "candidates", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		b := s.Burst
@@ -472,7 +472,7 @@ var burstsTable = table[leakwatch.Signal]{
 		ce, ck, co := calendarCols(b.Calendar)
 		row := []any{s.Key(), b.Object, kind, onset, peak, end, int64(b.Count), b.Baseline, b.Score, int64(b.Accounts), strs(b.Evidence), ce, ck, co}
 		row = append(row, timingCols(b.Timing)...)
-		return append(row, ver(b.Count, end)), nil
+		return append(row, strs(b.Candidates), ver(b.Count, end)), nil
 	},
 }
 
@@ -507,7 +507,7 @@ var groupsTable = table[leakwatch.Signal]{
 	name: "groups",
 	cols: []string{"id", "accounts", "size", "object_kinds", "first_at", "last_at", "objects", "first_movers", "edges", "evidence", "evidence_first", "evidence_last", "score",
 		"calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "version"},
+		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "candidates", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		g := s.Group
@@ -542,7 +542,7 @@ var groupsTable = table[leakwatch.Signal]{
 		for i, id := range g.Supersedes {
 			sup[i] = leakwatch.GroupKey(id)
 		}
-		return append(row, sup, ver(len(g.Accounts), last)), nil
+		return append(row, sup, strs(g.Candidates), ver(len(g.Accounts), last)), nil
 	},
 }
 
@@ -603,7 +603,7 @@ var siteChangesTable = table[leakwatch.SiteChange]{
 
 var alertsTable = table[leakwatch.Alert]{
 	name: "alerts",
-	cols: []string{"id", "rule", "severity", "kind", "object", "candidate", "summary", "evidence", "link", "starts_at", "raised_at", "label_keys", "label_values", "supersedes", "version"},
+	cols: []string{"id", "rule", "severity", "kind", "object", "candidate", "summary", "evidence", "link", "starts_at", "raised_at", "label_keys", "label_values", "supersedes", "detection", "version"},
 	id:   func(a leakwatch.Alert) string { return fmt.Sprintf("id %q", a.ID) },
 	row: func(a leakwatch.Alert) ([]any, error) {
 		if a.ID == "" {
@@ -628,7 +628,7 @@ var alertsTable = table[leakwatch.Alert]{
 		}
 		// Supersedes names the alerts this one replaces (a leak incident that moved, groups
 		// that merged): readers leave those out.
-		return []any{a.ID, a.Rule, a.Severity, string(a.Kind), a.Object, a.Candidate, a.Summary, strs(a.Evidence), a.Link, starts, raised, keys, vals, strs(a.Supersedes), ms(raised)}, nil
+		return []any{a.ID, a.Rule, a.Severity, string(a.Kind), a.Object, a.Candidate, a.Summary, strs(a.Evidence), a.Link, starts, raised, keys, vals, strs(a.Supersedes), a.Detection, ms(raised)}, nil
 	},
 }
 

@@ -92,7 +92,8 @@ func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
 	if err := again.addColumn(ctx, column{"alerts", "supersedes", "Array(String)"}); err != nil {
 		t.Fatalf("adding an existing column: %v", err)
 	}
-	newer := leakwatch.Alert{ID: "leak|url:https://pastebin.com/x|2017-05-05T18:35:00Z", Rule: "leak", StartsAt: t0, RaisedAt: t0.Add(time.Minute), Supersedes: []string{old.ID}}
+	newer := leakwatch.Alert{ID: "leak|url:https://pastebin.com/x|2017-05-05T18:35:00Z", Rule: "leak", StartsAt: t0, RaisedAt: t0.Add(time.Minute), Supersedes: []string{old.ID},
+		Detection: "leak|url:https://pastebin.com/x|2017-05-05T18:35:00Z"}
 	if err := again.InsertAlerts(ctx, []leakwatch.Alert{newer}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,20 +101,28 @@ func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].ID != newer.ID || !slices.Equal(got[0].Supersedes, []string{old.ID}) {
-		t.Fatalf("alerts after the upgrade: %+v, want only %s, naming the alert it replaced", got, newer.ID)
+	if len(got) != 1 || got[0].ID != newer.ID || !slices.Equal(got[0].Supersedes, []string{old.ID}) || got[0].Detection != newer.Detection {
+		t.Fatalf("alerts after the upgrade: %+v, want only %s, naming the alert it replaced and its record", got, newer.ID)
 	}
 	g := leakwatch.Group{ID: "g-net", Accounts: []string{"a", "b", "c"}, First: t0.Add(-48 * time.Hour), Last: t0.Add(time.Hour),
-		Evidence: []string{"term:#macronleaks"}, EvidenceFirst: t0.Add(4 * time.Minute), EvidenceLast: t0.Add(50 * time.Minute)}
-	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalGroup, Group: &g}}); err != nil {
+		Evidence: []string{"term:#macronleaks"}, EvidenceFirst: t0.Add(4 * time.Minute), EvidenceLast: t0.Add(50 * time.Minute), Candidates: []string{"macron"}}
+	b1 := leakwatch.Burst{Object: "candidate:lepen", Onset: t0, Peak: t0, End: t0.Add(time.Minute), Count: 30, Candidates: []string{"lepen"}}
+	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalGroup, Group: &g}, {Kind: leakwatch.SignalBurst, Burst: &b1}}); err != nil {
 		t.Fatal(err)
 	}
 	groups, err := again.Groups(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(groups) != 1 || !groups[0].EvidenceFirst.Equal(g.EvidenceFirst) || !groups[0].EvidenceLast.Equal(g.EvidenceLast) {
-		t.Fatalf("groups after the upgrade: %+v, want g-net passing the dump round from %s to %s", groups, g.EvidenceFirst, g.EvidenceLast)
+	if len(groups) != 1 || !groups[0].EvidenceFirst.Equal(g.EvidenceFirst) || !groups[0].EvidenceLast.Equal(g.EvidenceLast) || !slices.Equal(groups[0].Candidates, g.Candidates) {
+		t.Fatalf("groups after the upgrade: %+v, want g-net about macron passing the dump round from %s to %s", groups, g.EvidenceFirst, g.EvidenceLast)
+	}
+	bursts, err := again.Bursts(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bursts) != 1 || !slices.Equal(bursts[0].Candidates, b1.Candidates) {
+		t.Fatalf("bursts after the upgrade: %+v, want the burst naming lepen", bursts)
 	}
 	l := leakwatch.Leak{Object: "hashtag:macronleaks", Onset: t0, Evidence: []string{"term:#macronleaks"}, Candidates: []string{"macron"}}
 	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalLeak, Leak: &l}}); err != nil {

@@ -163,6 +163,57 @@ func TestScenarioOneIncidentPerDump(t *testing.T) {
 			if len(l.Candidates) == 0 || l.Candidates[0] != "macron" {
 				t.Errorf("incident candidates %q, want macron first", l.Candidates)
 			}
+			// So do the network that passed the dump round and the dump hashtag's burst.
+			records := map[string]leakwatch.Signal{}
+			macronleaks := 0
+			for _, s := range res.Signals {
+				records[s.Key()] = s
+				switch {
+				case s.Kind == leakwatch.SignalGroup && s.Group.ID == network0 && !slices.Contains(s.Group.Candidates, "macron"):
+					t.Errorf("the dump network group %s names %q, want macron among them (objects %q, evidence %q)", network0, s.Group.Candidates, s.Group.Objects, s.Group.Evidence)
+				case s.Kind == leakwatch.SignalBurst && s.Burst.Object == "hashtag:macronleaks":
+					macronleaks++
+					if !slices.Equal(s.Burst.Candidates, []string{"macron"}) {
+						t.Errorf("burst on hashtag:macronleaks at %s names %q, want macron", s.Burst.Onset.Format(time.RFC3339), s.Burst.Candidates)
+					}
+				case s.Kind == leakwatch.SignalBurst && strings.HasPrefix(s.Burst.Object, "candidate:") && !slices.Equal(s.Burst.Candidates, []string{strings.TrimPrefix(s.Burst.Object, "candidate:")}):
+					t.Errorf("burst on %s names %q", s.Burst.Object, s.Burst.Candidates)
+				}
+			}
+			if macronleaks == 0 {
+				t.Error("no burst on hashtag:macronleaks")
+			}
+			// Every alert names the record it was raised on, and labels the record's first
+			// candidate.
+			for _, a := range res.Alerts {
+				if a.Kind == "site_change" {
+					if !strings.HasPrefix(a.Detection, "site|") {
+						t.Errorf("site alert %s: detection %q", a.ID, a.Detection)
+					}
+					continue
+				}
+				rec, ok := records[a.Detection]
+				if !ok {
+					t.Errorf("alert %s (%s on %s): detection %q names no record", a.ID, a.Rule, a.Object, a.Detection)
+					continue
+				}
+				var about []string
+				switch rec.Kind {
+				case leakwatch.SignalBurst:
+					about = rec.Burst.Candidates
+				case leakwatch.SignalGroup:
+					about = rec.Group.Candidates
+				case leakwatch.SignalLeak:
+					about = rec.Leak.Candidates
+				}
+				want := ""
+				if len(about) > 0 {
+					want = about[0]
+				}
+				if a.Candidate != want {
+					t.Errorf("alert %s on %s: candidate %q, its record names %q", a.ID, a.Detection, a.Candidate, about)
+				}
+			}
 			t.Logf("incident %s (start %s): %d evidence entries, %d objects; %d alerts in all",
 				leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: l}.Key(), l.Start.Format(time.RFC3339), len(l.Evidence), objects, len(res.Alerts))
 		})

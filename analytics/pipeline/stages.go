@@ -73,6 +73,7 @@ type Detect struct {
 	lateness  time.Duration
 	bursts    *burst.Detector
 	place     placer
+	about     func(leakwatch.Signal) []string // the candidates a signal names
 	sharing   *coord.Sharing
 	watermark time.Time
 	horizon   time.Time
@@ -89,6 +90,7 @@ func NewDetect(cfg Config) (*Detect, error) {
 		lateness: cfg.Lateness,
 		bursts:   newBurst(cfg),
 		place:    newPlacer(cfg),
+		about:    newAbout(cfg),
 		sharing:  coord.NewSharing(cfg.Coord),
 	}, nil
 }
@@ -207,8 +209,10 @@ func (d *Detect) Stats() DetectStats {
 	return DetectStats{Late: d.late, PairsSkipped: d.sharing.Skipped(), Objects: d.sharing.Objects()}
 }
 
+// placed puts each burst on the calendar and names the candidates it is about.
 func (d *Detect) placed(bs []leakwatch.Burst) []leakwatch.Burst {
 	for i := range bs {
+		bs[i].Candidates = d.about(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &bs[i]})
 		refs, timing := d.place(bs[i].Onset)
 		bs[i].Calendar = refs
 		if timing != (leakwatch.Timing{}) {
@@ -313,6 +317,7 @@ func (c *Correlate) Advance(watermark time.Time) Output {
 			t := timing
 			g.Timing = &t
 		}
+		g.Candidates = c.about(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: g})
 		out.add(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: g}, c.rules)
 		if l := c.leak.Group(*g); l != nil {
 			out.add(c.leakSignal(l), c.rules)

@@ -54,7 +54,24 @@ func rulesConfig(c Config) rules.Config {
 
 func newEvaluator(c Config) evaluator {
 	cfg := rulesConfig(c)
-	return func(sig leakwatch.Signal) []leakwatch.Alert { return rules.Evaluate(cfg, sig) }
+	// Bursts, groups and leaks reach the rules with the candidates they are about named
+	// (Detect.placed, Correlate): the alerts' label is the first of them.
+	return func(sig leakwatch.Signal) []leakwatch.Alert {
+		return rules.EvaluateAbout(cfg, sig, recordCandidates(sig))
+	}
+}
+
+// recordCandidates are the candidates sig's record names (none for an edge).
+func recordCandidates(sig leakwatch.Signal) []string {
+	switch {
+	case sig.Kind == leakwatch.SignalBurst && sig.Burst != nil:
+		return sig.Burst.Candidates
+	case sig.Kind == leakwatch.SignalGroup && sig.Group != nil:
+		return sig.Group.Candidates
+	case sig.Kind == leakwatch.SignalLeak && sig.Leak != nil:
+		return sig.Leak.Candidates
+	}
+	return nil
 }
 
 func newAbout(c Config) func(leakwatch.Signal) []string {

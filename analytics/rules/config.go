@@ -38,6 +38,18 @@ type Config struct {
 	// Labels are added to every alert ({election: fr-2017-r2}), for routing in Alertmanager
 	// and in webhook consumers; a rule's own Labels win over them.
 	Labels map[string]string `yaml:"labels"`
+
+	// matchers are Candidates' match strings folded, made once by WithCandidates: a
+	// campaign's few dozen strings were folded again for every signal labelled.
+	matchers []matcher
+}
+
+// candidateMatchers are the folded match strings of c.Candidates.
+func (c Config) candidateMatchers() []matcher {
+	if c.matchers != nil {
+		return c.matchers
+	}
+	return compileMatchers(c.Candidates)
 }
 
 // CandidatesFrom turns the extraction's candidates into alert labelling candidates: their
@@ -70,6 +82,7 @@ func (c Config) WithCandidates(cands []Candidate) Config {
 			out.Candidates = append(out.Candidates, x)
 		}
 	}
+	out.matchers = compileMatchers(out.Candidates)
 	return out
 }
 

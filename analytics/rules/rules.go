@@ -32,7 +32,26 @@ func Evaluate(cfg Config, sig leakwatch.Signal) []leakwatch.Alert {
 	if !ok {
 		return nil
 	}
-	s.candidate = candidateOf(cfg.Candidates, s.object, s.texts)
+	return evaluate(cfg, sig, s, candidateOf(cfg.candidateMatchers(), s.object, s.texts))
+}
+
+// EvaluateAbout is Evaluate for a signal whose candidates the caller has named already
+// (CandidatesOf, as the burst, group and leak records carry them): the first is the alerts'
+// candidate label. It saves matching every signal's texts twice.
+func EvaluateAbout(cfg Config, sig leakwatch.Signal, about []string) []leakwatch.Alert {
+	s, ok := describe(sig)
+	if !ok {
+		return nil
+	}
+	candidate := ""
+	if len(about) > 0 {
+		candidate = about[0]
+	}
+	return evaluate(cfg, sig, s, candidate)
+}
+
+func evaluate(cfg Config, sig leakwatch.Signal, s subject, candidate string) []leakwatch.Alert {
+	s.candidate = candidate
 	var out []leakwatch.Alert
 	for _, r := range cfg.Rules {
 		if r.Kind != sig.Kind || !s.passes(r) {
@@ -98,7 +117,7 @@ func EvaluateChange(cfg Config, sc leakwatch.SiteChange) []leakwatch.Alert {
 		evidence: sc.Reasons,
 		texts:    []string{sc.Target, sc.URL},
 	}
-	s.candidate = candidateOf(cfg.Candidates, "", s.texts)
+	s.candidate = candidateOf(cfg.candidateMatchers(), "", s.texts)
 	what := strings.Join(sc.Changed, ", ")
 	switch {
 	case sc.Defacement:
@@ -268,6 +287,7 @@ func (s subject) alert(r Rule, key string, cfg Config) leakwatch.Alert {
 	}
 	return leakwatch.Alert{
 		ID:        AlertID(r.Name, key),
+		Detection: key,
 		Rule:      r.Name,
 		Severity:  r.Severity,
 		Kind:      s.kind,
@@ -329,8 +349,8 @@ var joinWords = strings.NewReplacer(" ", "", "-", "")
 // candidate's burst); else the candidate whose match string occurs first in texts (the
 // object, then the evidence, most frequent first), a match string also counting written
 // together ("le pen" in "#lepenleaks") when that is at least 4 letters.
-func candidateOf(cands []Candidate, object string, texts []string) string {
-	if ids := candidates(cands, object, texts, false); len(ids) > 0 {
+func candidateOf(ms []matcher, object string, texts []string) string {
+	if ids := candidates(ms, object, texts, false); len(ids) > 0 {
 		return ids[0]
 	}
 	return ""
@@ -344,11 +364,36 @@ func CandidatesOf(cfg Config, sig leakwatch.Signal) []string {
 	if !ok {
 		return nil
 	}
-	return candidates(cfg.Candidates, s.object, s.texts, true)
+	return candidates(cfg.candidateMatchers(), s.object, s.texts, true)
+}
+
+// matcher is one folded match string of a candidate.
+type matcher struct {
+	id string
+	s  string
+}
+
+// compileMatchers folds every match string of cands, and adds it written together ("lepen"
+// for "le pen", to find "#lepenleaks") when that differs and has at least 4 letters.
+func compileMatchers(cands []Candidate) []matcher {
+	var ms []matcher
+	for _, c := range cands {
+		for _, m := range c.Match {
+			fm := fold(m)
+			if fm == "" {
+				continue
+			}
+			ms = append(ms, matcher{c.ID, fm})
+			if joined := joinWords.Replace(fm); joined != fm && len(joined) >= 4 {
+				ms = append(ms, matcher{c.ID, joined})
+			}
+		}
+	}
+	return ms
 }
 
 // candidates returns the candidate ids object and texts name, the first only unless all.
-func candidates(cands []Candidate, object string, texts []string, all bool) []string {
+func candidates(ms []matcher, object string, texts []string, all bool) []string {
 	const prefix = string(leakwatch.KindCandidate) + ":"
 	var ids []string
 	found := func(id string) bool {
@@ -365,25 +410,8 @@ func candidates(cands []Candidate, object string, texts []string, all bool) []st
 			return ids
 		}
 	}
-	if len(cands) == 0 {
+	if len(ms) == 0 {
 		return ids
-	}
-	type matcher struct {
-		id string
-		s  string
-	}
-	var ms []matcher
-	for _, c := range cands {
-		for _, m := range c.Match {
-			fm := fold(m)
-			if fm == "" {
-				continue
-			}
-			ms = append(ms, matcher{c.ID, fm})
-			if joined := joinWords.Replace(fm); joined != fm && len(joined) >= 4 {
-				ms = append(ms, matcher{c.ID, joined})
-			}
-		}
 	}
 	for _, t := range texts {
 		ft := fold(t)

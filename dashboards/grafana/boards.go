@@ -25,15 +25,15 @@ func Boards() []Spec {
 // first_at alone hid a network at work all week from a dashboard on dump night.
 const activeIn = "first_at <= $__toTime AND last_at >= $__fromTime"
 
-// aboutCandidates keeps the leak incidents that name a chosen candidate, and those that
-// name none (a dump nobody is named in is still news to every desk).
+// aboutCandidates keeps the bursts, groups and leak incidents that name a chosen candidate,
+// and those that name none (a dump nobody is named in is still news to every desk).
 const aboutCandidates = "(empty(candidates) OR hasAny(candidates, [${candidate:singlequote}]))"
 
 func overview() Spec {
 	return Spec{
-		// candidate narrows Volume per candidate and Newest alerts; platform narrows Posts
-		// and Volume per platform. Signals and alerts carry no platform, and the rollup none
-		// either.
+		// candidate narrows Volume per candidate, the bursts, groups and alerts tables (the
+		// counts stay the whole campaign's); platform narrows Posts and Volume per platform.
+		// Signals and alerts carry no platform, and the rollup none either.
 		UID: "leakwatch-overview", Title: "leakwatch — Overview", Tags: []string{"overview"},
 		Vars: []string{"candidate", "platform"}, Calendar: true,
 		Panels: []PanelSpec{
@@ -56,14 +56,15 @@ func overview() Spec {
 				SQL: "SELECT " + bucket("created_at") + " AS time, platform, count() AS posts FROM posts FINAL " +
 					"WHERE $__timeFilter(created_at) AND platform IN (${platform:singlequote}) GROUP BY time, platform ORDER BY time, platform"},
 			{Title: "Active bursts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Columns: []string{"object", "onset", "peak", "ends", "posts", "baseline", "score", "accounts"},
-				SQL: "SELECT object, onset_at AS onset, peak_at AS peak, end_at AS ends, count AS posts, round(baseline, 1) AS baseline, round(score, 1) AS score, accounts " +
-					"FROM bursts FINAL WHERE $__timeFilter(onset_at) ORDER BY score DESC LIMIT 50"},
+				Description: "Bursts that began in the time range, strongest first; about: the candidates each names (candidate narrows them; those naming none always show).",
+				Columns:     []string{"object", "about", "onset", "peak", "ends", "posts", "baseline", "score", "accounts"},
+				SQL: "SELECT object, arrayStringConcat(candidates, ', ') AS about, onset_at AS onset, peak_at AS peak, end_at AS ends, count AS posts, round(baseline, 1) AS baseline, round(score, 1) AS score, accounts " +
+					"FROM bursts FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " ORDER BY score DESC LIMIT 50"},
 			{Title: "Active coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Description: "Groups that co-shared in the time range, most recently active first: a network at work all week shows on dump night.",
-				Columns:     []string{"last", "first", "size", "kinds", "first_movers", "objects", "id"},
-				SQL: "SELECT last_at AS last, first_at AS first, size, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
-					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY last_at DESC LIMIT 50"},
+				Description: "Groups that co-shared in the time range, most recently active first: a network at work all week shows on dump night. about: the candidates its top objects and evidence name.",
+				Columns:     []string{"last", "first", "size", "about", "kinds", "first_movers", "objects", "id"},
+				SQL: "SELECT last_at AS last, first_at AS first, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
+					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY last_at DESC LIMIT 50"},
 			{Title: "Newest alerts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Description: "Alerts raised in the time range (a group's at its latest co-share), newest first; candidate narrows them to the chosen candidates, and alerts tied to none always show.",
 				Columns:     []string{"time", "severity", "rule", "summary", "object", "candidate"},
@@ -75,9 +76,9 @@ func overview() Spec {
 
 func leakTiming() Spec {
 	return Spec{
-		// candidate narrows the leaks (an incident names its candidates; one that names
-		// none always shows); bursts and the calendar carry no candidate, and nothing here a
-		// platform.
+		// candidate narrows the leaks and bursts (a record names its candidates; one that
+		// names none always shows); the volume and the calendar belong to no candidate, and
+		// nothing here to a platform.
 		UID: "leakwatch-leak-timing", Title: "leakwatch — Leak timing", Tags: []string{"leaks", "calendar"},
 		Vars: []string{"candidate"}, Calendar: true,
 		Panels: []PanelSpec{
@@ -96,9 +97,9 @@ func leakTiming() Spec {
 				Columns: []string{"object", "hours_to_vote"},
 				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY onset_at"},
 			{Title: "Bursts near silence periods and votes", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Columns: []string{"onset", "object", "posts", "score", "in_silence", "hours_to_silence", "hours_to_vote"},
-				SQL: "SELECT onset_at AS onset, object, count AS posts, round(score, 1) AS score, in_silence, round(hours_to_silence, 1) AS hours_to_silence, " +
-					"round(hours_to_vote, 1) AS hours_to_vote FROM bursts FINAL WHERE $__timeFilter(onset_at) AND has_timing = 1 " +
+				Columns: []string{"onset", "object", "about", "posts", "score", "in_silence", "hours_to_silence", "hours_to_vote"},
+				SQL: "SELECT onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, count AS posts, round(score, 1) AS score, in_silence, round(hours_to_silence, 1) AS hours_to_silence, " +
+					"round(hours_to_vote, 1) AS hours_to_vote FROM bursts FINAL WHERE $__timeFilter(onset_at) AND has_timing = 1 AND " + aboutCandidates + " " +
 					"ORDER BY timing_score DESC, score DESC LIMIT 50"},
 			{Title: "Campaign calendar", Type: "table", QueryType: QueryTable, W: 24, H: 6,
 				Columns: []string{"start", "end_time", "kind", "event", "title"},
@@ -110,16 +111,19 @@ func leakTiming() Spec {
 
 func coordination() Spec {
 	return Spec{
+		// candidate narrows the groups and their accounts (a group names the candidates its
+		// top objects and evidence name; one that names none always shows); edges name no
+		// candidate.
 		UID: "leakwatch-coordination", Title: "leakwatch — Coordination", Tags: []string{"coordination"},
-		Calendar: true,
+		Vars: []string{"candidate"}, Calendar: true,
 		Panels: []PanelSpec{
 			{Title: "Coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
-				Description: "dump_from, dump_to: the group's first and last co-shares naming a dump (a paste or file-sharing link, a leak hashtag); empty when none did.",
-				Columns:     []string{"first", "last", "size", "kinds", "score", "first_movers", "objects", "evidence", "dump_from", "dump_to"},
-				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
+				Description: "about: the candidates the group's top objects and evidence name. dump_from, dump_to: the group's first and last co-shares naming a dump (a paste or file-sharing link, a leak hashtag); empty when none did.",
+				Columns:     []string{"first", "last", "size", "about", "kinds", "score", "first_movers", "objects", "evidence", "dump_from", "dump_to"},
+				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
 					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence, " +
 					"if(toUInt32(evidence_first) = 0, '', toString(evidence_first)) AS dump_from, if(toUInt32(evidence_last) = 0, '', toString(evidence_last)) AS dump_to " +
-					"FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
+					"FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
 			{Title: "Co-share edge weight over time", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,
 				Description: "Sum of co-share edge weights by object kind, by the time the pair first co-shared.",
 				Columns:     []string{"time", "object_kind", "weight"},
@@ -132,7 +136,7 @@ func coordination() Spec {
 			{Title: "Accounts in coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
 				Columns: []string{"account", "groups", "last"},
 				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " ARRAY JOIN accounts AS account " +
-					"WHERE " + activeIn + " AND " + warehouse.NotSuperseded("groups") + " GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
+					"WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
 		},
 	}
 }

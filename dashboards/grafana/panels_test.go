@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,31 +284,55 @@ func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
 
 // The leak panels follow the candidate variable: an incident naming a chosen candidate shows,
 // one naming only others does not, and one naming nobody always does.
-func TestLeakPanelsFollowTheCandidate(t *testing.T) {
+func TestPanelsFollowTheCandidate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	w := panelsDB(t, ctx, "leakcand")
+	w := panelsDB(t, ctx, "cand")
 	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	timing := &leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.4, Score: 0.9}
 	var sigs []leakwatch.Signal
+	// Records 0-3 name macron, lepen, no one, and both: a chosen macron keeps 0, 2 and 3.
 	for i, c := range [][]string{{"macron"}, {"lepen"}, nil, {"lepen", "macron"}} {
-		l := leakwatch.Leak{Object: fmt.Sprintf("url:https://pastebin.com/%d", i), Onset: at.Add(time.Duration(i) * time.Minute), Evidence: []string{"domain:pastebin.com"}, Candidates: c}
-		sigs = append(sigs, leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &l})
+		on := at.Add(time.Duration(i) * time.Minute)
+		l := leakwatch.Leak{Object: fmt.Sprintf("url:https://pastebin.com/%d", i), Onset: on, Evidence: []string{"domain:pastebin.com"}, Candidates: c}
+		b := leakwatch.Burst{Object: fmt.Sprintf("hashtag:b%d", i), Onset: on, Peak: on, End: on.Add(time.Minute), Count: 40 - i, Baseline: 1, Score: float64(20 - i), Timing: timing, Candidates: c}
+		g := leakwatch.Group{ID: fmt.Sprintf("g-%d", i), Accounts: []string{fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i), fmt.Sprintf("c%d", i)}, ObjectKinds: []leakwatch.ObjectKind{"url"},
+			First: on, Last: on.Add(time.Duration(10-i) * time.Minute), Candidates: c}
+		sigs = append(sigs, leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &l}, leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &b}, leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &g})
 	}
 	if err := w.InsertSignals(ctx, sigs); err != nil {
 		t.Fatal(err)
 	}
+	leaks := []string{"url:https://pastebin.com/0", "url:https://pastebin.com/2", "url:https://pastebin.com/3"}
+	bursts := []string{"hashtag:b0", "hashtag:b2", "hashtag:b3"}
 	r := grafana.Range{From: at.Add(-time.Hour), To: at.Add(time.Hour), Interval: time.Hour}
-	for _, title := range []string{"Leaks against the calendar", "Hours to the vote at each leak"} {
-		p := panel(t, "leakwatch-leak-timing", title)
-		col := slices.Index(p.Columns, "object")
-		res := query(t, ctx, w, title, p.SQL, r, map[string][]string{"candidate": {"macron"}})
+	for _, c := range []struct {
+		board, title, col string
+		want              []string
+	}{
+		{"leakwatch-leak-timing", "Leaks against the calendar", "object", leaks},
+		{"leakwatch-leak-timing", "Hours to the vote at each leak", "object", leaks},
+		{"leakwatch-leak-timing", "Bursts near silence periods and votes", "object", bursts},
+		{"leakwatch-overview", "Active bursts", "object", bursts},
+		{"leakwatch-overview", "Active coordinated groups", "id", []string{"group|g-0", "group|g-2", "group|g-3"}},
+		{"leakwatch-coordination", "Coordinated groups", "first", []string{fmt.Sprint(at), fmt.Sprint(at.Add(2 * time.Minute)), fmt.Sprint(at.Add(3 * time.Minute))}},
+		{"leakwatch-coordination", "Accounts in coordinated groups", "account", []string{"a0", "a2", "a3", "b0", "b2", "b3", "c0", "c2", "c3"}},
+	} {
+		p := panel(t, c.board, c.title)
+		col := slices.Index(p.Columns, c.col)
+		res := query(t, ctx, w, c.title, p.SQL, r, map[string][]string{"candidate": {"macron"}})
 		var got []string
 		for _, row := range res.Rows {
 			got = append(got, fmt.Sprint(row[col]))
 		}
-		want := []string{"url:https://pastebin.com/0", "url:https://pastebin.com/2", "url:https://pastebin.com/3"}
-		if !slices.Equal(got, want) {
-			t.Errorf("%s with candidate macron: %v, want %v", title, got, want)
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s with candidate macron: %v, want %v", c.title, got, c.want)
+		}
+		if about := slices.Index(p.Columns, "about"); about >= 0 && len(res.Rows) == 3 {
+			if got := fmt.Sprint(res.Rows[0][about], "/", res.Rows[1][about], "/", res.Rows[2][about]); !strings.Contains(got, "lepen, macron") {
+				t.Errorf("%s: about column %q, want the candidates of record 3 (lepen, macron)", c.title, got)
+			}
 		}
 	}
 }

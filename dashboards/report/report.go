@@ -84,10 +84,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 		fmt.Fprintf(&b, "  leak incidents\n")
 		for _, l := range first(v.Leaks, n) {
 			t := l.Timing
-			fmt.Fprintf(&b, "    %s  %s", utc(l.Start), l.Object)
-			if len(l.Candidates) > 0 {
-				fmt.Fprintf(&b, "  about %s", strings.Join(l.Candidates, ", "))
-			}
+			fmt.Fprintf(&b, "    %s  %s%s", utc(l.Start), l.Object, about(l.Candidates))
 			if t.InSilence || t.Silence != "" || t.NextVote != "" { // placed on a calendar
 				fmt.Fprintf(&b, "  timing %.2f", t.Score)
 			}
@@ -137,20 +134,28 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 					leak += " from " + utc(g.EvidenceFirst) + " to " + utc(g.EvidenceLast)
 				}
 			}
-			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s to %s; first movers %s; shared %s%s%s\n",
-				len(g.Accounts), g.Edges, strings.Join(kinds, ", "), utc(g.First), utc(g.Last),
+			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s to %s%s; first movers %s; shared %s%s%s\n",
+				len(g.Accounts), g.Edges, strings.Join(kinds, ", "), utc(g.First), utc(g.Last), about(g.Candidates),
 				strings.Join(first(g.FirstMovers, 3), ", "), strings.Join(first(g.Objects, 2), ", "), leak, near(g.Calendar))
 		}
 	}
 	if len(v.Bursts) > 0 {
 		fmt.Fprintf(&b, "  strongest bursts\n")
 		for _, x := range first(v.Bursts, n) {
-			fmt.Fprintf(&b, "    %s  %s  %d posts by %d accounts against %.1f expected, score %.1f%s\n",
-				utc(x.Onset), x.Object, x.Count, x.Accounts, x.Baseline, x.Score, near(x.Calendar))
+			fmt.Fprintf(&b, "    %s  %s%s  %d posts by %d accounts against %.1f expected, score %.1f%s\n",
+				utc(x.Onset), x.Object, about(x.Candidates), x.Count, x.Accounts, x.Baseline, x.Score, near(x.Calendar))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// about names the candidates a finding is about, for a one-line finding.
+func about(candidates []string) string {
+	if len(candidates) == 0 {
+		return ""
+	}
+	return "  about " + strings.Join(candidates, ", ")
 }
 
 // ahead says how long before an event something landed: hours while they count (a leak
@@ -373,13 +378,13 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <td class="num">{{printf "%.2f" .Timing.Score}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
 {{end}}</table>{{else}}<p>No leak detected.</p>{{end}}
 <h2>Coordinated groups</h2>
-{{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>object kinds</th><th>first</th><th>last</th><th>first movers</th><th>objects</th><th>leak evidence</th></tr>
-{{range .Groups}}<tr><td><code>{{.ID}}</code></td><td class="num" title="{{join .Accounts " "}}">{{len .Accounts}}</td><td>{{kinds .ObjectKinds}}</td><td>{{utc .First}}</td><td>{{utc .Last}}</td>
+{{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>about</th><th>object kinds</th><th>first</th><th>last</th><th>first movers</th><th>objects</th><th>leak evidence</th></tr>
+{{range .Groups}}<tr><td><code>{{.ID}}</code></td><td class="num" title="{{join .Accounts " "}}">{{len .Accounts}}</td><td>{{join .Candidates ", "}}</td><td>{{kinds .ObjectKinds}}</td><td>{{utc .First}}</td><td>{{utc .Last}}</td>
 <td>{{join (firstS .FirstMovers 5) ", "}}</td><td><code>{{join (firstS .Objects 4) " "}}</code></td><td>{{if .Evidence}}{{join (firstS .Evidence 4) ", "}}{{if not .EvidenceFirst.IsZero}} from {{utc .EvidenceFirst}} to {{utc .EvidenceLast}}{{end}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p>No coordinated group.</p>{{end}}
 <h2>Strongest bursts</h2>
-{{if .Bursts}}<table><tr><th>object</th><th>onset</th><th>peak</th><th>end</th><th>posts</th><th>baseline</th><th>score</th><th>calendar</th></tr>
-{{range firstB .Bursts 40}}<tr><td><code>{{.Object}}</code></td><td>{{utc .Onset}}</td><td>{{utc .Peak}}</td><td>{{utc .End}}</td><td class="num">{{.Count}}</td><td class="num">{{printf "%.1f" .Baseline}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{offsets .Calendar}}</td></tr>
+{{if .Bursts}}<table><tr><th>object</th><th>about</th><th>onset</th><th>peak</th><th>end</th><th>posts</th><th>baseline</th><th>score</th><th>calendar</th></tr>
+{{range firstB .Bursts 40}}<tr><td><code>{{.Object}}</code></td><td>{{join .Candidates ", "}}</td><td>{{utc .Onset}}</td><td>{{utc .Peak}}</td><td>{{utc .End}}</td><td class="num">{{.Count}}</td><td class="num">{{printf "%.1f" .Baseline}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{offsets .Calendar}}</td></tr>
 {{end}}</table>{{else}}<p>No burst.</p>{{end}}
 <h2>Method</h2>
 <p>Detections follow the definitions in leakwatch's docs/DETECTION.md: co-share edges join two accounts that shared the same object within the window, at least the minimum number of times; groups are connected components of those edges weighed against how popular their objects were; bursts compare each object's volume with a baseline that knows the daily rhythm; leaks are bursts or groups pointing to dumps or following a site change, timed against the campaign calendar.</p>

@@ -6,6 +6,9 @@ const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<"
 const fmtTime = (t) => t ? new Date(t).toISOString().replace("T", " ").slice(0, 16) + "Z" : "";
 const hours = (h) => (h >= 0 ? "" : "-") + Math.abs(h).toFixed(1) + " h";
 
+// aboutTag names the candidates a burst, group or leak is about.
+const aboutTag = (r) => (r.candidates || []).length ? `<span class="tag">about ${esc(r.candidates.join(", "))}</span>` : "";
+
 function render(s) {
   const c = s.counts;
   $("c-posts").textContent = c.posts; $("c-bursts").textContent = c.bursts; $("c-groups").textContent = c.groups;
@@ -23,16 +26,16 @@ function render(s) {
     const nets = (l.evidence || []).filter((e) => e.startsWith("group:"))
       .map((e) => (s.groups || []).find((g) => "group:" + g.id === e)).filter(Boolean)
       .map((g) => `<span class="tag">amplified by ${g.accounts.length} coordinated accounts</span>`).join("")
-      + ((l.candidates || []).length ? `<span class="tag">about ${esc(l.candidates.join(", "))}</span>` : "");
+      + aboutTag(l);
     return `<tr><td class="obj">${esc(l.object)}<div class="muted">${esc((l.evidence || []).filter((e) => !e.startsWith("group:")).slice(0, 3).join(", "))}</div>${nets}</td>
       <td>${fmtTime(l.start || l.onset)}</td><td>${where}${vote}</td><td class="num">${(tm.score ?? 0).toFixed(2)}</td></tr>`;
   }).join("");
   $("bursts").tBodies[0].innerHTML = (s.bursts || []).slice(0, 25).map((b) =>
-    `<tr><td class="obj">${esc(b.object)}</td><td>${fmtTime(b.onset)}</td><td class="num">${b.count}</td>
+    `<tr><td class="obj">${esc(b.object)}${aboutTag(b)}</td><td>${fmtTime(b.onset)}</td><td class="num">${b.count}</td>
      <td class="num">${b.baseline > 0 ? (b.count / b.baseline).toFixed(1) : "—"}</td><td class="num">${b.score.toFixed(1)}</td></tr>`).join("");
   $("groups").innerHTML = (s.groups || []).slice(0, 20).map((g) =>
     `<div class="group"><b>${g.accounts.length} accounts</b> <span class="muted">${fmtTime(g.first)} → ${fmtTime(g.last)}</span>
-     ${(g.object_kinds || []).map((k) => `<span class="tag">${esc(k)}</span>`).join("")}
+     ${(g.object_kinds || []).map((k) => `<span class="tag">${esc(k)}</span>`).join("")}${aboutTag(g)}
      <div class="muted">first movers: ${esc((g.first_movers || []).slice(0, 5).join(", "))}</div>
      <div class="obj muted">${esc((g.objects || []).slice(0, 3).join("  "))}</div>
      ${g.evidence_first ? `<div><span class="tag">passed a dump round ${fmtTime(g.evidence_first)} → ${fmtTime(g.evidence_last)}</span> <span class="muted">${esc(g.evidence.slice(0, 3).join(", "))}</span></div>` : ""}</div>`).join("") || '<p class="muted">none yet</p>';
