@@ -23,7 +23,10 @@ import (
 
 // Summary counts what a batch analysis saw and found.
 type Summary struct {
-	Posts        int64 `json:"posts"`
+	Posts int64 `json:"posts"`
+	// Duplicates: copies of a post (its URI) dropped while the first copy's time was within
+	// the lateness, counted in Posts but detected once
+	Duplicates   int64 `json:"duplicates"`
 	Changes      int64 `json:"changes"`
 	Mentions     int64 `json:"mentions"`
 	Refused      int64 `json:"refused"` // mentions the detect stage refused (late, or no time)
@@ -104,6 +107,7 @@ type Batch struct {
 	OnRun    func(run, posts int)
 	OnDetect func(done, total int64)
 	queued   int64 // mentions queued for Finish
+	recent   *recentPosts
 }
 
 // NewBatch starts a batch analysis.
@@ -117,7 +121,7 @@ func NewBatch(cfg Config) (*Batch, error) {
 		return nil, err
 	}
 	held := minheap.New(func(a, b leakwatch.Mention) bool { return compareMentions(a, b) < 0 })
-	return &Batch{cfg: cfg, ex: ex, r: r, held: held}, nil
+	return &Batch{cfg: cfg, ex: ex, r: r, held: held, recent: newRecentPosts(cfg)}, nil
 }
 
 // Post extracts and queues one post. Its error is the RunStore's: a run could not be
@@ -139,11 +143,6 @@ func extractUTC(ex *Extract, dst []string, p leakwatch.Post) ([]string, leakwatc
 // queue takes the objects of one post and the mention they share.
 func (b *Batch) queue(m leakwatch.Mention, objs []string) error {
 	b.r.sum.Posts++
-	if b.Volume != nil {
-		for _, o := range objs {
-			b.Volume.AddObject(o, m.At)
-		}
-	}
 	if b.cfg.Reorder == 0 {
 		b.queued += int64(len(objs))
 		b.pending.add(m, objs)
@@ -152,7 +151,14 @@ func (b *Batch) queue(m leakwatch.Mention, objs []string) error {
 		}
 		return nil
 	}
+	// The reorder buffer holds mentions, not posts: copies are dropped before it.
+	if b.recent.seen(m.Post, m.At) {
+		return nil
+	}
 	for _, o := range objs {
+		if b.Volume != nil {
+			b.Volume.AddObject(o, m.At)
+		}
 		m.Object = o
 		b.held.Push(m)
 		if m.At.After(b.newest) {
@@ -296,6 +302,7 @@ func (b *Batch) Finish() (Result, error) {
 	}
 	res := d.finish()
 	res.Summary.Runs = b.written
+	res.Summary.Duplicates = b.recent.dropped
 	return res, nil
 }
 
@@ -333,11 +340,20 @@ func (b *Batch) drain(d driver) error {
 		if err != nil {
 			return err
 		}
-		m = e.m
-		d.post(&m, e.objects)
 		if done += int64(len(e.objects)); b.OnDetect != nil && done>>16 != (done-int64(len(e.objects)))>>16 {
 			b.OnDetect(done, b.queued)
 		}
+		if b.recent.seen(e.m.Post, e.m.At) {
+			continue
+		}
+		// Volume is counted here, in time order and without the copies.
+		if b.Volume != nil {
+			for _, o := range e.objects {
+				b.Volume.AddObject(o, e.m.At)
+			}
+		}
+		m = e.m
+		d.post(&m, e.objects)
 	}
 	b.pending = postBuffer{}
 	return nil

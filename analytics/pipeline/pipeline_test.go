@@ -377,3 +377,78 @@ func TestReorderBoundMatchesSort(t *testing.T) {
 		t.Fatalf("late post: refused %+v", got.Refused)
 	}
 }
+
+// TestCopiesOfAPostCountOnce: archives overlap (two exports of one account, a stream
+// collected twice). A copy of a post, the same URI, must not make bursts, leaks or alerts the
+// archive without it does not have, in memory, through sorted runs and with a bounded
+// reorder; the summary counts the copies.
+func TestCopiesOfAPostCountOnce(t *testing.T) {
+	posts := iraPosts(t, 15000)
+	slices.SortStableFunc(posts, func(a, b leakwatch.Post) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	cfg := testConfig(t)
+	want, err := pipeline.Analyze(cfg, slices.Values(posts), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Summary.Bursts == 0 || want.Summary.Duplicates != 0 {
+		t.Fatalf("without copies: %+v", want.Summary)
+	}
+	// Every post twice, and a third of them three times, shuffled.
+	copies := slices.Clone(posts)
+	copies = append(copies, posts...)
+	for i := 0; i < len(posts); i += 3 {
+		copies = append(copies, posts[i])
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	rng.Shuffle(len(copies), func(i, j int) { copies[i], copies[j] = copies[j], copies[i] })
+	dropped := int64(len(copies) - len(posts))
+
+	check := func(how string, got pipeline.Result) {
+		t.Helper()
+		if got.Summary.Duplicates != dropped || got.Summary.Mentions != want.Summary.Mentions || got.Summary.Posts != int64(len(copies)) {
+			t.Errorf("%s: %d posts, %d copies dropped, %d mentions; want %d posts, %d copies, %d mentions",
+				how, got.Summary.Posts, got.Summary.Duplicates, got.Summary.Mentions, len(copies), dropped, want.Summary.Mentions)
+		}
+		if g, w := records(t, got.Signals), records(t, want.Signals); !slices.Equal(g, w) {
+			t.Errorf("%s: %d signals, %d without the copies, not the same", how, len(g), len(w))
+		}
+		if g, w := jsonOf(t, got.Alerts), jsonOf(t, want.Alerts); g != w {
+			t.Errorf("%s: %d alerts, %d without the copies, not the same", how, len(got.Alerts), len(want.Alerts))
+		}
+	}
+	got, err := pipeline.Analyze(cfg, slices.Values(copies), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("in memory", got)
+
+	runs := cfg
+	runs.SortBuffer = 4000
+	b, _ := batchWithRuns(t, runs, copies, nil)
+	got, err = b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary.Runs == 0 {
+		t.Fatal("no sorted run written")
+	}
+	check("through sorted runs", got)
+
+	// The reorder buffer holds mentions: copies arriving next to each other, in time order.
+	var near []leakwatch.Post
+	for i, p := range posts {
+		near = append(near, p)
+		if i%3 == 0 {
+			near = append(near, p)
+		}
+	}
+	reorder := cfg
+	reorder.Reorder = 10 * time.Minute
+	got, err = pipeline.Analyze(reorder, slices.Values(near), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped = int64(len(near) - len(posts))
+	copies = near
+	check("with a bounded reorder", got)
+}
