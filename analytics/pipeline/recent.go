@@ -15,11 +15,11 @@ import "time"
 // up to Reorder out of order, and are remembered that much longer.
 type recentPosts struct {
 	window, step time.Duration
-	next           time.Time // the next step boundary: older posts are forgotten there
-	at             map[string]time.Time
-	order          []recentPost // the remembered posts by time, from head
-	head           int
-	dropped        int64
+	next         time.Time // the next step boundary: older posts are forgotten there
+	at           map[string]time.Time
+	order        []recentPost // the remembered posts by time, from head
+	head         int
+	dropped      int64
 }
 
 type recentPost struct {
