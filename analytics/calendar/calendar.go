@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -69,7 +70,9 @@ func Parse(data []byte) (leakwatch.Calendar, error) {
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(&f); errors.Is(err, io.EOF) { // nothing but blanks and comments
+		return leakwatch.Calendar{}, errors.New("calendar: empty file: want name, timezone and events")
+	} else if err != nil {
 		return leakwatch.Calendar{}, fmt.Errorf("calendar: %w", err)
 	}
 	if f.Name == "" {

@@ -106,6 +106,16 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// An empty calendar file says what it lacks, not the decoder's "EOF".
+func TestCalendarEmptyFile(t *testing.T) {
+	for _, data := range []string{"", "\n\n", "# France 2017\n"} {
+		_, err := Parse([]byte(data))
+		if want := "calendar: empty file: want name, timezone and events"; err == nil || err.Error() != want {
+			t.Errorf("Parse(%q) = %v, want %q", data, err, want)
+		}
+	}
+}
+
 func TestParseForms(t *testing.T) {
 	cal, err := Parse([]byte(`name: Forms
 timezone: Europe/Paris

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -131,7 +130,9 @@ type LeakScore struct {
 	InSilence      bool    `json:"in_silence,omitempty"`
 	Silence        string  `json:"silence,omitempty"`
 	HoursToSilence float64 `json:"hours_to_silence,omitempty"`
-	// ExpectedHoursToSilence is the truth's figure, to compare with the detection's.
+	// ExpectedInSilence and ExpectedHoursToSilence are the truth's figures, to compare with
+	// the detection's.
+	ExpectedInSilence      bool    `json:"expected_in_silence,omitempty"`
 	ExpectedHoursToSilence float64 `json:"expected_hours_to_silence,omitempty"`
 	TimingScore            float64 `json:"timing_score,omitempty"`
 	// Amplifiers counts the operation's accounts in the groups the incident lists: whether
@@ -275,7 +276,7 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 	}
 
 	if exp := op.Leak; exp != nil {
-		ls := &LeakScore{ExpectedHoursToSilence: exp.HoursToSilence}
+		ls := &LeakScore{ExpectedInSilence: exp.InSilence, ExpectedHoursToSilence: exp.HoursToSilence}
 		want := map[string]bool{}
 		for _, o := range exp.Objects {
 			want[o] = true
@@ -368,8 +369,10 @@ func capSorted(s []string, n int) []string {
 
 // Targets are the scores a run must reach (zero: not checked).
 type Targets struct {
-	MinPrecision  float64       `yaml:"min_precision"`
-	MinRecall     float64       `yaml:"min_recall"`
+	MinPrecision float64 `yaml:"min_precision"`
+	MinRecall    float64 `yaml:"min_recall"`
+	// MaxOnsetDelay fails an operation whose first burst begins later than this after its
+	// onset, or that has none; a burst beginning before the onset passes.
 	MaxOnsetDelay time.Duration `yaml:"max_onset_delay"`
 	// LeakRequired fails an operation whose expected leak was not reported.
 	LeakRequired bool `yaml:"leak_required"`
@@ -389,7 +392,9 @@ func (r Report) Check(t Targets) []string {
 			switch {
 			case op.Burst == nil:
 				out = append(out, fmt.Sprintf("%s: no burst on its objects", op.ID))
-			case math.Abs(op.Burst.DelayS) > t.MaxOnsetDelay.Seconds():
+			// Only a late burst misses: onsets are rounded down to the minute, so a burst on
+			// time begins up to a minute early, and Options.BurstBefore bounds earlier ones.
+			case op.Burst.DelayS > t.MaxOnsetDelay.Seconds():
 				out = append(out, fmt.Sprintf("%s: burst onset %+.0fs after the true onset, limit %s", op.ID, op.Burst.DelayS, t.MaxOnsetDelay))
 			}
 		}
@@ -428,7 +433,14 @@ func (r Report) Text() string {
 			if l.Found {
 				leak = fmt.Sprintf("found %+.0fs on %s", l.Match.DelayS, l.Match.Object)
 				if l.Silence != "" {
-					leak += fmt.Sprintf(", %.2fh to %s (truth %.2fh)", l.HoursToSilence, l.Silence, l.ExpectedHoursToSilence)
+					got, want := fmt.Sprintf("%.2fh to %s", l.HoursToSilence, l.Silence), fmt.Sprintf("%.2fh", l.ExpectedHoursToSilence)
+					if l.InSilence {
+						got = "in " + l.Silence
+					}
+					if l.ExpectedInSilence {
+						want = "in silence"
+					}
+					leak += fmt.Sprintf(", %s (truth %s)", got, want)
 				}
 				if op.Accounts > 0 {
 					leak += fmt.Sprintf(", network %d/%d in it", l.Amplifiers, op.Accounts)

@@ -2,6 +2,7 @@ package eval_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +194,75 @@ func TestScoreMatchesOnlyTheOperation(t *testing.T) {
 	sigs = append(sigs, leak("all:posts", t0.Add(2*time.Minute), "term:#macronleaks", "object:all:posts", "object:url:pastebin.com/x"))
 	if op := eval.Score(truth(), sigs, eval.DefaultOptions()).Operations[0]; op.Leak == nil || !op.Leak.Found || op.Leak.Match.DelayS != 120 {
 		t.Errorf("the incident naming the dump's paste URL: %+v", op.Leak)
+	}
+}
+
+// Burst onsets are rounded down to the minute, so a burst on time can begin before the true
+// onset: only one that begins later than the limit misses MaxOnsetDelay.
+func TestEvalCheckEarlyBurst(t *testing.T) {
+	tests := []struct {
+		name      string
+		leak, rng time.Duration // burst onset minus the operation's onset
+		want      []string
+	}{
+		{"early bursts pass", -50 * time.Second, -10 * time.Second, nil},
+		{"on time", 0, 5 * time.Second, nil},
+		{"late", 10 * time.Second, -10 * time.Second, []string{"leak: burst onset +10s after the true onset, limit 5s"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := truth()
+			sigs := []leakwatch.Signal{burst("hashtag:macronleaks", t0.Add(tc.leak)), burst("reshare_of:t1", tr.Operations[1].Onset.Add(tc.rng))}
+			got := eval.Score(tr, sigs, eval.DefaultOptions()).Check(eval.Targets{MaxOnsetDelay: 5 * time.Second})
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("misses %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A leak inside the silence is "in" it, in the truth as in the detection.
+func TestEvalTextInSilence(t *testing.T) {
+	tr := truth()
+	tr.Operations[0].Leak.InSilence, tr.Operations[0].Leak.HoursToSilence = true, 0
+	l := leak("hashtag:macronleaks", t0)
+	l.Leak.Timing.InSilence, l.Leak.Timing.HoursToSilence = true, 0
+	r := eval.Score(tr, []leakwatch.Signal{l}, eval.DefaultOptions())
+	if ls := r.Operations[0].Leak; !ls.InSilence || !ls.ExpectedInSilence {
+		t.Errorf("leak score %+v: want in silence, detected and expected", ls)
+	}
+	if txt := r.Text(); !strings.Contains(txt, "found +0s on hashtag:macronleaks, in silence-r2 (truth in silence)") {
+		t.Errorf("text report:\n%s", txt)
+	}
+}
+
+func TestEvalSameData(t *testing.T) {
+	tr := truth()
+	tr.Start, tr.End = t0.Add(-6*24*time.Hour), t0.Add(30*time.Hour)
+	year := -365 * 24 * time.Hour
+	tests := []struct {
+		name string
+		tr   eval.Truth
+		sigs []leakwatch.Signal
+		want string // in the error; empty: none
+	}{
+		{"same data", tr, []leakwatch.Signal{group("g1", t0, "b1", "x9"), burst("hashtag:x", t0.Add(year))}, ""},
+		{"nothing detected", tr, nil, ""},
+		{"only unknown accounts", tr, []leakwatch.Signal{group("g1", t0, "x1", "x2"), group("g2", t0, "x3")},
+			"none of the 3 accounts in detected edges and groups is among the truth's 10 (organic and coordinated)"},
+		{"another year", tr, []leakwatch.Signal{group("g1", t0.Add(year), "b1"), burst("hashtag:x", t0.Add(year+time.Hour)), leak("hashtag:x", t0.Add(year+2*time.Hour))},
+			"detections span 2016-05-05 18:35..2016-05-05 20:35 UTC, the truth's window 2017-04-29 18:35..2017-05-07 00:35 UTC"},
+		{"truth without a window", truth(), []leakwatch.Signal{group("g1", t0.Add(year), "b1")}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.tr.SameData(tc.sigs)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("error %v, want none", err)
+			case tc.want != "" && (!errors.Is(err, eval.ErrOtherData) || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want ErrOtherData saying %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/leakwatch/leakwatch"
 )
 
 // Operation kinds a scenario injects.
@@ -58,8 +60,11 @@ type ExpectedLeak struct {
 	// Evidence: a leak detection whose evidence contains any of these strings counts too
 	// (a defacement is found through its site target).
 	Evidence []string `json:"evidence,omitempty"`
-	// Silence is the calendar's silence event the leak was timed against.
+	// Silence is the calendar's silence event the leak was timed against: the one it fell
+	// in (InSilence, HoursToSilence 0) or the next one. Empty after the last silence. The
+	// fields mean what a detection's timing means (docs/DETECTION.md, "Timing").
 	Silence        string  `json:"silence,omitempty"`
+	InSilence      bool    `json:"in_silence,omitempty"`
 	HoursToSilence float64 `json:"hours_to_silence,omitempty"`
 }
 
@@ -104,4 +109,70 @@ func ParseTruth(b []byte) (Truth, error) {
 		return Truth{}, fmt.Errorf("truth: %w", err)
 	}
 	return t, t.Validate()
+}
+
+// ErrOtherData marks detections that cannot come from the posts a truth describes.
+var ErrOtherData = errors.New("not the same data")
+
+// SameData says why sigs cannot be detections of the posts t describes, wrapping
+// ErrOtherData; nil when they can. Scored against the wrong truth they would only read as a
+// poor detector. They cannot when records carry times and none falls in the truth's window
+// (burst onsets, edge and group firsts, leak starts), or when they name accounts (in edges
+// and groups) and the truth, listing its accounts, knows none of them: another seed over the
+// same window draws other account ids. A check with nothing to compare passes, so detections
+// that found nothing are scored as such.
+func (t Truth) SameData(sigs []leakwatch.Signal) error {
+	var first, last time.Time
+	var inside bool
+	named := map[string]bool{}
+	for _, s := range sigs {
+		var at time.Time
+		var accounts []string
+		switch {
+		case s.Kind == leakwatch.SignalBurst && s.Burst != nil:
+			at = s.Burst.Onset
+		case s.Kind == leakwatch.SignalEdge && s.Edge != nil:
+			at, accounts = s.Edge.First, []string{s.Edge.A, s.Edge.B}
+		case s.Kind == leakwatch.SignalGroup && s.Group != nil:
+			at, accounts = s.Group.First, s.Group.Accounts
+		case s.Kind == leakwatch.SignalLeak && s.Leak != nil:
+			at = began(s.Leak)
+		}
+		for _, a := range accounts {
+			named[a] = true
+		}
+		if at.IsZero() {
+			continue
+		}
+		if first.IsZero() || at.Before(first) {
+			first = at
+		}
+		if last.IsZero() || at.After(last) {
+			last = at
+		}
+		if !at.Before(t.Start) && !at.After(t.End) {
+			inside = true
+		}
+	}
+	if !t.Start.IsZero() && !t.End.IsZero() && !first.IsZero() && !inside {
+		return fmt.Errorf("detections span %s, the truth's window %s: %w", span(first, last), span(t.Start, t.End), ErrOtherData)
+	}
+	known := t.CoordinatedAccounts()
+	for _, a := range t.OrganicAccounts {
+		known[a] = true
+	}
+	if len(named) == 0 || len(known) == 0 {
+		return nil
+	}
+	for a := range named {
+		if known[a] {
+			return nil
+		}
+	}
+	return fmt.Errorf("none of the %d accounts in detected edges and groups is among the truth's %d (organic and coordinated): %w", len(named), len(known), ErrOtherData)
+}
+
+func span(from, to time.Time) string {
+	const layout = "2006-01-02 15:04"
+	return from.UTC().Format(layout) + ".." + to.UTC().Format(layout) + " UTC"
 }

@@ -1,6 +1,11 @@
 package pipeline
 
-import "time"
+import (
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/keymap"
+	"github.com/leakwatch/leakwatch/internal/strhash"
+)
 
 // recentPosts drops a copy of a post (the same URI) that comes while the detect stage still
 // holds the first one's time: archives overlap (two exports of one account, a stream
@@ -10,58 +15,49 @@ import "time"
 // replay of one archive agree; a copy that comes later than that is late in the stream and
 // is counted again here, as its time is then past any window it could inflate.
 //
-// Posts come in event-time order, so the URIs remembered are those of the last Lateness,
-// forgotten at each watermark step as the stream forgets them. With Config.Reorder they come
-// up to Reorder out of order, and are remembered that much longer.
+// Posts come in event-time order (with Config.Reorder, up to Reorder out of it, and the
+// window is that much longer). The URIs are kept in two generations, each a window of event
+// time: a lookup tries both and compares the time, and the older generation is dropped
+// whole. Forgetting each post on its own, as the stream does, cost more than the rest of
+// this (a delete a post was two percent of an analysis).
 type recentPosts struct {
-	window, step time.Duration
-	next         time.Time // the next step boundary: older posts are forgotten there
-	at           map[string]time.Time
-	order        []recentPost // the remembered posts by time, from head
-	head         int
-	dropped      int64
-}
-
-type recentPost struct {
-	uri string
-	at  time.Time
+	window    int64 // seconds
+	cur, prev keymap.Map[int64]
+	curFrom   int64 // the Unix second cur began at
+	dropped   int64
 }
 
 func newRecentPosts(cfg Config) *recentPosts {
-	return &recentPosts{window: cfg.Lateness + cfg.Reorder, step: cfg.Step, at: map[string]time.Time{}}
+	w := int64((cfg.Lateness + cfg.Reorder + time.Second - 1) / time.Second)
+	return &recentPosts{window: max(w, 1)}
 }
 
-// seen reports whether the post uri of time at is a copy of one taken within the lateness
-// (and counts it dropped); otherwise it remembers the post. A post without a URI is never a
-// copy.
+// seen reports whether the post uri of time at is a copy of one taken at most the window
+// before it (and counts it dropped); otherwise it remembers the post. A post without a URI
+// is never a copy.
 func (r *recentPosts) seen(uri string, at time.Time) bool {
 	if uri == "" {
 		return false
 	}
-	if _, dup := r.at[uri]; dup {
+	t := at.Unix()
+	if t >= r.curFrom+r.window {
+		// cur is a window old: it becomes prev; two windows old, both go. A new table each
+		// time: clearing one sized for the busiest window cost more than growing a new one.
+		r.prev, r.cur = r.cur, keymap.Map[int64]{}
+		if t >= r.curFrom+2*r.window {
+			r.prev = keymap.Map[int64]{}
+		}
+		r.curFrom = t
+	}
+	h := strhash.String(0, uri)
+	if first, ok := r.cur.Get(h, uri); ok && first >= t-r.window {
 		r.dropped++
 		return true
 	}
-	if !at.Before(r.next) {
-		r.next = at.Truncate(r.step).Add(r.step)
-		r.forget(at.Add(-r.window))
+	if first, ok := r.prev.Get(h, uri); ok && first >= t-r.window {
+		r.dropped++
+		return true
 	}
-	r.at[uri] = at
-	r.order = append(r.order, recentPost{uri, at})
+	r.cur.Put(h, uri, t)
 	return false
-}
-
-// forget drops the posts older than horizon (those remembered before the first that is not,
-// when they came out of order).
-func (r *recentPosts) forget(horizon time.Time) {
-	for r.head < len(r.order) && r.order[r.head].at.Before(horizon) {
-		delete(r.at, r.order[r.head].uri)
-		r.order[r.head] = recentPost{}
-		r.head++
-	}
-	if r.head > len(r.order)/2 {
-		n := copy(r.order, r.order[r.head:])
-		clear(r.order[n:])
-		r.order, r.head = r.order[:n], 0
-	}
 }

@@ -17,11 +17,11 @@ func init() {
 func runEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "eval", "--truth truth.json --detections detections.jsonl [--json]")
 	truthPath := fs.String("truth", "", "truth.json written by 'scenario generate' (required)")
-	detPath := fs.String("detections", "", "detections.jsonl written by 'analyze' (required)")
+	detPath := fs.String("detections", "", "detections.jsonl written by 'analyze' on the scenario's files (required); refused when none of its times falls in the truth's window, or none of the accounts it names is in the truth")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	minP := fs.Float64("min-precision", 0, "exit 1 when account precision is below this (0: no check)")
 	minR := fs.Float64("min-recall", 0, "exit 1 when account recall is below this (0: no check)")
-	maxDelay := fs.Duration("max-onset-delay", 0, "exit 1 when an operation's first burst starts later than this after its onset, or has none (0: no check)")
+	maxDelay := fs.Duration("max-onset-delay", 0, "exit 1 when an operation's first burst starts later than this after its onset, or has none; an earlier one passes (0: no check)")
 	needLeak := fs.Bool("require-leak", false, "exit 1 when an expected leak was not reported")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -47,6 +47,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	sigs, err := eval.ParseDetections(db)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *detPath, err)
+	}
+	if err := truth.SameData(sigs); err != nil {
+		return fmt.Errorf("%s does not match %s: %w", *detPath, *truthPath, err)
 	}
 	rep := eval.Score(truth, sigs, eval.DefaultOptions())
 	if *asJSON {

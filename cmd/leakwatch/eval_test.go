@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/eval"
 )
 
@@ -101,5 +103,96 @@ func TestEvalUsage(t *testing.T) {
 		if code != tc.code || !strings.Contains(errs, tc.want) {
 			t.Errorf("%s: exit %d stderr %q; want exit %d containing %q", tc.name, code, errs, tc.code, tc.want)
 		}
+	}
+}
+
+// evalFiles writes a truth (one retweet ring, onset 14:16:10) and detections to dir.
+func evalFiles(t *testing.T, dir string, sigs ...leakwatch.Signal) (truth, det string) {
+	t.Helper()
+	onset := time.Date(2017, 4, 30, 14, 16, 10, 0, time.UTC)
+	tr := eval.Truth{Scenario: "fr-2017-runoff", Start: time.Date(2017, 4, 29, 22, 0, 0, 0, time.UTC), End: time.Date(2017, 5, 6, 22, 0, 0, 0, time.UTC),
+		OrganicAccounts: []string{"o1", "o2"},
+		Operations:      []eval.Operation{{ID: "retweet-ring", Kind: eval.OpRetweetRing, Accounts: []string{"r1", "r2"}, Onset: onset, End: onset.Add(24 * time.Hour), Objects: []string{"reshare_of:t1"}}}}
+	truth, det = filepath.Join(dir, "truth.json"), filepath.Join(dir, "detections.jsonl")
+	b, err := json.Marshal(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []byte
+	for _, s := range sigs {
+		l, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(append(lines, l...), '\n')
+	}
+	if err := os.WriteFile(truth, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(det, lines, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return truth, det
+}
+
+func evalBurst(at time.Time) leakwatch.Signal {
+	return leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "reshare_of:t1", Onset: at, Peak: at, End: at}}
+}
+
+func evalGroup(at time.Time, accounts ...string) leakwatch.Signal {
+	return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g1", Accounts: accounts, First: at, Last: at}}
+}
+
+// --max-onset-delay fails a burst that starts later than the limit, not one that starts
+// early: onsets are rounded down to the minute.
+func TestEvalMaxOnsetDelay(t *testing.T) {
+	minute := time.Date(2017, 4, 30, 14, 16, 0, 0, time.UTC) // 10 s before the onset
+	tests := []struct {
+		name  string
+		burst time.Time
+		code  int
+		want  string
+	}{
+		{"burst in the onset's minute", minute, 0, ""},
+		{"burst a minute late", minute.Add(time.Minute), 1, "retweet-ring: burst onset +50s after the true onset, limit 5s"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			truth, det := evalFiles(t, t.TempDir(), evalGroup(minute, "r1", "r2"), evalBurst(tc.burst))
+			code, _, errs := runCmd(t, "eval", "--truth", truth, "--detections", det, "--max-onset-delay", "5s")
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d stderr %q; want exit %d containing %q", code, errs, tc.code, tc.want)
+			}
+		})
+	}
+}
+
+// Detections of other posts are refused, naming both files and why, rather than scored as
+// a detector that found none of the truth.
+func TestEvalOtherData(t *testing.T) {
+	in := time.Date(2017, 5, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		sigs []leakwatch.Signal
+		code int
+		want string
+	}{
+		{"same data", []leakwatch.Signal{evalGroup(in, "r1", "r2", "x1"), evalBurst(in)}, 0, ""},
+		{"another campaign", []leakwatch.Signal{evalGroup(in.AddDate(-1, 0, 0), "r1", "r2"), evalBurst(in.AddDate(-1, 1, 0))}, 1,
+			"detections span 2016-05-01 12:00..2016-06-01 12:00 UTC, the truth's window 2017-04-29 22:00..2017-05-06 22:00 UTC: not the same data"},
+		{"another seed", []leakwatch.Signal{evalGroup(in, "x1", "x2"), evalBurst(in)}, 1,
+			"none of the 2 accounts in detected edges and groups is among the truth's 4 (organic and coordinated): not the same data"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			truth, det := evalFiles(t, t.TempDir(), tc.sigs...)
+			code, _, errs := runCmd(t, "eval", "--truth", truth, "--detections", det)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d stderr %q; want exit %d containing %q", code, errs, tc.code, tc.want)
+			}
+			if tc.code != 0 && !strings.Contains(errs, det+" does not match "+truth) {
+				t.Errorf("stderr %q does not name both files", errs)
+			}
+		})
 	}
 }

@@ -1064,8 +1064,8 @@ func (g *gen) truth() eval.Truth {
 		for _, s := range g.seedTws {
 			op.Objects = append(op.Objects, "reshare_of:"+twitter.URI(s.IDStr))
 		}
-		sil := silenceR2Start()
-		op.Leak = &eval.ExpectedLeak{Onset: op.Onset, Objects: op.Objects, Silence: "silence-r2", HoursToSilence: math.Round(sil.Sub(op.Onset).Hours()*100) / 100}
+		op.Leak = &eval.ExpectedLeak{Onset: op.Onset, Objects: op.Objects}
+		op.Leak.Silence, op.Leak.InSilence, op.Leak.HoursToSilence = silenceTiming(op.Onset)
 		t.Operations = append(t.Operations, op)
 		if g.cfg.Defacement {
 			ch := g.defacement()
@@ -1073,6 +1073,8 @@ func (g *gen) truth() eval.Truth {
 			if n, err := entities.NormalizeURL(ch.URL); err == nil {
 				site = append(site, "url:"+n)
 			}
+			exp := &eval.ExpectedLeak{Onset: ch.ObservedAt.UTC(), Evidence: []string{"defacement:" + ch.Target}}
+			exp.Silence, exp.InSilence, exp.HoursToSilence = silenceTiming(ch.ObservedAt)
 			t.Operations = append(t.Operations, eval.Operation{
 				ID:          "defacement",
 				Kind:        eval.OpDefacement,
@@ -1081,8 +1083,7 @@ func (g *gen) truth() eval.Truth {
 				Onset:       ch.ObservedAt.UTC(),
 				End:         ch.ObservedAt.UTC(),
 				Objects:     site,
-				Leak: &eval.ExpectedLeak{Onset: ch.ObservedAt.UTC(), Evidence: []string{"defacement:" + ch.Target}, Silence: op.Leak.Silence,
-					HoursToSilence: math.Round(sil.Sub(ch.ObservedAt).Hours()*100) / 100},
+				Leak:        exp,
 			})
 		}
 	}
@@ -1105,6 +1106,25 @@ func (g *gen) truth() eval.Truth {
 		t.Operations = append(t.Operations, op)
 	}
 	return t
+}
+
+// silenceTiming places t against the calendar's silences as a detection's timing does
+// (docs/DETECTION.md, "Timing"): the silence t falls in, with no hours left, or else the next
+// one and the hours to it; none after the last. It is worked out here rather than taken from
+// analytics/calendar so that eval checks the detector's figure against an independent one.
+func silenceTiming(t time.Time) (silence string, in bool, hours float64) {
+	for _, e := range parsed().Events { // sorted by start
+		if e.Kind != leakwatch.EventSilence {
+			continue
+		}
+		if !t.Before(e.Start) && t.Before(e.End) {
+			return e.ID, true, 0
+		}
+		if e.Start.After(t) {
+			return e.ID, false, math.Round(e.Start.Sub(t).Hours()*100) / 100
+		}
+	}
+	return "", false, 0
 }
 
 func (g *gen) hash() string { return g.token(16) }

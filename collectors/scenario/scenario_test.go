@@ -3,6 +3,7 @@ package scenario_test
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/calendar"
 	"github.com/leakwatch/leakwatch/analytics/eval"
 	"github.com/leakwatch/leakwatch/collectors/archive"
 	"github.com/leakwatch/leakwatch/collectors/scenario"
@@ -234,5 +236,52 @@ func TestTextIsClean(t *testing.T) {
 		if bytes.Contains(raw, []byte("%!")) {
 			t.Fatalf("format error in %s", raw)
 		}
+	}
+}
+
+// TestScenarioTruthSilence: the truth times each expected leak against the silence as a
+// detection's timing does (docs/DETECTION.md, "Timing"), wherever --leak-at puts the dump:
+// inside the silence that is "in silence-r2" with no hours left, not hours since it began.
+func TestScenarioTruthSilence(t *testing.T) {
+	tests := []struct {
+		name    string
+		leakAt  string
+		days    int
+		silence string
+		in      bool
+		hours   float64 // the dump's; the defacement is 47 minutes earlier
+	}{
+		{"before the silence", "", 7, "silence-r2", false, 3.42},
+		{"inside the silence", "2017-05-07T10:00:00+02:00", 9, "silence-r2", true, 0},
+		{"after the last silence", "2017-05-08T10:00:00+02:00", 10, "", false, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := scenario.DefaultConfig()
+			cfg.Accounts, cfg.Days, cfg.RetweetRing = 50, tc.days, false
+			if tc.leakAt != "" {
+				at, err := time.Parse(time.RFC3339, tc.leakAt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.LeakAt = at
+			}
+			tr := generate(t, cfg).Truth
+			if len(tr.Operations) != 2 {
+				t.Fatalf("%d operations, want the dump and the defacement", len(tr.Operations))
+			}
+			dump := tr.Operations[0].Leak
+			if dump.Silence != tc.silence || dump.InSilence != tc.in || dump.HoursToSilence != tc.hours {
+				t.Errorf("dump: silence %q in %v, %.2fh; want %q in %v, %.2fh", dump.Silence, dump.InSilence, dump.HoursToSilence, tc.silence, tc.in, tc.hours)
+			}
+			for _, op := range tr.Operations {
+				_, tm := calendar.Place(scenario.Calendar(), op.Leak.Onset)
+				exp := op.Leak
+				if exp.HoursToSilence < 0 || exp.Silence != tm.Silence || exp.InSilence != tm.InSilence || math.Abs(exp.HoursToSilence-tm.HoursToSilence) > 0.005 {
+					t.Errorf("%s: truth %q in %v, %.2fh; a detection at its onset says %q in %v, %.4fh",
+						op.ID, exp.Silence, exp.InSilence, exp.HoursToSilence, tm.Silence, tm.InSilence, tm.HoursToSilence)
+				}
+			}
+		})
 	}
 }
