@@ -22,10 +22,14 @@ type Point struct {
 	N int       `json:"n"`
 }
 
-// Series is one line: "all" or a candidate id.
+// Series is one line: "all" or a candidate id. Buckets without posts have no point, so a
+// campaign of months with a quiet candidate stays small.
 type Series struct {
-	Name   string  `json:"name"`
-	Points []Point `json:"points"`
+	Name string `json:"name"`
+	// BucketS is the bucket width in seconds: what tells a bucket without posts (no point)
+	// from the next point. 0 when unknown (files written before it was kept).
+	BucketS int64   `json:"bucket_s,omitempty"`
+	Points  []Point `json:"points"`
 }
 
 // Counter buckets all:posts and candidate mentions. MaxBuckets bounds each series (oldest
@@ -128,6 +132,10 @@ func (c *Counter) Series() []Series {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	var bucketS int64 // a width of fractional seconds has no whole number: left unknown
+	if c.Bucket%time.Second == 0 {
+		bucketS = int64(c.Bucket / time.Second)
+	}
 	out := make([]Series, 0, len(names))
 	for _, n := range names {
 		pts := make([]Point, 0, len(c.counts[n].counts))
@@ -135,7 +143,7 @@ func (c *Counter) Series() []Series {
 			pts = append(pts, Point{T: time.Unix(t, 0).UTC(), N: *v})
 		}
 		sort.Slice(pts, func(i, j int) bool { return pts[i].T.Before(pts[j].T) })
-		out = append(out, Series{Name: n, Points: pts})
+		out = append(out, Series{Name: n, BucketS: bucketS, Points: pts})
 	}
 	return out
 }

@@ -34,6 +34,15 @@ func TestCounterBucketsCandidatesAndStream(t *testing.T) {
 	if p := got[0].Points; len(p) != 2 || p[0].N != 2 || p[1].N != 1 || !p[1].T.Equal(t0.Add(5*time.Minute)) {
 		t.Fatalf("all: %+v", p)
 	}
+	// The width travels with the points: a reader tells a quiet bucket (no point) from the next.
+	for _, s := range got {
+		if s.BucketS != 300 {
+			t.Errorf("%s: bucket_s %d, want 300", s.Name, s.BucketS)
+		}
+	}
+	if s := volume.New(1500*time.Millisecond, 0); s.AddObject(leakwatch.AllPosts, t0) && s.Series()[0].BucketS != 0 {
+		t.Errorf("bucket of 1.5 s kept as %d s, want 0 (unknown)", s.Series()[0].BucketS)
+	}
 }
 
 func TestCounterBoundsBuckets(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -61,7 +62,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
 	changes := fs.String("changes", "", "site changes (JSONL of SiteChange, as 'scenario generate' and the sites collector write) to tie bursts to")
 	out := fs.String("out", "", "output directory for detections.jsonl, alerts.jsonl, volume.json and, when there are any, bad.jsonl (bad records) and refused.jsonl (required)")
-	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for the report command")
+	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for the report command (whole seconds, at least 1s)")
 	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the analysis to this file")
 	memLimit := fs.String("memory-limit", "1GiB", "collect garbage only as the heap nears this size, trading memory for CPU (0: Go's defaults; GOGC or GOMEMLIMIT in the environment win)")
@@ -76,9 +77,33 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --out DIR is required", errUsage)
 	}
 	path := files[0]
+	// A flag given is used as given: 0 is refused, not taken for "unset" (the config's value).
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	switch {
+	case given["window"] && *window <= 0:
+		return fmt.Errorf("%w: --window %v: want > 0", errUsage, *window)
+	case given["min-weight"] && *minWeight < 1:
+		return fmt.Errorf("%w: --min-weight %d: want >= 1", errUsage, *minWeight)
+	case given["sort-buffer"] && *sortBuffer < 1:
+		return fmt.Errorf("%w: --sort-buffer %d: want >= 1", errUsage, *sortBuffer)
+	case *volBucket < time.Second || *volBucket%time.Second != 0:
+		// volume.json names buckets by whole seconds.
+		return fmt.Errorf("%w: --volume-bucket %v: want whole seconds, at least 1s", errUsage, *volBucket)
+	}
 	af, ok := analyzeFormats[*format]
 	if !ok {
 		return fmt.Errorf("%w: --format %q: want twitter-v1, twitter-v2, jsonl or csv", errUsage, *format)
+	}
+	// CSV flags on a file read as JSON lines would be dropped without a word.
+	var csvFlags []string
+	for _, f := range []string{"preset", "columns", "objects", "comma"} {
+		if given[f] {
+			csvFlags = append(csvFlags, "--"+f)
+		}
+	}
+	if len(csvFlags) > 0 && af == archive.FormatJSONL {
+		return fmt.Errorf("%w: %s: CSV only, and --format %s reads JSON lines", errUsage, strings.Join(csvFlags, ", "), *format)
 	}
 	opts := archive.Options{Format: af, Preset: *preset, NoRaw: true} // posts are analyzed, never stored
 	if opts.Comma, err = archive.ParseComma(*comma); err != nil {
@@ -96,10 +121,10 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := conf.Analysis
-	if *window != 0 {
+	if given["window"] {
 		cfg.Coord.Window = *window
 	}
-	if *minWeight != 0 {
+	if given["min-weight"] {
 		cfg.Coord.MinWeight = *minWeight
 	}
 	if *maxCands >= 0 {
@@ -114,7 +139,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if *workers >= 0 {
 		cfg.Workers = *workers
 	}
-	if *sortBuffer != 0 {
+	if given["sort-buffer"] {
 		cfg.SortBuffer = *sortBuffer
 	}
 	if *calPath != "" {
@@ -168,9 +193,16 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	r, err := archive.Open(path, opts)
 	if err != nil {
+		if _, known := archive.Presets[*preset]; known && !errors.Is(err, os.ErrNotExist) {
+			// Most often a JSON-lines file: a CSV header error alone does not say why CSV was read.
+			return fmt.Errorf("%w: --preset %s reads the file as CSV (JSON lines need no --preset): %v", errUsage, *preset, err)
+		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	defer r.Close()
+	if len(csvFlags) > 0 && r.Format() != archive.FormatCSV {
+		return fmt.Errorf("%w: %s: CSV only, and %s reads as JSON lines (give --format csv if it is CSV)", errUsage, strings.Join(csvFlags, ", "), path)
+	}
 	// Hourly volume lines for the report; a campaign of months stays a few thousand points.
 	batch.Volume = volume.New(*volBucket, 0)
 	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))
@@ -553,6 +585,9 @@ func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, ba
 			fmt.Fprintf(w, "    e.g. %s\n", b)
 		}
 		fmt.Fprintf(w, "    every bad record, with its reason and content, is in %s\n", bad.path)
+	}
+	if s.Duplicates > 0 {
+		fmt.Fprintf(w, "  copies        %d posts seen again (the same URI within analysis.lateness of the first) were detected once\n", s.Duplicates)
 	}
 	fmt.Fprintf(w, "  mentions      %d (refused %d)\n", s.Mentions, s.Refused)
 	if s.Refused > 0 {

@@ -361,3 +361,49 @@ func TestAnalyzeFailsWhenEveryRecordIsBad(t *testing.T) {
 		t.Errorf("exit %d\n%s%s; want exit 1 after the summary, naming the bad records", code, stdout, stderr)
 	}
 }
+
+// A flag given is used or refused, never dropped: 0 is not "unset", a volume bucket is whole
+// seconds, CSV flags do not pass silently on JSON lines, and a preset on JSON lines says
+// that it reads CSV.
+func TestAnalyzeRefusesFlagsItWouldIgnore(t *testing.T) {
+	dir := t.TempDir()
+	jsonl := filepath.Join(dir, "posts.jsonl")
+	line := `{"platform":"twitter","id":"1","uri":"twitter:1","created_at":"2017-05-05T18:00:00Z","observed_at":"2017-05-05T18:00:00Z","author":{"id":"a1"},"text":"hello"}` + "\n"
+	if err := os.WriteFile(jsonl, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csvFile := filepath.Join(dir, "posts.csv")
+	if err := os.WriteFile(csvFile, []byte("author,time,text\na1,2017-05-05 18:00:00,hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cols := []string{"--columns", "author=author,time=time,text=text"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append([]string{csvFile, "--window", "0"}, cols...), "--window 0s: want > 0"},
+		{append([]string{csvFile, "--min-weight", "0"}, cols...), "--min-weight 0: want >= 1"},
+		{append([]string{csvFile, "--sort-buffer", "0"}, cols...), "--sort-buffer 0: want >= 1"},
+		{append([]string{csvFile, "--volume-bucket", "0"}, cols...), "--volume-bucket 0s: want whole seconds, at least 1s"},
+		{append([]string{csvFile, "--volume-bucket", "-1h"}, cols...), "--volume-bucket -1h0m0s"},
+		{append([]string{csvFile, "--volume-bucket", "1ns"}, cols...), "--volume-bucket 1ns"},
+		{append([]string{csvFile, "--volume-bucket", "1500ms"}, cols...), "--volume-bucket 1.5s"},
+		{[]string{jsonl, "--preset", "ira", "--format", "jsonl"}, "--preset: CSV only, and --format jsonl reads JSON lines"},
+		{append([]string{jsonl, "--format", "twitter-v1"}, cols...), "--columns: CSV only"},
+		{[]string{jsonl, "--objects", "url=link"}, "--objects: CSV only, and " + jsonl + " reads as JSON lines"},
+		{[]string{jsonl, "--preset", "ira"}, "--preset ira reads the file as CSV (JSON lines need no --preset): " + jsonl + ":"},
+	} {
+		args := append([]string{"analyze", "--progress", "0", "--out", filepath.Join(dir, "out")}, tc.args...)
+		if code, _, stderr := runCmd(t, args...); code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	// Given values that are fine are used: a bucket of whole seconds, the smallest window.
+	args := append([]string{"analyze", csvFile, "--progress", "0", "--out", filepath.Join(dir, "ok"), "--volume-bucket", "1s", "--window", "1s", "--min-weight", "1"}, cols...)
+	if code, stdout, stderr := runCmd(t, args...); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "ok", "volume.json")); err != nil || !strings.Contains(string(b), `"bucket_s":1,`) {
+		t.Errorf("volume.json with --volume-bucket 1s: %v %s", err, b)
+	}
+}

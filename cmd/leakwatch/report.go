@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -54,12 +55,31 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		in.Series, err = readVolume(filepath.Join(filepath.Dir(*detPath), volumeFile))
+		vol := filepath.Join(filepath.Dir(*detPath), volumeFile)
+		in.Series, err = readVolume(vol)
+		if errors.Is(err, os.ErrNotExist) {
+			// A copied or renamed detections file: the chart must not pass for a quiet campaign.
+			fmt.Fprintf(e.stderr, "report: warning: %s not found beside the detections: the timeline has no volume lines (analyze writes it)\n", vol)
+			in.NoVolume, err = volumeFile+" not found", nil
+		}
+		if err != nil {
+			return err
+		}
+		// Offsets from another campaign's events under this calendar's name would mislead.
+		if foreign := report.ForeignEvents(in.Signals, in.Calendar); len(in.Calendar.Events) > 0 && len(foreign) > 0 {
+			return fmt.Errorf("%w: the detections were timed against events %s, which calendar %q (%s) does not have: give the --calendar analyze used, or rerun analyze with this one",
+				errUsage, strings.Join(foreign, ", "), in.Calendar.Name, *calPath)
+		}
 	} else {
-		err = reportFromWarehouse(ctx, *cfgPath, *from, *to, *campaign, &in)
-	}
-	if err != nil {
-		return err
+		if err := reportFromWarehouse(ctx, *cfgPath, *from, *to, *campaign, &in); err != nil {
+			return err
+		}
+		// ClickHouse may hold several campaigns' detections at once, all shown: say so.
+		if foreign := report.ForeignEvents(in.Signals, in.Calendar); len(in.Calendar.Events) > 0 && len(foreign) > 0 {
+			w := fmt.Sprintf("some detections were timed against events %s, which calendar %q does not have: their calendar offsets are another campaign's", strings.Join(foreign, ", "), in.Calendar.Name)
+			fmt.Fprintf(e.stderr, "report: warning: %s\n", w)
+			in.Warnings = append(in.Warnings, w)
+		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -72,17 +92,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := os.WriteFile(index, page.Bytes(), 0o644); err != nil {
 		return err
 	}
-	var bursts []leakwatch.Burst
-	var leaks []leakwatch.Leak
-	for _, s := range in.Signals {
-		if s.Burst != nil {
-			bursts = append(bursts, *s.Burst)
-		}
-		if s.Leak != nil {
-			leaks = append(leaks, *s.Leak)
-		}
-	}
-	svg := report.Timeline(in.Series, in.Calendar, bursts, leaks, 1600, 480)
+	svg := report.Timeline(in, 1600, 480)
 	if err := os.WriteFile(filepath.Join(*out, "timeline.svg"), []byte(svg), 0o644); err != nil {
 		return err
 	}
@@ -113,12 +123,10 @@ func readDetections(path string) ([]leakwatch.Signal, error) {
 	return out, sc.Err()
 }
 
-// readVolume reads analyze's volume lines; without the file the report has no volume chart.
+// readVolume reads analyze's volume lines; a missing file is an error wrapping
+// os.ErrNotExist, for the caller to tell from a campaign without posts.
 func readVolume(path string) ([]volume.Series, error) {
 	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}

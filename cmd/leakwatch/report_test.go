@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -59,5 +63,117 @@ func TestReportFromScenarioInBrowser(t *testing.T) {
 	}
 	if svg, err := os.ReadFile(filepath.Join(rep, "timeline.svg")); err != nil || !strings.Contains(string(svg), "<polyline") {
 		t.Fatalf("timeline.svg: %v", err)
+	}
+}
+
+// writeCalendar writes a campaign calendar of one convention, id, on 25 July 2016.
+func writeCalendar(t *testing.T, path, name, id string) {
+	t.Helper()
+	yaml := "name: " + name + "\ntimezone: UTC\nevents:\n  - id: " + id + "\n    kind: convention\n    title: Convention\n    start: 2016-07-25T00:00:00\n    end: 2016-07-29T00:00:00\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reportDetections writes a burst and a leak timed against the "dnc" event to dir/detections.jsonl.
+func reportDetections(t *testing.T, dir string) string {
+	t.Helper()
+	at := time.Date(2016, 7, 24, 16, 47, 0, 0, time.UTC)
+	ref := []leakwatch.CalendarRef{{Event: "dnc", Kind: "convention", OffsetS: -26000}}
+	path := filepath.Join(dir, "detections.jsonl")
+	if err := writeDetections(path, []leakwatch.Signal{
+		{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "hashtag:dncleak", Onset: at, Peak: at, End: at.Add(time.Hour), Count: 90, Calendar: ref}},
+		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:dncleak", Onset: at, Start: at, Evidence: []string{"term:#dncleak"}, Calendar: ref}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Detections timed against one campaign's calendar are not reported under another's name.
+func TestReportRefusesAnotherCampaignsCalendar(t *testing.T) {
+	dir := t.TempDir()
+	det := reportDetections(t, dir)
+	us, fr := filepath.Join(dir, "us.yaml"), filepath.Join(dir, "fr.yaml")
+	writeCalendar(t, us, "United States presidential 2016", "dnc")
+	writeCalendar(t, fr, "France presidential 2017", "silence-r2")
+	code, _, stderr := runCmd(t, "report", "--detections", det, "--calendar", fr, "--out", filepath.Join(dir, "fr"))
+	if code != 2 || !strings.Contains(stderr, "dnc") || !strings.Contains(stderr, "France presidential 2017") {
+		t.Errorf("report on another campaign's calendar: exit %d, %q; want 2 naming the event and the calendar", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fr", "index.html")); err == nil {
+		t.Error("a page was written under the wrong calendar")
+	}
+	if code, stdout, stderr := runCmd(t, "report", "--detections", det, "--calendar", us, "--out", filepath.Join(dir, "us")); code != 0 {
+		t.Errorf("report on its own calendar: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// A detections file copied without its volume.json: the report warns, the chart says the
+// volume is missing rather than that nobody posted, and the markers stay on the timeline.
+func TestReportWithoutVolumeFile(t *testing.T) {
+	dir := t.TempDir()
+	det := reportDetections(t, dir)
+	out := filepath.Join(dir, "report")
+	code, stdout, stderr := runCmd(t, "report", "--detections", det, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if want := filepath.Join(dir, "volume.json") + " not found"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q lacks %q", stderr, want)
+	}
+	svg, err := os.ReadFile(filepath.Join(out, "timeline.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"no volume data (volume.json not found)", "<title>burst hashtag:dncleak", "<title>leak hashtag:dncleak"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("timeline.svg lacks %q:\n%s", want, svg)
+		}
+	}
+	if strings.Contains(string(svg), "no posts in range") {
+		t.Errorf("timeline.svg says no posts:\n%s", svg)
+	}
+}
+
+// Hours without posts are drawn at zero: posts at 00:00 and 04:00 only, analyzed and reported
+// as a user would, give a line on the zero axis between them, not a line from one to the other.
+func TestReportDrawsQuietHoursAsZero(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "posts.csv")
+	csv := "author,time,text\n"
+	for i := range 5 {
+		csv += fmt.Sprintf("a%d,2016-07-01 00:%02d:00,hello\na%d,2016-07-01 04:%02d:00,again\n", i, i, i, i)
+	}
+	if err := os.WriteFile(in, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ana, rep := filepath.Join(dir, "analysis"), filepath.Join(dir, "report")
+	for _, args := range [][]string{
+		{"analyze", in, "--columns", "author=author,time=time,text=text", "--progress", "0", "--out", ana},
+		{"report", "--detections", filepath.Join(ana, "detections.jsonl"), "--out", rep},
+	} {
+		if code, stdout, stderr := runCmd(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+	}
+	svg, err := os.ReadFile(filepath.Join(rep, "timeline.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := regexp.MustCompile(`y1="([0-9.]+)"[^>]*/><text [^>]*>0</text>`).FindSubmatch(svg)
+	line := regexp.MustCompile(`<polyline points="([^"]*)"`).FindSubmatch(svg)
+	if tick == nil || line == nil {
+		t.Fatalf("timeline.svg has no zero tick or no volume line:\n%s", svg)
+	}
+	// Hours 1 to 3 lie between the first and the last vertex: each must be on the zero axis.
+	var zeros int
+	for _, v := range strings.Fields(string(line[1])) {
+		if strings.HasSuffix(v, ","+string(tick[1])) {
+			zeros++
+		}
+	}
+	if zeros < 2 {
+		t.Errorf("volume line %s has %d vertices on the zero axis (y=%s), want the empty hours 01:00 and 03:00 there", line[1], zeros, tick[1])
 	}
 }

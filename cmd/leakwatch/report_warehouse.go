@@ -44,6 +44,9 @@ func reportFromWarehouse(ctx context.Context, cfgPath, fromS, toS, campaign stri
 	if in.Series, err = w.VolumeSeries(ctx, from, to, step); err != nil {
 		return err
 	}
+	for i := range in.Series {
+		in.Series[i].BucketS = int64(step / time.Second) // steps without posts have no row: drawn at zero
+	}
 	if in.Signals, err = w.Signals(ctx, from, to); err != nil {
 		return err
 	}

@@ -28,6 +28,11 @@ type Input struct {
 	Series    []volume.Series
 	Signals   []leakwatch.Signal
 	Generated time.Time
+	// NoVolume says why there are no Series ("volume.json not found"): the chart says so
+	// rather than "no posts in range", and still places the markers on the calendar.
+	NoVolume string
+	// Warnings head the page: what a reader must know before trusting it.
+	Warnings []string
 }
 
 // Render writes the report page. The timeline is inline SVG, so the page is one file that
@@ -35,8 +40,15 @@ type Input struct {
 func Render(w io.Writer, in Input) error {
 	v := rank(in.Signals)
 	v.Input = in
-	v.Timeline = template.HTML(Timeline(in.Series, in.Calendar, v.Bursts, v.Leaks, 1100, 320))
+	v.Timeline = template.HTML(timeline(v, 1100, 320))
 	return page.Execute(w, v)
+}
+
+// Timeline is the page's picture alone, width by height: what goes to timeline.svg.
+func Timeline(in Input, width, height int) string {
+	v := rank(in.Signals)
+	v.Input = in
+	return timeline(v, width, height)
 }
 
 // rank sorts the detections as the page and the digest show them: bursts by score, groups
@@ -71,6 +83,44 @@ func rank(sigs []leakwatch.Signal) view {
 	}
 	sort.SliceStable(v.Leaks, func(i, j int) bool { return v.Leaks[i].Start.Before(v.Leaks[j].Start) })
 	return v
+}
+
+// ForeignEvents are the calendar events sigs were placed against (their calendar offsets
+// and timing) that cal does not have, by id: signals timed against another campaign.
+func ForeignEvents(sigs []leakwatch.Signal, cal leakwatch.Calendar) []string {
+	known := map[string]bool{}
+	for _, ev := range cal.Events {
+		known[ev.ID] = true
+	}
+	seen := map[string]bool{}
+	var out []string
+	check := func(id string) {
+		if id != "" && !known[id] && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	place := func(refs []leakwatch.CalendarRef, t *leakwatch.Timing) {
+		for _, r := range refs {
+			check(r.Event)
+		}
+		if t != nil {
+			check(t.Silence)
+			check(t.NextVote)
+		}
+	}
+	for _, s := range sigs {
+		switch {
+		case s.Burst != nil:
+			place(s.Burst.Calendar, s.Burst.Timing)
+		case s.Group != nil:
+			place(s.Group.Calendar, s.Group.Timing)
+		case s.Leak != nil:
+			place(s.Leak.Calendar, &s.Leak.Timing)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Digest writes the first findings of sigs as plain text, ranked as the page ranks them: every
@@ -201,38 +251,60 @@ type view struct {
 // so a marker is never taken for a candidate's line.
 var palette = []string{"#1f77b4", "#9467bd", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"}
 
-// Timeline draws volume per candidate (the "all" series is left out when candidates exist),
+// timeline draws volume per candidate (the "all" series is left out when candidates exist),
 // silence periods shaded, conventions and campaign periods as bands, debates and votes as
 // dashed lines, bursts as ticks and leaks as red lines.
-func Timeline(series []volume.Series, cal leakwatch.Calendar, bursts []leakwatch.Burst, leaks []leakwatch.Leak, width, height int) string {
+func timeline(v view, width, height int) string {
 	const padL, padR, padT, padB = 48, 12, 22, 40
+	cal, bursts, leaks := v.Calendar, v.Bursts, v.Leaks
 	var named []volume.Series
-	for _, s := range series {
+	for _, s := range v.Series {
 		if s.Name != "all" {
 			named = append(named, s)
 		}
 	}
 	if len(named) == 0 {
-		named = series
+		named = v.Series
 	}
 	var t0, t1 time.Time
 	vmax := 1
+	span := func(t time.Time) {
+		if t0.IsZero() || t.Before(t0) {
+			t0 = t
+		}
+		if t.After(t1) {
+			t1 = t
+		}
+	}
 	for _, s := range named {
 		for _, p := range s.Points {
-			if t0.IsZero() || p.T.Before(t0) {
-				t0 = p.T
-			}
-			if p.T.After(t1) {
-				t1 = p.T
-			}
+			span(p.T)
 			vmax = max(vmax, p.N)
+		}
+	}
+	// Without the volume the markers still belong on the calendar: the chart spans them, in
+	// whole days.
+	noVolume := t0.IsZero() && v.NoVolume != ""
+	if noVolume {
+		for _, bu := range bursts {
+			span(bu.Onset)
+		}
+		for _, l := range leaks {
+			span(l.Start)
+		}
+		if !t0.IsZero() {
+			t0, t1 = t0.Truncate(24*time.Hour), t1.Truncate(24*time.Hour).Add(24*time.Hour)
 		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="volume per candidate against the campaign calendar" font-family="sans-serif" font-size="11">`, width, height)
 	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#fff"/>`, width, height)
+	empty := "no posts in range"
+	if v.NoVolume != "" {
+		empty = "no volume data (" + v.NoVolume + ")"
+	}
 	if t0.IsZero() {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#666">no posts in range</text></svg>`, width/2-50, height/2)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#666">%s</text></svg>`, width/2, height/2, esc(empty))
 		return b.String()
 	}
 	if !t1.After(t0) {
@@ -261,9 +333,12 @@ func Timeline(series []volume.Series, cal leakwatch.Calendar, bursts []leakwatch
 		}
 	}
 	// Axes: a few value ticks and one tick a day.
-	for i := 0; i <= 4; i++ {
+	for i := 0; i <= 4 && !noVolume; i++ {
 		n := vmax * i / 4
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end" fill="#666">%d</text>`, padL, width-padR, y(n), y(n), padL-4, y(n)+4, n)
+	}
+	if noVolume {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#666">%s</text>`, padL+plotW/2, padT+plotH/2, esc(empty))
 	}
 	step := 24 * time.Hour
 	if t1.Sub(t0) > 21*24*time.Hour {
@@ -272,9 +347,10 @@ func Timeline(series []volume.Series, cal leakwatch.Calendar, bursts []leakwatch
 	for d := t0.Truncate(24 * time.Hour).Add(24 * time.Hour); d.Before(t1); d = d.Add(step) {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#999"/><text x="%.1f" y="%.1f" fill="#666">%s</text>`, x(d), x(d), padT+plotH, padT+plotH+12, x(d)+2, padT+plotH+22, d.Format("Jan 02"))
 	}
+	gcd := bucketGCD(named)
 	for i, s := range named {
 		var pts strings.Builder
-		for _, p := range s.Points {
+		for _, p := range filled(s, gcd, t0, t1) {
 			fmt.Fprintf(&pts, "%.1f,%.1f ", x(p.T), y(p.N))
 		}
 		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.4"/>`, strings.TrimSpace(pts.String()), palette[i%len(palette)])
@@ -302,6 +378,54 @@ func Timeline(series []volume.Series, cal leakwatch.Calendar, bursts []leakwatch
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// filled is s's points with the buckets between t0 and t1 that have none drawn as zero: the
+// line drops to the axis where a candidate had no posts instead of joining the points on
+// either side. Only the edges of a gap are added, so a quiet month costs two points. The
+// bucket is the series' own, else guess (files written before series kept it).
+func filled(s volume.Series, guess time.Duration, t0, t1 time.Time) []volume.Point {
+	d := time.Duration(s.BucketS) * time.Second
+	if d <= 0 {
+		d = guess
+	}
+	if d <= 0 {
+		return s.Points
+	}
+	out := make([]volume.Point, 0, len(s.Points)+4)
+	next := t0 // the first bucket not drawn yet
+	for _, p := range s.Points {
+		if !p.T.Before(next.Add(d)) { // a whole bucket without posts before p
+			out = append(out, volume.Point{T: next})
+			if last := p.T.Add(-d); last.After(next) {
+				out = append(out, volume.Point{T: last})
+			}
+		}
+		out = append(out, p)
+		next = p.T.Add(d)
+	}
+	if !next.After(t1) {
+		out = append(out, volume.Point{T: next})
+		if t1.After(next) {
+			out = append(out, volume.Point{T: t1})
+		}
+	}
+	return out
+}
+
+// bucketGCD is the widest bucket every gap between two points of series is a multiple of:
+// the bucket width of series that do not say it, as long as some two buckets were adjacent.
+func bucketGCD(series []volume.Series) time.Duration {
+	var g time.Duration
+	for _, s := range series {
+		for i := 1; i < len(s.Points); i++ {
+			d := s.Points[i].T.Sub(s.Points[i-1].T)
+			for d > 0 {
+				g, d = d, g%d
+			}
+		}
+	}
+	return g
 }
 
 func esc(s string) string { return template.HTMLEscapeString(s) }
@@ -364,10 +488,12 @@ h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.15rem;margin-top:2rem;bo
 td{border-bottom:1px solid #eee;padding:.25rem .4rem .25rem 0;vertical-align:top} .num{text-align:right;font-variant-numeric:tabular-nums}
 code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold} .figure{border:1px solid #ddd;padding:.3rem}
 .summary span{display:inline-block;margin-right:1.4rem} .summary b{font-size:1.3rem}
+.warning{background:#fff3cd;border:1px solid #e0c36c;padding:.4rem .6rem}
 </style></head><body>
 <h1>{{.Title}}</h1>
 <p class="meta">{{.Calendar.Name}} · source: {{.Source}} · generated {{utc .Generated}}</p>
-<p class="summary"><span><b>{{len .Bursts | printf "%d"}}</b> bursts</span><span><b>{{.Edges}}</b> co-share edges</span><span><b>{{printf "%d" (len .Groups)}}</b> coordinated groups</span><span><b>{{printf "%d" (len .Leaks)}}</b> leaks</span></p>
+{{range .Warnings}}<p class="warning">Warning: {{.}}</p>
+{{end}}<p class="summary"><span><b>{{len .Bursts | printf "%d"}}</b> bursts</span><span><b>{{.Edges}}</b> co-share edges</span><span><b>{{printf "%d" (len .Groups)}}</b> coordinated groups</span><span><b>{{printf "%d" (len .Leaks)}}</b> leaks</span></p>
 <h2>Volume against the campaign calendar</h2>
 <div class="figure">{{.Timeline}}</div>
 <p class="meta">Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions. Orange: burst onsets. Red lines: where each leak incident began.</p>

@@ -3,6 +3,9 @@ package report_test
 import (
 	"bytes"
 	"fmt"
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +60,7 @@ func TestRenderShowsCalendarLeaksAndGroups(t *testing.T) {
 }
 
 func TestTimelineEmpty(t *testing.T) {
-	svg := report.Timeline(nil, leakwatch.Calendar{}, nil, nil, 600, 200)
+	svg := report.Timeline(report.Input{}, 600, 200)
 	if !strings.Contains(svg, "no posts in range") {
 		t.Fatalf("empty timeline: %s", svg)
 	}
@@ -110,4 +113,116 @@ func TestDigestRanksFindings(t *testing.T) {
 	if strings.Contains(out, "hashtag:weak") {
 		t.Errorf("the fourth burst is beyond n=3:\n%s", out)
 	}
+}
+
+// A candidate silent for hours had no posts then: the line drops to zero across the gap
+// instead of sloping from one point to the next. The bucket is the series' own, else the one
+// its adjacent points show (volume.json written before series kept it).
+func TestTimelineDrawsEmptyBucketsAsZero(t *testing.T) {
+	t0 := time.Date(2016, 7, 1, 0, 0, 0, 0, time.UTC)
+	at := func(h int, n int) volume.Point { return volume.Point{T: t0.Add(time.Duration(h) * time.Hour), N: n} }
+	for _, tc := range []struct {
+		name   string
+		series volume.Series
+	}{
+		{"bucket kept", volume.Series{Name: "sanders", BucketS: 3600, Points: []volume.Point{at(0, 10), at(1, 10), at(5, 10)}}},
+		{"bucket from adjacent points", volume.Series{Name: "sanders", Points: []volume.Point{at(0, 10), at(1, 10), at(5, 10)}}},
+		{"bucket kept, no adjacent points", volume.Series{Name: "sanders", BucketS: 3600, Points: []volume.Point{at(0, 10), at(5, 10)}}},
+	} {
+		svg := report.Timeline(report.Input{Series: []volume.Series{tc.series}}, 600, 200)
+		line, zero := polyline(t, svg), zeroY(t, svg)
+		x0, x5 := line[0][0], line[len(line)-1][0] // hours 0 and 5
+		for _, h := range []float64{2, 3, 4} {
+			if y := yAt(line, x0+(x5-x0)*h/5); y != zero {
+				t.Errorf("%s: hour %.0f had no posts but is drawn at y=%.1f, want the zero axis y=%.1f: %v", tc.name, h, y, zero, line)
+			}
+		}
+	}
+}
+
+// A warning the command raised heads the page.
+func TestRenderShowsWarnings(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.Render(&buf, report.Input{Warnings: []string{"timed against another campaign"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "Warning: timed against another campaign") {
+		t.Errorf("page lacks the warning:\n%s", buf.String())
+	}
+}
+
+// A report without its volume file says so on the chart, not "no posts", and still places
+// the bursts and leaks on the calendar.
+func TestTimelineWithoutVolumeKeepsMarkers(t *testing.T) {
+	at := time.Date(2016, 7, 22, 15, 0, 0, 0, time.UTC)
+	cal := leakwatch.Calendar{Name: "US 2016", Events: []leakwatch.Event{{ID: "dnc", Kind: "convention", Title: "DNC", Start: at.Add(60 * time.Hour), End: at.Add(150 * time.Hour)}}}
+	svg := report.Timeline(report.Input{Calendar: cal, NoVolume: "volume.json not found", Signals: []leakwatch.Signal{
+		{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "hashtag:dncleak", Onset: at, Count: 40}},
+		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:dncleak", Onset: at.Add(90 * time.Hour)}},
+	}}, 600, 200)
+	for _, want := range []string{"no volume data (volume.json not found)", "<title>burst hashtag:dncleak", "<title>leak hashtag:dncleak", "<title>DNC</title>"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("timeline lacks %q: %s", want, svg)
+		}
+	}
+	if strings.Contains(svg, "no posts in range") {
+		t.Errorf("a missing volume file drawn as a campaign without posts: %s", svg)
+	}
+}
+
+// Detections timed against one campaign's calendar name events another calendar lacks.
+func TestForeignEvents(t *testing.T) {
+	at := time.Date(2016, 7, 22, 15, 0, 0, 0, time.UTC)
+	sigs := []leakwatch.Signal{
+		{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "hashtag:a", Onset: at, Calendar: []leakwatch.CalendarRef{{Event: "rnc", OffsetS: 3600}}}},
+		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:a", Onset: at, Calendar: []leakwatch.CalendarRef{{Event: "dnc", OffsetS: -3600}}, Timing: leakwatch.Timing{NextVote: "vote"}}},
+	}
+	us := leakwatch.Calendar{Name: "US", Events: []leakwatch.Event{{ID: "rnc"}, {ID: "dnc"}, {ID: "vote"}}}
+	fr := leakwatch.Calendar{Name: "France", Events: []leakwatch.Event{{ID: "silence-r2"}, {ID: "vote"}}}
+	if got := report.ForeignEvents(sigs, us); len(got) != 0 {
+		t.Errorf("against their own calendar: %v, want none", got)
+	}
+	if got := fmt.Sprint(report.ForeignEvents(sigs, fr)); got != "[dnc rnc]" {
+		t.Errorf("against another campaign's: %s, want [dnc rnc]", got)
+	}
+}
+
+// polyline is the vertices of the first volume line of svg.
+func polyline(t *testing.T, svg string) [][2]float64 {
+	t.Helper()
+	m := regexp.MustCompile(`<polyline points="([^"]*)"`).FindStringSubmatch(svg)
+	if m == nil {
+		t.Fatalf("no volume line: %s", svg)
+	}
+	var pts [][2]float64
+	for _, p := range strings.Fields(m[1]) {
+		var x, y float64
+		if _, err := fmt.Sscanf(p, "%f,%f", &x, &y); err != nil {
+			t.Fatalf("vertex %q: %v", p, err)
+		}
+		pts = append(pts, [2]float64{x, y})
+	}
+	return pts
+}
+
+// zeroY is where the chart's value axis is 0.
+func zeroY(t *testing.T, svg string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`y1="([0-9.]+)"[^>]*/><text [^>]*>0</text>`).FindStringSubmatch(svg)
+	if m == nil {
+		t.Fatalf("no 0 tick: %s", svg)
+	}
+	y, _ := strconv.ParseFloat(m[1], 64)
+	return y
+}
+
+// yAt is the height of line at x, as drawn: between vertices, on the straight segment.
+func yAt(line [][2]float64, x float64) float64 {
+	for i := 1; i < len(line); i++ {
+		a, b := line[i-1], line[i]
+		if x >= a[0] && x <= b[0] && b[0] > a[0] {
+			return math.Round((a[1]+(b[1]-a[1])*(x-a[0])/(b[0]-a[0]))*10) / 10
+		}
+	}
+	return math.NaN()
 }
