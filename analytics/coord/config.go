@@ -39,6 +39,13 @@ type Config struct {
 	// two like-minded friends who retweet the same posts within a minute a few times look
 	// exactly like two sockpuppets, while an operation needs more hands than two.
 	MinAccounts int `yaml:"min_accounts"`
+	// Triangle, with MinAccounts 3 or more, reports a group only once it holds three
+	// accounts each tied to the other two: one account qualified with two others that
+	// share a coordinated edge themselves (weight >= M of a kind). A very busy account meets
+	// many others by chance, each on a few popular links and hashtags over a week; those
+	// partners, who never co-shared with each other, make a star around it, not a network
+	// (docs/DETECTION.md, "Groups"). False reports stars and chains too.
+	Triangle bool `yaml:"triangle"`
 	// PopularityWindow is how far back n (the sharers an object's contribution is divided
 	// by) reaches: a hashtag that is background chatter all evening stays popular in a quiet
 	// minute. Shorter than Window means Window.
@@ -58,7 +65,7 @@ type KindConfig struct {
 // sharers, or twenty of a trending object), groups of at least 3 accounts, and at most
 // DefaultMaxCandidateEdges candidate edges.
 func DefaultConfig() Config {
-	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, MinAccounts: 3, PopularityWindow: time.Hour, MaxCandidateEdges: DefaultMaxCandidateEdges}
+	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, MinAccounts: 3, Triangle: true, PopularityWindow: time.Hour, MaxCandidateEdges: DefaultMaxCandidateEdges}
 }
 
 // DefaultMaxCandidateEdges holds about 190 MB of candidate edges (BenchmarkCandidateEdges),

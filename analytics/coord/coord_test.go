@@ -247,26 +247,47 @@ func TestGroupSupersedesWhatAnEarlierRunPublished(t *testing.T) {
 	}
 }
 
-// A pair of accounts is not a group by default: it is published once a third account joins.
-func TestGroupMinAccounts(t *testing.T) {
-	cfg := coord.DefaultConfig()
-	cfg.MinScore = 2
-	sh, ed := coord.NewSharing(cfg), coord.NewEdges(cfg)
-	for _, m := range []leakwatch.Mention{share("url:1", "a", 0), share("url:1", "b", 1), share("url:2", "a", 10), share("url:2", "b", 11)} {
-		sh.Add(m)
-	}
-	sh.Flush(ed.Add)
-	if edges, groups := ed.Changed(); len(edges) != 1 || len(groups) != 0 || len(ed.Groups()) != 0 {
-		t.Fatalf("pair: %d edges, %d groups published, %d held; want the edge and no group", len(edges), len(groups), len(ed.Groups()))
-	}
-	sh = coord.NewSharing(cfg)
-	for _, m := range []leakwatch.Mention{share("url:3", "b", 100), share("url:3", "c", 101), share("url:4", "b", 110), share("url:4", "c", 111)} {
-		sh.Add(m)
-	}
-	sh.Flush(ed.Add)
-	_, groups := ed.Changed()
-	if len(groups) != 1 || !slices.Equal(groups[0].Accounts, []string{"a", "b", "c"}) || len(groups[0].Supersedes) != 0 {
-		t.Fatalf("groups %+v; want one group of a, b, c superseding nothing", groups)
+// A pair of accounts is not a group by default, nor is an account tied to two others who
+// never co-shared with each other (a busy account's chance partners): the group is
+// published once the three are tied each to the other two. Without Config.Triangle, the
+// chain is a group as soon as the third account joins.
+func TestGroupNeedsATriangle(t *testing.T) {
+	for _, triangle := range []bool{true, false} {
+		cfg := coord.DefaultConfig()
+		cfg.MinScore, cfg.Triangle = 2, triangle
+		ed := coord.NewEdges(cfg)
+		step := func(ms ...leakwatch.Mention) []leakwatch.Group {
+			sh := coord.NewSharing(cfg)
+			for _, m := range ms {
+				sh.Add(m)
+			}
+			sh.Flush(ed.Add)
+			_, groups := ed.Changed()
+			return groups
+		}
+		if groups := step(share("url:1", "a", 0), share("url:1", "b", 1), share("url:2", "a", 10), share("url:2", "b", 11)); len(groups) != 0 || len(ed.Groups()) != 0 {
+			t.Fatalf("triangle %v, pair a-b: %d groups published, %d held; want none", triangle, len(groups), len(ed.Groups()))
+		}
+		chain := step(share("url:3", "b", 100), share("url:3", "c", 101), share("url:4", "b", 110), share("url:4", "c", 111))
+		if !triangle {
+			if len(chain) != 1 || !slices.Equal(chain[0].Accounts, []string{"a", "b", "c"}) || len(chain[0].Supersedes) != 0 {
+				t.Fatalf("triangle off, chain a-b-c: groups %+v; want one group of a, b, c superseding nothing", chain)
+			}
+			continue
+		}
+		if len(chain) != 0 || len(ed.Groups()) != 0 {
+			t.Fatalf("chain a-b-c: %d groups published, %d held; want none (a and c never co-shared)", len(chain), len(ed.Groups()))
+		}
+		// a and c co-share two links: a coordinated edge, though its score alone (1.5 of
+		// 2, the second link popular) would not qualify the pair.
+		closed := step(share("url:5", "a", 200), share("url:5", "c", 201), share("url:6", "a", 210), share("url:6", "c", 211),
+			share("url:6", "x", 212), share("url:6", "y", 213), share("url:6", "z", 214), share("url:6", "w", 215),
+			share("url:6", "v", 216), share("url:6", "u", 217), share("url:6", "s", 218), share("url:6", "r", 219),
+			share("url:6", "q", 220), share("url:6", "p", 221), share("url:6", "o", 222), share("url:6", "n", 223),
+			share("url:6", "m", 224), share("url:6", "l", 225))
+		if len(closed) != 1 || !slices.Equal(closed[0].Accounts, []string{"a", "b", "c"}) || len(ed.Groups()) != 1 {
+			t.Fatalf("triangle a-b-c: groups %+v; want one group of a, b, c", closed)
+		}
 	}
 }
 

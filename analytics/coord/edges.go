@@ -171,6 +171,7 @@ type component struct {
 	first, last int64
 	score       float64
 	firstEdge   *edge               // earliest edge: names the group
+	closed      bool                // holds a triangle (Config.Triangle), known once found
 	leaks       tally               // leak value -> the edges carrying it
 	leakSpans   map[string][2]int64 // leak value -> its first and last co-share, made at the first
 	stale       bool
@@ -223,6 +224,7 @@ func (c *component) addEdge(ed *edge) {
 
 // absorb merges o into c.
 func (c *component) absorb(o *component) {
+	c.closed = c.closed || o.closed
 	c.members = append(c.members, o.members...)
 	c.edges = append(c.edges, o.edges...)
 	for id := range o.emitted {
@@ -414,6 +416,24 @@ func (e *Edges) Add(o Observation) {
 	case ed.qualified:
 		// New evidence for a group already published: its record changes.
 		e.dirtyRoots = append(e.dirtyRoots, e.find(ed.ia))
+	case !p.qualified && ed.weight == ed.rule.minWeight && e.cfg.Triangle:
+		// A coordinated edge between two members of one component may close its triangle.
+		e.mayClose(ed)
+	}
+}
+
+// mayClose marks for publication the component holding both accounts of ed, a coordinated
+// edge of an unqualified pair, when it has no triangle yet: ed may be its third side.
+func (e *Edges) mayClose(ed *edge) {
+	ia, ok := e.ids[ed.k.a]
+	ib, okb := e.ids[ed.k.b]
+	if !ok || !okb {
+		return
+	}
+	if r := e.find(ia); r == e.find(ib) {
+		if c := e.comp[r]; c != nil && !c.closed {
+			e.dirtyRoots = append(e.dirtyRoots, r)
+		}
 	}
 }
 
@@ -567,6 +587,50 @@ func (e *Edges) join(ed *edge) {
 	e.dirtyRoots = append(e.dirtyRoots, ra)
 }
 
+// reported says whether component c is a group: Config.MinAccounts members and, with
+// Config.Triangle, a triangle.
+func (e *Edges) reported(c *component) bool {
+	if len(c.members) < e.cfg.GroupMin() {
+		return false
+	}
+	if !e.cfg.Triangle || e.cfg.GroupMin() < 3 {
+		return true
+	}
+	if !c.closed {
+		c.closed = e.triangle(c)
+	}
+	return c.closed
+}
+
+// triangle looks in c for a member qualified with two others that share a coordinated
+// edge. Qualified pairs and coordinated edges are never lost, so once found it holds for
+// good, and the search runs only until then (a star of n partners costs n²/2 lookups a
+// publication).
+func (e *Edges) triangle(c *component) bool {
+	partners := map[string][]string{}
+	for _, ed := range c.edges {
+		a, b := ed.k.a, ed.k.b
+		if !slices.Contains(partners[a], b) {
+			partners[a] = append(partners[a], b)
+			partners[b] = append(partners[b], a)
+		}
+	}
+	for _, ps := range partners {
+		for i, x := range ps {
+			for _, y := range ps[i+1:] {
+				k := [2]string{x, y}
+				if x > y {
+					k = [2]string{y, x}
+				}
+				if p := e.pairs[k]; p != nil && e.anyCoordinated(p) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func (e *Edges) compOf(root int) *component {
 	c := e.comp[root]
 	if c == nil {
@@ -600,7 +664,7 @@ func (e *Edges) Changed() ([]leakwatch.Edge, []leakwatch.Group) {
 	}
 	slices.Sort(roots)
 	for _, root := range slices.Compact(roots) {
-		if c := e.comp[root]; len(c.members) >= e.cfg.GroupMin() {
+		if c := e.comp[root]; e.reported(c) {
 			groups = append(groups, e.group(c, true))
 		}
 	}
@@ -628,7 +692,7 @@ func (e *Edges) Edges() []leakwatch.Edge {
 func (e *Edges) Groups() []leakwatch.Group {
 	var out []leakwatch.Group
 	for _, c := range e.comp {
-		if len(c.members) >= e.cfg.GroupMin() {
+		if e.reported(c) {
 			out = append(out, e.group(c, false))
 		}
 	}
