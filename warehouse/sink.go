@@ -69,6 +69,19 @@ func ver(n int, t time.Time) uint64 {
 	return uint64(n)<<32 | uint64(s)
 }
 
+// grown orders two versions of a record that only grows, by two counts that never fall
+// (a group's accounts, then its edges): equal versions leave the later insert, the latest
+// publication, in place. A time does not order them: a late co-share that is earlier than
+// one counted replaces it, and a group's or edge's last time can then go back, which left
+// the older version in place (ver). The low word carries bit 31, above every Unix second
+// before 2038 that ver stored there, so a version written now wins over one written before
+// with the same first count.
+func grown(n, m int) uint64 {
+	n = min(max(n, 0), 1<<31-1)
+	m = min(max(m, 0), 1<<31-1)
+	return uint64(n)<<32 | 1<<31 | uint64(m)
+}
+
 func ms(t time.Time) uint64 { return uint64(max(t.UnixMilli(), 0)) }
 
 func b2u(b bool) uint8 {
@@ -499,7 +512,7 @@ var edgesTable = table[leakwatch.Signal]{
 		if last.Before(first) {
 			return nil, fmt.Errorf("last %s: before first %s", last.Format(time.RFC3339), first.Format(time.RFC3339))
 		}
-		return []any{s.Key(), string(e.ObjectKind), e.A, e.B, int64(e.Weight), first, last, e.Score, ver(e.Weight, last)}, nil
+		return []any{s.Key(), string(e.ObjectKind), e.A, e.B, int64(e.Weight), first, last, e.Score, grown(e.Weight, 0)}, nil
 	},
 }
 
@@ -542,7 +555,7 @@ var groupsTable = table[leakwatch.Signal]{
 		for i, id := range g.Supersedes {
 			sup[i] = leakwatch.GroupKey(id)
 		}
-		return append(row, sup, strs(g.Candidates), ver(len(g.Accounts), last)), nil
+		return append(row, sup, strs(g.Candidates), grown(len(g.Accounts), g.Edges)), nil
 	},
 }
 

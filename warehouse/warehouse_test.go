@@ -371,6 +371,52 @@ func TestSupersedingSignalReplacesOlder(t *testing.T) {
 	}
 }
 
+// A late co-share earlier than one counted replaces it, and a group's or edge's last time
+// can then go back with no account or edge more: the later publication must still be the
+// row readers get, here and with an older row of the same record stored before.
+func TestLatestPublicationWinsWhenLastGoesBack(t *testing.T) {
+	w := openTest(t, "lastback")
+	ctx := context.Background()
+	group := func(last time.Time, objects ...string) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-net", Accounts: []string{"a", "b", "c"},
+			ObjectKinds: []leakwatch.ObjectKind{leakwatch.KindURL}, First: t0, Last: last, Objects: objects, Edges: 2}}
+	}
+	edge := func(last time.Time, score float64) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: leakwatch.KindURL, A: "a", B: "b", Weight: 3, First: t0, Last: last, Score: score}}
+	}
+	// A row as the previous schema of versions stored it: accounts, then the last time.
+	b, err := w.conn.PrepareBatch(ctx, "INSERT INTO groups (id, accounts, size, object_kinds, first_at, last_at, version)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append("group|g-net", []string{"a", "b", "c"}, int64(3), []string{"url"}, t0, t0.Add(3*time.Hour), uint64(3)<<32|uint64(t0.Add(3*time.Hour).Unix())); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []leakwatch.Signal{group(t0.Add(2*time.Hour), "url:x"), group(t0.Add(time.Hour), "url:x", "url:y"),
+		edge(t0.Add(2*time.Hour), 1.5), edge(t0.Add(time.Hour), 2.5)} {
+		if err := w.InsertSignals(ctx, []leakwatch.Signal{s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	groups, err := w.Groups(ctx, t0.Add(-time.Hour), t0.Add(4*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || !groups[0].Last.Equal(t0.Add(time.Hour)) || len(groups[0].Objects) != 2 {
+		t.Fatalf("groups: %+v, want g-net as last published (last %s, two objects)", groups, t0.Add(time.Hour))
+	}
+	edges, err := w.Edges(ctx, t0.Add(-time.Hour), t0.Add(4*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edges) != 1 || !edges[0].Last.Equal(t0.Add(time.Hour)) || edges[0].Score != 2.5 {
+		t.Fatalf("edges: %+v, want a-b as last published (last %s, score 2.5)", edges, t0.Add(time.Hour))
+	}
+}
+
 // A group that merged into another and a leak incident that moved to an earlier member are
 // listed in their successor's supersedes: readers no longer return them.
 func TestSupersededGroupsAndLeaksAreGone(t *testing.T) {
