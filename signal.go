@@ -106,8 +106,9 @@ type Group struct {
 	// Supersedes lists ids this group was published under before it grew into or merged
 	// with an older group: a live consumer drops those records, so each group appears once.
 	Supersedes []string `json:"supersedes,omitempty"`
-	// Candidates are the campaign candidates the group's top objects and evidence name, by
-	// id, as Leak.Candidates: which candidate a network pushed, or pushed against.
+	// Candidates are the campaign candidates, by id, that the objects the group co-shared
+	// name (those on at least two of its edges, most edges first), then those its evidence
+	// names: which candidate a network pushed, or pushed against. The list only grows.
 	Candidates []string `json:"candidates,omitempty"`
 }
 

@@ -573,3 +573,60 @@ func TestGroupLeakSpanOfListedValues(t *testing.T) {
 		t.Errorf("evidence %q dated %s..%s, want the ten words and no dump span", g.Evidence, g.EvidenceFirst, g.EvidenceLast)
 	}
 }
+
+// A group names the labels (Edges.Tag: the candidates) of every object its edges co-shared
+// on at least two edges, most first, not only of its few top objects: the list only grows
+// as the group does, and so its alerts' candidate label stays put. An object on one edge
+// names nothing.
+func TestGroupLabelsCountEveryObject(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	cfg.MinScore = 2
+	ed := coord.NewEdges(cfg)
+	ed.Tag(func(object string) []string {
+		switch {
+		case strings.Contains(object, "macron"):
+			return []string{"macron"}
+		case strings.Contains(object, "lepen"):
+			return []string{"lepen"}
+		}
+		return nil
+	})
+	sh := coord.NewSharing(cfg)
+	var ms []leakwatch.Mention
+	// a, b and c co-share #macron and #macron2017 (three edges each), then a and b once a
+	// link naming lepen; then a, b, c and d seven other links (six edges each), which push
+	// both hashtags out of the group's five top objects.
+	at := 0
+	for _, o := range []string{"hashtag:macron", "hashtag:macron2017"} {
+		for _, acct := range []string{"a", "b", "c"} {
+			ms = append(ms, share(o, acct, at))
+			at++
+		}
+		at += 100
+	}
+	ms = append(ms, share("url:https://x.org/lepen", "a", at), share("url:https://x.org/lepen", "b", at+1))
+	at += 100
+	for i := range 7 {
+		for _, acct := range []string{"a", "b", "c", "d"} {
+			ms = append(ms, share("url:https://y.org/"+strconv.Itoa(i), acct, at))
+			at++
+		}
+		at += 100
+	}
+	for _, m := range ms {
+		sh.Add(m)
+	}
+	sh.Flush(ed.Add)
+	ed.Changed()
+	groups := ed.Groups()
+	if len(groups) != 1 {
+		t.Fatalf("%d groups, want 1", len(groups))
+	}
+	g := groups[0]
+	if slices.ContainsFunc(g.Objects, func(o string) bool { return strings.Contains(o, "macron") }) {
+		t.Fatalf("top objects %q still hold a #macron tag: the test proves nothing", g.Objects)
+	}
+	if !slices.Equal(g.Candidates, []string{"macron"}) {
+		t.Errorf("group candidates %q, want [macron] (lepen's link is on one edge)", g.Candidates)
+	}
+}

@@ -32,6 +32,7 @@ type Edges struct {
 	// the pair the last observation was of
 	last    *pair
 	lastKey [2]string
+	tags    *tags // names the labels of the objects groups co-share (Tag)
 
 	// groups: union-find over accounts joined by qualified edges
 	ids        map[string]int
@@ -174,12 +175,37 @@ type component struct {
 	closed      bool                // holds a triangle (Config.Triangle), known once found
 	leaks       tally               // leak value -> the edges carrying it
 	leakSpans   map[string][2]int64 // leak value -> its first and last co-share, made at the first
+	labels      tally               // label of its objects (Edges.Tag) -> the edges' objects carrying it
+	tags        *tags
 	stale       bool
+}
+
+// Tagger names the labels an object carries: the campaign candidates a hashtag or a link
+// names. A group lists the labels of the objects its edges co-shared (Group.Candidates).
+type Tagger func(object string) []string
+
+// tags is a Tagger with its answers kept: an object is counted on every edge that
+// co-shared it, and again whenever its group is rebuilt.
+type tags struct {
+	f     Tagger
+	cache map[string][]string
+}
+
+func (t *tags) of(object string) []string {
+	if t == nil {
+		return nil
+	}
+	l, ok := t.cache[object]
+	if !ok {
+		l = t.f(object)
+		t.cache[object] = l
+	}
+	return l
 }
 
 func newComponent(root int) *component {
 	return &component{
-		members: []int{root}, emitted: map[string]bool{}, objects: newTally(TopObjects), lead: newTally(MaxFirstMovers), leaks: newTally(MaxGroupEvidence),
+		members: []int{root}, emitted: map[string]bool{}, objects: newTally(TopObjects), lead: newTally(MaxFirstMovers), leaks: newTally(MaxGroupEvidence), labels: newTally(MaxGroupLabels),
 		kinds: map[leakwatch.ObjectKind]int{}, first: math.MaxInt64, last: math.MinInt64,
 	}
 }
@@ -189,6 +215,9 @@ func (c *component) addObject(ed *edge, v objInfo) {
 	// unreadable band keys per text would crowd out the objects an analyst can open.
 	if ed.k.kind != leakwatch.KindNearText {
 		c.objects.inc(v.key)
+		for _, l := range c.tags.of(v.key) {
+			c.labels.inc(l)
+		}
 	}
 	if v.aFirst {
 		c.lead.inc(ed.k.a)
@@ -231,6 +260,7 @@ func (c *component) absorb(o *component) {
 		c.emitted[id] = true
 	}
 	c.objects.add(&o.objects)
+	c.labels.add(&o.labels)
 	c.lead.add(&o.lead)
 	for k, n := range o.kinds {
 		c.kinds[k] += n
@@ -296,7 +326,7 @@ func (c *component) rebuild() {
 	edges := c.edges
 	c.edges, c.objects, c.lead, c.kinds = nil, newTally(TopObjects), newTally(MaxFirstMovers), map[leakwatch.ObjectKind]int{}
 	c.first, c.last, c.score, c.firstEdge, c.stale = math.MaxInt64, math.MinInt64, 0, nil, false
-	c.leaks, c.leakSpans = newTally(MaxGroupEvidence), nil
+	c.leaks, c.leakSpans, c.labels = newTally(MaxGroupEvidence), nil, newTally(MaxGroupLabels)
 	for _, ed := range edges {
 		ed.span()
 		c.addEdge(ed)
@@ -631,10 +661,21 @@ func (e *Edges) triangle(c *component) bool {
 	return false
 }
 
+// Tag has groups list the labels f names in the objects they co-shared, those on at least
+// MinEvidenceEdges of a group's edges, most first (Group.Candidates): counted over all its
+// objects, not its top few, the list only grows as the group does. Call it before Add.
+func (e *Edges) Tag(f Tagger) {
+	e.tags = nil
+	if f != nil {
+		e.tags = &tags{f: f, cache: map[string][]string{}}
+	}
+}
+
 func (e *Edges) compOf(root int) *component {
 	c := e.comp[root]
 	if c == nil {
 		c = newComponent(root)
+		c.tags = e.tags
 		e.comp[root] = c
 	}
 	return c
@@ -703,9 +744,11 @@ func (e *Edges) Groups() []leakwatch.Group {
 // Pairs is how many account pairs (of any weight) are held.
 func (e *Edges) Pairs() int { return e.nEdges }
 
-// TopObjects is how many objects a group lists as evidence; MaxFirstMovers how many accounts.
+// TopObjects is how many objects a group lists as evidence; MaxGroupLabels how many candidates
+// (labels, Edges.Tag) it lists; MaxFirstMovers how many accounts.
 const (
 	TopObjects     = 5
+	MaxGroupLabels = 10
 	MaxFirstMovers = 5
 	// MinEvidenceEdges is how many of a group's edges must carry a leak value for the group
 	// to list it; MaxGroupEvidence how many values it lists.
@@ -762,6 +805,12 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	g.FirstMovers = c.lead.keys()
 	g.Score = round3(c.score)
 	g.Evidence, g.EvidenceFirst, g.EvidenceLast = c.leakEvidence()
+	for _, l := range c.labels.keys() { // most first: those under the minimum come last
+		if c.labels.counts[l] < MinEvidenceEdges {
+			break
+		}
+		g.Candidates = append(g.Candidates, l)
+	}
 	g.ID = groupID(c.firstEdge.k)
 	for id := range c.emitted {
 		if id != g.ID {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -249,6 +250,7 @@ type Correlate struct {
 	rules       evaluator
 	changeRules changeEvaluator
 	about       func(leakwatch.Signal) []string // the candidates a signal names
+	named       func(texts ...string) []string  // the candidates texts name
 }
 
 // NewCorrelate builds the correlate stage.
@@ -256,7 +258,13 @@ func NewCorrelate(cfg Config) (*Correlate, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Correlate{edges: coord.NewEdges(cfg.Coord), leak: newLeak(cfg), place: newPlacer(cfg), rules: newEvaluator(cfg), changeRules: newChangeEvaluator(cfg), about: newAbout(cfg)}, nil
+	c := &Correlate{edges: coord.NewEdges(cfg.Coord), leak: newLeak(cfg), place: newPlacer(cfg), rules: newEvaluator(cfg), changeRules: newChangeEvaluator(cfg), about: newAbout(cfg), named: newNamed(cfg)}
+	if rc := rulesConfig(cfg); len(rc.Candidates) > 0 {
+		// A group is about the candidates the objects it co-shared name, counted over all
+		// of them: its few top objects change as it grows, and its label with them.
+		c.edges.Tag(func(object string) []string { return c.named(object) })
+	}
+	return c, nil
 }
 
 // CoShare counts one observation; edges and groups come out on Advance.
@@ -317,7 +325,12 @@ func (c *Correlate) Advance(watermark time.Time) Output {
 			t := timing
 			g.Timing = &t
 		}
-		g.Candidates = c.about(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: g})
+		// The candidates of its objects (coord, Edges.Tag), then those its evidence names.
+		for _, id := range c.named(g.Evidence...) {
+			if !slices.Contains(g.Candidates, id) {
+				g.Candidates = append(g.Candidates, id)
+			}
+		}
 		out.add(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: g}, c.rules)
 		if l := c.leak.Group(*g); l != nil {
 			out.add(c.leakSignal(l), c.rules)

@@ -79,6 +79,11 @@ func newAbout(c Config) func(leakwatch.Signal) []string {
 	return func(sig leakwatch.Signal) []string { return rules.CandidatesOf(cfg, sig) }
 }
 
+func newNamed(c Config) func(texts ...string) []string {
+	cfg := rulesConfig(c)
+	return func(texts ...string) []string { return rules.NamedIn(cfg, texts...) }
+}
+
 func newChangeEvaluator(c Config) changeEvaluator {
 	cfg := rulesConfig(c)
 	return func(sc leakwatch.SiteChange) []leakwatch.Alert { return rules.EvaluateChange(cfg, sc) }

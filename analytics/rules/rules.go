@@ -367,6 +367,12 @@ func CandidatesOf(cfg Config, sig leakwatch.Signal) []string {
 	return candidates(cfg.candidateMatchers(), s.object, s.texts, true)
 }
 
+// NamedIn names every candidate texts name (a hashtag, a link, a leak value), in
+// CandidatesOf's order: how a group's objects and evidence are labelled.
+func NamedIn(cfg Config, texts ...string) []string {
+	return candidates(cfg.candidateMatchers(), "", texts, true)
+}
+
 // matcher is one folded match string of a candidate.
 type matcher struct {
 	id string

@@ -61,7 +61,7 @@ func overview() Spec {
 				SQL: "SELECT object, arrayStringConcat(candidates, ', ') AS about, onset_at AS onset, peak_at AS peak, end_at AS ends, count AS posts, round(baseline, 1) AS baseline, round(score, 1) AS score, accounts " +
 					"FROM bursts FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " ORDER BY score DESC LIMIT 50"},
 			{Title: "Active coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Description: "Groups that co-shared in the time range, most recently active first: a network at work all week shows on dump night. about: the candidates its top objects and evidence name.",
+				Description: "Groups that co-shared in the time range, most recently active first: a network at work all week shows on dump night. about: the candidates the objects it co-shared (on two edges or more) and its evidence name.",
 				Columns:     []string{"last", "first", "size", "about", "kinds", "first_movers", "objects", "id"},
 				SQL: "SELECT last_at AS last, first_at AS first, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
 					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY last_at DESC LIMIT 50"},
@@ -112,13 +112,13 @@ func leakTiming() Spec {
 func coordination() Spec {
 	return Spec{
 		// candidate narrows the groups and their accounts (a group names the candidates its
-		// top objects and evidence name; one that names none always shows); edges name no
+		// co-shared objects and evidence name; one that names none always shows); edges name no
 		// candidate.
 		UID: "leakwatch-coordination", Title: "leakwatch — Coordination", Tags: []string{"coordination"},
 		Vars: []string{"candidate"}, Calendar: true,
 		Panels: []PanelSpec{
 			{Title: "Coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
-				Description: "about: the candidates the group's top objects and evidence name. dump_from, dump_to: the group's first and last co-shares naming a dump (a paste or file-sharing link, a leak hashtag); empty when none did.",
+				Description: "about: the candidates the objects the group co-shared (on two edges or more) and its evidence name. dump_from, dump_to: the group's first and last co-shares naming a dump (a paste or file-sharing link, a leak hashtag); empty when none did.",
 				Columns:     []string{"first", "last", "size", "about", "kinds", "score", "first_movers", "objects", "evidence", "dump_from", "dump_to"},
 				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
 					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence, " +
