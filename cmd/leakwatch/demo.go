@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -18,6 +22,7 @@ import (
 	"github.com/leakwatch/leakwatch/collectors/scenario"
 	"github.com/leakwatch/leakwatch/collectors/twitter"
 	"github.com/leakwatch/leakwatch/dashboards/live"
+	"github.com/leakwatch/leakwatch/dashboards/report"
 	"github.com/leakwatch/leakwatch/stream"
 	"github.com/leakwatch/leakwatch/stream/embedded"
 	"github.com/leakwatch/leakwatch/stream/stages"
@@ -35,7 +40,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the live page")
 	scen := fs.String("scenario", "1", "a seed for a generated campaign, or a directory written by 'leakwatch scenario generate'")
 	speed := fs.Float64("speed", demoSpeed, "event time runs this many times faster than the wall clock")
-	dataDir := fs.String("data", "", "directory for the embedded broker (default: the user cache dir)")
+	dataDir := fs.String("data", "", "directory for the embedded broker's topics while the demo runs (default: the user cache dir)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,7 +71,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		cfg.Analysis.Entities.Candidates = scenario.Candidates()
 	}
 
-	// Each demo starts from an empty broker: its data dir keeps the topics only while it runs.
+	// Each demo starts from an empty broker and removes it on exit: nothing reads a demo's
+	// topics afterwards, and a week of campaign takes tens of MB. A demo killed outright
+	// leaves them for the next one to remove.
 	brokerDir := filepath.Join(*dataDir, "broker")
 	if err := os.RemoveAll(brokerDir); err != nil {
 		return err
@@ -75,6 +82,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer os.RemoveAll(brokerDir) // after Close, which flushes into it
 	defer broker.Close()
 	cfg.Kafka.Brokers = broker.Addrs()
 	if err := stream.EnsureTopics(ctx, cfg.Kafka); err != nil {
@@ -98,14 +106,133 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		if err := rp.flush(ctx); err != nil {
 			return err
 		}
-		// The stages flush open windows once the input has been idle for FlushIdle.
-		time.Sleep(2 * stages.DefaultConfig().SourceIdle)
-		c := st.Snapshot().Counts
-		fmt.Fprintf(e.stdout, "replay done: %d posts, %d bursts, %d coordinated groups, %d leaks, %d alerts; the page stays up until Ctrl-C\n",
-			c.Posts, c.Bursts, c.Groups, c.Leaks, c.Alerts)
+		// Detect flushes its open windows at its first idle check (every SourceIdle/2) once
+		// it has heard nothing for FlushIdle; correlate and the page follow at once. Quiet for
+		// FlushIdle+SourceIdle after every stage caught up, nothing can come any more.
+		sc := embeddedStages(cfg)
+		if err := settle(ctx, sc.FlushIdle+sc.SourceIdle, 250*time.Millisecond, func(ctx context.Context) (string, bool) {
+			return pipelineMark(ctx, cfg.Kafka, st)
+		}); err != nil {
+			return nil // Ctrl-C before the end
+		}
+		st.SourceDone()
+		printDemoSummary(e.stdout, st.Snapshot(), url)
 		<-ctx.Done()
 		return nil
 	})
+}
+
+// settle returns once mark has stayed the same, with every stage caught up, for quiet (it
+// asks every interval), or with ctx's error.
+func settle(ctx context.Context, quiet, every time.Duration, mark func(context.Context) (m string, caughtUp bool)) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var last string
+	var since time.Time // when last was first seen with every stage caught up
+	for {
+		m, caughtUp := mark(ctx)
+		now := time.Now()
+		switch {
+		case !caughtUp:
+			since = time.Time{}
+		case m != last || since.IsZero():
+			since = now
+		case now.Sub(since) >= quiet:
+			return nil
+		}
+		last = m
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// stageInputs are the topics each processor stage reads (stages.Run).
+func stageInputs(t stream.Topics) map[string][]string {
+	return map[string][]string{
+		stages.Extract:   {t.Posts},
+		stages.Detect:    {t.Mentions},
+		stages.Correlate: {t.CoShares, t.Signals, t.SiteChanges},
+	}
+}
+
+// pipelineMark is what the demo watches for the end: the end offset of every topic and the
+// page's state (any record written or shown changes it), and whether every stage has
+// committed its inputs to their end.
+func pipelineMark(ctx context.Context, cfg stream.Config, st *live.State) (string, bool) {
+	var b strings.Builder
+	ends := map[string]map[int]stream.PartitionRange{}
+	for _, topic := range cfg.Topics.All() {
+		r, err := stream.TopicRanges(ctx, cfg, topic)
+		if err != nil {
+			return "", false
+		}
+		ends[topic] = r
+		for _, p := range slices.Sorted(maps.Keys(r)) {
+			fmt.Fprintf(&b, "%s/%d:%d ", topic, p, r[p].End)
+		}
+	}
+	caughtUp := true
+	for stage, topics := range stageInputs(cfg.Topics) {
+		for _, topic := range topics {
+			done, err := stream.Committed(ctx, cfg, cfg.GroupPrefix+stage, topic)
+			if err != nil {
+				return "", false
+			}
+			for p, r := range ends[topic] {
+				if r.End > r.First && done[p] < r.End {
+					caughtUp = false
+				}
+			}
+		}
+	}
+	snap := st.Snapshot()
+	fmt.Fprintf(&b, "page %d %+v", snap.Version, snap.Counts)
+	return b.String(), caughtUp
+}
+
+// printDemoSummary is the demo's last word, once the page holds everything: the totals, then
+// what `analyze` prints under its own (every leak incident with its timing and the network
+// that amplified it, the largest groups, the strongest bursts), from the page's lists.
+func printDemoSummary(w io.Writer, s live.Snapshot, url string) {
+	c := s.Counts
+	critical := 0
+	for _, a := range s.Alerts {
+		if a.Severity == "critical" {
+			critical++
+		}
+	}
+	fmt.Fprintf(w, "replay done: %s, %s, %s, %s, %s", plural(c.Posts, "post"), plural(c.Bursts, "burst"),
+		plural(c.Groups, "coordinated group"), plural(c.Leaks, "leak"), plural(c.Alerts, "alert"))
+	if critical > 0 {
+		fmt.Fprintf(w, " (%d critical)", critical)
+	}
+	if c.DeadLetters > 0 {
+		fmt.Fprintf(w, "; %s", plural(c.DeadLetters, "dead letter"))
+	}
+	fmt.Fprintln(w)
+	var sigs []leakwatch.Signal
+	for i := range s.Leaks {
+		sigs = append(sigs, leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &s.Leaks[i]})
+	}
+	for i := range s.Groups {
+		sigs = append(sigs, leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &s.Groups[i]})
+	}
+	for i := range s.Bursts {
+		sigs = append(sigs, leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &s.Bursts[i]})
+	}
+	report.Digest(w, sigs, findings) // a failed write to the terminal has nowhere to go
+	fmt.Fprintf(w, "open %s for the rest; the page stays up until Ctrl-C\n", url)
+}
+
+// plural says "1 leak", "2 leaks".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // campaign is what the demo replays: posts in time order (lazily decoded) and site changes.
@@ -164,6 +291,11 @@ func demoScenario(arg string, e *env) (campaign, error) {
 		bad = append(bad, got.Bad...)
 	}
 	archive.SortPosts(posts)
+	fmt.Fprintf(e.stdout, "loaded %s, %s from %s", plural(len(posts), "post"), plural(len(c.changes), "site change"), arg)
+	if len(bad) > 0 {
+		fmt.Fprintf(e.stdout, " (%s, sent to the dead letters)", plural(len(bad), "bad record"))
+	}
+	fmt.Fprintln(e.stdout)
 	c.posts = func(yield func(collectors.Record) bool) {
 		for i := range bad {
 			if !yield(collectors.Record{Bad: &bad[i]}) {
@@ -205,10 +337,7 @@ func replayCampaign(ctx context.Context, rp *replayer, c campaign) error {
 // It is the one-process form of `run`: the same stage code as the production roles.
 func runEmbedded(ctx context.Context, e *env, cfg Config, st *live.State, feed func(ctx context.Context, url string) error) error {
 	m := stream.NewMetrics(nil)
-	scfg := stages.DefaultConfig()
-	scfg.Stream, scfg.Pipeline = cfg.Kafka, cfg.Analysis
-	// A finite replay must end with every window closed, as the batch analysis does.
-	scfg.FlushIdle = 2 * scfg.SourceIdle
+	scfg := embeddedStages(cfg)
 	g, ctx := errgroup.WithContext(ctx)
 	for _, name := range stages.Names {
 		g.Go(func() error { return stages.Run(ctx, name, scfg, e.log, m) })
@@ -231,4 +360,13 @@ func runEmbedded(ctx context.Context, e *env, cfg Config, st *live.State, feed f
 		return nil
 	}
 	return err
+}
+
+// embeddedStages is the stages' configuration in one process.
+func embeddedStages(cfg Config) stages.Config {
+	scfg := stages.DefaultConfig()
+	scfg.Stream, scfg.Pipeline = cfg.Kafka, cfg.Analysis
+	// A finite replay must end with every window closed, as the batch analysis does.
+	scfg.FlushIdle = 2 * scfg.SourceIdle
+	return scfg
 }

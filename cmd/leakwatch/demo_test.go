@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/collectors/scenario"
 	"github.com/leakwatch/leakwatch/dashboards/live"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
@@ -135,5 +139,91 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 			t.Fatalf("waited %v for %s", limit, what)
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// The demo's closing lines are what an analyst reads first: they must come after the stages'
+// last flush (a dump cut mid-way has its last bursts and its leak only then) and say what was
+// found, leak incidents first, as `analyze` does. The flush here comes after the quiet the
+// demo once slept, as it did in the stream.
+func TestDemoSummaryAfterTheLastFlush(t *testing.T) {
+	st := live.NewState(time.Minute)
+	dump := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	silence := time.Date(2017, 5, 5, 22, 0, 0, 0, time.UTC)
+	st.SetCalendar(leakwatch.Calendar{Events: []leakwatch.Event{{ID: "silence-r2", Kind: leakwatch.EventSilence, Start: silence, End: silence.Add(44 * time.Hour)}}})
+	for i := range 3 {
+		st.Mention(leakwatch.Mention{Object: leakwatch.AllPosts, At: dump.Add(time.Duration(i) * time.Minute)})
+	}
+	burst := func(object string, score float64) {
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: object, Onset: dump, Count: 40, Score: score, Evidence: []string{"term:#macronleaks"}}})
+	}
+	burst("domain:pastebin.com", 8.9)
+
+	const flushIdle, sourceIdle = 200 * time.Millisecond, 100 * time.Millisecond
+	go func() {
+		// Detect's flush: the dump's strongest burst, then the group and the incident it makes.
+		time.Sleep(flushIdle + sourceIdle/2)
+		burst("hashtag:macronleaks", 23.4)
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g1", Accounts: []string{"a", "b", "c"}, First: dump, Last: dump.Add(time.Hour)}})
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "domain:en-marche.fr", Onset: dump.Add(-38 * time.Minute), Start: dump.Add(-38 * time.Minute),
+			Evidence: []string{"term:#macronleaks", "group:g1", "object:hashtag:macronleaks"}, Candidates: []string{"macron"},
+			Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 4.05, Score: 1}}})
+		st.Alert(leakwatch.Alert{ID: "leak", Severity: "critical", StartsAt: dump})
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := settle(ctx, flushIdle+sourceIdle, 10*time.Millisecond, func(context.Context) (string, bool) {
+		s := st.Snapshot()
+		return fmt.Sprint(s.Version, s.Counts), true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	printDemoSummary(&out, st.Snapshot(), "http://127.0.0.1:18081/")
+	got := out.String()
+	t.Logf("after %v:\n%s", time.Since(start).Round(time.Millisecond), got)
+
+	// In the order an analyst reads them: counts, the incident, its network, the bursts, the page.
+	want := []string{
+		"replay done: 3 posts, 2 bursts, 1 coordinated group, 1 leak, 1 alert (1 critical)\n",
+		"leak incidents",
+		"2017-05-05 17:57 UTC  domain:en-marche.fr  about macron  timing 1.00, 4.0 h before the silence silence-r2",
+		"amplified by 3 coordinated accounts",
+		"largest coordinated groups",
+		"strongest bursts",
+		"hashtag:macronleaks",
+		"domain:pastebin.com",
+		"open http://127.0.0.1:18081/",
+	}
+	rest := got
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("the summary lacks %q after what came before it:\n%s", w, got)
+		}
+		rest = rest[i+len(w):]
+	}
+}
+
+// A scenario directory is announced as a seed is: how much will be replayed.
+func TestDemoScenarioDirSaysWhatItLoaded(t *testing.T) {
+	sc := scenario.DefaultConfig()
+	sc.Days, sc.Accounts, sc.LeakDump, sc.RetweetRing, sc.Defacement = 1, 50, false, false, false
+	g, err := scenario.Generate(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := g.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if _, err := demoScenario(dir, &env{stdout: &out, stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("loaded %d posts, %s from %s\n", len(g.Tweets), plural(len(g.Changes), "site change"), dir)
+	if out.String() != want || len(g.Changes) == 0 {
+		t.Fatalf("printed %q, want %q (with site changes)", out.String(), want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,8 +85,8 @@ func TestCountsAreDistinctDetections(t *testing.T) {
 	for _, a := range s.Alerts {
 		ids[a.ID] = true
 	}
-	if last := s.Alerts[len(s.Alerts)-1]; last.ID != fmt.Sprint("a", n-1) || last.Summary != "weight 3" || len(ids) != len(s.Alerts) {
-		t.Fatalf("an alert sent again should replace its entry in the feed: last %+v, %d distinct of %d", last, len(ids), len(s.Alerts))
+	if newest := s.Alerts[0]; newest.ID != fmt.Sprint("a", n-1) || newest.Summary != "weight 3" || len(ids) != len(s.Alerts) {
+		t.Fatalf("an alert sent again should replace its entry in the feed: newest %+v, %d distinct of %d", newest, len(ids), len(s.Alerts))
 	}
 
 	// The first group and the first leak, long trimmed from the lists, are superseded: they
@@ -116,6 +117,92 @@ func TestLongRunningGroupStaysListed(t *testing.T) {
 	s := st.Snapshot()
 	if len(s.Groups) == 0 || s.Groups[0].ID != "ring" || len(s.Groups) >= 81 {
 		t.Fatalf("listed %d groups, first %+v; want the ring first of a trimmed list", len(s.Groups), s.Groups[0])
+	}
+}
+
+// By the end of a campaign the Bursts panel must still show the dump's bursts: the strongest
+// are kept, not the latest, and a leak incident's own bursts and those a listed alert was
+// raised on are kept even when weaker than the chatter that followed.
+func TestLiveBurstsKeptAreStrongestAndThoseOfLeaks(t *testing.T) {
+	st := live.NewState(time.Minute)
+	dump := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	burst := func(object string, onset time.Time, score float64, evidence ...string) {
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: object, Onset: onset, Score: score, Evidence: evidence}})
+	}
+	burst("hashtag:macronleaks", dump, 23.4, "term:#macronleaks")
+	burst("url:https://pastebin.com/Ztd6vkjG", dump.Add(time.Minute), 4.8, "domain:pastebin.com") // weak, but the dump's
+	burst("hashtag:alerted", dump.Add(-48*time.Hour), 4.1)
+	st.Alert(leakwatch.Alert{ID: "b", Severity: "warning", Kind: leakwatch.SignalBurst, Detection: "burst|hashtag:alerted|" + dump.Add(-48*time.Hour).Format(time.RFC3339)})
+	burst("hashtag:before", dump.Add(-time.Hour), 4.0, "term:#macronleaks") // on a named object, before the incident
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "domain:en-marche.fr", Onset: dump.Add(-38 * time.Minute),
+		Evidence: []string{"term:#macronleaks", "object:hashtag:macronleaks", "object:url:https://pastebin.com/Ztd6vkjG", "object:hashtag:before"}}})
+	// A day and a half of later chatter, each burst stronger than the weak ones above.
+	for i := range 120 {
+		burst(fmt.Sprint("hashtag:later", i), dump.Add(time.Duration(i+1)*15*time.Minute), 5+float64(i)/10)
+	}
+	s := st.Snapshot()
+	listed := map[string]bool{}
+	for _, b := range s.Bursts {
+		listed[b.Object] = true
+	}
+	for _, want := range []string{"hashtag:macronleaks", "url:https://pastebin.com/Ztd6vkjG", "hashtag:alerted", "hashtag:later119"} {
+		if !listed[want] {
+			t.Errorf("%s not listed among %d bursts", want, len(s.Bursts))
+		}
+	}
+	for _, gone := range []string{"hashtag:before", "hashtag:later0"} {
+		if listed[gone] {
+			t.Errorf("%s listed: it is neither among the strongest nor the incident's", gone)
+		}
+	}
+	if s.Bursts[0].Object != "hashtag:macronleaks" || len(s.Bursts) != 53 || s.Counts.Bursts != 124 {
+		t.Errorf("listed %d of %d bursts, first %s; want the 50 strongest and the 3 pointed to, strongest first", len(s.Bursts), s.Counts.Bursts, s.Bursts[0].Object)
+	}
+}
+
+// The alert feed is read from the top of a small panel: critical alerts first whenever they
+// came, then warnings, then infos, each newest first by when what they report began.
+func TestLiveAlertsCriticalFirstNewestFirst(t *testing.T) {
+	st := live.NewState(time.Minute)
+	at := time.Date(2017, 5, 5, 17, 57, 0, 0, time.UTC)
+	st.Alert(leakwatch.Alert{ID: "leak", Severity: "critical", StartsAt: at})
+	for i := range 60 { // more than the feed lists, all after the leak
+		sev := []string{"warning", "info"}[i%2]
+		st.Alert(leakwatch.Alert{ID: fmt.Sprint(sev, i), Severity: sev, StartsAt: at.Add(time.Duration(i+1) * time.Hour)})
+	}
+	st.Alert(leakwatch.Alert{ID: "defaced", Severity: "critical", StartsAt: at.Add(-9 * time.Minute)})
+	// The leak's alert comes again as its incident grows: it keeps its place.
+	st.Alert(leakwatch.Alert{ID: "leak", Severity: "critical", StartsAt: at, RaisedAt: at.Add(20 * time.Hour), Summary: "grown"})
+	var got []string
+	for _, a := range st.Snapshot().Alerts[:4] {
+		got = append(got, a.ID)
+	}
+	if want := []string{"leak", "defaced", "warning58", "warning56"}; !slices.Equal(got, want) {
+		t.Fatalf("the feed begins %v, want %v", got, want)
+	}
+}
+
+// The header says where event time stands against the calendar and, once the demo's replay
+// has been processed to its end, that it ended rather than "live".
+func TestLiveSnapshotPlacesNowAndSaysWhenDone(t *testing.T) {
+	st := live.NewState(time.Minute)
+	silence := time.Date(2017, 5, 5, 22, 0, 0, 0, time.UTC)
+	st.SetCalendar(leakwatch.Calendar{Events: []leakwatch.Event{
+		{ID: "silence-r2", Kind: leakwatch.EventSilence, Start: silence, End: silence.Add(44 * time.Hour)},
+		{ID: "vote-r2", Kind: leakwatch.EventVote, Start: silence.Add(32 * time.Hour), End: silence.Add(44 * time.Hour)},
+	}})
+	if s := st.Snapshot(); s.Now != nil || s.SourceDone {
+		t.Fatalf("before any post: now %+v, done %v", s.Now, s.SourceDone)
+	}
+	st.Mention(leakwatch.Mention{Object: leakwatch.AllPosts, At: silence.Add(-204 * time.Minute)})
+	if n := st.Snapshot().Now; n == nil || n.InSilence || n.Silence != "silence-r2" || n.HoursToSilence != 3.4 {
+		t.Fatalf("3 h 24 min before the silence: %+v", n)
+	}
+	st.Mention(leakwatch.Mention{Object: leakwatch.AllPosts, At: silence.Add(time.Hour)})
+	st.SourceDone()
+	s := st.Snapshot()
+	if n := s.Now; n == nil || !n.InSilence || n.Silence != "silence-r2" || !s.SourceDone {
+		t.Fatalf("in the silence, replay done: now %+v, done %v", n, s.SourceDone)
 	}
 }
 

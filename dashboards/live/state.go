@@ -3,17 +3,21 @@
 // browser as they happen (server-sent events). It needs no Grafana and no database: it is fed
 // from the same topics as the warehouse.
 //
-// It imports the root package and the standard library only.
+// It imports the root package, the pure analytics packages (volume, calendar) and the
+// standard library only.
 package live
 
 import (
+	"cmp"
 	"hash/maphash"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/calendar"
 	"github.com/leakwatch/leakwatch/analytics/volume"
 )
 
@@ -33,6 +37,7 @@ type State struct {
 	calendar  leakwatch.Calendar
 	volume    *volume.Counter
 	watermark time.Time
+	ended     bool // the input was finite and has been read to its end (the demo's replay)
 
 	bursts map[string]leakwatch.Burst // by signal key: a burst that grows replaces itself
 	groups map[string]leakwatch.Group
@@ -84,6 +89,15 @@ func NewState(bucket time.Duration) *State {
 	return s
 }
 
+// SourceDone says the input was finite and everything it held has been processed (the
+// demo's replay, its last windows flushed): the page stops saying it is live.
+func (s *State) SourceDone() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ended = true
+	s.version++
+}
+
 // SetCalendar sets the campaign calendar drawn under the volume chart.
 func (s *State) SetCalendar(c leakwatch.Calendar) {
 	s.mu.Lock()
@@ -119,7 +133,7 @@ func (s *State) Signal(sig leakwatch.Signal) {
 	case leakwatch.SignalBurst:
 		s.count(s.counted.bursts, key)
 		s.bursts[key] = *sig.Burst
-		trim(s.bursts, func(b leakwatch.Burst) time.Time { return b.Onset })
+		s.trimBursts()
 	case leakwatch.SignalEdge:
 		s.count(s.counted.edges, key)
 	case leakwatch.SignalGroup:
@@ -190,10 +204,13 @@ func (s *State) Alert(a leakwatch.Alert) {
 	if i := slices.IndexFunc(s.alerts, func(x leakwatch.Alert) bool { return x.ID == a.ID }); i >= 0 {
 		s.alerts[i] = a
 	} else {
-		s.alerts = append(s.alerts, a)
+		s.alerts = slices.Insert(s.alerts, 0, a) // newest first among equals: the sort is stable
 	}
+	// The feed is read from the top in a panel a few alerts high: a critical one raised early
+	// must not sink under the warnings that followed it, nor be the first trimmed.
+	slices.SortStableFunc(s.alerts, feedOrder)
 	if len(s.alerts) > maxListed {
-		s.alerts = s.alerts[len(s.alerts)-maxListed:]
+		s.alerts = s.alerts[:maxListed]
 	}
 	s.counts.Alerts = len(s.counted.alerts)
 	s.version++
@@ -213,6 +230,85 @@ func (s *State) DeadLetter() {
 	defer s.mu.Unlock()
 	s.counts.DeadLetters++
 	s.version++
+}
+
+// feedOrder lists alerts critical first, then warning, then info, and within a severity the
+// newest first by starts_at (when what they report began, the time the feed prints beside
+// each), then by raised_at: a leak incident's alert dates from the dump, not from when the
+// incident last grew.
+func feedOrder(a, b leakwatch.Alert) int {
+	if c := cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)); c != 0 {
+		return c
+	}
+	if c := b.StartsAt.Compare(a.StartsAt); c != 0 {
+		return c
+	}
+	return b.RaisedAt.Compare(a.RaisedAt)
+}
+
+func severityRank(s string) int {
+	switch s {
+	case "critical":
+		return 0
+	case "warning":
+		return 1
+	case "info":
+		return 2
+	}
+	return 3
+}
+
+// trimBursts keeps the maxListed strongest bursts and, besides them, up to maxListed more
+// that the page points to: those of a listed leak incident and those a listed alert was
+// raised on. Keeping the latest instead lost the dump's bursts to the days after it.
+func (s *State) trimBursts() {
+	if len(s.bursts) <= maxListed {
+		return
+	}
+	alerted := map[string]bool{}
+	for _, a := range s.alerts {
+		alerted[a.Detection] = true
+	}
+	// An incident lists its bursts' objects ("object:KEY" evidence), not their onsets: its
+	// bursts are taken to be those on its objects, from its start on, that carry leak
+	// evidence of their own (a burst on the same candidate days later does not).
+	since := map[string]time.Time{} // object -> start of the earliest incident naming it
+	for _, l := range s.leaks {
+		began := l.Onset
+		if !l.Start.IsZero() && l.Start.Before(began) {
+			began = l.Start
+		}
+		for _, e := range l.Evidence {
+			if o, ok := strings.CutPrefix(e, "object:"); ok {
+				if t, seen := since[o]; !seen || began.Before(t) {
+					since[o] = began
+				}
+			}
+		}
+	}
+	var strongest, pinned []string
+	for k, b := range s.bursts {
+		t, named := since[b.Object]
+		if alerted[k] || named && len(b.Evidence) > 0 && !b.Onset.Before(t) {
+			pinned = append(pinned, k)
+		} else {
+			strongest = append(strongest, k)
+		}
+	}
+	for _, keys := range [][]string{strongest, pinned} {
+		if len(keys) <= maxListed {
+			continue
+		}
+		slices.SortFunc(keys, func(a, b string) int {
+			if c := cmp.Compare(s.bursts[b].Score, s.bursts[a].Score); c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		})
+		for _, k := range keys[maxListed:] {
+			delete(s.bursts, k)
+		}
+	}
 }
 
 // trim keeps the maxListed most recent entries of a keyed list.
@@ -241,6 +337,11 @@ type Snapshot struct {
 	Groups    []leakwatch.Group  `json:"groups"`
 	Leaks     []leakwatch.Leak   `json:"leaks"`
 	Alerts    []leakwatch.Alert  `json:"alerts"`
+
+	// Now places the watermark on the calendar: in a silence, or hours before the next one.
+	Now *leakwatch.Timing `json:"now,omitempty"`
+	// SourceDone: a finite input (the demo's replay) has been processed to its end.
+	SourceDone bool `json:"source_done,omitempty"`
 }
 
 // Series is one line of the volume chart: [unix seconds, posts] points in time order
@@ -255,12 +356,17 @@ func (s *State) Snapshot() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := Snapshot{
-		Version:   s.version,
-		Counts:    s.counts,
-		Watermark: s.watermark,
-		Bucket:    int64(s.bucket / time.Second),
-		Calendar:  s.calendar,
-		Alerts:    append([]leakwatch.Alert{}, s.alerts...),
+		Version:    s.version,
+		Counts:     s.counts,
+		Watermark:  s.watermark,
+		SourceDone: s.ended,
+		Bucket:     int64(s.bucket / time.Second),
+		Calendar:   s.calendar,
+		Alerts:     append([]leakwatch.Alert{}, s.alerts...),
+	}
+	if !s.watermark.IsZero() && len(s.calendar.Events) > 0 {
+		_, now := calendar.Place(s.calendar, s.watermark)
+		snap.Now = &now
 	}
 	for _, ser := range s.volume.Series() {
 		pts := make([][2]int64, len(ser.Points))

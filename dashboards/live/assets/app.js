@@ -5,6 +5,9 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
 const fmtTime = (t) => t ? new Date(t).toISOString().replace("T", " ").slice(0, 16) + "Z" : "";
 const hours = (h) => (h >= 0 ? "" : "-") + Math.abs(h).toFixed(1) + " h";
+// ahead is how far off an event is: hours while they count, days beyond three (as the digest says it).
+const ahead = (h) => h < 72 ? h.toFixed(1) + " h" : Math.round(h / 24) + " days";
+const severities = ["critical", "warning", "info"];
 
 // aboutTag names the candidates a burst, group or leak is about.
 const aboutTag = (r) => (r.candidates || []).length ? `<span class="tag">about ${esc(r.candidates.join(", "))}</span>` : "";
@@ -15,6 +18,12 @@ function render(s) {
   $("c-leaks").textContent = c.leaks; $("c-alerts").textContent = c.alerts; $("c-dead").textContent = c.dead_letters;
   $("campaign").textContent = s.calendar && s.calendar.name ? "— " + s.calendar.name : "";
   if (s.watermark) $("clock").textContent = "event time " + fmtTime(s.watermark);
+  // Where event time stands against the calendar: the silence it is in, or the next one.
+  const now = s.now || {};
+  $("where").innerHTML = now.in_silence ? `<span class="tag silence">IN SILENCE ${esc(now.silence)}</span>`
+    + (now.next_vote && now.hours_to_vote > 0 ? ` ${esc(now.next_vote)} in ${ahead(now.hours_to_vote)}` : "")
+    : (now.silence ? `${esc(now.silence)} in ${ahead(now.hours_to_silence)}` : "");
+  if (s.source_done) { $("conn").textContent = "replay finished"; $("conn").className = "conn ended"; }
   $("bucket").textContent = Math.round(s.bucket_s / 60) + " min";
   chart(s);
   $("leaks").tBodies[0].innerHTML = (s.leaks || []).map((l) => {
@@ -30,7 +39,9 @@ function render(s) {
     return `<tr><td class="obj">${esc(l.object)}<div class="muted">${esc((l.evidence || []).filter((e) => !e.startsWith("group:")).slice(0, 3).join(", "))}</div>${nets}</td>
       <td>${fmtTime(l.start || l.onset)}</td><td>${where}${vote}</td><td class="num">${(tm.score ?? 0).toFixed(2)}</td></tr>`;
   }).join("");
-  $("bursts").tBodies[0].innerHTML = (s.bursts || []).slice(0, 25).map((b) =>
+  const bursts = s.bursts || [];
+  $("bursts-shown").textContent = bursts.length < c.bursts ? `(${bursts.length} of ${c.bursts}: the strongest, and those of leak incidents and alerts)` : "";
+  $("bursts").tBodies[0].innerHTML = bursts.map((b) =>
     `<tr><td class="obj">${esc(b.object)}${aboutTag(b)}</td><td>${fmtTime(b.onset)}</td><td class="num">${b.count}</td>
      <td class="num">${b.baseline > 0 ? (b.count / b.baseline).toFixed(1) : "—"}</td><td class="num">${b.score.toFixed(1)}</td></tr>`).join("");
   $("groups").innerHTML = (s.groups || []).slice(0, 20).map((g) =>
@@ -39,7 +50,10 @@ function render(s) {
      <div class="muted">first movers: ${esc((g.first_movers || []).slice(0, 5).join(", "))}</div>
      <div class="obj muted">${esc((g.objects || []).slice(0, 3).join("  "))}</div>
      ${g.evidence_first ? `<div><span class="tag">passed a dump round ${fmtTime(g.evidence_first)} → ${fmtTime(g.evidence_last)}</span> <span class="muted">${esc(g.evidence.slice(0, 3).join(", "))}</span></div>` : ""}</div>`).join("") || '<p class="muted">none yet</p>';
-  $("alerts").innerHTML = (s.alerts || []).slice().reverse().map((a) =>
+  const alerts = s.alerts || [];
+  $("alerts-shown").textContent = alerts.length ? "(" + severities.map((v) => [alerts.filter((a) => a.severity === v).length, v])
+    .filter(([n]) => n > 0).map(([n, v]) => n + " " + v).join(", ") + (alerts.length < c.alerts ? `; ${alerts.length} of ${c.alerts} listed` : "") + "; newest first)" : "";
+  $("alerts").innerHTML = alerts.map((a) =>
     `<li class="sev-${esc(a.severity)}">${/^https?:\/\//.test(a.link || "") ? `<a href="${esc(a.link)}" target="_blank" rel="noopener">${esc(a.summary)}</a>` : esc(a.summary)} <span class="muted">${fmtTime(a.starts_at)}</span></li>`).join("");
 }
 
