@@ -20,6 +20,17 @@ func share(obj, account string, sec int) leakwatch.Mention {
 	return leakwatch.Mention{Object: obj, Account: account, Post: account + "/" + obj, At: t0.Add(time.Duration(sec) * time.Second)}
 }
 
+// flushGroups counts ms, shared by themselves, into ed and returns the groups that changed.
+func flushGroups(cfg coord.Config, ed *coord.Edges, ms ...leakwatch.Mention) []leakwatch.Group {
+	sh := coord.NewSharing(cfg)
+	for _, m := range ms {
+		sh.Add(m)
+	}
+	sh.Flush(ed.Add)
+	_, groups := ed.Changed()
+	return groups
+}
+
 func run(cfg coord.Config, ms []leakwatch.Mention) (*coord.Edges, *coord.Sharing) {
 	sh, ed := coord.NewSharing(cfg), coord.NewEdges(cfg)
 	for _, m := range ms {
@@ -227,15 +238,7 @@ func TestGroupSupersedesWhatAnEarlierRunPublished(t *testing.T) {
 	all := []leakwatch.Mention{share("url:1", "a", 0), share("url:1", "b", 1), share("url:2", "a", 10), share("url:2", "b", 11),
 		share("url:3", "c", 100), share("url:3", "d", 101), share("url:4", "c", 110), share("url:4", "d", 111),
 		share("url:5", "b", 200), share("url:5", "c", 201), share("url:6", "b", 210), share("url:6", "c", 211)}
-	run := func(ms []leakwatch.Mention, ed *coord.Edges) []leakwatch.Group {
-		sh := coord.NewSharing(cfg)
-		for _, m := range ms {
-			sh.Add(m)
-		}
-		sh.Flush(ed.Add)
-		_, g := ed.Changed()
-		return g
-	}
+	run := func(ms []leakwatch.Mention, ed *coord.Edges) []leakwatch.Group { return flushGroups(cfg, ed, ms...) }
 	first := coord.NewEdges(cfg)
 	run(all[:4], first)
 	cd := run(all[4:8], first) // the group c-d, published, then the stage dies
@@ -256,15 +259,7 @@ func TestGroupNeedsATriangle(t *testing.T) {
 		cfg := coord.DefaultConfig()
 		cfg.MinScore, cfg.Triangle = 2, triangle
 		ed := coord.NewEdges(cfg)
-		step := func(ms ...leakwatch.Mention) []leakwatch.Group {
-			sh := coord.NewSharing(cfg)
-			for _, m := range ms {
-				sh.Add(m)
-			}
-			sh.Flush(ed.Add)
-			_, groups := ed.Changed()
-			return groups
-		}
+		step := func(ms ...leakwatch.Mention) []leakwatch.Group { return flushGroups(cfg, ed, ms...) }
 		if groups := step(share("url:1", "a", 0), share("url:1", "b", 1), share("url:2", "a", 10), share("url:2", "b", 11)); len(groups) != 0 || len(ed.Groups()) != 0 {
 			t.Fatalf("triangle %v, pair a-b: %d groups published, %d held; want none", triangle, len(groups), len(ed.Groups()))
 		}
