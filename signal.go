@@ -64,6 +64,11 @@ type Burst struct {
 	Evidence []string      `json:"evidence,omitempty"` // leak evidence seen in its posts
 	Calendar []CalendarRef `json:"calendar,omitempty"`
 	Timing   *Timing       `json:"timing,omitempty"`
+	// Learning says the burst began within the first day of the input (burst.learning) on
+	// an object already active then: its baseline had not seen the object's daily rhythm
+	// whole, so a routine daily rise can look like a burst. The alert rules skip it unless
+	// a rule asks for such bursts.
+	Learning bool `json:"learning,omitempty"`
 	// Candidates are the campaign candidates the burst is about, by id: a candidate:ID
 	// object's own, else those its object and evidence name, as Leak.Candidates.
 	Candidates []string `json:"candidates,omitempty"`

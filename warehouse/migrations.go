@@ -250,10 +250,12 @@ var migrations = []migration{
 		{"groups", "evidence_first", "DateTime('UTC')"}, {"groups", "evidence_last", "DateTime('UTC')"}}},
 	// The candidates a leak incident names (Leak.Candidates), so a panel can ask whom.
 	{version: 4, name: "leaks.candidates", columns: []column{{"leaks", "candidates", "Array(String)"}}},
-	// The candidates bursts and groups name (Burst.Candidates, Group.Candidates), and the
-	// record an alert was raised on (Alert.Detection: the id of its burst, group or leak row).
-	{version: 5, name: "bursts.candidates, groups.candidates and alerts.detection", columns: []column{
-		{"bursts", "candidates", "Array(String)"}, {"groups", "candidates", "Array(String)"}, {"alerts", "detection", "String"}}},
+	// The candidates bursts and groups name (Burst.Candidates, Group.Candidates), the record
+	// an alert was raised on (Alert.Detection: the id of its burst, group or leak row), and
+	// whether a burst's baseline was still learning the daily rhythm (Burst.Learning).
+	{version: 5, name: "bursts.candidates, groups.candidates, alerts.detection and bursts.learning", columns: []column{
+		{"bursts", "candidates", "Array(String)"}, {"groups", "candidates", "Array(String)"}, {"alerts", "detection", "String"},
+		{"bursts", "learning", "UInt8"}}},
 }
 
 // LatestSchemaVersion is the version a fully migrated warehouse reports.

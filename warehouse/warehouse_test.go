@@ -106,7 +106,7 @@ func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
 	}
 	g := leakwatch.Group{ID: "g-net", Accounts: []string{"a", "b", "c"}, First: t0.Add(-48 * time.Hour), Last: t0.Add(time.Hour),
 		Evidence: []string{"term:#macronleaks"}, EvidenceFirst: t0.Add(4 * time.Minute), EvidenceLast: t0.Add(50 * time.Minute), Candidates: []string{"macron"}}
-	b1 := leakwatch.Burst{Object: "candidate:lepen", Onset: t0, Peak: t0, End: t0.Add(time.Minute), Count: 30, Candidates: []string{"lepen"}}
+	b1 := leakwatch.Burst{Object: "candidate:lepen", Onset: t0, Peak: t0, End: t0.Add(time.Minute), Count: 30, Candidates: []string{"lepen"}, Learning: true}
 	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalGroup, Group: &g}, {Kind: leakwatch.SignalBurst, Burst: &b1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +121,8 @@ func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bursts) != 1 || !slices.Equal(bursts[0].Candidates, b1.Candidates) {
-		t.Fatalf("bursts after the upgrade: %+v, want the burst naming lepen", bursts)
+	if len(bursts) != 1 || !slices.Equal(bursts[0].Candidates, b1.Candidates) || !bursts[0].Learning {
+		t.Fatalf("bursts after the upgrade: %+v, want the burst naming lepen, its baseline learning", bursts)
 	}
 	l := leakwatch.Leak{Object: "hashtag:macronleaks", Onset: t0, Evidence: []string{"term:#macronleaks"}, Candidates: []string{"macron"}}
 	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalLeak, Leak: &l}}); err != nil {

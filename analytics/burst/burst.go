@@ -68,6 +68,7 @@ type Detector struct {
 	haveStart bool
 	frozen    bool
 	warmEnd   int64 // first bucket after warm-up
+	learnEnd  int64 // first bucket whose bursts are not Learning
 
 	advanced  bool
 	wb        int64 // first bucket not yet closed by the watermark
@@ -337,6 +338,7 @@ func (d *Detector) freeze() {
 	}
 	d.frozen = true
 	d.warmEnd = floorDiv(d.start, d.bucketNs) + d.warmup
+	d.learnEnd = floorDiv(d.start, d.bucketNs) + int64(d.cfg.Learning)/d.bucketNs
 }
 
 // closeBuckets closes every bucket before limit, in order.
@@ -664,6 +666,9 @@ func (d *Detector) summarize(o *object, r *run) (leakwatch.Burst, bool) {
 		Score:    round(Surprise(count, base), 3),
 		Accounts: accounts,
 		Evidence: d.topEvidence(r.evidence[:recs[n-1].ev], float64(count)-base),
+		// An object active since the start has a daily rhythm its baseline has not seen
+		// whole yet; one first seen later starts from the floor, rhythm or not.
+		Learning: o.warm && recs[0].b < d.learnEnd,
 	}, true
 }
 

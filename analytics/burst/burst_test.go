@@ -681,3 +681,41 @@ func TestBurstCountsDistinctAccounts(t *testing.T) {
 		}
 	}
 }
+
+// TestLearningFirstDay: a candidate active from the start rises every morning; on the first
+// day its baseline has seen only the night, so those bursts are marked Learning (the alert
+// rules skip them), and none after. A link first shared in the first day bursts against the
+// floor, whatever the hour, and is not Learning.
+func TestLearningFirstDay(t *testing.T) {
+	s := newStream(7)
+	s.background("candidate:macron", t0, 3*24*60, func(at time.Time) float64 { return 40 * rhythm(at) }, 20000)
+	paste := t0.Add(9 * time.Hour)
+	for i := range 40 {
+		s.add("url:https://pastebin.com/x", paste.Add(time.Duration(i)*5*time.Second), fmt.Sprintf("bot%d", i))
+	}
+	bs := feed(t, DefaultConfig(), s.sorted(), time.Minute, 500)
+	day1 := 0
+	for _, b := range byObject(bs, "candidate:macron") {
+		first := b.Onset.Before(t0.Add(24 * time.Hour))
+		if first {
+			day1++
+		}
+		if b.Learning != first {
+			t.Errorf("burst at %s: learning %v, want %v", b.Onset.Format(time.RFC3339), b.Learning, first)
+		}
+	}
+	if day1 == 0 {
+		t.Fatal("no first-day burst on the candidate: the test proves nothing")
+	}
+	pb := byObject(bs, "url:https://pastebin.com/x")
+	if len(pb) != 1 || pb[0].Learning {
+		t.Errorf("paste link bursts %+v, want one, not learning", pb)
+	}
+	cfg := DefaultConfig()
+	cfg.Learning = 0
+	for _, b := range feed(t, cfg, s.sorted(), time.Minute, 500) {
+		if b.Learning {
+			t.Errorf("learning 0: burst at %s marked learning", b.Onset.Format(time.RFC3339))
+		}
+	}
+}

@@ -38,6 +38,11 @@ type Config struct {
 	// Warmup is the time after the start of the input during which objects already active
 	// learn their level quickly and cannot burst (the stream did not start, it was joined).
 	Warmup time.Duration `yaml:"warmup"`
+	// Learning is how long after the start of the input the baseline of an object already
+	// active then has not seen a whole day: its bursts are marked Learning (the first
+	// morning's rise of a candidate is its rhythm, not news), and the alert rules skip them
+	// unless a rule says otherwise. 0 marks none.
+	Learning time.Duration `yaml:"learning"`
 	// Idle is how long an object may go unseen before its state is dropped; it then starts
 	// again as a new object. IdleSparse applies to objects without a profile (the many URLs
 	// and hashtags seen a few times), whose level has decayed to the floor by then anyway.
@@ -75,6 +80,7 @@ func DefaultConfig() Config {
 		Quiet:           10 * time.Minute,
 		Backtrack:       5 * time.Minute,
 		Warmup:          time.Hour,
+		Learning:        24 * time.Hour,
 		Idle:            72 * time.Hour,
 		IdleSparse:      6 * time.Hour,
 		ProfileMin:      500,
@@ -130,6 +136,9 @@ func (c Config) Validate() error {
 	}
 	if c.Warmup < 0 {
 		bad("warmup", "must not be negative, got %s", c.Warmup)
+	}
+	if c.Learning < 0 {
+		bad("learning", "must not be negative, got %s", c.Learning)
 	}
 	if c.Idle < c.Quiet || c.Idle < time.Hour {
 		bad("idle", "must be at least quiet and one hour, got %s", c.Idle)

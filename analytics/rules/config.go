@@ -115,6 +115,11 @@ type Rule struct {
 	MaxHoursToVote    float64 `yaml:"max_hours_to_vote"`    // during a vote counts as 0
 	InSilence         bool    `yaml:"in_silence"`
 
+	// Learning also raises the rule on bursts whose baseline was still learning the daily
+	// rhythm (Burst.Learning: the first day of the input); by default they raise nothing,
+	// as a candidate's first morning looks like a burst to a baseline that saw only a night.
+	Learning bool `yaml:"learning"`
+
 	// Site changes.
 	Defacement bool     `yaml:"defacement"` // only changes that look like a defacement
 	Changed    []string `yaml:"changed"`    // only changes listing one of these
@@ -232,6 +237,7 @@ func (c Config) Validate() error {
 		only("evidence", len(r.Evidence) > 0, sig...)
 		only("min_score", r.MinScore != 0, leakwatch.SignalBurst, leakwatch.SignalGroup, leakwatch.SignalLeak, leakwatch.SignalEdge)
 		only("min_count", r.MinCount != 0, leakwatch.SignalBurst)
+		only("learning", r.Learning, leakwatch.SignalBurst)
 		only("min_accounts", r.MinAccounts != 0, leakwatch.SignalBurst, leakwatch.SignalGroup)
 		only("min_weight", r.MinWeight != 0, leakwatch.SignalEdge)
 		only("min_timing_score", r.MinTimingScore != 0, sig...)

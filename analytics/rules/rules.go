@@ -163,6 +163,7 @@ type subject struct {
 	raised     time.Time
 	summary    string
 	texts      []string // where candidate names are looked for
+	learning   bool     // a burst whose baseline had not seen a whole day
 }
 
 func describe(sig leakwatch.Signal) (subject, bool) {
@@ -174,6 +175,7 @@ func describe(sig leakwatch.Signal) (subject, bool) {
 			return s, false
 		}
 		s.object, s.score, s.count, s.accounts, s.evidence, s.timing = b.Object, b.Score, b.Count, b.Accounts, b.Evidence, b.Timing
+		s.learning = b.Learning
 		s.starts, s.raised = b.Onset, b.End
 		s.texts = append([]string{b.Object}, b.Evidence...)
 		s.summary = fmt.Sprintf("Burst on %s from %s: %d mentions by %d accounts, %.1f expected (score %.1f)%s",
@@ -243,6 +245,9 @@ func describe(sig leakwatch.Signal) (subject, bool) {
 
 func (s subject) passes(r Rule) bool {
 	if len(r.ObjectKinds) > 0 && !slices.Contains(r.ObjectKinds, s.objectKind) {
+		return false
+	}
+	if s.learning && !r.Learning {
 		return false
 	}
 	if len(r.Candidates) > 0 && !slices.Contains(r.Candidates, s.candidate) {

@@ -31,6 +31,13 @@ func burstSignal(object string, score float64) leakwatch.Signal {
 	}}
 }
 
+// learningBurst is a burst of the input's first day on an object active from its start.
+func learningBurst(object string) leakwatch.Signal {
+	s := burstSignal(object, 10)
+	s.Burst.Learning = true
+	return s
+}
+
 func names(as []leakwatch.Alert) string {
 	var n []string
 	for _, a := range as {
@@ -163,6 +170,8 @@ func TestThresholds(t *testing.T) {
 		{"burst without timing fails timing rules", Rule{Kind: leakwatch.SignalBurst, MinTimingScore: 0.5}, burstSignal("hashtag:x", 10), false},
 		{"burst min count", Rule{Kind: leakwatch.SignalBurst, MinCount: 901}, burstSignal("hashtag:x", 10), false},
 		{"burst min accounts", Rule{Kind: leakwatch.SignalBurst, MinAccounts: 300}, burstSignal("hashtag:x", 10), true},
+		{"learning burst skipped", Rule{Kind: leakwatch.SignalBurst}, learningBurst("candidate:x"), false},
+		{"learning burst asked for", Rule{Kind: leakwatch.SignalBurst, Learning: true}, learningBurst("candidate:x"), true},
 		{"edge weight", Rule{Kind: leakwatch.SignalEdge, MinWeight: 3, ObjectKinds: []leakwatch.ObjectKind{"url"}},
 			leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: "url", A: "a", B: "b", Weight: 3}}, true},
 	}

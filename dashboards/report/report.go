@@ -192,8 +192,12 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 	if len(v.Bursts) > 0 {
 		fmt.Fprintf(&b, "  strongest bursts\n")
 		for _, x := range first(v.Bursts, n) {
-			fmt.Fprintf(&b, "    %s  %s%s  %d posts by %d accounts against %.1f expected, score %.1f%s\n",
-				utc(x.Onset), x.Object, about(x.Candidates), x.Count, x.Accounts, x.Baseline, x.Score, near(x.Calendar))
+			learning := ""
+			if x.Learning {
+				learning = " (baseline learning)" // its first day: rules raise no alert on it
+			}
+			fmt.Fprintf(&b, "    %s  %s%s  %d posts by %d accounts against %.1f expected, score %.1f%s%s\n",
+				utc(x.Onset), x.Object, about(x.Candidates), x.Count, x.Accounts, x.Baseline, x.Score, learning, near(x.Calendar))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -165,7 +165,9 @@ func TestRestartedCorrelateKnowsQuietPartitions(t *testing.T) {
 	deface.ToPartition(0)
 	inputs := []string{tp.CoShares, tp.Signals, tp.SiteChanges}
 
-	write(t, cfg.Stream, slices.Concat(edge("a", "b", 0), edge("b", "c", 1), []stream.Message{deface})...)
+	// a, b and c co-share each with the other two (a group needs a triangle), over two
+	// partitions.
+	write(t, cfg.Stream, slices.Concat(edge("a", "b", 0), edge("a", "c", 0), edge("b", "c", 1), []stream.Message{deface})...)
 	c := start(t, stages.Correlate, cfg)
 	if !waitFor(30*time.Second, func() bool {
 		return caughtUp(t, cfg, stages.Correlate, inputs...) && hasGroup(signals(t, cfg.Stream), "a", "b", "c")

@@ -42,7 +42,7 @@ function render(s) {
   const bursts = s.bursts || [];
   $("bursts-shown").textContent = bursts.length < c.bursts ? `(${bursts.length} of ${c.bursts}: the strongest, and those of leak incidents and alerts)` : "";
   $("bursts").tBodies[0].innerHTML = bursts.map((b) =>
-    `<tr><td class="obj">${esc(b.object)}${aboutTag(b)}</td><td>${fmtTime(b.onset)}</td><td class="num">${b.count}</td>
+    `<tr><td class="obj">${esc(b.object)}${aboutTag(b)}${b.learning ? '<span class="tag" title="its baseline had not seen a whole day yet: alert rules skip it">baseline learning</span>' : ""}</td><td>${fmtTime(b.onset)}</td><td class="num">${b.count}</td>
      <td class="num">${b.baseline > 0 ? (b.count / b.baseline).toFixed(1) : "—"}</td><td class="num">${b.score.toFixed(1)}</td></tr>`).join("");
   $("groups").innerHTML = (s.groups || []).slice(0, 20).map((g) =>
     `<div class="group"><b>${g.accounts.length} accounts</b> <span class="muted">${fmtTime(g.first)} → ${fmtTime(g.last)}</span>
