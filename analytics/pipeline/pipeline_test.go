@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -451,4 +452,24 @@ func TestCopiesOfAPostCountOnce(t *testing.T) {
 	dropped = int64(len(near) - len(posts))
 	copies = near
 	check("with a bounded reorder", got)
+}
+
+// TestCopyFurtherThanTheLatenessCountsAgain: a post seen again at another time is a copy
+// within the lateness of the first (5 min), the stream's rule, and counted again beyond it.
+func TestCopyFurtherThanTheLatenessCountsAgain(t *testing.T) {
+	t0 := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	post := func(id string, at time.Duration) leakwatch.Post {
+		return leakwatch.Post{ID: id, URI: "twitter:" + id, Platform: "twitter", Author: leakwatch.Account{ID: "a"}, Text: "#macronleaks " + id, CreatedAt: t0.Add(at)}
+	}
+	posts := []leakwatch.Post{post("1", 0), post("1", 4*time.Minute+59*time.Second), post("2", time.Minute), post("1", 10*time.Minute+time.Second)}
+	for i := range 20 { // filler, so event time moves on between the copies
+		posts = append(posts, post("f"+strconv.Itoa(i), time.Duration(i)*30*time.Second))
+	}
+	res, err := pipeline.Analyze(pipeline.DefaultConfig(), slices.Values(posts), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.Duplicates != 1 {
+		t.Errorf("%d copies dropped, want 1: the one 4 min 59 s after its post, not the one 10 min after the one it copied", res.Summary.Duplicates)
+	}
 }

@@ -21,43 +21,50 @@ import (
 // whole. Forgetting each post on its own, as the stream does, cost more than the rest of
 // this (a delete a post was two percent of an analysis).
 type recentPosts struct {
-	window    int64 // seconds
+	lateness  int64 // ns: a copy is a post of the same URI at most this far from the first
+	keep      int64 // ns each generation spans: the lateness, and the reorder on top
 	cur, prev keymap.Map[int64]
-	curFrom   int64 // the Unix second cur began at
+	curFrom   int64 // the Unix ns cur began at
 	dropped   int64
 }
 
 func newRecentPosts(cfg Config) *recentPosts {
-	w := int64((cfg.Lateness + cfg.Reorder + time.Second - 1) / time.Second)
-	return &recentPosts{window: max(w, 1)}
+	return &recentPosts{lateness: int64(cfg.Lateness), keep: max(int64(cfg.Lateness+cfg.Reorder), 1)}
 }
 
-// seen reports whether the post uri of time at is a copy of one taken at most the window
-// before it (and counts it dropped); otherwise it remembers the post. A post without a URI
-// is never a copy.
+// seen reports whether the post uri of time at is a copy of one taken at most the lateness
+// from it (and counts it dropped), the stream's rule (stream/stages, detector.count);
+// otherwise it remembers the post. A post without a URI is never a copy.
 func (r *recentPosts) seen(uri string, at time.Time) bool {
 	if uri == "" {
 		return false
 	}
-	t := at.Unix()
-	if t >= r.curFrom+r.window {
-		// cur is a window old: it becomes prev; two windows old, both go. A new table each
+	t := at.UnixNano()
+	if t >= r.curFrom+r.keep {
+		// cur is a generation old: it becomes prev; two old, both go. A new table each
 		// time: clearing one sized for the busiest window cost more than growing a new one.
 		r.prev, r.cur = r.cur, keymap.Map[int64]{}
-		if t >= r.curFrom+2*r.window {
+		if t >= r.curFrom+2*r.keep {
 			r.prev = keymap.Map[int64]{}
 		}
 		r.curFrom = t
 	}
 	h := strhash.String(0, uri)
-	if first, ok := r.cur.Get(h, uri); ok && first >= t-r.window {
+	if first, ok := r.cur.Get(h, uri); ok && abs(t-first) <= r.lateness {
 		r.dropped++
 		return true
 	}
-	if first, ok := r.prev.Get(h, uri); ok && first >= t-r.window {
+	if first, ok := r.prev.Get(h, uri); ok && abs(t-first) <= r.lateness {
 		r.dropped++
 		return true
 	}
 	r.cur.Put(h, uri, t)
 	return false
+}
+
+func abs(d int64) int64 {
+	if d < 0 {
+		return -d
+	}
+	return d
 }

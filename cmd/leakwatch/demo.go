@@ -107,10 +107,12 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		// Detect flushes its open windows at its first idle check (every SourceIdle/2) once
-		// it has heard nothing for FlushIdle; correlate and the page follow at once. Quiet for
-		// FlushIdle+SourceIdle after every stage caught up, nothing can come any more.
+		// it has heard nothing for FlushIdle; correlate and the page follow at once. The flush
+		// starts at most FlushIdle+SourceIdle/2 after every stage caught up; waiting twice
+		// FlushIdle+SourceIdle leaves it that long again to write what it found, which a
+		// loaded machine may need for a week of windows.
 		sc := embeddedStages(cfg)
-		if err := settle(ctx, sc.FlushIdle+sc.SourceIdle, 250*time.Millisecond, func(ctx context.Context) (string, bool) {
+		if err := settle(ctx, 2*(sc.FlushIdle+sc.SourceIdle), 250*time.Millisecond, func(ctx context.Context) (string, bool) {
 			return pipelineMark(ctx, cfg.Kafka, st)
 		}); err != nil {
 			return nil // Ctrl-C before the end

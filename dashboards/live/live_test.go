@@ -160,6 +160,37 @@ func TestLiveBurstsKeptAreStrongestAndThoseOfLeaks(t *testing.T) {
 	}
 }
 
+// Detect publishes a burst once, when it ends, and its alert and incident come after it: a
+// weak burst trimmed on arrival, when fifty stronger ones are listed, is listed again once an
+// alert or an incident names it.
+func TestLiveBurstNamedAfterItWasTrimmedComesBack(t *testing.T) {
+	st := live.NewState(time.Minute)
+	dump := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	burst := func(object string, onset time.Time, score float64, evidence ...string) {
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: object, Onset: onset, Score: score, Evidence: evidence}})
+	}
+	for i := range 60 {
+		burst(fmt.Sprint("hashtag:busy", i), dump.Add(-time.Duration(i+1)*time.Hour), 20)
+	}
+	burst("url:https://pastebin.com/x", dump, 5, "domain:pastebin.com")
+	burst("url:https://mega.nz/y", dump.Add(time.Minute), 5, "domain:mega.nz")
+	listed := func(object string) bool {
+		return slices.ContainsFunc(st.Snapshot().Bursts, func(b leakwatch.Burst) bool { return b.Object == object })
+	}
+	if listed("url:https://pastebin.com/x") || listed("url:https://mega.nz/y") {
+		t.Fatal("weak bursts listed on arrival: the test proves nothing")
+	}
+	st.Alert(leakwatch.Alert{ID: "a", Severity: "critical", Kind: leakwatch.SignalBurst, Detection: "burst|url:https://pastebin.com/x|" + dump.Format(time.RFC3339)})
+	if !listed("url:https://pastebin.com/x") {
+		t.Error("the alerted burst is not listed again")
+	}
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "url:https://pastebin.com/x", Onset: dump,
+		Evidence: []string{"domain:pastebin.com", "object:url:https://pastebin.com/x", "object:url:https://mega.nz/y"}}})
+	if !listed("url:https://mega.nz/y") {
+		t.Error("the incident's burst is not listed again")
+	}
+}
+
 // The alert feed is read from the top of a small panel: critical alerts first whenever they
 // came, then warnings, then infos, each newest first by when what they report began.
 func TestLiveAlertsCriticalFirstNewestFirst(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 const (
 	maxBuckets = 2016 // a week of 5-minute buckets
 	maxListed  = 50   // bursts, groups, leaks and alerts kept for display
+	maxTrimmed = 500  // bursts trimmed last, kept in case an alert or incident names them
 )
 
 // State aggregates what the page shows. It is safe for concurrent use.
@@ -44,6 +45,11 @@ type State struct {
 	leaks  map[string]leakwatch.Leak
 	alerts []leakwatch.Alert
 	gone   map[string]bool // superseded group and leak keys and alert ids: records arriving late stay out
+	// trimmed holds the bursts trimmed last, oldest out first: detect publishes a burst once,
+	// when it ends, and the alert or leak incident that names it comes after it, so a burst
+	// trimmed on arrival is listed again when one does.
+	trimmed      map[string]leakwatch.Burst
+	trimmedOrder []string
 
 	// The counts of bursts, edges, groups, leaks and alerts are of the keys (alert ids) held
 	// here. The lists above are trimmed for display, and a detection published again (a burst
@@ -83,7 +89,9 @@ func NewState(bucket time.Duration) *State {
 		groups: map[string]leakwatch.Group{},
 		leaks:  map[string]leakwatch.Leak{},
 		gone:   map[string]bool{},
-		seed:   maphash.MakeSeed(),
+
+		trimmed: map[string]leakwatch.Burst{},
+		seed:    maphash.MakeSeed(),
 	}
 	s.counted.bursts, s.counted.edges, s.counted.groups, s.counted.leaks, s.counted.alerts = tally{}, tally{}, tally{}, tally{}, tally{}
 	return s
@@ -169,6 +177,7 @@ func (s *State) Signal(sig leakwatch.Signal) {
 		}
 		s.leaks[key] = *sig.Leak
 		trim(s.leaks, func(l leakwatch.Leak) time.Time { return l.Onset })
+		s.restore(func(b leakwatch.Burst) bool { return ofIncident(b, *sig.Leak) })
 	}
 	s.counts.Bursts = len(s.counted.bursts)
 	s.counts.Edges = len(s.counted.edges)
@@ -212,6 +221,9 @@ func (s *State) Alert(a leakwatch.Alert) {
 	if len(s.alerts) > maxListed {
 		s.alerts = s.alerts[:maxListed]
 	}
+	s.restore(func(b leakwatch.Burst) bool {
+		return leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &b}.Key() == a.Detection
+	})
 	s.counts.Alerts = len(s.counted.alerts)
 	s.version++
 }
@@ -306,9 +318,48 @@ func (s *State) trimBursts() {
 			return strings.Compare(a, b)
 		})
 		for _, k := range keys[maxListed:] {
+			s.keepTrimmed(k, s.bursts[k])
 			delete(s.bursts, k)
 		}
 	}
+}
+
+// keepTrimmed remembers a trimmed burst, forgetting the oldest beyond maxTrimmed.
+func (s *State) keepTrimmed(k string, b leakwatch.Burst) {
+	if _, ok := s.trimmed[k]; !ok {
+		s.trimmedOrder = append(s.trimmedOrder, k)
+	}
+	s.trimmed[k] = b
+	for len(s.trimmedOrder) > maxTrimmed {
+		delete(s.trimmed, s.trimmedOrder[0])
+		s.trimmedOrder = s.trimmedOrder[1:]
+	}
+}
+
+// restore lists again the trimmed bursts an alert or incident just named (want), and trims.
+func (s *State) restore(want func(leakwatch.Burst) bool) {
+	back := false
+	for k, b := range s.trimmed {
+		if want(b) {
+			s.bursts[k] = b
+			delete(s.trimmed, k)
+			back = true
+		}
+	}
+	if back {
+		s.trimmedOrder = slices.DeleteFunc(s.trimmedOrder, func(k string) bool { _, ok := s.trimmed[k]; return !ok })
+		s.trimBursts()
+	}
+}
+
+// ofIncident says whether burst b is one of incident l's: on one of its objects, from its
+// start on, carrying leak evidence of its own (as trimBursts tells them).
+func ofIncident(b leakwatch.Burst, l leakwatch.Leak) bool {
+	began := l.Onset
+	if !l.Start.IsZero() && l.Start.Before(began) {
+		began = l.Start
+	}
+	return len(b.Evidence) > 0 && !b.Onset.Before(began) && slices.Contains(l.Evidence, "object:"+b.Object)
 }
 
 // trim keeps the maxListed most recent entries of a keyed list.

@@ -58,4 +58,19 @@ func TestDetectCountsRedeliveredMentionsOnce(t *testing.T) {
 	if st := d.Stats(); st.Late != 1 {
 		t.Errorf("detect counted %d late mentions, want 1", st.Late)
 	}
+	// The same post at another time is a copy only within the lateness (5 min) of the
+	// first, as in the batch analysis: 4 min after it, dropped; 5 min 30 s after it, counted.
+	again := func(of, at int) leakwatch.Mention {
+		m := mention(of)
+		m.At = t0.Add(time.Duration(at) * time.Second)
+		return m
+	}
+	feed(mention(3700), again(3700, 3700+240))
+	if p.dups != 3 {
+		t.Fatalf("copy 4 min after its post: %d skipped in all, want 3", p.dups)
+	}
+	feed(again(3700, 3700+330))
+	if p.dups != 3 || len(out.dead) != 1 {
+		t.Fatalf("copy 5 min 30 s after its post: %d skipped, %d dead letters; want it counted", p.dups, len(out.dead))
+	}
 }

@@ -561,13 +561,15 @@ func (s *detector) drain(p *detectPart, force bool, out *outputs) {
 // count feeds one mention to the detector, stepping the watermark exactly as the batch
 // analysis does (at each Step boundary of event time), so both give the same results.
 //
-// A mention seen before (extract handled a batch again after a crash) is not counted twice.
-// Mentions are remembered while detect still accepts their time; a copy arriving later than
-// that is refused as late, like any mention that old.
+// A mention seen before (extract handled a batch again after a crash, a post collected
+// twice) is not counted twice when its time is within the lateness of the first's, the rule
+// the batch analysis applies to copies of a post (pipeline, recentPosts). Mentions are
+// remembered while detect still accepts their time; a copy arriving later than that is
+// refused as late, like any mention that old.
 func (s *detector) count(p *detectPart, h pending, out *outputs) {
 	m := h.m
 	key := m.Post + "\x00" + m.Object
-	if _, dup := p.seen[key]; dup {
+	if at, dup := p.seen[key]; dup && m.At.Sub(at).Abs() <= s.cfg.Pipeline.Lateness {
 		p.dups++
 		return
 	}
