@@ -42,13 +42,14 @@ const benchLabel = "leakwatch_bench_run"
 
 // benchGroups are the consumer groups whose lag a bench run follows, with their input topics.
 func benchGroups(t stream.Topics) []benchGroup {
-	return []benchGroup{
-		{stages.Extract, []string{t.Posts}},
-		{stages.Detect, []string{t.Mentions}},
-		{stages.Correlate, []string{t.CoShares, t.Signals, t.SiteChanges}},
-		{sinkStage, []string{t.Posts, t.SiteChanges, t.Mentions, t.Signals, t.Alerts}},
-		{alertStage, []string{t.Alerts}},
+	var gs []benchGroup
+	for _, stage := range stages.Names {
+		topics, _ := stages.Inputs(stage, t) // every name is a stage
+		gs = append(gs, benchGroup{stage, topics})
 	}
+	return append(gs,
+		benchGroup{sinkStage, []string{t.Posts, t.SiteChanges, t.Mentions, t.Signals, t.Alerts}},
+		benchGroup{alertStage, []string{t.Alerts}})
 }
 
 type benchGroup struct {

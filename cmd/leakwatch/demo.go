@@ -151,42 +151,29 @@ func settle(ctx context.Context, quiet, every time.Duration, mark func(context.C
 	}
 }
 
-// stageInputs are the topics each processor stage reads (stages.Run).
-func stageInputs(t stream.Topics) map[string][]string {
-	return map[string][]string{
-		stages.Extract:   {t.Posts},
-		stages.Detect:    {t.Mentions},
-		stages.Correlate: {t.CoShares, t.Signals, t.SiteChanges},
-	}
-}
-
 // pipelineMark is what the demo watches for the end: the end offset of every topic and the
 // page's state (any record written or shown changes it), and whether every stage has
 // committed its inputs to their end.
 func pipelineMark(ctx context.Context, cfg stream.Config, st *live.State) (string, bool) {
 	var b strings.Builder
-	ends := map[string]map[int]stream.PartitionRange{}
 	for _, topic := range cfg.Topics.All() {
 		r, err := stream.TopicRanges(ctx, cfg, topic)
 		if err != nil {
 			return "", false
 		}
-		ends[topic] = r
 		for _, p := range slices.Sorted(maps.Keys(r)) {
 			fmt.Fprintf(&b, "%s/%d:%d ", topic, p, r[p].End)
 		}
 	}
 	caughtUp := true
-	for stage, topics := range stageInputs(cfg.Topics) {
+	for _, stage := range stages.Names {
+		topics, err := stages.Inputs(stage, cfg.Topics)
+		if err != nil {
+			return "", false
+		}
 		for _, topic := range topics {
-			done, err := stream.Committed(ctx, cfg, cfg.GroupPrefix+stage, topic)
-			if err != nil {
-				return "", false
-			}
-			for p, r := range ends[topic] {
-				if r.End > r.First && done[p] < r.End {
-					caughtUp = false
-				}
+			if lag, err := groupLag(ctx, cfg, cfg.GroupPrefix+stage, topic); err != nil || lag > 0 {
+				caughtUp = false
 			}
 		}
 	}

@@ -3,7 +3,7 @@
 // browser as they happen (server-sent events). It needs no Grafana and no database: it is fed
 // from the same topics as the warehouse.
 //
-// It imports the root package, the pure analytics packages (volume, calendar) and the
+// It imports the root package, the pure analytics packages (volume, calendar, rules) and the
 // standard library only.
 package live
 
@@ -18,6 +18,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/calendar"
+	"github.com/leakwatch/leakwatch/analytics/rules"
 	"github.com/leakwatch/leakwatch/analytics/volume"
 )
 
@@ -258,16 +259,12 @@ func feedOrder(a, b leakwatch.Alert) int {
 	return b.RaisedAt.Compare(a.RaisedAt)
 }
 
+// severityRank orders the rules' severities most severe first, an unknown one last.
 func severityRank(s string) int {
-	switch s {
-	case "critical":
-		return 0
-	case "warning":
-		return 1
-	case "info":
-		return 2
+	if i := slices.Index(rules.Severities, s); i >= 0 {
+		return len(rules.Severities) - 1 - i
 	}
-	return 3
+	return len(rules.Severities)
 }
 
 // trimBursts keeps the maxListed strongest bursts and, besides them, up to maxListed more
@@ -286,10 +283,7 @@ func (s *State) trimBursts() {
 	// evidence of their own (a burst on the same candidate days later does not).
 	since := map[string]time.Time{} // object -> start of the earliest incident naming it
 	for _, l := range s.leaks {
-		began := l.Onset
-		if !l.Start.IsZero() && l.Start.Before(began) {
-			began = l.Start
-		}
+		began := incidentBegan(l)
 		for _, e := range l.Evidence {
 			if o, ok := strings.CutPrefix(e, "object:"); ok {
 				if t, seen := since[o]; !seen || began.Before(t) {
@@ -355,11 +349,15 @@ func (s *State) restore(want func(leakwatch.Burst) bool) {
 // ofIncident says whether burst b is one of incident l's: on one of its objects, from its
 // start on, carrying leak evidence of its own (as trimBursts tells them).
 func ofIncident(b leakwatch.Burst, l leakwatch.Leak) bool {
-	began := l.Onset
-	if !l.Start.IsZero() && l.Start.Before(began) {
-		began = l.Start
+	return len(b.Evidence) > 0 && !b.Onset.Before(incidentBegan(l)) && slices.Contains(l.Evidence, "object:"+b.Object)
+}
+
+// incidentBegan is the earlier of an incident's start and onset: its bursts begin no earlier.
+func incidentBegan(l leakwatch.Leak) time.Time {
+	if !l.Start.IsZero() && l.Start.Before(l.Onset) {
+		return l.Start
 	}
-	return len(b.Evidence) > 0 && !b.Onset.Before(began) && slices.Contains(l.Evidence, "object:"+b.Object)
+	return l.Onset
 }
 
 // trim keeps the maxListed most recent entries of a keyed list.

@@ -16,6 +16,19 @@ import (
 	"github.com/leakwatch/leakwatch/stream"
 )
 
+// Inputs are the topics stage reads: what a caller watching its progress follows.
+func Inputs(stage string, t stream.Topics) ([]string, error) {
+	switch stage {
+	case Extract:
+		return []string{t.Posts}, nil
+	case Detect:
+		return []string{t.Mentions}, nil
+	case Correlate:
+		return []string{t.CoShares, t.Signals, t.SiteChanges}, nil
+	}
+	return nil, fmt.Errorf("stage %q: want one of %s", stage, strings.Join(Names, ", "))
+}
+
 // Run runs one stage until ctx ends (then it returns nil) or the stage fails.
 func Run(ctx context.Context, stage string, cfg Config, log *slog.Logger, m *stream.Metrics) error {
 	if err := cfg.Validate(); err != nil {
@@ -25,16 +38,9 @@ func Run(ctx context.Context, stage string, cfg Config, log *slog.Logger, m *str
 		log = slog.New(slog.DiscardHandler)
 	}
 	t := cfg.Stream.Topics
-	var inputs []string
-	switch stage {
-	case Extract:
-		inputs = []string{t.Posts}
-	case Detect:
-		inputs = []string{t.Mentions}
-	case Correlate:
-		inputs = []string{t.CoShares, t.Signals, t.SiteChanges}
-	default:
-		return fmt.Errorf("stage %q: want one of %s", stage, strings.Join(Names, ", "))
+	inputs, err := Inputs(stage, t)
+	if err != nil {
+		return err
 	}
 	w, err := stream.NewWriter(cfg.Stream, stage, m)
 	if err != nil {
