@@ -25,8 +25,9 @@ type Config struct {
 type Candidate struct {
 	ID string `yaml:"id"`
 	// Names and Aliases are matched as whole words in text ("Le Pen" matches "le pen" and
-	// "LE PEN", not "lepenible"). Names are also matched as the start of a hashtag
-	// ("#Macron2017", "#LePenLeaks") when at least MinHashtagPrefix letters long.
+	// "LE PEN", not "lepenible"), and written together as a hashtag ("#LePen", "#MLP").
+	// Names are also matched as the start of a hashtag ("#Macron2017", "#LePenLeaks") when
+	// at least MinHashtagPrefix letters long.
 	Names   []string `yaml:"names"`
 	Aliases []string `yaml:"aliases"`
 	// Handles are account names without '@', matched against @-mentions.

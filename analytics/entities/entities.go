@@ -148,8 +148,14 @@ func New(cfg Config, ev Evidencer) (*Extractor, error) {
 			}
 			x.phrases[words[0]] = append(x.phrases[words[0]], phrase{words: words, cand: ci})
 			x.phraseFirsts.Add(words[0])
-			if joined := strings.Join(words, ""); i < len(c.Names) && len(joined) >= MinHashtagPrefix {
+			joined := strings.Join(words, "")
+			if i < len(c.Names) && len(joined) >= MinHashtagPrefix {
 				x.prefixes = append(x.prefixes, prefix{s: joined, cand: ci})
+			}
+			// A name or alias written together is an exact hashtag of the candidate: #MLP
+			// for the alias MLP (aliases are never prefixes: #MLPxyz could be anything).
+			if !slices.Contains(x.tags[joined], ci) {
+				x.tags[joined] = append(x.tags[joined], ci)
 			}
 		}
 		for _, h := range c.Hashtags {
@@ -704,8 +710,8 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 		if kind == tokHandle && i < len(s) && (s[i] == '.' || s[i] == '-') {
 			i = domainHandle(s, i)
 		}
-		if kind != tokWord && i-start == 1 {
-			continue // a lone '#' or '@'
+		if kind != tokWord && (i-start == 1 || cutAt(s, i)) {
+			continue // a lone '#' or '@', or a tag or handle the platform cut ("#JLM2…")
 		}
 		w := s[start:i]
 		if kind == tokWord && i < len(s) && (s[i] == '\'' || strings.HasPrefix(s[i:], "’")) && elisions[w] {
@@ -718,6 +724,14 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 		joined = true
 	}
 	return dst
+}
+
+// cutAt says whether a tag or handle ending at i was cut by the platform, as a retweet's
+// text over 140 characters was: an ellipsis right after it, or three dots ending the text.
+// The cut name is another tag ("#JLM2…" is not #JLM2017), so it names nothing.
+func cutAt(s string, i int) bool {
+	rest := s[i:]
+	return strings.HasPrefix(rest, "…") || strings.HasPrefix(rest, "...") && strings.TrimSpace(rest[3:]) == ""
 }
 
 // wordEnd is where the word going on at i ends; underscore: '_' belongs to it (tags, handles).

@@ -141,6 +141,23 @@ func TestHashtagsAndURLs(t *testing.T) {
 	}
 }
 
+// A retweet over 140 characters was cut by the platform, often inside a tag or a handle: the
+// cut name is another tag or account, so it names nothing, while whole ones before it count.
+func TestCutTagsAndHandlesNameNothing(t *testing.T) {
+	x := newExtractor(t)
+	ms := x.Extract(post("RT @LCI: #LeGrandDebat Mélenchon parle #JLM2017 #FranceInsoumi… @EmmanuelMac… #legranddeb..."))
+	if got, want := objects(ms, "hashtag"), []string{"jlm2017", "legranddebat"}; !slices.Equal(got, want) {
+		t.Errorf("hashtags %v, want %v (no cut tag)", got, want)
+	}
+	if got, want := objects(ms, "candidate"), []string{"melenchon"}; !slices.Equal(got, want) {
+		t.Errorf("candidates %v, want %v (the cut @EmmanuelMac… is not Macron)", got, want)
+	}
+	ms = x.Extract(post("#Macron... quelle soirée #JLM2…"))
+	if got, want := objects(ms, "hashtag"), []string{"macron"}; !slices.Equal(got, want) {
+		t.Errorf("hashtags %v, want %v (three dots inside the text cut nothing)", got, want)
+	}
+}
+
 func TestNormalizeURL(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"HTTPS://Example.com/", "https://example.com"},

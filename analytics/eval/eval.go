@@ -63,6 +63,18 @@ type Report struct {
 	Accounts   AccountScore       `json:"accounts"`
 	Operations []OperationScore   `json:"operations"`
 	Groups     []GroupAttribution `json:"groups"`
+	// OtherLeaks are the leak incidents no expected leak explains (none of the operations'
+	// leaks would take them, by window, object or evidence): the false alarms a monitor of
+	// this campaign would have raised, or a dump the truth does not know.
+	OtherLeaks []OtherLeak `json:"other_leaks"`
+}
+
+// OtherLeak is a leak incident no operation explains.
+type OtherLeak struct {
+	Object     string    `json:"object"`
+	Start      time.Time `json:"start"`
+	Evidence   []string  `json:"evidence,omitempty"`
+	Candidates []string  `json:"candidates,omitempty"`
 }
 
 // Counts are the detections by kind.
@@ -229,7 +241,34 @@ func Score(truth Truth, sigs []leakwatch.Signal, opt Options) Report {
 	for _, op := range truth.Operations {
 		r.Operations = append(r.Operations, scoreOp(op, groups, bursts, leaks, opt))
 	}
+	r.OtherLeaks = []OtherLeak{}
+	for _, l := range leaks {
+		if !explained(l, truth.Operations, opt) {
+			r.OtherLeaks = append(r.OtherLeaks, OtherLeak{Object: l.Object, Start: began(l), Evidence: l.Evidence, Candidates: l.Candidates})
+		}
+	}
+	sort.Slice(r.OtherLeaks, func(i, j int) bool { return r.OtherLeaks[i].Start.Before(r.OtherLeaks[j].Start) })
 	return r
+}
+
+// explained says whether some operation's expected leak would take l: within its window, on
+// one of its objects or naming its evidence (scoreOp's rule).
+func explained(l *leakwatch.Leak, ops []Operation, opt Options) bool {
+	for _, op := range ops {
+		if op.Leak != nil && op.Leak.takes(l, opt) {
+			return true
+		}
+	}
+	return false
+}
+
+// takes says whether leak record l is this expected leak: it began between LeakBefore
+// before and LeakAfter after the onset, and leakMatches.
+func (exp *ExpectedLeak) takes(l *leakwatch.Leak, opt Options) bool {
+	if began(l).Before(exp.Onset.Add(-opt.LeakBefore)) || began(l).After(exp.Onset.Add(opt.LeakAfter)) {
+		return false
+	}
+	return leakMatches(l, exp.Objects, exp.Evidence)
 }
 
 func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst, leaks []*leakwatch.Leak, opt Options) OperationScore {
@@ -277,16 +316,9 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 
 	if exp := op.Leak; exp != nil {
 		ls := &LeakScore{ExpectedInSilence: exp.InSilence, ExpectedHoursToSilence: exp.HoursToSilence}
-		want := map[string]bool{}
-		for _, o := range exp.Objects {
-			want[o] = true
-		}
 		var best *leakwatch.Leak
 		for _, l := range leaks {
-			if began(l).Before(exp.Onset.Add(-opt.LeakBefore)) || began(l).After(exp.Onset.Add(opt.LeakAfter)) {
-				continue
-			}
-			if !leakMatches(l, want, exp.Evidence) {
+			if !exp.takes(l, opt) {
 				continue
 			}
 			if best == nil || began(l).Before(began(best)) {
@@ -340,12 +372,12 @@ func began(l *leakwatch.Leak) time.Time {
 // leakMatches: the leak is on one of the objects, or its evidence names one (as object:KEY)
 // or one of the evidence strings, exactly: a paste URL that another only begins with, or a
 // hashtag inside a longer one, is another dump.
-func leakMatches(l *leakwatch.Leak, objects map[string]bool, evidence []string) bool {
-	if objects[l.Object] {
+func leakMatches(l *leakwatch.Leak, objects []string, evidence []string) bool {
+	if slices.Contains(objects, l.Object) {
 		return true
 	}
 	for _, e := range l.Evidence {
-		if objects[strings.TrimPrefix(e, "object:")] || slices.Contains(evidence, e) {
+		if slices.Contains(objects, strings.TrimPrefix(e, "object:")) || slices.Contains(evidence, e) {
 			return true
 		}
 	}
@@ -453,6 +485,20 @@ func (r Report) Text() string {
 			accounts, recall = "-", "-"
 		}
 		fmt.Fprintf(&b, "%-14s %-13s %-20s %9s %8s %-12s %-13s %s\n", op.ID, op.Kind, op.Onset.UTC().Format("2006-01-02 15:04:05"), accounts, recall, burst, group, leak)
+	}
+	if len(r.OtherLeaks) > 0 {
+		fmt.Fprintf(&b, "\nleak incidents no operation explains (%d of %d):\n", len(r.OtherLeaks), r.Detections.Leaks)
+		for _, l := range r.OtherLeaks {
+			about := ""
+			if len(l.Candidates) > 0 {
+				about = "  about " + strings.Join(l.Candidates, ", ")
+			}
+			ev := l.Evidence
+			if len(ev) > 4 {
+				ev = append(slices.Clip(ev[:4]), fmt.Sprintf("... (+%d)", len(l.Evidence)-4))
+			}
+			fmt.Fprintf(&b, "  %s  %s%s; evidence %s\n", l.Start.UTC().Format("2006-01-02 15:04:05"), l.Object, about, strings.Join(ev, ", "))
+		}
 	}
 	if len(r.Groups) > 0 {
 		fmt.Fprintf(&b, "\n%-20s %8s %8s %8s  %-28s %s\n", "GROUP", "ACCOUNTS", "ORGANIC", "UNKNOWN", "KINDS", "OPERATIONS")

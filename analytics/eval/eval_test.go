@@ -266,3 +266,26 @@ func TestEvalSameData(t *testing.T) {
 		})
 	}
 }
+
+// TestOtherLeaksAreListed: a leak incident no operation explains (election night's debate
+// hashtag, two days after the dump) is a false alarm the report names; the dump's incidents,
+// and one that names the dump's object in its evidence, are not listed.
+func TestOtherLeaksAreListed(t *testing.T) {
+	electionNight := t0.Add(49 * time.Hour)
+	sigs := []leakwatch.Signal{
+		leak("hashtag:macronleaks", t0.Add(30*time.Second)),
+		leak("all:posts", t0.Add(2*time.Hour), "object:url:pastebin.com/x", "term:leaked"),
+		leak("hashtag:debatmacronlepen", electionNight, "term:leak"),
+	}
+	rep := eval.Score(truth(), sigs, eval.DefaultOptions())
+	if len(rep.OtherLeaks) != 1 || rep.OtherLeaks[0].Object != "hashtag:debatmacronlepen" || !rep.OtherLeaks[0].Start.Equal(electionNight) {
+		t.Fatalf("other leaks %+v, want only election night's", rep.OtherLeaks)
+	}
+	if want := "leak incidents no operation explains (1 of 3):\n  2017-05-07 19:35:00  hashtag:debatmacronlepen; evidence term:leak"; !strings.Contains(rep.Text(), want) {
+		t.Errorf("text lacks %q:\n%s", want, rep.Text())
+	}
+	b, _ := json.Marshal(eval.Score(truth(), sigs[:2], eval.DefaultOptions()))
+	if !strings.Contains(string(b), `"other_leaks":[]`) {
+		t.Errorf("JSON without other leaks lacks an empty other_leaks list: %s", b)
+	}
+}

@@ -14,6 +14,11 @@ type Config struct {
 	// Domains are paste, file-sharing, leak and image-board sites. A link to one of them or a
 	// subdomain (web.archive.org for archive.org) is evidence "domain:<domain>".
 	Domains []string `yaml:"domains"`
+	// ExceptDomains are hosts under those domains that are not dump sites, with their own
+	// subdomains: web.archive.org is the Wayback Machine's snapshots of web pages, which
+	// fact-checkers and journalists link all day, where archive.org itself hosts uploads
+	// (the #MacronLeaks archives were archive.org items).
+	ExceptDomains []string `yaml:"except_domains"`
 	// Terms are words, phrases and hashtags (with '#') in any language; matching ignores case
 	// and accents and respects word boundaries. A final '*' on a word matches any ending
 	// ("piraté*"). Evidence is "term:<folded term>".
@@ -65,6 +70,7 @@ func DefaultConfig() Config {
 			"wikileaks.org", "dcleaks.com", "ddosecrets.com", "distributeddenialofsecrets.com",
 			"cryptome.org",
 		},
+		ExceptDomains: []string{"web.archive.org", "wayback.archive.org"},
 		Terms: []string{
 			// English
 			"leak", "leaks", "leaked", "leaking", "leaked emails", "leaked documents", "dump",
@@ -102,7 +108,7 @@ func (c Config) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("leak: %s: "+format, append([]any{field}, args...)...))
 	}
-	for field, list := range map[string][]string{"domains": c.Domains, "extra_domains": c.ExtraDomains} {
+	for field, list := range map[string][]string{"domains": c.Domains, "extra_domains": c.ExtraDomains, "except_domains": c.ExceptDomains} {
 		for i, d := range list {
 			switch {
 			case d == "":

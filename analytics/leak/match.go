@@ -54,6 +54,13 @@ func NewMatcher(cfg Config) *Matcher {
 			m.domains[d] = add("domain:" + d)
 		}
 	}
+	// An excepted host is found before its dump domain (hosts are looked up from the most
+	// specific name up) and ends the look-up with nothing.
+	for _, d := range cfg.ExceptDomains {
+		if d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www."); d != "" {
+			m.domains[d] = notDump
+		}
+	}
 	for _, raw := range slices.Concat(cfg.Terms, cfg.ExtraTerms) {
 		s := strings.TrimSpace(raw)
 		t := term{hash: strings.HasPrefix(s, "#"), prefix: strings.HasSuffix(s, "*")}
@@ -80,6 +87,9 @@ func NewMatcher(cfg Config) *Matcher {
 	return m
 }
 
+// notDump is the domains entry of an excepted host (Config.ExceptDomains).
+const notDump = -1
+
 type scratch struct {
 	buf   []byte
 	toks  []span
@@ -104,10 +114,15 @@ func (m *Matcher) Evidence(p leakwatch.Post) []string {
 	s.found = s.found[:0]
 
 	for _, l := range p.URLs {
-		m.host(s, l.Domain)
-		m.host(s, hostOf(l.Expanded))
-		m.host(s, hostOf(l.Normalized))
-		m.host(s, hostOf(l.Raw))
+		// The registrable domain only when no URL gives the full host: archive.org is
+		// a dump site, web.archive.org (excepted) is not, and both have the one domain.
+		ex, no, raw := hostOf(l.Expanded), hostOf(l.Normalized), hostOf(l.Raw)
+		if ex == "" && no == "" && raw == "" {
+			m.host(s, l.Domain)
+		}
+		m.host(s, ex)
+		m.host(s, no)
+		m.host(s, raw)
 	}
 	for _, o := range p.Objects {
 		switch o.Kind {
@@ -145,7 +160,9 @@ func (m *Matcher) host(s *scratch, h string) {
 	}
 	for {
 		if i, ok := m.domains[h]; ok {
-			s.found = append(s.found, i)
+			if i != notDump {
+				s.found = append(s.found, i)
+			}
 			return
 		}
 		dot := strings.IndexByte(h, '.')
@@ -179,7 +196,9 @@ func (m *Matcher) text(s *scratch, text string) {
 			end := toks[j].end
 			for k := i; k < j; k++ { // suffixes with at least one dot
 				if d, ok := m.domains[string(buf[toks[k].start:end])]; ok {
-					s.found = append(s.found, d)
+					if d != notDump {
+						s.found = append(s.found, d)
+					}
 					break
 				}
 			}

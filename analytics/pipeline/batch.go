@@ -42,6 +42,10 @@ type Summary struct {
 	Groups int `json:"groups"`
 	Leaks  int `json:"leaks"`
 	Alerts int `json:"alerts"`
+	// First and Last are the event times of the earliest and the latest post: the span the
+	// calendar and the burst warm-up are read against.
+	First time.Time `json:"first,omitzero"`
+	Last  time.Time `json:"last,omitzero"`
 }
 
 // Result is a batch analysis: the final signals (latest per Signal.Key, superseded groups
@@ -143,6 +147,12 @@ func extractUTC(ex *Extract, dst []string, p leakwatch.Post) ([]string, leakwatc
 // queue takes the objects of one post and the mention they share.
 func (b *Batch) queue(m leakwatch.Mention, objs []string) error {
 	b.r.sum.Posts++
+	if sum := &b.r.sum; sum.First.IsZero() || m.At.Before(sum.First) {
+		sum.First = m.At
+	}
+	if m.At.After(b.r.sum.Last) {
+		b.r.sum.Last = m.At
+	}
 	if b.cfg.Reorder == 0 {
 		b.queued += int64(len(objs))
 		b.pending.add(m, objs)

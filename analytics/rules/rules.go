@@ -382,22 +382,26 @@ func NamedIn(cfg Config, texts ...string) []string {
 type matcher struct {
 	id string
 	s  string
+	// joined is s without its spaces and hyphens when that leaves at least 4 bytes: "lepen"
+	// for "le pen", so "#lepenleaks" and "en-marche" for "#EnMarche" are found; "" keeps s
+	// as written (a short string joined would find pieces of words).
+	joined string
 }
 
-// compileMatchers folds every match string of cands, and adds it written together ("lepen"
-// for "le pen", to find "#lepenleaks") when that differs and has at least 4 letters.
+// compileMatchers folds every match string of cands.
 func compileMatchers(cands []Candidate) []matcher {
 	var ms []matcher
 	for _, c := range cands {
 		for _, m := range c.Match {
-			fm := fold(m)
+			fm := strings.TrimSpace(fold(m))
 			if fm == "" {
 				continue
 			}
-			ms = append(ms, matcher{c.ID, fm})
-			if joined := joinWords.Replace(fm); joined != fm && len(joined) >= 4 {
-				ms = append(ms, matcher{c.ID, joined})
+			x := matcher{id: c.ID, s: fm}
+			if j := joinWords.Replace(fm); len(j) >= 4 {
+				x.joined = j
 			}
+			ms = append(ms, x)
 		}
 	}
 	return ms
@@ -426,12 +430,11 @@ func candidates(ms []matcher, object string, texts []string, all bool) []string 
 	}
 	for _, t := range texts {
 		ft := fold(t)
-		jt := joinWords.Replace(ft) // "en-marche" is the hashtag #EnMarche written apart
 		for _, m := range ms {
 			if slices.Contains(ids, m.id) {
 				continue
 			}
-			if (containsWord(ft, m.s) || containsWord(jt, m.s)) && found(m.id) {
+			if m.in(ft) && found(m.id) {
 				return ids
 			}
 		}
@@ -439,26 +442,81 @@ func candidates(ms []matcher, object string, texts []string, all bool) []string 
 	return ids
 }
 
-// containsWord says whether m occurs in s starting at a word boundary ("macron" in
-// "term:#macronleaks", not "rn" in "internal"); a match string under 4 letters must also
-// end at one ("mlp" is not in "#mlpx").
-func containsWord(s, m string) bool {
-	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
-	for i := 0; i+len(m) <= len(s); {
-		j := strings.Index(s[i:], m)
+// in says whether m occurs in the folded text s as the extraction would find it
+// (docs/DETECTION.md, "Candidates"): starting at a word start and ending at a word end
+// ("macron" in "url:https://en-marche.fr/macron-leaks", not "rn" in "internal"), spaces and
+// hyphens ignored on both sides when m has at least 4 bytes without them ("le pen" in
+// "le-pen", "#EnMarche" in "site:en-marche"), and as the start of a hashtag ("le pen" in
+// "hashtag:lepenleaks" and "term:#lepenleaks"). A match that ignored a separator of s must end
+// at a word end: "le pen" is not in "le-penalty", a football link.
+func (m matcher) in(s string) bool {
+	first := m.s[0]
+	for i := 0; i < len(s); i++ {
+		// Only where the first byte is (most texts name no candidate).
+		j := strings.IndexByte(s[i:], first)
 		if j < 0 {
 			return false
 		}
-		j += i
-		before, _ := utf8.DecodeLastRuneInString(s[:j])
-		after, _ := utf8.DecodeRuneInString(s[j+len(m):])
-		if (j == 0 || !isWord(before)) && (len(m) >= 4 || j+len(m) == len(s) || !isWord(after)) {
+		if i += j; i > 0 && isWordBefore(s, i) {
+			continue
+		}
+		if m.joined == "" {
+			if strings.HasPrefix(s[i:], m.s) && !isWordAt(s, i+len(m.s)) {
+				return true
+			}
+			continue
+		}
+		k, apart, ok := matchJoined(s, i, m.joined)
+		if !ok {
+			continue
+		}
+		if !isWordAt(s, k) || !apart && startsHashtag(s, i) {
 			return true
 		}
-		i = j + 1
 	}
 	return false
 }
+
+// matchJoined matches joined in s from i, passing over spaces and hyphens of s between its
+// bytes; it returns where the match ends and whether it passed over any.
+func matchJoined(s string, i int, joined string) (end int, apart, ok bool) {
+	k := i
+	for j := 0; j < len(joined); j++ {
+		for j > 0 && k < len(s) && (s[k] == ' ' || s[k] == '-') {
+			k++
+			apart = true
+		}
+		if k >= len(s) || s[k] != joined[j] {
+			return 0, false, false
+		}
+		k++
+	}
+	return k, apart, true
+}
+
+// startsHashtag says whether the word at i is a hashtag: written after '#', or the value of a
+// hashtag object.
+func startsHashtag(s string, i int) bool {
+	const tag = string(leakwatch.KindHashtag) + ":"
+	return i > 0 && s[i-1] == '#' || i == len(tag) && strings.HasPrefix(s, tag)
+}
+
+// isWordBefore says whether the character ending at s[:i] is a letter or digit.
+func isWordBefore(s string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return isWordRune(r)
+}
+
+// isWordAt says whether the character at s[i:] is a letter or digit (false at the end).
+func isWordAt(s string, i int) bool {
+	if i >= len(s) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return isWordRune(r)
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // fold lower-cases and strips accents so "Mélenchon" matches "melenchon". ASCII, as most
 // match strings and signal texts are, has no accents and only ASCII case: candidateOf folds

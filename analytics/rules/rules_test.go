@@ -423,3 +423,55 @@ func TestGroupAlertLabelsStayAsTheGroupGrows(t *testing.T) {
 			a.ID, a.Object, a.Labels, a.Candidate, b.ID, b.Object, b.Labels, b.Candidate)
 	}
 }
+
+// TestLabelsAgreeWithExtraction: a hashtag is about the candidates the extraction counts it
+// for, no more and no fewer, so a burst's `about` and the candidate's volume line agree; and a
+// link is about a candidate only where whole words name them.
+func TestLabelsAgreeWithExtraction(t *testing.T) {
+	ecands := []entities.Candidate{
+		{ID: "macron", Names: []string{"Emmanuel Macron", "Macron"}, Handles: []string{"EmmanuelMacron"}, Hashtags: []string{"EnMarche"}},
+		{ID: "lepen", Names: []string{"Marine Le Pen", "Le Pen"}, Aliases: []string{"MLP"}, Hashtags: []string{"Marine2017"}},
+		{ID: "melenchon", Names: []string{"Jean-Luc Mélenchon", "Mélenchon"}, Aliases: []string{"JLM"}, Hashtags: []string{"FranceInsoumise"}},
+	}
+	ecfg := entities.DefaultConfig()
+	ecfg.Candidates = ecands
+	x, err := entities.New(ecfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig().WithCandidates(CandidatesFrom(ecands))
+	at := time.Date(2017, 4, 4, 20, 0, 0, 0, time.UTC)
+	for _, tag := range []string{"MLP", "mlpx", "LePen", "LePenLeaks", "lepenible", "Pen2017", "Marine2017", "Marine", "Macron", "MacronLeaks",
+		"EnMarche", "JLM", "JLM2017", "Mélenchon", "melenchon2017", "FranceInsoumise", "FranceInsoumi", "EmmanuelMacron", "LeGrandDebat"} {
+		var extracted []string
+		for _, m := range x.Extract(leakwatch.Post{Platform: "twitter", ID: "1", URI: "twitter:1", CreatedAt: at, Author: leakwatch.Account{ID: "a"}, Hashtags: []string{tag}}) {
+			if id, ok := strings.CutPrefix(m.Object, "candidate:"); ok {
+				extracted = append(extracted, id)
+			}
+		}
+		slices.Sort(extracted)
+		labelled := NamedIn(cfg, "hashtag:"+entities.Fold(tag))
+		slices.Sort(labelled)
+		if !slices.Equal(labelled, extracted) {
+			t.Errorf("#%s: labelled %q, extraction counts %q", tag, labelled, extracted)
+		}
+	}
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"url:https://lequipe.fr/Football/Actualites/le-penalty-de-trop/790123", nil},
+		{"url:https://example.fr/lepenalty", nil}, // a name starts a hashtag, not a word of a link
+		{"url:https://example.fr/le-pen-parle", []string{"lepen"}},
+		{"domain:en-marche.fr", []string{"macron"}},
+		{"term:#macronleaks", []string{"macron"}},
+		{"term:le pen", []string{"lepen"}},
+		{"url:https://example.fr/le-penible", nil},
+		{"url:https://example.fr/jean-luc-melenchon", []string{"melenchon"}},
+		{"url:https://example.fr/mlpx", nil},
+	} {
+		if got := NamedIn(cfg, c.text); !slices.Equal(got, c.want) {
+			t.Errorf("%s: labelled %q, want %q", c.text, got, c.want)
+		}
+	}
+}

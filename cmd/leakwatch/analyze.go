@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/burst"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
 	"github.com/leakwatch/leakwatch/analytics/volume"
 	"github.com/leakwatch/leakwatch/collectors"
@@ -271,7 +272,12 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	st.Changes += changeStats.Changes
 	st.Bad += changeStats.Bad
 	st.Posts += changeStats.Posts
-	printAnalyzeSummary(e.stdout, path, outFile, st, bad, res, took, cpu, gc)
+	printAnalyzeSummary(e.stdout, path, outFile, st, bad, res, cfg, took, cpu, gc)
+	if cfg.Calendar != nil {
+		if w := calendarSpanWarning(*cfg.Calendar, res.Summary.First, res.Summary.Last); w != "" {
+			fmt.Fprintf(e.stderr, "analyze: warning: %s\n", w)
+		}
+	}
 	if st.Posts == 0 && st.Bad > 0 {
 		// Most often a column map or format that does not fit the file: an empty result
 		// must not pass for a quiet archive in a script.
@@ -568,10 +574,13 @@ func (b *badRecords) close() error {
 	return nil
 }
 
-func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, took time.Duration, cpu, gc float64) {
+func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, cfg pipeline.Config, took time.Duration, cpu, gc float64) {
 	s := res.Summary
 	fmt.Fprintf(w, "analyzed %s\n", path)
 	fmt.Fprintf(w, "  records       %d (posts %d, site changes %d, bad %d)\n", st.Records, st.Posts, st.Changes, st.Bad)
+	if !s.First.IsZero() {
+		fmt.Fprintf(w, "  posts from    %s to %s\n", minute(s.First), minute(s.Last))
+	}
 	if bad.n > 0 {
 		reasons := make([]string, 0, len(bad.reasons))
 		for r := range bad.reasons {
@@ -598,7 +607,7 @@ func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, ba
 		fmt.Fprintf(w, "  sorted runs   %d (the archive was larger than --sort-buffer; merged from disk)\n", s.Runs)
 	}
 	fmt.Fprintf(w, "  co-shares     %d observations over %d account pairs; pairs skipped by cap %d; candidate edges forgotten %d\n", s.CoShares, s.Pairs, s.PairsSkipped, s.EdgesForgotten)
-	fmt.Fprintf(w, "  bursts        %d\n", s.Bursts)
+	fmt.Fprintf(w, "  bursts        %d%s\n", s.Bursts, burstWindow(s, cfg.Burst))
 	fmt.Fprintf(w, "  edges         %d\n", s.Edges)
 	fmt.Fprintf(w, "  groups        %d\n", s.Groups)
 	fmt.Fprintf(w, "  leaks         %d\n", s.Leaks)
@@ -608,6 +617,59 @@ func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, ba
 		took.Round(time.Millisecond), strconv.FormatFloat(rate, 'f', 0, 64), cpu, float64(s.Posts)/max(cpu, 1e-9), 100*gc/max(cpu, 1e-9))
 	fmt.Fprintf(w, "  output        %s\n", outFile)
 	report.Digest(w, res.Signals, findings) // a failed write to the terminal has nowhere to go
+}
+
+// burstWindow says when bursts could begin: objects active from the first post learn their
+// level during burst.warmup and cannot burst, and their bursts of the first burst.learning
+// are marked learning (which the alert rules skip). Without it an evening whose event came
+// in the first hour reads as one without a burst.
+func burstWindow(s pipeline.Summary, c burst.Config) string {
+	if s.First.IsZero() || c.Warmup <= 0 && c.Learning <= 0 {
+		return ""
+	}
+	var parts []string
+	if c.Warmup > 0 {
+		parts = append(parts, fmt.Sprintf("possible from %s, after burst.warmup %s", minute(s.First.Add(c.Warmup)), shortDuration(c.Warmup)))
+	}
+	if c.Learning > 0 {
+		parts = append(parts, fmt.Sprintf("marked learning until %s, skipped by the alert rules", minute(s.First.Add(c.Learning))))
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// calendarSpanWarning is why a calendar cannot time these posts, or "": posts from a month
+// or more outside its events are another campaign's, or the wrong calendar (after the last
+// vote nothing has a next vote or silence to be timed against).
+func calendarSpanWarning(cal leakwatch.Calendar, first, last time.Time) string {
+	ev := cal.Sorted()
+	if len(ev) == 0 || first.IsZero() {
+		return ""
+	}
+	from, to := ev[0].Start, ev[0].End
+	for _, e := range ev {
+		to = later(to, later(e.Start, e.End))
+	}
+	const margin = 30 * 24 * time.Hour
+	if last.Before(from.Add(-margin)) || first.After(to.Add(margin)) {
+		return fmt.Sprintf("the calendar %q has events from %s to %s and the posts run from %s to %s: is it this campaign's calendar? Detections are placed against it all the same (offsets of months, no silence, no next vote)",
+			cal.Name, from.UTC().Format("2006-01-02"), to.UTC().Format("2006-01-02"), first.UTC().Format("2006-01-02"), last.UTC().Format("2006-01-02"))
+	}
+	return ""
+}
+
+// shortDuration writes d without its zero minutes and seconds: 1h, 24h, 10m, 1h30m.
+func shortDuration(d time.Duration) string {
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+}
+
+// minute is how the summary writes a time: to the minute, in UTC, as the digest below.
+func minute(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // findings is how many groups, bursts and leak incidents the summary lists.

@@ -407,3 +407,39 @@ func TestAnalyzeRefusesFlagsItWouldIgnore(t *testing.T) {
 		t.Errorf("volume.json with --volume-bucket 1s: %v %s", err, b)
 	}
 }
+
+// TestAnalyzeSaysWhatTheCalendarAndWarmUpCover: the summary gives the posts' span and when
+// bursts could begin (the warm-up) and stopped being marked learning, so a debate in the
+// first hour is not read as one without a burst; another campaign's calendar is warned
+// about, this campaign's is not.
+func TestAnalyzeSaysWhatTheCalendarAndWarmUpCover(t *testing.T) {
+	dir := t.TempDir()
+	csvFile := filepath.Join(dir, "debate.csv")
+	rows := "author,time,text\n"
+	for i := range 120 {
+		rows += fmt.Sprintf("a%d,2017-04-04 18:%02d:%02d,Macron et Le Pen au débat\n", i%40, 7+i/4, (i%4)*15)
+	}
+	if err := os.WriteFile(csvFile, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"analyze", csvFile, "--columns", "author=author,time=time,text=text", "--progress", "0", "--out", filepath.Join(dir, "out")}
+	code, out, errs := runCmd(t, append(args, "--calendar", testenv.SharedData(t, "calendars/fr-2017-presidential.yaml"))...)
+	if code != 0 {
+		t.Fatalf("analyze: exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"posts from    2017-04-04 18:07 UTC to 2017-04-04 18:36 UTC",
+		"possible from 2017-04-04 19:07 UTC, after burst.warmup 1h; marked learning until 2017-04-05 18:07 UTC",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(errs, "warning") {
+		t.Errorf("this campaign's calendar warned about: %s", errs)
+	}
+	code, out, errs = runCmd(t, append(args, "--calendar", testenv.SharedData(t, "calendars/us-2016-presidential.yaml"))...)
+	if code != 0 || !strings.Contains(errs, `warning: the calendar "United States presidential 2016" has events from 2016-`) || !strings.Contains(errs, "posts run from 2017-04-04 to 2017-04-04: is it this campaign's calendar?") {
+		t.Errorf("another campaign's calendar: exit %d, stderr %q; want a warning naming both spans", code, errs)
+	}
+}

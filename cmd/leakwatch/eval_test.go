@@ -30,7 +30,7 @@ func TestScenarioAnalyzeEval(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scenario generate: exit %d\n%s%s", code, out, errs)
 	}
-	for _, f := range []string{"posts.jsonl", "sitechanges.jsonl", "truth.json", "calendar.yaml"} {
+	for _, f := range []string{"posts.jsonl", "sitechanges.jsonl", "truth.json", "calendar.yaml", "config.yaml"} {
 		if st, err := os.Stat(filepath.Join(sc, f)); err != nil || st.Size() == 0 {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -52,9 +52,13 @@ func TestScenarioAnalyzeEval(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := filepath.Join(dir, "res")
-	code, out, errs = runCmd(t, "analyze", both, "--out", res, "--calendar", filepath.Join(sc, "calendar.yaml"), "--progress", "0")
+	code, out, errs = runCmd(t, "analyze", both, "--out", res, "--calendar", filepath.Join(sc, "calendar.yaml"), "--config", filepath.Join(sc, "config.yaml"), "--progress", "0")
 	if code != 0 {
 		t.Fatalf("analyze: exit %d\n%s%s", code, out, errs)
+	}
+	// The scenario's config names its candidates: the dump is about the candidate it targets.
+	if _, incidents, _ := strings.Cut(out, "leak incidents"); !strings.Contains(incidents, "about macron") {
+		t.Errorf("with the scenario's config.yaml, no leak incident is about macron:\n%s", out)
 	}
 
 	truth, det := filepath.Join(sc, "truth.json"), filepath.Join(res, "detections.jsonl")

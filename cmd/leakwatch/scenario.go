@@ -20,7 +20,7 @@ func runScenario(ctx context.Context, e *env, args []string) error {
 	def := scenario.DefaultConfig()
 	fs := newFlags(e, "scenario generate", "--out DIR [--seed N] [--days 7] [--accounts N]")
 	seed := fs.Uint64("seed", def.Seed, "random seed: the same seed gives the same files")
-	out := fs.String("out", "", "output directory (required): posts.jsonl, sitechanges.jsonl, truth.json, calendar.yaml")
+	out := fs.String("out", "", "output directory (required): posts.jsonl, sitechanges.jsonl, truth.json, calendar.yaml, config.yaml (the candidates, for analyze --config)")
 	days := fs.Int("days", def.Days, "days of campaign, from --start")
 	start := fs.String("start", def.Start.Format(time.RFC3339), "window start (RFC 3339)")
 	accounts := fs.Int("accounts", def.Accounts, "organic accounts")
@@ -72,6 +72,9 @@ func runScenario(ctx context.Context, e *env, args []string) error {
 	for _, op := range tr.Operations {
 		fmt.Fprintf(e.stdout, "  %-13s %-13s onset %s  %d accounts, %d objects\n", op.ID, op.Kind, op.Onset.Format(time.RFC3339), len(op.Accounts), len(op.Objects))
 	}
-	fmt.Fprintf(e.stdout, "wrote %s/{%s,%s,%s,%s}\n", strings.TrimRight(*out, "/"), scenario.PostsFile, scenario.SiteChangesFile, scenario.TruthFile, scenario.CalendarFile)
+	dir := strings.TrimRight(*out, "/")
+	fmt.Fprintf(e.stdout, "wrote %s/{%s,%s,%s,%s,%s}\n", dir, scenario.PostsFile, scenario.SiteChangesFile, scenario.TruthFile, scenario.CalendarFile, scenario.ConfigFile)
+	fmt.Fprintf(e.stdout, "analyze it: leakwatch analyze %[1]s/%[2]s --changes %[1]s/%[3]s --calendar %[1]s/%[4]s --config %[1]s/%[5]s --out %[1]s/out\n",
+		dir, scenario.PostsFile, scenario.SiteChangesFile, scenario.CalendarFile, scenario.ConfigFile)
 	return nil
 }

@@ -2,10 +2,15 @@ package scenario
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/leakwatch/leakwatch/analytics/entities"
 )
 
 // Files a scenario directory holds.
@@ -14,10 +19,13 @@ const (
 	TruthFile       = "truth.json"
 	CalendarFile    = "calendar.yaml"
 	SiteChangesFile = "sitechanges.jsonl"
+	// ConfigFile is a leakwatch configuration naming the campaign's candidates (Candidates),
+	// for analyze --config: without it a record names no candidate it is about.
+	ConfigFile = "config.yaml"
 )
 
-// WriteDir writes posts.jsonl, sitechanges.jsonl, truth.json and calendar.yaml into dir,
-// creating it when needed.
+// WriteDir writes posts.jsonl, sitechanges.jsonl, truth.json, calendar.yaml and config.yaml
+// into dir, creating it when needed.
 func (s *Scenario) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -43,7 +51,31 @@ func (s *Scenario) WriteDir(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, TruthFile), append(truth, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, CalendarFile), CalendarYAML, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, CalendarFile), CalendarYAML, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ConfigFile), ConfigYAML(), 0o644)
+}
+
+// ConfigYAML is the configuration file of a scenario directory: the analysis section with
+// the candidates the generated campaign talks about.
+func ConfigYAML() []byte {
+	var c struct {
+		Analysis struct {
+			Entities struct {
+				Candidates []entities.Candidate `yaml:"candidates"`
+			} `yaml:"entities"`
+		} `yaml:"analysis"`
+	}
+	c.Analysis.Entities.Candidates = Candidates()
+	var b bytes.Buffer
+	b.WriteString("# The candidates of the generated campaign, for leakwatch analyze --config (only the\n# analysis section is read): records then say which candidate they are about.\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		panic(err) // a fixed value of plain types always encodes
+	}
+	return b.Bytes()
 }
 
 func writeLines(path string, lines [][]byte) error {
