@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/volume"
@@ -44,7 +45,8 @@ func Render(w io.Writer, in Input) error {
 	return page.Execute(w, v)
 }
 
-// Timeline is the page's picture alone, width by height: what goes to timeline.svg.
+// Timeline is the page's picture alone, width wide and height high, higher when its legend
+// or calendar labels need more than a row: what goes to timeline.svg.
 func Timeline(in Input, width, height int) string {
 	v := rank(in.Signals)
 	v.Input = in
@@ -68,6 +70,11 @@ func rank(sigs []leakwatch.Signal) view {
 		}
 	}
 	sort.SliceStable(v.Bursts, func(i, j int) bool { return v.Bursts[i].Score > v.Bursts[j].Score })
+	for _, x := range v.Bursts {
+		if x.Learning {
+			v.Learning++
+		}
+	}
 	sort.Slice(v.Groups, func(i, j int) bool {
 		if len(v.Groups[i].Accounts) != len(v.Groups[j].Accounts) {
 			return len(v.Groups[i].Accounts) > len(v.Groups[j].Accounts)
@@ -248,27 +255,62 @@ type view struct {
 	Groups   []leakwatch.Group
 	Leaks    []leakwatch.Leak
 	Edges    int
+	Learning int // bursts whose baseline was still learning (Burst.Learning)
 	Timeline template.HTML
 }
 
-// palette colours the candidates' lines. Orange (burst onsets) and red (leaks) are left out,
-// so a marker is never taken for a candidate's line.
-var palette = []string{"#1f77b4", "#9467bd", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"}
+// palette colours the candidates' lines: twelve hues and shades told apart on white. Orange
+// (burst onsets) and red (silences, leaks) are left out, so a marker is never taken for a
+// candidate's line.
+var palette = []string{
+	"#1f77b4", // blue
+	"#9467bd", // purple
+	"#2ca02c", // green
+	"#8c564b", // brown
+	"#e377c2", // pink
+	"#17becf", // cyan
+	"#bcbd22", // olive
+	"#7f7f7f", // grey
+	"#222222", // black
+	"#393b79", // navy
+	"#637939", // moss
+	"#7b4173", // plum
+}
+
+// dashes are the line patterns of the palette's first, second, ... round ("" is solid): past
+// twelve series the colours come again, dashed, so no two of the first 72 series look alike.
+var dashes = []string{"", "7 3", "2 2", "9 3 2 3", "4 4", "12 3 2 3 2 3"}
+
+// lineStyle is the stroke attributes of series i, for its line and its legend entry.
+func lineStyle(i int) string {
+	s := fmt.Sprintf(`stroke="%s"`, palette[i%len(palette)])
+	if d := dashes[(i/len(palette))%len(dashes)]; d != "" {
+		s += fmt.Sprintf(` stroke-dasharray="%s"`, d)
+	}
+	return s
+}
+
+// textW is about how wide s is drawn in the chart's 11 px sans-serif, erring wide (DejaVu
+// Sans is among the widest): what is placed by it stays inside the picture.
+func textW(s string) float64 { return 7 * float64(utf8.RuneCountInString(s)) }
 
 // timeline draws volume per candidate (the "all" series is left out when candidates exist),
 // silence periods shaded, conventions and campaign periods as bands, debates and votes as
-// dashed lines, bursts as ticks and leaks as red lines.
+// dashed lines, bursts as ticks and leaks as red lines. The picture is width wide and height
+// high with one row of calendar labels, of time labels and of legend; it grows by the rows
+// that more labels, dates under the hours or candidates need.
 func timeline(v view, width, height int) string {
-	const padL, padR, padT, padB = 48, 12, 22, 40
+	const padL, padR = 58, 12
 	cal, bursts, leaks := v.Calendar, v.Bursts, v.Leaks
 	var named []volume.Series
 	for _, s := range v.Series {
-		if s.Name != "all" {
+		if s.Name != volume.All {
 			named = append(named, s)
 		}
 	}
+	counted := "mentions" // of each candidate
 	if len(named) == 0 {
-		named = v.Series
+		named, counted = v.Series, "posts"
 	}
 	var t0, t1 time.Time
 	vmax := 1
@@ -301,70 +343,141 @@ func timeline(v view, width, height int) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="volume per candidate against the campaign calendar" font-family="sans-serif" font-size="11">`, width, height)
-	fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%d" fill="#fff"/>`, width, height)
+	svg := func(h float64) {
+		fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %.0f" width="100%%" role="img" aria-label="volume per candidate against the campaign calendar" font-family="sans-serif" font-size="11">`, width, h)
+		fmt.Fprintf(&b, `<rect x="0" y="0" width="%d" height="%.0f" fill="#fff"/>`, width, h)
+	}
 	empty := "no posts in range"
 	if v.NoVolume != "" {
 		empty = "no volume data (" + v.NoVolume + ")"
 	}
 	if t0.IsZero() {
+		svg(float64(height))
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#666">%s</text></svg>`, width/2, height/2, esc(empty))
 		return b.String()
 	}
 	if !t1.After(t0) {
 		t1 = t0.Add(time.Hour)
 	}
-	plotW, plotH := float64(width-padL-padR), float64(height-padT-padB)
+	plotW, plotH := float64(width-padL-padR), float64(max(height-66, 60))
+	right := float64(width - padR)
 	x := func(t time.Time) float64 {
 		return padL + plotW*float64(t.Sub(t0))/float64(t1.Sub(t0))
 	}
-	clampX := func(t time.Time) float64 { return math.Max(padL, math.Min(float64(width-padR), x(t))) }
-	y := func(n int) float64 { return padT + plotH*(1-float64(n)/float64(vmax)) }
+	clampX := func(t time.Time) float64 { return math.Max(padL, math.Min(right, x(t))) }
+
+	// The layout: calendar labels in rows above the plot, tick labels and the legend's rows
+	// below it.
+	var events []leakwatch.Event
 	for _, ev := range cal.Sorted() {
-		if ev.End.Before(t0) || ev.Start.After(t1) {
-			continue
+		if !ev.End.Before(t0) && !ev.Start.After(t1) {
+			events = append(events, ev)
 		}
+	}
+	labels, labelRows := eventLabels(events, clampX, float64(width))
+	padT := float64(10 + 12*labelRows)
+	axisY := padT + plotH
+	step, top := yScale(vmax)
+	y := func(n int) float64 { return padT + plotH*(1-float64(n)/float64(top)) }
+	major, minor, subDay := xTicks(t0, t1, plotW)
+	tickY := axisY + 20 // first line of the tick labels; the dates of a sub-day axis under it
+	legendY := tickY + 16
+	if subDay {
+		legendY += 12
+	}
+	var legendCols int
+	if !noVolume {
+		colW := 0.0
+		for _, s := range named {
+			colW = math.Max(colW, 30+textW(s.Name)+16) // swatch, gap, name, space to the next
+		}
+		legendCols = max(1, int(plotW/colW)) // as many columns as the plot's width holds
+	}
+	legendRows := 0
+	if legendCols > 0 {
+		legendRows = (len(named) + legendCols - 1) / legendCols
+	}
+	h := legendY - 8
+	if legendRows > 0 {
+		h = legendY + float64(legendRows-1)*16 + 8
+	}
+	svg(h)
+
+	for _, ev := range events {
 		x0, x1 := clampX(ev.Start), clampX(ev.End)
 		switch ev.Kind {
 		case leakwatch.EventSilence:
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%.1f" fill="#d62728" opacity="0.13"><title>%s</title></rect>`, x0, padT, math.Max(1, x1-x0), plotH, esc(ev.Title))
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#a11">%s</text>`, x0+2, padT-6, esc(ev.ID))
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.0f" width="%.1f" height="%.1f" fill="#d62728" opacity="0.13"><title>%s</title></rect>`, x0, padT, math.Max(1, x1-x0), plotH, esc(ev.Title))
 		case leakwatch.EventVote, leakwatch.EventDebate:
-			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#555" stroke-dasharray="4 3"><title>%s</title></line>`, x0, x0, padT, padT+plotH, esc(ev.Title))
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#333">%s</text>`, x0+2, padT-6, esc(ev.ID))
+			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.1f" stroke="#555" stroke-dasharray="4 3"><title>%s</title></line>`, x0, x0, padT, axisY, esc(ev.Title))
 		default:
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="6" fill="#888" opacity="0.35"><title>%s</title></rect>`, x0, padT+plotH+2, math.Max(1, x1-x0), esc(ev.Title))
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="6" fill="#888" opacity="0.35"><title>%s</title></rect>`, x0, axisY+2, math.Max(1, x1-x0), esc(ev.Title))
 		}
 	}
-	// Axes: a few value ticks and one tick a day.
-	for i := 0; i <= 4 && !noVolume; i++ {
-		n := vmax * i / 4
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end" fill="#666">%d</text>`, padL, width-padR, y(n), y(n), padL-4, y(n)+4, n)
+	for _, l := range labels {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f"%s fill="%s">%s</text>`, l.x, padT-6-12*float64(l.row), l.anchor, l.fill, esc(l.text))
 	}
-	if noVolume {
+
+	// Value axis: round steps, titled with what is counted per what bucket.
+	if !noVolume {
+		for n := 0; n <= top; n += step {
+			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end" fill="#666">%d</text>`, padL, width-padR, y(n), y(n), padL-4, y(n)+4, n)
+		}
+		mid := padT + plotH/2
+		fmt.Fprintf(&b, `<text x="14" y="%.1f" transform="rotate(-90 14 %.1f)" text-anchor="middle" fill="#444">%s %s</text>`, mid, mid, counted, perBucket(bucketOf(named)))
+	} else {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#666">%s</text>`, padL+plotW/2, padT+plotH/2, esc(empty))
 	}
-	step := 24 * time.Hour
-	if t1.Sub(t0) > 21*24*time.Hour {
-		step = 7 * 24 * time.Hour
+
+	// Time axis, in UTC as the rest of the page.
+	for _, t := range minor {
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#bbb"/>`, x(t), x(t), axisY, axisY+3)
 	}
-	for d := t0.Truncate(24 * time.Hour).Add(24 * time.Hour); d.Before(t1); d = d.Add(step) {
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#999"/><text x="%.1f" y="%.1f" fill="#666">%s</text>`, x(d), x(d), padT+plotH, padT+plotH+12, x(d)+2, padT+plotH+22, d.Format("Jan 02"))
+	for i, t := range major {
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.1f" stroke="#f2f2f2"/><line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#999"/>`, x(t), x(t), padT, axisY, x(t), x(t), axisY, axisY+6)
+		date := t.UTC().Format("Jan 02")
+		if t0.Year() != t1.Year() {
+			date += t.UTC().Format(" 2006")
+		}
+		lines := []string{date}
+		if subDay {
+			lines = []string{t.UTC().Format("15:04")}
+			if i == 0 || t.UTC().YearDay() != major[i-1].UTC().YearDay() {
+				lines = append(lines, date) // where the day changes
+			}
+		}
+		for j, s := range lines {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f"%s fill="#666">%s</text>`, x(t), tickY+12*float64(j), centred(x(t), textW(s), float64(width)), s)
+		}
 	}
+	fmt.Fprintf(&b, `<text x="4" y="%.1f" fill="#666">UTC</text>`, tickY)
+
 	gcd := bucketGCD(named)
 	for i, s := range named {
 		var pts strings.Builder
 		for _, p := range filled(s, gcd, t0, t1) {
 			fmt.Fprintf(&pts, "%.1f,%.1f ", x(p.T), y(p.N))
 		}
-		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.4"/>`, strings.TrimSpace(pts.String()), palette[i%len(palette)])
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="4" fill="%s"/><text x="%d" y="%d" fill="#333">%s</text>`, padL+i*120, height-10, palette[i%len(palette)], padL+i*120+14, height-6, esc(s.Name))
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" %s stroke-width="1.4"/>`, strings.TrimSpace(pts.String()), lineStyle(i))
+	}
+	if legendCols > 0 {
+		colW := plotW / float64(legendCols)
+		b.WriteString(`<g class="legend">`)
+		for i, s := range named {
+			lx, ly := padL+colW*float64(i%legendCols), legendY+16*float64(i/legendCols)
+			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" %s stroke-width="2.5"/><text x="%.1f" y="%.1f" fill="#333">%s</text>`, lx, lx+24, ly-4, ly-4, lineStyle(i), lx+30, ly, esc(s.Name))
+		}
+		b.WriteString(`</g>`)
 	}
 	for _, bu := range bursts {
 		if bu.Onset.Before(t0) || bu.Onset.After(t1) {
 			continue
 		}
-		fmt.Fprintf(&b, `<path d="M%.1f %.1f l-4 -7 h8 z" fill="#ff7f0e"><title>burst %s: %d posts from %s</title></path>`, x(bu.Onset), padT+plotH, esc(bu.Object), bu.Count, bu.Onset.UTC().Format(time.RFC3339))
+		fill, learning := `fill="#ff7f0e"`, ""
+		if bu.Learning { // hollow: the alert rules skip it
+			fill, learning = `fill="#fff" stroke="#ff7f0e"`, " (baseline learning)"
+		}
+		fmt.Fprintf(&b, `<path d="M%.1f %.1f l-4 -7 h8 z" %s><title>burst %s: %d posts from %s%s</title></path>`, x(bu.Onset), axisY, fill, esc(bu.Object), bu.Count, bu.Onset.UTC().Format(time.RFC3339), learning)
 	}
 	lastLabel := math.Inf(-1)
 	for _, l := range leaks {
@@ -373,15 +486,170 @@ func timeline(v view, width, height int) string {
 			at = l.Onset
 		}
 		lx := clampX(at)
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%.1f" stroke="#d62728" stroke-width="2"><title>leak %s from %s</title></line>`, lx, lx, padT, padT+plotH, esc(l.Object), at.UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.1f" stroke="#d62728" stroke-width="2"><title>leak %s from %s</title></line>`, lx, lx, padT, axisY, esc(l.Object), at.UTC().Format(time.RFC3339))
 		// One label per cluster of leaks: overlapping labels read as noise.
 		if lx-lastLabel > 40 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#d62728" font-weight="bold">leak</text>`, lx+3, padT+12)
+			tx, anchor := lx+3, ""
+			if tx+textW("leak") > right { // at the right edge: left of its line
+				tx, anchor = lx-3, ` text-anchor="end"`
+			}
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f"%s fill="#d62728" font-weight="bold">leak</text>`, tx, padT+12, anchor)
 			lastLabel = lx
 		}
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// eventLabel is the id of a calendar event written above the plot, in row 0 (next to the
+// plot) or a row above it.
+type eventLabel struct {
+	x          float64
+	anchor     string // text-anchor attribute, "" for start
+	row        int
+	text, fill string
+}
+
+// eventLabels places the ids of the silences, votes and debates of events above the plot:
+// right of the event's line, or left of it where the text would pass the picture's right
+// edge, and a row higher where it would run into a label already placed. It returns the
+// labels and how many rows they take (at least one).
+func eventLabels(events []leakwatch.Event, x func(time.Time) float64, width float64) ([]eventLabel, int) {
+	var out []eventLabel
+	var ends []float64 // per row, where its last label ends
+	for _, ev := range events {
+		fill := "#333"
+		switch ev.Kind {
+		case leakwatch.EventSilence:
+			fill = "#a11"
+		case leakwatch.EventVote, leakwatch.EventDebate:
+		default:
+			continue
+		}
+		at, w := x(ev.Start), textW(ev.ID)
+		l := eventLabel{x: at + 2, text: ev.ID, fill: fill}
+		left := l.x
+		if l.x+w > width-2 {
+			l.x, l.anchor, left = at-2, ` text-anchor="end"`, at-2-w
+		}
+		for l.row < len(ends) && left < ends[l.row]+6 {
+			l.row++
+		}
+		if l.row == len(ends) {
+			ends = append(ends, 0)
+		}
+		ends[l.row] = left + w
+		out = append(out, l)
+	}
+	return out, max(1, len(ends))
+}
+
+// xTicks are the times of the labelled ticks of a time axis from t0 to t1 plotW wide, and
+// of the unlabelled ticks between them: the finest spacing of 15 minutes to 4 weeks whose
+// labels do not crowd, at round times of UTC (hours that divide the day, midnights, Mondays).
+// subDay says the labels show the hour.
+func xTicks(t0, t1 time.Time, plotW float64) (major, minor []time.Time, subDay bool) {
+	const day, week = 24 * time.Hour, 7 * 24 * time.Hour
+	steps := []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, day, 2 * day, week, 2 * week, 4 * week}
+	span := t1.Sub(t0)
+	fits := func(d time.Duration, label string) bool {
+		return plotW*float64(d)/float64(span) >= textW(label)+16
+	}
+	date := "Jan 02"
+	if t0.Year() != t1.Year() {
+		date = "Jan 02 2006"
+	}
+	var step time.Duration
+	for _, d := range steps {
+		if fits(d, date) { // the widest label: a date, under the hour on a sub-day axis
+			step = d
+			break
+		}
+	}
+	if step == 0 { // years: whole multiples of four weeks
+		step = 4 * week
+		for !fits(step, date) {
+			step += 4 * week
+		}
+	}
+	// Truncate counts from the zero time, a Monday at midnight UTC: a step that divides the
+	// day or the week falls on round hours, midnights and Mondays.
+	for t := t0.Truncate(step); !t.After(t1); t = t.Add(step) {
+		if !t.Before(t0) {
+			major = append(major, t)
+		}
+	}
+	var fine time.Duration // the widest step of the list finer than step that divides it
+	for _, d := range steps {
+		if d < step && step%d == 0 {
+			fine = d
+		}
+	}
+	if fine > 0 && plotW*float64(fine)/float64(span) >= 4 {
+		for t := t0.Truncate(fine); !t.After(t1); t = t.Add(fine) {
+			if !t.Before(t0) && t.Sub(t.Truncate(step)) != 0 {
+				minor = append(minor, t)
+			}
+		}
+	}
+	return major, minor, step < day
+}
+
+// centred is the text-anchor attribute of a label centred at x, w wide, in a picture width
+// wide: at an edge it ends (or starts) at x instead of passing the edge.
+func centred(x, w, width float64) string {
+	switch {
+	case x+w/2 > width-2:
+		return ` text-anchor="end"`
+	case x-w/2 < 2:
+		return ""
+	}
+	return ` text-anchor="middle"`
+}
+
+// yScale is the value axis for counts up to vmax: a round step (1, 2 or 5 times a power of
+// ten) that takes at most seven to reach vmax, and the top it reaches.
+func yScale(vmax int) (step, top int) {
+	for p := 1; ; p *= 10 {
+		for _, m := range []int{1, 2, 5} {
+			step = m * p
+			if n := (vmax + step - 1) / step; n <= 7 {
+				return step, max(n, 1) * step
+			}
+		}
+	}
+}
+
+// bucketOf is the bucket the volume lines count in: the one series say, else the one their
+// points show (files written before series kept it), 0 when neither tells.
+func bucketOf(series []volume.Series) time.Duration {
+	for _, s := range series {
+		if s.BucketS > 0 {
+			return time.Duration(s.BucketS) * time.Second
+		}
+	}
+	return bucketGCD(series)
+}
+
+// perBucket names a bucket for the value axis: "per hour", "per 15 min", "per day".
+func perBucket(d time.Duration) string {
+	one := func(n int64, unit, units string) string {
+		if n == 1 {
+			return "per " + unit
+		}
+		return fmt.Sprintf("per %d %s", n, units)
+	}
+	switch {
+	case d <= 0:
+		return "per bucket"
+	case d%(24*time.Hour) == 0:
+		return one(int64(d/(24*time.Hour)), "day", "days")
+	case d%time.Hour == 0:
+		return one(int64(d/time.Hour), "hour", "h")
+	case d%time.Minute == 0:
+		return one(int64(d/time.Minute), "minute", "min")
+	}
+	return one(int64(d/time.Second), "second", "s")
 }
 
 // filled is s's points with the buckets between t0 and t1 that have none drawn as zero: the
@@ -493,6 +761,7 @@ td{border-bottom:1px solid #eee;padding:.25rem .4rem .25rem 0;vertical-align:top
 code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold} .figure{border:1px solid #ddd;padding:.3rem}
 .summary span{display:inline-block;margin-right:1.4rem} .summary b{font-size:1.3rem}
 .warning{background:#fff3cd;border:1px solid #e0c36c;padding:.4rem .6rem}
+.tag{display:inline-block;margin-left:.4rem;padding:0 .3rem;border:1px solid #ccc;border-radius:3px;color:#666;font-size:.8em;white-space:nowrap}
 </style></head><body>
 <h1>{{.Title}}</h1>
 <p class="meta">{{.Calendar.Name}} · source: {{.Source}} · generated {{utc .Generated}}</p>
@@ -500,7 +769,8 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 {{end}}<p class="summary"><span><b>{{len .Bursts | printf "%d"}}</b> bursts</span><span><b>{{.Edges}}</b> co-share edges</span><span><b>{{printf "%d" (len .Groups)}}</b> coordinated groups</span><span><b>{{printf "%d" (len .Leaks)}}</b> leaks</span></p>
 <h2>Volume against the campaign calendar</h2>
 <div class="figure">{{.Timeline}}</div>
-<p class="meta">Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions. Orange: burst onsets. Red lines: where each leak incident began.</p>
+<p class="meta">Lines: posts mentioning each candidate per bucket (the whole stream when no candidate is named), times in UTC. Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions. Orange: burst onsets (hollow: baseline learning). Red lines: where each leak incident began.</p>
+<p class="meta">Calendar offsets count from the start of the event: <code>debate +0h34m</code> is 34 minutes after it began, a negative offset such as <code>silence −3h25m</code> is 3 h 25 min before it.</p>
 <h2>Leak timing</h2>
 {{if .Leaks}}<table><tr><th>object</th><th>about</th><th>began</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>
 {{range .Leaks}}<tr><td><code>{{.Object}}</code></td><td>{{join .Candidates ", "}}</td><td>{{utc .Start}}</td><td>{{if .Timing.InSilence}}<span class="silence">yes ({{.Timing.Silence}})</span>{{else}}no{{end}}</td>
@@ -514,8 +784,10 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 {{end}}</table>{{else}}<p>No coordinated group.</p>{{end}}
 <h2>Strongest bursts</h2>
 {{if .Bursts}}<table><tr><th>object</th><th>about</th><th>onset</th><th>peak</th><th>end</th><th>posts</th><th>baseline</th><th>score</th><th>calendar</th></tr>
-{{range firstB .Bursts 40}}<tr><td><code>{{.Object}}</code></td><td>{{join .Candidates ", "}}</td><td>{{utc .Onset}}</td><td>{{utc .Peak}}</td><td>{{utc .End}}</td><td class="num">{{.Count}}</td><td class="num">{{printf "%.1f" .Baseline}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{offsets .Calendar}}</td></tr>
-{{end}}</table>{{else}}<p>No burst.</p>{{end}}
+{{range firstB .Bursts 40}}<tr><td><code>{{.Object}}</code>{{if .Learning}}<span class="tag" title="began on the input's first day: the alert rules skip it">baseline learning</span>{{end}}</td><td>{{join .Candidates ", "}}</td><td>{{utc .Onset}}</td><td>{{utc .Peak}}</td><td>{{utc .End}}</td><td class="num">{{.Count}}</td><td class="num">{{printf "%.1f" .Baseline}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{offsets .Calendar}}</td></tr>
+{{end}}</table>
+{{if .Learning}}<p class="meta">{{.Learning}} of the {{len .Bursts}} bursts are marked <i>baseline learning</i>: they began within the first day of the input (<code>burst.learning</code>, 24 h) on an object active from its start, whose baseline had not yet seen a whole day of its daily rhythm and may take an ordinary rise for a burst. They are kept and still join leak incidents, but the alert rules skip them unless a rule sets <code>learning: true</code> (docs/DETECTION.md).</p>
+{{end}}{{else}}<p>No burst.</p>{{end}}
 <h2>Method</h2>
 <p>Detections follow the definitions in leakwatch's docs/DETECTION.md: co-share edges join two accounts that shared the same object within the window, at least the minimum number of times; groups are connected components of those edges weighed against how popular their objects were; bursts compare each object's volume with a baseline that knows the daily rhythm; leaks are bursts or groups pointing to dumps or following a site change, timed against the campaign calendar.</p>
 </body></html>

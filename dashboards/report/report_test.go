@@ -2,13 +2,16 @@ package report_test
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/volume"
@@ -225,4 +228,375 @@ func yAt(line [][2]float64, x float64) float64 {
 		}
 	}
 	return math.NaN()
+}
+
+// The eleven candidates of the French first round, the longest names last.
+var eleven = []string{"arthaud", "asselineau", "cheminade", "dupontaignan", "fillon", "hamon", "lassalle", "lepen", "macron", "melenchon", "poutou"}
+
+// series is one hourly line per name over hours from t0, each of its own height.
+func series(names []string, t0 time.Time, hours int) []volume.Series {
+	var out []volume.Series
+	for i, n := range names {
+		s := volume.Series{Name: n, BucketS: 3600}
+		for h := range hours {
+			s.Points = append(s.Points, volume.Point{T: t0.Add(time.Duration(h) * time.Hour), N: 1 + (i+h)%5})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Every candidate is in the legend and the legend inside the picture: with more names than a
+// row holds it wraps, and the picture grows to hold its rows.
+func TestTimelineLegendHoldsEveryCandidate(t *testing.T) {
+	t0 := time.Date(2017, 4, 4, 18, 0, 0, 0, time.UTC)
+	for _, width := range []int{1100, 600, 1600} {
+		svg := report.Timeline(report.Input{Series: series(eleven, t0, 6)}, width, 320)
+		w, h := viewBox(t, svg)
+		for _, name := range eleven {
+			e, ok := textOf(t, svg, name)
+			if !ok {
+				t.Errorf("width %d: %s is not in the legend", width, name)
+				continue
+			}
+			if l, r := e.extent(); l < 0 || r > w || e.y > h {
+				t.Errorf("width %d: legend entry %s drawn at x %.0f–%.0f, y %.0f: outside the picture (%.0f×%.0f)", width, name, l, r, e.y, w, h)
+			}
+		}
+		if width == 600 && h <= 320 {
+			t.Errorf("width 600: eleven names in one row? height %.0f", h)
+		}
+	}
+}
+
+// No two candidates' lines look alike: eleven get eleven colours, and past the palette the
+// colours come again with a dash pattern, the legend drawn as the line.
+func TestTimelineSeriesLookDistinct(t *testing.T) {
+	t0 := time.Date(2017, 4, 4, 18, 0, 0, 0, time.UTC)
+	var many []string
+	for i := range 40 {
+		many = append(many, fmt.Sprintf("c%02d", i))
+	}
+	for _, names := range [][]string{eleven, many} {
+		svg := report.Timeline(report.Input{Series: series(names, t0, 6)}, 1100, 320)
+		lines := elements(t, svg, "polyline")
+		if len(lines) != len(names) {
+			t.Fatalf("%d lines for %d series", len(lines), len(names))
+		}
+		seen := map[string]int{}
+		colours := map[string]bool{}
+		for i, l := range lines {
+			look := l.attr["stroke"] + " dashed " + l.attr["stroke-dasharray"]
+			if j, ok := seen[look]; ok {
+				t.Errorf("%s and %s are both drawn %s", names[j], names[i], look)
+			}
+			seen[look] = i
+			colours[l.attr["stroke"]] = true
+			if l.attr["stroke"] == "#ff7f0e" || l.attr["stroke"] == "#d62728" {
+				t.Errorf("%s drawn in a marker's colour %s", names[i], l.attr["stroke"])
+			}
+		}
+		if len(names) <= 11 && len(colours) != len(names) {
+			t.Errorf("%d series share %d colours", len(names), len(colours))
+		}
+		// The legend shows each series as its line is drawn.
+		legend := map[string]bool{}
+		for _, e := range elements(t, svg, "line") {
+			if e.attr["stroke-width"] == "2.5" {
+				legend[e.attr["stroke"]+" dashed "+e.attr["stroke-dasharray"]] = true
+			}
+		}
+		for look := range seen {
+			if !legend[look] {
+				t.Errorf("no legend entry drawn %s", look)
+			}
+		}
+	}
+}
+
+// The time axis is labelled whatever the window: hours under a day (the date where the day
+// changes), days or weeks beyond, never so many labels that they overlap, none cut at the edge.
+func TestTimelineTimeAxisLabels(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		name      string
+		from, to  time.Time
+		want, not []string
+		minLabels int
+	}{
+		{"three hours", at("2017-03-20T20:00:00Z"), at("2017-03-20T23:00:00Z"), []string{"20:00", "20:30", "21:00", "23:00", "Mar 20"}, []string{"Mar 21"}, 4},
+		{"six hours", at("2017-04-04T18:00:00Z"), at("2017-04-05T00:00:00Z"), []string{"18:00", "19:00", "23:00", "Apr 04", "Apr 05"}, nil, 4},
+		{"a night across midnight", at("2017-05-05T18:00:00Z"), at("2017-05-06T12:00:00Z"), []string{"00:00", "May 05", "May 06"}, nil, 4},
+		{"45 days", at("2016-07-01T00:00:00Z"), at("2016-08-15T00:00:00Z"), []string{"Jul 04", "Jul 11", "Aug 08"}, []string{":00"}, 4},
+		{"a year", at("2016-01-01T00:00:00Z"), at("2016-12-31T00:00:00Z"), []string{"Jan"}, []string{":00"}, 4},
+	} {
+		hours := int(tc.to.Sub(tc.from) / time.Hour)
+		svg := report.Timeline(report.Input{Series: series([]string{"macron"}, tc.from, hours+1)}, 1100, 320)
+		w, _ := viewBox(t, svg)
+		axis := zeroY(t, svg)
+		var labels []text
+		for _, e := range texts(t, svg) {
+			if e.y > axis+8 && e.y < axis+40 && e.s != "UTC" && e.attr["fill"] == "#666" {
+				labels = append(labels, e)
+			}
+		}
+		all := ""
+		for _, e := range labels {
+			all += e.s + "|"
+		}
+		if len(labels) < tc.minLabels {
+			t.Errorf("%s: %d time labels (%s), want at least %d", tc.name, len(labels), all, tc.minLabels)
+		}
+		for _, s := range tc.want {
+			if !strings.Contains(all, s) {
+				t.Errorf("%s: time labels %s lack %q", tc.name, all, s)
+			}
+		}
+		for _, s := range tc.not {
+			if strings.Contains(all, s) {
+				t.Errorf("%s: time labels %s have %q", tc.name, all, s)
+			}
+		}
+		for i, e := range labels {
+			l, r := e.extent()
+			if l < 0 || r > w {
+				t.Errorf("%s: label %q at %.0f–%.0f is cut by the edge (%.0f)", tc.name, e.s, l, r, w)
+			}
+			for _, o := range labels[:i] {
+				if ol, or := o.extent(); o.y == e.y && l < or && ol < r {
+					t.Errorf("%s: labels %q and %q overlap", tc.name, o.s, e.s)
+				}
+			}
+		}
+		if !strings.Contains(svg, ">UTC</text>") {
+			t.Errorf("%s: the time axis does not say UTC", tc.name)
+		}
+	}
+}
+
+// The value axis has round ticks and says what it counts per what bucket.
+func TestTimelineValueAxis(t *testing.T) {
+	t0 := time.Date(2017, 4, 4, 18, 0, 0, 0, time.UTC)
+	pts := func(ns ...int) []volume.Point {
+		var out []volume.Point
+		for i, n := range ns {
+			out = append(out, volume.Point{T: t0.Add(time.Duration(i) * 15 * time.Minute), N: n})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		series []volume.Series
+		ticks  string
+		title  string
+	}{
+		{"candidates per hour", []volume.Series{{Name: "all", BucketS: 3600, Points: pts(40, 128)}, {Name: "macron", BucketS: 3600, Points: pts(2, 18, 10)}}, "0|5|10|15|20", "mentions per hour"},
+		{"the whole stream per 15 minutes", []volume.Series{{Name: "all", BucketS: 900, Points: pts(41, 128, 98, 111)}}, "0|20|40|60|80|100|120|140", "posts per 15 min"},
+		{"one post", []volume.Series{{Name: "macron", BucketS: 86400, Points: pts(1, 0)}}, "0|1", "mentions per day"},
+		{"bucket from the points", []volume.Series{{Name: "macron", Points: pts(3, 9)}}, "0|2|4|6|8|10", "mentions per 15 min"},
+	} {
+		svg := report.Timeline(report.Input{Series: tc.series}, 1100, 320)
+		var ticks []string
+		for _, e := range texts(t, svg) {
+			if e.attr["text-anchor"] == "end" && e.x < 58 {
+				ticks = append(ticks, e.s)
+			}
+		}
+		if got := strings.Join(ticks, "|"); got != tc.ticks {
+			t.Errorf("%s: value ticks %s, want %s", tc.name, got, tc.ticks)
+		}
+		if _, ok := textOf(t, svg, tc.title); !ok {
+			t.Errorf("%s: no axis title %q", tc.name, tc.title)
+		}
+	}
+}
+
+// Calendar labels stay inside the picture: an event near the right edge is labelled left of
+// its line, and events close together are labelled in rows rather than over each other.
+func TestTimelineEventLabelsInside(t *testing.T) {
+	t0 := time.Date(2017, 4, 4, 18, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		hours  int
+		events []leakwatch.Event
+	}{
+		{"debate at the right edge", 3, []leakwatch.Event{{ID: "debate-bfm-11", Kind: "debate", Start: t0.Add(2*time.Hour + 50*time.Minute), End: t0.Add(6 * time.Hour)}}},
+		{"silence and vote a day apart", 24 * 46, []leakwatch.Event{
+			{ID: "silence-r1", Kind: "silence", Start: t0.Add(18 * 24 * time.Hour), End: t0.Add(19*24*time.Hour + 20*time.Hour)},
+			{ID: "vote-r1", Kind: "vote", Start: t0.Add(19*24*time.Hour + 8*time.Hour), End: t0.Add(19*24*time.Hour + 20*time.Hour)},
+			{ID: "silence-r2", Kind: "silence", Start: t0.Add(44 * 24 * time.Hour), End: t0.Add(45*24*time.Hour + 20*time.Hour)},
+			{ID: "vote-r2", Kind: "vote", Start: t0.Add(45*24*time.Hour + 8*time.Hour), End: t0.Add(45*24*time.Hour + 20*time.Hour)},
+		}},
+	} {
+		cal := leakwatch.Calendar{Name: "France", Events: tc.events}
+		for _, width := range []int{1100, 1600} {
+			svg := report.Timeline(report.Input{Calendar: cal, Series: series([]string{"macron"}, t0, tc.hours+1)}, width, 320)
+			w, _ := viewBox(t, svg)
+			var placed []text
+			for _, ev := range tc.events {
+				e, ok := textOf(t, svg, ev.ID)
+				if !ok {
+					t.Errorf("%s: %s is not labelled", tc.name, ev.ID)
+					continue
+				}
+				l, r := e.extent()
+				if l < 0 || r > w {
+					t.Errorf("%s, width %d: label %s at %.0f–%.0f is cut by the edge (%.0f)", tc.name, width, ev.ID, l, r, w)
+				}
+				for _, o := range placed {
+					if ol, or := o.extent(); o.y == e.y && l < or && ol < r {
+						t.Errorf("%s, width %d: labels %s and %s overlap", tc.name, width, o.s, e.s)
+					}
+				}
+				placed = append(placed, e)
+			}
+		}
+	}
+}
+
+// Bursts of the baseline's learning day are marked on the page, as analyze marks them, and
+// the page says what the mark means; the timeline draws their onsets hollow.
+func TestRenderMarksLearningBursts(t *testing.T) {
+	at := time.Date(2017, 4, 4, 19, 14, 0, 0, time.UTC)
+	in := report.Input{Series: series([]string{"macron"}, at.Truncate(time.Hour), 4), Signals: []leakwatch.Signal{
+		{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "all:posts", Onset: at, Count: 71, Baseline: 30, Score: 6.3, Learning: true}},
+		{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "hashtag:later", Onset: at.Add(time.Hour), Count: 20, Baseline: 5, Score: 4.8}},
+	}}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	rows := regexp.MustCompile(`(?s)<tr><td><code>(all:posts|hashtag:later)</code>(.*?)</tr>`).FindAllStringSubmatch(html, -1)
+	if len(rows) != 2 {
+		t.Fatalf("want two burst rows, got %d:\n%s", len(rows), html)
+	}
+	for _, r := range rows {
+		if marked := strings.Contains(r[2], "baseline learning"); marked != (r[1] == "all:posts") {
+			t.Errorf("burst %s marked baseline learning: %v", r[1], marked)
+		}
+	}
+	for _, want := range []string{
+		"1 of the 2 bursts are marked <i>baseline learning</i>", "had not yet seen a whole day", "alert rules skip them", // what the mark means
+		"hollow: baseline learning", // in the chart's key
+		"burst all:posts: 71 posts from 2017-04-04T19:14:00Z (baseline learning)", // the onset on the timeline
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// The page says which way a calendar offset counts.
+func TestRenderExplainsOffsets(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.Render(&buf, report.Input{}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`negative offset such as <code>[a-z0-9-]+ −3h25m</code> is 3 h 25 min before`).MatchString(buf.String()) {
+		t.Errorf("page does not say a negative offset is before the event:\n%s", buf.String())
+	}
+}
+
+// element is one SVG element: its name, attributes and text.
+type element struct {
+	name string
+	attr map[string]string
+	s    string
+}
+
+// elements are svg's elements named name, in order.
+func elements(t *testing.T, svg, name string) []element {
+	t.Helper()
+	var out []element
+	d := xml.NewDecoder(strings.NewReader(svg))
+	var open []*element
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("svg: %v\n%s", err, svg)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			e := &element{name: tok.Name.Local, attr: map[string]string{}}
+			for _, a := range tok.Attr {
+				e.attr[a.Name.Local] = a.Value
+			}
+			open = append(open, e)
+		case xml.CharData:
+			if len(open) > 0 {
+				open[len(open)-1].s += string(tok)
+			}
+		case xml.EndElement:
+			e := open[len(open)-1]
+			open = open[:len(open)-1]
+			if e.name == name {
+				out = append(out, *e)
+			}
+		}
+	}
+}
+
+// text is a text element of the picture with its place.
+type text struct {
+	element
+	x, y float64
+}
+
+// extent is how far left and right t is drawn: 7 px a character, wide enough for the widest
+// usual sans-serif at 11 px.
+func (t text) extent() (float64, float64) {
+	w := 7 * float64(utf8.RuneCountInString(t.s))
+	switch t.attr["text-anchor"] {
+	case "end":
+		return t.x - w, t.x
+	case "middle":
+		return t.x - w/2, t.x + w/2
+	}
+	return t.x, t.x + w
+}
+
+// texts are svg's text elements.
+func texts(t *testing.T, svg string) []text {
+	t.Helper()
+	var out []text
+	for _, e := range elements(t, svg, "text") {
+		x, _ := strconv.ParseFloat(e.attr["x"], 64)
+		y, _ := strconv.ParseFloat(e.attr["y"], 64)
+		out = append(out, text{e, x, y})
+	}
+	return out
+}
+
+// textOf is the text element of svg that reads s.
+func textOf(t *testing.T, svg, s string) (text, bool) {
+	t.Helper()
+	for _, e := range texts(t, svg) {
+		if e.s == s {
+			return e, true
+		}
+	}
+	return text{}, false
+}
+
+// viewBox is the width and height of the picture.
+func viewBox(t *testing.T, svg string) (float64, float64) {
+	t.Helper()
+	var w, h float64
+	m := regexp.MustCompile(`viewBox="0 0 ([0-9.]+) ([0-9.]+)"`).FindStringSubmatch(svg)
+	if m == nil {
+		t.Fatalf("no viewBox: %s", svg)
+	}
+	w, _ = strconv.ParseFloat(m[1], 64)
+	h, _ = strconv.ParseFloat(m[2], 64)
+	return w, h
 }
