@@ -16,8 +16,11 @@ import (
 // Dedup drops alerts already delivered within Interval: a rule that fires again on the same
 // subject (same Alert.ID) while the first alert is still fresh is not news. A change of
 // severity is news, and so is a change of Supersedes (a leak incident that absorbed another
-// keeps its ID and only gains supersedes; receivers must learn of the replacement), so the key
-// is ID, severity and the set of superseded IDs. Only successful deliveries are remembered, so
+// keeps its ID and only gains supersedes; receivers must learn of the replacement), and of
+// Candidate or Object, which receivers route on (a growing group's most shared objects can
+// come to name another candidate: held back, the alert stayed with the wrong desk until the
+// interval passed, and for good on a finite replay). So the key is ID, severity, candidate,
+// object and the set of superseded IDs; evidence that only grew is not news. Only successful deliveries are remembered, so
 // a failed alert is sent again on the next try.
 //
 // Memory is bounded by MaxEntries: past it the oldest entries are forgotten early (counted in
@@ -56,7 +59,7 @@ func NewDedup(next Notifier, cfg DedupConfig) *Dedup {
 }
 
 func dedupKey(a leakwatch.Alert) string {
-	k := a.ID + "\x00" + a.Severity
+	k := a.ID + "\x00" + a.Severity + "\x00" + a.Candidate + "\x00" + a.Object
 	if len(a.Supersedes) == 0 {
 		return k
 	}

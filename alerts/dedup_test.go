@@ -111,6 +111,23 @@ func TestDedupSeverityChangeIsNews(t *testing.T) {
 	}
 }
 
+// A group alert whose candidate changed as the group grew goes to another desk: that is news
+// at once, while repeats of either form stay suppressed and grown evidence alone is not.
+func TestDedupCandidateChangeIsNews(t *testing.T) {
+	rec := &recorder{}
+	d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+	a := leakwatch.Alert{ID: "group|g1", Severity: "warning", Object: "group:g1", Candidate: "lepen", Evidence: []string{"url:a"}}
+	_, _ = d.Notify(context.Background(), a)
+	a.Evidence = append(a.Evidence, "url:b")
+	_, _ = d.Notify(context.Background(), a)
+	a.Candidate = "macron"
+	_, _ = d.Notify(context.Background(), a)
+	_, _ = d.Notify(context.Background(), a)
+	if len(rec.calls) != 2 {
+		t.Errorf("%d deliveries, want 2 (lepen, then macron once)", len(rec.calls))
+	}
+}
+
 // A leak incident that absorbed another keeps its id and gains supersedes: receivers must
 // hear of the merge at once, while plain repeats of either form stay suppressed.
 func TestDedupSupersedesChangeIsNews(t *testing.T) {

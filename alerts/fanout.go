@@ -140,20 +140,30 @@ func (r *Receiver) DeliverEach(ctx context.Context, alerts ...leakwatch.Alert) [
 		return errs
 	}
 	r.log.Error("alert delivery failed", "alerts", len(alerts), "retryable", retry, "err", err)
+	// Only the last copy of an id in the batch was sent (the earlier ones were suppressed,
+	// as repeats or older versions): it alone carries the failure. Giving it to every copy
+	// dead-lettered a growing leak's 52 versions, each news again when fed back.
+	last := make(map[string]int, len(alerts))
+	for i, a := range alerts {
+		last[a.ID] = i
+	}
 	var pe *PartialError
 	if !errors.As(err, &pe) {
-		for i := range errs {
-			errs[i] = err
+		for i, a := range alerts {
+			if last[a.ID] == i {
+				errs[i] = err
+			}
 		}
 		return errs
 	}
-	// By dedup key: a repeat inside the batch shares the fate of the copy that was sent.
 	failed := make(map[string]error, len(pe.Failed))
 	for _, f := range pe.Failed {
 		failed[dedupKey(f.Alert)] = f.Err
 	}
 	for i, a := range alerts {
-		errs[i] = failed[dedupKey(a)]
+		if last[a.ID] == i {
+			errs[i] = failed[dedupKey(a)]
+		}
 	}
 	return errs
 }

@@ -179,3 +179,33 @@ func TestReceiverSplitsRefusedBatch(t *testing.T) {
 		t.Errorf("redelivery sent %v, want [[bad]]", requests)
 	}
 }
+
+// A growing finding is in the alerts topic once per version; a batch read after an outage
+// holds them all and sends the last. When that fails, only the last is dead-lettered: the
+// earlier versions were never sent, and fed back they would each be news again.
+func TestFailedBatchBlamesOnlyTheSentCopy(t *testing.T) {
+	var requests [][]string
+	m := NewMetrics(nil)
+	refusing := NotifierFunc(func(_ context.Context, alerts ...leakwatch.Alert) (bool, error) {
+		var ids []string
+		for _, a := range alerts {
+			ids = append(ids, a.ID)
+		}
+		requests = append(requests, ids)
+		return false, &StatusError{Receiver: "newsroom", Code: 401, Body: "bad signature"}
+	})
+	r := NewReceiver("newsroom", refusing, DedupConfig{Interval: time.Hour, MaxEntries: 10}, testPolicy, m, nil)
+	grown := leakAlert("leak")
+	grown.Evidence = []string{"domain:pastebin.com", "term:leaked"}
+	batch := []leakwatch.Alert{leakAlert("leak"), leakAlert("other"), leakAlert("leak"), grown}
+	errs := r.DeliverEach(context.Background(), batch...)
+	var blamed []int
+	for i, err := range errs {
+		if err != nil {
+			blamed = append(blamed, i)
+		}
+	}
+	if fmt.Sprint(blamed) != "[1 3]" {
+		t.Errorf("failed copies %v, want [1 3]: other, and the last version of leak (requests %v)", blamed, requests)
+	}
+}

@@ -113,7 +113,7 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("stream."+field+": "+format, args...))
+		errs = append(errs, fmt.Errorf("kafka."+field+": "+format, args...))
 	}
 	if len(c.Brokers) == 0 {
 		bad("brokers", "empty: name at least one host:port")

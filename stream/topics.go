@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 
@@ -34,6 +35,11 @@ func CreateTopics(ctx context.Context, cfg Config, topics ...string) error {
 	}
 	resp, err := client.CreateTopics(ctx, req)
 	if err != nil {
+		// kafka-go reports a broker it cannot reach as "Broker Not Available"; the dial says
+		// why (connection refused, no such host), which is what an operator can act on.
+		if why := dialBrokers(ctx, cfg.Brokers); why != nil {
+			return fmt.Errorf("create topics: no broker of %v answers: %w (is Kafka running? leakwatch doctor checks every service)", cfg.Brokers, why)
+		}
 		return fmt.Errorf("create topics on %v: %w", cfg.Brokers, err)
 	}
 	var errs []error
@@ -102,4 +108,19 @@ func newClient(cfg Config) *kafka.Client {
 		Timeout:   cfg.WriteTimeout,
 		Transport: &kafka.Transport{ClientID: cfg.ClientID},
 	}
+}
+
+// dialBrokers returns why no broker of addrs accepts a TCP connection, or nil when one does.
+func dialBrokers(ctx context.Context, addrs []string) error {
+	var errs []error
+	for _, a := range addrs {
+		d := net.Dialer{Timeout: 3 * time.Second}
+		c, err := d.DialContext(ctx, "tcp", a)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }

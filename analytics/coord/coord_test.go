@@ -625,3 +625,34 @@ func TestGroupLabelsCountEveryObject(t *testing.T) {
 		t.Errorf("group candidates %q, want [macron] (lepen's link is on one edge)", g.Candidates)
 	}
 }
+
+// TestSharingGoesOnAfterAFlush: a replay's detect flushes once its input has been idle, and
+// the input may go on after the pause (a paused replay, a restarted extract): the co-shares
+// after the flush are observed as those before were, none refused.
+func TestSharingGoesOnAfterAFlush(t *testing.T) {
+	sh := coord.NewSharing(coord.DefaultConfig())
+	var got []coord.Observation
+	emit := func(o coord.Observation) { got = append(got, o) }
+	for _, m := range []leakwatch.Mention{share("url:a", "x", 0), share("url:a", "y", 10)} {
+		sh.Add(m)
+	}
+	sh.Advance(t0.Add(5*time.Second), emit)
+	sh.Flush(emit)
+	if len(got) != 1 {
+		t.Fatalf("before the pause: %d observations, want 1", len(got))
+	}
+	for i, m := range []leakwatch.Mention{share("url:b", "x", 3600), share("url:b", "y", 3620), share("url:c", "y", 3700), share("url:c", "z", 3710)} {
+		if !sh.Add(m) {
+			t.Fatalf("mention %d after the flush refused", i)
+		}
+		sh.Advance(m.At.Add(-time.Minute), emit)
+	}
+	sh.Flush(emit)
+	var objects []string
+	for _, o := range got[1:] {
+		objects = append(objects, o.Object)
+	}
+	if !slices.Equal(objects, []string{"url:b", "url:c"}) {
+		t.Errorf("after the flush: observations on %q, want url:b and url:c", objects)
+	}
+}

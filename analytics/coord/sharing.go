@@ -340,9 +340,12 @@ func (s *Sharing) Advance(horizon time.Time, emit func(Observation)) {
 	s.run(h, emit)
 }
 
-// Flush completes every share: the end of input.
+// Flush completes every share held: the end of the input, or of a part of it (a replay's
+// detect flushes when its input has been idle, and the input may go on after the pause).
+// The horizon stays where Advance left it, so later mentions are taken as before and start
+// from empty windows; it was once moved past every time, and every co-share after a pause
+// was then dropped unsaid.
 func (s *Sharing) Flush(emit func(Observation)) {
-	s.horizon = math.MaxInt64
 	s.run(math.MaxInt64, emit)
 }
 

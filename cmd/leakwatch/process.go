@@ -23,7 +23,8 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	stage := fs.String("stage", "all", "stage to run: "+strings.Join(stages.Names, ", ")+" or all (every stage in this process)")
 	cfgPath := fs.String("config", "", "leakwatch config file (sections kafka, analysis, calendar, metrics); default: the local Kafka")
 	sourceIdle := fs.Duration("source-idle", stages.DefaultConfig().SourceIdle, "how long extract must find a posts partition read to its end before it stops holding detect back")
-	flushIdle := fs.Duration("flush-idle", 0, "flush detect's open windows after its input was idle this long (for finite replays; 0: never)")
+	flushIdle := fs.Duration("flush-idle", 0, "flush detect's open windows after its input was idle this long (for finite replays, longer than any pause of the input: 30s or more; 0: never)")
+	metrics := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,6 +46,7 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	c.setMetrics(*metrics)
 	cfg := stages.Config{Stream: c.Kafka, Pipeline: c.Analysis, SourceIdle: *sourceIdle, FlushIdle: *flushIdle}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -59,7 +61,7 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	if c.Metrics != "" {
-		g.Go(func() error { return serveHTTP(gctx, c.Metrics, metricsHandler(reg), log, nil) })
+		g.Go(func() error { return serveMetrics(gctx, c.Metrics, reg, log) })
 	}
 	for _, s := range run {
 		g.Go(func() error {

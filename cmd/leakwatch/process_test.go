@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +103,27 @@ func TestReplayThenProcessFindsTheOperation(t *testing.T) {
 		t.Fatalf("signals topic holds %v: want bursts and coordinated groups", kinds)
 	}
 	t.Logf("signals: %v", kinds)
+}
+
+// TestEachProcessItsOwnMetrics: the stages of one host run as separate processes from one
+// config, whose metrics address only one can hold. --metrics gives each its own (or none),
+// and the second on the config's address is told so.
+func TestEachProcessItsOwnMetrics(t *testing.T) {
+	c := Config{Metrics: "127.0.0.1:9464"}
+	for _, tc := range []struct{ flag, want string }{{"", "127.0.0.1:9464"}, {"127.0.0.1:9465", "127.0.0.1:9465"}, {"off", ""}} {
+		got := c
+		got.setMetrics(tc.flag)
+		if got.Metrics != tc.want {
+			t.Errorf("--metrics %q: serves on %q, want %q", tc.flag, got.Metrics, tc.want)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = serveMetrics(context.Background(), ln.Addr().String(), newRegistry(), slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "give this one --metrics 127.0.0.1:PORT") {
+		t.Errorf("metrics on a taken address: %v; want the bind error and how to give this process its own", err)
+	}
 }

@@ -55,6 +55,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	roleList := fs.String("roles", "", "comma-separated roles among "+roleNames()+" (default: all; with --embedded: collect,extract,detect,correlate,live)")
 	emb := fs.Bool("embedded", false, "run on an in-process broker: one analyst, no Kafka to install (sink and alert still need ClickHouse and Alertmanager)")
 	brokerDir := fs.String("broker-data", "", "with --embedded: where the broker keeps its data (default: the user cache dir)")
+	metrics := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +63,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	c.setMetrics(*metrics)
 	names := strings.Split(*roleList, ",")
 	if *roleList == "" {
 		names = []string{"collect", stages.Extract, stages.Detect, stages.Correlate, "sink", "alert", "live"}
@@ -92,6 +94,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 func runRoleCommand(ctx context.Context, e *env, name string, args []string, sections string) error {
 	fs := newFlags(e, name, "[--config FILE]")
 	cfgPath := fs.String("config", "", "leakwatch config file ("+sections+"); default: the local services")
+	metrics := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -102,6 +105,7 @@ func runRoleCommand(ctx context.Context, e *env, name string, args []string, sec
 	if err != nil {
 		return err
 	}
+	c.setMetrics(*metrics)
 	return runRoles(ctx, e, c, []string{name})
 }
 
@@ -130,7 +134,7 @@ func runRoles(ctx context.Context, e *env, c Config, names []string) error {
 		})
 	}
 	if c.Metrics != "" {
-		g.Go(func() error { return serveHTTP(gctx, c.Metrics, metricsHandler(reg), e.log, nil) })
+		g.Go(func() error { return serveMetrics(gctx, c.Metrics, reg, e.log) })
 	}
 	e.log.Info("running", "roles", names, "metrics", c.Metrics)
 	err := g.Wait()

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +21,34 @@ func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// metricsFlag is the --metrics flag of the commands that run roles: one host runs several
+// leakwatch processes (a stage each), and the config's one address can serve only one.
+func metricsFlag(fs *flag.FlagSet) *string {
+	return fs.String("metrics", "", "where this process serves /metrics and /healthz, replacing the config's metrics (each process on one host needs its own; off: none)")
+}
+
+// setMetrics applies a --metrics value: empty keeps the config's address, "off" serves none.
+func (c *Config) setMetrics(v string) {
+	switch v {
+	case "":
+	case "off":
+		c.Metrics = ""
+	default:
+		c.Metrics = v
+	}
+}
+
+// serveMetrics serves reg's /metrics and /healthz on addr until ctx ends. An address in use
+// is most often another leakwatch process of the same config on this host: the error says
+// how to give this one its own.
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
+	err := serveHTTP(ctx, addr, metricsHandler(reg), log, nil)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w (metrics: another process, perhaps another leakwatch role of the same config, listens there; give this one --metrics 127.0.0.1:PORT, or --metrics off)", err)
+	}
+	return err
 }
 
 // serveHTTP serves h on addr until ctx ends, then shuts down gracefully.

@@ -109,6 +109,17 @@ func (o *outputs) add(m stream.Message, err error, stage string, from stream.Rec
 	o.msgs = append(o.msgs, m)
 }
 
+// logDead says that a batch dead-letters records, how many and the first one's reason: a
+// detect stage that refused a replay's every mention as late (the same file replayed twice)
+// did so without a line in its log. One line a batch, not one a record: a refused replay
+// is tens of thousands of mentions.
+func (o *outputs) logDead(log *slog.Logger) {
+	if n := len(o.dead); n > 0 {
+		d := o.dead[0]
+		log.Warn("dead-lettering records", "count", n, "first", fmt.Sprintf("%s/%d@%d", d.Topic, d.Partition, d.Offset), "reason", d.Reason)
+	}
+}
+
 func (o *outputs) write(ctx context.Context, w *stream.Writer, deadTopic string) error {
 	if err := w.Write(ctx, o.msgs...); err != nil {
 		return err
@@ -419,6 +430,7 @@ func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
 			p.dirty = false
 		}
 	}
+	out.logDead(s.log)
 	return out.write(ctx, s.w, s.cfg.Stream.Topics.DeadLetter)
 }
 
@@ -671,6 +683,7 @@ func (s *correlator) handle(ctx context.Context, batch []stream.Record) error {
 		s.log.Warn("coord.max_candidate_edges reached: forgetting the least recent candidate edges", "forgotten", f, "held", s.c.Pairs())
 		s.forgotten = f
 	}
+	out.logDead(s.log)
 	return out.write(ctx, s.w, s.cfg.Stream.Topics.DeadLetter)
 }
 
