@@ -71,6 +71,11 @@ func (c *Counter) AddObject(object string, at time.Time) bool {
 	return c.add(object, at)
 }
 
+// Counts says whether a Counter counts mentions of object: the whole stream and candidates.
+func Counts(object string) bool {
+	return object == leakwatch.AllPosts || strings.HasPrefix(object, candidatePrefix)
+}
+
 // counted is the first bytes of the objects a Counter counts.
 var counted = func() (t [256]bool) {
 	t[leakwatch.AllPosts[0]], t[candidatePrefix[0]] = true, true

@@ -379,3 +379,30 @@ func get(t *testing.T, url string, want int) string {
 	}
 	return string(b)
 }
+
+// A post delivered twice (extract restarted and its batch was redelivered) is one post on the
+// page, as it is one post to detect: the counters and the candidate's line count it once and
+// say how many copies were left out; a later post of the same text is another post.
+func TestLiveCountsARedeliveredPostOnce(t *testing.T) {
+	st := live.NewState(time.Minute)
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	post := func(uri string, sec int) {
+		for _, o := range []string{leakwatch.AllPosts, "candidate:macron", "hashtag:x"} {
+			st.Mention(leakwatch.Mention{Object: o, Post: uri, At: at.Add(time.Duration(sec) * time.Second)})
+		}
+	}
+	post("twitter:1", 0)
+	post("twitter:2", 10)
+	post("twitter:1", 0) // redelivered
+	post("twitter:1", 0)
+	post("twitter:3", 20)
+	s := st.Snapshot()
+	if s.Counts.Posts != 3 || s.Counts.Copies != 4 {
+		t.Errorf("posts %d, copies %d; want 3 posts and 4 copies (two redeliveries of two counted mentions)", s.Counts.Posts, s.Counts.Copies)
+	}
+	for _, sr := range s.Series {
+		if sr.Name == "macron" && (len(sr.Points) != 1 || sr.Points[0][1] != 3) {
+			t.Errorf("macron's line %v, want 3 posts in the minute", sr.Points)
+		}
+	}
+}
