@@ -28,7 +28,9 @@ func TestDeadLettersCommand(t *testing.T) {
 	scfg.Partitions = 2
 	scfg.Topics.Mentions = "leakwatch.mentions.test-" + runID
 	scfg.Topics.DeadLetter = "leakwatch.deadletter.test-" + runID
-	t.Cleanup(func() { _ = stream.DeleteTopics(context.Background(), scfg, scfg.Topics.Mentions, scfg.Topics.DeadLetter) })
+	t.Cleanup(func() {
+		_ = stream.DeleteTopics(context.Background(), scfg, scfg.Topics.Mentions, scfg.Topics.DeadLetter)
+	})
 	if err := stream.CreateTopics(ctx, scfg, scfg.Topics.Mentions, scfg.Topics.DeadLetter); err != nil {
 		t.Fatal(err)
 	}

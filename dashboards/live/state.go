@@ -35,10 +35,10 @@ type State struct {
 	bucket  time.Duration
 	version uint64
 
-	counts    Counts
+	counts Counts
 	// counted holds, by post and object, when the page counted the mentions it draws (the
 	// whole stream and the candidates) within the last copyWindow of event time.
-	seen  map[postObject]time.Time
+	seen      map[postObject]time.Time
 	swept     time.Time
 	calendar  leakwatch.Calendar
 	volume    *volume.Counter
