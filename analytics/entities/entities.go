@@ -726,12 +726,26 @@ func (x *Extractor) tokenize(s string, dst []token) []token {
 	return dst
 }
 
-// cutAt says whether a tag or handle ending at i was cut by the platform, as a retweet's
-// text over 140 characters was: an ellipsis right after it, or three dots ending the text.
-// The cut name is another tag ("#JLM2…" is not #JLM2017), so it names nothing.
+// cutAt says whether a tag or handle ending at i was cut by the platform, as a text over 140
+// characters was: an ellipsis or three dots right after it, then nothing but the link to the
+// whole post. The cut name is another tag ("#JLM2…" is not #JLM2017), so it names nothing;
+// an ellipsis followed by more words is punctuation ("#MacronLeaks… regardez").
 func cutAt(s string, i int) bool {
 	rest := s[i:]
-	return strings.HasPrefix(rest, "…") || strings.HasPrefix(rest, "...") && strings.TrimSpace(rest[3:]) == ""
+	switch {
+	case strings.HasPrefix(rest, "…"):
+		rest = rest[len("…"):]
+	case strings.HasPrefix(rest, "..."):
+		rest = rest[3:]
+	default:
+		return false
+	}
+	rest = strings.TrimSpace(rest)
+	if rest == "" {
+		return true
+	}
+	link, _, _ := strings.Cut(rest, " ")
+	return (strings.HasPrefix(link, "https://") || strings.HasPrefix(link, "http://")) && strings.TrimSpace(rest[len(link):]) == ""
 }
 
 // wordEnd is where the word going on at i ends; underscore: '_' belongs to it (tags, handles).

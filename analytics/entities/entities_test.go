@@ -145,16 +145,22 @@ func TestHashtagsAndURLs(t *testing.T) {
 // cut name is another tag or account, so it names nothing, while whole ones before it count.
 func TestCutTagsAndHandlesNameNothing(t *testing.T) {
 	x := newExtractor(t)
-	ms := x.Extract(post("RT @LCI: #LeGrandDebat Mélenchon parle #JLM2017 #FranceInsoumi… @EmmanuelMac… #legranddeb..."))
-	if got, want := objects(ms, "hashtag"), []string{"jlm2017", "legranddebat"}; !slices.Equal(got, want) {
-		t.Errorf("hashtags %v, want %v (no cut tag)", got, want)
+	for _, text := range []string{
+		"RT @LCI: #LeGrandDebat Mélenchon parle #JLM2017 #FranceInsoumi…",
+		"RT @LCI: #LeGrandDebat Mélenchon parle #JLM2017 #legranddeb...",
+		"RT @LCI: #LeGrandDebat Mélenchon parle #JLM2017 @EmmanuelMacr… https://t.co/x9Zk",
+	} {
+		ms := x.Extract(post(text))
+		if got, want := objects(ms, "hashtag"), []string{"jlm2017", "legranddebat"}; !slices.Equal(got, want) {
+			t.Errorf("%s: hashtags %v, want %v (no cut tag)", text, got, want)
+		}
+		if got, want := objects(ms, "candidate"), []string{"melenchon"}; !slices.Equal(got, want) {
+			t.Errorf("%s: candidates %v, want %v", text, got, want)
+		}
 	}
-	if got, want := objects(ms, "candidate"), []string{"melenchon"}; !slices.Equal(got, want) {
-		t.Errorf("candidates %v, want %v (the cut @EmmanuelMac… is not Macron)", got, want)
-	}
-	ms = x.Extract(post("#Macron... quelle soirée #JLM2…"))
-	if got, want := objects(ms, "hashtag"), []string{"macron"}; !slices.Equal(got, want) {
-		t.Errorf("hashtags %v, want %v (three dots inside the text cut nothing)", got, want)
+	ms := x.Extract(post("#Macron... quelle soirée #MacronLeaks… regardez #JLM2… https://t.co/lgI7RuCdXJ"))
+	if got, want := objects(ms, "hashtag"), []string{"macron", "macronleaks"}; !slices.Equal(got, want) {
+		t.Errorf("hashtags %v, want %v (dots followed by words cut nothing; a tag cut before the link to the whole post names nothing)", got, want)
 	}
 }
 
