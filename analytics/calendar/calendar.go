@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/wallclock"
 )
 
 // Kinds lists the event kinds a calendar may use. Silence and vote drive the timing score;
@@ -154,29 +155,8 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 	}
 	for _, l := range layouts {
 		if wall, err := time.Parse(l, s); err == nil { // the wall clock, read as if UTC
-			return local(wall, loc), nil
+			return wallclock.In(wall, loc), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q: want a local time such as 2017-05-05T20:35:00 (or RFC 3339 with an offset)", s)
-}
-
-// local is the instant a wall clock reading shows in loc. Around a DST change Go's
-// time.Date leaves the choice open (and makes different ones in different zones), so it is
-// made here: a reading the change repeats is its first occurrence, one the change skips
-// moves forward by the gap (02:30 on a spring-forward night is 03:30 in the new offset).
-func local(wall time.Time, loc *time.Location) time.Time {
-	// The offsets in force a day either side cover any change near the reading.
-	_, before := wall.Add(-24 * time.Hour).In(loc).Zone()
-	_, after := wall.Add(24 * time.Hour).In(loc).Zone()
-	var first time.Time
-	for _, off := range []int{before, after} {
-		t := wall.Add(-time.Duration(off) * time.Second).In(loc)
-		if _, o := t.Zone(); o == off && (first.IsZero() || t.Before(first)) {
-			first = t // shows the reading: repeated readings have two, take the earlier
-		}
-	}
-	if first.IsZero() { // skipped: the offset before the change, which lands after it
-		first = wall.Add(-time.Duration(before) * time.Second).In(loc)
-	}
-	return first
 }

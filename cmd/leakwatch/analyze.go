@@ -50,6 +50,8 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	preset := fs.String("preset", "", "CSV layout by name: "+strings.Join(archive.PresetNames(), ", "))
 	columns := fs.String("columns", "", "CSV column map: author=COL,time=COL[,id=COL,text=COL,...]")
 	comma := fs.String("comma", "", "CSV field separator: one character, or \\t or tab (default: tab for .tsv, else ',')")
+	encoding := fs.String("encoding", "", "CSV character encoding: "+strings.Join(archive.EncodingNames(), ", ")+" (default utf-8: a row that is not UTF-8 is a bad record)")
+	timeZone := fs.String("time-zone", "", "CSV times written without an offset are in this IANA zone, e.g. Europe/Paris (default UTC)")
 	objects := fs.String("objects", "", "CSV columns holding object ids: KIND=COL,... (KIND: url, domain, hashtag, reshare_of, reply_to, text, neartext, image)")
 	window := fs.Duration("window", 0, "co-share window W (default from config: 60s)")
 	minWeight := fs.Int("min-weight", 0, "co-share edges need this many distinct objects, M (default from config: 2)")
@@ -98,7 +100,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	// CSV flags on a file read as JSON lines would be dropped without a word.
 	var csvFlags []string
-	for _, f := range []string{"preset", "columns", "objects", "comma"} {
+	for _, f := range []string{"preset", "columns", "objects", "comma", "encoding", "time-zone"} {
 		if given[f] {
 			csvFlags = append(csvFlags, "--"+f)
 		}
@@ -115,6 +117,10 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	if opts.Objects, err = archive.ParseObjects(*objects); err != nil {
 		return fmt.Errorf("%w: --objects: %v", errUsage, err)
+	}
+	opts.Encoding, opts.TimeZone = *encoding, *timeZone
+	if err := opts.Validate(); err != nil { // a flag's mistake, before the file is read
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 
 	conf, err := readConfig(*cfgPath, *calPath == "") // --calendar replaces the config's
@@ -192,18 +198,23 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if opts.Workers = cfg.Workers; opts.Workers == 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if len(csvFlags) > 0 && af == archive.FormatAuto && *preset == "" {
+		if f, err := archive.DetectFormat(path); err == nil && f == archive.FormatJSONL {
+			return fmt.Errorf("%w: %s: CSV only, and %s reads as JSON lines (give --format csv if it is CSV)", errUsage, strings.Join(csvFlags, ", "), path)
+		}
+	}
 	r, err := archive.Open(path, opts)
 	if err != nil {
 		if _, known := archive.Presets[*preset]; known && !errors.Is(err, os.ErrNotExist) {
-			// Most often a JSON-lines file: a CSV header error alone does not say why CSV was read.
-			return fmt.Errorf("%w: --preset %s reads the file as CSV (JSON lines need no --preset): %v", errUsage, *preset, err)
+			if f, _ := archive.DetectFormat(path); f == archive.FormatJSONL {
+				// A CSV header error alone does not say why a JSON-lines file was read as CSV.
+				return fmt.Errorf("%w: --preset %s reads the file as CSV (JSON lines need no --preset): %v", errUsage, *preset, err)
+			}
+			return fmt.Errorf("%w: --preset %s: %v", errUsage, *preset, err)
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	defer r.Close()
-	if len(csvFlags) > 0 && r.Format() != archive.FormatCSV {
-		return fmt.Errorf("%w: %s: CSV only, and %s reads as JSON lines (give --format csv if it is CSV)", errUsage, strings.Join(csvFlags, ", "), path)
-	}
 	// Hourly volume lines for the report; a campaign of months stays a few thousand points.
 	batch.Volume = volume.New(*volBucket, 0)
 	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))

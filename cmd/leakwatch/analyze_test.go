@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/charmap"
+
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
@@ -363,8 +365,8 @@ func TestAnalyzeFailsWhenEveryRecordIsBad(t *testing.T) {
 }
 
 // A flag given is used or refused, never dropped: 0 is not "unset", a volume bucket is whole
-// seconds, CSV flags do not pass silently on JSON lines, and a preset on JSON lines says
-// that it reads CSV.
+// seconds, CSV flags do not pass silently on JSON lines, a preset on JSON lines says that it
+// reads CSV, and a preset that does not fit a CSV says why and nothing about JSON.
 func TestAnalyzeRefusesFlagsItWouldIgnore(t *testing.T) {
 	dir := t.TempDir()
 	jsonl := filepath.Join(dir, "posts.jsonl")
@@ -380,21 +382,27 @@ func TestAnalyzeRefusesFlagsItWouldIgnore(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
+		not  string // must not be said
 	}{
-		{append([]string{csvFile, "--window", "0"}, cols...), "--window 0s: want > 0"},
-		{append([]string{csvFile, "--min-weight", "0"}, cols...), "--min-weight 0: want >= 1"},
-		{append([]string{csvFile, "--sort-buffer", "0"}, cols...), "--sort-buffer 0: want >= 1"},
-		{append([]string{csvFile, "--volume-bucket", "0"}, cols...), "--volume-bucket 0s: want whole seconds, at least 1s"},
-		{append([]string{csvFile, "--volume-bucket", "-1h"}, cols...), "--volume-bucket -1h0m0s"},
-		{append([]string{csvFile, "--volume-bucket", "1ns"}, cols...), "--volume-bucket 1ns"},
-		{append([]string{csvFile, "--volume-bucket", "1500ms"}, cols...), "--volume-bucket 1.5s"},
-		{[]string{jsonl, "--preset", "ira", "--format", "jsonl"}, "--preset: CSV only, and --format jsonl reads JSON lines"},
-		{append([]string{jsonl, "--format", "twitter-v1"}, cols...), "--columns: CSV only"},
-		{[]string{jsonl, "--objects", "url=link"}, "--objects: CSV only, and " + jsonl + " reads as JSON lines"},
-		{[]string{jsonl, "--preset", "ira"}, "--preset ira reads the file as CSV (JSON lines need no --preset): " + jsonl + ":"},
+		{append([]string{csvFile, "--window", "0"}, cols...), "--window 0s: want > 0", ""},
+		{append([]string{csvFile, "--min-weight", "0"}, cols...), "--min-weight 0: want >= 1", ""},
+		{append([]string{csvFile, "--sort-buffer", "0"}, cols...), "--sort-buffer 0: want >= 1", ""},
+		{append([]string{csvFile, "--volume-bucket", "0"}, cols...), "--volume-bucket 0s: want whole seconds, at least 1s", ""},
+		{append([]string{csvFile, "--volume-bucket", "-1h"}, cols...), "--volume-bucket -1h0m0s", ""},
+		{append([]string{csvFile, "--volume-bucket", "1ns"}, cols...), "--volume-bucket 1ns", ""},
+		{append([]string{csvFile, "--volume-bucket", "1500ms"}, cols...), "--volume-bucket 1.5s", ""},
+		{[]string{jsonl, "--preset", "ira", "--format", "jsonl"}, "--preset: CSV only, and --format jsonl reads JSON lines", ""},
+		{append([]string{jsonl, "--format", "twitter-v1"}, cols...), "--columns: CSV only", ""},
+		{[]string{jsonl, "--objects", "url=link"}, "--objects: CSV only, and " + jsonl + " reads as JSON lines", ""},
+		{[]string{jsonl, "--encoding", "windows-1252"}, "--encoding: CSV only, and " + jsonl + " reads as JSON lines", ""},
+		{[]string{jsonl, "--time-zone", "Europe/Paris", "--format", "jsonl"}, "--time-zone: CSV only, and --format jsonl reads JSON lines", ""},
+		{[]string{jsonl, "--preset", "ira"}, "--preset ira reads the file as CSV (JSON lines need no --preset): " + jsonl + ":", ""},
+		{[]string{csvFile, "--preset", "rtweet"}, "--preset rtweet: " + csvFile + ": columns: id=status_id: no such column in header (author,time,text)", "JSON"},
+		{append([]string{csvFile, "--encoding", "klingon"}, cols...), `encoding: unknown "klingon" (want utf-8, windows-1252, iso-8859-1)`, ""},
+		{append([]string{csvFile, "--time-zone", "Europe/Pari"}, cols...), `time zone: unknown "Europe/Pari"`, ""},
 	} {
 		args := append([]string{"analyze", "--progress", "0", "--out", filepath.Join(dir, "out")}, tc.args...)
-		if code, _, stderr := runCmd(t, args...); code != 2 || !strings.Contains(stderr, tc.want) {
+		if code, _, stderr := runCmd(t, args...); code != 2 || !strings.Contains(stderr, tc.want) || (tc.not != "" && strings.Contains(stderr, tc.not)) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, stderr, tc.want)
 		}
 	}
@@ -441,5 +449,122 @@ func TestAnalyzeSaysWhatTheCalendarAndWarmUpCover(t *testing.T) {
 	code, out, errs = runCmd(t, append(args, "--calendar", testenv.SharedData(t, "calendars/us-2016-presidential.yaml"))...)
 	if code != 0 || !strings.Contains(errs, `warning: the calendar "United States presidential 2016" has events from 2016-`) || !strings.Contains(errs, "posts run from 2017-04-04 to 2017-04-04: is it this campaign's calendar?") {
 		t.Errorf("another campaign's calendar: exit %d, stderr %q; want a warning naming both spans", code, errs)
+	}
+}
+
+// CSV exports of the French 2017 debates as researchers receive them: a broken quote costs
+// its own line and no other row, a Windows-1252 file read as UTF-8 gives bad records saying
+// which --encoding to give (and reads whole with it), and local times follow --time-zone.
+func TestAnalyzeFrenchCSVs(t *testing.T) {
+	dir := t.TempDir()
+	cols := "author=nom,handle=nom,time=time,text=tweet,retweet=is_retweet"
+	analyze := func(t *testing.T, in string, flags ...string) (stdout string, out string) {
+		t.Helper()
+		out = filepath.Join(dir, "out-"+t.Name()[strings.LastIndex(t.Name(), "/")+1:])
+		args := append([]string{"analyze", in, "--columns", cols, "--out", out, "--progress", "0"}, flags...)
+		code, stdout, stderr := runCmd(t, args...)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		}
+		return stdout, out
+	}
+	badLines := func(t *testing.T, out string) []badLine {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(out, "bad.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []badLine
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var l badLine
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, l)
+		}
+		return got
+	}
+	write := func(t *testing.T, name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	t.Run("broken quote", func(t *testing.T) {
+		lines := []string{
+			"nom,time,tweet,is_retweet,rt_nom",
+			`@a,2017-04-04T20:00:00Z,"oops no closing quote,FALSE,NA`,
+			`@b,2017-04-04T20:01:00Z,"Macron parle, enfin",FALSE,NA`,
+			`@c,2017-04-04T20:02:00Z,"Le Pen répond, vite",FALSE,NA`,
+			`@d,2017-04-04T20:03:00Z,Fillon se tait,FALSE,NA`,
+		}
+		stdout, out := analyze(t, write(t, "quote.csv", strings.Join(lines, "\n")+"\n"))
+		if !strings.Contains(stdout, "records       4 (posts 3, site changes 0, bad 1)") {
+			t.Errorf("want @b, @c and @d read and the broken line bad:\n%s", stdout)
+		}
+		got := badLines(t, out)
+		if len(got) != 1 || got[0].Record != "quote.csv:2" || got[0].Raw != lines[1] ||
+			!strings.HasPrefix(got[0].Reason, `csv: extraneous or missing " in quoted-field (the record runs on to line 3`) {
+			t.Errorf("bad records %+v; want quote.csv:2 with its line and the reason", got)
+		}
+	})
+
+	rows := []string{
+		"nom,time,tweet,is_retweet,rt_nom",
+		"@JLMelenchon,2017-04-04 22:40:00,Mélenchon : « Je ne suis pas d’accord »,FALSE,NA",
+		"@EmmanuelMacron,2017-04-04 22:41:00,Le débat continue,FALSE,NA",
+		"@MLP_officiel,2017-04-04 22:42:00,Immigration : 5 000 € par an ?,FALSE,NA",
+		"@benoithamon,2017-04-04 22:43:00,Merci a tous #LeGrandDebat,FALSE,NA",
+	}
+	cp, err := charmap.Windows1252.NewEncoder().String(strings.Join(rows, "\r\n") + "\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("windows-1252 read as UTF-8", func(t *testing.T) {
+		stdout, out := analyze(t, write(t, "cp1252.csv", cp))
+		if !strings.Contains(stdout, "records       4 (posts 1, site changes 0, bad 3)") || !strings.Contains(stdout, "bad: text (column tweet)") {
+			t.Errorf("want the rows with accents bad for their text, the other a post:\n%s", stdout)
+		}
+		if !strings.Contains(stdout, "--encoding windows-1252") {
+			t.Errorf("the summary does not say which --encoding to give:\n%s", stdout)
+		}
+		cpRows := strings.Split(cp, "\r\n")
+		got := badLines(t, out)
+		if len(got) != 3 {
+			t.Errorf("%d bad records, want 3", len(got))
+		}
+		for i, l := range got {
+			if want := fmt.Sprintf("cp1252.csv:%d", i+2); l.Record != want || string(l.RawBase64) != cpRows[i+1] ||
+				!strings.HasPrefix(l.Reason, "text (column tweet): not UTF-8: byte 0x") {
+				t.Errorf("bad record %+v; want %s with the row's bytes and the column", l, want)
+			}
+		}
+	})
+	t.Run("windows-1252", func(t *testing.T) {
+		stdout, _ := analyze(t, write(t, "cp1252-ok.csv", cp), "--encoding", "windows-1252")
+		if !strings.Contains(stdout, "records       4 (posts 4, site changes 0, bad 0)") {
+			t.Errorf("want the 4 rows read:\n%s", stdout)
+		}
+	})
+
+	// Paris is two hours ahead of UTC in April: 22:40 there is 20:40Z.
+	naive := write(t, "paris.csv", strings.Join(rows, "\n")+"\n")
+	for _, tc := range []struct {
+		flags []string
+		hour  string
+	}{
+		{nil, `"t":"2017-04-04T22:00:00Z","n":4`},
+		{[]string{"--time-zone", "Europe/Paris"}, `"t":"2017-04-04T20:00:00Z","n":4`},
+	} {
+		t.Run("time zone "+strings.Join(tc.flags, " "), func(t *testing.T) {
+			_, out := analyze(t, naive, tc.flags...)
+			b, err := os.ReadFile(filepath.Join(out, "volume.json"))
+			if err != nil || !strings.Contains(string(b), tc.hour) {
+				t.Errorf("volume.json %s (%v); want the posts in the bucket %s", b, err, tc.hour)
+			}
+		})
 	}
 }

@@ -34,6 +34,8 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	preset := fs.String("preset", "", "CSV layout by name: "+strings.Join(archive.PresetNames(), ", "))
 	columns := fs.String("columns", "", "CSV column map: author=COL,time=COL[,id=COL,text=COL,...]")
 	comma := fs.String("comma", "", "CSV field separator: one character, or \\t or tab (default: tab for .tsv, else ',')")
+	encoding := fs.String("encoding", "", "CSV character encoding: "+strings.Join(archive.EncodingNames(), ", ")+" (default utf-8: a row that is not UTF-8 is a bad record)")
+	timeZone := fs.String("time-zone", "", "CSV times written without an offset are in this IANA zone, e.g. Europe/Paris (default UTC)")
 	objects := fs.String("objects", "", "CSV columns holding object ids: KIND=COL,...")
 	order := fs.String("order", "time", "time: load every file and send records in event-time order (what detection needs); file: stream in file order without loading (for files already in time order)")
 	cfgPath := fs.String("config", "", "leakwatch config file (its kafka section); default: the local Kafka")
@@ -65,6 +67,10 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	if opts.Objects, err = archive.ParseObjects(*objects); err != nil {
 		return fmt.Errorf("%w: --objects: %v", errUsage, err)
+	}
+	opts.Encoding, opts.TimeZone = *encoding, *timeZone
+	if err := opts.Validate(); err != nil { // a flag's mistake, before the file is read
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	c, err := loadConfig(*cfgPath)
 	if err != nil {

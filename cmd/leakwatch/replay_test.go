@@ -124,6 +124,16 @@ func TestReplayRejectsBadComma(t *testing.T) {
 	}
 }
 
+// --encoding and --time-zone are checked before any broker is asked.
+func TestReplayRejectsBadEncodingAndZone(t *testing.T) {
+	for flag, want := range map[string]string{"--encoding": `encoding: unknown "ebcdic"`, "--time-zone": `time zone: unknown "ebcdic"`} {
+		args := []string{"replay", "x.csv", "--columns", "author=a,time=t", flag, "ebcdic"}
+		if code, _, stderr := runCmd(t, args...); code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d (%q), want 2 and %q", flag, code, stderr, want)
+		}
+	}
+}
+
 func TestReplayRejectsBadSpeed(t *testing.T) {
 	for _, s := range []string{"fast", "0x", "-2x", "10"} {
 		if _, err := parseSpeed(s); err == nil {

@@ -184,6 +184,10 @@ func TestParseTime(t *testing.T) {
 	}{
 		{in: "1493922000", want: time.Unix(1493922000, 0)},
 		{in: "1493922000.25", want: time.Unix(1493922000, 250_000_000)},
+		{in: "1494009300000", want: time.UnixMilli(1494009300000)}, // 13 digits: milliseconds
+		{in: "1494009300123", want: time.UnixMilli(1494009300123)},
+		{in: "14940093000000", err: true},
+		{in: "1494009300000.5", err: true},
 		{in: "2017-05-05T18:35:00Z", want: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)},
 		{in: "2017-05-05T20:35:00+02:00", want: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)},
 		{in: "2016-08-02 02:50:00", want: time.Date(2016, 8, 2, 2, 50, 0, 0, time.UTC)},

@@ -2,6 +2,7 @@ package archive_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,44 @@ func BenchmarkReadCSV(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "posts/s")
+}
+
+// BenchmarkReadIRACSV reads the IRA tweets as analyze does (preset ira, no Raw), from memory
+// so that gunzipping is left out: the CSV path of real posts, long texts with accents and emoji.
+func BenchmarkReadIRACSV(b *testing.B) {
+	f, err := os.Open(testenv.SharedData(b, "data/ira-2016-07/ira_tweets_2016-07-01_2016-08-15.csv.gz"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		r, err := archive.NewReader(bytes.NewReader(data), "ira.csv", archive.Options{Preset: "ira", NoRaw: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			rec, err := r.NextRecord()
+			if errors.Is(err, io.EOF) {
+				break
+			} else if err != nil || rec.Post == nil {
+				b.Fatal(err, rec.Bad)
+			}
+			archive.Recycle(rec.Post)
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "posts/s")
 }
 
 func BenchmarkReadV1JSONL(b *testing.B) {

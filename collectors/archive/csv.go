@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +25,7 @@ import (
 	"github.com/leakwatch/leakwatch/collectors/twitter"
 	"github.com/leakwatch/leakwatch/internal/ascii"
 	"github.com/leakwatch/leakwatch/internal/utf8x"
+	"github.com/leakwatch/leakwatch/internal/wallclock"
 )
 
 // csvMapping is a header resolved against Columns: the index of each mapped column (-1: none).
@@ -37,7 +40,20 @@ type csvMapping struct {
 	platform                              string
 	splitPosts                            bool
 	noRaw                                 bool
-	layout, observedLayout                int // the timeLayouts index that last parsed each column
+	loc                                   *time.Location // of times without an offset
+	// checkUTF8 is set when the file is read as UTF-8: a row with a cell that goes into the
+	// post and is not UTF-8 is bad. stringCols are the columns taken as they are, text aside
+	// (normalText checks it on its way); the others parse as times or integers, or not at all.
+	checkUTF8              bool
+	stringCols             []keyColumn
+	rawKeys                [][]byte // `"name":` for each column, for Post.Raw
+	layout, observedLayout int      // the timeLayouts index that last parsed each column
+}
+
+// keyColumn is a column and the --columns key (or object kind) that names it.
+type keyColumn struct {
+	key string
+	idx int
 }
 
 type objectIndex struct {
@@ -67,7 +83,15 @@ func newCSVMapping(header []string, opts Options) (*csvMapping, error) {
 		}
 		return -1, fmt.Errorf("columns: %s=%s: no such column in header (%s)", key, col, strings.Join(header, ","))
 	}
-	m := &csvMapping{header: header, platform: opts.Platform, splitPosts: opts.SplitPosts, noRaw: opts.NoRaw}
+	loc, err := timeZone(opts.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := csvEncoding(opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	m := &csvMapping{header: header, platform: opts.Platform, splitPosts: opts.SplitPosts, noRaw: opts.NoRaw, loc: loc, checkUTF8: enc == nil}
 	c := opts.Columns
 	for _, f := range []struct {
 		key string
@@ -95,6 +119,21 @@ func newCSVMapping(header []string, opts Options) (*csvMapping, error) {
 		}
 		m.objects = append(m.objects, objectIndex{kind: oc.Kind, idx: i})
 	}
+	strs := []keyColumn{{"id", m.id}, {"author", m.author}, {"handle", m.handle}, {"name", m.name}, {"lang", m.lang},
+		{"reshare", m.reshare}, {"retweet", m.retweet}, {"reply", m.reply}, {"quote", m.quote},
+		{"urls", m.urls}, {"hashtags", m.hashtags}, {"mentions", m.mentions}}
+	for _, o := range m.objects {
+		strs = append(strs, keyColumn{string(o.kind), o.idx})
+	}
+	for _, kc := range strs {
+		if kc.idx >= 0 && kc.idx != m.text && !slices.ContainsFunc(m.stringCols, func(c keyColumn) bool { return c.idx == kc.idx }) {
+			m.stringCols = append(m.stringCols, kc)
+		}
+	}
+	for _, h := range header {
+		k, _ := appendJSONString(nil, h)
+		m.rawKeys = append(m.rawKeys, append(k, ':'))
+	}
 	if len(opts.Null) > 0 {
 		m.null = map[string]bool{}
 		for _, n := range opts.Null {
@@ -105,31 +144,47 @@ func newCSVMapping(header []string, opts Options) (*csvMapping, error) {
 }
 
 func (r *Reader) openCSV() error {
+	enc, err := csvEncoding(r.opts.Encoding)
+	if err != nil {
+		return err
+	}
 	// The BOM goes before encoding/csv sees the header: left in, it sits before the opening
 	// quote of a quoted first name (R's write.csv, pandas' utf-8-sig) and the row fails to parse.
+	bom := false
 	if head, _ := r.br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
 		r.br.Discard(len(utf8BOM))
+		bom = true
 	}
-	cr := csv.NewReader(r.br)
-	cr.Comma = r.opts.Comma
-	cr.FieldsPerRecord = -1 // checked per row, so a short row is a bad record, not the end
-	header, err := cr.Read()
+	var src io.Reader = r.br
+	if enc != nil {
+		if bom {
+			return fmt.Errorf("encoding %s: the file starts with a UTF-8 byte order mark: it is UTF-8", r.opts.Encoding)
+		}
+		src = enc.NewDecoder().Reader(r.br)
+	}
+	r.cin = &csvInput{src: src}
+	r.cbuf = bufio.NewReaderSize(r.cin, 1<<16)
+	r.newCSVReader(0)
+	header, err := r.cr.Read()
 	if errors.Is(err, io.EOF) {
 		return errors.New("csv: empty file, no header")
 	}
 	if err != nil {
 		return fmt.Errorf("csv header: %w", err)
 	}
+	r.cin.recordEnd(r.cr.InputOffset())
 	header = append([]string(nil), header...)
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
+		if enc == nil && !utf8.ValidString(header[i]) {
+			return fmt.Errorf("csv header: column %d: %s", i+1, notUTF8Reason(header[i]))
+		}
 	}
 	m, err := newCSVMapping(header, r.opts)
 	if err != nil {
 		return err
 	}
-	cr.ReuseRecord = true
-	r.cr, r.cmap = cr, m
+	r.cmap = m
 	return nil
 }
 
@@ -140,16 +195,16 @@ func (r *Reader) nextCSV() (collectors.Record, error) {
 	}
 	var perr *csv.ParseError
 	if errors.As(err, &perr) {
-		// encoding/csv resumes after the broken record, so one bad quote costs one row.
-		return r.bad(perr.StartLine, nil, fmt.Errorf("csv: %w", perr.Err)), nil
+		return r.brokenCSV(perr), nil
 	}
 	if err != nil {
 		return collectors.Record{}, fmt.Errorf("%s: %w", r.path, err)
 	}
+	r.cin.recordEnd(r.cr.InputOffset())
 	line, _ := r.cr.FieldPos(0)
 	post, err := r.cmap.post(row)
 	if err != nil {
-		return r.bad(line, joinRow(row, r.opts.Comma), err), nil
+		return r.bad(r.cline+line, joinRow(row, r.opts.Comma), err), nil
 	}
 	return collectors.Record{Post: post}, nil
 }
@@ -181,14 +236,30 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	if len(row) != len(m.header) {
 		return nil, fmt.Errorf("csv: %d fields, header has %d", len(row), len(m.header))
 	}
+	var text string
+	if m.text >= 0 {
+		var valid bool
+		if text, valid = normalText(row[m.text]); !valid && m.checkUTF8 {
+			return nil, m.notUTF8(row, m.text)
+		}
+	}
+	if m.checkUTF8 && m.noRaw { // else rawRow checks every cell on its way
+		for _, kc := range m.stringCols {
+			// Short cells, nearly always ASCII, told eight bytes a step.
+			if c := row[kc.idx]; ascii.Prefix(c) < len(c) && !utf8.ValidString(c) {
+				return nil, m.notUTF8(row, kc.idx)
+			}
+		}
+	}
 	p := newPost()
 	p.Platform = m.platform
+	p.Text = text
 	p.Author.ID = m.cell(row, m.author)
 	if p.Author.ID == "" {
 		return nil, fmt.Errorf("author (column %s) is empty", m.header[m.author])
 	}
 	ts := m.cell(row, m.time)
-	at, err := parseTime(ts, &m.layout)
+	at, err := parseTime(ts, m.loc, &m.layout)
 	if err == nil && (at.Before(minPostTime) || at.After(maxPostTime)) {
 		err = fmt.Errorf("%q: outside %d..%d, not a post time", ts, minPostTime.Year(), maxPostTime.Year()-1)
 	}
@@ -198,13 +269,10 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	p.CreatedAt, p.ObservedAt = at, at
 	if m.observed >= 0 {
 		if v := m.cell(row, m.observed); v != "" {
-			if p.ObservedAt, err = parseTime(v, &m.observedLayout); err != nil {
+			if p.ObservedAt, err = parseTime(v, m.loc, &m.observedLayout); err != nil {
 				return nil, fmt.Errorf("observed (column %s): %w", m.header[m.observed], err)
 			}
 		}
-	}
-	if m.text >= 0 {
-		p.Text = cleanText(row[m.text])
 	}
 	p.Author.Handle = strings.TrimPrefix(m.cell(row, m.handle), "@")
 	p.Author.Name = m.cell(row, m.name)
@@ -258,7 +326,10 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 		p.URI += "#" + objectsHash(p.Objects)
 	}
 	if !m.noRaw {
-		p.Raw = rawRow(m.header, row)
+		var bad int
+		if p.Raw, bad = m.rawRow(row); bad >= 0 && m.checkUTF8 {
+			return nil, m.notUTF8(row, bad)
+		}
 	}
 	return p, nil
 }
@@ -272,21 +343,70 @@ var (
 
 // cleanText makes text valid UTF-8 in NFC, as Post.Text promises.
 func cleanText(s string) string {
+	t, _ := normalText(s)
+	return t
+}
+
+// normalText is cleanText that also reports whether s was valid UTF-8: the check costs
+// nothing beside the NFC one, which looks at every byte beyond ASCII.
+func normalText(s string) (string, bool) {
 	k := ascii.Prefix(s)
 	if k == len(s) {
 		// Most posts' text: valid and NFC as it is. The check costs a seventh of the two
 		// below on a tweet's worth of ASCII, and they would look at every byte again.
-		return s
+		return s, true
 	}
 	if inNFC(s[k:]) {
 		// Most of the rest (accents, curly quotes, emoji): valid and NFC as it is, told by
 		// a table instead of the normalizer's trie, which was a fiftieth of a batch analysis.
-		return s
+		return s, true
 	}
 	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+		return norm.NFC.String(strings.ToValidUTF8(s, "\uFFFD")), false
 	}
-	return norm.NFC.String(s)
+	return norm.NFC.String(s), true
+}
+
+// notUTF8 is the error for row's cell i, not UTF-8, naming its key when it has one.
+func (m *csvMapping) notUTF8(row []string, i int) error {
+	what := "column " + m.header[i]
+	if i == m.text {
+		what = "text (" + what + ")"
+	}
+	for _, kc := range m.stringCols {
+		if kc.idx == i {
+			what = kc.key + " (" + what + ")"
+		}
+	}
+	return fmt.Errorf("%s: %s", what, notUTF8Reason(row[i]))
+}
+
+// notUTF8Reason says that s is not UTF-8, showing the first invalid byte in its context,
+// and what the file may be instead.
+func notUTF8Reason(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	from, to := max(i-24, 0), min(i+24, len(s))
+	for from > 0 && !utf8.RuneStart(s[from]) {
+		from++
+	}
+	for to > i+1 && to < len(s) && !utf8.RuneStart(s[to]) {
+		to--
+	}
+	ctx := fmt.Sprintf("%q", s[from:to])
+	if from > 0 {
+		ctx = "..." + ctx
+	}
+	if to < len(s) {
+		ctx += "..."
+	}
+	return fmt.Sprintf("not UTF-8: byte 0x%02X in %s (a Windows-1252 or Latin-1 file? read it with --encoding windows-1252)", s[min(i, len(s)-1)], ctx)
 }
 
 // inNFC reports whether s is valid UTF-8 made only of runes that NFC leaves alone whatever
@@ -430,31 +550,37 @@ func objectsHash(objs []leakwatch.ObjectRef) string {
 }
 
 // rawRow keeps the row as a JSON object of its non-empty cells, in header order, so
-// columns the map does not name (IRA's account_category, region) survive.
-func rawRow(header, row []string) json.RawMessage {
+// columns the map does not name (IRA's account_category, region) survive. bad is the first
+// cell that is not UTF-8 (its bytes become U+FFFD), or -1.
+func (m *csvMapping) rawRow(row []string) (raw json.RawMessage, bad int) {
 	n := 2
 	for i, c := range row {
-		n += len(c) + len(header[i]) + 6
+		n += len(c) + len(m.rawKeys[i]) + 3
 	}
 	b := make([]byte, 0, n)
 	b = append(b, '{')
-	for i, h := range header {
-		if i >= len(row) || row[i] == "" {
+	bad = -1
+	for i, key := range m.rawKeys {
+		if row[i] == "" {
 			continue
 		}
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, h)
-		b = append(b, ':')
-		b = appendJSONString(b, row[i])
+		b = append(b, key...)
+		var valid bool
+		if b, valid = appendJSONString(b, row[i]); !valid && bad < 0 {
+			bad = i
+		}
 	}
-	return append(b, '}')
+	return append(b, '}'), bad
 }
 
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	if !utf8.ValidString(s) {
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD, and valid
+// reports whether there was none.
+func appendJSONString(b []byte, s string) (_ []byte, valid bool) {
+	valid = utf8.ValidString(s)
+	if !valid {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	const hex = "0123456789abcdef"
@@ -469,21 +595,26 @@ func appendJSONString(b []byte, s string) []byte {
 			b = append(b, c)
 		}
 	}
-	return append(b, '"')
+	return append(b, '"'), valid
 }
 
-// ParseTime reads a time cell: Unix seconds (with an optional fraction), RFC 3339,
-// "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SS" (UTC), or Twitter's
+// ParseTime reads a time cell: Unix seconds (with an optional fraction), Unix milliseconds
+// (13 digits), RFC 3339, "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SS" (a fraction and an
+// offset optional; UTC without one), "YYYY-MM-DD HH:MM", or Twitter's
 // "Mon Jan 02 15:04:05 -0700 2006". The form is detected per value.
 func ParseTime(s string) (time.Time, error) {
 	var first int
-	return parseTime(s, &first)
+	return parseTime(s, time.UTC, &first)
 }
 
-// parseTime is ParseTime trying the layout at *first before the others and keeping there the
-// one that parsed: a column holds one form, and each failed layout costs an error value. No
-// string parses under two of the layouts, so the order never changes a result.
-func parseTime(s string, first *int) (time.Time, error) {
+// timeForms lists the forms ParseTime reads, for its errors.
+const timeForms = "Unix seconds or milliseconds, YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS (RFC 3339; a fraction and an offset such as Z or +02:00 optional), YYYY-MM-DD HH:MM, or Twitter's Mon Jan 02 15:04:05 -0700 2006"
+
+// parseTime is ParseTime reading times without an offset in loc, and trying the layout at
+// *first before the others and keeping there the one that parsed: a column holds one form,
+// and each failed layout costs an error value. No string parses under two of the layouts,
+// so the order never changes a result.
+func parseTime(s string, loc *time.Location, first *int) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errors.New("empty")
@@ -504,6 +635,12 @@ func parseTime(s string, first *int) (time.Time, error) {
 		}
 		return time.Unix(n, ns).UTC(), nil
 	}
+	if isUnixMilli(s) {
+		// JavaScript's Date.now() and many exports: 13 digits, which as seconds would be
+		// after the year 300,000, reach milliseconds from 2001 on.
+		n, _ := strconv.ParseInt(s, 10, 64)
+		return time.UnixMilli(n).UTC(), nil
+	}
 	// "2016-08-02 02:50:00", the IRA tweets' form (two cells a row), read without the
 	// general parser (4 % of the instructions of analyzing them).
 	if len(s) == len("2006-01-02 15:04:05") && (s[10] == ' ' || s[10] == 'T') {
@@ -512,28 +649,56 @@ func parseTime(s string, first *int) (time.Time, error) {
 			if s[10] == 'T' {
 				*first = tLayout
 			}
+			if loc != time.UTC {
+				t = wallclock.In(t, loc).UTC()
+			}
 			return t, nil
 		}
 	}
-	if t, err := time.Parse(timeLayouts[*first], s); err == nil {
-		return t.UTC(), nil
+	if t, err := parseLayout(timeLayouts[*first], s, loc); err == nil {
+		return t, nil
 	}
 	for i, layout := range timeLayouts {
 		if i == *first {
 			continue
 		}
-		if t, err := time.Parse(layout, s); err == nil {
+		if t, err := parseLayout(layout, s, loc); err == nil {
 			*first = i
-			return t.UTC(), nil
+			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q: want Unix seconds, RFC 3339 or YYYY-MM-DD HH:MM:SS", s)
+	return time.Time{}, fmt.Errorf("%q: want %s", s, timeForms)
+}
+
+// parseLayout parses s in layout, in UTC; a layout without an offset is a reading in loc.
+func parseLayout(layout, s string, loc *time.Location) (time.Time, error) {
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return t, err
+	}
+	if !strings.Contains(layout, "07") { // every offset element (-0700, Z07:00) holds 07
+		t = wallclock.In(t, loc)
+	}
+	return t.UTC(), nil
 }
 
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05Z07:00", time.RubyDate}
 
 // The layouts dateTime reads, by their index in timeLayouts.
 const spaceLayout, tLayout = 1, 2
+
+// isUnixMilli reports whether s is 13 digits.
+func isUnixMilli(s string) bool {
+	if len(s) != 13 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 func isUnix(s string) bool {
 	if strings.HasPrefix(s, "-") {

@@ -30,7 +30,7 @@ func TestTimeLayoutsExclusive(t *testing.T) {
 			}
 			for first := range timeLayouts {
 				f := first
-				got, err := parseTime(s, &f)
+				got, err := parseTime(s, time.UTC, &f)
 				want, werr := ParseTime(s)
 				if err != nil || werr != nil || !got.Equal(want) || f != i {
 					t.Errorf("%q starting at layout %d: %v %v, want %v %v, layout %d then %d", s, first, got, err, want, werr, i, f)

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/collectors"
@@ -52,21 +54,23 @@ func FuzzDecodeLine(f *testing.F) {
 	})
 }
 
-// FuzzCSVRow: one data row under a fixed header is exactly one record, a post or a bad
-// record, and the reader then ends cleanly or with a parse problem of the next row.
+// FuzzCSVRow: rows under a fixed header are each a post or a bad record naming a line of
+// the input, in increasing line order: a broken quote costs its own line and the lines after
+// it are read again. Read a byte at a time, the input gives the same records.
 func FuzzCSVRow(f *testing.F) {
 	f.Add("alice,2017-05-05 18:35:00,hello #x,1,R,a b")
 	f.Add(`bob,1493922000,"quoted, ""text""",,0,`)
 	f.Add(`carol,2017-05-05T18:35:00Z,"unterminated,1,,`)
 	f.Add(",,,,,")
 	f.Add("dave,1e9,x,1,1,1")
+	f.Add("erin,1493922000,\"open,1,,\nfrank,1493922060,\"two\r\nlines\",2,,\n\ngus,1494009300000,x\"y,3,,")
 	opts := archive.Options{Columns: archive.Columns{Author: "author", Time: "time", Text: "text", Followers: "followers", Retweet: "rt", URLs: "urls"}}
-	f.Fuzz(func(t *testing.T, row string) {
-		in := "author,time,text,followers,rt,urls\n" + row
-		r, err := archive.NewReader(strings.NewReader(in), "fuzz.csv", opts)
+	read := func(t *testing.T, in io.Reader) []string {
+		r, err := archive.NewReader(in, "fuzz.csv", opts)
 		if err != nil {
 			t.Fatal(err)
 		}
+		var recs []string
 		for {
 			rec, err := r.NextRecord()
 			if errors.Is(err, io.EOF) {
@@ -76,10 +80,32 @@ func FuzzCSVRow(f *testing.F) {
 				t.Fatal(err)
 			}
 			checkRecord(t, rec)
+			if rec.Bad != nil {
+				recs = append(recs, rec.Bad.Ref+" "+rec.Bad.Err.Error()+" "+string(rec.Bad.Raw))
+			} else {
+				recs = append(recs, rec.Post.URI)
+			}
 		}
 		st := r.Stats()
-		if st.Records != st.Posts+st.Bad {
+		if st.Records != st.Posts+st.Bad || st.Records != len(recs) {
 			t.Fatalf("stats do not add up: %+v", st)
+		}
+		return recs
+	}
+	f.Fuzz(func(t *testing.T, row string) {
+		in := "author,time,text,followers,rt,urls\n" + row
+		recs := read(t, strings.NewReader(in))
+		lines, last := strings.Count(in, "\n")+1, 1
+		for _, rec := range recs {
+			ref, _, _ := strings.Cut(strings.TrimPrefix(rec, "fuzz.csv:"), " ")
+			if n, err := strconv.Atoi(ref); err == nil && (n <= last || n > lines) {
+				t.Fatalf("bad record at line %d after line %d, of %d: %s", n, last, lines, rec)
+			} else if err == nil {
+				last = n
+			}
+		}
+		if slow := read(t, iotest.OneByteReader(strings.NewReader(in))); strings.Join(slow, "\n") != strings.Join(recs, "\n") {
+			t.Fatalf("a byte at a time:\n%s\nwhole:\n%s", strings.Join(slow, "\n"), strings.Join(recs, "\n"))
 		}
 	})
 }

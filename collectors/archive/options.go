@@ -5,7 +5,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+	_ "time/tzdata" // time zones are named by users; a slim deploy image may have no zoneinfo
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/leakwatch/leakwatch"
 )
@@ -38,6 +43,14 @@ type Options struct {
 	Comma rune `yaml:"comma"`
 	// Null lists cell values meaning "empty" in every column but text (rtweet writes "NA").
 	Null []string `yaml:"null"`
+	// Encoding is the CSV's character encoding: utf-8 (the default), windows-1252 or
+	// iso-8859-1 (EncodingNames), decoded to UTF-8 before parsing. In a file read as UTF-8, a
+	// row whose text or other cell taken into the post (any cell, unless NoRaw) is not UTF-8
+	// is a bad record, never repaired: a Latin-1 export would lose every accent unnoticed.
+	Encoding string `yaml:"encoding"`
+	// TimeZone is the IANA name (Europe/Paris) of the zone of CSV times written without an
+	// offset; default UTC. Times with an offset and Unix times are instants already.
+	TimeZone string `yaml:"time_zone"`
 	// SplitPosts says the file spreads one post over several rows, one per combination of
 	// objects (CooRTweet's German set does). Each row keeps the post id, but its URI gains a
 	// hash of its objects so that no row supersedes another when posts are deduplicated by URI.
@@ -52,7 +65,7 @@ type Options struct {
 }
 
 // Columns maps post fields to CSV column names. Author and Time are required for CSV.
-// Time values may be Unix seconds, RFC 3339 or "YYYY-MM-DD HH:MM:SS" (UTC), detected per value.
+// Time values may be any form ParseTime reads, detected per value.
 type Columns struct {
 	ID     string `yaml:"id"`     // post id; when absent or empty a stable id is derived
 	Author string `yaml:"author"` // account id
@@ -329,6 +342,70 @@ func (o Options) resolved(name string) (Options, error) {
 	return o, o.Validate()
 }
 
+// encodings are the names Options.Encoding takes, each with its other spellings.
+var encodings = []struct {
+	name    string
+	aliases []string
+	enc     encoding.Encoding // nil: UTF-8, read as it is
+}{
+	{"utf-8", []string{"utf8"}, nil},
+	// Excel's "CSV" on Western European Windows: Latin-1 with curly quotes, dashes and the euro
+	// sign in 0x80-0x9F, where ISO-8859-1 has control codes.
+	{"windows-1252", []string{"cp1252"}, charmap.Windows1252},
+	{"iso-8859-1", []string{"latin1", "latin-1", "iso8859-1"}, charmap.ISO8859_1},
+}
+
+// EncodingNames lists the encodings Options.Encoding takes, UTF-8 first.
+func EncodingNames() []string {
+	names := make([]string, len(encodings))
+	for i, e := range encodings {
+		names[i] = e.name
+	}
+	return names
+}
+
+// csvEncoding is the decoder for an Options.Encoding name, any case, "" for UTF-8; nil means
+// UTF-8, read as it is.
+func csvEncoding(name string) (encoding.Encoding, error) {
+	if name == "" {
+		return nil, nil
+	}
+	for _, e := range encodings {
+		if strings.EqualFold(name, e.name) || slices.ContainsFunc(e.aliases, func(a string) bool { return strings.EqualFold(name, a) }) {
+			return e.enc, nil
+		}
+	}
+	return nil, fmt.Errorf("encoding: unknown %q (want %s)", name, strings.Join(EncodingNames(), ", "))
+}
+
+// timeZone is the location of Options.TimeZone ("" is UTC). "Local" is refused: the result
+// would depend on the machine that reads the file.
+func timeZone(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	if strings.EqualFold(name, "local") {
+		return nil, fmt.Errorf("time zone: %q depends on the machine: name the zone, such as Europe/Paris", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("time zone: unknown %q (want an IANA name such as Europe/Paris, or UTC)", name)
+	}
+	return loc, nil
+}
+
+// csvOnly names the CSV-only options set to something that would change how JSON lines are
+// read, which they cannot: JSON is UTF-8, and JSON times carry their offset.
+func (o Options) csvOnly() error {
+	if enc, err := csvEncoding(o.Encoding); err == nil && enc != nil {
+		return fmt.Errorf("encoding: %s is for CSV: JSON lines are UTF-8", o.Encoding)
+	}
+	if o.TimeZone != "" && o.TimeZone != "UTC" {
+		return fmt.Errorf("time zone: %s is for CSV: JSON lines carry their offsets", o.TimeZone)
+	}
+	return nil
+}
+
 // ParseComma reads a --comma value: one character, or `\t` or "tab" for a tab. Empty is 0,
 // the default (tab for a .tsv name, else ',').
 func ParseComma(s string) (rune, error) {
@@ -362,6 +439,17 @@ func (o Options) Validate() error {
 	}
 	if err := o.validateComma(); err != nil {
 		return err
+	}
+	if _, err := csvEncoding(o.Encoding); err != nil {
+		return err
+	}
+	if _, err := timeZone(o.TimeZone); err != nil {
+		return err
+	}
+	if o.Format == FormatJSONL {
+		if err := o.csvOnly(); err != nil {
+			return err
+		}
 	}
 	for _, oc := range o.Objects {
 		if err := oc.validate(); err != nil {

@@ -42,6 +42,9 @@ type Reader struct {
 	lineBuf []byte
 	line    int // JSONL: last line read
 	cr      *csv.Reader
+	cin     *csvInput     // between the file and cr: what cr took since the last record ended
+	cbuf    *bufio.Reader // cr's buffer, kept for the csv.Reader that replaces cr
+	cline   int           // the file's line number of cr's line 0: cr may start mid-file
 	cmap    *csvMapping
 	stats   Stats
 	err     error     // sticky: io.EOF or the I/O error that ended the file
@@ -72,19 +75,18 @@ func NewReader(in io.Reader, name string, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	r := &Reader{opts: opts, path: name, ref: filepath.Base(name)}
-	br := bufio.NewReaderSize(in, 1<<16)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		r.gz = gz
-		br = bufio.NewReaderSize(gz, 1<<16)
+	if r.br, r.gz, err = decompressed(in); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	r.br = br
 	r.format = opts.Format
 	if r.format == FormatAuto {
-		r.format = sniffFormat(name, br)
+		r.format = sniffFormat(name, r.br)
+	}
+	if r.format == FormatJSONL {
+		if err := opts.csvOnly(); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("%s reads as JSON lines: %w", name, err)
+		}
 	}
 	if r.format == FormatCSV {
 		if err := r.openCSV(); err != nil {
@@ -93,6 +95,37 @@ func NewReader(in io.Reader, name string, opts Options) (*Reader, error) {
 		}
 	}
 	return r, nil
+}
+
+// decompressed buffers in, gunzipped when it starts with the gzip magic bytes.
+func decompressed(in io.Reader) (*bufio.Reader, *gzip.Reader, error) {
+	br := bufio.NewReaderSize(in, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return bufio.NewReaderSize(gz, 1<<16), gz, nil
+	}
+	return br, nil, nil
+}
+
+// DetectFormat is the format the file at path is read as when Options.Format and Preset
+// leave it open: from the name under any .gz, else from the first byte.
+func DetectFormat(path string) (Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FormatAuto, err
+	}
+	defer f.Close()
+	br, gz, err := decompressed(f)
+	if err != nil {
+		return FormatAuto, fmt.Errorf("%s: %w", path, err)
+	}
+	if gz != nil {
+		defer gz.Close()
+	}
+	return sniffFormat(path, br), nil
 }
 
 // nameExt is the lower-case extension of name under any .gz.
