@@ -107,6 +107,23 @@ func Permanent(err error) error {
 // IsPermanent reports whether err was marked with Permanent.
 func IsPermanent(err error) bool { return errors.As(err, new(permanent)) }
 
+// partial marks a failure of one part of a source (one feed of many) that the source has
+// dealt with itself (it tries that part again later): the rest goes on.
+type partial struct{ err error }
+
+func (p partial) Error() string { return p.err.Error() }
+func (p partial) Unwrap() error { return p.err }
+
+// Partial wraps err, a failure of one part of a source that it retries by itself, so Run logs
+// it and reads on instead of closing and reconnecting the whole source: one dead feed URL
+// held back every feed of the source for up to max_backoff.
+func Partial(err error) error {
+	if err == nil {
+		return nil
+	}
+	return partial{err}
+}
+
 // retryAfter carries a server's "not before" time (HTTP 429 with a reset header).
 type retryAfter struct {
 	err   error
@@ -319,6 +336,11 @@ func Run(ctx context.Context, src Source, emit EmitFunc, opts RunOptions) error 
 		readErr := func() error {
 			for {
 				r, err := src.Read(ctx)
+				if p := (partial{}); errors.As(err, &p) && ctx.Err() == nil {
+					m.failure(name, "read")
+					log.Warn("part of the source failed; the rest goes on", "err", p.err)
+					continue
+				}
 				if err != nil {
 					return err
 				}

@@ -128,6 +128,12 @@ func EvaluateChange(cfg Config, sc leakwatch.SiteChange) []leakwatch.Alert {
 		s.summary = fmt.Sprintf("Site %s (%s) changed at %s: %s", sc.Target, sc.URL, stamp(sc.ObservedAt), what)
 	}
 	key := "site|" + sc.Target + "|" + sc.TextHash + "|" + what
+	if sc.TextHash == "" {
+		// No page to tell one change from another (the site did not answer): each outage
+		// is its own event, which the watcher reports once. Keyed by target alone, a
+		// second outage the same day was a repeat of the first, suppressed by delivery.
+		key += "|" + sc.ObservedAt.UTC().Format(time.RFC3339Nano)
+	}
 	var out []leakwatch.Alert
 	for _, r := range cfg.Rules {
 		if r.Kind != KindSiteChange {

@@ -239,6 +239,13 @@ func TestEvaluateChange(t *testing.T) {
 	if got := names(EvaluateChange(cfg, down)); got != "SiteUnreachable/warning" {
 		t.Errorf("unreachable: %q", got)
 	}
+	// The site came back and went down again in the afternoon: another outage, another
+	// alert (the watcher reports each outage once), not a repeat delivery suppresses.
+	again := down
+	again.ObservedAt = at.Add(5 * time.Hour)
+	if a, b := EvaluateChange(cfg, down)[0], EvaluateChange(cfg, again)[0]; a.ID == b.ID || a.Detection == b.Detection {
+		t.Errorf("a second outage has the first one's id %s and detection %s", a.ID, a.Detection)
+	}
 	edit := leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at, Changed: []string{"content"}}
 	if got := EvaluateChange(cfg, edit); len(got) != 0 {
 		t.Errorf("content edit raised %+v", got)

@@ -12,7 +12,8 @@ import (
 )
 
 // siteConfig copies a shipped config file with its calendar path pointed at the repository's
-// copy of the French 2017 calendar (the shipped files name where a deployment mounts it).
+// copy of the French 2017 calendar and the sites state in a temporary directory (the shipped
+// files name where a deployment mounts them).
 func siteConfig(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testenv.Root(t), path))
@@ -21,7 +22,10 @@ func siteConfig(t *testing.T, path string) string {
 	}
 	cal := filepath.Join(testenv.Root(t), "deploy", "compose", "calendar.yaml")
 	b = bytes.Replace(b, []byte("calendar: /etc/leakwatch/calendar.yaml"), []byte("calendar: "+cal), 1)
-	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	dir := t.TempDir()
+	// The sites watcher checks at start that its state can be written where the file says.
+	b = bytes.Replace(b, []byte("state_file: /var/lib/leakwatch/"), []byte("state_file: "+dir+"/"), 1)
+	out := filepath.Join(dir, filepath.Base(path))
 	if err := os.WriteFile(out, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ type feedState struct {
 	lastModified string
 	seen         *seenSet
 	lastBad      [sha256.Size]byte // hash of the last undecodable body, reported once
+	fails        int               // failed polls in a row, for this feed's own backoff
 }
 
 // Option changes how a Source is built.
@@ -97,8 +98,10 @@ func (s *Source) Close(context.Context) error {
 }
 
 // Read returns the next new item, polling feeds as they fall due and blocking in between.
-// A failed poll returns its error (naming the feed) and that feed is tried again at its next
-// interval, or after the server's Retry-After if that is later.
+// A failed poll returns its error (naming the feed) as collectors.Partial, so the runner logs
+// it and the other feeds go on; that feed is tried again after its own backoff (its interval,
+// doubled with each failure in a row up to maxFeedBackoff) or the server's Retry-After if
+// that is later.
 func (s *Source) Read(ctx context.Context) (collectors.Record, error) {
 	if !s.connected {
 		return collectors.Record{}, collectors.ErrNotConnected
@@ -128,10 +131,26 @@ func (s *Source) Read(ctx context.Context) (collectors.Record, error) {
 			if ctx.Err() != nil {
 				return collectors.Record{}, ctx.Err()
 			}
-			return collectors.Record{}, err
+			f.fails++
+			if back := s.now().Add(feedBackoff(f.interval, f.fails)); back.After(f.next) {
+				f.next = back
+			}
+			return collectors.Record{}, collectors.Partial(err)
 		}
+		f.fails = 0
 		s.queue = append(s.queue, recs...)
 	}
+}
+
+// maxFeedBackoff caps how long a failing feed waits between tries (unless its own interval
+// is longer): a feed fixed or back up is read again within minutes.
+const maxFeedBackoff = 10 * time.Minute
+
+// feedBackoff is the wait after the n-th failed poll in a row of a feed polled every
+// interval: the interval, doubled with each further failure.
+func feedBackoff(interval time.Duration, n int) time.Duration {
+	d := interval << min(n-1, 16)
+	return max(min(d, maxFeedBackoff), interval)
 }
 
 // StatusError is a feed answering with an HTTP error status.
@@ -286,7 +305,13 @@ func toPost(feedURL string, feed *Feed, it *Item, observed time.Time) (*leakwatc
 		if err != nil {
 			return nil, fmt.Errorf("date: %w", err)
 		}
-		created = t
+		// An item dated after it was fetched is placed when it was fetched: publishers
+		// schedule items and mistype dates, and one dated an hour ahead moved event time
+		// past every current post, which detect then refused as late for that hour (the
+		// rule Bluesky applies to createdAt).
+		if t.Before(observed) {
+			created = t
+		}
 		break
 	}
 	base, _ := url.Parse(feedURL)

@@ -6,10 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch/collectors"
 )
@@ -358,5 +361,90 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// One dead feed URL among several must not hold the others back: its failures are the
+// feed's own (it backs off alone, doubling its wait), the source is never reconnected, and
+// the healthy feed is polled at its interval throughout.
+func TestDeadFeedHoldsBackNoOther(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string][]time.Time{}
+	var clk *fakeClock
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path] = append(hits[r.URL.Path], clk.now())
+		n := len(hits[r.URL.Path])
+		mu.Unlock()
+		if r.URL.Path == "/dead.xml" {
+			http.Error(w, "gone", http.StatusBadGateway)
+			return
+		}
+		var items strings.Builder
+		for i := range n {
+			items.WriteString("<item><guid>g" + strconv.Itoa(i) + "</guid><title>t</title></item>")
+		}
+		_, _ = w.Write([]byte(`<rss version="2.0"><channel><title>x</title>` + items.String() + `</channel></rss>`))
+	}))
+	defer ts.Close()
+	var s *Source
+	s, clk = newTestSource(t, FeedConfig{URL: ts.URL + "/good.xml"}, FeedConfig{URL: ts.URL + "/dead.xml"})
+	reg := prometheus.NewRegistry()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got := 0
+	err := collectors.Run(ctx, s, func(_ context.Context, r collectors.Record) error {
+		if r.Post != nil {
+			if got++; got == 20 {
+				cancel()
+			}
+		}
+		return nil
+	}, collectors.RunOptions{Metrics: collectors.NewMetrics(reg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	good, dead := hits["/good.xml"], hits["/dead.xml"]
+	for i := 1; i < len(good); i++ {
+		if d := good[i].Sub(good[i-1]); d != time.Minute {
+			t.Fatalf("good feed polled %v after the one before (poll %d), want its 1m interval", d, i)
+		}
+	}
+	var waits []time.Duration
+	for i := 1; i < len(dead); i++ {
+		waits = append(waits, dead[i].Sub(dead[i-1]))
+	}
+	if len(waits) < 3 || waits[0] != time.Minute || waits[1] != 2*time.Minute || waits[2] != 4*time.Minute {
+		t.Errorf("dead feed polled after %v, want 1m, 2m, 4m, … (its own backoff)", waits)
+	}
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "leakwatch_collector_reconnects_total" && len(mf.GetMetric()) > 0 && mf.GetMetric()[0].GetCounter().GetValue() > 0 {
+			t.Errorf("the source was reconnected %v times for one dead feed", mf.GetMetric()[0].GetCounter().GetValue())
+		}
+	}
+}
+
+// An item dated after it was fetched (a scheduled item, a mistyped year) is placed when it
+// was fetched: dated ahead, it would move event time past every current post, which detect
+// would then refuse as late. An item dated before keeps its date.
+func TestFutureDatedItemPlacedWhenFetched(t *testing.T) {
+	ahead := observed.Add(21 * time.Minute).Format(time.RFC1123Z)
+	before := observed.Add(-3 * time.Hour).Format(time.RFC1123Z)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`<rss version="2.0"><channel><title>x</title>` +
+			`<item><guid>soon</guid><title>Programme</title><pubDate>` + ahead + `</pubDate></item>` +
+			`<item><guid>old</guid><title>Meeting</title><pubDate>` + before + `</pubDate></item></channel></rss>`))
+	}))
+	defer ts.Close()
+	s, _ := newTestSource(t, FeedConfig{URL: ts.URL + "/feed"})
+	got := map[string]time.Time{}
+	for _, r := range readN(t, s, 2) {
+		got[r.Post.ID] = r.Post.CreatedAt
+	}
+	if !got["soon"].Equal(observed) || !got["old"].Equal(observed.Add(-3*time.Hour)) {
+		t.Errorf("created at %v; want the future-dated item at the fetch (%v), the other at its date", got, observed)
 	}
 }

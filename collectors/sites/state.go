@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -84,6 +85,12 @@ func (s *savedSnap) restore() *snapshot {
 func (w *Watcher) loadState(path string) error {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// The first start: the state will be written beside it, so the directory must be
+		// there and writable now, not found missing at the first save (once, every check
+		// logged the failed save and a restart lost what the watcher had seen).
+		if err := writable(filepath.Dir(path)); err != nil {
+			return fmt.Errorf("sites state %s: %w", path, err)
+		}
 		return nil
 	}
 	if err != nil {
@@ -133,4 +140,16 @@ func (w *Watcher) saveState(path string) error {
 		return err
 	}
 	return atomicfile.WriteFile(path, data)
+}
+
+// writable says why files cannot be created in dir (it does not exist, or is not writable),
+// or nil, by creating and removing one the way saveState writes.
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".state-check-*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write the state beside it: %w (create the directory, or set state_file elsewhere)", err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }

@@ -483,6 +483,15 @@ func (w *Watcher) compare(t *target, cur *snapshot) *leakwatch.SiteChange {
 		t.content = cur
 	}
 	if prev == nil && !recovered {
+		if cur.status < 200 || cur.status > 299 {
+			// A first answer that is an error (a mistyped path's 404, a 503 from the start)
+			// is no baseline to keep quiet about: nothing would say the page is not being
+			// watched. It is reported once, as an error status later is.
+			ch.Changed = []string{"status"}
+			ch.Error = fmt.Sprintf("HTTP %d %s at the first check: no page to watch yet (is the URL right?)", cur.status, http.StatusText(cur.status))
+			w.log.Warn("site answers with an error status at the first check", "target", t.cfg.ID, "url", t.cfg.URL, "status", cur.status)
+			return ch
+		}
 		return nil // baseline
 	}
 

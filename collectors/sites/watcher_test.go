@@ -307,6 +307,34 @@ func TestFirstCheckUnreachable(t *testing.T) {
 	}
 }
 
+// A target whose first answer is an error (a mistyped path, a site in maintenance from the
+// start) is reported once, so the operator learns the page is not being watched; the first
+// good page afterwards is reported as a status change and becomes the content baseline.
+func TestFirstCheckErrorStatus(t *testing.T) {
+	r := newRig(t)
+	page := readFile(t, "candidate-v1.html")
+	var ok atomic.Bool
+	r.pages.handle("www.claire-durand.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		if !ok.Load() {
+			http.NotFound(w, req)
+			return
+		}
+		htmlAt(page)(n, w, req)
+	})
+	w := r.watcher(t, nil, campaign)
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "status") || ch.Status != 404 || !strings.Contains(ch.Error, "HTTP 404 Not Found at the first check") {
+		t.Fatalf("first check 404: changed %v status %d error %q", ch.Changed, ch.Status, ch.Error)
+	}
+	quiet(t, w, r, "www.claire-durand.example/", 2) // still 404: nothing new
+	ok.Store(true)
+	ch = next(t, w)
+	if !changedIs(ch.Changed, "status") || ch.Status != 200 || ch.Diff != "" {
+		t.Fatalf("the page appears: changed %v status %d diff %q", ch.Changed, ch.Status, ch.Diff)
+	}
+	quiet(t, w, r, "www.claire-durand.example/", 2) // the page is the baseline now
+}
+
 func TestTLSCertificateChange(t *testing.T) {
 	r := newRig(t)
 	host := "www.claire-durand.example"
@@ -565,5 +593,17 @@ func TestStateSurvivesRestart(t *testing.T) {
 	cfg.Targets, cfg.StateFile = []Target{campaign}, stateFile
 	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "sites state "+stateFile) {
 		t.Fatalf("corrupt state file: err = %v", err)
+	}
+}
+
+// A state file whose directory does not exist is refused at start, naming the file and what
+// to do, instead of every check failing to save it.
+func TestStateFileDirectoryMustExist(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Targets = []Target{campaign}
+	cfg.StateFile = t.TempDir() + "/nodir/sites.json"
+	_, err := New(cfg)
+	if err == nil || !strings.Contains(err.Error(), "nodir/sites.json") || !strings.Contains(err.Error(), "create the directory") {
+		t.Fatalf("New with a state file in a missing directory: %v", err)
 	}
 }
