@@ -48,8 +48,8 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 	prefixed := bytes.HasPrefix(line, leakwatchPostPrefix)
 	if prefixed {
 		p := newPost()
-		if ok, own := fastPost(line, p); ok && own {
-			if p, err := finishNormalised(p); err == nil {
+		if ok, own, nfc := fastPost(line, p); ok && own {
+			if p, err := finishNormalised(p, nfc); err == nil {
 				return p, nil, nil
 			}
 		}
@@ -130,21 +130,23 @@ func fromTwitter(p leakwatch.Post) *leakwatch.Post {
 // (DecodeLine says not when it has just tried that on the line).
 func decodeNormalised(line []byte, fast bool) (*leakwatch.Post, error) {
 	p := newPost()
-	decoded := false
+	decoded, nfc := false, false
 	if fast {
-		decoded, _ = fastPost(line, p)
+		decoded, _, nfc = fastPost(line, p)
 	}
 	if !decoded {
 		*p = leakwatch.Post{}
 		if err := jsonx.Unmarshal(line, p); err != nil {
 			return nil, fmt.Errorf("leakwatch post: %w", err)
 		}
+		nfc = false
 	}
-	return finishNormalised(p)
+	return finishNormalised(p, nfc)
 }
 
-// finishNormalised checks a decoded leakwatch post and fills what it may leave out.
-func finishNormalised(p *leakwatch.Post) (*leakwatch.Post, error) {
+// finishNormalised checks a decoded leakwatch post and fills what it may leave out; nfc says
+// its text is known to be valid UTF-8 in NFC already.
+func finishNormalised(p *leakwatch.Post, nfc bool) (*leakwatch.Post, error) {
 	switch {
 	case p.ID == "" && p.URI == "":
 		return nil, errors.New("leakwatch post: no id or uri")
@@ -159,7 +161,9 @@ func finishNormalised(p *leakwatch.Post) (*leakwatch.Post, error) {
 	if p.ID == "" {
 		p.ID = p.URI
 	}
-	p.Text = cleanText(p.Text)
+	if !nfc {
+		p.Text = cleanText(p.Text)
+	}
 	return archivePost(p), nil
 }
 

@@ -20,7 +20,7 @@ import (
 func sameAsDecoder(t *testing.T, line []byte) (taken bool) {
 	t.Helper()
 	var fast, want leakwatch.Post
-	if ok, _ := fastPost(line, &fast); !ok {
+	if ok, _, _ := fastPost(line, &fast); !ok {
 		return false
 	}
 	if err := jsonx.Unmarshal(line, &want); err != nil {
@@ -90,7 +90,7 @@ func TestFastPostMatchesDecoder(t *testing.T) {
 	}
 	for _, line := range left {
 		var p leakwatch.Post
-		if ok, _ := fastPost([]byte(line), &p); ok {
+		if ok, _, _ := fastPost([]byte(line), &p); ok {
 			t.Errorf("fast path took %s", line)
 		}
 	}
@@ -354,5 +354,35 @@ func TestSpanMatchesByteScan(t *testing.T) {
 	}
 	if found < checked/10 || found == checked {
 		t.Fatalf("%d of %d strings were whole: the cases do not cover both outcomes", found, checked)
+	}
+}
+
+// TestDecodeLineCleansText: a leakwatch line's text comes out as cleanText makes it, whether
+// the fast decoder found it clean already (ASCII, runes NFC leaves alone) or not.
+func TestDecodeLineCleansText(t *testing.T) {
+	texts := []string{
+		"", "plain ASCII #tag https://t.co/x", "Клишина #ОднаЗаВсех", "“quoted” 🗳 café",
+		"e\u0301 decomposed", "\u212b angstrom", "한국어", "\ufb01 ligature", "tab\tand\nnew line",
+		"\u00e9\u0301 \U0001f5f3 \u2028",
+	}
+	for _, text := range texts {
+		b, err := json.Marshal(leakwatch.Post{Platform: "twitter", ID: "1", CreatedAt: time.Unix(0, 0).UTC(),
+			Author: leakwatch.Account{ID: "a"}, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range [][]byte{b, bytes.ReplaceAll(b, []byte(`"text":"`), []byte(`"text":"\u0020`))} {
+			var decoded leakwatch.Post
+			if err := jsonx.Unmarshal(line, &decoded); err != nil {
+				t.Fatal(err)
+			}
+			p, _, err := DecodeLine(line)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if want := cleanText(decoded.Text); p.Text != want {
+				t.Errorf("%s: text %+q, want %+q", line, p.Text, want)
+			}
+		}
 	}
 }
