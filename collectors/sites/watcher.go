@@ -242,7 +242,8 @@ type redirectsKey struct{}
 
 func (w *Watcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > w.cfg.MaxRedirects {
-		return fmt.Errorf("stopped after %d redirects", w.cfg.MaxRedirects)
+		// The client names only the last request's path; the chain says where it went.
+		return fmt.Errorf("stopped after %d redirects (%s first, then %s)", w.cfg.MaxRedirects, via[0].URL, req.URL)
 	}
 	if chain, ok := req.Context().Value(redirectsKey{}).(*[]string); ok {
 		status := 0

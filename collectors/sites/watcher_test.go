@@ -607,3 +607,20 @@ func TestStateFileDirectoryMustExist(t *testing.T) {
 		t.Fatalf("New with a state file in a missing directory: %v", err)
 	}
 }
+
+// A redirect loop makes the target unreachable with an error that says where it looped:
+// the client alone names only the last path.
+func TestRedirectLoopNamesTheChain(t *testing.T) {
+	r := newRig(t)
+	r.pages.handle("loop.example/", func(_ int, w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, "/again", http.StatusFound)
+	})
+	r.pages.handle("loop.example/again", func(_ int, w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, "/", http.StatusFound)
+	})
+	w := r.watcher(t, nil, Target{ID: "loop", URL: "http://loop.example/"})
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "unreachable") || !strings.Contains(ch.Error, "redirects (http://loop.example/ first, then http://loop.example/") {
+		t.Fatalf("loop: changed %v error %q", ch.Changed, ch.Error)
+	}
+}
