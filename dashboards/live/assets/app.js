@@ -1,6 +1,13 @@
 // leakwatch live page: renders /api/state snapshots pushed over /api/events.
 "use strict";
-const colors = ["#4fb3ff", "#ffb347", "#b48cff", "#5fd068", "#ff7eb6", "#f0e14a", "#3dd6c6", "#c0c0c0"];
+// Twelve colours told apart on the dark page, then the same colours dashed, so a campaign of
+// eleven candidates has no two lines alike (eight colours drew two pairs the same).
+const colors = ["#4fb3ff", "#ffb347", "#b48cff", "#5fd068", "#ff7eb6", "#f0e14a", "#3dd6c6", "#c0c0c0",
+  "#ff8a65", "#9ccc65", "#7986cb", "#d4a373"];
+const dashes = ["", "6 3", "2 3", "8 3 2 3"];
+const lineStyle = (i) => ({ color: colors[i % colors.length], dash: dashes[Math.floor(i / colors.length) % dashes.length] });
+// Time-axis steps in seconds: the first that gives at most ten ticks over the window.
+const tickSteps = [900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400];
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
 const fmtTime = (t) => t ? new Date(t).toISOString().replace("T", " ").slice(0, 16) + "Z" : "";
@@ -75,9 +82,13 @@ function chart(s) {
     if (ev.kind === "silence") out += `<rect x="${x(Math.max(a, t0))}" y="0" width="${Math.max(2, x(Math.min(b, t1)) - x(Math.max(a, t0)))}" height="${H - padB}" fill="#ff5c5c" opacity="0.12"><title>${esc(ev.title)}</title></rect>`;
     else if (ev.kind === "vote" || ev.kind === "debate") out += `<line x1="${x(a)}" x2="${x(a)}" y1="0" y2="${H - padB}" stroke="#8894a0" stroke-dasharray="4 3"><title>${esc(ev.title)}</title></line><text x="${x(a) + 3}" y="12" fill="#8894a0" font-size="11">${esc(ev.id)}</text>`;
   }
-  // Day ticks on the time axis.
-  for (let d = Math.ceil(t0 / 86400) * 86400; d < t1; d += 86400) {
-    out += `<line x1="${x(d)}" x2="${x(d)}" y1="${H - padB}" y2="${H - padB + 5}" stroke="#8894a0"/><text x="${x(d) + 2}" y="${H - 8}" fill="#8894a0" font-size="11">${new Date(d * 1000).toISOString().slice(5, 10)}</text>`;
+  // Time ticks (UTC) at a step fitting the window: hours within a day, with the date at
+  // midnight; dates beyond. Only midnights were marked, so a day's window had no labels.
+  const step = tickSteps.find((st) => (t1 - t0) / st <= 10) || tickSteps[tickSteps.length - 1];
+  for (let d = Math.ceil(t0 / step) * step; d < t1; d += step) {
+    const iso = new Date(d * 1000).toISOString();
+    const label = step >= 86400 || d % 86400 === 0 ? iso.slice(5, 10) : iso.slice(11, 16);
+    out += `<line x1="${x(d)}" x2="${x(d)}" y1="${H - padB}" y2="${H - padB + 5}" stroke="#8894a0"/><text x="${x(d) + 2}" y="${H - 8}" fill="#8894a0" font-size="11">${label}</text>`;
   }
   const all = series.find((ser) => ser.name === "all");
   const named = series.filter((ser) => ser.name !== "all");
@@ -88,14 +99,18 @@ function chart(s) {
   }
   named.forEach((ser, i) => {
     const pts = ser.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    out += `<polyline points="${pts}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="1.5"/>`;
+    const st = lineStyle(i);
+    out += `<polyline points="${pts}" fill="none" stroke="${st.color}" stroke-width="1.5"${st.dash ? ` stroke-dasharray="${st.dash}"` : ""}><title>${esc(ser.name)}</title></polyline>`;
   });
   for (const l of s.leaks || []) {
     const t = Date.parse(l.start || l.onset) / 1000;
     out += `<line x1="${x(t)}" x2="${x(t)}" y1="0" y2="${H - padB}" stroke="#ff5c5c" stroke-width="2"><title>leak ${esc(l.object)}</title></line>`;
   }
   svg.innerHTML = out;
-  $("legend").innerHTML = named.map((ser, i) => `<span><i style="background:${colors[i % colors.length]}"></i>${esc(ser.name)}</span>`).join("")
+  $("legend").innerHTML = named.map((ser, i) => {
+    const st = lineStyle(i);
+    return `<span><svg width="18" height="6"><line x1="0" x2="18" y1="3" y2="3" stroke="${st.color}" stroke-width="2"${st.dash ? ` stroke-dasharray="${st.dash}"` : ""}/></svg>${esc(ser.name)}</span>`;
+  }).join("")
     + (all ? `<span><i style="background:#8894a0"></i>all posts (own scale)</span>` : "");
 }
 
