@@ -36,6 +36,12 @@ type Config struct {
 	StateFile string `yaml:"state_file"`
 	// DefacementTerms are extra phrases that mark a change as a defacement (case-insensitive).
 	DefacementTerms []string `yaml:"defacement_terms"`
+	// CommonScriptDomains are registrable domains of scripts that sites add when they are
+	// redesigned (analytics, tag managers, public CDNs, embeds). A new script from one is a
+	// "scripts" change but no defacement signal: a redesign that replaced most of the text
+	// and added an analytics tag was paged as a critical defacement. A script from any other
+	// new domain still is one.
+	CommonScriptDomains []string `yaml:"common_script_domains"`
 }
 
 // Target is one watched page.
@@ -67,6 +73,13 @@ func DefaultConfig() Config {
 		MaxDiffBytes:     16 << 10,
 		MaxDiffEdits:     2000,
 		ReplacedFraction: 0.6,
+		CommonScriptDomains: []string{
+			"googletagmanager.com", "google-analytics.com", "googleapis.com", "gstatic.com",
+			"googlesyndication.com", "doubleclick.net", "google.com", "youtube.com",
+			"cloudflare.com", "cloudflareinsights.com", "jsdelivr.net", "unpkg.com", "jquery.com",
+			"bootstrapcdn.com", "fontawesome.com", "facebook.net", "twitter.com", "twimg.com",
+			"hotjar.com", "matomo.cloud", "axept.io", "didomi.io", "cookiebot.com", "onetrust.com",
+		},
 	}
 }
 

@@ -45,6 +45,7 @@ type assessInput struct {
 	oldTitle, newTitle       string
 	oldScripts, newScripts   []string
 	siteDomain               string
+	commonScripts            []string // Config.CommonScriptDomains
 	replacedFraction         float64
 	extraTerms               []string
 	minOldChars              int
@@ -86,7 +87,7 @@ func assess(in assessInput) defacement {
 		}
 	}
 	for _, s := range in.newScripts {
-		if s != in.siteDomain && !slices.Contains(in.oldScripts, s) {
+		if s != in.siteDomain && !slices.Contains(in.oldScripts, s) && !slices.Contains(in.commonScripts, s) {
 			d.add(false, "new script domain %s", s)
 		}
 	}

@@ -120,6 +120,21 @@ func TestAssessWeakSignalsAlone(t *testing.T) {
 	if d := assess(in); !d.is() {
 		t.Fatalf("two weak signals not flagged: %+v", d)
 	}
+	// A redesign: most of the text replaced and an analytics tag added. The tag is a
+	// "scripts" change, not a second signal: no critical page on redesign day. A script from an
+	// unknown domain on the same redesign still is one.
+	redesign := assessInput{
+		edits:            diffLines(lines("Programme|Meeting dimanche à Lyon|Contact|Presse"), lines("Nos propositions|Agenda de la semaine|Nous rejoindre|Espace presse"), 100),
+		replacedFraction: 0.6, minOldChars: 10, hadContent: true, siteDomain: "durand.example",
+		newScripts: []string{"googletagmanager.com"}, commonScripts: DefaultConfig().CommonScriptDomains,
+	}
+	if d := assess(redesign); d.is() || len(d.reasons) != 1 {
+		t.Fatalf("a redesign with an analytics tag flagged: %+v", d)
+	}
+	redesign.newScripts = append(redesign.newScripts, "cdn-static-host.ru")
+	if d := assess(redesign); !d.is() {
+		t.Fatalf("text replaced and a script from an unknown domain not flagged: %+v", d)
+	}
 	// A custom term is strong.
 	in = assessInput{edits: diffLines(nil, lines("Vive la cyberarmée"), 100), extraTerms: []string{"CyberArmée"}, replacedFraction: 0.6}
 	if d := assess(in); !d.is() {

@@ -548,6 +548,7 @@ func (w *Watcher) compare(t *target, cur *snapshot) *leakwatch.SiteChange {
 			oldScripts:       prevContent.page.scripts,
 			newScripts:       cur.page.scripts,
 			siteDomain:       t.domain,
+			commonScripts:    w.cfg.CommonScriptDomains,
 			replacedFraction: w.cfg.ReplacedFraction,
 			extraTerms:       w.cfg.DefacementTerms,
 			minOldChars:      minReplacedChars,
