@@ -411,6 +411,11 @@ func timeline(v view, width, height int) string {
 		case leakwatch.EventVote, leakwatch.EventDebate:
 			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.1f" stroke="#555" stroke-dasharray="4 3"><title>%s</title></line>`, x0, x0, padT, axisY, esc(ev.Title))
 		default:
+			if x1-x0 < 3 {
+				// An event of minutes (a speech) is a dotted line, not a band no one sees.
+				fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.1f" stroke="#888" stroke-dasharray="1 3"><title>%s</title></line>`, x0, x0, padT, axisY, esc(ev.Title))
+				continue
+			}
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="6" fill="#888" opacity="0.35"><title>%s</title></rect>`, x0, axisY+2, math.Max(1, x1-x0), esc(ev.Title))
 		}
 	}
@@ -524,7 +529,9 @@ func eventLabels(events []leakwatch.Event, x func(time.Time) float64, width floa
 			fill = "#a11"
 		case leakwatch.EventVote, leakwatch.EventDebate:
 		default:
-			continue
+			// Conventions, speeches and campaign periods: the summary times findings against
+			// them too ("rnc-acceptance −15h57m"), so the picture names them, in grey.
+			fill = "#777"
 		}
 		at, w := x(ev.Start), textW(ev.ID)
 		l := eventLabel{x: at + 2, text: ev.ID, fill: fill}
@@ -769,7 +776,7 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 {{end}}<p class="summary"><span><b>{{len .Bursts | printf "%d"}}</b> bursts</span><span><b>{{.Edges}}</b> co-share edges</span><span><b>{{printf "%d" (len .Groups)}}</b> coordinated groups</span><span><b>{{printf "%d" (len .Leaks)}}</b> leaks</span></p>
 <h2>Volume against the campaign calendar</h2>
 <div class="figure">{{.Timeline}}</div>
-<p class="meta">Lines: posts mentioning each candidate per bucket (the whole stream when no candidate is named), times in UTC. Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions. Orange: burst onsets (hollow: baseline learning). Red lines: where each leak incident began.</p>
+<p class="meta">Lines: posts mentioning each candidate per bucket (the whole stream when no candidate is named), times in UTC. Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions; dotted grey: speeches; grey labels name them at their start. Orange: burst onsets (hollow: baseline learning). Red lines: where each leak incident began.</p>
 <p class="meta">Calendar offsets count from the start of the event: <code>debate +0h34m</code> is 34 minutes after it began, a negative offset such as <code>silence −3h25m</code> is 3 h 25 min before it.</p>
 <h2>Leak timing</h2>
 {{if .Leaks}}<table><tr><th>object</th><th>about</th><th>began</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>

@@ -433,6 +433,13 @@ func TestTimelineEventLabelsInside(t *testing.T) {
 			{ID: "silence-r2", Kind: "silence", Start: t0.Add(44 * 24 * time.Hour), End: t0.Add(45*24*time.Hour + 20*time.Hour)},
 			{ID: "vote-r2", Kind: "vote", Start: t0.Add(45*24*time.Hour + 8*time.Hour), End: t0.Add(45*24*time.Hour + 20*time.Hour)},
 		}},
+		// The IRA summary times bursts against a convention's acceptance speech: the picture
+		// must name it, and the conventions, where they are.
+		{"conventions and a speech", 24 * 20, []leakwatch.Event{
+			{ID: "rnc", Kind: "convention", Start: t0.Add(2 * 24 * time.Hour), End: t0.Add(6 * 24 * time.Hour)},
+			{ID: "rnc-acceptance", Kind: "speech", Start: t0.Add(5*24*time.Hour + 2*time.Hour), End: t0.Add(5*24*time.Hour + 3*time.Hour)},
+			{ID: "dnc", Kind: "convention", Start: t0.Add(9 * 24 * time.Hour), End: t0.Add(13 * 24 * time.Hour)},
+		}},
 	} {
 		cal := leakwatch.Calendar{Name: "France", Events: tc.events}
 		for _, width := range []int{1100, 1600} {
