@@ -46,13 +46,8 @@ const maxBadShown = 10
 
 func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "analyze", "FILE --out DIR [flags]")
-	format := fs.String("format", "", "archive format: twitter-v1, twitter-v2, jsonl or csv (default: from the file)")
-	preset := fs.String("preset", "", "CSV layout by name: "+strings.Join(archive.PresetNames(), ", "))
-	columns := fs.String("columns", "", "CSV column map: author=COL,time=COL[,id=COL,text=COL,...]")
-	comma := fs.String("comma", "", "CSV field separator: one character, or \\t or tab (default: tab for .tsv, else ',')")
-	encoding := fs.String("encoding", "", "CSV character encoding: "+strings.Join(archive.EncodingNames(), ", ")+" (default utf-8: a row that is not UTF-8 is a bad record)")
-	timeZone := fs.String("time-zone", "", "CSV times written without an offset are in this IANA zone, e.g. Europe/Paris (default UTC)")
-	objects := fs.String("objects", "", "CSV columns holding object ids: KIND=COL,... (KIND: url, domain, hashtag, reshare_of, reply_to, text, neartext, image)")
+	af := addArchiveFlags(fs, "")
+	format, preset := af.format, af.preset
 	window := fs.Duration("window", 0, "co-share window W (default from config: 60s)")
 	minWeight := fs.Int("min-weight", 0, "co-share edges need this many distinct objects, M (default from config: 2)")
 	maxSharers := fs.Int("max-sharers", -1, "cap on partner accounts per share and object (0: no cap; default from config)")
@@ -94,34 +89,21 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		// volume.json names buckets by whole seconds.
 		return fmt.Errorf("%w: --volume-bucket %v: want whole seconds, at least 1s", errUsage, *volBucket)
 	}
-	af, ok := analyzeFormats[*format]
-	if !ok {
-		return fmt.Errorf("%w: --format %q: want twitter-v1, twitter-v2, jsonl or csv", errUsage, *format)
-	}
 	// CSV flags on a file read as JSON lines would be dropped without a word.
 	var csvFlags []string
-	for _, f := range []string{"preset", "columns", "objects", "comma", "encoding", "time-zone"} {
+	for _, f := range csvOnly {
 		if given[f] {
 			csvFlags = append(csvFlags, "--"+f)
 		}
 	}
-	if len(csvFlags) > 0 && af == archive.FormatJSONL {
+	if len(csvFlags) > 0 && analyzeFormats[*format] == archive.FormatJSONL {
 		return fmt.Errorf("%w: %s: CSV only, and --format %s reads JSON lines", errUsage, strings.Join(csvFlags, ", "), *format)
 	}
-	opts := archive.Options{Format: af, Preset: *preset, NoRaw: true} // posts are analyzed, never stored
-	if opts.Comma, err = archive.ParseComma(*comma); err != nil {
-		return fmt.Errorf("%w: --comma: %v", errUsage, err)
+	opts, err := af.options("")
+	if err != nil {
+		return err
 	}
-	if opts.Columns, err = archive.ParseColumns(*columns); err != nil {
-		return fmt.Errorf("%w: --columns: %v", errUsage, err)
-	}
-	if opts.Objects, err = archive.ParseObjects(*objects); err != nil {
-		return fmt.Errorf("%w: --objects: %v", errUsage, err)
-	}
-	opts.Encoding, opts.TimeZone = *encoding, *timeZone
-	if err := opts.Validate(); err != nil { // a flag's mistake, before the file is read
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
+	opts.NoRaw = true // posts are analyzed, never stored
 
 	conf, err := readConfig(*cfgPath, *calPath == "") // --calendar replaces the config's
 	if err != nil {
@@ -198,7 +180,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if opts.Workers = cfg.Workers; opts.Workers == 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	if len(csvFlags) > 0 && af == archive.FormatAuto && *preset == "" {
+	if len(csvFlags) > 0 && opts.Format == archive.FormatAuto && *preset == "" {
 		if f, err := archive.DetectFormat(path); err == nil && f == archive.FormatJSONL {
 			return fmt.Errorf("%w: %s: CSV only, and %s reads as JSON lines (give --format csv if it is CSV)", errUsage, strings.Join(csvFlags, ", "), path)
 		}

@@ -103,10 +103,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	synthetic := fs.Int("synthetic-accounts", 0, "instead of a scenario: a synthetic stream with this many accounts, all active within one hour of event time (the memory check)")
 	synthPosts := fs.Int("synthetic-posts", 0, "posts of the synthetic stream (default: 2 per account)")
 	file := fs.String("file", "", "replay this archive instead of a scenario")
-	format := fs.String("format", "", "--file format: twitter-v1, twitter-v2, jsonl or csv")
-	preset := fs.String("preset", "", "--file CSV layout by name: "+strings.Join(archive.PresetNames(), ", "))
-	columns := fs.String("columns", "", "--file CSV column map")
-	objects := fs.String("objects", "", "--file CSV object columns")
+	af := addArchiveFlags(fs, "--file ")
 	partitions := fs.Int("partitions", 4, "partitions of the run's topics")
 	jsonOut := fs.String("json", "", "write the figures as JSON to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (every stage runs in this process) to this file")
@@ -139,19 +136,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		src = &syntheticSource{nAccounts: *synthetic, posts: n}
 	case *file != "":
-		af, ok := analyzeFormats[*format]
-		if !ok {
-			return fmt.Errorf("%w: --format %q: want twitter-v1, twitter-v2, jsonl or csv", errUsage, *format)
-		}
-		opts := archive.Options{Format: af, Preset: *preset, Name: "bench"}
-		if opts.Columns, err = archive.ParseColumns(*columns); err != nil {
-			return fmt.Errorf("%w: --columns: %v", errUsage, err)
-		}
-		if opts.Objects, err = archive.ParseObjects(*objects); err != nil {
-			return fmt.Errorf("%w: --objects: %v", errUsage, err)
-		}
-		if err := opts.Validate(); err != nil { // a flag's mistake, before the file is read
-			return fmt.Errorf("%w: %v", errUsage, err)
+		opts, err := af.options("bench")
+		if err != nil {
+			return err
 		}
 		got, err := archive.ReadAll(*file, opts)
 		if err != nil {

@@ -30,13 +30,7 @@ const replayChunk = 5000
 func runReplay(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "replay", "FILE... [flags]")
 	speedFlag := fs.String("speed", "max", "Nx (event time runs N times faster than the wall clock: 1x, 60x, 0.5x) or max")
-	format := fs.String("format", "", "archive format: twitter-v1, twitter-v2, jsonl or csv (default: from each file)")
-	preset := fs.String("preset", "", "CSV layout by name: "+strings.Join(archive.PresetNames(), ", "))
-	columns := fs.String("columns", "", "CSV column map: author=COL,time=COL[,id=COL,text=COL,...]")
-	comma := fs.String("comma", "", "CSV field separator: one character, or \\t or tab (default: tab for .tsv, else ',')")
-	encoding := fs.String("encoding", "", "CSV character encoding: "+strings.Join(archive.EncodingNames(), ", ")+" (default utf-8: a row that is not UTF-8 is a bad record)")
-	timeZone := fs.String("time-zone", "", "CSV times written without an offset are in this IANA zone, e.g. Europe/Paris (default UTC)")
-	objects := fs.String("objects", "", "CSV columns holding object ids: KIND=COL,...")
+	af := addArchiveFlags(fs, "")
 	order := fs.String("order", "time", "time: load every file and send records in event-time order (what detection needs); file: stream in file order without loading (for files already in time order)")
 	cfgPath := fs.String("config", "", "leakwatch config file (its kafka section); default: the local Kafka")
 	progress := fs.Duration("progress", 2*time.Second, "progress line on stderr this often (0: none)")
@@ -51,26 +45,12 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --speed: %v", errUsage, err)
 	}
-	af, ok := analyzeFormats[*format]
-	if !ok {
-		return fmt.Errorf("%w: --format %q: want twitter-v1, twitter-v2, jsonl or csv", errUsage, *format)
-	}
 	if *order != "time" && *order != "file" {
 		return fmt.Errorf("%w: --order %q: want time or file", errUsage, *order)
 	}
-	opts := archive.Options{Format: af, Preset: *preset, Name: replayStage}
-	if opts.Comma, err = archive.ParseComma(*comma); err != nil {
-		return fmt.Errorf("%w: --comma: %v", errUsage, err)
-	}
-	if opts.Columns, err = archive.ParseColumns(*columns); err != nil {
-		return fmt.Errorf("%w: --columns: %v", errUsage, err)
-	}
-	if opts.Objects, err = archive.ParseObjects(*objects); err != nil {
-		return fmt.Errorf("%w: --objects: %v", errUsage, err)
-	}
-	opts.Encoding, opts.TimeZone = *encoding, *timeZone
-	if err := opts.Validate(); err != nil { // a flag's mistake, before the file is read
-		return fmt.Errorf("%w: %v", errUsage, err)
+	opts, err := af.options(replayStage)
+	if err != nil {
+		return err
 	}
 	c, err := loadConfig(*cfgPath)
 	if err != nil {
