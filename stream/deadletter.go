@@ -37,6 +37,15 @@ type DeadLetter struct {
 	At        time.Time
 }
 
+// Where is where the dead letter came from, as Record.Where writes a record's place
+// ("leakwatch.mentions.v1/2@1234"), or its Ref when it never reached Kafka.
+func (d DeadLetter) Where() string {
+	if d.Topic == "" {
+		return d.Ref
+	}
+	return Record{Topic: d.Topic, Partition: d.Partition, Offset: d.Offset}.Where()
+}
+
 // DeadLetterFor wraps a consumed record that stage could not handle because of err.
 func DeadLetterFor(stage string, r Record, err error) DeadLetter {
 	return DeadLetter{

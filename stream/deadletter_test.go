@@ -37,6 +37,12 @@ func TestDeadLetterHeadersRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(back, d) {
 		t.Errorf("parsed back\n %+v\nwant\n %+v", back, d)
 	}
+	if back.Where() != src.Where() {
+		t.Errorf("dead letter from %q, want the record's place %q", back.Where(), src.Where())
+	}
+	if file := (stream.DeadLetter{Ref: "ira.csv.gz:1234"}); file.Where() != "ira.csv.gz:1234" {
+		t.Errorf("dead letter of a file's line from %q, want its ref", file.Where())
+	}
 
 	// Dead-lettering a dead letter again keeps one set of dead-letter headers: the latest.
 	again := stream.DeadLetterFor("replay", stream.Record{Topic: m.Topic, Offset: 7, Key: m.Key, Value: m.Value, Headers: m.Headers}, errors.New("still bad"))

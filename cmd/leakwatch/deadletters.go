@@ -130,7 +130,7 @@ func printDeadLetters(w io.Writer, topic string, total int64, sel []stream.DeadL
 		fmt.Fprintf(w, "  the first %d:\n", n)
 	}
 	for _, d := range sel[:n] {
-		fmt.Fprintf(w, "    %s  %-14s %s  %s\n", stampSecond(d.At), d.Stage, origin(d), d.Reason)
+		fmt.Fprintf(w, "    %s  %-14s %s  %s\n", stampSecond(d.At), d.Stage, d.Where(), d.Reason)
 	}
 }
 
@@ -153,14 +153,6 @@ var (
 	account   = regexp.MustCompile(`\bby [^\s,;:]+`) // "mention of X by ACCOUNT at T"
 	digits    = regexp.MustCompile(`[0-9]+(?:[-:.T][0-9]+)*Z?`)
 )
-
-// origin is where a dead letter came from: its topic record, or its place outside Kafka.
-func origin(d stream.DeadLetter) string {
-	if d.Topic != "" {
-		return fmt.Sprintf("%s/%d@%d", d.Topic, d.Partition, d.Offset)
-	}
-	return d.Ref
-}
 
 func stampSecond(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
 

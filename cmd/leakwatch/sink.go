@@ -205,7 +205,7 @@ func (s *sink) handle(ctx context.Context, batch []stream.Record) error {
 	// After the inserts: a batch that failed to insert is redelivered, and its dead letters
 	// would otherwise be written twice.
 	for _, d := range b.dead {
-		s.log.Warn("dead-lettering a record", "record", fmt.Sprintf("%s/%d@%d", d.Topic, d.Partition, d.Offset), "err", d.Reason)
+		s.log.Warn("dead-lettering a record", "record", d.Where(), "err", d.Reason)
 	}
 	return s.dl.SendDeadLetters(ctx, s.topics.DeadLetter, b.dead...)
 }

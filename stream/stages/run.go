@@ -116,7 +116,7 @@ func (o *outputs) add(m stream.Message, err error, stage string, from stream.Rec
 func (o *outputs) logDead(log *slog.Logger) {
 	if n := len(o.dead); n > 0 {
 		d := o.dead[0]
-		log.Warn("dead-lettering records", "count", n, "first", fmt.Sprintf("%s/%d@%d", d.Topic, d.Partition, d.Offset), "reason", d.Reason)
+		log.Warn("dead-lettering records", "count", n, "first", d.Where(), "reason", d.Reason)
 	}
 }
 
