@@ -20,8 +20,8 @@ import (
 // Candidate or Object, which receivers route on (a growing group's most shared objects can
 // come to name another candidate: held back, the alert stayed with the wrong desk until the
 // interval passed, and for good on a finite replay). So the key is ID, severity, candidate,
-// object and the set of superseded IDs; evidence that only grew is not news. Only successful deliveries are remembered, so
-// a failed alert is sent again on the next try.
+// object and the set of superseded IDs; evidence that only grew is not news. Only successful
+// deliveries are remembered, so a failed alert is sent again on the next try.
 //
 // Memory is bounded by MaxEntries: past it the oldest entries are forgotten early (counted in
 // leakwatch_alerts_dedup_evicted_total), which can only cause a repeat, never a loss. The

@@ -146,12 +146,13 @@ func extractUTC(ex *Extract, dst []string, p leakwatch.Post) ([]string, leakwatc
 
 // queue takes the objects of one post and the mention they share.
 func (b *Batch) queue(m leakwatch.Mention, objs []string) error {
-	b.r.sum.Posts++
-	if sum := &b.r.sum; sum.First.IsZero() || m.At.Before(sum.First) {
+	sum := &b.r.sum
+	sum.Posts++
+	if sum.First.IsZero() || m.At.Before(sum.First) {
 		sum.First = m.At
 	}
-	if m.At.After(b.r.sum.Last) {
-		b.r.sum.Last = m.At
+	if m.At.After(sum.Last) {
+		sum.Last = m.At
 	}
 	if b.cfg.Reorder == 0 {
 		b.queued += int64(len(objs))

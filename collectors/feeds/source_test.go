@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,30 +169,47 @@ func TestConditionalGetAndDedup(t *testing.T) {
 	}
 }
 
-func TestSeveralFeedsOwnIntervals(t *testing.T) {
-	var mu sync.Mutex
-	hits := map[string][]time.Time{}
-	var clk *fakeClock
+// polls records when each path of a growingFeeds server was asked for, by the fake clock.
+type polls struct {
+	mu   sync.Mutex
+	hits map[string][]time.Time
+	clk  *fakeClock
+}
+
+// growingFeeds serves at every path a feed that lists one more item at each poll, so each
+// poll yields exactly one record; the paths in dead answer 502 Bad Gateway instead.
+func growingFeeds(t *testing.T, dead ...string) (*httptest.Server, *polls) {
+	t.Helper()
+	p := &polls{hits: map[string][]time.Time{}}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits[r.URL.Path] = append(hits[r.URL.Path], clk.now())
-		n := len(hits[r.URL.Path])
-		mu.Unlock()
-		// Every poll lists one more item, so each poll yields exactly one record.
+		p.mu.Lock()
+		p.hits[r.URL.Path] = append(p.hits[r.URL.Path], p.clk.now())
+		n := len(p.hits[r.URL.Path])
+		p.mu.Unlock()
+		if slices.Contains(dead, r.URL.Path) {
+			http.Error(w, "gone", http.StatusBadGateway)
+			return
+		}
 		var items strings.Builder
 		for i := range n {
-			items.WriteString("<item><guid>" + r.URL.Path + "/" + string(rune('a'+i)) + "</guid><title>t</title></item>")
+			items.WriteString("<item><guid>" + r.URL.Path + "/" + strconv.Itoa(i) + "</guid><title>t</title></item>")
 		}
 		_, _ = w.Write([]byte(`<rss version="2.0"><channel><title>x</title>` + items.String() + `</channel></rss>`))
 	}))
-	defer ts.Close()
+	t.Cleanup(ts.Close)
+	return ts, p
+}
+
+func TestSeveralFeedsOwnIntervals(t *testing.T) {
+	ts, p := growingFeeds(t)
 	var s *Source
-	s, clk = newTestSource(t,
+	s, p.clk = newTestSource(t,
 		FeedConfig{URL: ts.URL + "/fast", Interval: time.Minute},
 		FeedConfig{URL: ts.URL + "/slow", Interval: 5 * time.Minute})
 	readN(t, s, 12)
-	mu.Lock()
-	defer mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	hits := p.hits
 	// In the first 10 minutes of fake time: fast polled at 0..9 (10 times), slow at 0 and 5.
 	if len(hits["/fast"]) != 10 || len(hits["/slow"]) != 2 {
 		t.Fatalf("polls fast=%d slow=%d, want 10 and 2", len(hits["/fast"]), len(hits["/slow"]))
@@ -368,27 +386,9 @@ func TestConfigValidate(t *testing.T) {
 // feed's own (it backs off alone, doubling its wait), the source is never reconnected, and
 // the healthy feed is polled at its interval throughout.
 func TestDeadFeedHoldsBackNoOther(t *testing.T) {
-	var mu sync.Mutex
-	hits := map[string][]time.Time{}
-	var clk *fakeClock
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits[r.URL.Path] = append(hits[r.URL.Path], clk.now())
-		n := len(hits[r.URL.Path])
-		mu.Unlock()
-		if r.URL.Path == "/dead.xml" {
-			http.Error(w, "gone", http.StatusBadGateway)
-			return
-		}
-		var items strings.Builder
-		for i := range n {
-			items.WriteString("<item><guid>g" + strconv.Itoa(i) + "</guid><title>t</title></item>")
-		}
-		_, _ = w.Write([]byte(`<rss version="2.0"><channel><title>x</title>` + items.String() + `</channel></rss>`))
-	}))
-	defer ts.Close()
+	ts, p := growingFeeds(t, "/dead.xml")
 	var s *Source
-	s, clk = newTestSource(t, FeedConfig{URL: ts.URL + "/good.xml"}, FeedConfig{URL: ts.URL + "/dead.xml"})
+	s, p.clk = newTestSource(t, FeedConfig{URL: ts.URL + "/good.xml"}, FeedConfig{URL: ts.URL + "/dead.xml"})
 	reg := prometheus.NewRegistry()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -404,9 +404,9 @@ func TestDeadFeedHoldsBackNoOther(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	good, dead := hits["/good.xml"], hits["/dead.xml"]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	good, dead := p.hits["/good.xml"], p.hits["/dead.xml"]
 	for i := 1; i < len(good); i++ {
 		if d := good[i].Sub(good[i-1]); d != time.Minute {
 			t.Fatalf("good feed polled %v after the one before (poll %d), want its 1m interval", d, i)

@@ -36,7 +36,7 @@ type State struct {
 	version uint64
 
 	counts Counts
-	// counted holds, by post and object, when the page counted the mentions it draws (the
+	// seen holds, by post and object, when the page counted the mentions it draws (the
 	// whole stream and the candidates) within the last copyWindow of event time.
 	seen      map[postObject]time.Time
 	swept     time.Time
