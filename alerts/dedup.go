@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,8 +21,13 @@ import (
 // Candidate or Object, which receivers route on (a growing group's most shared objects can
 // come to name another candidate: held back, the alert stayed with the wrong desk until the
 // interval passed, and for good on a finite replay). So the key is ID, severity, candidate,
-// object and the set of superseded IDs; evidence that only grew is not news. Only successful
-// deliveries are remembered, so a failed alert is sent again on the next try.
+// object and the set of superseded IDs; evidence that only grew is not news at once. It is
+// not lost either: the latest suppressed version whose summary or evidence differs from the
+// one delivered waits, one per ID, and SendUpdates delivers it once the delivered version is
+// Interval old (or at once, on shutdown). A receiver thus holds a finding at most Interval
+// behind its evidence, instead of as first raised: a finite replay never raised it again,
+// and Alertmanager kept "(9 objects)" where the records said 20. Only successful deliveries
+// are remembered, so a failed alert is sent again on the next try.
 //
 // Memory is bounded by MaxEntries: past it the oldest entries are forgotten early (counted in
 // leakwatch_alerts_dedup_evicted_total), which can only cause a repeat, never a loss. The
@@ -36,14 +42,24 @@ type Dedup struct {
 	onSuppress func(n int)
 	onEvict    func()
 
+	// send is held over a whole delivery, filter to remember: an update sent by the clock
+	// must not overtake, or be overtaken by, the newer version of a batch.
+	send sync.Mutex
+
 	mu      sync.Mutex
 	entries map[string]*list.Element // key -> element of order
 	order   *list.List               // *dedupEntry, oldest delivery first
+	// pending holds, by alert ID, the latest suppressed version whose summary or evidence
+	// differs from the one delivered under its key. Any delivery of the ID drops it (it is
+	// older than what was sent); its size is bounded by the entries, since an entry's
+	// eviction makes its update due at the next SendUpdates.
+	pending map[string]leakwatch.Alert
 }
 
 type dedupEntry struct {
 	key  string
 	sent time.Time
+	sum  uint64 // of the delivered version's summary and evidence
 }
 
 // NewDedup returns a Dedup in front of next.
@@ -55,7 +71,20 @@ func NewDedup(next Notifier, cfg DedupConfig) *Dedup {
 		now:      time.Now,
 		entries:  map[string]*list.Element{},
 		order:    list.New(),
+		pending:  map[string]leakwatch.Alert{},
 	}
+}
+
+// contentSum hashes what a person reads of an alert, its summary and evidence. Times and the
+// link move with every republication of a growing finding; they alone are no update.
+func contentSum(a leakwatch.Alert) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(a.Summary))
+	for _, e := range a.Evidence {
+		h.Write([]byte{0})
+		h.Write([]byte(e))
+	}
+	return h.Sum64()
 }
 
 func dedupKey(a leakwatch.Alert) string {
@@ -79,8 +108,14 @@ func dedupKey(a leakwatch.Alert) string {
 // Notify passes on the alerts not delivered within the interval (and each key once per
 // call), and remembers them when next succeeds.
 func (d *Dedup) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool, error) {
-	fresh := d.filter(alerts)
-	if n := len(alerts) - len(fresh); n > 0 && d.onSuppress != nil {
+	d.send.Lock()
+	defer d.send.Unlock()
+	return d.deliver(ctx, d.filter(alerts), len(alerts))
+}
+
+// deliver sends fresh (of a call of n alerts) and remembers what got through.
+func (d *Dedup) deliver(ctx context.Context, fresh []leakwatch.Alert, n int) (bool, error) {
+	if n := n - len(fresh); n > 0 && d.onSuppress != nil {
 		d.onSuppress(n)
 	}
 	if len(fresh) == 0 {
@@ -129,12 +164,64 @@ func (d *Dedup) filter(alerts []leakwatch.Alert) []leakwatch.Alert {
 			}
 			seen[k] = true
 		}
-		if _, ok := d.entries[k]; ok {
-			continue // delivered less than interval ago (expire removed the older ones)
+		if el, ok := d.entries[k]; ok {
+			// Delivered less than interval ago (expire removed the older ones): a repeat,
+			// or an update to send when the interval has passed.
+			if contentSum(a) != el.Value.(*dedupEntry).sum {
+				d.pending[a.ID] = a
+			} else {
+				delete(d.pending, a.ID)
+			}
+			continue
 		}
+		delete(d.pending, a.ID) // this version is newer than any waiting
 		fresh = append(fresh, a)
 	}
 	return fresh
+}
+
+// SendUpdates delivers the waiting updates (see Dedup) whose delivered version is at least
+// the interval old, or every waiting update when all is set (on shutdown: a receiver should
+// hold the last version rather than wait for a process that is stopping). It returns how many
+// it sent; an update that failed waits for the next call.
+func (d *Dedup) SendUpdates(ctx context.Context, all bool) (int, error) {
+	d.send.Lock()
+	defer d.send.Unlock()
+	d.mu.Lock()
+	d.expire(d.now())
+	var due []leakwatch.Alert
+	for id, a := range d.pending {
+		if _, fresh := d.entries[dedupKey(a)]; fresh && !all {
+			continue
+		}
+		due = append(due, a)
+		delete(d.pending, id)
+	}
+	d.mu.Unlock()
+	if len(due) == 0 {
+		return 0, nil
+	}
+	slices.SortFunc(due, func(a, b leakwatch.Alert) int { return strings.Compare(a.ID, b.ID) })
+	_, err := d.deliver(ctx, due, len(due))
+	if err == nil {
+		return len(due), nil
+	}
+	failed := due
+	var pe *PartialError
+	if errors.As(err, &pe) {
+		failed = failed[:0:0]
+		for _, f := range pe.Failed {
+			failed = append(failed, f.Alert)
+		}
+	}
+	d.mu.Lock()
+	for _, a := range failed {
+		if _, newer := d.pending[a.ID]; !newer {
+			d.pending[a.ID] = a
+		}
+	}
+	d.mu.Unlock()
+	return len(due) - len(failed), err
 }
 
 func (d *Dedup) remember(alerts []leakwatch.Alert) {
@@ -147,12 +234,14 @@ func (d *Dedup) remember(alerts []leakwatch.Alert) {
 	for _, a := range alerts {
 		k := dedupKey(a)
 		if el, ok := d.entries[k]; ok {
-			// Delivered again (the interval passed, or a concurrent call): restart its clock.
-			el.Value.(*dedupEntry).sent = now
+			// Delivered again (the interval passed, or an update on shutdown): restart its
+			// clock.
+			e := el.Value.(*dedupEntry)
+			e.sent, e.sum = now, contentSum(a)
 			d.order.MoveToBack(el)
 			continue
 		}
-		d.entries[k] = d.order.PushBack(&dedupEntry{key: k, sent: now})
+		d.entries[k] = d.order.PushBack(&dedupEntry{key: k, sent: now, sum: contentSum(a)})
 		for d.order.Len() > d.max {
 			d.drop(d.order.Front())
 			if d.onEvict != nil {

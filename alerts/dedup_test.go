@@ -207,3 +207,141 @@ func BenchmarkDedup(b *testing.B) {
 	}
 	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "alerts/s")
 }
+
+// summaries keeps the summary of every alert delivered, in order, and fails while fail is set.
+type summaries struct {
+	got  []string
+	fail error
+}
+
+func (s *summaries) Notify(_ context.Context, alerts ...leakwatch.Alert) (bool, error) {
+	if s.fail != nil {
+		return true, s.fail
+	}
+	for _, a := range alerts {
+		s.got = append(s.got, a.Severity+" "+a.Summary)
+	}
+	return false, nil
+}
+
+func grown(objects int) leakwatch.Alert {
+	a := leakAlert("group|g1")
+	a.Severity = "warning"
+	a.Summary = fmt.Sprintf("Coordinated group g1 (%d objects)", objects)
+	return a
+}
+
+// A group whose evidence grows while dedup holds it back reaches the receiver as it last was,
+// once the interval has passed: on a finite replay the rules never raise it again, and the
+// receiver kept the first version for good.
+func TestDedupSendsGrownEvidenceAfterTheInterval(t *testing.T) {
+	rec := &summaries{}
+	d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+	clock := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
+	d.now = func() time.Time { return clock }
+	ctx := context.Background()
+	for _, n := range []int{9, 12, 20, 20} {
+		_, _ = d.Notify(ctx, grown(n))
+		clock = clock.Add(time.Minute)
+	}
+	if n, err := d.SendUpdates(ctx, false); n != 0 || err != nil {
+		t.Fatalf("4 minutes after delivery, SendUpdates sent %d (%v), want 0: the interval has not passed", n, err)
+	}
+	clock = clock.Add(56 * time.Minute)
+	if n, err := d.SendUpdates(ctx, false); n != 1 || err != nil {
+		t.Fatalf("an hour after delivery, SendUpdates sent %d (%v), want 1", n, err)
+	}
+	_, _ = d.Notify(ctx, grown(20)) // a repeat of what was just sent
+	if n, _ := d.SendUpdates(ctx, true); n != 0 {
+		t.Errorf("a repeat of the update made %d more updates, want 0", n)
+	}
+	want := "[warning Coordinated group g1 (9 objects) warning Coordinated group g1 (20 objects)]"
+	if fmt.Sprint(rec.got) != want {
+		t.Errorf("delivered %v, want %v", rec.got, want)
+	}
+}
+
+func TestDedupUpdates(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a plain repeat is no update", func(t *testing.T) {
+		rec := &summaries{}
+		d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+		_, _ = d.Notify(ctx, grown(9))
+		_, _ = d.Notify(ctx, grown(9))
+		if n, _ := d.SendUpdates(ctx, true); n != 0 || len(rec.got) != 1 {
+			t.Errorf("sent %d updates and %d alerts, want 0 and 1", n, len(rec.got))
+		}
+	})
+	t.Run("evidence back to what was delivered is no update", func(t *testing.T) {
+		rec := &summaries{}
+		d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+		_, _ = d.Notify(ctx, grown(9))
+		_, _ = d.Notify(ctx, grown(12))
+		_, _ = d.Notify(ctx, grown(9))
+		if n, _ := d.SendUpdates(ctx, true); n != 0 {
+			t.Errorf("sent %d updates, want 0", n)
+		}
+	})
+	t.Run("a newer version delivered drops the waiting one", func(t *testing.T) {
+		rec := &summaries{}
+		d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+		_, _ = d.Notify(ctx, grown(9))
+		_, _ = d.Notify(ctx, grown(12)) // waits
+		esc := grown(15)
+		esc.Severity = "critical"
+		_, _ = d.Notify(ctx, esc) // news at once
+		if n, _ := d.SendUpdates(ctx, true); n != 0 {
+			t.Errorf("sent %d updates after the escalation, want 0: the warning would undo it", n)
+		}
+		if got := rec.got[len(rec.got)-1]; got != "critical Coordinated group g1 (15 objects)" {
+			t.Errorf("the receiver holds %q, want the escalation", got)
+		}
+	})
+	t.Run("on shutdown every waiting update is sent", func(t *testing.T) {
+		rec := &summaries{}
+		d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+		_, _ = d.Notify(ctx, grown(9))
+		_, _ = d.Notify(ctx, grown(20))
+		if n, err := d.SendUpdates(ctx, true); n != 1 || err != nil {
+			t.Errorf("sent %d (%v), want 1", n, err)
+		}
+		// The update is now what was delivered: a repeat of it within the interval waits.
+		_, _ = d.Notify(ctx, grown(20))
+		if len(rec.got) != 2 {
+			t.Errorf("delivered %v, want 2 alerts", rec.got)
+		}
+	})
+	t.Run("a failed update waits for the next try", func(t *testing.T) {
+		rec := &summaries{}
+		d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+		_, _ = d.Notify(ctx, grown(9))
+		_, _ = d.Notify(ctx, grown(20))
+		rec.fail = errors.New("down")
+		if n, err := d.SendUpdates(ctx, true); n != 0 || err == nil {
+			t.Fatalf("with the receiver down: sent %d (%v), want 0 and an error", n, err)
+		}
+		rec.fail = nil
+		if n, err := d.SendUpdates(ctx, true); n != 1 || err != nil {
+			t.Errorf("with the receiver back: sent %d (%v), want 1", n, err)
+		}
+	})
+}
+
+// The alert role's receivers send what dedup still holds when they stop.
+func TestReceiverSendsUpdatesOnShutdown(t *testing.T) {
+	rec := &summaries{}
+	r := NewReceiver("r", rec, DedupConfig{Interval: time.Hour, MaxEntries: 10}, testPolicy, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.KeepUpdated(ctx, 5*time.Second) }()
+	_, _ = r.Notify(ctx, grown(9))
+	_, _ = r.Notify(ctx, grown(20))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := "[warning Coordinated group g1 (9 objects) warning Coordinated group g1 (20 objects)]"
+	if fmt.Sprint(rec.got) != want {
+		t.Errorf("delivered %v, want %v", rec.got, want)
+	}
+}

@@ -130,6 +130,41 @@ func (r *Receiver) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool,
 	return r.head.Notify(ctx, kept...)
 }
 
+// KeepUpdated sends the receiver's waiting updates (alerts whose evidence grew while dedup
+// held them back, see Dedup) until ctx ends, checking a tenth of the dedup interval apart
+// (1 s to 1 min). When ctx ends it sends every update still waiting, allowing grace for it:
+// a finite replay's last versions reach the receiver when the role stops, not never. With
+// dedup off nothing waits, and it only waits for ctx.
+func (r *Receiver) KeepUpdated(ctx context.Context, grace time.Duration) error {
+	if r.dedup.interval <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	tick := min(max(r.dedup.interval/10, time.Second), time.Minute)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	send := func(ctx context.Context, all bool) {
+		n, err := r.dedup.SendUpdates(ctx, all)
+		if n > 0 {
+			r.log.Info("sent alerts whose evidence grew since they were delivered", "alerts", n, "on_shutdown", all)
+		}
+		if err != nil && ctx.Err() == nil {
+			r.log.Error("sending updated alerts failed; they wait for the next try", "err", err)
+		}
+	}
+	for {
+		select {
+		case <-t.C:
+			send(ctx, false)
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+			send(sctx, true)
+			cancel()
+			return nil
+		}
+	}
+}
+
 // DeliverEach delivers alerts and returns one error per alert, in order: nil when it was
 // delivered or suppressed as a repeat. A request refused as a whole fails only the alerts
 // that fail alone (see NewReceiver).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -37,6 +38,9 @@ func runAlert(ctx context.Context, e *env, args []string) error {
 	return runRoleCommand(ctx, e, "alert", args, "sections kafka, alerts, metrics; see docs/ALERTS.md")
 }
 
+// updateGrace bounds how long a stopping role spends sending the updates dedup still holds.
+const updateGrace = 10 * time.Second
+
 // alertRole delivers the alerts topic until ctx ends, one consumer group per receiver.
 func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Registerer) error {
 	cfg, scfg := c.Alerts, c.Kafka
@@ -67,6 +71,7 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 		rlog := log.With("stage", stage)
 		rlog.Info("delivering alerts", "topic", scfg.Topics.Alerts, "group", group.ID(), "receiver", r.Name())
 		d := &alertDelivery{fanout: alerts.NewFanout(rlog, r), stage: stage, log: rlog}
+		g.Go(func() error { return r.KeepUpdated(gctx, updateGrace) })
 		g.Go(func() error {
 			return group.Run(gctx, stream.DecodeHandler(stage, w, scfg.Topics.DeadLetter, rlog, func(ctx context.Context, items []stream.Item[leakwatch.Alert]) error {
 				dead, err := d.deliver(ctx, items)
