@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -150,6 +151,11 @@ type LeakScore struct {
 	// Amplifiers counts the operation's accounts in the groups the incident lists: whether
 	// the network that passed the dump round was found as part of the leak, not only apart.
 	Amplifiers int `json:"amplifiers"`
+	// Elsewhere is, for a missed leak, the leak record on its objects or evidence nearest the
+	// expected onset outside the window: detections of another run of the same seed (another
+	// --leak-at) have the accounts and the window of the truth and pass the same-data check,
+	// and without it read as a detector that missed the dump.
+	Elsewhere *Match `json:"elsewhere,omitempty"`
 }
 
 // Score compares detections with the truth.
@@ -271,6 +277,22 @@ func (exp *ExpectedLeak) takes(l *leakwatch.Leak, opt Options) bool {
 	return leakMatches(l, exp.Objects, exp.Evidence)
 }
 
+// nearest is the leak record on the expected objects or evidence whose start is nearest the
+// expected onset, whatever the window; nil when there is none.
+func (exp *ExpectedLeak) nearest(leaks []*leakwatch.Leak) *Match {
+	var m *Match
+	for _, l := range leaks {
+		if !leakMatches(l, exp.Objects, exp.Evidence) {
+			continue
+		}
+		d := began(l).Sub(exp.Onset)
+		if m == nil || d.Abs() < time.Duration(math.Abs(m.DelayS)*float64(time.Second)) {
+			m = &Match{Object: l.Object, Onset: began(l), DelayS: d.Seconds()}
+		}
+	}
+	return m
+}
+
 func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst, leaks []*leakwatch.Leak, opt Options) OperationScore {
 	s := OperationScore{ID: op.ID, Kind: op.Kind, Onset: op.Onset, Accounts: len(op.Accounts)}
 	mine := map[string]bool{}
@@ -324,6 +346,9 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 			if best == nil || began(l).Before(began(best)) {
 				best = l
 			}
+		}
+		if best == nil {
+			ls.Elsewhere = exp.nearest(leaks)
 		}
 		if best != nil {
 			ls.Found = true
@@ -462,6 +487,10 @@ func (r Report) Text() string {
 		leak := "not expected"
 		if l := op.Leak; l != nil {
 			leak = "MISSED"
+			if e := l.Elsewhere; e != nil {
+				leak += fmt.Sprintf("; nearest on its objects %s at %s (%s): detections of another run of this seed?",
+					e.Object, e.Onset.UTC().Format("2006-01-02 15:04"), signedHours(e.DelayS))
+			}
 			if l.Found {
 				leak = fmt.Sprintf("found %+.0fs on %s", l.Match.DelayS, l.Match.Object)
 				if l.Silence != "" {
@@ -512,6 +541,11 @@ func (r Report) Text() string {
 		}
 	}
 	return b.String()
+}
+
+// signedHours writes a delay in seconds as hours, signed.
+func signedHours(s float64) string {
+	return fmt.Sprintf("%+.1fh", s/3600)
 }
 
 func listed(ids []string, total int) string {

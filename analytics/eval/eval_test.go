@@ -289,3 +289,36 @@ func TestOtherLeaksAreListed(t *testing.T) {
 		t.Errorf("JSON without other leaks lacks an empty other_leaks list: %s", b)
 	}
 }
+
+// Detections of another run of the same seed with the dump elsewhere (--leak-at) pass the
+// same-data check: the missed leak says where the dump's objects did leak.
+func TestMissedLeakNamesTheNearestOnItsObjects(t *testing.T) {
+	elsewhere := t0.Add(-56 * time.Hour)
+	sigs := []leakwatch.Signal{
+		leak("hashtag:macronleaks", t0.Add(-80*time.Hour)),
+		leak("hashtag:macronleaks", elsewhere),
+		leak("hashtag:debatmacronlepen", t0.Add(-time.Minute), "term:leak"), // not its objects
+	}
+	rep := eval.Score(truth(), sigs, eval.DefaultOptions())
+	var l *eval.LeakScore
+	for _, op := range rep.Operations {
+		if op.ID == "leak" {
+			l = op.Leak
+		}
+	}
+	if l == nil || l.Found {
+		t.Fatalf("leak score %+v, want a missed leak", l)
+	}
+	if l.Elsewhere == nil || !l.Elsewhere.Onset.Equal(elsewhere) || l.Elsewhere.DelayS != -56*3600 {
+		t.Fatalf("elsewhere = %+v, want the leak at %s, -56h", l.Elsewhere, elsewhere)
+	}
+	if want := "MISSED; nearest on its objects hashtag:macronleaks at 2017-05-03 10:35 (-56.0h)"; !strings.Contains(rep.Text(), want) {
+		t.Errorf("text lacks %q:\n%s", want, rep.Text())
+	}
+	found := eval.Score(truth(), append(sigs, leak("hashtag:macronleaks", t0.Add(time.Minute))), eval.DefaultOptions())
+	for _, op := range found.Operations {
+		if op.ID == "leak" && (!op.Leak.Found || op.Leak.Elsewhere != nil) {
+			t.Errorf("a found leak: %+v, want found and nothing elsewhere", op.Leak)
+		}
+	}
+}
