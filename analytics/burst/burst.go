@@ -540,16 +540,29 @@ func (d *Detector) startRun(o *object, b int64, e float64) *run {
 	for n > 0 && p.recs[n-1].b > p.lastHot {
 		n--
 	}
+	// Only the prelude's mentions within backtrack of b are taken, so an onset moves back at
+	// most backtrack. A prelude that began with an earlier one holds it too, and taken whole,
+	// a mention every five minutes chained a dump's onset back by hours (into the silence,
+	// for a dump after the polls closed).
+	k := 0
+	for k < n-1 && (p.recs[k].b < b-d.backtrack || p.recs[k].c == 0) {
+		k++
+	}
+	var acc0, ev0 int // the accounts and evidence of the records left out
+	if k > 0 {
+		acc0, ev0 = p.recs[k-1].acc, p.recs[k-1].ev
+	}
 	last := p.recs[n-1]
-	r.recs = append(r.recs, p.recs[:n]...)
-	r.accounts = append(r.accounts, p.accounts[:last.acc]...)
-	r.evidence = append(r.evidence, p.evidence[:last.ev]...)
-	for _, x := range r.recs {
+	for _, x := range p.recs[k:n] {
+		x.acc, x.ev = x.acc-acc0, x.ev-ev0
+		r.recs = append(r.recs, x)
 		r.count += x.c
 	}
+	r.accounts = append(r.accounts, p.accounts[acc0:last.acc]...)
+	r.evidence = append(r.evidence, p.evidence[ev0:last.ev]...)
 	// The silent buckets in between were not stepped one by one; the object was at its floor.
 	for j := p.lastHot + 1; j < b; j++ {
-		r.recs = append(r.recs, rec{b: j, e: e, acc: last.acc, ev: last.ev})
+		r.recs = append(r.recs, rec{b: j, e: e, acc: last.acc - acc0, ev: last.ev - ev0})
 	}
 	return r
 }

@@ -719,3 +719,30 @@ func TestLearningFirstDay(t *testing.T) {
 		}
 	}
 }
+
+// A run takes only the last backtrack of the unconfirmed run before it. A mention every 5
+// minutes for hours (a feed's schedule, a sparse keyword) left each run's records to the
+// next, and the burst of a dump after them began hours before the dump, moving a leak after
+// the polls closed into the silence.
+func TestBacktrackDoesNotChain(t *testing.T) {
+	dump := t0.Add(8*time.Hour + 20*time.Second)
+	for _, every := range []time.Duration{4 * time.Minute, 5 * time.Minute} {
+		t.Run(every.String(), func(t *testing.T) {
+			s := newStream(3)
+			s.add("all:posts", t0, "start")
+			for at := dump.Add(-4 * time.Hour); at.Before(dump); at = at.Add(every) {
+				s.add("url:x", at, "schedule")
+			}
+			for i := range 20 {
+				s.add("url:x", dump.Add(time.Duration(i)*10*time.Second), fmt.Sprintf("bot%d", i))
+			}
+			bs := byObject(feed(t, DefaultConfig(), s.sorted(), 0, 10), "url:x")
+			if len(bs) != 1 {
+				t.Fatalf("bursts %+v, want one", bs)
+			}
+			if earliest := dump.Add(-DefaultConfig().Backtrack - time.Minute); bs[0].Onset.Before(earliest) {
+				t.Errorf("onset %s, %s before the dump; want at most the backtrack (%s) before it", bs[0].Onset, dump.Sub(bs[0].Onset), DefaultConfig().Backtrack)
+			}
+		})
+	}
+}
