@@ -94,9 +94,14 @@ type Group struct {
 	ObjectKinds []ObjectKind `json:"object_kinds"`
 	First       time.Time    `json:"first"`
 	Last        time.Time    `json:"last"`
-	Objects     []string     `json:"objects,omitempty"`      // the most shared objects
-	FirstMovers []string     `json:"first_movers,omitempty"` // accounts that shared first
-	Edges       int          `json:"edges,omitempty"`
+	// Formed is when the group became coordinated: the earliest time one of its edges had
+	// co-shared M distinct objects (the later share of the M-th). First is its earliest
+	// co-share, which may be a chance one days before (docs/DETECTION.md, "Groups"); the
+	// group's calendar position and timing, and its alerts, are taken at Formed.
+	Formed      time.Time `json:"formed,omitzero"`
+	Objects     []string  `json:"objects,omitempty"`      // the most shared objects
+	FirstMovers []string  `json:"first_movers,omitempty"` // accounts that shared first
+	Edges       int       `json:"edges,omitempty"`
 	// Evidence is the leak evidence of the posts its members co-shared: values both posts of
 	// a co-share carried, on at least two of its edges, most edges first.
 	Evidence []string `json:"evidence,omitempty"`
@@ -115,6 +120,15 @@ type Group struct {
 	// name (those on at least two of its edges, most edges first), then those its evidence
 	// names: which candidate a network pushed, or pushed against. The list only grows.
 	Candidates []string `json:"candidates,omitempty"`
+}
+
+// CoordinatedAt is when the group became coordinated: Formed, or First for a record written
+// before groups carried Formed.
+func (g *Group) CoordinatedAt() time.Time {
+	if g.Formed.IsZero() {
+		return g.First
+	}
+	return g.Formed
 }
 
 // Leak is a leak incident: the related bursts and groups whose content points to a dump, or

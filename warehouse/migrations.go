@@ -256,6 +256,9 @@ var migrations = []migration{
 	{version: 5, name: "bursts.candidates, groups.candidates, alerts.detection and bursts.learning", columns: []column{
 		{"bursts", "candidates", "Array(String)"}, {"groups", "candidates", "Array(String)"}, {"alerts", "detection", "String"},
 		{"bursts", "learning", "UInt8"}}},
+	// When a group became coordinated (Group.Formed): its first co-share may be a chance one
+	// days before; the epoch for rows written before groups carried it.
+	{version: 6, name: "groups.formed_at", columns: []column{{"groups", "formed_at", "DateTime('UTC')"}}},
 }
 
 // LatestSchemaVersion is the version a fully migrated warehouse reports.

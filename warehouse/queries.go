@@ -315,7 +315,7 @@ func (w *Warehouse) Edges(ctx context.Context, from, to time.Time) ([]leakwatch.
 
 // Groups are the coordinated groups active in [from, to), by first time.
 func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch.Group, error) {
-	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, candidates, "+timingSelect,
+	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, candidates, formed_at, "+timingSelect,
 		"first_at < toDateTime(?) AND last_at >= toDateTime(?) AND "+NotSuperseded("groups"), "first_at, id", unix(to), unix(from))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: groups: %w", err)
@@ -329,7 +329,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 			cal   calendarRow
 			tim   timingRow
 		)
-		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets, &g.Candidates}, tim.dest()...)
+		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets, &g.Candidates, &g.Formed}, tim.dest()...)
 		if err := r.Scan(dest...); err != nil {
 			return g, err
 		}
@@ -338,7 +338,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 			g.ObjectKinds = append(g.ObjectKinds, leakwatch.ObjectKind(k))
 		}
 		g.First, g.Last = fromDB(g.First), fromDB(g.Last)
-		g.EvidenceFirst, g.EvidenceLast = fromDB(g.EvidenceFirst), fromDB(g.EvidenceLast)
+		g.EvidenceFirst, g.EvidenceLast, g.Formed = fromDB(g.EvidenceFirst), fromDB(g.EvidenceLast), fromDB(g.Formed)
 		g.Objects, g.FirstMovers, g.Evidence, g.Candidates = nilIfEmpty(g.Objects), nilIfEmpty(g.FirstMovers), nilIfEmpty(g.Evidence), nilIfEmpty(g.Candidates)
 		g.Edges = int(edges)
 		g.Calendar, g.Timing = cal.refs(), tim.ptr()

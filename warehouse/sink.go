@@ -520,7 +520,7 @@ var groupsTable = table[leakwatch.Signal]{
 	name: "groups",
 	cols: []string{"id", "accounts", "size", "object_kinds", "first_at", "last_at", "objects", "first_movers", "edges", "evidence", "evidence_first", "evidence_last", "score",
 		"calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "candidates", "version"},
+		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "candidates", "formed_at", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		g := s.Group
@@ -546,6 +546,10 @@ var groupsTable = table[leakwatch.Signal]{
 		if err != nil {
 			return nil, err
 		}
+		formed, err := optTime("formed", g.Formed)
+		if err != nil {
+			return nil, err
+		}
 		ce, ck, co := calendarCols(g.Calendar)
 		row := []any{s.Key(), g.Accounts, int64(len(g.Accounts)), kindsToStrings(g.ObjectKinds), first, last, strs(g.Objects), strs(g.FirstMovers),
 			int64(g.Edges), strs(g.Evidence), evFirst, evLast, g.Score, ce, ck, co}
@@ -555,7 +559,7 @@ var groupsTable = table[leakwatch.Signal]{
 		for i, id := range g.Supersedes {
 			sup[i] = leakwatch.GroupKey(id)
 		}
-		return append(row, sup, strs(g.Candidates), grown(len(g.Accounts), g.Edges)), nil
+		return append(row, sup, strs(g.Candidates), formed, grown(len(g.Accounts), g.Edges)), nil
 	},
 }
 

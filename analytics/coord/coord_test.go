@@ -656,3 +656,44 @@ func TestSharingGoesOnAfterAFlush(t *testing.T) {
 		t.Errorf("after the flush: observations on %q, want url:b and url:c", objects)
 	}
 }
+
+// A group became coordinated when one of its edges had co-shared M objects, not at its first
+// co-share: two bots that used the week's most common hashtag days apart from the dump have
+// an edge whose first is that chance co-share. Formed is the same in any order of arrival.
+func TestGroupFormedWhenAnEdgeReachedM(t *testing.T) {
+	cfg := coord.DefaultConfig()
+	cfg.MinScore, cfg.Triangle = 2, false
+	const day = 86400
+	observations := []coord.Observation{
+		obs(leakwatch.KindHashtag, "hashtag:presidentielle2017", "a", "b", -5*day),
+		obs(leakwatch.KindHashtag, "hashtag:macronleaks", "a", "b", 0),
+		obs(leakwatch.KindURL, "url:pastebin.com/1", "b", "c", 20),
+		obs(leakwatch.KindURL, "url:pastebin.com/2", "b", "c", 30),
+		obs(leakwatch.KindHashtag, "hashtag:macronleaks2", "a", "b", 40), // after M: formed stays
+	}
+	base := time.Unix(1493900000, 0).UTC()
+	for _, order := range []string{"in time order", "reversed"} {
+		t.Run(order, func(t *testing.T) {
+			ed := coord.NewEdges(cfg)
+			list := slices.Clone(observations)
+			if order == "reversed" {
+				slices.Reverse(list)
+			}
+			for _, o := range list {
+				ed.Add(o)
+			}
+			_, groups := ed.Changed()
+			if len(groups) != 1 {
+				t.Fatalf("groups %+v, want one", groups)
+			}
+			g := groups[0]
+			if want := base.Add(-5 * day * time.Second); !g.First.Equal(want) {
+				t.Errorf("first %s, want the chance co-share %s", g.First, want)
+			}
+			// The later share of the second hashtag, one second after the earlier.
+			if want := base.Add(time.Second); !g.Formed.Equal(want) || !g.CoordinatedAt().Equal(want) {
+				t.Errorf("formed %s, want %s: when a-b had co-shared two hashtags", g.Formed, want)
+			}
+		})
+	}
+}

@@ -136,6 +136,9 @@ type edge struct {
 	// first and last over its objects, kept as objects come; recomputed (stale) only when an
 	// out-of-order observation replaced one.
 	first, last int64
+	// formed is when the edge became coordinated, once its weight is at least M: the later
+	// share of its M-th distinct object in time order (see formedAt).
+	formed int64
 	// leak evidence over its objects, each value once, made at the first; recomputed with
 	// first and last
 	evidence *[]leakValue
@@ -170,6 +173,7 @@ type component struct {
 	lead        tally // account -> objects it shared before its partner
 	kinds       map[leakwatch.ObjectKind]int
 	first, last int64
+	formed      int64 // the earliest formed of its edges: when it became coordinated
 	score       float64
 	firstEdge   *edge               // earliest edge: names the group
 	closed      bool                // holds a triangle (Config.Triangle), known once found
@@ -206,7 +210,7 @@ func (t *tags) of(object string) []string {
 func newComponent(root int) *component {
 	return &component{
 		members: []int{root}, emitted: map[string]bool{}, objects: newTally(TopObjects), lead: newTally(MaxFirstMovers), leaks: newTally(MaxGroupEvidence), labels: newTally(MaxGroupLabels),
-		kinds: map[leakwatch.ObjectKind]int{}, first: math.MaxInt64, last: math.MinInt64,
+		kinds: map[leakwatch.ObjectKind]int{}, first: math.MaxInt64, last: math.MinInt64, formed: math.MaxInt64,
 	}
 }
 
@@ -236,6 +240,7 @@ func (c *component) noteEdge(ed *edge) {
 
 func (c *component) addEdge(ed *edge) {
 	c.edges = append(c.edges, ed)
+	c.formed = min(c.formed, ed.formed)
 	c.kinds[ed.k.kind]++
 	c.score += ed.score
 	ed.each(func(v objInfo) { c.addObject(ed, v) })
@@ -266,6 +271,7 @@ func (c *component) absorb(o *component) {
 		c.kinds[k] += n
 	}
 	c.first, c.last = min(c.first, o.first), max(c.last, o.last)
+	c.formed = min(c.formed, o.formed)
 	c.score += o.score
 	c.leaks.add(&o.leaks)
 	for v, sp := range o.leakSpans {
@@ -325,7 +331,7 @@ func (ed *edge) leakSince(v objInfo, c *component) {
 func (c *component) rebuild() {
 	edges := c.edges
 	c.edges, c.objects, c.lead, c.kinds = nil, newTally(TopObjects), newTally(MaxFirstMovers), map[leakwatch.ObjectKind]int{}
-	c.first, c.last, c.score, c.firstEdge, c.stale = math.MaxInt64, math.MinInt64, 0, nil, false
+	c.first, c.last, c.formed, c.score, c.firstEdge, c.stale = math.MaxInt64, math.MinInt64, math.MaxInt64, 0, nil, false
 	c.leaks, c.leakSpans, c.labels = newTally(MaxGroupEvidence), nil, newTally(MaxGroupLabels)
 	for _, ed := range edges {
 		ed.span()
@@ -396,9 +402,15 @@ func (e *Edges) Add(o Observation) {
 		ed.score += info.contrib
 		ed.pair.score += info.contrib
 		ed.first, ed.last = min(ed.first, info.first), max(ed.last, info.at)
+		if m := ed.rule.minWeight; ed.weight == m || (ed.weight > m && info.at < ed.formed) {
+			// Reached M, or an object came out of time order before the M-th: shares mostly
+			// come in time order, so later objects leave formed as it is.
+			ed.formed = ed.formedAt()
+		}
 		var c *component
 		if ed.qualified {
 			c = e.comp[e.find(ed.ia)]
+			c.formed = min(c.formed, ed.formed)
 			c.addObject(ed, info)
 			c.score += info.contrib
 			c.noteEdge(ed)
@@ -564,9 +576,33 @@ func (ed *edge) span() (int64, int64) {
 			ed.last = max(ed.last, v.at)
 			ed.leakSince(v, nil)
 		})
+		if ed.weight >= ed.rule.minWeight {
+			ed.formed = ed.formedAt()
+		}
 		ed.stale = false
 	}
 	return ed.first, ed.last
+}
+
+// formedAt is the later share of the edge's M-th distinct object in time order: when the
+// edge had co-shared M objects, so when the pair became coordinated. An edge's first is its
+// earliest co-share, which counts towards the weight however long before the next one it
+// came (a chance co-share of a trending hashtag days before the operation).
+func (ed *edge) formedAt() int64 {
+	m := ed.rule.minWeight
+	var buf [8]int64
+	low := buf[:0] // the m earliest times so far, in order
+	ed.each(func(v objInfo) {
+		if len(low) == m {
+			if v.at >= low[m-1] {
+				return
+			}
+			low = low[:m-1]
+		}
+		i, _ := slices.BinarySearch(low, v.at)
+		low = slices.Insert(low, i, v.at)
+	})
+	return low[m-1]
 }
 
 // signal is the edge's detection record.
@@ -801,6 +837,7 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	}
 	sort.Slice(g.ObjectKinds, func(i, j int) bool { return g.ObjectKinds[i] < g.ObjectKinds[j] })
 	g.First, g.Last = time.Unix(0, c.first).UTC(), time.Unix(0, c.last).UTC()
+	g.Formed = time.Unix(0, c.formed).UTC()
 	g.Objects = c.objects.keys()
 	g.FirstMovers = c.lead.keys()
 	g.Score = round3(c.score)

@@ -122,8 +122,11 @@ type OperationScore struct {
 	Found    int       `json:"found"` // of its accounts, in some group
 	Recall   float64   `json:"recall"`
 	Groups   []string  `json:"groups,omitempty"`
-	// GroupFirst is the earliest first co-share of a group holding its accounts.
-	GroupFirst *time.Time `json:"group_first,omitempty"`
+	// GroupFirst is the earliest first co-share of a group holding its accounts, which may
+	// be a chance co-share days before the operation; GroupFormed the earliest time such a
+	// group became coordinated (Group.Formed): how soon the network could be told.
+	GroupFirst  *time.Time `json:"group_first,omitempty"`
+	GroupFormed *time.Time `json:"group_formed,omitempty"`
 	Burst      *Match     `json:"burst,omitempty"` // earliest burst on its objects
 	// Leak is set when the truth expects a leak detection.
 	Leak *LeakScore `json:"leak,omitempty"`
@@ -313,6 +316,9 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 				first := g.First
 				s.GroupFirst = &first
 			}
+			if formed := g.CoordinatedAt(); s.GroupFormed == nil || formed.Before(*s.GroupFormed) {
+				s.GroupFormed = &formed
+			}
 		}
 	}
 	sort.Strings(s.Groups)
@@ -474,15 +480,15 @@ func (r Report) Text() string {
 	if a.MissedTotal > 0 {
 		fmt.Fprintf(&b, "  missed (%d): %s\n", a.MissedTotal, listed(a.Missed, a.MissedTotal))
 	}
-	fmt.Fprintf(&b, "\n%-14s %-13s %-20s %9s %8s %-12s %-13s %s\n", "OPERATION", "KIND", "ONSET (UTC)", "ACCOUNTS", "RECALL", "BURST DELAY", "GROUP FIRST", "LEAK")
+	fmt.Fprintf(&b, "\n%-14s %-13s %-20s %9s %8s %-12s %-13s %s\n", "OPERATION", "KIND", "ONSET (UTC)", "ACCOUNTS", "RECALL", "BURST DELAY", "GROUP FORMED", "LEAK")
 	for _, op := range r.Operations {
 		burst := "-"
 		if op.Burst != nil {
 			burst = fmt.Sprintf("%+.0fs", op.Burst.DelayS)
 		}
 		group := "-"
-		if op.GroupFirst != nil {
-			group = fmt.Sprintf("%+.0fs", op.GroupFirst.Sub(op.Onset).Seconds())
+		if op.GroupFormed != nil {
+			group = fmt.Sprintf("%+.0fs", op.GroupFormed.Sub(op.Onset).Seconds())
 		}
 		leak := "not expected"
 		if l := op.Leak; l != nil {

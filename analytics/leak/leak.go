@@ -123,7 +123,7 @@ func (d *Detector) Group(g leakwatch.Group) *leakwatch.Leak {
 	// A group that took up a dump spans its co-shares of it: the same accounts may have been
 	// passing other things round for days before and go on for weeks after, and a span that
 	// long would tie this dump to any later one the network also pushed.
-	onset, end := g.First, g.Last
+	onset, end := g.CoordinatedAt(), g.Last
 	if !g.EvidenceFirst.IsZero() {
 		onset, end = g.EvidenceFirst, g.EvidenceLast
 	}

@@ -319,7 +319,10 @@ func (c *Correlate) Advance(watermark time.Time) Output {
 	}
 	for i := range groups {
 		g := &groups[i]
-		refs, timing := c.place(g.First)
+		// Placed when it became coordinated, not at its first co-share: that may be a chance
+		// one days before the operation (a trending hashtag), and the group's timing would
+		// then say nothing of when the network acted.
+		refs, timing := c.place(g.CoordinatedAt())
 		g.Calendar = refs
 		if timing != (leakwatch.Timing{}) {
 			t := timing

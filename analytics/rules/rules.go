@@ -196,14 +196,16 @@ func describe(sig leakwatch.Signal) (subject, bool) {
 		// of the group's alert as another alert until it timed out.
 		s.object = "group:" + g.ID
 		s.score, s.accounts, s.evidence, s.timing = g.Score, len(g.Accounts), g.Evidence, g.Timing
-		s.starts, s.raised = g.First, g.Last
+		// It starts when it became coordinated: its first co-share may be a chance one days
+		// before, and an alert dated then reads as old news.
+		s.starts, s.raised = g.CoordinatedAt(), g.Last
 		s.texts = append(slices.Clone(g.Objects), g.Evidence...)
 		kinds := make([]string, len(g.ObjectKinds))
 		for i, k := range g.ObjectKinds {
 			kinds[i] = string(k)
 		}
-		s.summary = fmt.Sprintf("Coordinated group %s: %d accounts co-sharing %s between %s and %s%s",
-			g.ID, len(g.Accounts), strings.Join(kinds, ", "), stamp(g.First), stamp(g.Last), objectsText(g.Objects))
+		s.summary = fmt.Sprintf("Coordinated group %s: %d accounts co-sharing %s, coordinated from %s to %s%s",
+			g.ID, len(g.Accounts), strings.Join(kinds, ", "), stamp(g.CoordinatedAt()), stamp(g.Last), objectsText(g.Objects))
 	case leakwatch.SignalLeak:
 		l := sig.Leak
 		if l == nil {
@@ -583,3 +585,4 @@ func objectsText(objects []string) string {
 	}
 	return "; top objects " + strings.Join(objects[:min(3, len(objects))], ", ")
 }
+

@@ -482,3 +482,22 @@ func TestLabelsAgreeWithExtraction(t *testing.T) {
 		}
 	}
 }
+
+// A group's alert starts when the group became coordinated, not at a chance co-share days
+// before: dated then, it reads as old news on the pager.
+func TestGroupAlertStartsWhenFormed(t *testing.T) {
+	g := &leakwatch.Group{ID: "g-1", Accounts: []string{"a", "b", "c", "d", "e"}, ObjectKinds: []leakwatch.ObjectKind{"url"},
+		First: onset.Add(-127 * time.Hour), Formed: onset.Add(3 * time.Minute), Last: onset.Add(time.Hour), Objects: []string{"url:https://pastebin.com/x"}}
+	as := Evaluate(DefaultConfig(), leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: g})
+	if len(as) != 1 {
+		t.Fatalf("alerts %q, want one", names(as))
+	}
+	want := "Coordinated group g-1: 5 accounts co-sharing url, coordinated from 2017-05-05 18:38 UTC to 2017-05-05 19:35 UTC; top objects url:https://pastebin.com/x"
+	if !as[0].StartsAt.Equal(g.Formed) || as[0].Summary != want {
+		t.Errorf("starts_at %s, summary\n got %q\nwant starts_at %s and %q", as[0].StartsAt, as[0].Summary, g.Formed, want)
+	}
+	g.Formed = time.Time{} // a record of an earlier version
+	if as := Evaluate(DefaultConfig(), leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: g}); !as[0].StartsAt.Equal(g.First) {
+		t.Errorf("without formed: starts_at %s, want first %s", as[0].StartsAt, g.First)
+	}
+}
