@@ -127,7 +127,7 @@ type OperationScore struct {
 	// group became coordinated (Group.Formed): how soon the network could be told.
 	GroupFirst  *time.Time `json:"group_first,omitempty"`
 	GroupFormed *time.Time `json:"group_formed,omitempty"`
-	Burst      *Match     `json:"burst,omitempty"` // earliest burst on its objects
+	Burst       *Match     `json:"burst,omitempty"` // earliest burst on its objects
 	// Leak is set when the truth expects a leak detection.
 	Leak *LeakScore `json:"leak,omitempty"`
 }

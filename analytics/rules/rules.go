@@ -585,4 +585,3 @@ func objectsText(objects []string) string {
 	}
 	return "; top objects " + strings.Join(objects[:min(3, len(objects))], ", ")
 }
-
