@@ -184,8 +184,11 @@ func (r *Receiver) DeliverEach(ctx context.Context, alerts ...leakwatch.Alert) [
 	}
 	var pe *PartialError
 	if !errors.As(err, &pe) {
+		// Nor was an alert another of the batch supersedes: fed back from the dead letters,
+		// it would fire again beside the alert that replaced it.
+		by := supersededBy(alerts)
 		for i, a := range alerts {
-			if last[a.ID] == i {
+			if last[a.ID] == i && by[a.ID] == "" {
 				errs[i] = err
 			}
 		}

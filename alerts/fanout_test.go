@@ -209,3 +209,26 @@ func TestFailedBatchBlamesOnlyTheSentCopy(t *testing.T) {
 		t.Errorf("failed copies %v, want [1 3]: other, and the last version of leak (requests %v)", blamed, requests)
 	}
 }
+
+// A receiver that is down until the retries give up fails the request as a whole. Only what
+// it was sent is dead-lettered: an alert another of the batch supersedes was never sent, and
+// fed back it fired again beside the one that replaced it.
+func TestGaveUpBlamesNoSupersededAlert(t *testing.T) {
+	down := NotifierFunc(func(context.Context, ...leakwatch.Alert) (bool, error) {
+		return true, errors.New("dial tcp 127.0.0.1:18998: connect: connection refused")
+	})
+	r := NewReceiver("chatbot", down, DedupConfig{Interval: time.Hour, MaxEntries: 10}, testPolicy, nil, nil)
+	merged := leakAlert("group-new")
+	merged.Supersedes = []string{"group-old"}
+	batch := []leakwatch.Alert{leakAlert("group-old"), leakAlert("other"), merged}
+	errs := r.DeliverEach(context.Background(), batch...)
+	var blamed []string
+	for i, err := range errs {
+		if err != nil {
+			blamed = append(blamed, batch[i].ID)
+		}
+	}
+	if fmt.Sprint(blamed) != "[other group-new]" {
+		t.Errorf("dead-lettered %v, want [other group-new]: group-old was never sent", blamed)
+	}
+}
