@@ -139,7 +139,8 @@ func printDeadLetters(w io.Writer, topic string, total int64, sel []stream.DeadL
 func reasonShape(r string) string {
 	r = quoted.ReplaceAllString(r, "#")
 	r = objectKey.ReplaceAllString(r, "#")
-	r = account.ReplaceAllString(r, "by #")
+	r = account.ReplaceAllString(r, "by # at")
+	r = hexID.ReplaceAllString(r, "#")
 	r = digits.ReplaceAllString(r, "#")
 	if len(r) > 160 {
 		r = r[:157] + "..."
@@ -150,7 +151,8 @@ func reasonShape(r string) string {
 var (
 	quoted    = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	objectKey = regexp.MustCompile(`\b[a-z_]+:[^\s,;]+`)
-	account   = regexp.MustCompile(`\bby [^\s,;:]+`) // "mention of X by ACCOUNT at T"
+	account   = regexp.MustCompile(`\bby [^\s,;:]+ at\b`) // "mention of X by ACCOUNT at T", not "refused by receiver"
+	hexID     = regexp.MustCompile(`\b[0-9a-f]{12,}\b`)   // alert ids (24 hex digits), hashes
 	digits    = regexp.MustCompile(`[0-9]+(?:[-:.T][0-9]+)*Z?`)
 )
 

@@ -110,3 +110,16 @@ func TestDeadLettersCommand(t *testing.T) {
 		t.Errorf("fed back %q to %s, want the 3 mentions", back, scfg.Topics.Mentions)
 	}
 }
+
+// One cause is one line: alert ids vary from record to record, the receiver's words do not.
+func TestReasonShapeOfUndeliveredAlerts(t *testing.T) {
+	a := reasonShape("undelivered alert 776b9ce82a2a6830825ca557: receiver factcheck: webhook factcheck answered 401 Unauthorized: refused by receiver")
+	b := reasonShape("undelivered alert 05c6123db14e7f63bf1b3b9b: receiver factcheck: webhook factcheck answered 401 Unauthorized: refused by receiver")
+	want := "undelivered alert #: receiver factcheck: webhook factcheck answered # Unauthorized: refused by receiver"
+	if a != want || b != want {
+		t.Errorf("shapes\n %q\n %q\nwant %q", a, b, want)
+	}
+	if got := reasonShape("mention of hashtag:a by a0 at 2017-04-29T22:00:00Z is late: windows before 2017-05-06T21:54:23Z are closed"); got != "mention of # by # at # is late: windows before # are closed" {
+		t.Errorf("late mention shape %q", got)
+	}
+}
