@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/leakwatch/leakwatch/alerts"
 	"github.com/leakwatch/leakwatch/stream"
 	"github.com/leakwatch/leakwatch/warehouse"
 )
@@ -41,6 +46,11 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 	if cfg.Alerts.Alertmanager.URL != "" {
 		checks = append(checks, check{"alertmanager", func(ctx context.Context) (string, error) {
 			return checkAlertmanager(ctx, cfg.Alerts.Alertmanager.URL)
+		}})
+	}
+	for _, w := range cfg.Alerts.Webhooks {
+		checks = append(checks, check{"webhook " + w.Name, func(ctx context.Context) (string, error) {
+			return checkWebhook(ctx, w, os.Getenv)
 		}})
 	}
 	failed := 0
@@ -139,4 +149,36 @@ func checkAlertmanager(ctx context.Context, base string) (string, error) {
 		return "", errors.New(url + ": no version in the status answer: is this an Alertmanager?")
 	}
 	return fmt.Sprintf("%s version %s, cluster %s", base, st.VersionInfo.Version, st.Cluster.Status), nil
+}
+
+// checkWebhook reads the webhook's secret and reaches its host (a TLS handshake for https),
+// but posts nothing: a test delivery would be news to whoever reads the receiver.
+func checkWebhook(ctx context.Context, w alerts.WebhookConfig, getenv func(string) string) (string, error) {
+	if _, err := w.LoadSecret(getenv); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", w.URL, err)
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", w.URL, err)
+	}
+	defer conn.Close()
+	how := "reachable"
+	if u.Scheme == "https" {
+		tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname()})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return "", fmt.Errorf("%s: TLS: %w", w.URL, err)
+		}
+		how = "reachable over TLS"
+	}
+	return fmt.Sprintf("%s %s, secret read (nothing posted)", w.URL, how), nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakwatch/leakwatch/alerts"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 	"github.com/leakwatch/leakwatch/stream"
 )
@@ -114,5 +117,32 @@ alerts:
 		if !regexp.MustCompile(want).MatchString(out.String()) {
 			t.Errorf("doctor output lacks %s", want)
 		}
+	}
+}
+
+// A webhook is checked without posting: its secret is read and its host reached. A closed
+// port is named with the dial's reason, an unset secret with the variable.
+func TestDoctorChecksWebhooks(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the doctor posted to the webhook: %s %s", r.Method, r.URL)
+	}))
+	defer srv.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	t.Setenv("DOCTOR_HOOK_SECRET", "s3cret")
+	ctx := context.Background()
+	up := alerts.WebhookConfig{Name: "newsroom", URL: srv.URL + "/hook", SecretEnv: "DOCTOR_HOOK_SECRET"}
+	if msg, err := checkWebhook(ctx, up, os.Getenv); err != nil || !strings.Contains(msg, "reachable") {
+		t.Errorf("reachable webhook: %q, %v", msg, err)
+	}
+	down := up
+	down.URL = closed.URL + "/nobody"
+	if _, err := checkWebhook(ctx, down, os.Getenv); err == nil || !strings.Contains(err.Error(), closed.URL) || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("closed port: %v, want the URL and the refusal", err)
+	}
+	noSecret := up
+	noSecret.SecretEnv = "DOCTOR_HOOK_UNSET"
+	if _, err := checkWebhook(ctx, noSecret, os.Getenv); err == nil || !strings.Contains(err.Error(), "DOCTOR_HOOK_UNSET") {
+		t.Errorf("unset secret: %v, want the variable named", err)
 	}
 }
