@@ -226,7 +226,7 @@ func (s *Stream) Read(ctx context.Context) (collectors.Record, error) {
 		ev, err := nextEvent(ctx, s.c)
 		ref := s.c.URL + " event ending at line " + strconv.Itoa(s.c.Line)
 		if errors.Is(err, lines.ErrTooLong) {
-			return s.bad(ref, nil, fmt.Errorf("event %q: %w", ev.Name, err)), nil
+			return s.bad(ref, lines.Prefix(err), fmt.Errorf("event %q: %w", ev.Name, err)), nil // the start names the status
 		}
 		if errors.Is(err, errCut) {
 			return s.bad(ref, ev.Data, fmt.Errorf("event %q: %w", ev.Name, err)), nil

@@ -1,6 +1,7 @@
 package mastodon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -424,6 +425,45 @@ func TestBackfillCappedWithFullPageIsReported(t *testing.T) {
 		if !strings.Contains(warn, want) {
 			t.Errorf("backfill warning %q does not say %q", warn, want)
 		}
+	}
+}
+
+// An over-long data line was dead-lettered with an empty value; its start names the status.
+func TestStreamLineTooLongKeepsItsStart(t *testing.T) {
+	var b bytes.Buffer
+	if err := json.Compact(&b, read(t, "status.json")); err != nil {
+		t.Fatal(err)
+	}
+	status := append(bytes.TrimSuffix(b.Bytes(), []byte("}")), `,"padding":"`+strings.Repeat("x", 5000)+`"}`...)
+	line := append([]byte("data: "), status...)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sse(w, r, append(append([]byte("event: update\n"), line...), "\n\n"...), true)
+	}))
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.MaxLineBytes = 1024
+	cfg.Instances = []InstanceConfig{{URL: srv.URL, Streams: []string{"public"}}}
+	srcs, err := Sources(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := srcs[0].Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer srcs[0].Close(ctx)
+	r, err := srcs[0].Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Bad == nil {
+		t.Fatalf("record %+v, want a bad record", r)
+	}
+	if want := fmt.Sprintf(`event "update": line too long: %d bytes, limit 1024`, len(line)+1); r.Bad.Err.Error() != want {
+		t.Errorf("reason %q, want %q", r.Bad.Err, want)
+	}
+	if len(r.Bad.Raw) != 1024 || !bytes.HasPrefix(line, r.Bad.Raw) || !bytes.Contains(r.Bad.Raw, []byte(`"id":"112514873365224001"`)) {
+		t.Errorf("raw is %d bytes %.80q, want the line's first 1024, naming the status", len(r.Bad.Raw), r.Bad.Raw)
 	}
 }
 
