@@ -46,16 +46,24 @@ func TestDocsExamplesAreValidConfigs(t *testing.T) {
 				continue // an example of something other than a source config
 			}
 			seen[key] = true
-			cfg := mk()
-			out, _ := yaml.Marshal(&node)
-			dec := yaml.NewDecoder(bytes.NewReader(out))
-			dec.KnownFields(true)
-			if err := dec.Decode(cfg); err != nil {
-				t.Errorf("%s: %v", key, err)
-				continue
+			// twitter_v2, twitter_v1 and bluesky are lists of sources in the config file
+			// (cmd/leakwatch TestCollectorsDocExamplesLoad loads the examples as a file).
+			items := []*yaml.Node{&node}
+			if node.Kind == yaml.SequenceNode {
+				items = node.Content
 			}
-			if err := cfg.(validator).Validate(); err != nil {
-				t.Errorf("%s example does not validate: %v", key, err)
+			for _, item := range items {
+				cfg := mk()
+				out, _ := yaml.Marshal(item)
+				dec := yaml.NewDecoder(bytes.NewReader(out))
+				dec.KnownFields(true)
+				if err := dec.Decode(cfg); err != nil {
+					t.Errorf("%s: %v", key, err)
+					continue
+				}
+				if err := cfg.(validator).Validate(); err != nil {
+					t.Errorf("%s example does not validate: %v", key, err)
+				}
 			}
 		}
 	}

@@ -264,10 +264,13 @@ func Run(ctx context.Context, src Source, emit EmitFunc, opts RunOptions) error 
 	if cfg == (RunConfig{}) {
 		cfg = DefaultRunConfig()
 	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("source %s: run config: %w", src.Name(), err)
-	}
 	name := src.Name()
+	// The series exists from the start: a source that never connects (a refused token, a
+	// rate limit waited out) must show 0, or an alert on "== 0" has nothing to fire on.
+	opts.Metrics.setConnected(name, false)
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("source %s: run config: %w", name, err)
+	}
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -308,6 +308,76 @@ func TestRunMetrics(t *testing.T) {
 	}
 }
 
+// connectedSeries reads leakwatch_collector_connected{source} from what reg exposes (not
+// through the vector, which would create the series it is asked about).
+func connectedSeries(t *testing.T, reg prometheus.Gatherer, source string) (float64, bool) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "leakwatch_collector_connected" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "source" && l.GetValue() == source {
+					return m.GetGauge().GetValue(), true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// checkingSource checks the connected series each time it is asked to connect.
+type checkingSource struct {
+	fakeSource
+	check func()
+}
+
+func (c *checkingSource) Connect(ctx context.Context) error {
+	c.check()
+	return c.fakeSource.Connect(ctx)
+}
+
+// A source that never connects (a refused token, a rule rejected, a rate limit waited out)
+// once had no connected series at all, so an alert on "== 0" never fired for it.
+func TestRunConnectedSeriesWhileNotConnected(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"stopped by a permanent error", []step{{connectErr: Permanent(errors.New("HTTP 401"))}}},
+		{"waiting out a rate limit", []step{{connectErr: RetryAfter(errors.New("HTTP 429"), time.Unix(9000, 0))}}},
+		{"dropped after connecting", []step{{post: "1"}, {readErr: Permanent(errors.New("token revoked"))}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := prometheus.NewPedanticRegistry()
+			m := NewMetrics(reg)
+			clock := &fakeClock{t: time.Unix(5000, 0)}
+			src := &checkingSource{fakeSource: fakeSource{t: t, clock: clock, steps: tc.steps}}
+			src.check = func() {
+				if v, ok := connectedSeries(t, reg, "fake"); !ok || v != 0 {
+					t.Errorf("before connect %d: connected series %v (exists %v), want 0", src.connect+1, v, ok)
+				}
+			}
+			sleep := func(ctx context.Context, d time.Duration) error {
+				if v, ok := connectedSeries(t, reg, "fake"); !ok || v != 0 {
+					t.Errorf("while waiting to reconnect: connected series %v (exists %v), want 0", v, ok)
+				}
+				return clock.sleep(ctx, d)
+			}
+			Run(context.Background(), src, (&collected{}).emit, RunOptions{Config: testConfig(), Metrics: m, sleep: sleep, now: clock.now})
+			if v, ok := connectedSeries(t, reg, "fake"); !ok || v != 0 {
+				t.Errorf("after the source stopped: connected series %v (exists %v), want 0", v, ok)
+			}
+		})
+	}
+}
+
 func TestRunAllKeepsOthersRunning(t *testing.T) {
 	clock := &fakeClock{}
 	good := &namedSource{fakeSource{t: t, clock: clock, steps: []step{{post: "a"}, {post: "b"}}}, "good"}

@@ -18,13 +18,13 @@ import (
 // CollectorsConfig lists the sources `collect` runs. A section with nothing configured
 // (no instances, feeds, targets or list entries) is off.
 type CollectorsConfig struct {
-	Run       collectors.RunConfig      `yaml:"run"`
-	TwitterV2 []entry[twitter.V2Config] `yaml:"twitter_v2"`
-	TwitterV1 []entry[twitter.V1Config] `yaml:"twitter_v1"`
-	Mastodon  mastodon.Config           `yaml:"mastodon"`
-	Bluesky   []entry[bluesky.Config]   `yaml:"bluesky"`
-	Feeds     feeds.Config              `yaml:"feeds"`
-	Sites     sites.Config              `yaml:"sites"`
+	Run       collectors.RunConfig         `yaml:"run"`
+	TwitterV2 sourceList[twitter.V2Config] `yaml:"twitter_v2"`
+	TwitterV1 sourceList[twitter.V1Config] `yaml:"twitter_v1"`
+	Mastodon  mastodon.Config              `yaml:"mastodon"`
+	Bluesky   sourceList[bluesky.Config]   `yaml:"bluesky"`
+	Feeds     feeds.Config                 `yaml:"feeds"`
+	Sites     sites.Config                 `yaml:"sites"`
 }
 
 // DefaultCollectorsConfig has every source off and the shared reconnect policy.
@@ -65,6 +65,44 @@ func (c CollectorsConfig) Validate() error {
 		add("sites", c.Sites.Validate())
 	}
 	return errors.Join(errs...)
+}
+
+// sourceList is a section holding a list of sources of one kind. A single mapping (the form
+// docs/COLLECTORS.md once showed) is refused in words: yaml's own message was "cannot
+// unmarshal !!map into []main.entry[github.com/...V2Config]".
+type sourceList[T any] []entry[T]
+
+func (l *sourceList[T]) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		*l = nil // "twitter_v2:" with nothing under it: off
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		how := ""
+		if n.Kind == yaml.MappingNode {
+			how = `, not a single mapping: write "- " before its first field and indent the others under it`
+		}
+		return fmt.Errorf("line %d: collectors.%s takes a list of sources (- name: ...)%s", n.Line, sectionName[T](), how)
+	}
+	var es []entry[T]
+	if err := n.Decode(&es); err != nil {
+		return err
+	}
+	*l = es
+	return nil
+}
+
+// sectionName is the config key of the sources of type T.
+func sectionName[T any]() string {
+	switch any(new(T)).(type) {
+	case *twitter.V2Config:
+		return "twitter_v2"
+	case *twitter.V1Config:
+		return "twitter_v1"
+	case *bluesky.Config:
+		return "bluesky"
+	}
+	return fmt.Sprintf("%T", *new(T))
 }
 
 // entry is one element of a list of sources: it decodes over its package's defaults, as

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,6 +76,10 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		"collectors:\n  bluesky:\n    - url: ws://x\n      colections: []\n": "colections",
 		"analysis:\n  coord:\n    min_weight: 0\n":                           "min_weight",
 		"calendar: /nonexistent/calendar.yaml\n":                             "/nonexistent/calendar.yaml",
+		// the single mapping docs/COLLECTORS.md once showed; yaml's own message named a Go type
+		"collectors:\n  twitter_v2:\n    name: x\n":  "collectors.twitter_v2 takes a list of sources (- name: ...)",
+		"collectors:\n  bluesky:\n    url: ws://x\n": "collectors.bluesky takes a list of sources (- name: ...)",
+		"collectors:\n  twitter_v1: {name: x}\n":     "collectors.twitter_v1 takes a list of sources (- name: ...)",
 	}
 	for body, want := range cases {
 		p := filepath.Join(t.TempDir(), "c.yaml")
@@ -128,5 +134,38 @@ func TestLiveTokenFromEnvIsTrimmed(t *testing.T) {
 	}
 	if c.Live.Token != "s3cret" {
 		t.Errorf("live token %q, want %q", c.Live.Token, "s3cret")
+	}
+}
+
+// Every YAML example of docs/COLLECTORS.md is a section of collectors: and must load as one,
+// through the loader a deployment uses: the twitter_v2, twitter_v1 and bluesky examples were
+// single mappings where the file takes lists, and did not load.
+func TestCollectorsDocExamplesLoad(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(testenv.Root(t), "docs", "COLLECTORS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(doc, -1)
+	if len(blocks) == 0 {
+		t.Fatal("no yaml examples found")
+	}
+	for i, m := range blocks {
+		first, _, _ := strings.Cut(string(m[1]), ":")
+		t.Run(fmt.Sprintf("%d-%s", i, first), func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("collectors:\n")
+			for _, l := range strings.SplitAfter(string(m[1]), "\n") {
+				if l != "" {
+					b.WriteString("  " + l)
+				}
+			}
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := loadConfig(p); err != nil {
+				t.Errorf("%v\n%s", err, b.String())
+			}
+		})
 	}
 }

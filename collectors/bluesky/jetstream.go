@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -136,7 +138,10 @@ func (j *Jetstream) Connect(ctx context.Context) error {
 		}
 		return fmt.Errorf("GET %s: %w", u, err)
 	}
-	c.SetReadLimit(j.cfg.MaxMessageBytes + 64<<10)
+	// Read enforces max_message_bytes itself: the library's limit closes the socket on an
+	// oversized message, and a Jetstream that ignores maxMessageSizeBytes (older or
+	// self-hosted) would then send the same event after every reconnect, forever.
+	c.SetReadLimit(-1)
 	if len(j.cfg.DIDs) > maxQueryDIDs {
 		hello, _ := json.Marshal(map[string]any{"type": "options_update", "payload": map[string]any{
 			"wantedCollections": j.cfg.Collections, "wantedDids": j.cfg.DIDs, "maxMessageSizeBytes": j.cfg.MaxMessageBytes,
@@ -185,7 +190,7 @@ func (j *Jetstream) Read(ctx context.Context) (collectors.Record, error) {
 		return collectors.Record{}, collectors.ErrNotConnected
 	}
 	for {
-		typ, msg, err := j.conn.Read(ctx)
+		typ, msg, size, err := j.next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return collectors.Record{}, ctx.Err()
@@ -197,6 +202,11 @@ func (j *Jetstream) Read(ctx context.Context) (collectors.Record, error) {
 		}
 		j.msgs++
 		ref := j.url + " message " + strconv.Itoa(j.msgs)
+		if size > j.cfg.MaxMessageBytes {
+			j.pending = timeHintPrefix(msg) // past it on a reconnect, once handed over
+			return j.bad(ref, msg, fmt.Errorf("message of %d bytes exceeds max_message_bytes %d (the server did not apply maxMessageSizeBytes); raw holds its first %d bytes",
+				size, j.cfg.MaxMessageBytes, len(msg))), nil
+		}
 		if typ != websocket.MessageText {
 			return j.bad(ref, msg, errors.New("binary message: compressed streams are not requested")), nil
 		}
@@ -232,6 +242,47 @@ func (j *Jetstream) Read(ctx context.Context) (collectors.Record, error) {
 		}
 		j.advance(d.TimeUS)
 	}
+}
+
+// maxKeptPrefix bounds the raw bytes an oversized message keeps for its dead letter: enough
+// to name the event (did, time_us and kind come first), little enough to send anywhere.
+const maxKeptPrefix = 64 << 10
+
+// next reads one message, holding at most max_message_bytes of it in memory. A larger one is
+// read to its end and discarded but for a prefix, and size says how long it was; the
+// connection stays usable for the messages after it.
+func (j *Jetstream) next(ctx context.Context) (websocket.MessageType, []byte, int64, error) {
+	typ, r, err := j.conn.Reader(ctx)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	limit := j.cfg.MaxMessageBytes
+	msg, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	if int64(len(msg)) <= limit {
+		return typ, msg, int64(len(msg)), nil
+	}
+	prefix := append([]byte(nil), msg[:min(limit, maxKeptPrefix)]...)
+	rest, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	return typ, prefix, int64(len(msg)) + rest, nil
+}
+
+// timeUSField finds time_us in the prefix of an event, which is not JSON on its own.
+var timeUSField = regexp.MustCompile(`"time_us"\s*:\s*([0-9]{1,19})`)
+
+// timeHintPrefix reads time_us from the start of an event cut short.
+func timeHintPrefix(prefix []byte) int64 {
+	m := timeUSField.FindSubmatch(prefix)
+	if m == nil {
+		return 0
+	}
+	t, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return t
 }
 
 // commit marks the record returned by the previous Read as handed over.

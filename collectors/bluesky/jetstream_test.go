@@ -1,8 +1,10 @@
 package bluesky
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -236,6 +238,69 @@ func TestJetstreamBadEvents(t *testing.T) {
 		if !strings.HasPrefix(g, "bad: jetstream event") {
 			t.Errorf("record %d = %q, want a bad record", i, g)
 		}
+	}
+}
+
+// A Jetstream that ignores maxMessageSizeBytes (older or self-hosted) once sent an event
+// larger than max_message_bytes, the read failed, and the reconnect was sent it again,
+// forever: nothing after it was read and nothing named it. It is a Bad record now, with a
+// prefix of it as raw, and the stream goes on after it.
+func TestJetstreamOversizedMessageIsBadRecord(t *testing.T) {
+	events := lines(t, "events.jsonl")
+	big := []byte(`{"did":"did:plc:b1gb1gb1gb1gb1gb1gb1gb1g","time_us":1726000001500000,"kind":"commit","commit":{"rev":"3l3qo2zzzzz2c","operation":"create","collection":"app.bsky.feed.post","rkey":"3l3qo2zzzzz2b","record":{"$type":"app.bsky.feed.post","createdAt":"2024-09-10T20:26:41.000Z","text":"` +
+		strings.Repeat("fuite ", 100<<10/6) + `"},"cid":"bafyreib1g"}}`)
+	events = append(events[:2:2], append([][]byte{big}, events[2:]...)...) // after the first post
+	fj := &fakeJetstream{t: t, events: events, conn: func(int) (int, int) { return -1, 0 }}
+	srv := httptest.NewServer(fj)
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.URL = wsURL(srv)
+	cfg.MaxMessageBytes = 4096 // every recorded event fits; the big one does not
+	src, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := fastRun()
+	run.MaxAttempts = 3 // the endless reconnect loop ends the test instead of its deadline
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var got []string
+	var bad *collectors.BadRecord
+	err = collectors.Run(ctx, src, func(ctx context.Context, r collectors.Record) error {
+		switch {
+		case r.Bad != nil:
+			bad = r.Bad
+			got = append(got, "bad")
+		case r.Post != nil:
+			got = append(got, r.Post.URI)
+		}
+		if len(got) == 6 { // the post before it, the bad record, the four posts after it
+			cancel()
+		}
+		return nil
+	}, collectors.RunOptions{Config: run})
+	if err != nil {
+		t.Fatalf("%v (records so far %q)", err, got)
+	}
+	if len(got) != 6 || got[0] != leakURI || got[1] != "bad" {
+		t.Fatalf("records %q, want the first post, the bad record, then the rest", got)
+	}
+	if bad == nil {
+		t.Fatal("no bad record")
+	}
+	if msg := bad.Err.Error(); !strings.Contains(msg, fmt.Sprintf("message of %d bytes", len(big))) || !strings.Contains(msg, "max_message_bytes 4096") {
+		t.Errorf("reason %q does not give the size and the limit", msg)
+	}
+	if len(bad.Raw) != 4096 || !bytes.HasPrefix(big, bad.Raw) || !bytes.Contains(bad.Raw, []byte(`"time_us":1726000001500000`)) {
+		t.Errorf("raw is %d bytes %.80q..., want the first 4096 bytes of the event", len(bad.Raw), bad.Raw)
+	}
+	fj.mu.Lock()
+	defer fj.mu.Unlock()
+	if len(fj.queries) != 1 {
+		t.Errorf("%d connections, want 1: the oversized message must not drop the connection", len(fj.queries))
+	}
+	if src.pending != 0 || src.Cursor() < 1726000001500000 {
+		t.Errorf("cursor %d, want past the oversized event once handed over", src.Cursor())
 	}
 }
 

@@ -138,21 +138,29 @@ func (s *Stream) Connect(ctx context.Context) error {
 	}
 	s.c = c
 	if s.lastID != "" && s.cfg.BackfillPages > 0 {
-		n, err := s.backfill(ctx, token)
-		if err != nil {
+		since := s.lastID
+		n, more, err := s.backfill(ctx, token)
+		switch {
+		case err != nil:
 			// The live stream is open; the gap stays open, and says so.
 			s.opts.Metrics.Notice(s.name, "backfill_failed")
-			s.log.Warn("backfill after reconnect failed; statuses posted while disconnected may be missing", "since_id", s.lastID, "err", err)
-		} else {
+			s.log.Warn("backfill after reconnect failed; statuses posted while disconnected may be missing", "since_id", since, "err", err)
+		case more:
+			// The cap was reached with the last page still full: what lies between the id
+			// reached and the reopened stream is lost, and must not pass for a full backfill.
+			s.opts.Metrics.Notice(s.name, "backfill_incomplete")
+			s.log.Warn("backfill after reconnect stopped at backfill_pages with the last page full; the gap continues after the id reached, statuses posted there are missing",
+				"pages", s.cfg.BackfillPages, "statuses", n, "since_id", since, "reached_id", s.lastID)
+		default:
 			s.log.Info("backfilled after reconnect", "statuses", n)
 		}
 	}
 	return nil
 }
 
-// backfill pages forward from lastID (min_id paging), oldest first.
-func (s *Stream) backfill(ctx context.Context, token string) (int, error) {
-	n := 0
+// backfill pages forward from lastID (min_id paging), oldest first. more reports that it
+// stopped at BackfillPages while the last page was full: the timeline goes on past it.
+func (s *Stream) backfill(ctx context.Context, token string) (n int, more bool, err error) {
 	for page := 0; page < s.cfg.BackfillPages; page++ {
 		q := url.Values{}
 		for k, v := range s.spec.timelineQuery {
@@ -163,30 +171,30 @@ func (s *Stream) backfill(ctx context.Context, token string) (int, error) {
 		u := s.inst.base + s.spec.timeline + "?" + q.Encode()
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return n, err
+			return n, false, err
 		}
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		resp, err := s.opts.HTTP.Do(req)
 		if err != nil {
-			return n, err
+			return n, false, err
 		}
 		if err := httpstream.StatusError(resp, s.opts.Now); err != nil {
 			resp.Body.Close()
-			return n, fmt.Errorf("GET %s: %w", u, err)
+			return n, false, fmt.Errorf("GET %s: %w", u, err)
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 		resp.Body.Close()
 		if err != nil {
-			return n, fmt.Errorf("GET %s: %w", u, err)
+			return n, false, fmt.Errorf("GET %s: %w", u, err)
 		}
 		var statuses []json.RawMessage
 		if err := json.Unmarshal(body, &statuses); err != nil {
-			return n, fmt.Errorf("GET %s: not a list of statuses: %v", u, err)
+			return n, false, fmt.Errorf("GET %s: not a list of statuses: %v", u, err)
 		}
 		if len(statuses) == 0 {
-			return n, nil
+			return n, false, nil
 		}
 		// Newest first on the wire; emit oldest first, as the stream would have.
 		for i := len(statuses) - 1; i >= 0; i-- {
@@ -197,10 +205,10 @@ func (s *Stream) backfill(ctx context.Context, token string) (int, error) {
 			}
 		}
 		if len(statuses) < 40 {
-			return n, nil
+			return n, false, nil
 		}
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // Read returns the next status, or a Bad record for an event it cannot use. Deletions are
@@ -218,7 +226,7 @@ func (s *Stream) Read(ctx context.Context) (collectors.Record, error) {
 		ev, err := nextEvent(ctx, s.c)
 		ref := s.c.URL + " event ending at line " + strconv.Itoa(s.c.Line)
 		if errors.Is(err, lines.ErrTooLong) {
-			return s.bad(ref, nil, fmt.Errorf("event %q: %w", ev.Name, err)), nil
+			return s.bad(ref, lines.Prefix(err), fmt.Errorf("event %q: %w", ev.Name, err)), nil // the start names the status
 		}
 		if errors.Is(err, errCut) {
 			return s.bad(ref, ev.Data, fmt.Errorf("event %q: %w", ev.Name, err)), nil

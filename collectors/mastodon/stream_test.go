@@ -1,10 +1,12 @@
 package mastodon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -301,6 +303,167 @@ func TestBackfillPagesPastUndecodableStatuses(t *testing.T) {
 	defer mu.Unlock()
 	if strings.Join(minIDs, " ") != "112514873365224001 112514880000000040" {
 		t.Errorf("backfill min_id %v, want the last status read, then the newest of the undecodable page", minIDs)
+	}
+}
+
+// syncBuffer is a log destination safe for the source's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// A backfill that reaches backfill_pages with its last page still full leaves a gap: it once
+// logged "backfilled" at info and went on from the live stream, the rest of the gap lost
+// without a word.
+func TestBackfillCappedWithFullPageIsReported(t *testing.T) {
+	var good map[string]any
+	if err := json.Unmarshal(read(t, "status.json"), &good); err != nil {
+		t.Fatal(err)
+	}
+	// 120 statuses posted while disconnected: three full pages, of which two are fetched.
+	const first = 112514880000000001
+	status := func(id int64) json.RawMessage {
+		st := maps.Clone(good)
+		st["id"] = fmt.Sprint(id)
+		st["uri"] = fmt.Sprintf("https://piaille.fr/users/fuites_2024/statuses/%d", id)
+		b, _ := json.Marshal(st)
+		return b
+	}
+	var mu sync.Mutex
+	conns := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/streaming/public":
+			mu.Lock()
+			conns++
+			firstConn := conns == 1
+			mu.Unlock()
+			if firstConn {
+				sse(w, r, []byte("event: update\ndata: "+string(read(t, "status.json"))+"\n\n"), false)
+			} else {
+				sse(w, r, nil, true)
+			}
+		case "/api/v1/timelines/public":
+			// min_id paging: the 40 statuses just after min_id, newest first.
+			var minID int64
+			fmt.Sscan(r.URL.Query().Get("min_id"), &minID)
+			from := max(minID+1, first)
+			var page []json.RawMessage
+			for id := min(from+39, first+119); id >= from; id-- {
+				page = append(page, status(id))
+			}
+			b, _ := json.Marshal(page)
+			if page == nil {
+				b = []byte("[]")
+			}
+			w.Write(b)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.BackfillPages = 2
+	cfg.Instances = []InstanceConfig{{URL: srv.URL, Streams: []string{"public"}}}
+	reg := prometheus.NewPedanticRegistry()
+	metrics := collectors.NewMetrics(reg)
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	srcs, err := Sources(cfg, Options{Metrics: metrics, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	posts := 0
+	err = collectors.Run(ctx, srcs[0], func(ctx context.Context, r collectors.Record) error {
+		if r.Post != nil {
+			posts++
+		}
+		if posts == 81 { // the streamed status and the two pages backfilled
+			cancel()
+		}
+		return nil
+	}, collectors.RunOptions{Config: fastRun(), Metrics: metrics, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posts != 81 {
+		t.Fatalf("%d posts, want 81", posts)
+	}
+	incomplete := 0.0
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "leakwatch_collector_notices_total" {
+			for _, m := range mf.Metric {
+				for _, l := range m.Label {
+					if l.GetName() == "kind" && l.GetValue() == "backfill_incomplete" {
+						incomplete += m.Counter.GetValue()
+					}
+				}
+			}
+		}
+	}
+	if incomplete != 1 {
+		t.Errorf("backfill_incomplete notices = %v, want 1", incomplete)
+	}
+	var warn string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "level=WARN") && strings.Contains(l, "backfill") {
+			warn = l
+		}
+	}
+	for _, want := range []string{"source=mastodon:" + strings.TrimPrefix(srv.URL, "http://") + ":public", "pages=2", "reached_id=112514880000000080", "gap continues"} {
+		if !strings.Contains(warn, want) {
+			t.Errorf("backfill warning %q does not say %q", warn, want)
+		}
+	}
+}
+
+// An over-long data line was dead-lettered with an empty value; its start names the status.
+func TestStreamLineTooLongKeepsItsStart(t *testing.T) {
+	var b bytes.Buffer
+	if err := json.Compact(&b, read(t, "status.json")); err != nil {
+		t.Fatal(err)
+	}
+	status := append(bytes.TrimSuffix(b.Bytes(), []byte("}")), `,"padding":"`+strings.Repeat("x", 5000)+`"}`...)
+	line := append([]byte("data: "), status...)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sse(w, r, append(append([]byte("event: update\n"), line...), "\n\n"...), true)
+	}))
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.MaxLineBytes = 1024
+	cfg.Instances = []InstanceConfig{{URL: srv.URL, Streams: []string{"public"}}}
+	srcs, err := Sources(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := srcs[0].Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer srcs[0].Close(ctx)
+	r, err := srcs[0].Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Bad == nil {
+		t.Fatalf("record %+v, want a bad record", r)
+	}
+	if want := fmt.Sprintf(`event "update": line too long: %d bytes, limit 1024`, len(line)+1); r.Bad.Err.Error() != want {
+		t.Errorf("reason %q, want %q", r.Bad.Err, want)
+	}
+	if len(r.Bad.Raw) != 1024 || !bytes.HasPrefix(line, r.Bad.Raw) || !bytes.Contains(r.Bad.Raw, []byte(`"id":"112514873365224001"`)) {
+		t.Errorf("raw is %d bytes %.80q, want the line's first 1024, naming the status", len(r.Bad.Raw), r.Bad.Raw)
 	}
 }
 

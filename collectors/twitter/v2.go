@@ -88,18 +88,21 @@ type v2Includes struct {
 // v2Error is one entry of a v2 "errors" array: a partial error beside data, or a stream
 // notice such as operational-disconnect.
 type v2Error struct {
-	Title          string `json:"title"`
-	Detail         string `json:"detail"`
-	Type           string `json:"type"`
-	DisconnectType string `json:"disconnect_type"`
-	Value          string `json:"value"`
-	ResourceID     string `json:"resource_id"`
-	Message        string `json:"message"` // v1.1-style errors some endpoints still send
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	// Details say why, where Title only names the kind: a rejected rule comes back as
+	// "UnprocessableEntity" with "Mismatched parenthesis (at position 1)" here.
+	Details        []string `json:"details"`
+	Type           string   `json:"type"`
+	DisconnectType string   `json:"disconnect_type"`
+	Value          string   `json:"value"`
+	ResourceID     string   `json:"resource_id"`
+	Message        string   `json:"message"` // v1.1-style errors some endpoints still send
 }
 
 func (e v2Error) String() string {
 	parts := []string{}
-	for _, s := range []string{e.Title, e.DisconnectType, e.Detail, e.Message} {
+	for _, s := range []string{e.Title, e.DisconnectType, e.Detail, strings.Join(e.Details, "; "), e.Message} {
 		if s != "" {
 			parts = append(parts, s)
 		}

@@ -102,7 +102,7 @@ func (s *V2Stream) Read(ctx context.Context) (collectors.Record, error) {
 		line, err := s.c.Next(ctx)
 		ref := s.c.URL + " line " + strconv.Itoa(s.c.Line)
 		if errors.Is(err, lines.ErrTooLong) {
-			return s.bad(ref, nil, err), nil
+			return s.bad(ref, lines.Prefix(err), err), nil // the start names the tweet
 		}
 		if err != nil {
 			return collectors.Record{}, err

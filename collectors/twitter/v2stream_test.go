@@ -92,7 +92,7 @@ func (f *fakeAPI) rulesHandler(w http.ResponseWriter, r *http.Request) {
 	var errs []map[string]any
 	for _, a := range body.Add {
 		if reason, ok := f.reject[a.Value]; ok {
-			errs = append(errs, map[string]any{"value": a.Value, "details": []string{reason}, "title": "Invalid Rule", "type": "https://api.twitter.com/2/problems/invalid-rules"})
+			errs = append(errs, map[string]any{"value": a.Value, "details": []string{reason}, "title": "UnprocessableEntity", "type": "https://api.twitter.com/2/problems/invalid-rules"})
 			continue
 		}
 		dup := false
@@ -250,7 +250,7 @@ func TestSyncRules(t *testing.T) {
 		{ID: "1", Value: "a", Tag: "old-tag"},
 		{ID: "2", Value: "b"},
 		{ID: "3", Value: "unlisted"},
-	}, reject: map[string]string{"bad (": "Rules must contain a non-negation term"}}
+	}, reject: map[string]string{"(fuite OR leak has:links": "Mismatched parenthesis (at position 1)"}}
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	ctx := context.Background()
@@ -266,7 +266,9 @@ func TestSyncRules(t *testing.T) {
 		{name: "keep unlisted without prune", rules: want, change: RuleChange{Added: 2, Deleted: 1, Kept: 1}, server: "b|,unlisted|,a|new-tag,c|t"},
 		{name: "second run changes nothing", rules: want, change: RuleChange{Kept: 3}, server: "b|,unlisted|,a|new-tag,c|t"},
 		{name: "prune deletes unlisted", rules: want, prune: true, change: RuleChange{Deleted: 1, Kept: 3}, server: "b|,a|new-tag,c|t"},
-		{name: "rejected rule is named", rules: append(want, Rule{Value: "bad ("}), prune: true, err: `rule "bad (" rejected: Invalid Rule`},
+		// The server's reason, not only its title ("UnprocessableEntity"), says what to fix.
+		{name: "rejected rule is named with the reason", rules: append(want, Rule{Value: "(fuite OR leak has:links"}), prune: true,
+			err: `rule "(fuite OR leak has:links" rejected: UnprocessableEntity: Mismatched parenthesis (at position 1)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,8 +12,34 @@ import (
 )
 
 // ErrTooLong is wrapped by Next for a line longer than the limit; the line is skipped and
-// the reader stays usable.
+// the reader stays usable. The error is a *TooLongError holding the start of the line.
 var ErrTooLong = errors.New("line too long")
+
+// MaxPrefix bounds the start of an over-long line kept for its dead letter: enough to name
+// the post (ids come early in the platforms' JSON), small enough to send anywhere.
+const MaxPrefix = 64 << 10
+
+// TooLongError is a line over the limit. Prefix is its first min(limit, MaxPrefix) bytes,
+// so the dead letter names what was skipped instead of holding nothing.
+type TooLongError struct {
+	Size, Limit int // bytes of the line, terminator included
+	Prefix      []byte
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("%v: %d bytes, limit %d", ErrTooLong, e.Size, e.Limit)
+}
+
+func (e *TooLongError) Is(target error) bool { return target == ErrTooLong }
+
+// Prefix returns the kept start of an over-long line, or nil when err is not one.
+func Prefix(err error) []byte {
+	var tl *TooLongError
+	if errors.As(err, &tl) {
+		return tl.Prefix
+	}
+	return nil
+}
 
 // Reader returns lines without their "\n" or "\r\n".
 type Reader struct {
@@ -29,18 +55,23 @@ func NewReader(r io.Reader, max int) *Reader {
 
 // Next returns the next line. The slice is valid until the next call. At the end of input
 // a last unterminated line is returned before io.EOF; a stream cut inside a line therefore
-// yields that partial line, which the decoder then reports as truncated.
+// yields that partial line, which the decoder then reports as truncated. A line over the
+// limit is read to its end but only its prefix is kept, and comes back in a *TooLongError.
 func (l *Reader) Next() ([]byte, error) {
 	l.buf = l.buf[:0]
+	keep := min(l.max, MaxPrefix)
+	var prefix []byte
 	skipped := -1 // bytes of an over-long line, counted instead of kept
 	for {
 		chunk, err := l.r.ReadSlice('\n')
 		if skipped < 0 && len(l.buf)+len(chunk) > l.max+2 { // +2: the terminator
 			skipped = len(l.buf)
+			prefix = append(make([]byte, 0, keep), l.buf[:min(len(l.buf), keep)]...)
 			l.buf = l.buf[:0]
 		}
 		if skipped >= 0 {
 			skipped += len(chunk)
+			prefix = append(prefix, chunk[:min(len(chunk), keep-len(prefix))]...)
 		} else {
 			l.buf = append(l.buf, chunk...)
 		}
@@ -51,7 +82,7 @@ func (l *Reader) Next() ([]byte, error) {
 			if err != nil && err != io.EOF {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLong, skipped, l.max)
+			return nil, &TooLongError{Size: skipped, Limit: l.max, Prefix: bytes.TrimRight(prefix, "\r\n")}
 		}
 		if err == io.EOF && len(l.buf) > 0 {
 			err = nil

@@ -50,3 +50,45 @@ func TestReaderLongLineBeyondBuffer(t *testing.T) {
 		t.Fatalf("after a long line: %q %v", line, err)
 	}
 }
+
+// An over-long line keeps its first min(limit, MaxPrefix) bytes, so its dead letter names it;
+// it once came back with nothing.
+func TestReaderKeepsPrefixOfLongLine(t *testing.T) {
+	head := `{"id_str":"860564113002123264","text":"`
+	for _, tc := range []struct {
+		name      string
+		line      string
+		limit     int
+		keep      int
+		remaining string
+	}{
+		{"short limit", head + strings.Repeat("x", 5000) + `"}`, 1024, 1024, "ok"},
+		{"beyond the read buffer", head + strings.Repeat("y", 300<<10) + `"}`, 1024, 1024, "ok"},
+		{"prefix capped at MaxPrefix", head + strings.Repeat("z", 300<<10) + `"}`, 200 << 10, MaxPrefix, "ok"},
+		{"cut by the end of input", head + strings.Repeat("w", 5000), 1024, 1024, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.line + "\r\n" + tc.remaining
+			if tc.remaining == "" {
+				in = tc.line
+			}
+			r := NewReader(strings.NewReader(in), tc.limit)
+			_, err := r.Next()
+			if !errors.Is(err, ErrTooLong) {
+				t.Fatalf("err = %v, want ErrTooLong", err)
+			}
+			p := Prefix(err)
+			if len(p) != tc.keep || !strings.HasPrefix(tc.line, string(p)) {
+				t.Errorf("prefix of %d bytes %.60q, want the line's first %d", len(p), p, tc.keep)
+			}
+			if tc.remaining != "" {
+				if line, err := r.Next(); err != nil || string(line) != tc.remaining {
+					t.Errorf("after the long line: %q %v", line, err)
+				}
+			}
+		})
+	}
+	if Prefix(io.EOF) != nil {
+		t.Error("Prefix of another error is not nil")
+	}
+}
