@@ -124,6 +124,7 @@ func TestStreamsTwoInstances(t *testing.T) {
 	defer cancel()
 	got := map[string][]string{}
 	total := 0
+	allEmitted := make(chan struct{})
 	emitFor := func(name string) collectors.EmitFunc {
 		return func(ctx context.Context, r collectors.Record) error {
 			mu.Lock()
@@ -157,11 +158,40 @@ func TestStreamsTwoInstances(t *testing.T) {
 			got[name] = append(got[name], s)
 			total++
 			if total == 10 {
-				cancel()
+				close(allEmitted)
 			}
 			return nil
 		}
 	}
+	countNotices := func() map[string]float64 {
+		notices := map[string]float64{}
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "leakwatch_collector_notices_total" {
+				for _, m := range mf.Metric {
+					for _, l := range m.Label {
+						if l.GetName() == "kind" {
+							notices[l.GetValue()] += m.Counter.GetValue()
+						}
+					}
+				}
+			}
+		}
+		return notices
+	}
+	// Stop once the ten records are out and the last duplicate (the backfilled status
+	// arriving again on the stream, after them) has been counted, or at the deadline.
+	go func() {
+		select {
+		case <-allEmitted:
+		case <-ctx.Done():
+			return
+		}
+		for ctx.Err() == nil && countNotices()["duplicate"] < 2 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
 	var wg sync.WaitGroup
 	for _, src := range srcs {
 		wg.Add(1)
@@ -199,20 +229,7 @@ func TestStreamsTwoInstances(t *testing.T) {
 	if strings.Join(minIDs, ",") != "112514873365224001 limit=40" {
 		t.Errorf("backfill requests min_id = %v, want one from the last status read", minIDs)
 	}
-	notices := map[string]float64{}
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() == "leakwatch_collector_notices_total" {
-			for _, m := range mf.Metric {
-				for _, l := range m.Label {
-					if l.GetName() == "kind" {
-						notices[l.GetValue()] += m.Counter.GetValue()
-					}
-				}
-			}
-		}
-	}
-	if notices["duplicate"] != 2 || notices["delete"] != 1 {
+	if notices := countNotices(); notices["duplicate"] != 2 || notices["delete"] != 1 {
 		t.Errorf("notices = %v, want 2 duplicates and 1 delete", notices)
 	}
 }
