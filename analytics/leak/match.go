@@ -28,10 +28,13 @@ type Matcher struct {
 	firsts, pairFirsts, seconds wordfilter.Filter
 	// anySecond: a term's second word is its last and ends in '*', so any word may be one.
 	anySecond bool
-	prefixes  []int // terms whose first word ends in '*'
-	hashtags  map[string]int
-	terms     []term
-	evidence  []string // "domain:x" / "term:y" by index
+	// hostFirsts holds the keys of domains: a host name written in a text is looked up
+	// only when one starts with its first byte and has its length.
+	hostFirsts wordfilter.Filter
+	prefixes   []int // terms whose first word ends in '*'
+	hashtags   map[string]int
+	terms      []term
+	evidence   []string // "domain:x" / "term:y" by index
 }
 
 type term struct {
@@ -57,6 +60,7 @@ func NewMatcher(cfg Config) *Matcher {
 	for _, d := range slices.Concat(cfg.Domains, cfg.ExtraDomains) {
 		if d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www."); d != "" {
 			m.domains[d] = add("domain:" + d)
+			m.hostFirsts.Add(d)
 		}
 	}
 	// An excepted host is found before its dump domain (hosts are looked up from the most
@@ -64,6 +68,7 @@ func NewMatcher(cfg Config) *Matcher {
 	for _, d := range cfg.ExceptDomains {
 		if d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www."); d != "" {
 			m.domains[d] = notDump
+			m.hostFirsts.Add(d)
 		}
 	}
 	for _, raw := range slices.Concat(cfg.Terms, cfg.ExtraTerms) {
@@ -206,7 +211,11 @@ func (m *Matcher) text(s *scratch, text string) {
 			}
 			end := toks[j].end
 			for k := i; k < j; k++ { // suffixes with at least one dot
-				if d, ok := m.domains[string(buf[toks[k].start:end])]; ok {
+				h := buf[toks[k].start:end]
+				if !m.hostFirsts.May(h[0], len(h)) {
+					continue // "t.co", in nearly every tweet, is no dump site
+				}
+				if d, ok := m.domains[string(h)]; ok {
 					if d != notDump {
 						s.found = append(s.found, d)
 					}
