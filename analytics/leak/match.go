@@ -20,13 +20,21 @@ import (
 type Matcher struct {
 	domains map[string]int // host -> evidence index
 	words   map[string][]int
-	// firsts holds the keys of words: most words of a text start with a byte or have a
-	// length no term's first word has, and skip the map lookup.
-	firsts   wordfilter.Filter
-	prefixes []int // terms whose first word ends in '*'
-	hashtags map[string]int
-	terms    []term
-	evidence []string // "domain:x" / "term:y" by index
+	// firsts holds the keys of words that are a whole term: most words of a text start
+	// with a byte or have a length no such word has, and skip the map lookup. pairFirsts
+	// holds those that begin longer terms, seconds the second words of those: a word
+	// that only begins such terms is looked up only when the next word may be a second
+	// one (the article "a" begins "a été piraté", and English texts are full of it).
+	firsts, pairFirsts, seconds wordfilter.Filter
+	// anySecond: a term's second word is its last and ends in '*', so any word may be one.
+	anySecond bool
+	// hostFirsts holds the keys of domains: a host name written in a text is looked up
+	// only when one starts with its first byte and has its length.
+	hostFirsts wordfilter.Filter
+	prefixes   []int // terms whose first word ends in '*'
+	hashtags   map[string]int
+	terms      []term
+	evidence   []string // "domain:x" / "term:y" by index
 }
 
 type term struct {
@@ -52,6 +60,7 @@ func NewMatcher(cfg Config) *Matcher {
 	for _, d := range slices.Concat(cfg.Domains, cfg.ExtraDomains) {
 		if d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www."); d != "" {
 			m.domains[d] = add("domain:" + d)
+			m.hostFirsts.Add(d)
 		}
 	}
 	// An excepted host is found before its dump domain (hosts are looked up from the most
@@ -59,6 +68,7 @@ func NewMatcher(cfg Config) *Matcher {
 	for _, d := range cfg.ExceptDomains {
 		if d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www."); d != "" {
 			m.domains[d] = notDump
+			m.hostFirsts.Add(d)
 		}
 	}
 	for _, raw := range slices.Concat(cfg.Terms, cfg.ExtraTerms) {
@@ -81,7 +91,13 @@ func NewMatcher(cfg Config) *Matcher {
 		} else {
 			w := t.words[0]
 			m.words[w] = append(m.words[w], i)
-			m.firsts.Add(w)
+			if len(t.words) == 1 {
+				m.firsts.Add(w)
+			} else {
+				m.pairFirsts.Add(w)
+				m.seconds.Add(t.words[1])
+				m.anySecond = m.anySecond || t.prefix && len(t.words) == 2
+			}
 		}
 	}
 	return m
@@ -195,7 +211,11 @@ func (m *Matcher) text(s *scratch, text string) {
 			}
 			end := toks[j].end
 			for k := i; k < j; k++ { // suffixes with at least one dot
-				if d, ok := m.domains[string(buf[toks[k].start:end])]; ok {
+				h := buf[toks[k].start:end]
+				if !m.hostFirsts.May(h[0], len(h)) {
+					continue // "t.co", in nearly every tweet, is no dump site
+				}
+				if d, ok := m.domains[string(h)]; ok {
 					if d != notDump {
 						s.found = append(s.found, d)
 					}
@@ -206,17 +226,21 @@ func (m *Matcher) text(s *scratch, text string) {
 		i = j + 1
 	}
 
-	for i, tk := range toks {
+	for i := range toks {
+		tk := &toks[i]
 		if tk.host {
 			continue
 		}
 		w := buf[tk.start:tk.end]
-		if m.firsts.May(w[0], len(w)) {
+		if m.firsts.May(w[0], len(w)) || m.pairFirsts.May(w[0], len(w)) && m.maySecond(buf, toks, i+1) {
 			for _, ti := range m.words[string(w)] {
 				if m.matchAt(buf, toks, i, &m.terms[ti]) {
 					s.found = append(s.found, m.terms[ti].ev)
 				}
 			}
+		}
+		if len(m.prefixes) == 0 {
+			continue // as with the default terms: the empty loop still cost 10 instructions a word
 		}
 		for _, ti := range m.prefixes {
 			t := &m.terms[ti]
@@ -225,6 +249,14 @@ func (m *Matcher) text(s *scratch, text string) {
 			}
 		}
 	}
+}
+
+// maySecond reports whether word i of the text may be a term's second word.
+func (m *Matcher) maySecond(buf []byte, toks []span, i int) bool {
+	if i >= len(toks) {
+		return false
+	}
+	return m.anySecond || m.seconds.May(buf[toks[i].start], toks[i].end-toks[i].start)
 }
 
 func (m *Matcher) matchAt(buf []byte, toks []span, i int, t *term) bool {
