@@ -1,6 +1,10 @@
 package grafana
 
-import "github.com/leakwatch/leakwatch/warehouse"
+import (
+	"fmt"
+
+	"github.com/leakwatch/leakwatch/warehouse"
+)
 
 // Every panel query groups time with toDateTime(intDiv(toUInt32(ts), $__interval_s) *
 // $__interval_s): the plugin's $__timeGroup/$__timeInterval need functions ClickHouse 18.16
@@ -74,6 +78,12 @@ func overview() Spec {
 	}
 }
 
+// hoursTo is a timing column of hours rounded to digits, NULL (an empty cell, no bar) when
+// the calendar had no such event ahead: the warehouse stores 0 there, which read as "now".
+func hoursTo(event, col string, digits int) string {
+	return fmt.Sprintf("if(%s = '', NULL, round(%s, %d)) AS %s", event, col, digits, col)
+}
+
 func leakTiming() Spec {
 	return Spec{
 		// candidate narrows the leaks and bursts (a record names its candidates; one that
@@ -88,18 +98,20 @@ func leakTiming() Spec {
 				SQL: "SELECT " + bucket("at") + " AS time, uniqExact(post) AS `all posts`, uniqExactIf(post, notEmpty(evidence)) AS `with leak evidence` " +
 					"FROM mentions WHERE object = 'all:posts' AND $__timeFilter(at) GROUP BY time ORDER BY time"},
 			{Title: "Leaks against the calendar", Type: "table", QueryType: QueryTable, W: 24, H: 8,
-				Description: "start: when the incident began (its earliest burst or group); the timing columns are taken there. about: the candidates it names.",
+				Description: "start: when the incident began (its earliest burst or group); the timing columns are taken there. about: the candidates it names. hours_to_silence and hours_to_vote are empty when the calendar has no silence or vote ahead.",
 				Columns:     []string{"start", "onset", "object", "about", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "evidence"},
-				SQL: "SELECT start_at AS start, onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, in_silence, silence, round(hours_to_silence, 2) AS hours_to_silence, next_vote, " +
-					"round(hours_to_vote, 2) AS hours_to_vote, round(timing_score, 2) AS timing_score, arrayStringConcat(evidence, ', ') AS evidence " +
+				SQL: "SELECT start_at AS start, onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, in_silence, silence, " + hoursTo("silence", "hours_to_silence", 2) + ", next_vote, " +
+					hoursTo("next_vote", "hours_to_vote", 2) + ", round(timing_score, 2) AS timing_score, arrayStringConcat(evidence, ', ') AS evidence " +
 					"FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY start_at"},
 			{Title: "Hours to the vote at each leak", Type: "barchart", QueryType: QueryTable, W: 12, H: 8,
-				Columns: []string{"object", "hours_to_vote"},
-				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY onset_at"},
+				Description: "No bar for a leak with no vote ahead on the calendar.",
+				Columns:     []string{"object", "hours_to_vote"},
+				SQL:         "SELECT object, " + hoursTo("next_vote", "hours_to_vote", 1) + " FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY onset_at"},
 			{Title: "Bursts near silence periods and votes", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Columns: []string{"onset", "object", "about", "posts", "score", "in_silence", "hours_to_silence", "hours_to_vote"},
-				SQL: "SELECT onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, count AS posts, round(score, 1) AS score, in_silence, round(hours_to_silence, 1) AS hours_to_silence, " +
-					"round(hours_to_vote, 1) AS hours_to_vote FROM bursts FINAL WHERE $__timeFilter(onset_at) AND has_timing = 1 AND " + aboutCandidates + " " +
+				Description: "Bursts by timing score (1 in or up to 6 h before a silence or vote, halving every day further off), then by burst score: with no silence or vote within days, the timing scores are 0 and the strongest bursts come first. Hours are empty when the calendar has no silence or vote ahead.",
+				Columns:     []string{"onset", "object", "about", "posts", "score", "timing_score", "in_silence", "hours_to_silence", "hours_to_vote"},
+				SQL: "SELECT onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, count AS posts, round(score, 1) AS score, timing_score, in_silence, " +
+					hoursTo("silence", "hours_to_silence", 1) + ", " + hoursTo("next_vote", "hours_to_vote", 1) + " FROM bursts FINAL WHERE $__timeFilter(onset_at) AND has_timing = 1 AND " + aboutCandidates + " " +
 					"ORDER BY timing_score DESC, score DESC LIMIT 50"},
 			{Title: "Campaign calendar", Type: "table", QueryType: QueryTable, W: 24, H: 6,
 				Columns: []string{"start", "end_time", "kind", "event", "title"},
