@@ -33,6 +33,16 @@ const activeIn = "first_at <= $__toTime AND last_at >= $__fromTime"
 // and those that name none (a dump nobody is named in is still news to every desk).
 const aboutCandidates = "(empty(candidates) OR hasAny(candidates, [${candidate:singlequote}]))"
 
+// alertAboutCandidates keeps the alerts tied to no candidate, those whose candidate is chosen,
+// and those raised on a burst, group or leak (alerts.detection is its id) naming a chosen
+// candidate: an alert carries one candidate, its record's first, and the alert of a group
+// about "macron, lepen" shown under lepen must show there too. A record's candidates only grow
+// across its versions, so any version naming one will do, without FINAL.
+const alertAboutCandidates = "(candidate = '' OR candidate IN (${candidate:singlequote})" +
+	" OR detection IN (SELECT id FROM bursts WHERE hasAny(candidates, [${candidate:singlequote}]))" +
+	" OR detection IN (SELECT id FROM groups WHERE hasAny(candidates, [${candidate:singlequote}]))" +
+	" OR detection IN (SELECT id FROM leaks WHERE hasAny(candidates, [${candidate:singlequote}])))"
+
 func overview() Spec {
 	return Spec{
 		// candidate narrows Volume per candidate, the bursts, groups and alerts tables (the
@@ -70,10 +80,10 @@ func overview() Spec {
 				SQL: "SELECT last_at AS last, first_at AS first, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
 					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY last_at DESC LIMIT 50"},
 			{Title: "Newest alerts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Description: "Alerts raised in the time range (a group's at its latest co-share), newest first; candidate narrows them to the chosen candidates, and alerts tied to none always show.",
+				Description: "Alerts raised in the time range (a group's at its latest co-share), newest first; candidate narrows them to the alerts about a chosen candidate or raised on a burst, group or leak that names one (as the tables beside it), and alerts tied to none always show.",
 				Columns:     []string{"time", "severity", "rule", "summary", "object", "candidate"},
 				SQL: "SELECT raised_at AS time, severity, rule, summary, object, candidate FROM " + warehouse.Latest("alerts") + " " +
-					"WHERE $__timeFilter(raised_at) AND (candidate = '' OR candidate IN (${candidate:singlequote})) AND " + warehouse.NotSuperseded("alerts") + " ORDER BY raised_at DESC LIMIT 100"},
+					"WHERE $__timeFilter(raised_at) AND " + alertAboutCandidates + " AND " + warehouse.NotSuperseded("alerts") + " ORDER BY raised_at DESC LIMIT 100"},
 		},
 	}
 }

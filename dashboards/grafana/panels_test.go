@@ -284,7 +284,8 @@ func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
 }
 
 // The leak panels follow the candidate variable: an incident naming a chosen candidate shows,
-// one naming only others does not, and one naming nobody always does.
+// one naming only others does not, and one naming nobody always does; the alerts raised on
+// them likewise.
 func TestPanelsFollowTheCandidate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -304,6 +305,29 @@ func TestPanelsFollowTheCandidate(t *testing.T) {
 	if err := w.InsertSignals(ctx, sigs); err != nil {
 		t.Fatal(err)
 	}
+	// An alert carries one candidate, its record's first: record 3's alerts say lepen. Raised
+	// on a record naming macron too, they show under macron, as the record does; an alert
+	// about lepen on no stored record (written before alerts.detection) does not.
+	var alerts []leakwatch.Alert
+	for i, sig := range sigs {
+		first := ""
+		if c := [][]string{{"macron"}, {"lepen"}, nil, {"lepen", "macron"}}[i/3]; len(c) > 0 {
+			first = c[0]
+		}
+		alerts = append(alerts, leakwatch.Alert{ID: "alert|" + sig.Key(), Rule: string(sig.Kind), Object: sig.Key(), Candidate: first, Detection: sig.Key(),
+			StartsAt: at.Add(time.Duration(i/3) * time.Minute), RaisedAt: at.Add(time.Duration(i) * time.Minute)})
+	}
+	alerts = append(alerts, leakwatch.Alert{ID: "alert|old", Rule: "burst", Object: "candidate:lepen", Candidate: "lepen", StartsAt: at, RaisedAt: at})
+	if err := w.InsertAlerts(ctx, alerts); err != nil {
+		t.Fatal(err)
+	}
+	var alerted []string
+	for i, sig := range sigs {
+		if i/3 != 1 {
+			alerted = append(alerted, sig.Key())
+		}
+	}
+	slices.Sort(alerted)
 	leaks := []string{"url:https://pastebin.com/0", "url:https://pastebin.com/2", "url:https://pastebin.com/3"}
 	bursts := []string{"hashtag:b0", "hashtag:b2", "hashtag:b3"}
 	r := grafana.Range{From: at.Add(-time.Hour), To: at.Add(time.Hour), Interval: time.Hour}
@@ -316,6 +340,7 @@ func TestPanelsFollowTheCandidate(t *testing.T) {
 		{"leakwatch-leak-timing", "Bursts near silence periods and votes", "object", bursts},
 		{"leakwatch-overview", "Active bursts", "object", bursts},
 		{"leakwatch-overview", "Active coordinated groups", "id", []string{"group|g-0", "group|g-2", "group|g-3"}},
+		{"leakwatch-overview", "Newest alerts", "object", alerted},
 		{"leakwatch-coordination", "Coordinated groups", "first", []string{fmt.Sprint(at), fmt.Sprint(at.Add(2 * time.Minute)), fmt.Sprint(at.Add(3 * time.Minute))}},
 		{"leakwatch-coordination", "Accounts in coordinated groups", "account", []string{"a0", "a2", "a3", "b0", "b2", "b3", "c0", "c2", "c3"}},
 	} {
