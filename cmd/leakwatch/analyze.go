@@ -60,7 +60,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
 	changes := fs.String("changes", "", "site changes (JSONL of SiteChange, as 'scenario generate' and the sites collector write) to tie bursts to")
 	out := fs.String("out", "", "output directory for detections.jsonl, alerts.jsonl, volume.json and, when there are any, bad.jsonl (bad records) and refused.jsonl (required)")
-	volBucket := fs.Duration("volume-bucket", time.Hour, "bucket of the volume lines written to volume.json for the report command (whole seconds, at least 1s)")
+	volBucket := volumeBucketFlag(fs, "bucket of the volume lines written to volume.json for the report command", time.Second, "seconds")
 	progress := fs.Duration("progress", 5*time.Second, "progress line on stderr this often (0: none)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the analysis to this file")
 	memLimit := fs.String("memory-limit", "1GiB", "collect garbage only as the heap nears this size, trading memory for CPU (0: Go's defaults; GOGC or GOMEMLIMIT in the environment win)")
@@ -85,9 +85,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --min-weight %d: want >= 1", errUsage, *minWeight)
 	case given["sort-buffer"] && *sortBuffer < 1:
 		return fmt.Errorf("%w: --sort-buffer %d: want >= 1", errUsage, *sortBuffer)
-	case *volBucket < time.Second || *volBucket%time.Second != 0:
-		// volume.json names buckets by whole seconds.
-		return fmt.Errorf("%w: --volume-bucket %v: want whole seconds, at least 1s", errUsage, *volBucket)
+	}
+	// volume.json names buckets by whole seconds.
+	bucket, err := volBucket()
+	if err != nil {
+		return err
 	}
 	// CSV flags on a file read as JSON lines would be dropped without a word.
 	var csvFlags []string
@@ -198,7 +200,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	defer r.Close()
 	// Hourly volume lines for the report; a campaign of months stays a few thousand points.
-	batch.Volume = volume.New(*volBucket, 0)
+	batch.Volume = volume.New(bucket, 0)
 	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))
 	start, cpu0, gc0 := time.Now(), cpuSeconds(), gcSeconds()
 	nextReport := start.Add(*progress)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/dashboards/grafana"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -103,25 +103,61 @@ func TestEmptyConfigIsDefaults(t *testing.T) {
 	}
 }
 
-// The compose deployment mounts deploy/compose/grafana: it must be what the code exports.
+// The compose deployment mounts deploy/compose/grafana: the export command README and
+// compose.yaml give must write exactly those files, no more, no fewer (run without its flags it
+// pointed the data source at 127.0.0.1:19000 as user default, which breaks the deployment).
 func TestComposeGrafanaProvisioningIsCurrent(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := grafana.Export(dir, grafana.Boards(), grafana.ClickHouse{Host: "clickhouse", Port: 9000, Database: "leakwatch", Username: "leakwatch"}, "/var/lib/grafana/dashboards/leakwatch"); err != nil {
-		t.Fatal(err)
+	const shippedRel = "deploy/compose/grafana"
+	root := testenv.Root(t)
+	shipped := filepath.Join(root, filepath.FromSlash(shippedRel))
+	for _, doc := range []string{"README.md", "deploy/compose/compose.yaml"} {
+		t.Run(doc, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(doc)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var args []string
+			for _, line := range strings.Split(string(b), "\n") {
+				_, cmd, ok := strings.Cut(line, "leakwatch dashboards export "+shippedRel)
+				if !ok {
+					continue
+				}
+				cmd, _, _ = strings.Cut(cmd, "#") // a comment after the command
+				if args != nil {
+					t.Fatalf("%s gives the export command twice", doc)
+				}
+				args = strings.Fields(strings.Trim(cmd, "` "))
+			}
+			if args == nil {
+				t.Fatalf("%s does not give the command that exports %s", doc, shippedRel)
+			}
+			dir := t.TempDir()
+			var stdout, stderr strings.Builder
+			if code := run(context.Background(), append([]string{"dashboards", "export", dir}, args...), &stdout, &stderr); code != 0 {
+				t.Fatalf("leakwatch dashboards export DIR %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+			}
+			cmd := fmt.Sprintf("`leakwatch dashboards export %s %s` (%s)", shippedRel, strings.Join(args, " "), doc)
+			for _, pair := range [][2]string{{dir, shipped}, {shipped, dir}} {
+				filepath.WalkDir(pair[0], func(p string, d os.DirEntry, err error) error {
+					if err != nil || d.IsDir() {
+						return err
+					}
+					rel, _ := filepath.Rel(pair[0], p)
+					a, _ := os.ReadFile(p)
+					other, err := os.ReadFile(filepath.Join(pair[1], rel))
+					switch {
+					case err != nil && pair[0] == dir:
+						t.Errorf("%s/%s is missing: run %s", shippedRel, rel, cmd)
+					case err != nil:
+						t.Errorf("%s/%s is not written by %s: remove it, or fix the command", shippedRel, rel, cmd)
+					case pair[0] == dir && !bytes.Equal(a, other):
+						t.Errorf("%s/%s is not what %s writes: fix the command's flags, or run it when the boards changed", shippedRel, rel, cmd)
+					}
+					return nil
+				})
+			}
+		})
 	}
-	shipped := filepath.Join(testenv.Root(t), "deploy", "compose", "grafana")
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		want, _ := os.ReadFile(p)
-		got, err := os.ReadFile(filepath.Join(shipped, rel))
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("deploy/compose/grafana/%s is out of date: run `go run ./cmd/leakwatch dashboards export deploy/compose/grafana --clickhouse-host clickhouse:9000 --username leakwatch`", rel)
-		}
-		return nil
-	})
 }
 
 // A secret store often writes the token with a final newline: it is not part of the token,

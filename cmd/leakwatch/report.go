@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,22 @@ func init() {
 // volumeFile is written by analyze beside detections.jsonl: the volume lines of the report.
 const volumeFile = "volume.json"
 
+// volumeBucketFlag defines --volume-bucket, the width of the report's volume buckets: analyze
+// writes volume.json at it and a report from the warehouse reads the rollup at it, so the
+// same posts draw the same lines ("mentions per hour" by default) whichever way the report
+// was made. unit is the finest width the source counts in (its name, plural, for errors);
+// the returned function checks the value given.
+func volumeBucketFlag(fs *flag.FlagSet, usage string, unit time.Duration, units string) func() (time.Duration, error) {
+	least := strings.TrimSuffix(unit.String(), "0s") // 1s, 1m
+	d := fs.Duration("volume-bucket", time.Hour, fmt.Sprintf("%s (whole %s, at least %s)", usage, units, least))
+	return func() (time.Duration, error) {
+		if *d < unit || *d%unit != 0 {
+			return 0, fmt.Errorf("%w: --volume-bucket %v: want whole %s, at least %s", errUsage, *d, units, least)
+		}
+		return *d, nil
+	}
+}
+
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "report", "--detections FILE | --from TIME --to TIME [--config FILE] [--campaign NAME] [--calendar FILE] --out DIR")
 	detPath := fs.String("detections", "", "detections.jsonl written by analyze (its volume.json beside it is used too)")
@@ -34,11 +51,21 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	campaign := fs.String("campaign", "", "with ClickHouse and no --calendar: the stored calendar to use (default: the config's calendar, else the only one stored)")
 	out := fs.String("out", "", "directory for index.html and timeline.svg")
 	title := fs.String("title", "leakwatch retrospective", "report title")
+	bucket := volumeBucketFlag(fs, "with ClickHouse: bucket of the volume lines, as analyze's for volume.json", time.Minute, "minutes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" || (*detPath == "") == (*from == "") {
 		return fmt.Errorf("%w: give --out and either --detections FILE or --from/--to", errUsage)
+	}
+	step, err := bucket()
+	if err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *detPath != "" && given["volume-bucket"] {
+		return fmt.Errorf("%w: --volume-bucket is for --from/--to: with --detections the buckets are volume.json's (analyze --volume-bucket)", errUsage)
 	}
 	in := report.Input{Title: *title, Generated: time.Now().UTC()}
 	if *calPath != "" {
@@ -48,7 +75,6 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		}
 		in.Calendar = cal
 	}
-	var err error
 	if *detPath != "" {
 		in.Source = *detPath
 		in.Signals, err = readDetections(*detPath)
@@ -71,7 +97,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 				errUsage, strings.Join(foreign, ", "), in.Calendar.Name, *calPath)
 		}
 	} else {
-		if err := reportFromWarehouse(ctx, *cfgPath, *from, *to, *campaign, &in); err != nil {
+		if err := reportFromWarehouse(ctx, *cfgPath, *from, *to, *campaign, step, &in); err != nil {
 			return err
 		}
 		// ClickHouse may hold several campaigns' detections at once, all shown: say so.

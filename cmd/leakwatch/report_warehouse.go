@@ -12,10 +12,11 @@ import (
 	"github.com/leakwatch/leakwatch/warehouse"
 )
 
-// reportFromWarehouse fills a report from ClickHouse for [from, to). Without a calendar
+// reportFromWarehouse fills a report from ClickHouse for [from, to), its volume lines in
+// buckets of step (--volume-bucket, hourly as analyze's by default). Without a calendar
 // given (--calendar), it uses the one the sink stored: campaign, else the config's
 // calendar, else the only campaign stored.
-func reportFromWarehouse(ctx context.Context, cfgPath, fromS, toS, campaign string, in *report.Input) error {
+func reportFromWarehouse(ctx context.Context, cfgPath, fromS, toS, campaign string, step time.Duration, in *report.Input) error {
 	from, err := time.Parse(time.RFC3339, fromS)
 	if err != nil {
 		return fmt.Errorf("%w: --from: %v", errUsage, err)
@@ -39,8 +40,6 @@ func reportFromWarehouse(ctx context.Context, cfgPath, fromS, toS, campaign stri
 	defer w.Close()
 	in.Source = fmt.Sprintf("ClickHouse %s/%s, %s to %s", cfg.ClickHouse.Addr, cfg.ClickHouse.Database, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
 
-	// About 300 points across the range, in whole minutes (the rollup's resolution).
-	step := max(to.Sub(from)/300, time.Minute).Truncate(time.Minute)
 	if in.Series, err = w.VolumeSeries(ctx, from, to, step); err != nil {
 		return err
 	}

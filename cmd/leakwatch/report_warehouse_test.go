@@ -66,6 +66,17 @@ func TestReportFromWarehouseDrawsStoredCalendar(t *testing.T) {
 	if !strings.Contains(svg, ">silence-r2<") {
 		t.Errorf("the timeline lacks the stored silence period:\n%s", svg)
 	}
+	// Hourly buckets, as analyze writes volume.json: the same posts read the same either way
+	// (a bucket of a 300th of the range drew these three days "per 14 min", a quarter as high).
+	if !strings.Contains(svg, "mentions per hour") {
+		t.Errorf("the timeline's value axis does not count mentions per hour, as a report from analyze's output does:\n%s", svg)
+	}
+	if svg, code, stderr := report("--volume-bucket", "15m"); code != 0 || !strings.Contains(svg, "mentions per 15 min") {
+		t.Errorf("report --volume-bucket 15m: exit %d, %s; per 15 min: %v", code, stderr, strings.Contains(svg, "mentions per 15 min"))
+	}
+	if _, code, stderr := report("--volume-bucket", "90s"); code != 2 || !strings.Contains(stderr, "--volume-bucket 1m30s: want whole minutes") {
+		t.Errorf("report --volume-bucket 90s (the rollup counts per minute): exit %d, %q; want a usage error", code, stderr)
+	}
 
 	if err := w.InsertCalendar(ctx, leakwatch.Calendar{Name: "de-2021-federal", Events: []leakwatch.Event{{ID: "vote", Kind: leakwatch.EventVote, Start: time.Date(2021, 9, 26, 6, 0, 0, 0, time.UTC)}}}); err != nil {
 		t.Fatal(err)

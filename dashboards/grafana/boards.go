@@ -1,6 +1,10 @@
 package grafana
 
-import "github.com/leakwatch/leakwatch/warehouse"
+import (
+	"fmt"
+
+	"github.com/leakwatch/leakwatch/warehouse"
+)
 
 // Every panel query groups time with toDateTime(intDiv(toUInt32(ts), $__interval_s) *
 // $__interval_s): the plugin's $__timeGroup/$__timeInterval need functions ClickHouse 18.16
@@ -28,6 +32,16 @@ const activeIn = "first_at <= $__toTime AND last_at >= $__fromTime"
 // aboutCandidates keeps the bursts, groups and leak incidents that name a chosen candidate,
 // and those that name none (a dump nobody is named in is still news to every desk).
 const aboutCandidates = "(empty(candidates) OR hasAny(candidates, [${candidate:singlequote}]))"
+
+// alertAboutCandidates keeps the alerts tied to no candidate, those whose candidate is chosen,
+// and those raised on a burst, group or leak (alerts.detection is its id) naming a chosen
+// candidate: an alert carries one candidate, its record's first, and the alert of a group
+// about "macron, lepen" shown under lepen must show there too. A record's candidates only grow
+// across its versions, so any version naming one will do, without FINAL.
+const alertAboutCandidates = "(candidate = '' OR candidate IN (${candidate:singlequote})" +
+	" OR detection IN (SELECT id FROM bursts WHERE hasAny(candidates, [${candidate:singlequote}]))" +
+	" OR detection IN (SELECT id FROM groups WHERE hasAny(candidates, [${candidate:singlequote}]))" +
+	" OR detection IN (SELECT id FROM leaks WHERE hasAny(candidates, [${candidate:singlequote}])))"
 
 func overview() Spec {
 	return Spec{
@@ -66,12 +80,18 @@ func overview() Spec {
 				SQL: "SELECT last_at AS last, first_at AS first, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
 					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY last_at DESC LIMIT 50"},
 			{Title: "Newest alerts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Description: "Alerts raised in the time range (a group's at its latest co-share), newest first; candidate narrows them to the chosen candidates, and alerts tied to none always show.",
+				Description: "Alerts raised in the time range (a group's at its latest co-share), newest first; candidate narrows them to the alerts about a chosen candidate or raised on a burst, group or leak that names one (as the tables beside it), and alerts tied to none always show.",
 				Columns:     []string{"time", "severity", "rule", "summary", "object", "candidate"},
 				SQL: "SELECT raised_at AS time, severity, rule, summary, object, candidate FROM " + warehouse.Latest("alerts") + " " +
-					"WHERE $__timeFilter(raised_at) AND (candidate = '' OR candidate IN (${candidate:singlequote})) AND " + warehouse.NotSuperseded("alerts") + " ORDER BY raised_at DESC LIMIT 100"},
+					"WHERE $__timeFilter(raised_at) AND " + alertAboutCandidates + " AND " + warehouse.NotSuperseded("alerts") + " ORDER BY raised_at DESC LIMIT 100"},
 		},
 	}
+}
+
+// hoursTo is a timing column of hours rounded to digits, NULL (an empty cell, no bar) when
+// the calendar had no such event ahead: the warehouse stores 0 there, which read as "now".
+func hoursTo(event, col string, digits int) string {
+	return fmt.Sprintf("if(%s = '', NULL, round(%s, %d)) AS %s", event, col, digits, col)
 }
 
 func leakTiming() Spec {
@@ -88,18 +108,20 @@ func leakTiming() Spec {
 				SQL: "SELECT " + bucket("at") + " AS time, uniqExact(post) AS `all posts`, uniqExactIf(post, notEmpty(evidence)) AS `with leak evidence` " +
 					"FROM mentions WHERE object = 'all:posts' AND $__timeFilter(at) GROUP BY time ORDER BY time"},
 			{Title: "Leaks against the calendar", Type: "table", QueryType: QueryTable, W: 24, H: 8,
-				Description: "start: when the incident began (its earliest burst or group); the timing columns are taken there. about: the candidates it names.",
+				Description: "start: when the incident began (its earliest burst or group); the timing columns are taken there. about: the candidates it names. hours_to_silence and hours_to_vote are empty when the calendar has no silence or vote ahead.",
 				Columns:     []string{"start", "onset", "object", "about", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "evidence"},
-				SQL: "SELECT start_at AS start, onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, in_silence, silence, round(hours_to_silence, 2) AS hours_to_silence, next_vote, " +
-					"round(hours_to_vote, 2) AS hours_to_vote, round(timing_score, 2) AS timing_score, arrayStringConcat(evidence, ', ') AS evidence " +
+				SQL: "SELECT start_at AS start, onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, in_silence, silence, " + hoursTo("silence", "hours_to_silence", 2) + ", next_vote, " +
+					hoursTo("next_vote", "hours_to_vote", 2) + ", round(timing_score, 2) AS timing_score, arrayStringConcat(evidence, ', ') AS evidence " +
 					"FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY start_at"},
 			{Title: "Hours to the vote at each leak", Type: "barchart", QueryType: QueryTable, W: 12, H: 8,
-				Columns: []string{"object", "hours_to_vote"},
-				SQL:     "SELECT object, round(hours_to_vote, 1) AS hours_to_vote FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY onset_at"},
+				Description: "No bar for a leak with no vote ahead on the calendar.",
+				Columns:     []string{"object", "hours_to_vote"},
+				SQL:         "SELECT object, " + hoursTo("next_vote", "hours_to_vote", 1) + " FROM leaks FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("leaks") + " ORDER BY onset_at"},
 			{Title: "Bursts near silence periods and votes", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Columns: []string{"onset", "object", "about", "posts", "score", "in_silence", "hours_to_silence", "hours_to_vote"},
-				SQL: "SELECT onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, count AS posts, round(score, 1) AS score, in_silence, round(hours_to_silence, 1) AS hours_to_silence, " +
-					"round(hours_to_vote, 1) AS hours_to_vote FROM bursts FINAL WHERE $__timeFilter(onset_at) AND has_timing = 1 AND " + aboutCandidates + " " +
+				Description: "Bursts by timing score (1 in or up to 6 h before a silence or vote, halving every day further off), then by burst score: with no silence or vote within days, the timing scores are 0 and the strongest bursts come first. Hours are empty when the calendar has no silence or vote ahead.",
+				Columns:     []string{"onset", "object", "about", "posts", "score", "timing_score", "in_silence", "hours_to_silence", "hours_to_vote"},
+				SQL: "SELECT onset_at AS onset, object, arrayStringConcat(candidates, ', ') AS about, count AS posts, round(score, 1) AS score, timing_score, in_silence, " +
+					hoursTo("silence", "hours_to_silence", 1) + ", " + hoursTo("next_vote", "hours_to_vote", 1) + " FROM bursts FINAL WHERE $__timeFilter(onset_at) AND has_timing = 1 AND " + aboutCandidates + " " +
 					"ORDER BY timing_score DESC, score DESC LIMIT 50"},
 			{Title: "Campaign calendar", Type: "table", QueryType: QueryTable, W: 24, H: 6,
 				Columns: []string{"start", "end_time", "kind", "event", "title"},

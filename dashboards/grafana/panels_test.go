@@ -3,6 +3,7 @@ package grafana_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -283,7 +284,8 @@ func TestPanelsShowLatestVersionAcrossMonths(t *testing.T) {
 }
 
 // The leak panels follow the candidate variable: an incident naming a chosen candidate shows,
-// one naming only others does not, and one naming nobody always does.
+// one naming only others does not, and one naming nobody always does; the alerts raised on
+// them likewise.
 func TestPanelsFollowTheCandidate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -303,6 +305,29 @@ func TestPanelsFollowTheCandidate(t *testing.T) {
 	if err := w.InsertSignals(ctx, sigs); err != nil {
 		t.Fatal(err)
 	}
+	// An alert carries one candidate, its record's first: record 3's alerts say lepen. Raised
+	// on a record naming macron too, they show under macron, as the record does; an alert
+	// about lepen on no stored record (written before alerts.detection) does not.
+	var alerts []leakwatch.Alert
+	for i, sig := range sigs {
+		first := ""
+		if c := [][]string{{"macron"}, {"lepen"}, nil, {"lepen", "macron"}}[i/3]; len(c) > 0 {
+			first = c[0]
+		}
+		alerts = append(alerts, leakwatch.Alert{ID: "alert|" + sig.Key(), Rule: string(sig.Kind), Object: sig.Key(), Candidate: first, Detection: sig.Key(),
+			StartsAt: at.Add(time.Duration(i/3) * time.Minute), RaisedAt: at.Add(time.Duration(i) * time.Minute)})
+	}
+	alerts = append(alerts, leakwatch.Alert{ID: "alert|old", Rule: "burst", Object: "candidate:lepen", Candidate: "lepen", StartsAt: at, RaisedAt: at})
+	if err := w.InsertAlerts(ctx, alerts); err != nil {
+		t.Fatal(err)
+	}
+	var alerted []string
+	for i, sig := range sigs {
+		if i/3 != 1 {
+			alerted = append(alerted, sig.Key())
+		}
+	}
+	slices.Sort(alerted)
 	leaks := []string{"url:https://pastebin.com/0", "url:https://pastebin.com/2", "url:https://pastebin.com/3"}
 	bursts := []string{"hashtag:b0", "hashtag:b2", "hashtag:b3"}
 	r := grafana.Range{From: at.Add(-time.Hour), To: at.Add(time.Hour), Interval: time.Hour}
@@ -315,6 +340,7 @@ func TestPanelsFollowTheCandidate(t *testing.T) {
 		{"leakwatch-leak-timing", "Bursts near silence periods and votes", "object", bursts},
 		{"leakwatch-overview", "Active bursts", "object", bursts},
 		{"leakwatch-overview", "Active coordinated groups", "id", []string{"group|g-0", "group|g-2", "group|g-3"}},
+		{"leakwatch-overview", "Newest alerts", "object", alerted},
 		{"leakwatch-coordination", "Coordinated groups", "first", []string{fmt.Sprint(at), fmt.Sprint(at.Add(2 * time.Minute)), fmt.Sprint(at.Add(3 * time.Minute))}},
 		{"leakwatch-coordination", "Accounts in coordinated groups", "account", []string{"a0", "a2", "a3", "b0", "b2", "b3", "c0", "c2", "c3"}},
 	} {
@@ -376,4 +402,66 @@ func panelsDB(t *testing.T, ctx context.Context, name string) *warehouse.Warehou
 		w.Close()
 	})
 	return w
+}
+
+// A calendar without a silence (the US 2016 campaign) or without a vote ahead stores 0 hours
+// to it; the timing panels show an empty cell there, as the report shows "—", and still the
+// hours to an event the calendar has.
+func TestTimingPanelsLeaveHoursEmptyWithoutTheEvent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := panelsDB(t, ctx, "timing")
+	at := time.Date(2016, 7, 22, 14, 0, 0, 0, time.UTC) // the DNC e-mails
+	timings := map[string]leakwatch.Timing{
+		"vote-only": {NextVote: "vote", HoursToVote: 2585.5},
+		"both":      {Silence: "silence-r2", HoursToSilence: 3.4, NextVote: "vote-r2", HoursToVote: 39.4, Score: 0.9},
+		"none":      {},
+	}
+	var sigs []leakwatch.Signal
+	for name, tm := range timings {
+		l := leakwatch.Leak{Object: "hashtag:" + name, Onset: at, Start: at, Evidence: []string{"domain:wikileaks.org"}, Timing: tm}
+		b := leakwatch.Burst{Object: "hashtag:" + name, Onset: at, Peak: at, End: at.Add(time.Minute), Count: 40, Baseline: 1, Score: 20, Timing: &tm}
+		sigs = append(sigs, leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &l}, leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &b})
+	}
+	if err := w.InsertSignals(ctx, sigs); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]string{ // object -> column -> cell
+		"hashtag:vote-only": {"hours_to_silence": "NULL", "hours_to_vote": "2585.5"},
+		"hashtag:both":      {"hours_to_silence": "3.4", "hours_to_vote": "39.4"},
+		"hashtag:none":      {"hours_to_silence": "NULL", "hours_to_vote": "NULL"},
+	}
+	r := grafana.Range{From: at.Add(-time.Hour), To: at.Add(time.Hour), Interval: time.Hour}
+	for _, title := range []string{"Leaks against the calendar", "Hours to the vote at each leak", "Bursts near silence periods and votes"} {
+		p := panel(t, "leakwatch-leak-timing", title)
+		res := query(t, ctx, w, title, p.SQL, r, map[string][]string{"candidate": {"clinton"}})
+		if len(res.Rows) != len(want) {
+			t.Errorf("%s: %d rows, want %d", title, len(res.Rows), len(want))
+		}
+		obj := slices.Index(res.Columns, "object")
+		for _, row := range res.Rows {
+			o := fmt.Sprint(row[obj])
+			for col, cell := range want[o] {
+				if i := slices.Index(res.Columns, col); i >= 0 {
+					if got := nullable(row[i]); got != cell {
+						t.Errorf("%s, %s: %s %s, want %s", title, o, col, got, cell)
+					}
+				}
+			}
+		}
+		if title == "Bursts near silence periods and votes" && len(res.Rows) > 0 && res.Rows[0][obj] != "hashtag:both" {
+			t.Errorf("%s: first %v, want the burst before the silence (timing score 0.9)", title, res.Rows[0][obj])
+		}
+	}
+}
+
+// nullable prints a cell of a Nullable column: NULL, or the value.
+func nullable(v any) string {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return "NULL"
+		}
+		return fmt.Sprint(rv.Elem().Interface())
+	}
+	return fmt.Sprint(v)
 }
