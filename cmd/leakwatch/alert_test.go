@@ -546,3 +546,87 @@ func TestAlertCarriesOnFromTheOldGroup(t *testing.T) {
 	}
 	stop()
 }
+
+// A group alert whose evidence grew while dedup held it back reaches Alertmanager as it last
+// was when the role stops: on a finite replay the rules never raise it again, and Alertmanager
+// kept the first version ("9 objects" where the records said 20) until it resolved.
+func TestAlertSendsGrownEvidenceOnStop(t *testing.T) {
+	broker := testenv.Kafka(t)
+	amURL := testenv.Alertmanager(t)
+	runID := fmt.Sprintf("t%d", time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	scfg := alertTopics(t, ctx, broker, runID, 1)
+	w, err := stream.NewWriter(scfg, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	group := func(objects int) stream.Message {
+		a := leakwatch.Alert{ID: runID + "|group", Rule: "CoordinatedGroup", Severity: "warning", Kind: leakwatch.SignalGroup,
+			Object: "group:g-1", Summary: fmt.Sprintf("Coordinated group g-1 (%d objects)", objects),
+			StartsAt: time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC), Labels: map[string]string{"run": runID}}
+		m, err := stream.EncodeAlert(scfg.Topics.Alerts, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	yaml := fmt.Sprintf(`kafka:
+  brokers: [%q]
+  group_prefix: %q
+  topics:
+    alerts: %q
+    deadletter: %q
+alerts:
+  alertmanager:
+    url: %q
+    resolve_timeout: 2h
+  dedup:
+    interval: 1h
+metrics: ""
+`, broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter, amURL)
+	alert := startAlert(t, ctx, yaml)
+	summary := func() string {
+		resp, err := http.Get(amURL + "/api/v2/alerts?" + url.Values{"filter": {fmt.Sprintf("run=%q", runID)}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list []struct {
+			Annotations map[string]string `json:"annotations"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list) != 1 {
+			return ""
+		}
+		return list[0].Annotations[alerts.AnnotationSummary]
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		for summary() != want {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("Alertmanager holds %q, want %q; log:\n%s", summary(), want, alert.stderr.String())
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	if err := w.Write(ctx, group(9)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("Coordinated group g-1 (9 objects)")
+	if err := w.Write(ctx, group(20)); err != nil {
+		t.Fatal(err)
+	}
+	for ok, _ := allCommitted(t, ctx, scfg, scfg.GroupPrefix+receiverStage("alertmanager"), scfg.Topics.Alerts); !ok; ok, _ = allCommitted(t, ctx, scfg, scfg.GroupPrefix+receiverStage("alertmanager"), scfg.Topics.Alerts) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := summary(); got != "Coordinated group g-1 (9 objects)" {
+		t.Errorf("within the dedup interval Alertmanager holds %q, want the first version", got)
+	}
+	alert.stop()
+	waitFor("Coordinated group g-1 (20 objects)")
+	if !strings.Contains(alert.stderr.String(), "sent alerts whose evidence grew") {
+		t.Errorf("no log line of the update:\n%s", alert.stderr.String())
+	}
+}
