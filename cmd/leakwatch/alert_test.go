@@ -72,13 +72,7 @@ func TestAlertCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	yaml := fmt.Sprintf(`kafka:
-  brokers: [%q]
-  group_prefix: %q
-  topics:
-    alerts: %q
-    deadletter: %q
-alerts:
+	yaml := alertKafkaYAML(broker, scfg) + fmt.Sprintf(`alerts:
   alertmanager:
     url: %q
     resolve_timeout: 10m
@@ -94,7 +88,7 @@ alerts:
     multiplier: 2
     max_attempts: 3
 metrics: ""
-`, broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter, amURL, hook.URL)
+`, amURL, hook.URL)
 	alert := startAlert(t, ctx, yaml)
 	defer alert.stop()
 	done, stderr := alert.done, alert.stderr
@@ -160,22 +154,43 @@ metrics: ""
 // alertmanagerAlerts maps alert_id to alertname for the alerts labelled run=RUN.
 func alertmanagerAlerts(t *testing.T, amURL, runID string) map[string]string {
 	t.Helper()
+	out := map[string]string{}
+	for _, a := range heldAlerts(t, amURL, runID) {
+		out[a.Labels[alerts.LabelID]] = a.Labels[alerts.LabelAlertname]
+	}
+	return out
+}
+
+// heldAlert is an alert as Alertmanager's API answers it.
+type heldAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// heldAlerts are the alerts Alertmanager holds labelled run=RUN.
+func heldAlerts(t *testing.T, amURL, runID string) []heldAlert {
+	t.Helper()
 	resp, err := http.Get(amURL + "/api/v2/alerts?" + url.Values{"filter": {fmt.Sprintf("run=%q", runID)}}.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var list []struct {
-		Labels map[string]string `json:"labels"`
-	}
+	var list []heldAlert
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{}
-	for _, a := range list {
-		out[a.Labels[alerts.LabelID]] = a.Labels[alerts.LabelAlertname]
-	}
-	return out
+	return list
+}
+
+// alertKafkaYAML is the kafka section of an alert role reading the test's topics.
+func alertKafkaYAML(broker string, scfg stream.Config) string {
+	return fmt.Sprintf(`kafka:
+  brokers: [%q]
+  group_prefix: %q
+  topics:
+    alerts: %q
+    deadletter: %q
+`, broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter)
 }
 
 // readDeadLetters reads n dead letters from the test's dead-letter topic.
@@ -572,31 +587,18 @@ func TestAlertSendsGrownEvidenceOnStop(t *testing.T) {
 		}
 		return m
 	}
-	yaml := fmt.Sprintf(`kafka:
-  brokers: [%q]
-  group_prefix: %q
-  topics:
-    alerts: %q
-    deadletter: %q
-alerts:
+	yaml := alertKafkaYAML(broker, scfg) + fmt.Sprintf(`alerts:
   alertmanager:
     url: %q
     resolve_timeout: 2h
   dedup:
     interval: 1h
 metrics: ""
-`, broker, scfg.GroupPrefix, scfg.Topics.Alerts, scfg.Topics.DeadLetter, amURL)
+`, amURL)
 	alert := startAlert(t, ctx, yaml)
 	summary := func() string {
-		resp, err := http.Get(amURL + "/api/v2/alerts?" + url.Values{"filter": {fmt.Sprintf("run=%q", runID)}}.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var list []struct {
-			Annotations map[string]string `json:"annotations"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list) != 1 {
+		list := heldAlerts(t, amURL, runID)
+		if len(list) != 1 {
 			return ""
 		}
 		return list[0].Annotations[alerts.AnnotationSummary]
