@@ -191,8 +191,8 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 					leak += " from " + utc(g.EvidenceFirst) + " to " + utc(g.EvidenceLast)
 				}
 			}
-			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s to %s%s; first movers %s; shared %s%s%s\n",
-				len(g.Accounts), g.Edges, strings.Join(kinds, ", "), utc(g.First), utc(g.Last), about(g.Candidates),
+			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s%s; first movers %s; shared %s%s%s\n",
+				len(g.Accounts), g.Edges, strings.Join(kinds, ", "), groupSpan(&g), about(g.Candidates),
 				strings.Join(first(g.FirstMovers, 3), ", "), strings.Join(first(g.Objects, 2), ", "), leak, near(g.Calendar))
 		}
 	}
@@ -785,8 +785,8 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <td class="num">{{printf "%.2f" .Timing.Score}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
 {{end}}</table>{{else}}<p>No leak detected.</p>{{end}}
 <h2>Coordinated groups</h2>
-{{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>about</th><th>object kinds</th><th>first</th><th>last</th><th>first movers</th><th>objects</th><th>leak evidence</th></tr>
-{{range .Groups}}<tr><td><code>{{.ID}}</code></td><td class="num" title="{{join .Accounts " "}}">{{len .Accounts}}</td><td>{{join .Candidates ", "}}</td><td>{{kinds .ObjectKinds}}</td><td>{{utc .First}}</td><td>{{utc .Last}}</td>
+{{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>about</th><th>object kinds</th><th>first co-share</th><th>coordinated from</th><th>last</th><th>first movers</th><th>objects</th><th>leak evidence</th></tr>
+{{range .Groups}}<tr><td><code>{{.ID}}</code></td><td class="num" title="{{join .Accounts " "}}">{{len .Accounts}}</td><td>{{join .Candidates ", "}}</td><td>{{kinds .ObjectKinds}}</td><td>{{utc .First}}</td><td>{{utc .CoordinatedAt}}</td><td>{{utc .Last}}</td>
 <td>{{join (firstS .FirstMovers 5) ", "}}</td><td><code>{{join (firstS .Objects 4) " "}}</code></td><td>{{if .Evidence}}{{join (firstS .Evidence 4) ", "}}{{if not .EvidenceFirst.IsZero}} from {{utc .EvidenceFirst}} to {{utc .EvidenceLast}}{{end}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p>No coordinated group.</p>{{end}}
 <h2>Strongest bursts</h2>
@@ -799,3 +799,14 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <p>Detections follow the definitions in leakwatch's docs/DETECTION.md: co-share edges join two accounts that shared the same object within the window, at least the minimum number of times; groups are connected components of those edges weighed against how popular their objects were; bursts compare each object's volume with a baseline that knows the daily rhythm; leaks are bursts or groups pointing to dumps or following a site change, timed against the campaign calendar.</p>
 </body></html>
 `))
+
+// groupSpan is when a group acted: from when it became coordinated to its last co-share, with
+// its first co-share when that came before (a chance one can be days earlier, and the
+// group's calendar offsets count from when it became coordinated).
+func groupSpan(g *leakwatch.Group) string {
+	from := utc(g.CoordinatedAt())
+	if first := utc(g.First); first != from {
+		return "coordinated " + from + " to " + utc(g.Last) + " (first co-share " + first + ")"
+	}
+	return from + " to " + utc(g.Last)
+}

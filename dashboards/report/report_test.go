@@ -36,7 +36,7 @@ func TestRenderShowsCalendarLeaksAndGroups(t *testing.T) {
 		Signals: []leakwatch.Signal{
 			{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: leakAt, Evidence: []string{"domain:pastebin.com"},
 				Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.42, NextVote: "vote-r2", HoursToVote: 35.4, Score: 0.93}}},
-			{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-1", Accounts: []string{"bot1", "bot2", "bot3"}, ObjectKinds: []leakwatch.ObjectKind{"neartext"}, First: leakAt, Last: leakAt.Add(time.Hour), FirstMovers: []string{"bot1"}}},
+			{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-1", Accounts: []string{"bot1", "bot2", "bot3"}, ObjectKinds: []leakwatch.ObjectKind{"neartext"}, First: leakAt.Add(-50 * time.Hour), Formed: leakAt.Add(3 * time.Minute), Last: leakAt.Add(time.Hour), FirstMovers: []string{"bot1"}}},
 			{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "hashtag:macronleaks", Onset: leakAt, Peak: leakAt, End: leakAt.Add(time.Hour), Count: 500, Baseline: 3, Score: 40}},
 			{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: "neartext", A: "bot1", B: "bot2", Weight: 3}},
 		},
@@ -50,6 +50,7 @@ func TestRenderShowsCalendarLeaksAndGroups(t *testing.T) {
 		"<svg", "silence-r2", "debate-r2", // calendar drawn in
 		"hashtag:macronleaks", "3.4 h silence-r2", "35.4 h vote-r2", "0.93", "domain:pastebin.com", // leak timing
 		"g-1", "bot1", // group with evidence
+		"<td>2017-05-03 16:35 UTC</td><td>2017-05-05 18:38 UTC</td>", // its first co-share, then when it became coordinated
 		">macron<", // candidate line in the legend
 		"<b>1</b> co-share edges",
 	} {
@@ -87,6 +88,8 @@ func TestDigestRanksFindings(t *testing.T) {
 	sigs := []leakwatch.Signal{
 		burst("hashtag:weak", 5), burst("hashtag:macronleaks", 40), burst("url:b", 7), burst("url:c", 6),
 		group("small", 3), group("large", 12),
+		{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "late", Accounts: []string{"a", "b", "c"}, Edges: 3, ObjectKinds: []leakwatch.ObjectKind{"url"},
+			First: at.Add(-127 * time.Hour), Formed: at.Add(3 * time.Minute), Last: at.Add(time.Hour)}},
 		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: at, Evidence: []string{"domain:pastebin.com", "group:large"},
 			Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.42, NextVote: "vote-r2", HoursToVote: 35.4, Score: 0.93}, Candidates: []string{"macron"}}},
 	}
@@ -98,6 +101,7 @@ func TestDigestRanksFindings(t *testing.T) {
 	for _, want := range []string{
 		"2017-05-05 18:35 UTC  hashtag:macronleaks  about macron  timing 0.93, 3.4 h before the silence silence-r2, 35.4 h before vote-r2; evidence domain:pastebin.com, group:large; amplified by 12 coordinated accounts, first movers bot0\n",
 		"12 accounts, 12 edges (reshare_of)",
+		"3 accounts, 3 edges (url), coordinated 2017-05-05 18:38 UTC to 2017-05-05 19:35 UTC (first co-share 2017-04-30 11:35 UTC)",
 		"silence-r2 −3h25m", // the nearest event of a burst, not the first listed
 	} {
 		if !strings.Contains(out, want) {
