@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -76,8 +75,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	path := files[0]
 	// A flag given is used as given: 0 is refused, not taken for "unset" (the config's value).
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	given := givenFlags(fs)
 	switch {
 	case given["window"] && *window <= 0:
 		return fmt.Errorf("%w: --window %v: want > 0", errUsage, *window)

@@ -113,7 +113,6 @@ func newFlags(e *env, name, args string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses and turns a flag error into a usage error.
 // parseFiles parses flags that may come before, between or after the file arguments
 // ("analyze FILE --out DIR" reads naturally) and returns the files.
 func parseFiles(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -130,6 +129,7 @@ func parseFiles(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseFlags parses and turns a flag error into a usage error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -138,4 +138,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return nil
+}
+
+// givenFlags names the flags the command line set, as opposed to those left at their
+// defaults: a flag given is used as given, so 0 is refused rather than read as "unset".
+func givenFlags(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return given
 }

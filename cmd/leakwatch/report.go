@@ -62,9 +62,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if *detPath != "" && given["volume-bucket"] {
+	if *detPath != "" && givenFlags(fs)["volume-bucket"] {
 		return fmt.Errorf("%w: --volume-bucket is for --from/--to: with --detections the buckets are volume.json's (analyze --volume-bucket)", errUsage)
 	}
 	in := report.Input{Title: *title, Generated: time.Now().UTC()}
