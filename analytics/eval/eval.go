@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -284,13 +283,13 @@ func (exp *ExpectedLeak) takes(l *leakwatch.Leak, opt Options) bool {
 // expected onset, whatever the window; nil when there is none.
 func (exp *ExpectedLeak) nearest(leaks []*leakwatch.Leak) *Match {
 	var m *Match
+	var best time.Duration
 	for _, l := range leaks {
 		if !leakMatches(l, exp.Objects, exp.Evidence) {
 			continue
 		}
-		d := began(l).Sub(exp.Onset)
-		if m == nil || d.Abs() < time.Duration(math.Abs(m.DelayS)*float64(time.Second)) {
-			m = &Match{Object: l.Object, Onset: began(l), DelayS: d.Seconds()}
+		if d := began(l).Sub(exp.Onset); m == nil || d.Abs() < best {
+			m, best = &Match{Object: l.Object, Onset: began(l), DelayS: d.Seconds()}, d.Abs()
 		}
 	}
 	return m
@@ -355,8 +354,7 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 		}
 		if best == nil {
 			ls.Elsewhere = exp.nearest(leaks)
-		}
-		if best != nil {
+		} else {
 			ls.Found = true
 			ls.Match = &Match{Object: best.Object, Onset: began(best), DelayS: began(best).Sub(exp.Onset).Seconds()}
 			ls.InSilence, ls.Silence, ls.HoursToSilence, ls.TimingScore = best.Timing.InSilence, best.Timing.Silence, best.Timing.HoursToSilence, best.Timing.Score
