@@ -27,15 +27,20 @@ func fnvString(h uint64, s string) uint64 {
 type minhasher struct {
 	a, b        []uint64
 	bands, rows int
-	sig         []uint64 // scratch
+	sig         []uint64 // scratch: the signature, len bands*rows
+	// The vector path computes whole vectors of eight functions: a, b and sig's backing
+	// array hold k rounded up to eight, the extra functions computed and never read.
+	vector bool
 }
 
 func newMinhasher(bands, rows int) *minhasher {
 	k := bands * rows
-	m := &minhasher{a: make([]uint64, k), b: make([]uint64, k), bands: bands, rows: rows, sig: make([]uint64, k)}
-	// Fixed seed: signatures must agree across processes and runs.
+	k8 := (k + 7) &^ 7
+	m := &minhasher{a: make([]uint64, k8), b: make([]uint64, k8), bands: bands, rows: rows, sig: make([]uint64, k, k8), vector: minhashVector}
+	// Fixed seed: signatures must agree across processes and runs. The padding functions
+	// continue the sequence, so the first k are the same whatever the padding.
 	s := uint64(0x6c65616b77617463) // "leakwatc"
-	for i := range k {
+	for i := range k8 {
 		s += 0x9e3779b97f4a7c15
 		m.a[i] = strhash.Mix(s) | 1
 		s += 0x9e3779b97f4a7c15
@@ -47,8 +52,19 @@ func newMinhasher(bands, rows int) *minhasher {
 // appendBandKeys computes the signature of the shingle hashes and appends each band's key to
 // dst, in band order.
 func (m *minhasher) appendBandKeys(dst, shingles []uint64) []uint64 {
-	sig := m.sig
-	a, b := m.a[:len(sig)], m.b[:len(sig)] // one length: no bounds checks in the loop
+	if m.vector && len(shingles) > 0 {
+		// The same products, sums and unsigned minimums eight functions an instruction:
+		// the signature is bit for bit the scalar one (TestMinHashVectorMatchesScalar).
+		minhashAVX512(m.sig[:cap(m.sig)], m.a, m.b, shingles)
+	} else {
+		minhashGo(m.sig, m.a, m.b, shingles)
+	}
+	return m.appendBands(dst)
+}
+
+// minhashGo is minhashAVX512 in Go, for any len(sig) up to len(a) and len(b).
+func minhashGo(sig, a, b, shingles []uint64) {
+	a, b = a[:len(sig)], b[:len(sig)] // one length: no bounds checks in the loop
 	// Three hash functions at a time over all shingles, two shingles a step: the six
 	// minimums stay in registers, the six products are independent and each shingle is
 	// loaded once for three functions (BenchmarkBandKeys, 11 shingles: 0.58 µs with a shingle
@@ -84,6 +100,11 @@ func (m *minhasher) appendBandKeys(dst, shingles []uint64) []uint64 {
 		}
 		sig[i] = m0
 	}
+}
+
+// appendBands folds each band of rows values of m.sig into one key and appends it to dst.
+func (m *minhasher) appendBands(dst []uint64) []uint64 {
+	sig := m.sig
 	for band := 0; band < m.bands; band++ {
 		h := uint64(fnvOffset) ^ uint64(band)
 		for _, v := range sig[band*m.rows : (band+1)*m.rows] {

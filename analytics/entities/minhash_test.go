@@ -71,9 +71,21 @@ func BenchmarkBandKeys(b *testing.B) {
 	for i := range sh {
 		sh[i] = strhash.Mix(uint64(i))
 	}
-	var keys []uint64
-	for b.Loop() {
-		keys = m.appendBandKeys(keys[:0], sh)
+	paths := []struct {
+		name   string
+		vector bool
+	}{{"go", false}, {"avx512", true}}
+	for _, p := range paths {
+		b.Run(p.name, func(b *testing.B) {
+			if p.vector && !minhashVector {
+				b.Skip("no AVX-512 with 64-bit multiplications on this CPU")
+			}
+			m.vector = p.vector
+			var keys []uint64
+			for b.Loop() {
+				keys = m.appendBandKeys(keys[:0], sh)
+			}
+		})
 	}
 }
 
@@ -173,6 +185,34 @@ func TestBandKeysMatchDefinition(t *testing.T) {
 				if got[band] != h {
 					t.Fatalf("%d bands of %d rows, %d shingles: band %d key %x, want %x", br[0], br[1], n, band, got[band], h)
 				}
+			}
+		}
+	}
+}
+
+// TestMinHashVectorMatchesScalar: the vector signature is the Go loop's bit for bit, for
+// signature lengths that fill the 32- and 8-function passes and ones that pad the last vector,
+// and for one shingle to many.
+func TestMinHashVectorMatchesScalar(t *testing.T) {
+	if !minhashVector {
+		t.Skip("this CPU has no AVX-512 with 64-bit multiplications: the Go loop is the only one")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, br := range [][2]int{{9, 6}, {1, 1}, {7, 1}, {1, 8}, {3, 3}, {31, 1}, {4, 8}, {11, 3}, {5, 8}, {16, 4}, {20, 5}} {
+		m := newMinhasher(br[0], br[1])
+		for _, n := range []int{1, 2, 3, 11, 40, 257} {
+			shingles := make([]uint64, n)
+			for i := range shingles {
+				shingles[i] = rng.Uint64()
+			}
+			m.vector = false
+			scalar := m.appendBandKeys(nil, shingles)
+			want := slices.Clone(m.sig)
+			m.vector = true
+			clear(m.sig[:cap(m.sig)])
+			vector := m.appendBandKeys(nil, shingles)
+			if !slices.Equal(m.sig, want) || !slices.Equal(vector, scalar) {
+				t.Fatalf("%d bands of %d rows, %d shingles: vector signature %x, Go loop %x", br[0], br[1], n, m.sig, want)
 			}
 		}
 	}
