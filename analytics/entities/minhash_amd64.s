@@ -4,7 +4,8 @@
 //
 // Functions are taken 32 at a time (four vectors of eight), then eight at a time: a pass over
 // the shingles broadcasts each shingle once for all the vectors it feeds, and keeps their
-// minimums in registers until the pass ends.
+// minimums in registers until the pass ends. Z15 is left alone: its low half is X15, which
+// Go's internal calling convention keeps zero.
 TEXT ·minhashAVX512(SB), NOSPLIT, $0-96
 	MOVQ sig_base+0(FP), DI
 	MOVQ sig_len+8(FP), CX
@@ -36,15 +37,15 @@ fourloop:
 	VPBROADCASTQ (AX), Z12
 	VPMULLQ Z0, Z12, Z13
 	VPMULLQ Z1, Z12, Z14
-	VPMULLQ Z2, Z12, Z15
+	VPMULLQ Z2, Z12, Z17
 	VPMULLQ Z3, Z12, Z16
 	VPADDQ  Z4, Z13, Z13
 	VPADDQ  Z5, Z14, Z14
-	VPADDQ  Z6, Z15, Z15
+	VPADDQ  Z6, Z17, Z17
 	VPADDQ  Z7, Z16, Z16
 	VPMINUQ Z13, Z8, Z8
 	VPMINUQ Z14, Z9, Z9
-	VPMINUQ Z15, Z10, Z10
+	VPMINUQ Z17, Z10, Z10
 	VPMINUQ Z16, Z11, Z11
 	ADDQ $8, AX
 	CMPQ AX, DX
