@@ -746,3 +746,39 @@ func TestBacktrackDoesNotChain(t *testing.T) {
 		})
 	}
 }
+
+// TestEvidenceExplainsAQuarterOfTheExcess: a burst lists a leak value only when the posts
+// carrying it are at least a quarter of its excess over baseline. Two posts of a leak hashtag
+// in a burst of something else (the IRA stream on 24 July 2016: a Russian text retweeted a
+// dozen times, two #DNCLeaks posts among 28) say nothing about why the stream rose.
+func TestEvidenceExplainsAQuarterOfTheExcess(t *testing.T) {
+	for _, c := range []struct {
+		carrying int
+		want     []string
+	}{{2, nil}, {12, nil}, {30, []string{"term:#dncleaks"}}} {
+		s := newStream(7)
+		s.background("all:posts", t0, 8*60, func(time.Time) float64 { return 2 }, 5000)
+		onset := t0.Add(6 * time.Hour)
+		// 80 extra posts in 10 minutes; c.carrying of them carry the hashtag.
+		for i := range 80 {
+			var ev []string
+			if step := 80 / c.carrying; i%step == 0 && i/step < c.carrying {
+				ev = []string{"term:#dncleaks"}
+			}
+			s.add("all:posts", onset.Add(time.Duration(i*7500)*time.Millisecond), fmt.Sprintf("r%d", i%30), ev...)
+		}
+		bs := byObject(feed(t, DefaultConfig(), s.sorted(), 30*time.Second, 50), "all:posts")
+		var b *leakwatch.Burst
+		for i := range bs {
+			if !bs[i].Onset.Before(onset.Add(-5*time.Minute)) && bs[i].Onset.Before(onset.Add(5*time.Minute)) {
+				b = &bs[i]
+			}
+		}
+		if b == nil {
+			t.Fatalf("%d carrying: no all:posts burst at %s: %+v", c.carrying, onset, bs)
+		}
+		if !slices.Equal(b.Evidence, c.want) {
+			t.Errorf("%d of %d posts carrying the hashtag (excess %.0f): evidence %q, want %q", c.carrying, b.Count, float64(b.Count)-b.Baseline, b.Evidence, c.want)
+		}
+	}
+}

@@ -87,7 +87,7 @@ func DefaultConfig() Config {
 		ProfileHalfLife: 7 * 24 * time.Hour,
 		ProfilePrior:    50,
 		EvidenceMin:     2,
-		EvidenceShare:   0.1,
+		EvidenceShare:   0.25,
 		MaxEvidence:     10,
 	}
 }

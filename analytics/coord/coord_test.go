@@ -697,3 +697,47 @@ func TestGroupFormedWhenAnEdgeReachedM(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupLeakEvidenceCountsPairs: one retweet makes a pair an edge on every kind the post
+// holds (the reshare, its hashtag, its link), each carrying the post's leak values. That is
+// still one pair passing the dump round, which a group does not list; a second pair does.
+func TestGroupLeakEvidenceCountsPairs(t *testing.T) {
+	for _, pairs := range [][][2]string{{{"a", "b"}}, {{"a", "b"}, {"b", "c"}}} {
+		ed := coord.NewEdges(coord.DefaultConfig())
+		// A ring of three: every pair co-shares four posts a day apart, each a retweet with
+		// a hashtag and a link, so the pair's edges of those three kinds are all coordinated.
+		for j := range 4 {
+			for _, p := range [][2]string{{"a", "b"}, {"a", "c"}, {"b", "c"}} {
+				at := t0.Add(time.Duration(j) * 24 * time.Hour)
+				for _, o := range []coord.Observation{
+					{Kind: leakwatch.KindURL, Object: "url:o" + itoa(j)},
+					{Kind: leakwatch.KindHashtag, Object: "hashtag:h" + itoa(j)},
+					{Kind: leakwatch.KindReshareOf, Object: "reshare_of:r" + itoa(j)},
+				} {
+					o.A, o.B, o.AAt, o.BAt, o.Sharers = p[0], p[1], at, at.Add(time.Second), 3
+					ed.Add(o)
+				}
+			}
+		}
+		at := t0.Add(5 * 24 * time.Hour)
+		for _, p := range pairs {
+			for _, o := range []struct {
+				kind   leakwatch.ObjectKind
+				object string
+			}{{leakwatch.KindReshareOf, "reshare_of:p1"}, {leakwatch.KindHashtag, "hashtag:dncleaks"}, {leakwatch.KindURL, "url:https://wikileaks.org/dnc"}} {
+				ed.Add(coord.Observation{Kind: o.kind, Object: o.object, A: p[0], B: p[1], AAt: at, BAt: at.Add(time.Second), Sharers: 3, Evidence: []string{"term:#dncleaks"}})
+			}
+		}
+		groups := ed.Groups()
+		if len(groups) != 1 {
+			t.Fatalf("%d pairs: %d groups, want the ring", len(pairs), len(groups))
+		}
+		var want []string
+		if len(pairs) > 1 {
+			want = []string{"term:#dncleaks"}
+		}
+		if g := groups[0]; !slices.Equal(g.Evidence, want) {
+			t.Errorf("%d pairs carrying the hashtag on three kinds each: evidence %q, want %q", len(pairs), g.Evidence, want)
+		}
+	}
+}

@@ -177,11 +177,15 @@ type component struct {
 	score       float64
 	firstEdge   *edge               // earliest edge: names the group
 	closed      bool                // holds a triangle (Config.Triangle), known once found
-	leaks       tally               // leak value -> the edges carrying it
+	leaks       tally               // leak value -> the account pairs whose edges carry it
 	leakSpans   map[string][2]int64 // leak value -> its first and last co-share, made at the first
-	labels      tally               // label of its objects (Edges.Tag) -> the edges' objects carrying it
-	tags        *tags
-	stale       bool
+	labels      tally               // label of its objects (Edges.Tag) -> the account pairs that co-shared one
+	// counted holds the (pair, value) already counted in leaks and labels: one retweet
+	// makes a pair an edge on each kind the post holds (its hashtag, the reshare, the link),
+	// and each would count again.
+	counted map[pairValue]struct{}
+	tags    *tags
+	stale   bool
 }
 
 // Tagger names the labels an object carries: the campaign candidates a hashtag or a link
@@ -214,13 +218,34 @@ func newComponent(root int) *component {
 	}
 }
 
+// pairValue is a leak value or label (kind 'l' or 'c') carried by an account pair's edges.
+type pairValue struct {
+	a, b, v string
+	kind    byte
+}
+
+// firstOfPair reports whether v (of kind) is new for ed's account pair, and notes it.
+func (c *component) firstOfPair(ed *edge, kind byte, v string) bool {
+	k := pairValue{a: ed.k.a, b: ed.k.b, v: v, kind: kind}
+	if _, ok := c.counted[k]; ok {
+		return false
+	}
+	if c.counted == nil {
+		c.counted = map[pairValue]struct{}{}
+	}
+	c.counted[k] = struct{}{}
+	return true
+}
+
 func (c *component) addObject(ed *edge, v objInfo) {
 	// Near-duplicate bands are counted in the score but not listed as evidence: nine
 	// unreadable band keys per text would crowd out the objects an analyst can open.
 	if ed.k.kind != leakwatch.KindNearText {
 		c.objects.inc(v.key)
 		for _, l := range c.tags.of(v.key) {
-			c.labels.inc(l)
+			if c.firstOfPair(ed, 'c', l) {
+				c.labels.inc(l)
+			}
 		}
 	}
 	if v.aFirst {
@@ -246,7 +271,7 @@ func (c *component) addEdge(ed *edge) {
 	ed.each(func(v objInfo) { c.addObject(ed, v) })
 	if ed.evidence != nil {
 		for _, lv := range *ed.evidence {
-			c.addLeak(lv.value, true, lv.first, lv.last)
+			c.addLeak(lv.value, c.firstOfPair(ed, 'l', lv.value), lv.first, lv.last)
 		}
 	}
 	if ed.stale {
@@ -273,7 +298,13 @@ func (c *component) absorb(o *component) {
 	c.first, c.last = min(c.first, o.first), max(c.last, o.last)
 	c.formed = min(c.formed, o.formed)
 	c.score += o.score
-	c.leaks.add(&o.leaks)
+	c.leaks.add(&o.leaks) // a pair's edges are all in one component: the counts add up
+	for k := range o.counted {
+		if c.counted == nil {
+			c.counted = map[pairValue]struct{}{}
+		}
+		c.counted[k] = struct{}{}
+	}
 	for v, sp := range o.leakSpans {
 		c.addLeak(v, false, sp[0], sp[1])
 	}
@@ -283,9 +314,10 @@ func (c *component) absorb(o *component) {
 	}
 }
 
-// addLeak notes leak value v carried from first to last, on one more edge when newEdge.
-func (c *component) addLeak(v string, newEdge bool, first, last int64) {
-	if newEdge {
+// addLeak notes leak value v carried from first to last, by one more account pair when
+// newPair.
+func (c *component) addLeak(v string, newPair bool, first, last int64) {
+	if newPair {
 		c.leaks.inc(v)
 	}
 	if c.leakSpans == nil {
@@ -313,7 +345,7 @@ func (ed *edge) leakSince(v objInfo, c *component) {
 		if i < 0 {
 			*ed.evidence = append(*ed.evidence, leakValue{x, v.first, v.at})
 			if c != nil {
-				c.addLeak(x, true, v.first, v.at)
+				c.addLeak(x, c.firstOfPair(ed, 'l', x), v.first, v.at)
 			}
 			continue
 		}
@@ -332,7 +364,7 @@ func (c *component) rebuild() {
 	edges := c.edges
 	c.edges, c.objects, c.lead, c.kinds = nil, newTally(TopObjects), newTally(MaxFirstMovers), map[leakwatch.ObjectKind]int{}
 	c.first, c.last, c.formed, c.score, c.firstEdge, c.stale = math.MaxInt64, math.MinInt64, math.MaxInt64, 0, nil, false
-	c.leaks, c.leakSpans, c.labels = newTally(MaxGroupEvidence), nil, newTally(MaxGroupLabels)
+	c.leaks, c.leakSpans, c.labels, c.counted = newTally(MaxGroupEvidence), nil, newTally(MaxGroupLabels), nil
 	for _, ed := range edges {
 		ed.span()
 		c.addEdge(ed)
@@ -697,9 +729,10 @@ func (e *Edges) triangle(c *component) bool {
 	return false
 }
 
-// Tag has groups list the labels f names in the objects they co-shared, those on at least
-// MinEvidenceEdges of a group's edges, most first (Group.Candidates): counted over all its
-// objects, not its top few, the list only grows as the group does. Call it before Add.
+// Tag has groups list the labels f names in the objects they co-shared, those co-shared by at
+// least MinEvidencePairs of a group's account pairs, most first (Group.Candidates): counted
+// over all its objects, not its top few, the list only grows as the group does. Call it
+// before Add.
 func (e *Edges) Tag(f Tagger) {
 	e.tags = nil
 	if f != nil {
@@ -786,9 +819,10 @@ const (
 	TopObjects     = 5
 	MaxGroupLabels = 10
 	MaxFirstMovers = 5
-	// MinEvidenceEdges is how many of a group's edges must carry a leak value for the group
-	// to list it; MaxGroupEvidence how many values it lists.
-	MinEvidenceEdges = 2
+	// MinEvidencePairs is how many of a group's account pairs must carry a leak value (or
+	// co-share an object with a label) for the group to list it; MaxGroupEvidence how many
+	// values it lists.
+	MinEvidencePairs = 2
 	MaxGroupEvidence = 10
 )
 
@@ -843,7 +877,7 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	g.Score = round3(c.score)
 	g.Evidence, g.EvidenceFirst, g.EvidenceLast = c.leakEvidence()
 	for _, l := range c.labels.keys() { // most first: those under the minimum come last
-		if c.labels.counts[l] < MinEvidenceEdges {
+		if c.labels.counts[l] < MinEvidencePairs {
 			break
 		}
 		g.Candidates = append(g.Candidates, l)
@@ -861,15 +895,15 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	return g
 }
 
-// leakEvidence lists the group's leak values carried on at least MinEvidenceEdges of its
-// edges (most edges first, then by value; at most MaxGroupEvidence), and the earliest and
-// latest co-shares of a listed value that names a dump. One pair of accounts is not the group: a
-// single edge's link to a paste site may be one member's habit, two edges are the network
-// passing it round.
+// leakEvidence lists the group's leak values carried by at least MinEvidencePairs of its
+// account pairs (most pairs first, then by value; at most MaxGroupEvidence), and the earliest
+// and latest co-shares of a listed value that names a dump. One pair of accounts is not the
+// group: one pair's link to a paste site may be one member's habit, or one retweet (an edge on
+// each kind the post holds); two pairs are the network passing it round.
 func (c *component) leakEvidence() (values []string, first, last time.Time) {
 	from, to := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, v := range c.leaks.keys() { // most edges first: those under the minimum come last
-		if c.leaks.counts[v] < MinEvidenceEdges {
+	for _, v := range c.leaks.keys() { // most pairs first: those under the minimum come last
+		if c.leaks.counts[v] < MinEvidencePairs {
 			break
 		}
 		values = append(values, v)
