@@ -24,6 +24,18 @@ type candidate struct {
 	// members date the incident: a burst about a defaced site that later also carried the
 	// dump's hashtag joins the incident but did not start it.
 	led bool
+	// defaced: when the site it follows was defaced, if it was. The defacement is the
+	// incident's first sign; the burst about the site is the public's reaction to it.
+	defaced time.Time
+}
+
+// since is when the candidate dates its incident from: its onset, or the defacement it
+// follows when that was observed first.
+func (c *candidate) since() time.Time {
+	if !c.defaced.IsZero() && c.defaced.Before(c.onset) {
+		return c.defaced
+	}
+	return c.onset
 }
 
 // update takes a group's later version n into c. What a group lists (its top objects, its
@@ -56,6 +68,9 @@ func (c *candidate) merge(n *candidate) {
 	c.accounts = unionSorted(c.accounts, n.accounts)
 	c.score = max(c.score, n.score)
 	c.led = c.led || n.led
+	if !n.defaced.IsZero() && (c.defaced.IsZero() || n.defaced.Before(c.defaced)) {
+		c.defaced = n.defaced
+	}
 }
 
 // unionSorted merges two sorted lists without repeats into one. A group member is merged
@@ -241,7 +256,8 @@ func strongValue(e string) bool {
 // publish returns the incident's record, or nil when it equals the last one returned.
 // Evidence lists the leak values (most members first), then the groups, then "object:KEY"
 // for the objects (most members first), at most MaxIncidentEvidence entries in all. Start
-// is the earliest onset of a led member (else of any member); the calendar is placed there.
+// is the earliest onset of a led member (else of any member), or the defacement a member
+// follows when it came first; the calendar is placed there.
 func (d *Detector) publish(x *incident) *leakwatch.Leak {
 	ids := slices.Sorted(maps.Keys(x.members))
 	if len(d.prior) > 0 {
@@ -262,11 +278,11 @@ func (d *Detector) publish(x *incident) *leakwatch.Leak {
 		if head == nil || m.onset.Before(head.onset) || (m.onset.Equal(head.onset) && m.object < head.object) {
 			head = m
 		}
-		if start.IsZero() || m.onset.Before(start) {
-			start = m.onset
+		if since := m.since(); start.IsZero() || since.Before(start) {
+			start = since
 		}
-		if m.led && (first.IsZero() || m.onset.Before(first)) {
-			first = m.onset
+		if since := m.since(); m.led && (first.IsZero() || since.Before(first)) {
+			first = since
 		}
 		if m.end.After(x.end) {
 			x.end = m.end

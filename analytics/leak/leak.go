@@ -40,6 +40,9 @@ type change struct {
 	target string
 	domain string // registrable domain of the watched URL
 	deface bool
+	// defacedAt (following's answers only): the earliest defacement of the target within
+	// the window, when at is a later change (the site being restored).
+	defacedAt time.Time
 }
 
 // Evidence weights combined into Leak.Score as 1 - prod(1 - w): a link to a dump site says
@@ -167,10 +170,14 @@ func (d *Detector) judge(object string, onset time.Time, evidence, objects []str
 		ev = append(ev, e)
 	}
 	followed := false
+	var defaced time.Time
 	for _, c := range d.following(onset, objects, evidence) {
 		followed = true
 		ev = append(ev, "change:"+c.target)
 		if c.deface {
+			if defaced.IsZero() || c.defacedAt.Before(defaced) {
+				defaced = c.defacedAt
+			}
 			ev = append(ev, "defacement:"+c.target)
 			score *= 1 - weightDefacement
 		} else {
@@ -193,6 +200,7 @@ func (d *Detector) judge(object string, onset time.Time, evidence, objects []str
 		group:    group,
 		score:    float64(int((1-score)*1000+0.5)) / 1000,
 		led:      followed || strongValue(ev[0]),
+		defaced:  defaced,
 	}
 }
 
@@ -207,11 +215,16 @@ func (d *Detector) following(onset time.Time, objects, evidence []string) []chan
 		}
 		if j := slices.IndexFunc(out, func(o change) bool { return o.target == c.target }); j >= 0 {
 			// A defacement stays one even when a routine change (the site being restored)
-			// came after it.
-			out[j].deface = out[j].deface || c.deface
+			// came after it. Changes are taken latest first: the last seen is the earliest.
+			if c.deface {
+				out[j].deface, out[j].defacedAt = true, c.at
+			}
 			continue
 		}
 		if relates(c.domain, objects, evidence) {
+			if c.deface {
+				c.defacedAt = c.at
+			}
 			out = append(out, c)
 		}
 	}

@@ -219,3 +219,40 @@ func TestDetectorSiteChange(t *testing.T) {
 		t.Errorf("group without evidence: %+v", l)
 	}
 }
+
+// TestDefacementDatesItsIncident: the defacement is an incident's first sign and the burst
+// about the site the public's reaction: the incident starts, and sits on the calendar, when
+// the defacement was observed, also after the site was restored, and never later than the
+// burst (a change observed within the slack after the onset).
+func TestDefacementDatesItsIncident(t *testing.T) {
+	at := time.Date(2017, 5, 5, 17, 48, 0, 0, time.UTC)
+	cal := leakwatch.Calendar{Events: []leakwatch.Event{{ID: "silence-r2", Kind: leakwatch.EventSilence,
+		Start: time.Date(2017, 5, 5, 22, 0, 0, 0, time.UTC), End: time.Date(2017, 5, 7, 18, 0, 0, 0, time.UTC)}}}
+	for _, c := range []struct {
+		name      string
+		restored  bool
+		onset     time.Time
+		wantStart time.Time
+	}{
+		{"burst six minutes later", false, at.Add(6 * time.Minute), at},
+		{"after the restore", true, at.Add(40 * time.Minute), at},
+		{"burst before the observation", false, at.Add(-10 * time.Minute), at.Add(-10 * time.Minute)},
+	} {
+		d := New(DefaultConfig(), cal)
+		d.Change(leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at, Changed: []string{"content", "title"}, Defacement: true})
+		if c.restored {
+			d.Change(leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at.Add(30 * time.Minute), Changed: []string{"content"}})
+		}
+		l := d.Burst(leakwatch.Burst{Object: "domain:en-marche.fr", Onset: c.onset, End: c.onset.Add(20 * time.Minute)})
+		if l == nil {
+			t.Fatalf("%s: no leak", c.name)
+		}
+		wantHours := cal.Events[0].Start.Sub(c.wantStart).Hours()
+		if got := l.Timing.HoursToSilence; !l.Start.Equal(c.wantStart) || got < wantHours-0.01 || got > wantHours+0.01 {
+			t.Errorf("%s: start %s, hours to silence %v; want %s, %.2f", c.name, l.Start, l.Timing.HoursToSilence, c.wantStart, wantHours)
+		}
+		if !l.Onset.Equal(c.onset) {
+			t.Errorf("%s: onset %s, want the burst's %s", c.name, l.Onset, c.onset)
+		}
+	}
+}
