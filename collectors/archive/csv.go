@@ -526,11 +526,18 @@ func derivedReshare(text string) string {
 
 // derivedID is a stable id for a row without one: the hash of author, time, text and the
 // row's targets and objects (without the last two, a retweet-only archive would give two
-// different retweets by one account in one second the same id).
+// different retweets by one account in one second the same id), and the account's post
+// count when the archive has one: IRA's times are to the minute, and an account that posted
+// one text twice in a minute counted 117 then 118 posts (24 such pairs in July-August 2016),
+// where a row repeated in the file repeats its count.
 func derivedID(p *leakwatch.Post) string {
 	h := sha256.New()
 	for _, s := range []string{p.Author.ID, p.CreatedAt.UTC().Format(time.RFC3339Nano), p.Text, p.ReshareOf, p.ReplyTo, p.QuoteOf} {
 		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	if p.Author.Posts != 0 {
+		h.Write(strconv.AppendInt([]byte("posts:"), p.Author.Posts, 10))
 		h.Write([]byte{0})
 	}
 	for _, o := range p.Objects {

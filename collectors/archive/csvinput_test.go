@@ -371,3 +371,33 @@ func TestTimeErrorNamesEveryForm(t *testing.T) {
 		}
 	}
 }
+
+// TestDerivedIDsTellRepeatedTweetsFromRepeatedRows: IRA rows have no tweet id and times to
+// the minute. An account that posted one text twice in a minute shows its post count one
+// higher on the second row: two tweets, two ids. A row the file repeats repeats its count:
+// one tweet, one id, so analyze counts it once.
+func TestDerivedIDsTellRepeatedTweetsFromRepeatedRows(t *testing.T) {
+	in := "author,content,language,publish_date,harvested_date,following,followers,updates,post_type\n" +
+		"Pat,#MerkelMussBleiben she stays,German,2016-07-21 13:38:00,2016-07-21 13:38:00,12,13,117,\n" +
+		"Pat,#MerkelMussBleiben she stays,German,2016-07-21 13:38:00,2016-07-21 13:38:00,12,13,118,\n" +
+		"Pat,#MerkelMussBleiben she stays,German,2016-07-21 13:38:00,2016-07-21 13:38:00,12,13,118,\n"
+	r, err := archive.NewReader(strings.NewReader(in), "ira.csv", archive.Options{Preset: "ira"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var uris []string
+	for {
+		rec, err := r.NextRecord()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || rec.Post == nil {
+			t.Fatalf("record %+v: %v", rec, err)
+		}
+		uris = append(uris, rec.Post.URI)
+	}
+	if len(uris) != 3 || uris[0] == uris[1] || uris[1] != uris[2] {
+		t.Errorf("URIs %q: want the 117 and 118 rows apart and the repeated 118 row the same", uris)
+	}
+}
