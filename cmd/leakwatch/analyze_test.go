@@ -570,3 +570,59 @@ func TestAnalyzeFrenchCSVs(t *testing.T) {
 		})
 	}
 }
+
+// A post dated past 2262 overflowed the analysis's clock and made every other post late; one
+// dated 1970 moved the warm-up to 1970. Both are bad records naming the line and the reason,
+// and the detections are those of the file without them.
+func TestAnalyzeRefusesPostTimesOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "sc")
+	if code, out, errs := runCmd(t, "scenario", "generate", "--seed", "7", "--out", sc, "--accounts", "400"); code != 0 {
+		t.Fatalf("scenario generate: exit %d\n%s%s", code, out, errs)
+	}
+	posts, err := os.ReadFile(filepath.Join(sc, "posts.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(posts), "\n")
+	odd := []string{
+		`{"platform":"twitter","id":"future","author":{"id":"x1"},"created_at":"2263-01-01T00:00:00Z","text":"#macronleaks"}` + "\n",
+		`{"platform":"twitter","id":"epoch","author":{"id":"x2"},"created_at":"1970-01-01T00:00:00Z","text":"#macronleaks"}` + "\n",
+	}
+	mixed := strings.Join(lines[:100], "") + strings.Join(odd, "") + strings.Join(lines[100:], "")
+	good, bad := filepath.Join(dir, "good.jsonl"), filepath.Join(dir, "mixed.jsonl")
+	os.WriteFile(good, posts, 0o644)
+	os.WriteFile(bad, []byte(mixed), 0o644)
+	detections := func(in, out string) (string, []byte) {
+		code, stdout, stderr := runCmd(t, "analyze", in, "--out", out, "--calendar", filepath.Join(sc, "calendar.yaml"),
+			"--config", filepath.Join(sc, "config.yaml"), "--progress", "0")
+		if code != 0 {
+			t.Fatalf("analyze %s: exit %d\n%s%s", in, code, stdout, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "detections.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stdout, b
+	}
+	_, want := detections(good, filepath.Join(dir, "out-good"))
+	stdout, got := detections(bad, filepath.Join(dir, "out-mixed"))
+	if !bytes.Equal(got, want) || len(want) == 0 {
+		t.Errorf("detections with the two odd posts differ from those without (%d and %d bytes):\n%s", len(got), len(want), stdout)
+	}
+	if !strings.Contains(stdout, "bad 2") || !strings.Contains(stdout, "refused 0") {
+		t.Errorf("summary: want bad 2 and refused 0:\n%s", stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "out-mixed", "bad.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"record":"mixed.jsonl:101","reason":"post future: created_at \"2263-01-01T00:00:00Z\": outside 1990..2099, not a post time"`,
+		`"record":"mixed.jsonl:102","reason":"post epoch: created_at \"1970-01-01T00:00:00Z\": outside 1990..2099, not a post time"`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("bad.jsonl lacks %s:\n%s", want, b)
+		}
+	}
+}

@@ -127,13 +127,22 @@ func TestBadRecords(t *testing.T) {
 			},
 		},
 		{
-			file: "bad.jsonl", posts: 2, records: 7,
+			file: "bad.jsonl", posts: 2, records: 14,
 			bad: map[string]string{
 				"bad.jsonl:2": "json",
 				"bad.jsonl:3": "delete or limit",
 				"bad.jsonl:4": "unrecognised object",
 				"bad.jsonl:6": "no user object",
 				"bad.jsonl:7": "not a JSON object",
+				// Event times out of range, in every format: placeholders and times past
+				// what int64 nanoseconds hold.
+				"bad.jsonl:9":  `post future: created_at "2263-01-01T00:00:00Z": outside 1990..2099, not a post time`,
+				"bad.jsonl:10": `post epoch: created_at "1970-01-01T00:00:00Z": outside 1990..2099`,
+				"bad.jsonl:11": "created_at is missing, or the placeholder 0001-01-01T00:00:00Z",
+				"bad.jsonl:12": `post 6: created_at "2300-01-01T00:00:00Z": outside 1990..2099`,
+				"bad.jsonl:13": `post 7: created_at "9999-12-31T00:00:00Z": outside 1990..2099`,
+				"bad.jsonl:14": `site change site: observed_at "1970-01-01T00:00:00Z": outside 1990..2099`,
+				"bad.jsonl:15": `time "2017-04-30T10:00:00" has no UTC offset`,
 			},
 		},
 	}

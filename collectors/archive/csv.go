@@ -260,8 +260,8 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	}
 	ts := m.cell(row, m.time)
 	at, err := parseTime(ts, m.loc, &m.layout)
-	if err == nil && (at.Before(minPostTime) || at.After(maxPostTime)) {
-		err = fmt.Errorf("%q: outside %d..%d, not a post time", ts, minPostTime.Year(), maxPostTime.Year()-1)
+	if err == nil {
+		err = checkEventTime(at, ts)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("time (column %s): %w", m.header[m.time], err)
@@ -340,6 +340,18 @@ var (
 	minPostTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxPostTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 )
+
+// checkEventTime refuses an event time (a post's creation, a site change's observation)
+// outside minPostTime..maxPostTime; value is the time as the record spells it. Every format
+// goes through it: one placeholder in 1970 moves the burst warm-up and learning period to
+// 1970, and one time past 2262 overflows the int64 nanoseconds the analysis orders by, after
+// which every other post comes too late to count.
+func checkEventTime(at time.Time, value string) error {
+	if at.Before(minPostTime) || !at.Before(maxPostTime) {
+		return fmt.Errorf("%q: outside %d..%d, not a post time", value, minPostTime.Year(), maxPostTime.Year()-1)
+	}
+	return nil
+}
 
 // cleanText makes text valid UTF-8 in NFC, as Post.Text promises.
 func cleanText(s string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/collectors/twitter"
@@ -33,8 +34,29 @@ func present(m json.RawMessage) bool { return len(m) > 0 && !bytes.Equal(m, []by
 
 // DecodeLine decodes one JSONL line: a Twitter v1.1 tweet, a Twitter v2 tweet object or
 // {"data":...,"includes":...} envelope, a leakwatch.Post as leakwatch writes it, or a
-// leakwatch.SiteChange. Exactly one of post and change is set when err is nil.
+// leakwatch.SiteChange. Exactly one of post and change is set when err is nil. A post created,
+// or a change observed, before 1990 or from 2100 on is an error (checkEventTime).
 func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange, err error) {
+	post, change, err = decodeLine(line)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case post != nil:
+		if err := checkEventTime(post.CreatedAt, post.CreatedAt.Format(time.RFC3339Nano)); err != nil {
+			id := post.ID
+			Recycle(post)
+			return nil, nil, fmt.Errorf("post %s: created_at %w", id, err)
+		}
+	case change != nil:
+		if err := checkEventTime(change.ObservedAt, change.ObservedAt.Format(time.RFC3339Nano)); err != nil {
+			return nil, nil, fmt.Errorf("site change %s: observed_at %w", change.Target, err)
+		}
+	}
+	return post, change, nil
+}
+
+// decodeLine is DecodeLine without the check of the event time.
+func decodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange, err error) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
 		return nil, nil, errors.New("not a JSON object")
@@ -137,7 +159,7 @@ func decodeNormalised(line []byte, fast bool) (*leakwatch.Post, error) {
 	if !decoded {
 		*p = leakwatch.Post{}
 		if err := jsonx.Unmarshal(line, p); err != nil {
-			return nil, fmt.Errorf("leakwatch post: %w", err)
+			return nil, fmt.Errorf("leakwatch post: %w", timeError(err))
 		}
 		nfc = false
 	}
@@ -153,7 +175,8 @@ func finishNormalised(p *leakwatch.Post, nfc bool) (*leakwatch.Post, error) {
 	case p.Author.ID == "":
 		return nil, errors.New("leakwatch post: author.id is empty")
 	case p.CreatedAt.IsZero():
-		return nil, errors.New("leakwatch post: created_at is missing")
+		// encoding/json leaves a missing time and the zero time spelt out alike.
+		return nil, errors.New("leakwatch post: created_at is missing, or the placeholder 0001-01-01T00:00:00Z: not a post time")
 	}
 	if p.URI == "" {
 		p.URI = PostURI(p.Platform, p.ID)
@@ -170,7 +193,7 @@ func finishNormalised(p *leakwatch.Post, nfc bool) (*leakwatch.Post, error) {
 func decodeChange(line []byte) (*leakwatch.SiteChange, error) {
 	var c leakwatch.SiteChange
 	if err := jsonx.Unmarshal(line, &c); err != nil {
-		return nil, fmt.Errorf("site change: %w", err)
+		return nil, fmt.Errorf("site change: %w", timeError(err))
 	}
 	switch {
 	case c.Target == "":
@@ -179,6 +202,17 @@ func decodeChange(line []byte) (*leakwatch.SiteChange, error) {
 		return nil, errors.New("site change: observed_at is missing")
 	}
 	return &c, nil
+}
+
+// timeError says plainly what time.Time's own error on a JSON time without an offset leaves
+// to be guessed from its layout ("cannot parse "" as "Z07:00""): a time zone is not assumed
+// for JSON, whose times carry their offset.
+func timeError(err error) error {
+	var pe *time.ParseError
+	if errors.As(err, &pe) && pe.LayoutElem == "Z07:00" && pe.ValueElem == "" {
+		return fmt.Errorf("time %q has no UTC offset: write it with Z (UTC) or an offset such as +02:00 (--time-zone applies to CSV only)", pe.Value)
+	}
+	return err
 }
 
 func truncate(b []byte, n int) string {
