@@ -540,3 +540,42 @@ func TestSourceUnderRun(t *testing.T) {
 		t.Errorf("ids %v, stats %+v; want the file's 3 posts once each", ids, s.Stats())
 	}
 }
+
+// TestRetweetColumnValues: a retweet cell is a yes or a no; anything else is a bad row naming
+// the column, the value and what is taken, never a silent "no" (which turned IRA retweets
+// spelt RETWEET into original posts).
+func TestRetweetColumnValues(t *testing.T) {
+	in := "author,time,text,post_type\n" +
+		"a,2017-05-05 18:00:00,R,R\n" +
+		"b,2017-05-05 18:00:01,rt,rt\n" +
+		"c,2017-05-05 18:00:02,TRUE,TRUE\n" +
+		"d,2017-05-05 18:00:03,oui,oui\n" +
+		"e,2017-05-05 18:00:04,empty,\n" +
+		"f,2017-05-05 18:00:05,Q,Q\n" +
+		"g,2017-05-05 18:00:06,FALSE,FALSE\n" +
+		"h,2017-05-05 18:00:07,non,non\n" +
+		"i,2017-05-05 18:00:08,NA,NA\n" +
+		"j,2017-05-05 18:00:09,RETWEET,RETWEET\n" +
+		"k,2017-05-05 18:00:10,maybe,maybe\n"
+	path := filepath.Join(t.TempDir(), "rt.csv")
+	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := readAll(t, path, archive.Options{Null: []string{"NA"}, Columns: archive.Columns{Author: "author", Time: "time", Text: "text", Retweet: "post_type"}})
+	retweets := map[string]bool{}
+	for _, p := range c.Posts {
+		retweets[p.Author.ID] = p.ReshareOf != ""
+	}
+	want := map[string]bool{"a": true, "b": true, "c": true, "d": true, "e": false, "f": false, "g": false, "h": false, "i": false}
+	if !reflect.DeepEqual(retweets, want) {
+		t.Errorf("retweets by author %v, want %v", retweets, want)
+	}
+	if len(c.Bad) != 2 || c.Bad[0].Ref != "rt.csv:11" || c.Bad[1].Ref != "rt.csv:12" {
+		t.Fatalf("bad records %v; want rt.csv:11 and rt.csv:12", c.Bad)
+	}
+	for i, v := range []string{"RETWEET", "maybe"} {
+		if got := c.Bad[i].Err.Error(); !strings.Contains(got, `retweet (column post_type): "`+v+`" is not a yes or no: want R, RT, 1, true`) {
+			t.Errorf("%s: reason %q, want the column, the value and what is taken", c.Bad[i].Ref, got)
+		}
+	}
+}

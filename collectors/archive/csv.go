@@ -295,8 +295,15 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	p.ReplyTo = targetURI(m.platform, m.cell(row, m.reply))
 	p.QuoteOf = targetURI(m.platform, m.cell(row, m.quote))
 	p.ReshareOf = targetURI(m.platform, m.cell(row, m.reshare))
-	if p.ReshareOf == "" && truthy(m.cell(row, m.retweet)) {
-		p.ReshareOf = derivedReshare(p.Text)
+	if m.retweet >= 0 {
+		v := m.cell(row, m.retweet)
+		rt, ok := truthy(v)
+		if !ok {
+			return nil, fmt.Errorf("retweet (column %s): %q is not a yes or no: want %s", m.header[m.retweet], v, truthValues)
+		}
+		if rt && p.ReshareOf == "" {
+			p.ReshareOf = derivedReshare(p.Text)
+		}
 	}
 	for _, u := range splitList(m.cell(row, m.urls)) {
 		p.URLs = append(p.URLs, leakwatch.Link{Raw: u, Expanded: u})
@@ -493,13 +500,22 @@ func standsAlone(r rune) bool {
 	return p.BoundaryBefore() && norm.NFC.String(s) == s
 }
 
-func truthy(v string) bool {
+// truthy reads a yes-or-no cell (the retweet column); ok is false for any other value,
+// which is a bad row: read as "no", a misspelt "yes" (RETWEET for IRA's R) would turn every
+// retweet into an original post without a word, and change the co-shares.
+func truthy(v string) (yes, ok bool) {
 	switch strings.ToLower(v) {
-	case "r", "rt", "1", "true", "t", "yes", "y":
-		return true
+	case "r", "rt", "1", "true", "t", "yes", "y", "vrai", "oui":
+		return true, true
+	case "", "0", "false", "f", "no", "n", "faux", "non",
+		"q": // IRA's post_type Q: a quote, read as an original post (its text is the quoting text)
+		return false, true
 	}
-	return false
+	return false, false
 }
+
+// truthValues is what truthy takes, for the reason of a bad row, in any case.
+const truthValues = "R, RT, 1, true, T, yes, Y, vrai or oui for a retweet; empty, 0, false, F, no, N, faux, non or Q (IRA's quote) for none"
 
 func splitList(v string) []string {
 	if v == "" {
