@@ -626,3 +626,30 @@ func TestAnalyzeRefusesPostTimesOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// A format the file's first byte contradicts fails at once, saying which format the file looks
+// like, instead of writing every CSV line to bad.jsonl or failing on a bare quote.
+func TestAnalyzeRefusesAFormatTheFileContradicts(t *testing.T) {
+	dir := t.TempDir()
+	csvFile := filepath.Join(dir, "posts.csv")
+	jsonFile := filepath.Join(dir, "posts.jsonl")
+	os.WriteFile(csvFile, []byte("author,time,text\na1,2017-05-05 18:00:00,hello\n"), 0o644)
+	os.WriteFile(jsonFile, []byte("\n"+`{"platform":"twitter","id":"1","author":{"id":"a"},"created_at":"2017-05-05T18:00:00Z","text":"hi"}`+"\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{csvFile, "--format", "jsonl"}, `posts.csv: read as JSON lines, but the file starts with 'a', not a JSON object's '{': a CSV file? give --format csv`},
+		{[]string{csvFile, "--format", "twitter-v2"}, `posts.csv: read as JSON lines, but the file starts with 'a'`},
+		{[]string{jsonFile, "--format", "csv", "--columns", "author=author,time=time"}, `posts.jsonl: read as CSV, but the file starts with '{': it looks like JSON lines; give --format jsonl`},
+	} {
+		out := filepath.Join(dir, "out")
+		code, stdout, stderr := runCmd(t, append([]string{"analyze", "--out", out, "--progress", "0"}, tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d\n%s%s; want exit 2 and %q", tc.args, code, stdout, stderr, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(out, "bad.jsonl")); !os.IsNotExist(err) {
+			t.Errorf("%v: bad.jsonl written (%v)", tc.args, err)
+		}
+	}
+}

@@ -82,6 +82,10 @@ func NewReader(in io.Reader, name string, opts Options) (*Reader, error) {
 	if r.format == FormatAuto {
 		r.format = sniffFormat(name, r.br)
 	}
+	if err := contradicts(r.format, r.br); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	if r.format == FormatJSONL {
 		if err := opts.csvOnly(); err != nil {
 			r.Close()
@@ -141,15 +145,38 @@ func sniffFormat(name string, br *bufio.Reader) Format {
 	case ".csv", ".tsv":
 		return FormatCSV
 	}
-	head, _ := br.Peek(512)
-	head = bytes.TrimPrefix(head, utf8BOM)
-	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+	if firstByte(br) == '{' {
 		return FormatJSONL
 	}
 	return FormatCSV
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// firstByte is the first byte of the file after any byte order mark and white space, 0 when
+// the first 512 bytes hold none.
+func firstByte(br *bufio.Reader) byte {
+	head, _ := br.Peek(512)
+	if t := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n"); len(t) > 0 {
+		return t[0]
+	}
+	return 0
+}
+
+// contradicts refuses a file whose first byte cannot start the format it is to be read as:
+// read on, a CSV file read as JSON lines made every line a bad record, and JSON lines read as
+// CSV failed on a bare quote in the header, neither saying what was wrong.
+func contradicts(f Format, br *bufio.Reader) error {
+	switch c := firstByte(br); {
+	case c == 0:
+		return nil // empty: nothing to contradict
+	case f == FormatJSONL && c != '{' && c != '[':
+		return fmt.Errorf("read as JSON lines, but the file starts with %q, not a JSON object's '{': a CSV file? give --format csv with --columns or --preset", c)
+	case f == FormatCSV && c == '{':
+		return errors.New("read as CSV, but the file starts with '{': it looks like JSON lines; give --format jsonl (and no CSV flags)")
+	}
+	return nil
+}
 
 // Format is the format the file is read as.
 func (r *Reader) Format() Format { return r.format }
