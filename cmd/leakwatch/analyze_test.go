@@ -653,3 +653,16 @@ func TestAnalyzeRefusesAFormatTheFileContradicts(t *testing.T) {
 		}
 	}
 }
+
+// twarc2's default output, one Twitter v2 page a line, is analyzed directly: every tweet of
+// every page is a post (it was one bad record a page).
+func TestAnalyzeTwarc2Pages(t *testing.T) {
+	in := filepath.Join("..", "..", "collectors", "archive", "testdata", "twarc2.jsonl")
+	for _, format := range []string{"", "twitter-v2"} {
+		out := filepath.Join(t.TempDir(), "out")
+		code, stdout, stderr := runCmd(t, "analyze", in, "--format", format, "--out", out, "--progress", "0")
+		if code != 0 || !strings.Contains(stdout, "records       6 (posts 5, site changes 0, bad 1)") {
+			t.Errorf("--format %q: exit %d\n%s%s; want the 5 good tweets of 2 pages read and the broken one bad", format, code, stdout, stderr)
+		}
+	}
+}

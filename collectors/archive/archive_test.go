@@ -579,3 +579,33 @@ func TestRetweetColumnValues(t *testing.T) {
 		}
 	}
 }
+
+// TestTwarc2Pages: a Twitter v2 page a line, as twarc2 writes search results, is read as all
+// its tweets, each with its author and referenced tweets from the page's includes; a bad tweet
+// is a bad record of its line naming the tweet, and does not spoil the page.
+func TestTwarc2Pages(t *testing.T) {
+	for _, workers := range []int{1, 4} {
+		c := readAll(t, "testdata/twarc2.jsonl", archive.Options{Workers: workers})
+		if c.Stats != (archive.Stats{Records: 6, Posts: 5, Bad: 1}) {
+			t.Fatalf("workers %d: stats %+v, want 5 posts and 1 bad record from 2 pages", workers, c.Stats)
+		}
+		orig := "https://twitter.com/i/status/1653398580986417152"
+		got := map[string]string{}
+		for _, p := range c.Posts {
+			got[p.ID] = fmt.Sprintf("%s reshare=%s reply=%s quote=%s", p.Author.Handle, p.ReshareOf, p.ReplyTo, p.QuoteOf)
+		}
+		want := map[string]string{
+			"1653398580986417152": "leakbot_de reshare= reply= quote=",
+			"1653398702528954369": "ampl_17 reshare=" + orig + " reply= quote=",
+			"1653398702528954370": "ampl_18 reshare=" + orig + " reply= quote=",
+			"1653398800000000001": "ampl_18 reshare= reply=" + orig + " quote=",
+			"1653398900000000002": "ampl_17 reshare= reply= quote=" + orig,
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("workers %d: posts %v\nwant %v", workers, got, want)
+		}
+		if b := c.Bad[0]; b.Ref != "twarc2.jsonl:2" || !strings.Contains(b.Err.Error(), `tweet 1653398900000000003: created_at "not a date"`) {
+			t.Errorf("workers %d: bad record %s: %v; want line 2 and the tweet's id and reason", workers, b.Ref, b.Err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/collectors"
 	"github.com/leakwatch/leakwatch/collectors/twitter"
 	"github.com/leakwatch/leakwatch/internal/jsonx"
 )
@@ -42,10 +43,9 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 	case err != nil:
 		return nil, nil, err
 	case post != nil:
-		if err := checkEventTime(post.CreatedAt, post.CreatedAt.Format(time.RFC3339Nano)); err != nil {
-			id := post.ID
+		if err := checkCreated(post); err != nil {
 			Recycle(post)
-			return nil, nil, fmt.Errorf("post %s: created_at %w", id, err)
+			return nil, nil, err
 		}
 	case change != nil:
 		if err := checkEventTime(change.ObservedAt, change.ObservedAt.Format(time.RFC3339Nano)); err != nil {
@@ -53,6 +53,53 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 		}
 	}
 	return post, change, nil
+}
+
+// checkCreated is checkEventTime for a decoded post's creation time.
+func checkCreated(p *leakwatch.Post) error {
+	if err := checkEventTime(p.CreatedAt, p.CreatedAt.Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("post %s: created_at %w", p.ID, err)
+	}
+	return nil
+}
+
+// isV2Page reports whether line is a Twitter v2 response page, {"data":[...],...}, as twarc2
+// writes one a line: DecodeLine takes one tweet a line and refuses it.
+func isV2Page(line []byte) bool {
+	page := false
+	s := scanner{b: bytes.TrimSpace(line)}
+	s.object(func(key []byte) bool {
+		if string(key) == "data" && s.i < len(s.b) && s.b[s.i] == '[' {
+			page = true
+			return false // found: the rest need not be read
+		}
+		return s.skip()
+	})
+	return page
+}
+
+// appendPage appends a v2 page's tweets to recs, each a post or a bad record of line n: the
+// page's includes (authors, referenced tweets) are expanded into each tweet, and one bad tweet
+// does not spoil the others.
+func (r *Reader) appendPage(recs []collectors.Record, n int, line []byte) []collectors.Record {
+	posts, bad, err := twitter.DecodeV2Page(line)
+	if err != nil {
+		return append(recs, r.bad(n, line, fmt.Errorf("twitter %w", err)))
+	}
+	for i := range posts {
+		posts[i].Raw = nil // the line is the record; the analysis never stores it
+		p := fromTwitter(posts[i])
+		if err := checkCreated(p); err != nil {
+			Recycle(p)
+			recs = append(recs, r.bad(n, line, fmt.Errorf("twitter v2 page: %w", err)))
+			continue
+		}
+		recs = append(recs, collectors.Record{Post: p})
+	}
+	for _, err := range bad {
+		recs = append(recs, r.bad(n, line, fmt.Errorf("twitter v2 page: %w", err)))
+	}
+	return recs
 }
 
 // decodeLine is DecodeLine without the check of the event time.

@@ -15,7 +15,8 @@ import (
 // JSON): with Options.Workers > 1 one goroutine reads lines and the workers decode batches of
 // them, while NextRecord hands the records out in file order, exactly as it would alone.
 
-// lineBatch is a run of lines and, once decoded, their records.
+// lineBatch is a run of lines and, once decoded, their records in line order (one a line, or
+// one a tweet of a Twitter v2 page).
 type lineBatch struct {
 	buf   []byte   // the lines' bytes, reused for a later batch once these are decoded
 	lines [][]byte // in buf (or in the arrays buf outgrew, which stay valid)
@@ -90,9 +91,9 @@ func (r *Reader) startDecoders(workers int) {
 		go func() {
 			defer d.wg.Done()
 			for b := range d.work {
-				b.recs = make([]collectors.Record, len(b.lines))
+				b.recs = make([]collectors.Record, 0, len(b.lines))
 				for i, line := range b.lines {
-					b.recs[i] = r.decodeLine(b.nums[i], line)
+					b.recs = r.appendLine(b.recs, b.nums[i], line)
 				}
 				close(b.done)
 			}
@@ -169,16 +170,18 @@ func (r *Reader) readLine(buf []byte) (line, grown []byte, err error) {
 	}
 }
 
-// decodeLine turns line n into a record; it reads nothing of r that changes, so workers may
-// call it at once.
-func (r *Reader) decodeLine(n int, line []byte) collectors.Record {
+// appendLine appends line n's records to recs: one, or a Twitter v2 page's tweets; it reads
+// nothing of r that changes, so workers may call it at once.
+func (r *Reader) appendLine(recs []collectors.Record, n int, line []byte) []collectors.Record {
 	post, change, err := DecodeLine(line)
 	switch {
+	case err != nil && isV2Page(line): // told only once refused: no cost to the other lines
+		return r.appendPage(recs, n, line)
 	case err != nil:
-		return r.bad(n, line, err)
+		return append(recs, r.bad(n, line, err))
 	case change != nil:
-		return collectors.Record{Change: change}
+		return append(recs, collectors.Record{Change: change})
 	default:
-		return collectors.Record{Post: post}
+		return append(recs, collectors.Record{Post: post})
 	}
 }

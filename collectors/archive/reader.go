@@ -23,7 +23,7 @@ import (
 // Stats counts what a Reader read. Records = Posts + Changes + Bad: every data record is
 // accounted for.
 type Stats struct {
-	Records int `json:"records"` // CSV data rows, or non-blank JSONL lines
+	Records int `json:"records"` // CSV data rows, or non-blank JSONL lines (each tweet of a Twitter v2 page line)
 	Posts   int `json:"posts"`
 	Changes int `json:"changes"` // site changes (JSONL only)
 	Bad     int `json:"bad"`
@@ -49,6 +49,10 @@ type Reader struct {
 	stats   Stats
 	err     error     // sticky: io.EOF or the I/O error that ended the file
 	dec     *decoders // JSONL read-ahead with Options.Workers > 1
+
+	// pending are the records of the last line not yet returned: a Twitter v2 page's line
+	// holds many tweets. pendBuf is its array, reused line after line.
+	pending, pendBuf []collectors.Record
 }
 
 // Open opens path, gunzipping it when it starts with the gzip magic bytes whatever its
@@ -342,12 +346,19 @@ func (r *Reader) nextJSONL() (collectors.Record, error) {
 		}
 		return r.dec.nextDecoded()
 	}
-	line, buf, err := r.readLine(r.lineBuf[:0])
-	r.lineBuf = buf
-	if err != nil {
-		return collectors.Record{}, err
+	for len(r.pending) == 0 {
+		line, buf, err := r.readLine(r.lineBuf[:0])
+		r.lineBuf = buf
+		if err != nil {
+			return collectors.Record{}, err
+		}
+		r.pending = r.appendLine(r.pendBuf[:0], r.line, line)
+		r.pendBuf = r.pending
 	}
-	return r.decodeLine(r.line, line), nil
+	rec := r.pending[0]
+	r.pending[0] = collectors.Record{}
+	r.pending = r.pending[1:]
+	return rec, nil
 }
 
 // posts holds decoded posts given back with Recycle.
