@@ -302,19 +302,24 @@ func textW(s string) float64 { return 7 * float64(utf8.RuneCountInString(s)) }
 func timeline(v view, width, height int) string {
 	const padL, padR = 58, 12
 	cal, bursts, leaks := v.Calendar, v.Bursts, v.Leaks
-	var named []volume.Series
+	var named, all []volume.Series // all: the whole stream's, not drawn beside candidates
 	for _, s := range v.Series {
 		if s.Name != volume.All {
 			named = append(named, s)
+		} else {
+			all = append(all, s)
 		}
 	}
 	counted := "mentions" // of each candidate
 	if len(named) == 0 {
-		named, counted = v.Series, "posts"
+		named, all, counted = v.Series, nil, "posts"
 	}
 	var t0, t1 time.Time
 	vmax := 1
 	span := func(t time.Time) {
+		if t.IsZero() {
+			return
+		}
 		if t0.IsZero() || t.Before(t0) {
 			t0 = t
 		}
@@ -322,25 +327,41 @@ func timeline(v view, width, height int) string {
 			t1 = t
 		}
 	}
+	gcd := bucketGCD(named)
+	noVolume := true
 	for _, s := range named {
+		d := bucketWidth(s, gcd)
 		for _, p := range s.Points {
+			noVolume = false
+			// A point counts its whole bucket: the axis runs to the bucket's end, so the last
+			// bucket is drawn across its width and a burst within it is on the chart.
 			span(p.T)
+			span(p.T.Add(d))
 			vmax = max(vmax, p.N)
 		}
 	}
-	// Without the volume the markers still belong on the calendar: the chart spans them, in
-	// whole days.
-	noVolume := t0.IsZero() && v.NoVolume != ""
-	if noVolume {
-		for _, bu := range bursts {
-			span(bu.Onset)
+	// The whole stream's range too, when only the candidates' lines are drawn: the chart
+	// covers the posts analysed, and a candidate not mentioned in the last hours drops to zero
+	// there rather than the axis stopping at the last mention.
+	for _, s := range all {
+		d := bucketWidth(s, gcd)
+		for _, p := range s.Points {
+			span(p.T)
+			span(p.T.Add(d))
 		}
-		for _, l := range leaks {
-			span(l.Start)
-		}
-		if !t0.IsZero() {
-			t0, t1 = t0.Truncate(24*time.Hour), t1.Truncate(24*time.Hour).Add(24*time.Hour)
-		}
+	}
+	// Every marker drawn is on the chart, also one after the last bucket with a mention (the
+	// whole stream's bursts are counted in no candidate's line) or before the first.
+	for _, bu := range bursts {
+		span(bu.Onset)
+		span(bu.End)
+	}
+	for _, l := range leaks {
+		span(leakAt(l))
+	}
+	// Without the volume the chart spans the markers in whole days.
+	if noVolume && !t0.IsZero() {
+		t0, t1 = t0.Truncate(24*time.Hour), t1.Truncate(24*time.Hour).Add(24*time.Hour)
 	}
 	var b strings.Builder
 	svg := func(h float64) {
@@ -457,10 +478,9 @@ func timeline(v view, width, height int) string {
 	}
 	fmt.Fprintf(&b, `<text x="4" y="%.1f" fill="#666">UTC</text>`, tickY)
 
-	gcd := bucketGCD(named)
 	for i, s := range named {
 		var pts strings.Builder
-		for _, p := range filled(s, gcd, t0, t1) {
+		for _, p := range steps(s, gcd, t0, t1) {
 			fmt.Fprintf(&pts, "%.1f,%.1f ", x(p.T), y(p.N))
 		}
 		fmt.Fprintf(&b, `<polyline points="%s" fill="none" %s stroke-width="1.4"/>`, strings.TrimSpace(pts.String()), lineStyle(i))
@@ -475,9 +495,6 @@ func timeline(v view, width, height int) string {
 		b.WriteString(`</g>`)
 	}
 	for _, bu := range bursts {
-		if bu.Onset.Before(t0) || bu.Onset.After(t1) {
-			continue
-		}
 		fill, learning := `fill="#ff7f0e"`, ""
 		if bu.Learning { // hollow: the alert rules skip it
 			fill, learning = `fill="#fff" stroke="#ff7f0e"`, " (baseline learning)"
@@ -486,10 +503,7 @@ func timeline(v view, width, height int) string {
 	}
 	lastLabel := math.Inf(-1)
 	for _, l := range leaks {
-		at := l.Start
-		if at.IsZero() {
-			at = l.Onset
-		}
+		at := leakAt(l)
 		lx := clampX(at)
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.1f" stroke="#d62728" stroke-width="2"><title>leak %s from %s</title></line>`, lx, lx, padT, axisY, esc(l.Object), at.UTC().Format(time.RFC3339))
 		// One label per cluster of leaks: overlapping labels read as noise.
@@ -659,35 +673,46 @@ func perBucket(d time.Duration) string {
 	return one(int64(d/time.Second), "second", "s")
 }
 
-// filled is s's points with the buckets between t0 and t1 that have none drawn as zero: the
-// line drops to the axis where a candidate had no posts instead of joining the points on
-// either side. Only the edges of a gap are added, so a quiet month costs two points. The
-// bucket is the series' own, else guess (files written before series kept it).
-func filled(s volume.Series, guess time.Duration, t0, t1 time.Time) []volume.Point {
-	d := time.Duration(s.BucketS) * time.Second
-	if d <= 0 {
-		d = guess
+// leakAt is where a leak incident is drawn: where it began, else (a record written before
+// incidents kept their start) its key's onset.
+func leakAt(l leakwatch.Leak) time.Time {
+	if l.Start.IsZero() {
+		return l.Onset
 	}
+	return l.Start
+}
+
+// bucketWidth is the bucket s counts in: its own, else guess (files written before series
+// kept it); 0 when neither is known.
+func bucketWidth(s volume.Series, guess time.Duration) time.Duration {
+	if d := time.Duration(s.BucketS) * time.Second; d > 0 {
+		return d
+	}
+	return guess
+}
+
+// steps is the vertices of s drawn as steps: each bucket a level segment across its width at
+// its count, so an hour's posts are drawn over that hour (a 19:00–20:00 peak neither rises
+// before 19:00 nor is drawn at 19:00 alone), and the buckets between t0 and t1 without
+// posts drawn at zero: the line drops to the axis where a candidate had no posts instead of
+// joining the counts on either side. A quiet month costs two vertices. Without a known
+// bucket (a single point of an old file) the points are joined as they are.
+func steps(s volume.Series, guess time.Duration, t0, t1 time.Time) []volume.Point {
+	d := bucketWidth(s, guess)
 	if d <= 0 {
 		return s.Points
 	}
-	out := make([]volume.Point, 0, len(s.Points)+4)
-	next := t0 // the first bucket not drawn yet
+	out := make([]volume.Point, 0, 2*len(s.Points)+4)
+	next := t0 // where the line has got to
 	for _, p := range s.Points {
-		if !p.T.Before(next.Add(d)) { // a whole bucket without posts before p
-			out = append(out, volume.Point{T: next})
-			if last := p.T.Add(-d); last.After(next) {
-				out = append(out, volume.Point{T: last})
-			}
+		if p.T.After(next) { // no posts from next to p
+			out = append(out, volume.Point{T: next}, volume.Point{T: p.T})
 		}
-		out = append(out, p)
+		out = append(out, p, volume.Point{T: p.T.Add(d), N: p.N})
 		next = p.T.Add(d)
 	}
-	if !next.After(t1) {
-		out = append(out, volume.Point{T: next})
-		if t1.After(next) {
-			out = append(out, volume.Point{T: t1})
-		}
+	if t1.After(next) {
+		out = append(out, volume.Point{T: next}, volume.Point{T: t1})
 	}
 	return out
 }
@@ -776,7 +801,7 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 {{end}}<p class="summary"><span><b>{{len .Bursts | printf "%d"}}</b> bursts</span><span><b>{{.Edges}}</b> co-share edges</span><span><b>{{printf "%d" (len .Groups)}}</b> coordinated groups</span><span><b>{{printf "%d" (len .Leaks)}}</b> leaks</span></p>
 <h2>Volume against the campaign calendar</h2>
 <div class="figure">{{.Timeline}}</div>
-<p class="meta">Lines: posts mentioning each candidate per bucket (the whole stream when no candidate is named), times in UTC. Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions; dotted grey: speeches; grey labels name them at their start. Orange: burst onsets (hollow: baseline learning). Red lines: where each leak incident began.</p>
+<p class="meta">Lines: posts mentioning each candidate per bucket (the whole stream when no candidate is named), each bucket a level step across its width, times in UTC. Shaded red: legal campaign silence. Dashed: debates and votes. Grey bands: campaign periods and conventions; dotted grey: speeches; grey labels name them at their start. Orange: burst onsets (hollow: baseline learning). Red lines: where each leak incident began.</p>
 <p class="meta">Calendar offsets count from the start of the event: <code>debate +0h34m</code> is 34 minutes after it began, a negative offset such as <code>silence −3h25m</code> is 3 h 25 min before it.</p>
 <h2>Leak timing</h2>
 {{if .Leaks}}<table><tr><th>object</th><th>about</th><th>began</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>

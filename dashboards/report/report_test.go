@@ -138,12 +138,94 @@ func TestTimelineDrawsEmptyBucketsAsZero(t *testing.T) {
 	} {
 		svg := report.Timeline(report.Input{Series: []volume.Series{tc.series}}, 600, 200)
 		line, zero := polyline(t, svg), zeroY(t, svg)
-		x0, x5 := line[0][0], line[len(line)-1][0] // hours 0 and 5
+		x0, x6 := line[0][0], line[len(line)-1][0] // hour 0 and the end of hour 5's bucket
 		for _, h := range []float64{2, 3, 4} {
-			if y := yAt(line, x0+(x5-x0)*h/5); y != zero {
+			if y := yAt(line, x0+(x6-x0)*(h+0.5)/6); y != zero {
 				t.Errorf("%s: hour %.0f had no posts but is drawn at y=%.1f, want the zero axis y=%.1f: %v", tc.name, h, y, zero, line)
 			}
 		}
+	}
+}
+
+// Every burst and leak the report lists is marked on the chart, also one that began after
+// the start of the last hourly bucket with a candidate mention (the French debate of 4 April
+// 2017: the last hashtag burst at 22:17, the last mention bucket 22:00–23:00) or after the
+// volume altogether; the time axis runs to the end of the last bucket, not its start.
+func TestTimelineMarksEveryBurstAndLeak(t *testing.T) {
+	t0 := time.Date(2017, 4, 4, 18, 0, 0, 0, time.UTC)
+	at := func(h, m int) time.Time { return t0.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	burst := func(object string, onset, end time.Time) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: object, Onset: onset, Peak: onset, End: end, Count: 20}}
+	}
+	sigs := []leakwatch.Signal{
+		burst("all:posts", at(1, 14), at(1, 44)),
+		burst("hashtag:legranddebat", at(1, 29), at(1, 59)),
+		burst("hashtag:legranddebat", at(4, 17), at(4, 47)), // within the last bucket, after its start
+		burst("hashtag:legranddebat", at(1, 14), at(1, 44)),
+		burst("hashtag:late", at(5, 30), at(5, 41)), // after the last bucket's end
+		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:late", Onset: at(5, 30), Start: at(5, 35)}},
+	}
+	svg := report.Timeline(report.Input{Series: series([]string{"macron", "lepen"}, t0, 5), Signals: sigs}, 1100, 320)
+	line := polyline(t, svg)
+	left, right := line[0][0], line[len(line)-1][0]
+	markers := regexp.MustCompile(`<path d="M([0-9.]+) [0-9.]+ l-4 -7 h8 z"[^>]*><title>burst ([^<]*)</title>`).FindAllStringSubmatch(svg, -1)
+	if len(markers) != 5 {
+		t.Errorf("%d burst markers for 5 bursts: %q", len(markers), markers)
+	}
+	for _, m := range markers {
+		if x, _ := strconv.ParseFloat(m[1], 64); x < left || x > right {
+			t.Errorf("burst %s marked at x %.1f, off the time axis %.1f–%.1f", m[2], x, left, right)
+		}
+	}
+	leak := regexp.MustCompile(`<line x1="([0-9.]+)"[^>]*stroke="#d62728"[^>]*><title>leak hashtag:late`).FindStringSubmatch(svg)
+	if leak == nil {
+		t.Fatalf("the leak is not drawn: %s", svg)
+	}
+	// The axis runs from 18:00 to the late burst's end, 23:41: the leak's 23:35 is near its right end.
+	want := left + (right-left)*float64(at(5, 35).Sub(t0))/float64(at(5, 41).Sub(t0))
+	if x, _ := strconv.ParseFloat(leak[1], 64); math.Abs(x-want) > 1 {
+		t.Errorf("leak at 23:35 drawn at x %.1f, want %.1f on an axis from 18:00 to 23:41", x, want)
+	}
+
+	// Without markers after it, the axis ends where the last bucket does: 23:00, not 22:00.
+	svg = report.Timeline(report.Input{Series: series([]string{"macron"}, t0, 5)}, 1100, 320)
+	line = polyline(t, svg)
+	left, right = line[0][0], line[len(line)-1][0]
+	last := line[len(line)-2] // the start of the last bucket's level segment
+	if got, want := last[0], left+(right-left)*4/5; math.Abs(got-want) > 0.2 {
+		t.Errorf("the last bucket (22:00–23:00) begins at x %.1f, want %.1f: 4/5 of an axis from 18:00 to 23:00: %v", got, want, line)
+	}
+
+	// Posts past the last mention of a candidate (the whole stream's line, not drawn beside
+	// the candidates') extend the axis too: to midnight, the candidate's line at zero after 23:00.
+	all := series([]string{volume.All}, t0, 6)
+	svg = report.Timeline(report.Input{Series: append(series([]string{"macron"}, t0, 5), all...)}, 1100, 320)
+	line = polyline(t, svg)
+	left, right = line[0][0], line[len(line)-1][0]
+	if got, want := yAt(line, left+(right-left)*5.5/6), zeroY(t, svg); got != want {
+		t.Errorf("macron at 23:30, after its last mention, drawn at y %.1f, want zero (%.1f) on an axis to midnight: %v", got, want, line)
+	}
+}
+
+// Each hourly count is drawn level across its hour: a 19:00–20:00 peak is as high at 19:55
+// as at 19:05, and the line does not rise before 19:00.
+func TestTimelineDrawsBucketsAsSteps(t *testing.T) {
+	t0 := time.Date(2017, 4, 4, 18, 0, 0, 0, time.UTC)
+	s := volume.Series{Name: "macron", BucketS: 3600, Points: []volume.Point{{T: t0, N: 2}, {T: t0.Add(time.Hour), N: 10}, {T: t0.Add(2 * time.Hour), N: 3}}}
+	svg := report.Timeline(report.Input{Series: []volume.Series{s}}, 600, 200)
+	line := polyline(t, svg)
+	left, right := line[0][0], line[len(line)-1][0] // 18:00 and 21:00
+	xAt := func(min int) float64 { return left + (right-left)*float64(min)/180 }
+	for _, c := range []struct {
+		name string
+		a, b int // minutes after 18:00 drawn at the same height
+	}{{"18:00–19:00", 5, 55}, {"the peak, 19:00–20:00", 65, 115}, {"20:00–21:00", 125, 175}} {
+		if ya, yb := yAt(line, xAt(c.a)), yAt(line, xAt(c.b)); ya != yb {
+			t.Errorf("%s drawn from y %.1f to %.1f, want level: %v", c.name, ya, yb, line)
+		}
+	}
+	if before, peak := yAt(line, xAt(55)), yAt(line, xAt(65)); before <= peak {
+		t.Errorf("18:55 drawn at y %.1f, as high as the 19:00–20:00 peak (y %.1f)", before, peak)
 	}
 }
 
@@ -340,8 +422,8 @@ func TestTimelineTimeAxisLabels(t *testing.T) {
 		{"45 days", at("2016-07-01T00:00:00Z"), at("2016-08-15T00:00:00Z"), []string{"Jul 04", "Jul 11", "Aug 08"}, []string{":00"}, 4},
 		{"a year", at("2016-01-01T00:00:00Z"), at("2016-12-31T00:00:00Z"), []string{"Jan"}, []string{":00"}, 4},
 	} {
-		hours := int(tc.to.Sub(tc.from) / time.Hour)
-		svg := report.Timeline(report.Input{Series: series([]string{"macron"}, tc.from, hours+1)}, 1100, 320)
+		hours := int(tc.to.Sub(tc.from) / time.Hour) // hourly buckets, the last ending at to
+		svg := report.Timeline(report.Input{Series: series([]string{"macron"}, tc.from, hours)}, 1100, 320)
 		w, _ := viewBox(t, svg)
 		axis := zeroY(t, svg)
 		var labels []text
