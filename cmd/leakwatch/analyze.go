@@ -49,11 +49,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	format, preset := af.format, af.preset
 	window := fs.Duration("window", 0, "co-share window W (default from config: 60s)")
 	minWeight := fs.Int("min-weight", 0, "co-share edges need this many distinct objects, M (default from config: 2)")
-	maxSharers := fs.Int("max-sharers", -1, "cap on partner accounts per share and object (0: no cap; default from config)")
-	maxCands := fs.Int("max-candidate-edges", -1, "most edges below --min-weight held, least recent forgotten first (0: no bound, exact; default from config)")
-	reorder := fs.Duration("reorder", -1, "hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
+	maxSharers := fs.Int("max-sharers", 0, "cap on partner accounts per share and object (0: no cap; default from config)")
+	maxCands := fs.Int("max-candidate-edges", 0, "most edges below --min-weight held, least recent forgotten first (0: no bound, exact; default from config)")
+	reorder := fs.Duration("reorder", 0, "hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
 	sortBuffer := fs.Int("sort-buffer", 0, "posts sorted in memory before they are written out as a sorted run to --tmp-dir (default from config: 250000, about 125 MB)")
-	workers := fs.Int("workers", -1, "goroutines decoding, extracting and detecting (detect partitions by object) in parallel; the result does not depend on it (0: one per CPU; default from config: 0)")
+	workers := fs.Int("workers", 0, "goroutines decoding, extracting and detecting (detect partitions by object) in parallel; the result does not depend on it (0: one per CPU; default from config: 0)")
 	tmpDir := fs.String("tmp-dir", "", "directory for the sorted runs of archives larger than --sort-buffer (default: the system's temporary directory)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
 	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
@@ -74,7 +74,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --out DIR is required", errUsage)
 	}
 	path := files[0]
-	// A flag given is used as given: 0 is refused, not taken for "unset" (the config's value).
+	// A flag given is used as given: a value out of range is refused, not taken for "unset"
+	// (the config's value). 0 means something for the last four (no cap, no bound, sort all,
+	// one per CPU), so only negatives are refused there.
 	given := givenFlags(fs)
 	switch {
 	case given["window"] && *window <= 0:
@@ -83,6 +85,14 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --min-weight %d: want >= 1", errUsage, *minWeight)
 	case given["sort-buffer"] && *sortBuffer < 1:
 		return fmt.Errorf("%w: --sort-buffer %d: want >= 1", errUsage, *sortBuffer)
+	case given["max-sharers"] && *maxSharers < 0:
+		return fmt.Errorf("%w: --max-sharers %d: want >= 0 (0: no cap)", errUsage, *maxSharers)
+	case given["max-candidate-edges"] && *maxCands < 0:
+		return fmt.Errorf("%w: --max-candidate-edges %d: want >= 0 (0: no bound)", errUsage, *maxCands)
+	case given["reorder"] && *reorder < 0:
+		return fmt.Errorf("%w: --reorder %v: want >= 0 (0: sort the whole file)", errUsage, *reorder)
+	case given["workers"] && *workers < 0:
+		return fmt.Errorf("%w: --workers %d: want >= 0 (0: one per CPU)", errUsage, *workers)
 	}
 	// volume.json names buckets by whole seconds.
 	bucket, err := volBucket()
@@ -116,16 +126,16 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if given["min-weight"] {
 		cfg.Coord.MinWeight = *minWeight
 	}
-	if *maxCands >= 0 {
+	if given["max-candidate-edges"] {
 		cfg.Coord.MaxCandidateEdges = *maxCands
 	}
-	if *maxSharers >= 0 {
+	if given["max-sharers"] {
 		cfg.Coord.MaxSharers = *maxSharers
 	}
-	if *reorder >= 0 {
+	if given["reorder"] {
 		cfg.Reorder = *reorder
 	}
-	if *workers >= 0 {
+	if given["workers"] {
 		cfg.Workers = *workers
 	}
 	if given["sort-buffer"] {

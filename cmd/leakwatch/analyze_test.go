@@ -389,6 +389,12 @@ func TestAnalyzeRefusesFlagsItWouldIgnore(t *testing.T) {
 		{append([]string{csvFile, "--window", "0"}, cols...), "--window 0s: want > 0", ""},
 		{append([]string{csvFile, "--min-weight", "0"}, cols...), "--min-weight 0: want >= 1", ""},
 		{append([]string{csvFile, "--sort-buffer", "0"}, cols...), "--sort-buffer 0: want >= 1", ""},
+		// 0 means something for these (no cap, no bound, sort all, one per CPU); a negative
+		// value does not, and is not taken for the config's.
+		{append([]string{csvFile, "--workers", "-5"}, cols...), "--workers -5: want >= 0", ""},
+		{append([]string{csvFile, "--reorder", "-5m"}, cols...), "--reorder -5m0s: want >= 0", ""},
+		{append([]string{csvFile, "--max-sharers", "-3"}, cols...), "--max-sharers -3: want >= 0", ""},
+		{append([]string{csvFile, "--max-candidate-edges", "-3"}, cols...), "--max-candidate-edges -3: want >= 0", ""},
 		{append([]string{csvFile, "--volume-bucket", "0"}, cols...), "--volume-bucket 0s: want whole seconds, at least 1s", ""},
 		{append([]string{csvFile, "--volume-bucket", "-1h"}, cols...), "--volume-bucket -1h0m0s", ""},
 		{append([]string{csvFile, "--volume-bucket", "1ns"}, cols...), "--volume-bucket 1ns", ""},
@@ -408,8 +414,10 @@ func TestAnalyzeRefusesFlagsItWouldIgnore(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, stderr, tc.want)
 		}
 	}
-	// Given values that are fine are used: a bucket of whole seconds, the smallest window.
-	args := append([]string{"analyze", csvFile, "--progress", "0", "--out", filepath.Join(dir, "ok"), "--volume-bucket", "1s", "--window", "1s", "--min-weight", "1"}, cols...)
+	// Given values that are fine are used: a bucket of whole seconds, the smallest window, the
+	// zeros that mean no cap, no bound, sort all and one worker per CPU.
+	args := append([]string{"analyze", csvFile, "--progress", "0", "--out", filepath.Join(dir, "ok"), "--volume-bucket", "1s", "--window", "1s", "--min-weight", "1",
+		"--workers", "0", "--reorder", "0", "--max-sharers", "0", "--max-candidate-edges", "0"}, cols...)
 	if code, stdout, stderr := runCmd(t, args...); code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
