@@ -151,6 +151,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	// The output directory is made before the archive is read: one that cannot be (a file of
+	// that name, no permission) fails at once, not after the whole analysis.
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("--out %s: cannot create the output directory: %w", *out, err)
+	}
 
 	limit, err := parseBytes(*memLimit)
 	if err != nil {
@@ -241,9 +246,6 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "analyze: garbage collection took %.0f%% of the CPU: the live data is near --memory-limit %s; a higher limit (or a lower --sort-buffer, coord.max_candidate_edges) would speed this up\n", 100*gcShare, *memLimit)
 	}
 
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
 	outFile := filepath.Join(*out, "detections.jsonl")
 	if err := writeDetections(outFile, res.Signals); err != nil {
 		return err

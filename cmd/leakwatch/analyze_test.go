@@ -426,6 +426,33 @@ func TestAnalyzeRefusesFlagsItWouldIgnore(t *testing.T) {
 	}
 }
 
+// An --out that cannot be made a directory (a file of that name is in the way) fails before
+// the archive is read, not after the whole analysis: no progress line, and the error names
+// the flag.
+func TestAnalyzeUnusableOutFailsBeforeReading(t *testing.T) {
+	dir := t.TempDir()
+	var rows strings.Builder
+	rows.WriteString("author,time,text\n")
+	for i := range 2000 { // a few batches of the reader, each followed by a progress line
+		fmt.Fprintf(&rows, "a%d,2017-05-05 18:%02d:%02d,hello %d\n", i%50, i/60%60, i%60, i)
+	}
+	csvFile := filepath.Join(dir, "posts.csv")
+	if err := os.WriteFile(csvFile, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(dir, "afile")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "analyze", csvFile, "--columns", "author=author,time=time,text=text", "--progress", "1ns", "--out", filepath.Join(blocker, "out"))
+	if code == 0 || !strings.Contains(stderr, "--out "+filepath.Join(blocker, "out")+": cannot create the output directory") || !strings.Contains(stderr, "not a directory") {
+		t.Errorf("exit %d, %q; want a failure naming --out and why", code, stderr)
+	}
+	if strings.Contains(stderr, "records read") || stdout != "" {
+		t.Errorf("the archive was read before --out was found unusable:\n%s%s", stdout, stderr)
+	}
+}
+
 // TestAnalyzeSaysWhatTheCalendarAndWarmUpCover: the summary gives the posts' span and when
 // bursts could begin (the warm-up) and stopped being marked learning, so a debate in the
 // first hour is not read as one without a burst; another campaign's calendar is warned
