@@ -289,8 +289,14 @@ func (c *Correlate) leakSignal(l *leakwatch.Leak) leakwatch.Signal {
 }
 
 // Change remembers a site change, so later bursts that follow it are leaks, and returns the
-// alerts the change raises by itself (a defacement).
+// alerts the change raises by itself (a defacement). Its times are taken in UTC, as posts'
+// are: a changes file written with an offset ("+02:00") gives the alerts of one written in
+// UTC, byte for byte, in the batch and in the stream alike.
 func (c *Correlate) Change(sc leakwatch.SiteChange) Output {
+	sc.ObservedAt = sc.ObservedAt.UTC()
+	if !sc.TLSNotAfter.IsZero() {
+		sc.TLSNotAfter = sc.TLSNotAfter.UTC()
+	}
 	c.leak.Change(sc)
 	return Output{Alerts: c.changeRules(sc)}
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -699,5 +700,55 @@ func TestAnalyzeTwarc2Pages(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "records       6 (posts 5, site changes 0, bad 1)") {
 			t.Errorf("--format %q: exit %d\n%s%s; want the 5 good tweets of 2 pages read and the broken one bad", format, code, stdout, stderr)
 		}
+	}
+}
+
+// Site-change times are taken in UTC as posts' are: the same changes written with a +02:00
+// offset (Paris in May) and in UTC give the same alerts byte for byte, the defacement's
+// starts_at in UTC among them.
+func TestAnalyzeSiteChangesInUTC(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "sc")
+	if code, out, errs := runCmd(t, "scenario", "generate", "--seed", "3", "--out", sc, "--accounts", "400"); code != 0 {
+		t.Fatalf("scenario generate: exit %d\n%s%s", code, out, errs)
+	}
+	utc, err := os.ReadFile(filepath.Join(sc, "sitechanges.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paris := time.FixedZone("CEST", 2*3600)
+	stamp := regexp.MustCompile(`"(observed_at|tls_not_after)":"([^"]+)"`)
+	offset := stamp.ReplaceAllStringFunc(string(utc), func(s string) string {
+		m := stamp.FindStringSubmatch(s)
+		at, err := time.Parse(time.RFC3339Nano, m[2])
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		return fmt.Sprintf("%q:%q", m[1], at.In(paris).Format(time.RFC3339Nano))
+	})
+	if !strings.Contains(offset, `"observed_at":"2017-`) || !strings.Contains(offset, "+02:00") {
+		t.Fatalf("changes not rewritten with an offset:\n%s", offset)
+	}
+	offsetFile := filepath.Join(dir, "sitechanges+0200.jsonl")
+	if err := os.WriteFile(offsetFile, []byte(offset), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alerts := map[string][]byte{}
+	for name, changes := range map[string]string{"utc": filepath.Join(sc, "sitechanges.jsonl"), "+02:00": offsetFile} {
+		out := filepath.Join(dir, "out-"+name)
+		code, stdout, stderr := runCmd(t, "analyze", filepath.Join(sc, "posts.jsonl"), "--changes", changes, "--progress", "0",
+			"--calendar", filepath.Join(sc, "calendar.yaml"), "--config", filepath.Join(sc, "config.yaml"), "--out", out)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", name, code, stdout, stderr)
+		}
+		if alerts[name], err = os.ReadFile(filepath.Join(out, "alerts.jsonl")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Contains(alerts["utc"], []byte(`"SiteDefacement"`)) {
+		t.Fatalf("no site alert to compare:\n%s", alerts["utc"])
+	}
+	if !bytes.Equal(alerts["utc"], alerts["+02:00"]) {
+		t.Errorf("alerts differ with the changes written at +02:00:\nUTC:\n%s\n+02:00:\n%s", alerts["utc"], alerts["+02:00"])
 	}
 }
