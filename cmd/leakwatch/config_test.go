@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/leakwatch/leakwatch/analytics/volume"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -203,5 +206,71 @@ func TestCollectorsDocExamplesLoad(t *testing.T) {
 				t.Errorf("%v\n%s", err, b.String())
 			}
 		})
+	}
+}
+
+// Every analysis config of examples/ loads through analyze's loader, each candidate named
+// and found by at least one account; examples/fr-2017.yaml names the eleven candidates of
+// the French first round, and each of them is mentioned in the 4 April 2017 debate's tweets.
+func TestExampleConfigsLoad(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testenv.Root(t), "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example configs: %v", err)
+	}
+	for _, f := range files {
+		c, err := readConfig(f, false)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+			continue
+		}
+		cands := c.Analysis.Entities.Candidates
+		if len(cands) == 0 {
+			t.Errorf("%s: no candidates", filepath.Base(f))
+		}
+		for _, cand := range cands {
+			if len(cand.Names) == 0 || len(cand.Handles) == 0 {
+				t.Errorf("%s: candidate %s lacks names or handles: %+v", filepath.Base(f), cand.ID, cand)
+			}
+		}
+	}
+
+	fr := filepath.Join(testenv.Root(t), "examples", "fr-2017.yaml")
+	c, err := readConfig(fr, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eleven := []string{"arthaud", "asselineau", "cheminade", "dupontaignan", "fillon", "hamon", "lassalle", "lepen", "macron", "melenchon", "poutou"}
+	var ids []string
+	for _, cand := range c.Analysis.Entities.Candidates {
+		ids = append(ids, cand.ID)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, eleven) {
+		t.Errorf("fr-2017.yaml candidates %v, want the first round's %v", ids, eleven)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runCmd(t, "analyze", testenv.SharedData(t, "data/fr-2017-debates/tweets_debat_20170404.csv"),
+		"--columns", "author=nom,handle=nom,time=time,text=tweet,retweet=is_retweet", "--config", fr, "--progress", "0", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "volume.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var series []volume.Series
+	if err := json.Unmarshal(b, &series); err != nil {
+		t.Fatal(err)
+	}
+	mentioned := map[string]int{}
+	for _, s := range series {
+		for _, p := range s.Points {
+			mentioned[s.Name] += p.N
+		}
+	}
+	for _, id := range eleven {
+		if mentioned[id] == 0 {
+			t.Errorf("%s not mentioned in the 4 April debate's tweets: %v", id, mentioned)
+		}
 	}
 }
