@@ -542,8 +542,9 @@ func TestSourceUnderRun(t *testing.T) {
 }
 
 // TestRetweetColumnValues: a retweet cell is a yes or a no; anything else is a bad row naming
-// the column, the value and what is taken, never a silent "no" (which turned IRA retweets
-// spelt RETWEET into original posts).
+// the column, the value and what is taken, never a silent "no" (which turned retweets spelt
+// otherwise into original posts). RETWEET and QUOTE_TWEET are how the full FiveThirtyEight
+// release of the IRA tweets spells R and Q.
 func TestRetweetColumnValues(t *testing.T) {
 	in := "author,time,text,post_type\n" +
 		"a,2017-05-05 18:00:00,R,R\n" +
@@ -556,7 +557,9 @@ func TestRetweetColumnValues(t *testing.T) {
 		"h,2017-05-05 18:00:07,non,non\n" +
 		"i,2017-05-05 18:00:08,NA,NA\n" +
 		"j,2017-05-05 18:00:09,RETWEET,RETWEET\n" +
-		"k,2017-05-05 18:00:10,maybe,maybe\n"
+		"k,2017-05-05 18:00:10,maybe,maybe\n" +
+		"l,2017-05-05 18:00:11,QUOTE_TWEET,QUOTE_TWEET\n" +
+		"m,2017-05-05 18:00:12,retweeted,retweeted\n"
 	path := filepath.Join(t.TempDir(), "rt.csv")
 	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
 		t.Fatal(err)
@@ -566,15 +569,15 @@ func TestRetweetColumnValues(t *testing.T) {
 	for _, p := range c.Posts {
 		retweets[p.Author.ID] = p.ReshareOf != ""
 	}
-	want := map[string]bool{"a": true, "b": true, "c": true, "d": true, "e": false, "f": false, "g": false, "h": false, "i": false}
+	want := map[string]bool{"a": true, "b": true, "c": true, "d": true, "e": false, "f": false, "g": false, "h": false, "i": false, "j": true, "l": false}
 	if !reflect.DeepEqual(retweets, want) {
 		t.Errorf("retweets by author %v, want %v", retweets, want)
 	}
-	if len(c.Bad) != 2 || c.Bad[0].Ref != "rt.csv:11" || c.Bad[1].Ref != "rt.csv:12" {
-		t.Fatalf("bad records %v; want rt.csv:11 and rt.csv:12", c.Bad)
+	if len(c.Bad) != 2 || c.Bad[0].Ref != "rt.csv:12" || c.Bad[1].Ref != "rt.csv:14" {
+		t.Fatalf("bad records %v; want rt.csv:12 and rt.csv:14", c.Bad)
 	}
-	for i, v := range []string{"RETWEET", "maybe"} {
-		if got := c.Bad[i].Err.Error(); !strings.Contains(got, `retweet (column post_type): "`+v+`" is not a yes or no: want R, RT, 1, true`) {
+	for i, v := range []string{"maybe", "retweeted"} {
+		if got := c.Bad[i].Err.Error(); !strings.Contains(got, `retweet (column post_type): "`+v+`" is not a yes or no: want R, RT, RETWEET, 1, true`) {
 			t.Errorf("%s: reason %q, want the column, the value and what is taken", c.Bad[i].Ref, got)
 		}
 	}

@@ -505,17 +505,18 @@ func standsAlone(r rune) bool {
 // retweet into an original post without a word, and change the co-shares.
 func truthy(v string) (yes, ok bool) {
 	switch strings.ToLower(v) {
-	case "r", "rt", "1", "true", "t", "yes", "y", "vrai", "oui":
+	case "r", "rt", "1", "true", "t", "yes", "y", "vrai", "oui",
+		"retweet": // post_type as the full FiveThirtyEight release of the IRA tweets spells it
 		return true, true
 	case "", "0", "false", "f", "no", "n", "faux", "non",
-		"q": // IRA's post_type Q: a quote, read as an original post (its text is the quoting text)
+		"q", "quote_tweet": // IRA's quote: an original post (its text is the quoting text)
 		return false, true
 	}
 	return false, false
 }
 
 // truthValues is what truthy takes, for the reason of a bad row, in any case.
-const truthValues = "R, RT, 1, true, T, yes, Y, vrai or oui for a retweet; empty, 0, false, F, no, N, faux, non or Q (IRA's quote) for none"
+const truthValues = "R, RT, RETWEET, 1, true, T, yes, Y, vrai or oui for a retweet; empty, 0, false, F, no, N, faux, non, Q or QUOTE_TWEET (IRA's quote) for none"
 
 func splitList(v string) []string {
 	if v == "" {
