@@ -84,14 +84,15 @@ func TestSharedData(t *testing.T) {
 				if gotRT != wantRT {
 					t.Errorf("retweets: %d posts with a reshare target, %d rows with post_type R", gotRT, wantRT)
 				}
-				// Rows repeating author, date, text and retweet flag are the same tweet and share an id.
+				// Rows repeating author, date, text, retweet flag and the account's post count
+				// are the same tweet and share an id; one text posted twice in a minute is two.
 				distinct := map[string]bool{}
-				a, d, c, pt := col(t, h, "author"), col(t, h, "publish_date"), col(t, h, "content"), col(t, h, "post_type")
+				a, d, c, pt, up := col(t, h, "author"), col(t, h, "publish_date"), col(t, h, "content"), col(t, h, "post_type"), col(t, h, "updates")
 				for _, r := range rows {
-					distinct[r[a]+"\x00"+r[d]+"\x00"+r[c]+"\x00"+fmt.Sprint(r[pt] == "R")] = true
+					distinct[r[a]+"\x00"+r[d]+"\x00"+r[c]+"\x00"+fmt.Sprint(r[pt] == "R")+"\x00"+r[up]] = true
 				}
 				if len(ids) != len(distinct) {
-					t.Errorf("%d distinct URIs, want %d distinct (author, date, content, retweet)", len(ids), len(distinct))
+					t.Errorf("%d distinct URIs, want %d distinct (author, date, content, retweet, post count)", len(ids), len(distinct))
 				}
 			},
 		},
