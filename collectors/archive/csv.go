@@ -354,11 +354,15 @@ var (
 // 1970, and one time past 2262 overflows the int64 nanoseconds the analysis orders by, after
 // which every other post comes too late to count.
 func checkEventTime(at time.Time, value string) error {
-	if at.Before(minPostTime) || !at.Before(maxPostTime) {
+	if !eventTimeOK(at) {
 		return fmt.Errorf("%q: outside %d..%d, not a post time", value, minPostTime.Year(), maxPostTime.Year()-1)
 	}
 	return nil
 }
+
+// eventTimeOK is checkEventTime's test, for a caller that spells the value only to refuse it
+// (formatting every post's time cost more than the rest of the check: 1.5 % of analyze).
+func eventTimeOK(at time.Time) bool { return !at.Before(minPostTime) && at.Before(maxPostTime) }
 
 // cleanText makes text valid UTF-8 in NFC, as Post.Text promises.
 func cleanText(s string) string {
