@@ -612,10 +612,7 @@ func TestAnalyzeFrenchCSVs(t *testing.T) {
 // and the detections are those of the file without them.
 func TestAnalyzeRefusesPostTimesOutOfRange(t *testing.T) {
 	dir := t.TempDir()
-	sc := filepath.Join(dir, "sc")
-	if code, out, errs := runCmd(t, "scenario", "generate", "--seed", "7", "--out", sc, "--accounts", "400"); code != 0 {
-		t.Fatalf("scenario generate: exit %d\n%s%s", code, out, errs)
-	}
+	sc := smallScenario(t, dir, 7)
 	posts, err := os.ReadFile(filepath.Join(sc, "posts.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -708,10 +705,7 @@ func TestAnalyzeTwarc2Pages(t *testing.T) {
 // starts_at in UTC among them.
 func TestAnalyzeSiteChangesInUTC(t *testing.T) {
 	dir := t.TempDir()
-	sc := filepath.Join(dir, "sc")
-	if code, out, errs := runCmd(t, "scenario", "generate", "--seed", "3", "--out", sc, "--accounts", "400"); code != 0 {
-		t.Fatalf("scenario generate: exit %d\n%s%s", code, out, errs)
-	}
+	sc := smallScenario(t, dir, 3)
 	utc, err := os.ReadFile(filepath.Join(sc, "sitechanges.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -751,4 +745,14 @@ func TestAnalyzeSiteChangesInUTC(t *testing.T) {
 	if !bytes.Equal(alerts["utc"], alerts["+02:00"]) {
 		t.Errorf("alerts differ with the changes written at +02:00:\nUTC:\n%s\n+02:00:\n%s", alerts["utc"], alerts["+02:00"])
 	}
+}
+
+// smallScenario generates a campaign of 400 accounts with seed into DIR/sc and returns that.
+func smallScenario(t *testing.T, dir string, seed int) string {
+	t.Helper()
+	sc := filepath.Join(dir, "sc")
+	if code, out, errs := runCmd(t, "scenario", "generate", "--seed", strconv.Itoa(seed), "--out", sc, "--accounts", "400"); code != 0 {
+		t.Fatalf("scenario generate: exit %d\n%s%s", code, out, errs)
+	}
+	return sc
 }
