@@ -156,6 +156,13 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("--out %s: cannot create the output directory: %w", *out, err)
 	}
+	// An earlier run's results go now: a run that fails half way must not leave them to be
+	// taken for its own (only the exit code told them apart).
+	for _, name := range analyzeOutputs {
+		if err := os.Remove(filepath.Join(*out, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("--out %s: %w", *out, err)
+		}
+	}
 
 	limit, err := parseBytes(*memLimit)
 	if err != nil {
@@ -259,15 +266,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err := writeVolume(*out, batch.Volume.Series()); err != nil {
 		return err
 	}
-	// Nothing accepted is lost: refused mentions are written beside the detections (and an
-	// earlier run's file does not stay behind to be taken for this run's).
-	refused := filepath.Join(*out, "refused.jsonl")
+	// Nothing accepted is lost: refused mentions are written beside the detections.
 	if len(res.Refused) > 0 {
-		if err := writeJSONLines(refused, res.Refused); err != nil {
+		if err := writeJSONLines(filepath.Join(*out, "refused.jsonl"), res.Refused); err != nil {
 			return err
 		}
-	} else if err := os.Remove(refused); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
 	}
 	if err := bad.close(); err != nil {
 		return err
@@ -283,13 +286,20 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "analyze: warning: %s\n", w)
 		}
 	}
-	if st.Posts == 0 && st.Bad > 0 {
+	switch {
+	case st.Posts == 0 && st.Bad > 0:
 		// Most often a column map or format that does not fit the file: an empty result
 		// must not pass for a quiet archive in a script.
 		return fmt.Errorf("no post could be read: all %d records of %s were bad (reasons above)", st.Bad, path)
+	case st.Posts == 0:
+		// An empty file, or a CSV header alone: an export that went wrong, not a quiet campaign.
+		return fmt.Errorf("no post in %s: the file holds no record", path)
 	}
 	return nil
 }
+
+// analyzeOutputs are the files analyze writes in --out.
+var analyzeOutputs = []string{"detections.jsonl", "alerts.jsonl", "volume.json", "bad.jsonl", "refused.jsonl"}
 
 // readChanges queues the site changes of a JSONL file. Posts in it are refused: the file
 // is meant for changes, and a post there would be a mix-up worth knowing about.

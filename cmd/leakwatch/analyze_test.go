@@ -454,6 +454,47 @@ func TestAnalyzeUnusableOutFailsBeforeReading(t *testing.T) {
 	}
 }
 
+// TestAnalyzeFailedRunLeavesNoEarlierResults: a run into a directory that holds an earlier
+// run's files removes them first, so a run that fails (an empty file, a CSV header alone: an
+// export gone wrong, which is an error rather than a quiet campaign) leaves nothing of the
+// earlier run to be taken for its own.
+func TestAnalyzeFailedRunLeavesNoEarlierResults(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	good := filepath.Join(dir, "good.csv")
+	if err := os.WriteFile(good, []byte("author,time,text\na,2017-05-05 18:00:00,hello\nb,2017-05-05 18:00:30,x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--columns", "author=author,time=time,text=text", "--progress", "0", "--out", out}
+	outputs := []string{"detections.jsonl", "alerts.jsonl", "volume.json", "bad.jsonl", "refused.jsonl"}
+	for _, c := range []struct{ content, want string }{
+		{"", "empty file"},
+		{"author,time,text\n", "no post in "},
+	} {
+		if code, stdout, stderr := runCmd(t, append([]string{"analyze", good}, args...)...); code != 0 {
+			t.Fatalf("good run: exit %d\n%s%s", code, stdout, stderr)
+		}
+		for _, name := range outputs { // marked as the earlier run's
+			if err := os.WriteFile(filepath.Join(out, name), []byte("earlier run\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		failed := filepath.Join(dir, "failed.csv")
+		if err := os.WriteFile(failed, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCmd(t, append([]string{"analyze", failed}, args...)...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, %q; want a failure saying %q", c.content, code, stderr, c.want)
+		}
+		for _, name := range outputs {
+			if b, err := os.ReadFile(filepath.Join(out, name)); err == nil && strings.Contains(string(b), "earlier run") {
+				t.Errorf("%q: the earlier run's %s is still in --out after a failed run", c.content, name)
+			}
+		}
+	}
+}
+
 // TestAnalyzeSaysWhatTheCalendarAndWarmUpCover: the summary gives the posts' span and when
 // bursts could begin (the warm-up) and stopped being marked learning, so a debate in the
 // first hour is not read as one without a burst; another campaign's calendar is warned

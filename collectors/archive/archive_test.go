@@ -612,3 +612,32 @@ func TestTwarc2Pages(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNameTwice: a mapped column whose name the header holds twice is refused at once,
+// naming both columns; the first of the two would have been read with the other unseen.
+func TestHeaderNameTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "twice.csv")
+	in := "author,time,text,Time\na,2017-05-05 18:00:00,x,2017-05-05 19:00:00\n"
+	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ col, want string }{
+		{"time", ""},                          // the exact name is there once: taken
+		{"TIME", `"TIME" in columns 2 and 4`}, // in any case it is there twice
+		{"text", ""},                          // once
+	} {
+		_, err := archive.Open(path, archive.Options{Columns: archive.Columns{Author: "author", Time: c.col, Text: "text"}})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("time=%s: %v, want it read", c.col, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("time=%s: error %v, want one naming %s", c.col, err, c.want)
+		}
+	}
+	if err := os.WriteFile(path, []byte("author,time,text,time\na,2017-05-05 18:00:00,x,2017-05-05 19:00:00\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := archive.Open(path, archive.Options{Columns: archive.Columns{Author: "author", Time: "time"}}); err == nil || !strings.Contains(err.Error(), `"time" in columns 2 and 4`) {
+		t.Errorf("time twice: error %v, want one naming columns 2 and 4", err)
+	}
+}

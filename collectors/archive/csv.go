@@ -71,14 +71,21 @@ func newCSVMapping(header []string, opts Options) (*csvMapping, error) {
 		if col == "" {
 			return -1, nil
 		}
-		for i, h := range header {
-			if h == col {
-				return i, nil
+		// The exact name first, then in any case; a name the header holds twice is an error,
+		// not the first of the two (which would read the other column's values unseen).
+		for _, same := range []func(a, b string) bool{func(a, b string) bool { return a == b }, strings.EqualFold} {
+			found := -1
+			for i, h := range header {
+				if !same(h, col) {
+					continue
+				}
+				if found >= 0 {
+					return -1, fmt.Errorf("columns: %s=%s: the header holds %q in columns %d and %d: rename one", key, col, col, found+1, i+1)
+				}
+				found = i
 			}
-		}
-		for i, h := range header {
-			if strings.EqualFold(h, col) {
-				return i, nil
+			if found >= 0 {
+				return found, nil
 			}
 		}
 		return -1, fmt.Errorf("columns: %s=%s: no such column in header (%s)", key, col, strings.Join(header, ","))
