@@ -207,23 +207,18 @@ func (r *Reader) nextCSV() (collectors.Record, error) {
 	if err != nil {
 		return collectors.Record{}, fmt.Errorf("%s: %w", r.path, err)
 	}
-	r.cin.recordEnd(r.cr.InputOffset())
+	// The record's bytes as the file has them, for a bad row's raw: written back from its
+	// cells, quoting and spaces would differ from what a researcher fixing the file looks for.
+	in := r.cin
+	from, to := in.start, int(r.cr.InputOffset()-in.origin)
+	in.recordEnd(r.cr.InputOffset())
 	line, _ := r.cr.FieldPos(0)
 	post, err := r.cmap.post(row)
 	if err != nil {
-		return r.bad(r.cline+line, joinRow(row, r.opts.Comma), err), nil
+		raw := bytes.TrimRight(bytes.TrimLeft(in.buf[from:to], "\r\n"), "\r\n") // blank lines before it, its newline
+		return r.bad(r.cline+line, raw, err), nil
 	}
 	return collectors.Record{Post: post}, nil
-}
-
-// joinRow re-encodes a row for the dead-letter record.
-func joinRow(row []string, comma rune) []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Comma = comma
-	_ = w.Write(row)
-	w.Flush()
-	return bytes.TrimRight(b.Bytes(), "\n")
 }
 
 // cell is row[i] with the null values emptied; i < 0 is an unmapped column.

@@ -401,3 +401,22 @@ func TestDerivedIDsTellRepeatedTweetsFromRepeatedRows(t *testing.T) {
 		t.Errorf("URIs %q: want the 117 and 118 rows apart and the repeated 118 row the same", uris)
 	}
 }
+
+// TestBadRowRawIsTheFileLine: a bad row's raw is its line as the file has it, quotes, spaces
+// and a multi-line cell included (line ends as the reader gives them to the CSV parser: \n),
+// not the row written back from its cells.
+func TestBadRowRawIsTheFileLine(t *testing.T) {
+	lines := []string{
+		`author,time,text`,
+		`acc1,  2017-13-05 10:00:00 , hello`, // a bad time, spaces around it
+		`"acc2","2017-05-05 10:00:01","ok"`,  // good
+		`  `,                                 // a line of spaces: one cell, no time
+		`acc3,"2017-05-05 99:00:00","two` + "\n" + `lines"`, // a bad time and a cell over two lines
+	}
+	_, raws, st := readRecords(t, strings.NewReader(strings.Join(lines, "\r\n")+"\r\n"), "rows.csv",
+		archive.Options{Columns: archive.Columns{Author: "author", Time: "time", Text: "text"}})
+	want := map[string]string{"rows.csv:2": lines[1], "rows.csv:4": lines[3], "rows.csv:5": lines[4]}
+	if st.Posts != 1 || fmt.Sprint(raws) != fmt.Sprint(want) {
+		t.Errorf("posts %d, bad rows' raw %q; want 1 post and %q", st.Posts, raws, want)
+	}
+}
