@@ -343,28 +343,19 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	return p, nil
 }
 
-// Post times outside these bounds are typos or placeholders (0001-01-01, 1970-01-01 00:00),
-// not social media posts.
-var (
-	minPostTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxPostTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 // checkEventTime refuses an event time (a post's creation, a site change's observation)
-// outside minPostTime..maxPostTime; value is the time as the record spells it. Every format
-// goes through it: one placeholder in 1970 moves the burst warm-up and learning period to
-// 1970, and one time past 2262 overflows the int64 nanoseconds the analysis orders by, after
-// which every other post comes too late to count.
+// outside leakwatch.MinEventTime..MaxEventTime; value is the time as the record spells it.
+// Every format goes through it, as the stream's extract stage does.
 func checkEventTime(at time.Time, value string) error {
 	if !eventTimeOK(at) {
-		return fmt.Errorf("%q: outside %d..%d, not a post time", value, minPostTime.Year(), maxPostTime.Year()-1)
+		return fmt.Errorf("%q: outside %d..%d, not a post time", value, leakwatch.MinEventTime.Year(), leakwatch.MaxEventTime.Year()-1)
 	}
 	return nil
 }
 
 // eventTimeOK is checkEventTime's test, for a caller that spells the value only to refuse it
 // (formatting every post's time cost more than the rest of the check: 1.5 % of analyze).
-func eventTimeOK(at time.Time) bool { return !at.Before(minPostTime) && at.Before(maxPostTime) }
+func eventTimeOK(at time.Time) bool { return leakwatch.EventTimeOK(at) }
 
 // cleanText makes text valid UTF-8 in NFC, as Post.Text promises.
 func cleanText(s string) string {

@@ -521,3 +521,43 @@ func TestDetectStageWaitsOutAnOutageBeforeFlushing(t *testing.T) {
 		t.Errorf("detect never flushed after the broker came back")
 	}
 }
+
+// A post dated outside 1990..2099, or days ahead of the stage's clock, would move its
+// partition's watermark there and make every later post late: extract dead-letters it with
+// a reason naming it, and the partition's watermark stays with the posts around it.
+func TestExtractDeadLettersPostsDatedAhead(t *testing.T) {
+	cfg := testConfig(t)
+	ahead := time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	write(t, cfg.Stream,
+		post(t, cfg, 1, 0, t0),
+		post(t, cfg, 2, 0, time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC)),
+		post(t, cfg, 3, 0, ahead),
+		post(t, cfg, 4, 0, time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)),
+		post(t, cfg, 5, 0, t0.Add(time.Minute)),
+	)
+	start(t, stages.Extract, cfg)
+	var dead []stream.DeadLetter
+	waitFor(30*time.Second, func() bool {
+		dead = dead[:0]
+		for _, r := range readAll(t, cfg.Stream, cfg.Stream.Topics.DeadLetter) {
+			d, err := stream.ParseDeadLetter(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dead = append(dead, d)
+		}
+		return len(dead) >= 3 && !watermarks(t, cfg.Stream)[0].Before(t0.Add(time.Minute))
+	})
+	want := []string{"u2/status/2: created_at 2263-01-01T00:00:00Z: outside 1990..2099", "u3/status/3: created_at " + ahead.UTC().Format(time.RFC3339) + " is 4", "u4/status/4: created_at 1970-01-01T00:00:00Z: outside 1990..2099"}
+	if len(dead) != len(want) {
+		t.Fatalf("%d dead letters %+v, want the 2263, the 48 h ahead and the 1970 posts", len(dead), dead)
+	}
+	for i, d := range dead {
+		if d.Stage != stages.Extract || !strings.Contains(d.Reason, want[i]) {
+			t.Errorf("dead letter %d by %s: %q, want extract saying %q", i, d.Stage, d.Reason, want[i])
+		}
+	}
+	if wm := watermarks(t, cfg.Stream)[0]; !wm.Equal(t0.Add(time.Minute)) {
+		t.Errorf("posts partition 0's watermark %s, want the last good post's %s", wm, t0.Add(time.Minute))
+	}
+}

@@ -161,6 +161,7 @@ type extractor struct {
 	parts        map[int]*postsPartition
 	buf          []leakwatch.Mention
 	decode       stream.Handler
+	now          func() time.Time // the clock posts dated ahead of it are checked against
 }
 
 func newExtractor(ctx context.Context, cfg Config, group string, ex *pipeline.Extract, w *stream.Writer, log *slog.Logger) (*extractor, error) {
@@ -179,7 +180,7 @@ func newExtractor(ctx context.Context, cfg Config, group string, ex *pipeline.Ex
 	if err != nil {
 		return nil, err
 	}
-	e := &extractor{scfg: cfg.Stream, ex: ex, w: w, t: t, log: log, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}}
+	e := &extractor{scfg: cfg.Stream, ex: ex, w: w, t: t, log: log, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}, now: time.Now}
 	now := time.Now()
 	for p, r := range pr {
 		pp := &postsPartition{next: max(committed[p], 0)}
@@ -265,10 +266,34 @@ func (e *extractor) handle(ctx context.Context, batch []stream.Record) error {
 	return out.write(ctx, e.w, e.t.DeadLetter)
 }
 
+// MaxAhead is how far ahead of the extract stage's clock a post may be dated. A post's time
+// moves its partition's watermark, and one dated days ahead (a time zone read wrongly, a
+// feed's placeholder) would make every later post of the partition late: such a post is
+// dead-lettered instead, as one outside leakwatch.MinEventTime..MaxEventTime is.
+const MaxAhead = time.Hour
+
+// postTimeError says why post p's time cannot drive event time at wall time now, or nil.
+func postTimeError(p leakwatch.Post, now time.Time) error {
+	switch at := p.CreatedAt; {
+	case at.IsZero():
+		return nil // mentions without a time are refused by detect, each with its object
+	case !leakwatch.EventTimeOK(at):
+		return fmt.Errorf("post %s: created_at %s: outside %d..%d, not a post time", p.URI, at.Format(time.RFC3339), leakwatch.MinEventTime.Year(), leakwatch.MaxEventTime.Year()-1)
+	case at.After(now.Add(MaxAhead)):
+		return fmt.Errorf("post %s: created_at %s is %s ahead of the extract stage's clock (%s), more than %s: a time zone read wrongly?", p.URI, at.Format(time.RFC3339), at.Sub(now).Round(time.Second), now.UTC().Format(time.RFC3339), MaxAhead)
+	}
+	return nil
+}
+
 // posts writes the mentions of a batch's decodable posts.
 func (e *extractor) posts(ctx context.Context, items []stream.Item[leakwatch.Post]) error {
 	var out outputs
+	now := e.now()
 	for _, it := range items {
+		if err := postTimeError(it.Value, now); err != nil {
+			out.add(stream.Message{}, err, Extract, it.Record)
+			continue
+		}
 		pp := e.parts[it.Record.Partition]
 		if pp == nil {
 			pp = &postsPartition{}
