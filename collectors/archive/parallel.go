@@ -18,9 +18,10 @@ import (
 // lineBatch is a run of lines and, once decoded, their records in line order (one a line, or
 // one a tweet of a Twitter v2 page).
 type lineBatch struct {
-	buf   []byte   // the lines' bytes, reused for a later batch once these are decoded
-	lines [][]byte // in buf (or in the arrays buf outgrew, which stay valid)
-	nums  []int    // line numbers
+	buf   []byte      // the lines' bytes, reused for a later batch once these are decoded
+	lines [][]byte    // in buf (or in the arrays buf outgrew, which stay valid)
+	nums  []int       // line numbers
+	long  map[int]int // index in lines -> length of a line over maxLineBytes (lines holds its start)
 	recs  []collectors.Record
 	err   error         // the I/O error that ended the file after these lines
 	done  chan struct{} // closed when recs is filled
@@ -64,10 +65,17 @@ func (r *Reader) startDecoders(workers int) {
 			for len(b.lines) < batchLines && b.err == nil {
 				var line []byte
 				var err error
-				line, b.buf, err = r.readLine(b.buf)
+				var long int
+				line, b.buf, long, err = r.readLine(b.buf)
 				if err != nil {
 					b.err = err
 					break
+				}
+				if long > 0 {
+					if b.long == nil {
+						b.long = map[int]int{}
+					}
+					b.long[len(b.lines)] = long
 				}
 				b.lines = append(b.lines, line)
 				b.nums = append(b.nums, r.line)
@@ -93,6 +101,10 @@ func (r *Reader) startDecoders(workers int) {
 			for b := range d.work {
 				b.recs = make([]collectors.Record, 0, len(b.lines))
 				for i, line := range b.lines {
+					if long := b.long[i]; long > 0 {
+						b.recs = append(b.recs, r.tooLong(b.nums[i], line, long))
+						continue
+					}
 					b.recs = r.appendLine(b.recs, b.nums[i], line)
 				}
 				close(b.done)
@@ -135,16 +147,32 @@ func (d *decoders) close() {
 	d.wg.Wait()
 }
 
+// maxLineBytes is the longest line read whole: a longer one is a bad record with its first
+// maxKeptBytes, so one runaway line (a file without newlines, a dump pasted into a field)
+// costs a bounded buffer, not its own size several times over.
+const (
+	maxLineBytes = 16 << 20
+	maxKeptBytes = 64 << 10
+)
+
 // readLine appends the next non-blank line to buf and returns it trimmed, and buf grown, with
 // r.line its number; io.EOF at the end, or the I/O error that ended the file. Lines go into
-// a buffer the caller reuses: a line is needed only until it is decoded.
-func (r *Reader) readLine(buf []byte) (line, grown []byte, err error) {
+// a buffer the caller reuses: a line is needed only until it is decoded. A line longer than
+// maxLineBytes is returned cut to its first maxKeptBytes, with long its length (else 0).
+func (r *Reader) readLine(buf []byte) (line, grown []byte, long int, err error) {
 	for {
 		start := len(buf)
+		n := 0 // the line's length, kept or only counted
 		for {
 			var frag []byte
 			frag, err = r.br.ReadSlice('\n')
-			buf = append(buf, frag...)
+			n += len(frag)
+			switch {
+			case n <= maxLineBytes:
+				buf = append(buf, frag...)
+			case len(buf)-start > maxKeptBytes:
+				buf = buf[:start+maxKeptBytes] // cut once; the rest of the line is only counted
+			}
 			if !errors.Is(err, bufio.ErrBufferFull) {
 				break
 			}
@@ -152,22 +180,30 @@ func (r *Reader) readLine(buf []byte) (line, grown []byte, err error) {
 		line = buf[start:]
 		if len(line) == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
-				return nil, buf, io.EOF
+				return nil, buf, 0, io.EOF
 			}
-			return nil, buf, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+			return nil, buf, 0, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, buf, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+			return nil, buf, 0, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
 		}
 		r.line++
+		if n > maxLineBytes {
+			return line, buf, n, nil
+		}
 		if r.line == 1 {
 			line = bytes.TrimPrefix(line, utf8BOM)
 		}
 		if line = bytes.TrimSpace(line); len(line) > 0 {
-			return line, buf, nil
+			return line, buf, 0, nil
 		}
 		buf = buf[:start] // a blank line: nothing to keep
 	}
+}
+
+// tooLong is the bad record of line n, of long bytes, whose start is kept.
+func (r *Reader) tooLong(n int, kept []byte, long int) collectors.Record {
+	return r.bad(n, kept, fmt.Errorf("line of %d bytes, over the %d-byte limit of a record (its first %d bytes kept)", long, maxLineBytes, len(kept)))
 }
 
 // appendLine appends line n's records to recs: one, or a Twitter v2 page's tweets; it reads

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +173,31 @@ func TestRecordsOwnTheirBytes(t *testing.T) {
 			if got := render(rec); got != want[i] {
 				t.Fatalf("%d workers: record %d changed after later lines were read:\n got %s\nwant %s", workers, i+1, got, want[i])
 			}
+		}
+	}
+}
+
+// TestLineOverTheLimit: a line of 17 MiB (a file without newlines, a dump pasted into one
+// field) is a bad record saying its length and the limit, with its first 64 KiB, and the
+// lines around it are read as usual, by one reader and by the read-ahead.
+func TestLineOverTheLimit(t *testing.T) {
+	good := func(id string) string {
+		return `{"platform":"twitter","id":"` + id + `","uri":"twitter:` + id + `","created_at":"2017-05-05T18:00:00Z","author":{"id":"a"},"text":"ok"}` + "\n"
+	}
+	huge := `{"platform":"twitter","id":"big","text":"` + strings.Repeat("x", 17<<20) + `"}` + "\n"
+	path := filepath.Join(t.TempDir(), "long.jsonl")
+	if err := os.WriteFile(path, []byte(good("1")+huge+good("2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		c := readAll(t, path, archive.Options{Workers: workers})
+		if len(c.Posts) != 2 || len(c.Bad) != 1 {
+			t.Fatalf("workers %d: %d posts, %d bad; want 2 and the long line", workers, len(c.Posts), len(c.Bad))
+		}
+		b := c.Bad[0]
+		want := fmt.Sprintf("line of %d bytes, over the %d-byte limit", len(huge), 16<<20)
+		if b.Ref != "long.jsonl:2" || !strings.Contains(b.Err.Error(), want) || len(b.Raw) != 64<<10 || !strings.HasPrefix(huge, string(b.Raw)) {
+			t.Errorf("workers %d: bad record %s %q with %d raw bytes; want line 2, %q, its first 64 KiB", workers, b.Ref, b.Err, len(b.Raw), want)
 		}
 	}
 }

@@ -347,12 +347,16 @@ func (r *Reader) nextJSONL() (collectors.Record, error) {
 		return r.dec.nextDecoded()
 	}
 	for len(r.pending) == 0 {
-		line, buf, err := r.readLine(r.lineBuf[:0])
+		line, buf, long, err := r.readLine(r.lineBuf[:0])
 		r.lineBuf = buf
 		if err != nil {
 			return collectors.Record{}, err
 		}
-		r.pending = r.appendLine(r.pendBuf[:0], r.line, line)
+		if long > 0 {
+			r.pending = append(r.pendBuf[:0], r.tooLong(r.line, line, long))
+		} else {
+			r.pending = r.appendLine(r.pendBuf[:0], r.line, line)
+		}
 		r.pendBuf = r.pending
 	}
 	rec := r.pending[0]
