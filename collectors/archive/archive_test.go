@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,23 @@ func TestGzipByMagic(t *testing.T) {
 	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
 	if _, err := archive.ReadAll(trunc, archive.Options{}); err == nil {
 		t.Fatal("truncated gzip read without error")
+	}
+	// Zero bytes after the last member (a file padded to a block, which gunzip reads) end
+	// the file; other bytes there are an error naming them, not a quiet end.
+	for _, c := range []struct {
+		name string
+		tail []byte
+		ok   bool
+	}{{"zero padding", make([]byte, 1024), true}, {"garbage", []byte("this is not a gzip member at all"), false}} {
+		path := filepath.Join(t.TempDir(), "tail.jsonl.gz")
+		os.WriteFile(path, append(slices.Clone(buf.Bytes()), c.tail...), 0o644)
+		got, err := archive.ReadAll(path, archive.Options{})
+		switch {
+		case c.ok && (err != nil || len(got.Posts) != 3):
+			t.Errorf("%s: %d posts, %v; want the 3 posts and the end", c.name, len(got.Posts), err)
+		case !c.ok && (err == nil || !strings.Contains(err.Error(), "neither another member nor zero padding")):
+			t.Errorf("%s: %v; want an error saying what follows the last member", c.name, err)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -113,9 +114,31 @@ func decompressed(in io.Reader) (*bufio.Reader, *gzip.Reader, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("gzip: %w", err)
 		}
-		return bufio.NewReaderSize(gz, 1<<16), gz, nil
+		return bufio.NewReaderSize(zeroPadded{gz, br}, 1<<16), gz, nil
 	}
 	return br, nil, nil
+}
+
+// zeroPadded ends a gzip file at the end of its last member when only zero bytes follow, as
+// gunzip does: files written to block devices or by some archivers are padded so, and every
+// record was read by then (the run failed with "gzip: invalid header" and wrote nothing).
+// Other bytes there are still an error: a damaged member must not pass for the end.
+type zeroPadded struct {
+	gz  *gzip.Reader
+	raw *bufio.Reader // the compressed file, positioned after the header that failed
+}
+
+func (z zeroPadded) Read(p []byte) (int, error) {
+	n, err := z.gz.Read(p)
+	if !errors.Is(err, gzip.ErrHeader) {
+		return n, err
+	}
+	// The first member's header was read by NewReader: this is the header of a later one.
+	rest, rerr := io.ReadAll(z.raw)
+	if rerr == nil && !slices.ContainsFunc(rest, func(b byte) bool { return b != 0 }) {
+		return n, io.EOF
+	}
+	return n, fmt.Errorf("%w: the bytes after the last complete gzip member are neither another member nor zero padding", err)
 }
 
 // DetectFormat is the format the file at path is read as when Options.Format and Preset
