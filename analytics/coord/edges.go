@@ -2,6 +2,7 @@ package coord
 
 import (
 	"encoding/hex"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -299,11 +300,11 @@ func (c *component) absorb(o *component) {
 	c.formed = min(c.formed, o.formed)
 	c.score += o.score
 	c.leaks.add(&o.leaks) // a pair's edges are all in one component: the counts add up
-	for k := range o.counted {
+	if len(o.counted) > 0 {
 		if c.counted == nil {
 			c.counted = map[pairValue]struct{}{}
 		}
-		c.counted[k] = struct{}{}
+		maps.Copy(c.counted, o.counted)
 	}
 	for v, sp := range o.leakSpans {
 		c.addLeak(v, false, sp[0], sp[1])

@@ -278,10 +278,11 @@ func (d *Detector) publish(x *incident) *leakwatch.Leak {
 		if head == nil || m.onset.Before(head.onset) || (m.onset.Equal(head.onset) && m.object < head.object) {
 			head = m
 		}
-		if since := m.since(); start.IsZero() || since.Before(start) {
+		since := m.since()
+		if start.IsZero() || since.Before(start) {
 			start = since
 		}
-		if since := m.since(); m.led && (first.IsZero() || since.Before(first)) {
+		if m.led && (first.IsZero() || since.Before(first)) {
 			first = since
 		}
 		if m.end.After(x.end) {

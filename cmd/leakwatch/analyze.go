@@ -572,11 +572,9 @@ func (b *badRecords) close() error {
 	if b.path == "" {
 		return nil
 	}
+	// Without bad records there is no file to write: an earlier run's went when the run began.
 	switch {
 	case b.file == nil:
-		if err := os.Remove(b.path); err != nil && !errors.Is(err, os.ErrNotExist) && b.err == nil {
-			b.err = err
-		}
 	case b.err != nil:
 		b.abort()
 	default:

@@ -47,8 +47,8 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 			Recycle(post)
 			return nil, nil, err
 		}
-	case change != nil && !eventTimeOK(change.ObservedAt):
-		if err := checkEventTime(change.ObservedAt, change.ObservedAt.Format(time.RFC3339Nano)); err != nil {
+	case change != nil:
+		if err := checkEventTime(change.ObservedAt, ""); err != nil {
 			return nil, nil, fmt.Errorf("site change %s: observed_at %w", change.Target, err)
 		}
 	}
@@ -57,10 +57,7 @@ func DecodeLine(line []byte) (post *leakwatch.Post, change *leakwatch.SiteChange
 
 // checkCreated is checkEventTime for a decoded post's creation time.
 func checkCreated(p *leakwatch.Post) error {
-	if eventTimeOK(p.CreatedAt) {
-		return nil
-	}
-	if err := checkEventTime(p.CreatedAt, p.CreatedAt.Format(time.RFC3339Nano)); err != nil {
+	if err := checkEventTime(p.CreatedAt, ""); err != nil {
 		return fmt.Errorf("post %s: created_at %w", p.ID, err)
 	}
 	return nil

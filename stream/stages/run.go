@@ -161,7 +161,6 @@ type extractor struct {
 	parts        map[int]*postsPartition
 	buf          []leakwatch.Mention
 	decode       stream.Handler
-	now          func() time.Time // the clock posts dated ahead of it are checked against
 }
 
 func newExtractor(ctx context.Context, cfg Config, group string, ex *pipeline.Extract, w *stream.Writer, log *slog.Logger) (*extractor, error) {
@@ -180,7 +179,7 @@ func newExtractor(ctx context.Context, cfg Config, group string, ex *pipeline.Ex
 	if err != nil {
 		return nil, err
 	}
-	e := &extractor{scfg: cfg.Stream, ex: ex, w: w, t: t, log: log, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}, now: time.Now}
+	e := &extractor{scfg: cfg.Stream, ex: ex, w: w, t: t, log: log, mentionParts: len(mr), idle: cfg.SourceIdle, parts: map[int]*postsPartition{}}
 	now := time.Now()
 	for p, r := range pr {
 		pp := &postsPartition{next: max(committed[p], 0)}
@@ -288,7 +287,7 @@ func postTimeError(p leakwatch.Post, now time.Time) error {
 // posts writes the mentions of a batch's decodable posts.
 func (e *extractor) posts(ctx context.Context, items []stream.Item[leakwatch.Post]) error {
 	var out outputs
-	now := e.now()
+	now := time.Now()
 	for _, it := range items {
 		if err := postTimeError(it.Value, now); err != nil {
 			out.add(stream.Message{}, err, Extract, it.Record)
