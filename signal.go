@@ -72,6 +72,11 @@ type Burst struct {
 	// Candidates are the campaign candidates the burst is about, by id: a candidate:ID
 	// object's own, else those its object and evidence name, as Leak.Candidates.
 	Candidates []string `json:"candidates,omitempty"`
+	// Slow marks a burst of the hour scale (analysis.slow_burst): a rise too slow for minute
+	// buckets, such as a campaign pushed a few posts an hour, reported where no minute burst
+	// of the object overlaps it. Its onset, peak and end are to the hour, and the alert
+	// rules skip it unless a rule says otherwise.
+	Slow bool `json:"slow,omitempty"`
 }
 
 // Edge is the co-share relation of DESIGN.md: A and B (A < B) co-shared Weight distinct

@@ -259,6 +259,8 @@ var migrations = []migration{
 	// When a group became coordinated (Group.Formed): its first co-share may be a chance one
 	// days before; the epoch for rows written before groups carried it.
 	{version: 6, name: "groups.formed_at", columns: []column{{"groups", "formed_at", "DateTime('UTC')"}}},
+	// Whether a burst is of the hour scale (Burst.Slow), so a panel can keep the two apart.
+	{version: 7, name: "bursts.slow", columns: []column{{"bursts", "slow", "UInt8"}}},
 }
 
 // LatestSchemaVersion is the version a fully migrated warehouse reports.

@@ -263,7 +263,7 @@ func (c *calendarRow) refs() []leakwatch.CalendarRef {
 
 // Bursts are the bursts with onset in [from, to), by onset.
 func (w *Warehouse) Bursts(ctx context.Context, from, to time.Time) ([]leakwatch.Burst, error) {
-	rows, err := w.latest(ctx, "bursts", "id, object, onset_at, peak_at, end_at, count, baseline, score, accounts, evidence, calendar_events, calendar_kinds, calendar_offsets_s, candidates, learning, "+timingSelect,
+	rows, err := w.latest(ctx, "bursts", "id, object, onset_at, peak_at, end_at, count, baseline, score, accounts, evidence, calendar_events, calendar_kinds, calendar_offsets_s, candidates, learning, slow, "+timingSelect,
 		"onset_at >= toDateTime(?) AND onset_at < toDateTime(?)", "onset_at, id", unix(from), unix(to))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: bursts: %w", err)
@@ -274,16 +274,17 @@ func (w *Warehouse) Bursts(ctx context.Context, from, to time.Time) ([]leakwatch
 			id       string
 			cnt, acc int64
 			learning uint8
+			slow     uint8
 			cal      calendarRow
 			tim      timingRow
 		)
-		dest := append([]any{&id, &b.Object, &b.Onset, &b.Peak, &b.End, &cnt, &b.Baseline, &b.Score, &acc, &b.Evidence, &cal.events, &cal.kinds, &cal.offsets, &b.Candidates, &learning}, tim.dest()...)
+		dest := append([]any{&id, &b.Object, &b.Onset, &b.Peak, &b.End, &cnt, &b.Baseline, &b.Score, &acc, &b.Evidence, &cal.events, &cal.kinds, &cal.offsets, &b.Candidates, &learning, &slow}, tim.dest()...)
 		if err := r.Scan(dest...); err != nil {
 			return b, err
 		}
 		b.Onset, b.Peak, b.End = fromDB(b.Onset), fromDB(b.Peak), fromDB(b.End)
 		b.Count, b.Accounts = int(cnt), int(acc)
-		b.Evidence, b.Candidates, b.Learning = nilIfEmpty(b.Evidence), nilIfEmpty(b.Candidates), learning == 1
+		b.Evidence, b.Candidates, b.Learning, b.Slow = nilIfEmpty(b.Evidence), nilIfEmpty(b.Candidates), learning == 1, slow == 1
 		b.Calendar, b.Timing = cal.refs(), tim.ptr()
 		return b, nil
 	})

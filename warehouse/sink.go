@@ -462,7 +462,7 @@ var burstsTable = table[leakwatch.Signal]{
 	name: "bursts",
 	cols: []string{"id", "object", "kind", "onset_at", "peak_at", "end_at", "count", "baseline", "score", "accounts", "evidence",
 		"calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "candidates", "learning", "version"},
+		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "candidates", "learning", "slow", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		b := s.Burst
@@ -485,7 +485,7 @@ var burstsTable = table[leakwatch.Signal]{
 		ce, ck, co := calendarCols(b.Calendar)
 		row := []any{s.Key(), b.Object, kind, onset, peak, end, int64(b.Count), b.Baseline, b.Score, int64(b.Accounts), strs(b.Evidence), ce, ck, co}
 		row = append(row, timingCols(b.Timing)...)
-		return append(row, strs(b.Candidates), b2u(b.Learning), ver(b.Count, end)), nil
+		return append(row, strs(b.Candidates), b2u(b.Learning), b2u(b.Slow), ver(b.Count, end)), nil
 	},
 }
 

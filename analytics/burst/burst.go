@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -678,7 +679,7 @@ func (d *Detector) summarize(o *object, r *run) (leakwatch.Burst, bool) {
 		Baseline: round(base, 4),
 		Score:    round(Surprise(count, base), 3),
 		Accounts: accounts,
-		Evidence: d.topEvidence(r.evidence[:recs[n-1].ev], float64(count)-base),
+		Evidence: d.topEvidence(o.key, r.evidence[:recs[n-1].ev], float64(count)-base),
 		// An object active since the start has a daily rhythm its baseline has not seen
 		// whole yet; one first seen later starts from the floor, rhythm or not.
 		Learning: o.warm && recs[0].b < d.learnEnd,
@@ -719,8 +720,9 @@ func (d *Detector) Open() []leakwatch.Burst {
 	return out
 }
 
-// topEvidence keeps the evidence values that explain a real part of the excess.
-func (d *Detector) topEvidence(ev []string, excess float64) []string {
+// topEvidence keeps the evidence values that explain a real part of the excess of object's
+// burst (and, with OwnEvidence, that the object holds).
+func (d *Detector) topEvidence(object string, ev []string, excess float64) []string {
 	if len(ev) == 0 || d.cfg.MaxEvidence == 0 {
 		return nil
 	}
@@ -731,7 +733,7 @@ func (d *Detector) topEvidence(ev []string, excess float64) []string {
 	need := max(float64(d.cfg.EvidenceMin), d.cfg.EvidenceShare*excess)
 	var keep []string
 	for e, n := range counts {
-		if float64(n) >= need {
+		if float64(n) >= need && (!d.cfg.OwnEvidence || holds(object, e)) {
 			keep = append(keep, e)
 		}
 	}
@@ -745,6 +747,15 @@ func (d *Detector) topEvidence(ev []string, excess float64) []string {
 		keep = keep[:d.cfg.MaxEvidence]
 	}
 	return keep
+}
+
+// holds says whether object's value contains evidence value e's ("hashtag:dncleaks" holds
+// "term:#dncleaks" and "term:leaks", "url:https://pastebin.com/x" holds "domain:pastebin.com").
+func holds(object, e string) bool {
+	_, v, _ := strings.Cut(object, ":")
+	_, w, _ := strings.Cut(e, ":")
+	w = strings.TrimPrefix(w, "#")
+	return w != "" && strings.Contains(strings.ToLower(v), strings.ToLower(w))
 }
 
 // sweep drops objects idle for longer than Idle. Their next mention would reset them anyway

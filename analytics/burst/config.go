@@ -63,6 +63,11 @@ type Config struct {
 	EvidenceMin   int     `yaml:"evidence_min"`
 	EvidenceShare float64 `yaml:"evidence_share"`
 	MaxEvidence   int     `yaml:"max_evidence"`
+	// OwnEvidence keeps only the evidence values the object itself holds (the hashtag
+	// #dncleaks for hashtag:dncleaks, a leak domain for a URL under it). The hour scale sets
+	// it: a burst hours long gathers the leak posts of its span, and a rise of #7mai over an
+	// afternoon is not a leak because a dump was posted with #7mai at its end.
+	OwnEvidence bool `yaml:"own_evidence"`
 }
 
 // DefaultConfig returns the configuration documented in docs/DETECTION.md.
@@ -90,6 +95,25 @@ func DefaultConfig() Config {
 		EvidenceShare:   0.25,
 		MaxEvidence:     10,
 	}
+}
+
+// DefaultSlowConfig is the hour scale's configuration (Scales): hour buckets, a baseline
+// with a day's half-life, an object never seen expected once in two hours, a burst over
+// when three hours did not favour it, and at least 20 posts by 5 accounts, so that a tweet
+// retweeted a dozen times over an afternoon is not a burst while a leak hashtag pushed by a
+// handful of accounts all evening is. It lists only the evidence its objects hold.
+func DefaultSlowConfig() Config {
+	c := DefaultConfig()
+	c.Bucket = time.Hour
+	c.HalfLife = 24 * time.Hour
+	c.Floor = 0.5
+	c.Quiet = 3 * time.Hour
+	c.Backtrack = 0
+	c.IdleSparse = 24 * time.Hour
+	c.MinCount = 20
+	c.MinAccounts = 5
+	c.OwnEvidence = true
+	return c
 }
 
 // Validate reports the first field that cannot work, by its yaml name.

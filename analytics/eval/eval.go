@@ -126,7 +126,9 @@ type OperationScore struct {
 	// group became coordinated (Group.Formed): how soon the network could be told.
 	GroupFirst  *time.Time `json:"group_first,omitempty"`
 	GroupFormed *time.Time `json:"group_formed,omitempty"`
-	Burst       *Match     `json:"burst,omitempty"` // earliest burst on its objects
+	// Burst is the earliest minute burst on its objects. Slow (hour-scale) bursts are left
+	// out: their onset is to the hour, so one would read as up to an hour early.
+	Burst *Match `json:"burst,omitempty"`
 	// Leak is set when the truth expects a leak detection.
 	Leak *LeakScore `json:"leak,omitempty"`
 }
@@ -333,7 +335,7 @@ func scoreOp(op Operation, groups []*leakwatch.Group, bursts []*leakwatch.Burst,
 		last = op.Onset.Add(opt.LeakAfter)
 	}
 	for _, b := range bursts {
-		if b.Onset.Before(op.Onset.Add(-opt.BurstBefore)) || b.Onset.After(last) {
+		if b.Slow || b.Onset.Before(op.Onset.Add(-opt.BurstBefore)) || b.Onset.After(last) {
 			continue
 		}
 		if objects[b.Object] && (s.Burst == nil || b.Onset.Before(s.Burst.Onset)) {

@@ -38,6 +38,8 @@ type Summary struct {
 	// Runs: sorted runs the posts were written out in (0: all sorted in memory)
 	Runs   int `json:"runs"`
 	Bursts int `json:"bursts"`
+	// SlowBursts: of Bursts, those of the hour scale (Burst.Slow)
+	SlowBursts int `json:"slow_bursts"`
 	Edges  int `json:"edges"`
 	Groups int `json:"groups"`
 	Leaks  int `json:"leaks"`
@@ -628,6 +630,9 @@ func (r *runner) result(st DetectStats) Result {
 		switch s.Kind {
 		case leakwatch.SignalBurst:
 			res.Summary.Bursts++
+			if s.Burst.Slow {
+				res.Summary.SlowBursts++
+			}
 		case leakwatch.SignalEdge:
 			res.Summary.Edges++
 		case leakwatch.SignalGroup:

@@ -19,8 +19,12 @@ type Config struct {
 	Entities entities.Config `yaml:"entities"`
 	Coord    coord.Config    `yaml:"coord"`
 	Burst    burst.Config    `yaml:"burst"`
-	Leak     leak.Config     `yaml:"leak"`
-	Rules    rules.Config    `yaml:"rules"`
+	// SlowBurst is the hour scale of burst detection (docs/DETECTION.md, "Slow bursts"):
+	// rises too slow for the minute buckets of Burst, reported where no minute burst of the
+	// same object overlaps them.
+	SlowBurst SlowBurst    `yaml:"slow_burst"`
+	Leak      leak.Config  `yaml:"leak"`
+	Rules     rules.Config `yaml:"rules"`
 	// Lateness is how far behind the watermark a mention may arrive and still be counted.
 	Lateness time.Duration `yaml:"lateness"`
 	// Step is how often, in event time, batch analysis advances the watermark (and so how
@@ -42,16 +46,35 @@ type Config struct {
 	Calendar *leakwatch.Calendar `yaml:"-"`
 }
 
+// SlowBurst is a burst detector for the hour scale, on by default.
+type SlowBurst struct {
+	Enabled      bool `yaml:"enabled"`
+	burst.Config `yaml:",inline"`
+}
+
+// DefaultSlowBurst is burst.DefaultSlowConfig, on.
+func DefaultSlowBurst() SlowBurst { return SlowBurst{Enabled: true, Config: burst.DefaultSlowConfig()} }
+
+// slow is the hour scale's configuration, nil when it is off.
+func (c Config) slow() *burst.Config {
+	if !c.SlowBurst.Enabled {
+		return nil
+	}
+	s := c.SlowBurst.Config
+	return &s
+}
+
 // DefaultConfig is every detector's default, five minutes of lateness and a one-minute step.
 func DefaultConfig() Config {
 	c := Config{
-		Entities: entities.DefaultConfig(),
-		Coord:    coord.DefaultConfig(),
-		Burst:    burst.DefaultConfig(),
-		Leak:     leak.DefaultConfig(),
-		Rules:    rules.DefaultConfig(),
-		Lateness: 5 * time.Minute,
-		Step:     time.Minute,
+		Entities:  entities.DefaultConfig(),
+		Coord:     coord.DefaultConfig(),
+		Burst:     burst.DefaultConfig(),
+		SlowBurst: DefaultSlowBurst(),
+		Leak:      leak.DefaultConfig(),
+		Rules:     rules.DefaultConfig(),
+		Lateness:  5 * time.Minute,
+		Step:      time.Minute,
 		// About 125 MB of posts: archives of a few hundred thousand posts sort in memory.
 		SortBuffer: 250_000,
 	}
@@ -82,6 +105,9 @@ func (c Config) Validate() error {
 	wrap("entities", c.Entities.Validate())
 	wrap("coord", c.Coord.Validate())
 	wrap("burst", c.Burst.Validate())
+	if c.SlowBurst.Enabled {
+		wrap("slow_burst", burst.ValidateSlow(c.Burst, c.SlowBurst.Config))
+	}
 	wrap("leak", c.Leak.Validate())
 	wrap("rules", c.Rules.Validate())
 	if c.Lateness < 0 {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/calendar"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
@@ -338,6 +340,26 @@ func TestConfigValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %q", err, want)
 		}
+	}
+}
+
+// The hour scale is read from slow_burst, its keys inline as burst's, its defaults kept for
+// keys a file leaves out; a bucket no slower than the minute scale's is refused by name.
+func TestSlowBurstConfig(t *testing.T) {
+	cfg := pipeline.DefaultConfig()
+	if err := yaml.Unmarshal([]byte("slow_burst: {min_count: 30, quiet: 2h}"), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.SlowBurst; !s.Enabled || s.MinCount != 30 || s.Quiet != 2*time.Hour || s.Bucket != time.Hour || !s.OwnEvidence {
+		t.Errorf("slow_burst %+v: want enabled, min_count 30, quiet 2h, the rest default", s)
+	}
+	if err := yaml.Unmarshal([]byte("slow_burst: {enabled: false}"), &cfg); err != nil || cfg.SlowBurst.Enabled {
+		t.Errorf("enabled: false left it on (%v)", err)
+	}
+	cfg = pipeline.DefaultConfig()
+	cfg.SlowBurst.Bucket = time.Minute
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "slow_burst: burst: bucket") {
+		t.Errorf("a one-minute slow bucket: %v", err)
 	}
 }
 

@@ -72,7 +72,7 @@ type DetectOutput struct {
 // partition of the mentions topic.
 type Detect struct {
 	lateness  time.Duration
-	bursts    *burst.Detector
+	bursts    *burst.Scales
 	place     placer
 	about     func(leakwatch.Signal) []string // the candidates a signal names
 	sharing   *coord.Sharing

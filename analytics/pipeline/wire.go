@@ -26,7 +26,7 @@ type (
 	changeEvaluator func(sc leakwatch.SiteChange) []leakwatch.Alert
 )
 
-func newBurst(c Config) *burst.Detector { return burst.New(c.Burst) }
+func newBurst(c Config) *burst.Scales { return burst.NewScales(c.Burst, c.slow()) }
 
 func newEvidencer(c Config) *leak.Matcher { return leak.NewMatcher(c.Leak) }
 

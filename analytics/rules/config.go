@@ -119,6 +119,10 @@ type Rule struct {
 	// rhythm (Burst.Learning: the first day of the input); by default they raise nothing,
 	// as a candidate's first morning looks like a burst to a baseline that saw only a night.
 	Learning bool `yaml:"learning"`
+	// Slow also raises the rule on bursts of the hour scale (Burst.Slow); by default they
+	// raise nothing: a candidate's mentions rising over an afternoon is the news cycle, and
+	// an hour burst that is a leak raises the leak rules as a leak incident.
+	Slow bool `yaml:"slow"`
 
 	// Site changes.
 	Defacement bool     `yaml:"defacement"` // only changes that look like a defacement
@@ -238,6 +242,7 @@ func (c Config) Validate() error {
 		only("min_score", r.MinScore != 0, leakwatch.SignalBurst, leakwatch.SignalGroup, leakwatch.SignalLeak, leakwatch.SignalEdge)
 		only("min_count", r.MinCount != 0, leakwatch.SignalBurst)
 		only("learning", r.Learning, leakwatch.SignalBurst)
+		only("slow", r.Slow, leakwatch.SignalBurst)
 		only("min_accounts", r.MinAccounts != 0, leakwatch.SignalBurst, leakwatch.SignalGroup)
 		only("min_weight", r.MinWeight != 0, leakwatch.SignalEdge)
 		only("min_timing_score", r.MinTimingScore != 0, sig...)

@@ -170,6 +170,7 @@ type subject struct {
 	summary    string
 	texts      []string // where candidate names are looked for
 	learning   bool     // a burst whose baseline had not seen a whole day
+	slow       bool     // a burst of the hour scale
 }
 
 func describe(sig leakwatch.Signal) (subject, bool) {
@@ -181,11 +182,15 @@ func describe(sig leakwatch.Signal) (subject, bool) {
 			return s, false
 		}
 		s.object, s.score, s.count, s.accounts, s.evidence, s.timing = b.Object, b.Score, b.Count, b.Accounts, b.Evidence, b.Timing
-		s.learning = b.Learning
+		s.learning, s.slow = b.Learning, b.Slow
 		s.starts, s.raised = b.Onset, b.End
 		s.texts = append([]string{b.Object}, b.Evidence...)
-		s.summary = fmt.Sprintf("Burst on %s from %s: %d mentions by %d accounts, %.1f expected (score %.1f)%s",
-			b.Object, stamp(b.Onset), b.Count, b.Accounts, b.Baseline, b.Score, timingText(b.Timing))
+		what := "Burst"
+		if b.Slow {
+			what = "Slow burst (counted by the hour)"
+		}
+		s.summary = fmt.Sprintf("%s on %s from %s: %d mentions by %d accounts, %.1f expected (score %.1f)%s",
+			what, b.Object, stamp(b.Onset), b.Count, b.Accounts, b.Baseline, b.Score, timingText(b.Timing))
 	case leakwatch.SignalGroup:
 		g := sig.Group
 		if g == nil {
@@ -255,7 +260,7 @@ func (s subject) passes(r Rule) bool {
 	if len(r.ObjectKinds) > 0 && !slices.Contains(r.ObjectKinds, s.objectKind) {
 		return false
 	}
-	if s.learning && !r.Learning {
+	if s.learning && !r.Learning || s.slow && !r.Slow {
 		return false
 	}
 	if len(r.Candidates) > 0 && !slices.Contains(r.Candidates, s.candidate) {

@@ -38,6 +38,12 @@ func learningBurst(object string) leakwatch.Signal {
 	return s
 }
 
+func slowBurst(object string) leakwatch.Signal {
+	s := burstSignal(object, 10)
+	s.Burst.Slow = true
+	return s
+}
+
 func names(as []leakwatch.Alert) string {
 	var n []string
 	for _, a := range as {
@@ -172,6 +178,8 @@ func TestThresholds(t *testing.T) {
 		{"burst min accounts", Rule{Kind: leakwatch.SignalBurst, MinAccounts: 300}, burstSignal("hashtag:x", 10), true},
 		{"learning burst skipped", Rule{Kind: leakwatch.SignalBurst}, learningBurst("candidate:x"), false},
 		{"learning burst asked for", Rule{Kind: leakwatch.SignalBurst, Learning: true}, learningBurst("candidate:x"), true},
+		{"slow burst skipped", Rule{Kind: leakwatch.SignalBurst}, slowBurst("candidate:x"), false},
+		{"slow burst asked for", Rule{Kind: leakwatch.SignalBurst, Slow: true}, slowBurst("candidate:x"), true},
 		{"edge weight", Rule{Kind: leakwatch.SignalEdge, MinWeight: 3, ObjectKinds: []leakwatch.ObjectKind{"url"}},
 			leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: "url", A: "a", B: "b", Weight: 3}}, true},
 	}

@@ -203,6 +203,9 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 			if x.Learning {
 				learning = " (baseline learning)" // its first day: rules raise no alert on it
 			}
+			if x.Slow {
+				learning += " (slow: by the hour)"
+			}
 			fmt.Fprintf(&b, "    %s  %s%s  %d posts by %d accounts against %.1f expected, score %.1f%s%s\n",
 				utc(x.Onset), x.Object, about(x.Candidates), x.Count, x.Accounts, x.Baseline, x.Score, learning, near(x.Calendar))
 		}
@@ -498,6 +501,9 @@ func timeline(v view, width, height int) string {
 		fill, learning := `fill="#ff7f0e"`, ""
 		if bu.Learning { // hollow: the alert rules skip it
 			fill, learning = `fill="#fff" stroke="#ff7f0e"`, " (baseline learning)"
+		}
+		if bu.Slow { // hollow too: the alert rules skip it
+			fill, learning = `fill="#fff" stroke="#ff7f0e"`, learning+" (slow: counted by the hour)"
 		}
 		fmt.Fprintf(&b, `<path d="M%.1f %.1f l-4 -7 h8 z" %s><title>burst %s: %d posts from %s%s</title></path>`, x(bu.Onset), axisY, fill, esc(bu.Object), bu.Count, bu.Onset.UTC().Format(time.RFC3339), learning)
 	}
@@ -816,7 +822,7 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 {{end}}</table>{{else}}<p>No coordinated group.</p>{{end}}
 <h2>Strongest bursts</h2>
 {{if .Bursts}}<table><tr><th>object</th><th>about</th><th>onset</th><th>peak</th><th>end</th><th>posts</th><th>baseline</th><th>score</th><th>calendar</th></tr>
-{{range firstB .Bursts 40}}<tr><td><code>{{.Object}}</code>{{if .Learning}}<span class="tag" title="began on the input's first day: the alert rules skip it">baseline learning</span>{{end}}</td><td>{{join .Candidates ", "}}</td><td>{{utc .Onset}}</td><td>{{utc .Peak}}</td><td>{{utc .End}}</td><td class="num">{{.Count}}</td><td class="num">{{printf "%.1f" .Baseline}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{offsets .Calendar}}</td></tr>
+{{range firstB .Bursts 40}}<tr><td><code>{{.Object}}</code>{{if .Learning}}<span class="tag" title="began on the input's first day: the alert rules skip it">baseline learning</span>{{end}}{{if .Slow}}<span class="tag" title="found at the hour scale: a rise too slow for minutes; times are to the hour and the alert rules skip it">slow</span>{{end}}</td><td>{{join .Candidates ", "}}</td><td>{{utc .Onset}}</td><td>{{utc .Peak}}</td><td>{{utc .End}}</td><td class="num">{{.Count}}</td><td class="num">{{printf "%.1f" .Baseline}}</td><td class="num">{{printf "%.1f" .Score}}</td><td>{{offsets .Calendar}}</td></tr>
 {{end}}</table>
 {{if .Learning}}<p class="meta">{{.Learning}} of the {{len .Bursts}} bursts are marked <i>baseline learning</i>: they began within the first day of the input (<code>burst.learning</code>, 24 h) on an object active from its start, whose baseline had not yet seen a whole day of its daily rhythm and may take an ordinary rise for a burst. They are kept and still join leak incidents, but the alert rules skip them unless a rule sets <code>learning: true</code> (docs/DETECTION.md).</p>
 {{end}}{{else}}<p>No burst.</p>{{end}}

@@ -1,0 +1,146 @@
+package burst
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch"
+)
+
+// feedScales is feed for both scales.
+func feedScales(t testing.TB, ms []leakwatch.Mention, every int) []leakwatch.Burst {
+	t.Helper()
+	slow := DefaultSlowConfig()
+	s := NewScales(DefaultConfig(), &slow)
+	var out []leakwatch.Burst
+	for i := range ms {
+		if err := s.AddRef(&ms[i]); err != nil {
+			t.Fatal(err)
+		}
+		if every > 0 && (i+1)%every == 0 {
+			out = append(out, s.Advance(ms[i].At)...)
+		}
+	}
+	out = append(out, s.Flush()...)
+	slices.SortFunc(out, func(a, b leakwatch.Burst) int {
+		return strings.Compare(a.Object+a.Onset.String(), b.Object+b.Onset.String())
+	})
+	return out
+}
+
+// drumbeat pushes object from at for hours: a post every 10 minutes, by 8 accounts in turn,
+// each carrying evidence. No minute holds more than one post.
+func (s *stream) drumbeat(object string, at time.Time, hours int, evidence ...string) {
+	for i := range hours * 6 {
+		s.add(object, at.Add(time.Duration(i)*10*time.Minute+time.Duration(s.r.IntN(60))*time.Second), fmt.Sprintf("d%d", i%8), evidence...)
+	}
+}
+
+// A leak hashtag pushed six posts an hour all evening (as the IRA pushed #DNCLeaks) makes
+// no minute burst; the hour scale reports it, marked slow, from its first hour.
+func TestSlowScaleFindsADrumbeat(t *testing.T) {
+	s := newStream(11)
+	s.background("all:posts", t0, 24*60, func(at time.Time) float64 { return 5 * rhythm(at) }, 500)
+	s.background("hashtag:debat", t0, 24*60, func(at time.Time) float64 { return 0.3 * rhythm(at) }, 200)
+	start := t0.Add(14 * time.Hour)
+	s.drumbeat("hashtag:dncleaks", start, 10, "term:#dncleaks")
+	ms := s.sorted()
+
+	if fast := byObject(feed(t, DefaultConfig(), ms, 0, 50), "hashtag:dncleaks"); len(fast) != 0 {
+		t.Fatalf("the minute scale found the drumbeat, so it cannot test the hour scale: %+v", fast)
+	}
+	got := byObject(feedScales(t, ms, 50), "hashtag:dncleaks")
+	if len(got) != 1 {
+		t.Fatalf("want one slow burst on the drumbeat, got %+v", got)
+	}
+	b := got[0]
+	if !b.Slow || !b.Onset.Equal(start.Truncate(time.Hour)) || b.Count < 40 || b.Accounts != 8 {
+		t.Errorf("slow burst %+v: want Slow, onset %s, at least 40 posts by 8 accounts", b, start.Truncate(time.Hour))
+	}
+	if !slices.Equal(b.Evidence, []string{"term:#dncleaks"}) {
+		t.Errorf("evidence %v, want the hashtag the object is", b.Evidence)
+	}
+}
+
+// A rise the minute scale saw is reported once, by the minute scale, even when the hour
+// scale also rose with it.
+func TestSlowBurstOverlappedByAMinuteBurstIsLeftOut(t *testing.T) {
+	s := newStream(12)
+	s.background("all:posts", t0, 24*60, func(at time.Time) float64 { return 5 * rhythm(at) }, 500)
+	spike := t0.Add(15 * time.Hour)
+	for i := range 120 {
+		s.add("hashtag:7mai", spike.Add(time.Duration(i)*3*time.Second), fmt.Sprintf("b%d", i%40))
+	}
+	s.drumbeat("hashtag:7mai", spike.Add(-2*time.Hour), 6) // the chatter around it
+	got := byObject(feedScales(t, s.sorted(), 50), "hashtag:7mai")
+	if len(got) != 1 || got[0].Slow {
+		t.Fatalf("want the minute burst alone, got %+v", got)
+	}
+	if !got[0].Onset.Equal(spike) {
+		t.Errorf("onset %s, want the spike's %s", got[0].Onset, spike)
+	}
+}
+
+// An hour burst lists only the evidence its object holds: the leak posts of its span are not
+// why #7mai rose over an afternoon.
+func TestSlowBurstListsOnlyItsObjectsEvidence(t *testing.T) {
+	s := newStream(13)
+	s.background("all:posts", t0, 24*60, func(at time.Time) float64 { return 5 * rhythm(at) }, 500)
+	at := t0.Add(14 * time.Hour)
+	s.drumbeat("hashtag:7mai", at, 10, "term:#macronleaks", "term:leaked")
+	s.drumbeat("url:https://pastebin.com/x1", at, 10, "domain:pastebin.com", "term:leaked")
+	got := feedScales(t, s.sorted(), 50)
+	for object, want := range map[string][]string{"hashtag:7mai": nil, "url:https://pastebin.com/x1": {"domain:pastebin.com"}} {
+		bs := byObject(got, object)
+		if len(bs) != 1 || !bs[0].Slow {
+			t.Fatalf("%s: want one slow burst, got %+v", object, bs)
+		}
+		if !slices.Equal(bs[0].Evidence, want) {
+			t.Errorf("%s: evidence %v, want %v", object, bs[0].Evidence, want)
+		}
+	}
+}
+
+// Which slow bursts are reported depends on the mentions only, not on how often the
+// watermark moved: a slow burst whose object has a minute run still undecided waits for it.
+func TestScalesDoNotDependOnWatermarkSteps(t *testing.T) {
+	s := newStream(14)
+	s.background("all:posts", t0, 36*60, func(at time.Time) float64 { return 5 * rhythm(at) }, 500)
+	for i, obj := range []string{"hashtag:a", "hashtag:b", "hashtag:c", "url:d"} {
+		at := t0.Add(time.Duration(6+5*i) * time.Hour)
+		s.drumbeat(obj, at, 8)
+		if i%2 == 0 { // a spike inside the drumbeat for two of them, at its end for one
+			spike := at.Add(time.Duration(3+4*(i/2)) * time.Hour)
+			for j := range 60 {
+				s.add(obj, spike.Add(time.Duration(j)*4*time.Second), fmt.Sprintf("s%d", j%20))
+			}
+		}
+	}
+	ms := s.sorted()
+	want := feedScales(t, ms, 0)
+	if n := len(slices.DeleteFunc(slices.Clone(want), func(b leakwatch.Burst) bool { return !b.Slow })); n < 2 {
+		t.Fatalf("want slow bursts on the drumbeats without a spike, got %d in %+v", n, want)
+	}
+	for _, every := range []int{1, 7, 97, 1000} {
+		t.Run(fmt.Sprint("every ", every), func(t *testing.T) {
+			if got := feedScales(t, ms, every); !reflect.DeepEqual(got, want) {
+				t.Errorf("bursts differ\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestValidateSlow(t *testing.T) {
+	slow := DefaultSlowConfig()
+	if err := ValidateSlow(DefaultConfig(), slow); err != nil {
+		t.Fatal(err)
+	}
+	slow.Bucket = time.Minute
+	if err := ValidateSlow(DefaultConfig(), slow); err == nil || !strings.Contains(err.Error(), "longer than the fast scale's bucket") {
+		t.Errorf("a slow scale as fast as the fast one: %v", err)
+	}
+}
