@@ -40,10 +40,10 @@ type Summary struct {
 	Bursts int `json:"bursts"`
 	// SlowBursts: of Bursts, those of the hour scale (Burst.Slow)
 	SlowBursts int `json:"slow_bursts"`
-	Edges  int `json:"edges"`
-	Groups int `json:"groups"`
-	Leaks  int `json:"leaks"`
-	Alerts int `json:"alerts"`
+	Edges      int `json:"edges"`
+	Groups     int `json:"groups"`
+	Leaks      int `json:"leaks"`
+	Alerts     int `json:"alerts"`
 	// First and Last are the event times of the earliest and the latest post: the span the
 	// calendar and the burst warm-up are read against.
 	First time.Time `json:"first,omitzero"`
