@@ -816,16 +816,19 @@ func (d *Detector) idleFor(o *object) int64 {
 func (d *Detector) take() []leakwatch.Burst {
 	out := d.out
 	d.out = nil
-	slices.SortFunc(out, func(a, b leakwatch.Burst) int {
-		if c := a.End.Compare(b.End); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Object, b.Object); c != 0 {
-			return c
-		}
-		return a.Onset.Compare(b.Onset)
-	})
+	slices.SortFunc(out, byEnd)
 	return out
+}
+
+// byEnd orders bursts as Advance returns them: by end, object and onset.
+func byEnd(a, b leakwatch.Burst) int {
+	if c := a.End.Compare(b.End); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Object, b.Object); c != 0 {
+		return c
+	}
+	return a.Onset.Compare(b.Onset)
 }
 
 func (d *Detector) timeOf(b int64) time.Time { return time.Unix(0, b*d.bucketNs).UTC() }

@@ -1,7 +1,6 @@
 package burst
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -198,14 +197,6 @@ func (s *Scales) take() []leakwatch.Burst {
 	}
 	out := slices.Clone(s.out)
 	clear(s.out)
-	slices.SortFunc(out, func(a, b leakwatch.Burst) int {
-		if c := a.End.Compare(b.End); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Object, b.Object); c != 0 {
-			return c
-		}
-		return a.Onset.Compare(b.Onset)
-	})
+	slices.SortFunc(out, byEnd)
 	return out
 }
