@@ -1,6 +1,9 @@
 package leakwatch
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // SignalKind names a detection record; it is the "kind" field of detections.jsonl.
 type SignalKind string
@@ -77,6 +80,19 @@ type Burst struct {
 	// of the object overlaps it. Its onset, peak and end are to the hour, and the alert
 	// rules skip it unless a rule says otherwise.
 	Slow bool `json:"slow,omitempty"`
+}
+
+// CompareBursts ranks bursts for display, strongest first: minute bursts before slow ones,
+// then by score. Scores of the two scales do not compare: an hour bucket holds sixty minutes'
+// counts, so an article shared all afternoon outscores the amplification of a dump.
+func CompareBursts(a, b Burst) int {
+	if a.Slow != b.Slow {
+		if a.Slow {
+			return 1
+		}
+		return -1
+	}
+	return cmp.Compare(b.Score, a.Score)
 }
 
 // Edge is the co-share relation of DESIGN.md: A and B (A < B) co-shared Weight distinct

@@ -70,10 +70,10 @@ func overview() Spec {
 				SQL: "SELECT " + bucket("created_at") + " AS time, platform, count() AS posts FROM posts FINAL " +
 					"WHERE $__timeFilter(created_at) AND platform IN (${platform:singlequote}) GROUP BY time, platform ORDER BY time, platform"},
 			{Title: "Active bursts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
-				Description: "Bursts that began in the time range, strongest first; about: the candidates each names (candidate narrows them; those naming none always show); scale: minute, or hour for a rise too slow for minutes (times to the hour).",
+				Description: "Bursts that began in the time range, strongest first; about: the candidates each names (candidate narrows them; those naming none always show); scale: minute, or hour for a rise too slow for minutes (times to the hour), listed after the minute bursts since their scores do not compare.",
 				Columns:     []string{"object", "scale", "about", "onset", "peak", "ends", "posts", "baseline", "score", "accounts"},
 				SQL: "SELECT object, if(slow = 1, 'hour', 'minute') AS scale, arrayStringConcat(candidates, ', ') AS about, onset_at AS onset, peak_at AS peak, end_at AS ends, count AS posts, round(baseline, 1) AS baseline, round(score, 1) AS score, accounts " +
-					"FROM bursts FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " ORDER BY score DESC LIMIT 50"},
+					"FROM bursts FINAL WHERE $__timeFilter(onset_at) AND " + aboutCandidates + " ORDER BY slow, score DESC LIMIT 50"},
 			{Title: "Active coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Description: "Groups that co-shared in the time range, most recently active first: a network at work all week shows on dump night. about: the candidates the objects it co-shared (on two edges or more) and its evidence name.",
 				Columns:     []string{"last", "first", "size", "about", "kinds", "first_movers", "objects", "id"},

@@ -349,7 +349,7 @@ func (s *State) trimBursts() {
 			continue
 		}
 		slices.SortFunc(keys, func(a, b string) int {
-			if c := cmp.Compare(s.bursts[b].Score, s.bursts[a].Score); c != 0 {
+			if c := leakwatch.CompareBursts(s.bursts[a], s.bursts[b]); c != 0 {
 				return c
 			}
 			return strings.Compare(a, b)
@@ -467,7 +467,7 @@ func (s *State) Snapshot() Snapshot {
 		}
 		snap.Series = append(snap.Series, Series{Name: ser.Name, Points: pts})
 	}
-	snap.Bursts = sorted(s.bursts, func(a, b leakwatch.Burst) bool { return a.Score > b.Score })
+	snap.Bursts = sorted(s.bursts, func(a, b leakwatch.Burst) bool { return leakwatch.CompareBursts(a, b) < 0 })
 	snap.Groups = sorted(s.groups, func(a, b leakwatch.Group) bool { return a.Last.After(b.Last) })
 	snap.Leaks = sorted(s.leaks, func(a, b leakwatch.Leak) bool { return a.Onset.Before(b.Onset) })
 	return snap

@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func rank(sigs []leakwatch.Signal) view {
 			v.Edges++
 		}
 	}
-	sort.SliceStable(v.Bursts, func(i, j int) bool { return v.Bursts[i].Score > v.Bursts[j].Score })
+	slices.SortStableFunc(v.Bursts, leakwatch.CompareBursts)
 	for _, x := range v.Bursts {
 		if x.Learning {
 			v.Learning++

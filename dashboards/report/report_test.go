@@ -86,13 +86,16 @@ func TestDigestRanksFindings(t *testing.T) {
 		return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id, Accounts: accounts, Edges: n, ObjectKinds: []leakwatch.ObjectKind{"reshare_of"}, First: at, Last: at, FirstMovers: accounts[:1]}}
 	}
 	sigs := []leakwatch.Signal{
-		burst("hashtag:weak", 5), burst("hashtag:macronleaks", 40), burst("url:b", 7), burst("url:c", 6),
+		burst("hashtag:weak", 5), burst("hashtag:macronleaks", 40), burst("url:b", 7), burst("url:c", 6), burst("domain:lemonde.fr", 60),
 		group("small", 3), group("large", 12),
 		{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "late", Accounts: []string{"a", "b", "c"}, Edges: 3, ObjectKinds: []leakwatch.ObjectKind{"url"},
 			First: at.Add(-127 * time.Hour), Formed: at.Add(3 * time.Minute), Last: at.Add(time.Hour)}},
 		{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "hashtag:macronleaks", Onset: at, Evidence: []string{"domain:pastebin.com", "group:large"},
 			Timing: leakwatch.Timing{Silence: "silence-r2", HoursToSilence: 3.42, NextVote: "vote-r2", HoursToVote: 35.4, Score: 0.93}, Candidates: []string{"macron"}}},
 	}
+	// An article shared all afternoon, found by the hour: its score, over hour buckets, does
+	// not compare with the minute bursts', and it ranks after them.
+	sigs[4].Burst.Slow = true
 	var buf bytes.Buffer
 	if err := report.Digest(&buf, sigs, 3); err != nil {
 		t.Fatal(err)
@@ -117,8 +120,8 @@ func TestDigestRanksFindings(t *testing.T) {
 		}
 		last = i
 	}
-	if strings.Contains(out, "hashtag:weak") {
-		t.Errorf("the fourth burst is beyond n=3:\n%s", out)
+	if strings.Contains(out, "hashtag:weak") || strings.Contains(out, "lemonde") {
+		t.Errorf("the fourth minute burst and the slow one are beyond n=3:\n%s", out)
 	}
 }
 
