@@ -197,12 +197,41 @@ func (d *Detector) Add(m leakwatch.Mention) error { return d.AddRef(&m) }
 // AddRef is Add by pointer, for callers that hand many mentions a second and would
 // otherwise copy each one (112 bytes) on every call.
 func (d *Detector) AddRef(m *leakwatch.Mention) error {
+	if err := check(m); err != nil {
+		return err
+	}
+	var key keyHash
+	d.count(m, &key)
+	return nil
+}
+
+// check refuses a mention no detector can count.
+func check(m *leakwatch.Mention) error {
 	if m.Object == "" {
 		return fmt.Errorf("burst: mention of post %q: no object", m.Post)
 	}
 	if m.At.IsZero() {
 		return fmt.Errorf("burst: mention of %s by post %q: no event time", m.Object, m.Post)
 	}
+	return nil
+}
+
+// keyHash is a mention's object key hashed at most once, for the detectors that count it
+// (the two of Scales): hashing the key is most of what finding its object costs.
+type keyHash struct {
+	h  uint64
+	ok bool
+}
+
+func (k *keyHash) of(key string) uint64 {
+	if !k.ok {
+		k.h, k.ok = strhash.String(0, key), true
+	}
+	return k.h
+}
+
+// count counts a checked mention.
+func (d *Detector) count(m *leakwatch.Mention, key *keyHash) {
 	at := m.At.UnixNano()
 	if !d.frozen && (!d.haveStart || at < d.start) {
 		d.start, d.haveStart = at, true
@@ -217,7 +246,7 @@ func (d *Detector) AddRef(m *leakwatch.Mention) error {
 	if m.Object == leakwatch.AllPosts && d.posts != nil {
 		o = d.posts
 	} else {
-		h = strhash.String(0, m.Object)
+		h = key.of(m.Object)
 		o, _ = d.objects.Get(h, m.Object)
 	}
 	if o == nil {
@@ -261,7 +290,16 @@ func (d *Detector) AddRef(m *leakwatch.Mention) error {
 	if len(m.Evidence) > 0 { // as in step: most posts have none
 		pb.evidence = append(pb.evidence, m.Evidence...)
 	}
-	return nil
+}
+
+// runStart returns the first bucket of the object's open run, confirmed or not, with the
+// run's confirmation; ok is false when the object has no open run.
+func (d *Detector) runStart(key string) (b int64, confirmed, ok bool) {
+	o, _ := d.objects.Get(strhash.String(0, key), key)
+	if o == nil || o.run == nil || len(o.run.recs) == 0 {
+		return 0, false, false
+	}
+	return o.run.recs[0].b, o.run.confirmed, true
 }
 
 // Advance closes every bucket that ends at or before watermark and returns the bursts that

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
-	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
 // Scales runs two detectors over the same mentions: a fast one (minute buckets), which sees
@@ -24,7 +23,6 @@ type Scales struct {
 	// spans holds, per object, the fast bursts a slow burst yet to be decided may overlap.
 	spans map[string][]span
 	held  []leakwatch.Burst // slow bursts waiting for a fast run of their object to settle
-	out   []leakwatch.Burst
 	// pruned is the slow detector's first open bucket when spans were last pruned.
 	pruned int64
 }
@@ -58,13 +56,15 @@ func ValidateSlow(fast, slow Config) error {
 	return nil
 }
 
-// AddRef counts one mention at both scales.
+// AddRef counts one mention at both scales, its object key hashed once.
 func (s *Scales) AddRef(m *leakwatch.Mention) error {
-	if err := s.fast.AddRef(m); err != nil {
+	if err := check(m); err != nil {
 		return err
 	}
+	var key keyHash
+	s.fast.count(m, &key)
 	if s.slow != nil {
-		return s.slow.AddRef(m)
+		s.slow.count(m, &key)
 	}
 	return nil
 }
@@ -84,14 +84,13 @@ func (s *Scales) Advance(watermark time.Time) []leakwatch.Burst {
 	if s.slow == nil {
 		return fast
 	}
-	s.out = append(s.out[:0], fast...)
 	s.remember(fast)
-	s.decide(slowOnes(s.slow.Advance(watermark)), false)
+	out := s.decide(fast, slowOnes(s.slow.Advance(watermark)), false)
 	if s.slow.wb > s.pruned {
 		s.prune()
 		s.pruned = s.slow.wb
 	}
-	return s.take()
+	return out
 }
 
 // Flush ends the input at both scales: every fast run ends, so every slow burst is decided.
@@ -100,11 +99,10 @@ func (s *Scales) Flush() []leakwatch.Burst {
 	if s.slow == nil {
 		return fast
 	}
-	s.out = append(s.out[:0], fast...)
 	s.remember(fast)
-	s.decide(slowOnes(s.slow.Flush()), true)
+	out := s.decide(fast, slowOnes(s.slow.Flush()), true)
 	clear(s.spans)
-	return s.take()
+	return out
 }
 
 // slowOnes marks bs as the slow scale's.
@@ -121,19 +119,26 @@ func (s *Scales) remember(fast []leakwatch.Burst) {
 	}
 }
 
-// decide reports each slow burst that no fast burst overlaps, holds those a fast run may
-// still overlap, and drops the others. Bursts held before are decided again first.
-func (s *Scales) decide(slow []leakwatch.Burst, final bool) {
+// decide appends to out (the fast bursts, which the fast detector handed over) each slow
+// burst that no fast burst overlaps, holds those a fast run may still overlap, and drops the
+// others; bursts held before are decided again first. It returns out ordered by end, object
+// and onset.
+func (s *Scales) decide(out, slow []leakwatch.Burst, final bool) []leakwatch.Burst {
 	held := s.held
 	s.held = nil
+	added := false
 	for _, b := range append(held, slow...) {
 		switch s.overlap(b, final) {
 		case none:
-			s.out = append(s.out, b)
+			out, added = append(out, b), true
 		case undecided:
 			s.held = append(s.held, b)
 		}
 	}
+	if added {
+		slices.SortFunc(out, byEnd)
+	}
+	return out
 }
 
 type verdict int
@@ -156,11 +161,11 @@ func (s *Scales) overlap(b leakwatch.Burst, final bool) verdict {
 	if final {
 		return none
 	}
-	o, _ := s.fast.objects.Get(strhash.String(0, b.Object), b.Object)
-	if o == nil || o.run == nil || len(o.run.recs) == 0 || o.run.recs[0].b*s.fast.bucketNs >= end {
+	first, confirmed, ok := s.fast.runStart(b.Object)
+	switch {
+	case !ok || first*s.fast.bucketNs >= end:
 		return none
-	}
-	if o.run.confirmed {
+	case confirmed:
 		return overlapped // it runs to now, past b's onset
 	}
 	return undecided
@@ -170,17 +175,14 @@ func (s *Scales) overlap(b leakwatch.Burst, final bool) verdict {
 // before the slow detector's first open bucket and before its object's slow run, if any,
 // began, with no slow burst of the object held.
 func (s *Scales) prune() {
-	limit := s.slow.wb * s.slow.bucketNs
-	if s.slow.backtrack > 0 {
-		limit -= s.slow.backtrack * s.slow.bucketNs
-	}
+	limit := (s.slow.wb - s.slow.backtrack) * s.slow.bucketNs
 	for key, spans := range s.spans {
 		if slices.ContainsFunc(s.held, func(b leakwatch.Burst) bool { return b.Object == key }) {
 			continue
 		}
 		lim := limit
-		if o, _ := s.slow.objects.Get(strhash.String(0, key), key); o != nil && o.run != nil && len(o.run.recs) > 0 {
-			lim = min(lim, o.run.recs[0].b*s.slow.bucketNs)
+		if first, _, ok := s.slow.runStart(key); ok {
+			lim = min(lim, first*s.slow.bucketNs)
 		}
 		spans = slices.DeleteFunc(spans, func(f span) bool { return f.end <= lim })
 		if len(spans) == 0 {
@@ -189,14 +191,4 @@ func (s *Scales) prune() {
 			s.spans[key] = spans
 		}
 	}
-}
-
-func (s *Scales) take() []leakwatch.Burst {
-	if len(s.out) == 0 {
-		return nil
-	}
-	out := slices.Clone(s.out)
-	clear(s.out)
-	slices.SortFunc(out, byEnd)
-	return out
 }

@@ -500,11 +500,14 @@ func timeline(v view, width, height int) string {
 	}
 	for _, bu := range bursts {
 		fill, learning := `fill="#ff7f0e"`, ""
-		if bu.Learning { // hollow: the alert rules skip it
-			fill, learning = `fill="#fff" stroke="#ff7f0e"`, " (baseline learning)"
+		if bu.Learning {
+			learning = " (baseline learning)"
 		}
-		if bu.Slow { // hollow too: the alert rules skip it
-			fill, learning = `fill="#fff" stroke="#ff7f0e"`, learning+" (slow: counted by the hour)"
+		if bu.Slow {
+			learning += " (slow: counted by the hour)"
+		}
+		if learning != "" { // hollow: the alert rules skip it
+			fill = `fill="#fff" stroke="#ff7f0e"`
 		}
 		fmt.Fprintf(&b, `<path d="M%.1f %.1f l-4 -7 h8 z" %s><title>burst %s: %d posts from %s%s</title></path>`, x(bu.Onset), axisY, fill, esc(bu.Object), bu.Count, bu.Onset.UTC().Format(time.RFC3339), learning)
 	}
