@@ -628,6 +628,10 @@ func TestTwarc2Pages(t *testing.T) {
 		if b := c.Bad[0]; b.Ref != "twarc2.jsonl:2" || !strings.Contains(b.Err.Error(), `tweet 1653398900000000003: created_at "not a date"`) {
 			t.Errorf("workers %d: bad record %s: %v; want line 2 and the tweet's id and reason", workers, b.Ref, b.Err)
 		}
+		// The dead letter holds the tweet that failed, not its page of tweets that did not.
+		if raw := string(c.Bad[0].Raw); !json.Valid(c.Bad[0].Raw) || !strings.Contains(raw, `"1653398900000000003"`) || strings.Contains(raw, "1653398900000000002") {
+			t.Errorf("workers %d: bad record's raw is not the bad tweet alone: %s", workers, raw)
+		}
 	}
 }
 

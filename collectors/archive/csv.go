@@ -204,6 +204,9 @@ func (r *Reader) nextCSV() (collectors.Record, error) {
 	if errors.As(err, &perr) {
 		return r.brokenCSV(perr), nil
 	}
+	if errors.Is(err, errRecordTooLong) {
+		return r.overlongCSV()
+	}
 	if err != nil {
 		return collectors.Record{}, fmt.Errorf("%s: %w", r.path, err)
 	}

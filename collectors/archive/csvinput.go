@@ -3,6 +3,7 @@ package archive
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 
@@ -13,6 +14,11 @@ import (
 // the last record it finished. At a broken quote the csv.Reader has taken the lines after it
 // (a quote left open runs on to the next quote, or to the end of the file) and buffered more;
 // with these bytes, a new csv.Reader reads them again.
+//
+// A record may take at most maxLineBytes, as a JSON line may: past that, Read refuses to
+// give more (errRecordTooLong), so a quote left open near the start of a large file, which
+// encoding/csv would run on to the end of it, costs a bounded buffer, not the file's size
+// twice over.
 type csvInput struct {
 	src io.Reader
 	// buf[start:given] is what the csv.Reader took since its last record ended (with what it
@@ -20,7 +26,11 @@ type csvInput struct {
 	buf          []byte
 	start, given int
 	origin       int64 // the csv.Reader's InputOffset at buf[0]
+	lines        int   // the newlines in the file before buf[0]
 }
+
+// errRecordTooLong is what csvInput returns once a record has taken maxLineBytes.
+var errRecordTooLong = fmt.Errorf("csv: a record over the %d-byte limit", maxLineBytes)
 
 func (in *csvInput) Read(p []byte) (int, error) {
 	if in.given < len(in.buf) {
@@ -30,6 +40,7 @@ func (in *csvInput) Read(p []byte) (int, error) {
 	}
 	if in.start > 0 {
 		// Finished records are not read again: most reads move only a partial row.
+		in.lines += bytes.Count(in.buf[:in.start], []byte{'\n'})
 		rest := in.buf[in.start:]
 		if cap(in.buf) > 1<<22 && len(rest) < 1<<20 {
 			// Grown by a quote left open over megabytes, which are read again by now.
@@ -39,6 +50,9 @@ func (in *csvInput) Read(p []byte) (int, error) {
 		}
 		in.origin += int64(in.start)
 		in.start, in.given = 0, len(in.buf)
+	}
+	if len(in.buf)-in.start > maxLineBytes {
+		return 0, errRecordTooLong
 	}
 	n, err := in.src.Read(p)
 	in.buf = append(in.buf, p[:n]...)
@@ -94,6 +108,62 @@ func (r *Reader) brokenCSV(perr *csv.ParseError) collectors.Record {
 	in.restart(le)
 	r.newCSVReader(first)
 	return rec
+}
+
+// overlongCSV is the bad record of a record that took more than maxLineBytes. A record of
+// many lines (a quote left open) costs its first line, as brokenCSV's do, and the lines
+// after it are read again; one line that long (a dump pasted into a cell) costs itself, its
+// first maxKeptBytes kept and the rest only counted.
+func (r *Reader) overlongCSV() (collectors.Record, error) {
+	in := r.cin
+	ls, end := in.start, len(in.buf)
+	le := lineEnd(in.buf, ls, end)
+	for le < end && isBlankLine(in.buf[ls:le]) {
+		ls, le = le, lineEnd(in.buf, le, end)
+	}
+	line := in.lines + bytes.Count(in.buf[:ls], []byte{'\n'}) + 1
+	var rec collectors.Record
+	if le < end {
+		raw := bytes.TrimSuffix(bytes.TrimSuffix(in.buf[ls:le], []byte("\n")), []byte("\r"))
+		rec = r.bad(line, raw[:min(len(raw), maxKeptBytes)], fmt.Errorf("%w, from this line on (a quote left open?); the lines after this one are read again", errRecordTooLong))
+		in.restart(le)
+	} else {
+		kept, n, err := in.skipLine(ls)
+		if err != nil {
+			return collectors.Record{}, fmt.Errorf("%s:%d: %w", r.path, line, err)
+		}
+		in.lines = line
+		rec = r.bad(line, kept, fmt.Errorf("line of %d bytes, over the %d-byte limit of a record (its first %d bytes kept)", n, maxLineBytes, len(kept)))
+	}
+	r.newCSVReader(line)
+	return rec, nil
+}
+
+// skipLine drops the line that starts at buf[ls] and has no newline in buf, reading src to
+// its end. It returns the line's first maxKeptBytes and its length, and leaves in buf only
+// what was read after the line, to give next.
+func (in *csvInput) skipLine(ls int) (kept []byte, n int, err error) {
+	kept = bytes.Clone(in.buf[ls:min(len(in.buf), ls+maxKeptBytes)])
+	n = len(in.buf) - ls
+	buf := in.buf[:cap(in.buf)]
+	for {
+		m, rerr := in.src.Read(buf)
+		if i := bytes.IndexByte(buf[:m], '\n'); i >= 0 {
+			n += i + 1
+			in.buf = buf[:copy(buf, buf[i+1:m])]
+			break
+		}
+		n += m
+		if errors.Is(rerr, io.EOF) {
+			in.buf = buf[:0]
+			break
+		}
+		if rerr != nil {
+			return nil, 0, rerr
+		}
+	}
+	in.restart(0)
+	return kept, n, nil
 }
 
 // lineEnd is the end of the line starting at i in b[:end], past its newline.

@@ -161,6 +161,47 @@ func checkRecords(t *testing.T, got []string, raws map[string]string, st archive
 	}
 }
 
+// A CSV record may take 16 MiB, as a JSON line may. A quote left open near the start of a
+// large file, which encoding/csv runs on to the next quote or the end of the file, stops
+// there: the record costs its first line and the rows after it are read again, with a
+// bounded buffer. One line that long costs itself, its first 64 KiB kept as its raw
+// content, and the rows after it are read as usual, numbered as the file numbers them.
+func TestCSVRecordOverTheLimit(t *testing.T) {
+	const head = "author,time,text\n"
+	cols := archive.Columns{Author: "author", Time: "time", Text: "text"}
+	rows := func(b *strings.Builder, from, n int) (want []string) {
+		for i := range n {
+			text := fmt.Sprintf("row %d%s", from+i, strings.Repeat(".", 1000))
+			fmt.Fprintf(b, "r%d,2017-04-04T20:01:00Z,%s\n", from+i, text)
+			want = append(want, fmt.Sprintf("post r%d %s", from+i, text))
+		}
+		return want
+	}
+	t.Run("a quote left open over 17 MiB of rows", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(head + "a1,2017-04-04T20:00:00Z,\"never closed\n")
+		const n = 17 << 10 // rows of about a KiB
+		want := append([]string{"bad x.csv:2 csv: a record over the 16777216-byte limit, from this line on (a quote left open?)"}, rows(&b, 0, n)...)
+		fmt.Fprintf(&b, ",2017-04-04T20:02:00Z,no author\n")
+		want = append(want, fmt.Sprintf("bad x.csv:%d author (column author) is empty", n+3))
+		got, raws, st := readRecords(t, strings.NewReader(b.String()), "x.csv", archive.Options{Columns: cols})
+		checkRecords(t, got, raws, st, want, map[string]string{"x.csv:2": `a1,2017-04-04T20:00:00Z,"never closed`})
+	})
+	t.Run("one line of 17 MiB", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(head)
+		want := rows(&b, 0, 3)
+		huge := "big,2017-04-04T20:00:00Z," + strings.Repeat("x", 17<<20)
+		b.WriteString(huge + "\n")
+		want = append(want, fmt.Sprintf("bad x.csv:5 line of %d bytes, over the 16777216-byte limit of a record (its first 65536 bytes kept)", len(huge)+1))
+		want = append(want, rows(&b, 3, 3)...)
+		fmt.Fprintf(&b, ",2017-04-04T20:02:00Z,no author\n")
+		want = append(want, "bad x.csv:9 author (column author) is empty")
+		got, raws, st := readRecords(t, strings.NewReader(b.String()), "x.csv", archive.Options{Columns: cols})
+		checkRecords(t, got, raws, st, want, map[string]string{"x.csv:5": huge[:64<<10]})
+	})
+}
+
 // A Windows-1252 export read as UTF-8 loses no row silently: each row with a byte that is
 // not UTF-8 in its text or in another cell the post takes is a bad record that names the
 // column and the --encoding to give, with the row's bytes. Read with that encoding, the

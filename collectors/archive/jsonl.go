@@ -80,24 +80,25 @@ func isV2Page(line []byte) bool {
 
 // appendPage appends a v2 page's tweets to recs, each a post or a bad record of line n: the
 // page's includes (authors, referenced tweets) are expanded into each tweet, and one bad tweet
-// does not spoil the others.
+// does not spoil the others. A bad tweet's record holds that tweet's JSON, not the page's.
 func (r *Reader) appendPage(recs []collectors.Record, n int, line []byte) []collectors.Record {
 	posts, bad, err := twitter.DecodeV2Page(line)
 	if err != nil {
 		return append(recs, r.bad(n, line, fmt.Errorf("twitter %w", err)))
 	}
 	for i := range posts {
+		raw := posts[i].Raw
 		posts[i].Raw = nil // the line is the record; the analysis never stores it
 		p := fromTwitter(posts[i])
 		if err := checkCreated(p); err != nil {
 			Recycle(p)
-			recs = append(recs, r.bad(n, line, fmt.Errorf("twitter v2 page: %w", err)))
+			recs = append(recs, r.bad(n, raw, fmt.Errorf("twitter v2 page: %w", err)))
 			continue
 		}
 		recs = append(recs, collectors.Record{Post: p})
 	}
-	for _, err := range bad {
-		recs = append(recs, r.bad(n, line, fmt.Errorf("twitter v2 page: %w", err)))
+	for _, b := range bad {
+		recs = append(recs, r.bad(n, b.Raw, fmt.Errorf("twitter v2 page: %w", b.Err)))
 	}
 	return recs
 }

@@ -225,8 +225,11 @@ func TestDecodeV2Page(t *testing.T) {
 	if len(posts) != 2 || len(bad) != 1 {
 		t.Fatalf("posts %d bad %d, want 2 and 1", len(posts), len(bad))
 	}
-	if !strings.Contains(bad[0].Error(), "tweet 1653398702528954368: created_at") {
-		t.Errorf("bad tweet error does not name it: %v", bad[0])
+	if !strings.Contains(bad[0].Err.Error(), "tweet 1653398702528954368: created_at") {
+		t.Errorf("bad tweet error does not name it: %v", bad[0].Err)
+	}
+	if !json.Valid(bad[0].Raw) || !strings.Contains(string(bad[0].Raw), `"1653398702528954368"`) || strings.Contains(string(bad[0].Raw), posts[0].ID) {
+		t.Errorf("bad tweet's raw is not that tweet's own JSON: %s", bad[0].Raw)
 	}
 	if posts[1].ReshareOf != URI("1653398580986417152") || posts[1].Author.Handle != "ampl_17" {
 		t.Errorf("second post = %+v", posts[1])

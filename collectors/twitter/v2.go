@@ -172,11 +172,18 @@ func DecodeV2(raw []byte) (leakwatch.Post, error) {
 	return p, nil
 }
 
+// BadTweet is a tweet of a v2 page that did not decode: its own object of the page's "data",
+// so that a dead letter holds the tweet that failed rather than the whole page, and why.
+type BadTweet struct {
+	Raw json.RawMessage
+	Err error // names the tweet by its id
+}
+
 // DecodeV2Page decodes a v2 response holding many tweets ({"data":[...],"includes":{...}},
 // as search and timelines return). One bad tweet does not spoil the page: it comes back in
 // bad, naming its id. Each Post.Raw is a single-tweet envelope holding only the includes that
 // tweet uses, so DecodeV2 reads it back to the same Post.
-func DecodeV2Page(raw []byte) (posts []leakwatch.Post, bad []error, err error) {
+func DecodeV2Page(raw []byte) (posts []leakwatch.Post, bad []BadTweet, err error) {
 	if err := normalize.CheckUTF8(raw); err != nil {
 		return nil, nil, fmt.Errorf("v2 page: %v", err)
 	}
@@ -194,12 +201,12 @@ func DecodeV2Page(raw []byte) (posts []leakwatch.Post, bad []error, err error) {
 	for _, d := range env.Data {
 		var t v2Tweet
 		if err := json.Unmarshal(d, &t); err != nil {
-			bad = append(bad, errorf(idHint(d), "decode v2 data: %v", err))
+			bad = append(bad, BadTweet{d, errorf(idHint(d), "decode v2 data: %v", err)})
 			continue
 		}
 		p, err := v2Post(&t, &env.Includes)
 		if err != nil {
-			bad = append(bad, err)
+			bad = append(bad, BadTweet{d, err})
 			continue
 		}
 		p.Raw, err = json.Marshal(struct {
@@ -207,7 +214,7 @@ func DecodeV2Page(raw []byte) (posts []leakwatch.Post, bad []error, err error) {
 			Includes v2Includes      `json:"includes"`
 		}{d, env.Includes.subset(&t)})
 		if err != nil {
-			bad = append(bad, errorf(t.ID, "re-encode: %v", err))
+			bad = append(bad, BadTweet{d, errorf(t.ID, "re-encode: %v", err)})
 			continue
 		}
 		posts = append(posts, p)
