@@ -228,7 +228,7 @@ func (d *Detector) relate(a, b *candidate) bool {
 		return false
 	}
 	for _, e := range b.evidence {
-		if strongValue(e) && slices.Contains(a.evidence, e) {
+		if strongValue(e) && slices.ContainsFunc(a.evidence, func(f string) bool { return sameDump(e, f) }) {
 			return true
 		}
 	}
@@ -238,6 +238,23 @@ func (d *Detector) relate(a, b *candidate) bool {
 		}
 	}
 	return meetSorted(a.accounts, b.accounts)
+}
+
+// sameDump says whether dump values e and f name the same dump: equal, or two spellings of
+// one leak hashtag, singular and plural. A campaign pushes both: the IRA's accounts pushed
+// #DNCLeaks all evening and #DNCLeak from the next morning, and #MacronLeak rode beside
+// #MacronLeaks.
+func sameDump(e, f string) bool {
+	if e == f {
+		return true
+	}
+	if !strings.HasPrefix(e, "term:#") || !strings.HasPrefix(f, "term:#") {
+		return false
+	}
+	if len(e) > len(f) {
+		e, f = f, e
+	}
+	return len(f) == len(e)+1 && f[len(e)] == 's' && strings.HasPrefix(f, e)
 }
 
 // relating says whether sharing object o ties two candidates together. The whole stream

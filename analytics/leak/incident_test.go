@@ -245,6 +245,44 @@ func TestWholeStreamRelatesNoDumps(t *testing.T) {
 	}
 }
 
+// A campaign pushes one leak hashtag in two spellings: the IRA's accounts pushed #DNCLeaks
+// all evening and #DNCLeak from the next morning. Singular and plural name one dump, so they
+// are one incident; another leak hashtag that morning is another.
+func TestLeakHashtagSpellingsAreOneDump(t *testing.T) {
+	d := New(DefaultConfig(), leakwatch.Calendar{})
+	for _, b := range []*leakwatch.Burst{
+		burstAt("hashtag:dncleaks", 0, 480, "term:#dncleaks"),
+		burstAt("hashtag:dncleak", 720, 1200, "term:#dncleak"),
+		burstAt("hashtag:podestaemails", 800, 900, "term:#podestaemails"),
+	} {
+		d.Burst(*b)
+	}
+	if len(d.incidents) != 2 {
+		t.Fatalf("%d incidents, want 2: #dncleaks with #dncleak, and #podestaemails", len(d.incidents))
+	}
+	member := func(object string, onsetMin int) *incident {
+		return d.memberOf("burst|" + object + "|" + dumpAt.Add(time.Duration(onsetMin)*time.Minute).Format(time.RFC3339))
+	}
+	if x := member("hashtag:dncleak", 720); x == nil || x != member("hashtag:dncleaks", 0) {
+		t.Error("#dncleak is not in #dncleaks' incident")
+	}
+	for _, tc := range []struct {
+		e, f string
+		same bool
+	}{
+		{"term:#dncleaks", "term:#dncleak", true},
+		{"term:#macronleak", "term:#macronleaks", true},
+		{"term:#dncleak", "term:#dncleaked", false},
+		{"term:#leak", "term:#leaks", true},
+		{"term:leak", "term:leaks", false}, // words name no dump
+		{"domain:leak.com", "domain:leaks.com", false},
+	} {
+		if got := sameDump(tc.e, tc.f); got != tc.same {
+			t.Errorf("sameDump(%s, %s) = %v, want %v", tc.e, tc.f, got, tc.same)
+		}
+	}
+}
+
 // TestGroupTakingUpADump: a network that had been retweeting other things for days and then
 // passes a dump round is a member of the dump's incident, dated by when it took the dump up
 // (EvidenceFirst), and its incident keeps one key while the group's top objects change.
