@@ -200,13 +200,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 	if len(v.Bursts) > 0 {
 		fmt.Fprintf(&b, "  strongest bursts\n")
 		for _, x := range first(v.Bursts, n) {
-			learning := ""
-			if x.Learning {
-				learning = " (baseline learning)" // its first day: rules raise no alert on it
-			}
-			if x.Slow {
-				learning += " (slow: by the hour)"
-			}
+			learning := tags(x) // its first day, or the hour scale: rules raise no alert on it
 			fmt.Fprintf(&b, "    %s  %s%s  %d posts by %d accounts against %.1f expected, score %.1f%s%s\n",
 				utc(x.Onset), x.Object, about(x.Candidates), x.Count, x.Accounts, x.Baseline, x.Score, learning, near(x.Calendar))
 		}
@@ -499,13 +493,7 @@ func timeline(v view, width, height int) string {
 		b.WriteString(`</g>`)
 	}
 	for _, bu := range bursts {
-		fill, learning := `fill="#ff7f0e"`, ""
-		if bu.Learning {
-			learning = " (baseline learning)"
-		}
-		if bu.Slow {
-			learning += " (slow: counted by the hour)"
-		}
+		fill, learning := `fill="#ff7f0e"`, tags(bu)
 		if learning != "" { // hollow: the alert rules skip it
 			fill = `fill="#fff" stroke="#ff7f0e"`
 		}
@@ -844,4 +832,17 @@ func groupSpan(g *leakwatch.Group) string {
 		return "coordinated " + from + " to " + utc(g.Last) + " (first co-share " + first + ")"
 	}
 	return from + " to " + utc(g.Last)
+}
+
+// tags says why the alert rules skip burst b by default, if they do: its baseline was still
+// learning, or it was counted by the hour.
+func tags(b leakwatch.Burst) string {
+	var s string
+	if b.Learning {
+		s = " (baseline learning)"
+	}
+	if b.Slow {
+		s += " (slow: counted by the hour)"
+	}
+	return s
 }

@@ -123,6 +123,14 @@ func TestDigestRanksFindings(t *testing.T) {
 	if strings.Contains(out, "hashtag:weak") || strings.Contains(out, "lemonde") {
 		t.Errorf("the fourth minute burst and the slow one are beyond n=3:\n%s", out)
 	}
+	// Listed, the slow burst says so in the words of the report's timeline.
+	buf.Reset()
+	if err := report.Digest(&buf, sigs, 5); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "domain:lemonde.fr  50 posts by 9 accounts against 2.0 expected, score 60.0 (slow: counted by the hour)") {
+		t.Errorf("the slow burst is not listed last, tagged slow:\n%s", out)
+	}
 }
 
 // A candidate silent for hours had no posts then: the line drops to zero across the gap
