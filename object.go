@@ -41,8 +41,12 @@ func ParseObjectKey(key string) (ObjectRef, error) {
 // Mention is one post sharing one object: the unit every detector counts.
 // On the mentions topic it is keyed by Object, so all shares of one object meet in one partition.
 type Mention struct {
-	Object   string    `json:"object"` // KIND:VALUE
-	Account  string    `json:"account"`
+	Object  string `json:"object"` // KIND:VALUE
+	Account string `json:"account"`
+	// Handle is the account's name on its platform (a screen name), when the account is
+	// known by an id: reports show it, the analysis never keys anything on it (a handle can
+	// change, an id cannot).
+	Handle   string    `json:"handle,omitempty"`
 	Post     string    `json:"post"` // post URI
 	Platform string    `json:"platform"`
 	At       time.Time `json:"at"` // the post's event time

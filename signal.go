@@ -122,7 +122,11 @@ type Group struct {
 	Formed      time.Time `json:"formed,omitzero"`
 	Objects     []string  `json:"objects,omitempty"`      // the most shared objects
 	FirstMovers []string  `json:"first_movers,omitempty"` // accounts that shared first
-	Edges       int       `json:"edges,omitempty"`
+	// FirstMoverHandles are the first movers' handles, in FirstMovers' order ("" for one
+	// whose handle is not known), when the accounts are known by ids (Mention.Handle): an id
+	// says nothing to an analyst. Absent when no handle is known.
+	FirstMoverHandles []string `json:"first_mover_handles,omitempty"`
+	Edges             int      `json:"edges,omitempty"`
 	// Evidence is the leak evidence of the posts its members co-shared: values both posts of
 	// a co-share carried, on at least two of its edges, most edges first.
 	Evidence []string `json:"evidence,omitempty"`
@@ -188,4 +192,17 @@ type Timing struct {
 	// Score in [0,1]: 1 when it landed where the candidate could not answer (in or just
 	// before a silence period, or hours before a vote).
 	Score float64 `json:"score"`
+}
+
+// FirstMoverNames is how to show the first movers: each one's handle where it is known,
+// else its account.
+func (g Group) FirstMoverNames() []string {
+	if len(g.FirstMoverHandles) != len(g.FirstMovers) {
+		return g.FirstMovers
+	}
+	out := make([]string, len(g.FirstMovers))
+	for i, a := range g.FirstMovers {
+		out[i] = cmp.Or(g.FirstMoverHandles[i], a)
+	}
+	return out
 }

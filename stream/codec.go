@@ -31,7 +31,7 @@ func (s Schema) String() string { return s.Type + "/v" + strconv.Itoa(s.Version)
 var (
 	SchemaPost       = Schema{"post", 1}
 	SchemaSiteChange = Schema{"sitechange", 1}
-	SchemaMention    = Schema{"mention", 2} // binary (mention.go); version 1 (JSON) is still read
+	SchemaMention    = Schema{"mention", 3} // binary (mention.go); versions 1 (JSON) and 2 are still read
 	SchemaSignal     = Schema{"signal", 1}
 	SchemaAlert      = Schema{"alert", 1}
 )
@@ -201,15 +201,15 @@ func DecodeAs[T any](r Record, want Schema) (T, error) {
 	if mp, ok := any(&v).(*leakwatch.Mention); ok && want == SchemaMention {
 		switch n {
 		case 1: // JSON, as below
-		case 2:
-			m, err := decodeMention(r.Value)
+		case 2, 3:
+			m, err := decodeMention(r.Value, n)
 			if err != nil {
 				return fail(fmt.Sprintf("%s value is not valid", want), err)
 			}
 			*mp = m
 			return v, nil
 		default:
-			return fail(fmt.Sprintf("%s version %d, this build reads versions 1 and 2", want.Type, n), nil)
+			return fail(fmt.Sprintf("%s version %d, this build reads versions 1 to 3", want.Type, n), nil)
 		}
 	} else if n != want.Version {
 		return fail(fmt.Sprintf("%s version %d, this build reads only version %d", want.Type, n, want.Version), nil)

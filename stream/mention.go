@@ -11,17 +11,19 @@ import (
 
 // Mentions are the bulk of the traffic (about ten per post) and are read by every stage
 // between extract and the warehouse, so they are written in a compact binary layout
-// (mention/v2) instead of JSON: decoding JSON was the largest CPU cost of the processor
-// (docs/PERFORMANCE.md). Version 1 (JSON) records are still read.
+// (mention/v3) instead of JSON: decoding JSON was the largest CPU cost of the processor
+// (docs/PERFORMANCE.md). Version 1 (JSON) and version 2 (v3 without the handle) records are
+// still read.
 //
-// Layout of a mention/v2 value, all integers varints (encoding/binary):
+// Layout of a mention/v3 value, all integers varints (encoding/binary):
 //
 //	object, account, post, platform   each a length (uvarint) and UTF-8 bytes
 //	at                                seconds since 1970 (varint), nanoseconds (uvarint)
 //	evidence                          count (uvarint), then each as a length and bytes
+//	handle                            a length and bytes (v3 only)
 const mentionContentType = "application/x-leakwatch-mention"
 
-// appendMention appends m's mention/v2 value to b.
+// appendMention appends m's mention/v3 value to b.
 func appendMention(b []byte, m leakwatch.Mention) []byte {
 	for _, s := range [...]string{m.Object, m.Account, m.Post, m.Platform} {
 		b = appendString(b, s)
@@ -32,7 +34,7 @@ func appendMention(b []byte, m leakwatch.Mention) []byte {
 	for _, e := range m.Evidence {
 		b = appendString(b, e)
 	}
-	return b
+	return appendString(b, m.Handle)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -112,8 +114,8 @@ func (r *mentionReader) str(field string) string {
 	return s
 }
 
-// decodeMention reads a mention/v2 value.
-func decodeMention(value []byte) (leakwatch.Mention, error) {
+// decodeMention reads a mention value of version 2 or 3.
+func decodeMention(value []byte, version int) (leakwatch.Mention, error) {
 	r := mentionReader{s: string(value)}
 	m := leakwatch.Mention{Object: r.str("object"), Account: r.str("account"), Post: r.str("post"), Platform: r.str("platform")}
 	sec, nsec := r.varint("at"), r.uvarint("at nanoseconds")
@@ -131,6 +133,9 @@ func decodeMention(value []byte) (leakwatch.Mention, error) {
 		for i := range m.Evidence {
 			m.Evidence[i] = r.str("evidence")
 		}
+	}
+	if version >= 3 {
+		m.Handle = r.str("handle")
 	}
 	if r.err == nil && r.off != len(r.s) {
 		r.err = fmt.Errorf("%d bytes after the last field", len(r.s)-r.off)

@@ -12,14 +12,15 @@ import (
 
 func sampleMention() leakwatch.Mention {
 	return leakwatch.Mention{
-		Object: "url:https://archive.org/details/emleaks", Account: "42",
+		Object: "url:https://archive.org/details/emleaks", Account: "42", Handle: "emleaks_bot",
 		Post: "https://twitter.com/i/web/status/860566934512992256", Platform: "twitter",
 		At:       time.Date(2017, 5, 5, 18, 35, 0, 123456789, time.UTC),
 		Evidence: []string{"domain:archive.org", "term:leaks"},
 	}
 }
 
-// Mentions are binary (mention/v2); every field, nanoseconds and evidence included, comes back.
+// Mentions are binary (mention/v3); every field, nanoseconds, evidence and handle included,
+// comes back.
 func TestMentionBinaryRoundTrip(t *testing.T) {
 	for _, m := range []leakwatch.Mention{
 		sampleMention(),
@@ -40,6 +41,27 @@ func TestMentionBinaryRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, m) {
 			t.Errorf("round trip changed the mention:\n got %+v\nwant %+v", got, m)
 		}
+	}
+}
+
+// Records of mention/v2, the layout before handles, are still read: a v3 value without its
+// handle's length byte.
+func TestMentionVersion2StillRead(t *testing.T) {
+	m := sampleMention()
+	m.Handle = ""
+	msg, err := stream.EncodeMention("m", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := record(msg)
+	r.Value = r.Value[:len(r.Value)-1]
+	r.Headers = []stream.Header{{Key: stream.HeaderType, Value: []byte("mention")}, {Key: stream.HeaderVersion, Value: []byte("2")}}
+	got, err := stream.Decode[leakwatch.Mention](r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Errorf("v2 mention read as %+v, want %+v", got, m)
 	}
 }
 
@@ -75,13 +97,14 @@ func TestMentionRejects(t *testing.T) {
 		rec  stream.Record
 		want string
 	}{
-		{"truncated", with(good.Value[:len(good.Value)-3], "2"), "mention/v2 value is not valid: evidence at byte"},
-		{"empty", with(nil, "2"), "object at byte 0: value ends inside a field"},
-		{"trailing bytes", with(append(append([]byte{}, good.Value...), 0), "2"), "1 bytes after the last field"},
-		{"string longer than the value", with([]byte{0x7f, 'a'}, "2"), "object at byte 0: length 127"},
-		{"JSON under version 2", with([]byte(`{"object":"hashtag:x"}`), "2"), "mention/v2 value is not valid"},
+		{"truncated", with(good.Value[:len(good.Value)-3], "3"), "mention/v3 value is not valid: handle at byte"},
+		{"empty", with(nil, "3"), "object at byte 0: value ends inside a field"},
+		{"trailing bytes", with(append(append([]byte{}, good.Value...), 0), "3"), "1 bytes after the last field"},
+		{"a v3 value under version 2", with(good.Value, "2"), "12 bytes after the last field"},
+		{"string longer than the value", with([]byte{0x7f, 'a'}, "3"), "object at byte 0: length 127"},
+		{"JSON under version 3", with([]byte(`{"object":"hashtag:x"}`), "3"), "mention/v3 value is not valid"},
 		{"binary under version 1", with(good.Value, "1"), "mention/v1 value is not valid JSON"},
-		{"unknown version", with(good.Value, "3"), "mention version 3, this build reads versions 1 and 2"},
+		{"unknown version", with(good.Value, "4"), "mention version 4, this build reads versions 1 to 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,7 +119,7 @@ func TestMentionRejects(t *testing.T) {
 	}
 }
 
-// FuzzDecodeMention: any bytes under mention/v2 decode or fail with an error, never panic, and
+// FuzzDecodeMention: any bytes under mention/v3 decode or fail with an error, never panic, and
 // what decodes encodes back to the same bytes.
 func FuzzDecodeMention(f *testing.F) {
 	good, err := stream.EncodeMention("m", sampleMention())
@@ -127,7 +150,7 @@ func BenchmarkDecodeMention(b *testing.B) {
 	for _, v := range []struct {
 		name    string
 		version int
-	}{{"json-v1", 1}, {"binary-v2", 2}} {
+	}{{"json-v1", 1}, {"binary-v3", 3}} {
 		b.Run(v.name, func(b *testing.B) {
 			m := sampleMention()
 			msg, err := stream.EncodeMention("m", m)

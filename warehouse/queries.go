@@ -316,7 +316,7 @@ func (w *Warehouse) Edges(ctx context.Context, from, to time.Time) ([]leakwatch.
 
 // Groups are the coordinated groups active in [from, to), by first time.
 func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch.Group, error) {
-	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, candidates, formed_at, "+timingSelect,
+	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, candidates, formed_at, first_mover_names, "+timingSelect,
 		"first_at < toDateTime(?) AND last_at >= toDateTime(?) AND "+NotSuperseded("groups"), "first_at, id", unix(to), unix(from))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: groups: %w", err)
@@ -329,8 +329,9 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 			edges int64
 			cal   calendarRow
 			tim   timingRow
+			names []string
 		)
-		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets, &g.Candidates, &g.Formed}, tim.dest()...)
+		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets, &g.Candidates, &g.Formed, &names}, tim.dest()...)
 		if err := r.Scan(dest...); err != nil {
 			return g, err
 		}
@@ -343,6 +344,14 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 		g.Objects, g.FirstMovers, g.Evidence, g.Candidates = nilIfEmpty(g.Objects), nilIfEmpty(g.FirstMovers), nilIfEmpty(g.Evidence), nilIfEmpty(g.Candidates)
 		g.Edges = int(edges)
 		g.Calendar, g.Timing = cal.refs(), tim.ptr()
+		if len(names) == len(g.FirstMovers) && len(names) > 0 { // a name that is the account is no handle
+			g.FirstMoverHandles = make([]string, len(names))
+			for i, n := range names {
+				if n != g.FirstMovers[i] {
+					g.FirstMoverHandles[i] = n
+				}
+			}
+		}
 		return g, nil
 	})
 }

@@ -520,7 +520,7 @@ var groupsTable = table[leakwatch.Signal]{
 	name: "groups",
 	cols: []string{"id", "accounts", "size", "object_kinds", "first_at", "last_at", "objects", "first_movers", "edges", "evidence", "evidence_first", "evidence_last", "score",
 		"calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "candidates", "formed_at", "version"},
+		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "candidates", "formed_at", "first_mover_names", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		g := s.Group
@@ -559,7 +559,11 @@ var groupsTable = table[leakwatch.Signal]{
 		for i, id := range g.Supersedes {
 			sup[i] = leakwatch.GroupKey(id)
 		}
-		return append(row, sup, strs(g.Candidates), formed, grown(len(g.Accounts), g.Edges)), nil
+		var names []string
+		if g.FirstMoverHandles != nil {
+			names = g.FirstMoverNames()
+		}
+		return append(row, sup, strs(g.Candidates), formed, strs(names), grown(len(g.Accounts), g.Edges)), nil
 	},
 }
 

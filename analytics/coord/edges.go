@@ -49,6 +49,9 @@ type Edges struct {
 	cands     candidates
 	forgotten int64
 
+	// named: an observation carried a handle, so groups may name their first movers by them
+	named bool
+
 	// rules: each kind's M and evidence factor, looked up once an edge rather than in the
 	// configuration's map at every observation
 	rules map[leakwatch.ObjectKind]*kindRule
@@ -159,6 +162,18 @@ type pair struct {
 	score     float64
 	edges     []*edge // one per kind
 	qualified bool
+	// the accounts' handles (Observation.AHandle, BHandle) from their earliest share seen,
+	// for naming first movers: the earliest, whatever order observations come in
+	aHandle, bHandle string
+	aAt, bAt         int64
+}
+
+// takeHandle takes handle h of one account of the pair, shared at at, if it is earlier than the
+// one it holds (or, at the same time, sorts first).
+func takeHandle(cur *string, curAt *int64, h string, at int64) {
+	if h != "" && (*cur == "" || at < *curAt || at == *curAt && h < *cur) {
+		*cur, *curAt = h, at
+	}
 }
 
 // component is one group: its members and edges, and its evidence kept up to date as
@@ -418,6 +433,11 @@ func (e *Edges) Add(o Observation) {
 		e.nEdges++
 	}
 	aAt, bAt := o.AAt.UnixNano(), o.BAt.UnixNano()
+	if o.AHandle != "" || o.BHandle != "" {
+		e.named = true
+		takeHandle(&p.aHandle, &p.aAt, o.AHandle, aAt)
+		takeHandle(&p.bHandle, &p.bAt, o.BHandle, bAt)
+	}
 	info := objInfo{at: max(aAt, bAt), first: min(aAt, bAt), aFirst: aAt < bAt, contrib: Contribution(o.Sharers) * ed.rule.evidence, key: o.Object}
 	if len(o.Evidence) > 0 {
 		ev := o.Evidence
@@ -875,6 +895,9 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	g.Formed = time.Unix(0, c.formed).UTC()
 	g.Objects = c.objects.keys()
 	g.FirstMovers = c.lead.keys()
+	if e.named {
+		g.FirstMoverHandles = c.handles(g.FirstMovers)
+	}
 	g.Score = round3(c.score)
 	g.Evidence, g.EvidenceFirst, g.EvidenceLast = c.leakEvidence()
 	for _, l := range c.labels.keys() { // most first: those under the minimum come last
@@ -957,4 +980,33 @@ func sortGroups(gs []leakwatch.Group) {
 		}
 		return gs[i].ID < gs[j].ID
 	})
+}
+
+// handles returns the handles of accounts, in order, from the pairs of the component's
+// edges: each account's from its earliest share. It returns nil when none is known.
+func (c *component) handles(accounts []string) []string {
+	var out []string
+	for i, a := range accounts {
+		var h string
+		var at int64
+		for _, ed := range c.edges {
+			p := ed.pair
+			if p.aHandle == "" && p.bHandle == "" {
+				continue
+			}
+			switch a {
+			case ed.k.a:
+				takeHandle(&h, &at, p.aHandle, p.aAt)
+			case ed.k.b:
+				takeHandle(&h, &at, p.bHandle, p.bAt)
+			}
+		}
+		if h != "" && out == nil {
+			out = make([]string, len(accounts))
+		}
+		if out != nil {
+			out[i] = h
+		}
+	}
+	return out
 }

@@ -18,15 +18,19 @@ import (
 // signals topic it is keyed by Key() (the account pair and kind), so all observations of one
 // edge meet in one partition.
 type Observation struct {
-	Kind    leakwatch.ObjectKind `json:"object_kind"`
-	Object  string               `json:"object"`
-	A       string               `json:"a"`
-	B       string               `json:"b"`
-	AAt     time.Time            `json:"a_at"`
-	BAt     time.Time            `json:"b_at"`
-	APost   string               `json:"a_post,omitempty"`
-	BPost   string               `json:"b_post,omitempty"`
-	Sharers int                  `json:"sharers"`
+	Kind   leakwatch.ObjectKind `json:"object_kind"`
+	Object string               `json:"object"`
+	A      string               `json:"a"`
+	B      string               `json:"b"`
+	AAt    time.Time            `json:"a_at"`
+	BAt    time.Time            `json:"b_at"`
+	APost  string               `json:"a_post,omitempty"`
+	BPost  string               `json:"b_post,omitempty"`
+	// AHandle and BHandle are the accounts' handles in those posts (Mention.Handle), for
+	// naming a group's first movers; empty when the accounts are known by their handles.
+	AHandle string `json:"a_handle,omitempty"`
+	BHandle string `json:"b_handle,omitempty"`
+	Sharers int    `json:"sharers"`
 	// Evidence is the leak evidence both posts carried (Mention.Evidence), so a group
 	// learns what its co-shares pointed to; never set for near-duplicate bands, whose
 	// text's other objects carry it.

@@ -95,6 +95,7 @@ type single struct {
 type share struct {
 	at       int64 // unix nanoseconds
 	account  string
+	handle   string
 	post     string
 	h        uint64   // accountHash, once asked (0 until then)
 	evidence []string // the post's leak evidence (none for bands)
@@ -190,7 +191,7 @@ func (s *Sharing) AddRef(m *leakwatch.Mention) bool {
 	if kw == nil || m.Account == "" {
 		return true
 	}
-	sh := share{at: at, account: m.Account, post: m.Post}
+	sh := share{at: at, account: m.Account, handle: m.Handle, post: m.Post}
 	if kw != s.band {
 		sh.evidence = m.Evidence
 	}
@@ -587,9 +588,9 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 	for k, j := range s.part {
 		y := &o.shares[j]
 		a, b, aAt, bAt, aPost, bPost := y.account, x.account, y.at, x.at, y.post, x.post
-		ha, hb := y.accountHash(), x.accountHash()
+		ha, hb, aName, bName := y.accountHash(), x.accountHash(), y.handle, x.handle
 		if b < a {
-			a, b, aAt, bAt, aPost, bPost, ha, hb = b, a, bAt, aAt, bPost, aPost, hb, ha
+			a, b, aAt, bAt, aPost, bPost, ha, hb, aName, bName = b, a, bAt, aAt, bPost, aPost, hb, ha, bName, aName
 		}
 		pk := pairHash(ha, hb)
 		if s.cfg.MaxSharers > 0 && k >= s.cfg.MaxSharers {
@@ -604,7 +605,7 @@ func (s *Sharing) complete(o *objectState, i int, emit func(Observation)) {
 		emit(Observation{
 			Kind: o.kind, Object: o.key, A: a, B: b,
 			AAt: time.Unix(0, aAt).UTC(), BAt: time.Unix(0, bAt).UTC(),
-			APost: aPost, BPost: bPost, Sharers: n,
+			APost: aPost, BPost: bPost, AHandle: aName, BHandle: bName, Sharers: n,
 			Evidence: both(x.evidence, y.evidence),
 		})
 	}

@@ -191,15 +191,18 @@ func (x *Extractor) Append(dst []leakwatch.Mention, p leakwatch.Post) []leakwatc
 // one mention a post and its objects, so it takes them in that form: a mention is seven
 // words, and writing ten a post only to read them back was a hundredth of an analysis.
 func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, leakwatch.Mention) {
-	account := p.Author.ID
+	account, handle := p.Author.ID, p.Author.Handle
 	if account == "" {
-		account = p.Author.Handle
+		account = handle
+	}
+	if handle == account { // an account known by its handle: nothing more to show
+		handle = ""
 	}
 	postRef := p.URI
 	if postRef == "" {
 		postRef = p.ID
 	}
-	m := leakwatch.Mention{Account: account, Post: postRef, Platform: p.Platform, At: p.CreatedAt}
+	m := leakwatch.Mention{Account: account, Handle: handle, Post: postRef, Platform: p.Platform, At: p.CreatedAt}
 	seen, h := x.seenSlot(p)
 	if seen != nil && seen.sameContent(&p) {
 		m.Evidence = seen.evidence

@@ -495,3 +495,51 @@ func TestCopyFurtherThanTheLatenessCountsAgain(t *testing.T) {
 		t.Errorf("%d copies dropped, want 1: the one 4 min 59 s after its post, not the one 10 min after the one it copied", res.Summary.Duplicates)
 	}
 }
+
+// Accounts known by ids (Twitter's user ids) are keyed by id, and a group names its first
+// movers by their handles too, in FirstMovers' order: an id says nothing to an analyst. An
+// account renamed during the operation is named by its handle at its earliest share, in
+// any file order.
+func TestGroupNamesFirstMoversByHandle(t *testing.T) {
+	start := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
+	ids := []string{"853883402931493550", "541321667014617081", "853318870000000001", "777000000000000002"}
+	handles := []string{"leak_relay", "patriote_75", "fr_news_now", "verite2017"}
+	var posts []leakwatch.Post
+	for wave := range 6 {
+		for j, id := range ids {
+			h := handles[j]
+			if j == 0 && wave >= 3 {
+				h = "leak_relay_2" // renamed half way
+			}
+			at := start.Add(time.Duration(wave)*10*time.Minute + time.Duration(j*5)*time.Second)
+			n := len(posts)
+			posts = append(posts, leakwatch.Post{Platform: "twitter", ID: fmt.Sprint(n), URI: fmt.Sprintf("twitter:%d", n), CreatedAt: at,
+				Author: leakwatch.Account{ID: id, Handle: h}, Text: fmt.Sprintf("Les documents https://pastebin.com/w%d #MacronLeaks", wave)})
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	for round := range 3 {
+		res, err := pipeline.Analyze(pipeline.DefaultConfig(), slices.Values(posts), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g *leakwatch.Group
+		for _, s := range res.Signals {
+			if s.Kind == leakwatch.SignalGroup {
+				g = s.Group
+			}
+		}
+		if g == nil || !slices.Equal(g.Accounts, slices.Sorted(slices.Values(ids))) {
+			t.Fatalf("round %d: no group of the four accounts: %+v", round, g)
+		}
+		if g.FirstMovers[0] != ids[0] || len(g.FirstMoverHandles) != len(g.FirstMovers) {
+			t.Fatalf("round %d: first movers %v, handles %v; want %s first, a handle each", round, g.FirstMovers, g.FirstMoverHandles, ids[0])
+		}
+		for i, a := range g.FirstMovers {
+			if want := handles[slices.Index(ids, a)]; g.FirstMoverHandles[i] != want || g.FirstMoverNames()[i] != want {
+				t.Errorf("round %d: first mover %s named %q (%q shown), want %q", round, a, g.FirstMoverHandles[i], g.FirstMoverNames()[i], want)
+			}
+		}
+		rng.Shuffle(len(posts), func(i, j int) { posts[i], posts[j] = posts[j], posts[i] })
+	}
+}

@@ -203,7 +203,7 @@ func (w *runWriter) write(e postEntry) error {
 		b = binary.AppendVarint(b, e.m.At.Unix())
 		b = binary.AppendUvarint(b, uint64(e.m.At.Nanosecond()))
 	}
-	for _, s := range [...]string{e.m.Account, e.m.Post, e.m.Platform} {
+	for _, s := range [...]string{e.m.Account, e.m.Handle, e.m.Post, e.m.Platform} {
 		b = appendRunString(b, s)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.m.Evidence)))
@@ -256,7 +256,7 @@ func (r *runReader) next() (postEntry, error) {
 		}
 		e.m.At = time.Unix(sec, int64(nsec)).UTC()
 	}
-	for _, p := range [...]*string{&e.m.Account, &e.m.Post, &e.m.Platform} {
+	for _, p := range [...]*string{&e.m.Account, &e.m.Handle, &e.m.Post, &e.m.Platform} {
 		if *p, err = r.str(); err != nil {
 			return e, r.fail(err)
 		}

@@ -29,6 +29,10 @@ func Boards() []Spec {
 // first_at alone hid a network at work all week from a dashboard on dump night.
 const activeIn = "first_at <= $__toTime AND last_at >= $__fromTime"
 
+// firstMovers shows a group's first movers by their handles where the warehouse has them
+// (first_mover_names), else by account: an account id says nothing to an analyst.
+const firstMovers = "arrayStringConcat(if(empty(first_mover_names), first_movers, first_mover_names), ', ') AS first_movers"
+
 // aboutCandidates keeps the bursts, groups and leak incidents that name a chosen candidate,
 // and those that name none (a dump nobody is named in is still news to every desk).
 const aboutCandidates = "(empty(candidates) OR hasAny(candidates, [${candidate:singlequote}]))"
@@ -77,7 +81,7 @@ func overview() Spec {
 			{Title: "Active coordinated groups", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Description: "Groups that co-shared in the time range, most recently active first: a network at work all week shows on dump night. about: the candidates the objects it co-shared (on two edges or more) and its evidence name.",
 				Columns:     []string{"last", "first", "size", "about", "kinds", "first_movers", "objects", "id"},
-				SQL: "SELECT last_at AS last, first_at AS first, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, arrayStringConcat(first_movers, ', ') AS first_movers, " +
+				SQL: "SELECT last_at AS last, first_at AS first, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, " + firstMovers + ", " +
 					"arrayStringConcat(objects, ' ') AS objects, id FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY last_at DESC LIMIT 50"},
 			{Title: "Newest alerts", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Description: "Alerts raised in the time range (a group's at its latest co-share), newest first; candidate narrows them to the alerts about a chosen candidate or raised on a burst, group or leak that names one (as the tables beside it), and alerts tied to none always show.",
@@ -143,7 +147,7 @@ func coordination() Spec {
 				Description: "about: the candidates the objects the group co-shared (on two edges or more) and its evidence name. dump_from, dump_to: the group's first and last co-shares naming a dump (a paste or file-sharing link, a leak hashtag); empty when none did.",
 				Columns:     []string{"first", "last", "size", "about", "kinds", "score", "first_movers", "objects", "evidence", "dump_from", "dump_to"},
 				SQL: "SELECT first_at AS first, last_at AS last, size, arrayStringConcat(candidates, ', ') AS about, arrayStringConcat(object_kinds, ', ') AS kinds, round(score, 2) AS score, " +
-					"arrayStringConcat(first_movers, ', ') AS first_movers, arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence, " +
+					firstMovers + ", arrayStringConcat(objects, ' ') AS objects, arrayStringConcat(evidence, ', ') AS evidence, " +
 					"if(toUInt32(evidence_first) = 0, '', toString(evidence_first)) AS dump_from, if(toUInt32(evidence_last) = 0, '', toString(evidence_last)) AS dump_to " +
 					"FROM " + warehouse.Latest("groups") + " WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " ORDER BY size DESC, first_at LIMIT 100"},
 			{Title: "Co-share edge weight over time", Type: "timeseries", QueryType: QueryTimeSeries, W: 12, H: 8,

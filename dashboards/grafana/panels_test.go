@@ -64,6 +64,24 @@ func TestPanelSQLOnClickHouse(t *testing.T) {
 		}
 	}
 
+	// Groups name their first movers by handle: the scenario's accounts are Twitter user ids.
+	handles := map[string]bool{}
+	for _, p := range c.posts {
+		handles[p.Author.Handle] = true
+	}
+	for _, title := range []string{"Active coordinated groups"} {
+		p := panel(t, "leakwatch-overview", title)
+		rows := query(t, ctx, w, title, p.SQL, r, all)
+		col := slices.Index(rows.Columns, "first_movers")
+		for _, row := range rows.Rows {
+			for _, name := range strings.Split(fmt.Sprint(row[col]), ", ") {
+				if !handles[name] {
+					t.Errorf("%s: first mover %q is not a handle of the campaign's accounts (row %v)", title, name, row)
+				}
+			}
+		}
+	}
+
 	// A variable narrowed to one candidate narrows the candidate panel.
 	one := grafana.Range{From: c.from, To: c.to, Interval: 10 * time.Minute, Vars: map[string][]string{"candidate": {"lepen"}}}
 	vol := query(t, ctx, w, "volume per candidate", grafana.Boards()[0].Panels[4].SQL, one, all)
@@ -87,7 +105,10 @@ func query(t *testing.T, ctx context.Context, w *warehouse.Warehouse, what, sql 
 	return res
 }
 
-type campaign struct{ from, to time.Time }
+type campaign struct {
+	from, to time.Time
+	posts    []leakwatch.Post
+}
 
 // loadCampaign stores a generated campaign the way the sink does: a three-day scenario
 // around the French run-off's Friday (organic chatter, a leak dump amplified by a bot
@@ -141,7 +162,7 @@ func loadCampaign(t *testing.T, ctx context.Context, w *warehouse.Warehouse) cam
 			t.Fatal(err)
 		}
 	}
-	return campaign{from: sc.Start, to: sc.Start.Add(time.Duration(sc.Days) * 24 * time.Hour)}
+	return campaign{from: sc.Start, to: sc.Start.Add(time.Duration(sc.Days) * 24 * time.Hour), posts: posts}
 }
 
 func panel(t *testing.T, board, title string) grafana.PanelSpec {

@@ -59,3 +59,25 @@ func TestLiveChartTellsElevenCandidatesApart(t *testing.T) {
 		t.Errorf("time axis of a six-hour window labels %d hours, want one at least every 90 minutes: %q", len(hours), hours)
 	}
 }
+
+// TestLiveGroupsNameFirstMoversByHandle: a group of accounts known by ids lists its first
+// movers by their handles where it knows them, by id where it does not.
+func TestLiveGroupsNameFirstMoversByHandle(t *testing.T) {
+	chromium := testenv.Chromium(t)
+	st := live.NewState(15 * time.Minute)
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	st.Mention(leakwatch.Mention{Object: leakwatch.AllPosts, At: at})
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-1",
+		Accounts: []string{"541321667014617081", "777000000000000002", "853883402931493550"}, First: at, Last: at,
+		FirstMovers: []string{"853883402931493550", "777000000000000002"}, FirstMoverHandles: []string{"leak_relay", ""}}})
+	srv := httptest.NewServer(live.Handler(live.DefaultConfig(), st, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer srv.Close()
+	dom, err := testenv.Headless(t, chromium, srv.URL+"/", "--dump-dom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(dom, "first movers: leak_relay, 777000000000000002") {
+		_, groups, _ := strings.Cut(dom, `id="groups"`)
+		t.Errorf("groups do not name the first movers by handle:\n%.1500s", groups)
+	}
+}

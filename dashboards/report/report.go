@@ -164,7 +164,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 				}
 				for _, g := range v.Groups {
 					if g.ID == id {
-						fmt.Fprintf(&b, "; amplified by %d coordinated accounts, first movers %s", len(g.Accounts), strings.Join(first(g.FirstMovers, 3), ", "))
+						fmt.Fprintf(&b, "; amplified by %d coordinated accounts, first movers %s", len(g.Accounts), strings.Join(first(g.FirstMoverNames(), 3), ", "))
 					}
 				}
 			}
@@ -194,7 +194,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 			}
 			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s%s; first movers %s; shared %s%s%s\n",
 				len(g.Accounts), g.Edges, strings.Join(kinds, ", "), groupSpan(&g), about(g.Candidates),
-				strings.Join(first(g.FirstMovers, 3), ", "), strings.Join(first(g.Objects, 2), ", "), leak, near(g.Calendar))
+				strings.Join(first(g.FirstMoverNames(), 3), ", "), strings.Join(first(g.Objects, 2), ", "), leak, near(g.Calendar))
 		}
 	}
 	if len(v.Bursts) > 0 {
@@ -810,7 +810,7 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <h2>Coordinated groups</h2>
 {{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>about</th><th>object kinds</th><th>first co-share</th><th>coordinated from</th><th>last</th><th>first movers</th><th>objects</th><th>leak evidence</th></tr>
 {{range .Groups}}<tr><td><code>{{.ID}}</code></td><td class="num" title="{{join .Accounts " "}}">{{len .Accounts}}</td><td>{{join .Candidates ", "}}</td><td>{{kinds .ObjectKinds}}</td><td>{{utc .First}}</td><td>{{utc .CoordinatedAt}}</td><td>{{utc .Last}}</td>
-<td>{{join (firstS .FirstMovers 5) ", "}}</td><td><code>{{join (firstS .Objects 4) " "}}</code></td><td>{{if .Evidence}}{{join (firstS .Evidence 4) ", "}}{{if not .EvidenceFirst.IsZero}} from {{utc .EvidenceFirst}} to {{utc .EvidenceLast}}{{end}}{{end}}</td></tr>
+<td>{{join (firstS .FirstMoverNames 5) ", "}}</td><td><code>{{join (firstS .Objects 4) " "}}</code></td><td>{{if .Evidence}}{{join (firstS .Evidence 4) ", "}}{{if not .EvidenceFirst.IsZero}} from {{utc .EvidenceFirst}} to {{utc .EvidenceLast}}{{end}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p>No coordinated group.</p>{{end}}
 <h2>Strongest bursts</h2>
 {{if .Bursts}}<table><tr><th>object</th><th>about</th><th>onset</th><th>peak</th><th>end</th><th>posts</th><th>baseline</th><th>score</th><th>calendar</th></tr>

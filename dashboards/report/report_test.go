@@ -704,3 +704,26 @@ func viewBox(t *testing.T, svg string) (float64, float64) {
 	h, _ = strconv.ParseFloat(m[2], 64)
 	return w, h
 }
+
+// Accounts known by ids are shown by their handles where the group knows them, by id where
+// it does not, in the digest and in the report's groups table.
+func TestFirstMoversShownByHandle(t *testing.T) {
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	g := &leakwatch.Group{ID: "g-1", Accounts: []string{"541321667014617081", "777000000000000002", "853883402931493550"}, Edges: 3,
+		ObjectKinds: []leakwatch.ObjectKind{"url"}, First: at, Last: at,
+		FirstMovers: []string{"853883402931493550", "777000000000000002"}, FirstMoverHandles: []string{"leak_relay", ""}}
+	var buf bytes.Buffer
+	if err := report.Digest(&buf, []leakwatch.Signal{{Kind: leakwatch.SignalGroup, Group: g}}, 3); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "first movers leak_relay, 777000000000000002;") {
+		t.Errorf("digest does not name the first movers by handle:\n%s", out)
+	}
+	buf.Reset()
+	if err := report.Render(&buf, report.Input{Title: "r", Signals: []leakwatch.Signal{{Kind: leakwatch.SignalGroup, Group: g}}}); err != nil {
+		t.Fatal(err)
+	}
+	if html := buf.String(); !strings.Contains(html, "<td>leak_relay, 777000000000000002</td>") {
+		t.Errorf("report's groups table does not name the first movers by handle")
+	}
+}

@@ -16,6 +16,10 @@ const hours = (h) => (h >= 0 ? "" : "-") + Math.abs(h).toFixed(1) + " h";
 const ahead = (h) => h < 72 ? h.toFixed(1) + " h" : Math.round(h / 24) + " days";
 const severities = ["critical", "warning", "info"];
 
+// firstMovers names a group's first movers by their handles where the group knows them
+// (first_mover_handles, in first_movers' order), else by account: an id says nothing.
+const firstMovers = (g) => (g.first_movers || []).map((a, i) => (g.first_mover_handles || [])[i] || a);
+
 // aboutTag names the candidates a burst, group or leak is about.
 const aboutTag = (r) => (r.candidates || []).length ? `<span class="tag">about ${esc(r.candidates.join(", "))}</span>` : "";
 
@@ -54,7 +58,7 @@ function render(s) {
   $("groups").innerHTML = (s.groups || []).slice(0, 20).map((g) =>
     `<div class="group"><b>${g.accounts.length} accounts</b> <span class="muted">${fmtTime(g.first)} → ${fmtTime(g.last)}</span>
      ${(g.object_kinds || []).map((k) => `<span class="tag">${esc(k)}</span>`).join("")}${aboutTag(g)}
-     <div class="muted">first movers: ${esc((g.first_movers || []).slice(0, 5).join(", "))}</div>
+     <div class="muted">first movers: ${esc(firstMovers(g).slice(0, 5).join(", "))}</div>
      <div class="obj muted">${esc((g.objects || []).slice(0, 3).join("  "))}</div>
      ${g.evidence_first ? `<div><span class="tag">passed a dump round ${fmtTime(g.evidence_first)} → ${fmtTime(g.evidence_last)}</span> <span class="muted">${esc(g.evidence.slice(0, 3).join(", "))}</span></div>` : ""}</div>`).join("") || '<p class="muted">none yet</p>';
   const alerts = s.alerts || [];
