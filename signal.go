@@ -101,20 +101,27 @@ type Edge struct {
 	ObjectKind ObjectKind `json:"object_kind"`
 	A          string     `json:"a"`
 	B          string     `json:"b"`
-	Weight     int        `json:"weight"`
-	First      time.Time  `json:"first"`
-	Last       time.Time  `json:"last"`
+	// AHandle and BHandle are the accounts' handles, when they are known by ids (as a
+	// group's FirstMoverHandles).
+	AHandle string    `json:"a_handle,omitempty"`
+	BHandle string    `json:"b_handle,omitempty"`
+	Weight  int       `json:"weight"`
+	First   time.Time `json:"first"`
+	Last    time.Time `json:"last"`
 	// Score weighs the edge against how popular its objects were (higher: less likely by chance).
 	Score float64 `json:"score,omitempty"`
 }
 
 // Group is a connected component of coordinated edges, with its evidence.
 type Group struct {
-	ID          string       `json:"id"`
-	Accounts    []string     `json:"accounts"`
-	ObjectKinds []ObjectKind `json:"object_kinds"`
-	First       time.Time    `json:"first"`
-	Last        time.Time    `json:"last"`
+	ID       string   `json:"id"`
+	Accounts []string `json:"accounts"`
+	// AccountHandles are the accounts' handles, in Accounts' order ("" for one whose handle
+	// is not known), when the accounts are known by ids; absent when no handle is known.
+	AccountHandles []string     `json:"account_handles,omitempty"`
+	ObjectKinds    []ObjectKind `json:"object_kinds"`
+	First          time.Time    `json:"first"`
+	Last           time.Time    `json:"last"`
 	// Formed is when the group became coordinated: the earliest time one of its edges had
 	// co-shared M distinct objects (the later share of the M-th). First is its earliest
 	// co-share, which may be a chance one days before (docs/DETECTION.md, "Groups"); the
@@ -196,13 +203,19 @@ type Timing struct {
 
 // FirstMoverNames is how to show the first movers: each one's handle where it is known,
 // else its account.
-func (g Group) FirstMoverNames() []string {
-	if len(g.FirstMoverHandles) != len(g.FirstMovers) {
-		return g.FirstMovers
+func (g Group) FirstMoverNames() []string { return names(g.FirstMovers, g.FirstMoverHandles) }
+
+// AccountNames is how to show the accounts, as FirstMoverNames.
+func (g Group) AccountNames() []string { return names(g.Accounts, g.AccountHandles) }
+
+// names is each account's handle where it is known, else the account.
+func names(accounts, handles []string) []string {
+	if len(handles) != len(accounts) {
+		return accounts
 	}
-	out := make([]string, len(g.FirstMovers))
-	for i, a := range g.FirstMovers {
-		out[i] = cmp.Or(g.FirstMoverHandles[i], a)
+	out := make([]string, len(accounts))
+	for i, a := range accounts {
+		out[i] = cmp.Or(handles[i], a)
 	}
 	return out
 }

@@ -79,7 +79,14 @@ func (s *Signal) UnmarshalJSON(b []byte) error {
 // a fiftieth of a batch analysis.
 func (e *Edge) appendJSON(b []byte) (_ []byte, ok bool) {
 	b = append(b, `{"kind":"edge"`...)
-	for _, f := range [...]struct{ key, s string }{{`,"object_kind":`, string(e.ObjectKind)}, {`,"a":`, e.A}, {`,"b":`, e.B}} {
+	for _, f := range [...]struct {
+		key, s    string
+		omitEmpty bool
+	}{{`,"object_kind":`, string(e.ObjectKind), false}, {`,"a":`, e.A, false}, {`,"b":`, e.B, false},
+		{`,"a_handle":`, e.AHandle, true}, {`,"b_handle":`, e.BHandle, true}} {
+		if f.omitEmpty && f.s == "" {
+			continue
+		}
 		if b, ok = appendPlainString(append(b, f.key...), f.s); !ok {
 			return nil, false
 		}

@@ -65,9 +65,10 @@ func TestEdgeRecordMatchesEncodingJSON(t *testing.T) {
 	pick := func(n int) int { return r.IntN(n) }
 	for range 20_000 {
 		e := leakwatch.Edge{ObjectKind: leakwatch.ObjectKind(strs[pick(4)]), A: strs[pick(len(strs))], B: strs[pick(len(strs))],
-			Weight: pick(1000) - 10, First: times[pick(len(times))], Last: times[pick(len(times))], Score: scores[pick(len(scores))]}
+			AHandle: strs[pick(len(strs))], BHandle: strs[pick(len(strs))], Weight: pick(1000) - 10, First: times[pick(len(times))], Last: times[pick(len(times))], Score: scores[pick(len(scores))]}
 		if pick(2) == 0 { // mostly plain, as real edges are
 			e.A, e.B, e.First, e.Last = "alice", "bob", times[1], times[2]
+			e.AHandle, e.BHandle = strs[pick(3)], strs[pick(3)] // empty, or plain
 		}
 		got, gotErr := leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &e}.MarshalJSON()
 		body, wantErr := json.Marshal(e)

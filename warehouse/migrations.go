@@ -261,9 +261,13 @@ var migrations = []migration{
 	{version: 6, name: "groups.formed_at", columns: []column{{"groups", "formed_at", "DateTime('UTC')"}}},
 	// Whether a burst is of the hour scale (Burst.Slow), so a panel can keep the two apart.
 	{version: 7, name: "bursts.slow", columns: []column{{"bursts", "slow", "UInt8"}}},
-	// How to show a group's first movers (Group.FirstMoverNames): their handles where known,
-	// in first_movers' order; empty when no handle is known, and for rows written before.
-	{version: 8, name: "groups.first_mover_names", columns: []column{{"groups", "first_mover_names", "Array(String)"}}},
+	// How to show accounts known by ids: a group's first movers and accounts by their handles
+	// where known (Group.FirstMoverNames, AccountNames), in first_movers' and accounts'
+	// order, empty when no handle is known and in rows written before; an edge's accounts'
+	// handles (Edge.AHandle, BHandle), empty where unknown.
+	{version: 8, name: "groups.first_mover_names, groups.account_names, edges.a_name and edges.b_name", columns: []column{
+		{"groups", "first_mover_names", "Array(String)"}, {"groups", "account_names", "Array(String)"},
+		{"edges", "a_name", "String"}, {"edges", "b_name", "String"}}},
 }
 
 // LatestSchemaVersion is the version a fully migrated warehouse reports.

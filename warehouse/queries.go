@@ -293,7 +293,7 @@ func (w *Warehouse) Bursts(ctx context.Context, from, to time.Time) ([]leakwatch
 // Edges are the co-share edges active in [from, to) (first before to, last at or after
 // from), by first time.
 func (w *Warehouse) Edges(ctx context.Context, from, to time.Time) ([]leakwatch.Edge, error) {
-	rows, err := w.latest(ctx, "edges", "id, object_kind, a, b, weight, first_at, last_at, score",
+	rows, err := w.latest(ctx, "edges", "id, object_kind, a, b, weight, first_at, last_at, score, a_name, b_name",
 		"first_at < toDateTime(?) AND last_at >= toDateTime(?)", "first_at, id", unix(to), unix(from))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: edges: %w", err)
@@ -305,7 +305,7 @@ func (w *Warehouse) Edges(ctx context.Context, from, to time.Time) ([]leakwatch.
 			kind string
 			wt   int64
 		)
-		if err := r.Scan(&id, &kind, &e.A, &e.B, &wt, &e.First, &e.Last, &e.Score); err != nil {
+		if err := r.Scan(&id, &kind, &e.A, &e.B, &wt, &e.First, &e.Last, &e.Score, &e.AHandle, &e.BHandle); err != nil {
 			return e, err
 		}
 		e.ObjectKind, e.Weight = leakwatch.ObjectKind(kind), int(wt)
@@ -316,22 +316,22 @@ func (w *Warehouse) Edges(ctx context.Context, from, to time.Time) ([]leakwatch.
 
 // Groups are the coordinated groups active in [from, to), by first time.
 func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch.Group, error) {
-	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, candidates, formed_at, first_mover_names, "+timingSelect,
+	rows, err := w.latest(ctx, "groups", "id, accounts, object_kinds, first_at, last_at, objects, first_movers, edges, evidence, evidence_first, evidence_last, score, calendar_events, calendar_kinds, calendar_offsets_s, candidates, formed_at, first_mover_names, account_names, "+timingSelect,
 		"first_at < toDateTime(?) AND last_at >= toDateTime(?) AND "+NotSuperseded("groups"), "first_at, id", unix(to), unix(from))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: groups: %w", err)
 	}
 	return collect(rows, "groups", func(r driver.Rows) (leakwatch.Group, error) {
 		var (
-			g     leakwatch.Group
-			id    string
-			kinds []string
-			edges int64
-			cal   calendarRow
-			tim   timingRow
-			names []string
+			g                leakwatch.Group
+			id               string
+			kinds            []string
+			edges            int64
+			cal              calendarRow
+			tim              timingRow
+			movers, accounts []string
 		)
-		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets, &g.Candidates, &g.Formed, &names}, tim.dest()...)
+		dest := append([]any{&id, &g.Accounts, &kinds, &g.First, &g.Last, &g.Objects, &g.FirstMovers, &edges, &g.Evidence, &g.EvidenceFirst, &g.EvidenceLast, &g.Score, &cal.events, &cal.kinds, &cal.offsets, &g.Candidates, &g.Formed, &movers, &accounts}, tim.dest()...)
 		if err := r.Scan(dest...); err != nil {
 			return g, err
 		}
@@ -344,14 +344,7 @@ func (w *Warehouse) Groups(ctx context.Context, from, to time.Time) ([]leakwatch
 		g.Objects, g.FirstMovers, g.Evidence, g.Candidates = nilIfEmpty(g.Objects), nilIfEmpty(g.FirstMovers), nilIfEmpty(g.Evidence), nilIfEmpty(g.Candidates)
 		g.Edges = int(edges)
 		g.Calendar, g.Timing = cal.refs(), tim.ptr()
-		if len(names) == len(g.FirstMovers) && len(names) > 0 { // a name that is the account is no handle
-			g.FirstMoverHandles = make([]string, len(names))
-			for i, n := range names {
-				if n != g.FirstMovers[i] {
-					g.FirstMoverHandles[i] = n
-				}
-			}
-		}
+		g.FirstMoverHandles, g.AccountHandles = handlesOf(movers, g.FirstMovers), handlesOf(accounts, g.Accounts)
 		return g, nil
 	})
 }
@@ -536,4 +529,19 @@ func collect[T any](rows driver.Rows, what string, scan func(driver.Rows) (T, er
 		return out, fmt.Errorf("warehouse: %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// handlesOf reads back the handles of accounts from names, the way they were shown (a
+// handle, or the account where none was known); nil when names is not of accounts.
+func handlesOf(names, accounts []string) []string {
+	if len(names) == 0 || len(names) != len(accounts) {
+		return nil
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		if n != accounts[i] { // a name that is the account is no handle
+			out[i] = n
+		}
+	}
+	return out
 }

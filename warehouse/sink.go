@@ -491,7 +491,7 @@ var burstsTable = table[leakwatch.Signal]{
 
 var edgesTable = table[leakwatch.Signal]{
 	name: "edges",
-	cols: []string{"id", "object_kind", "a", "b", "weight", "first_at", "last_at", "score", "version"},
+	cols: []string{"id", "object_kind", "a", "b", "weight", "first_at", "last_at", "score", "a_name", "b_name", "version"},
 	id:   signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		e := s.Edge
@@ -512,7 +512,7 @@ var edgesTable = table[leakwatch.Signal]{
 		if last.Before(first) {
 			return nil, fmt.Errorf("last %s: before first %s", last.Format(time.RFC3339), first.Format(time.RFC3339))
 		}
-		return []any{s.Key(), string(e.ObjectKind), e.A, e.B, int64(e.Weight), first, last, e.Score, grown(e.Weight, 0)}, nil
+		return []any{s.Key(), string(e.ObjectKind), e.A, e.B, int64(e.Weight), first, last, e.Score, e.AHandle, e.BHandle, grown(e.Weight, 0)}, nil
 	},
 }
 
@@ -520,7 +520,7 @@ var groupsTable = table[leakwatch.Signal]{
 	name: "groups",
 	cols: []string{"id", "accounts", "size", "object_kinds", "first_at", "last_at", "objects", "first_movers", "edges", "evidence", "evidence_first", "evidence_last", "score",
 		"calendar_events", "calendar_kinds", "calendar_offsets_s",
-		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "candidates", "formed_at", "first_mover_names", "version"},
+		"has_timing", "in_silence", "silence", "hours_to_silence", "next_vote", "hours_to_vote", "timing_score", "supersedes", "candidates", "formed_at", "first_mover_names", "account_names", "version"},
 	id: signalID,
 	row: func(s leakwatch.Signal) ([]any, error) {
 		g := s.Group
@@ -559,11 +559,14 @@ var groupsTable = table[leakwatch.Signal]{
 		for i, id := range g.Supersedes {
 			sup[i] = leakwatch.GroupKey(id)
 		}
-		var names []string
+		var movers, accounts []string
 		if g.FirstMoverHandles != nil {
-			names = g.FirstMoverNames()
+			movers = g.FirstMoverNames()
 		}
-		return append(row, sup, strs(g.Candidates), formed, strs(names), grown(len(g.Accounts), g.Edges)), nil
+		if g.AccountHandles != nil {
+			accounts = g.AccountNames()
+		}
+		return append(row, sup, strs(g.Candidates), formed, strs(movers), strs(accounts), grown(len(g.Accounts), g.Edges)), nil
 	},
 }
 

@@ -106,7 +106,7 @@ func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
 	}
 	g := leakwatch.Group{ID: "g-net", Accounts: []string{"a", "b", "c"}, First: t0.Add(-48 * time.Hour), Last: t0.Add(time.Hour),
 		Evidence: []string{"term:#macronleaks"}, EvidenceFirst: t0.Add(4 * time.Minute), EvidenceLast: t0.Add(50 * time.Minute), Candidates: []string{"macron"},
-		FirstMovers: []string{"853883402931493550", "b"}, FirstMoverHandles: []string{"leak_relay", ""}}
+		FirstMovers: []string{"853883402931493550", "b"}, FirstMoverHandles: []string{"leak_relay", ""}, AccountHandles: []string{"", "bravo", ""}}
 	b1 := leakwatch.Burst{Object: "candidate:lepen", Onset: t0, Peak: t0, End: t0.Add(time.Minute), Count: 30, Candidates: []string{"lepen"}, Learning: true}
 	b2 := leakwatch.Burst{Object: "hashtag:dncleaks", Onset: t0, Peak: t0, End: t0.Add(time.Hour), Count: 39, Slow: true}
 	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalGroup, Group: &g}, {Kind: leakwatch.SignalBurst, Burst: &b1}, {Kind: leakwatch.SignalBurst, Burst: &b2}}); err != nil {
@@ -119,8 +119,16 @@ func TestMigrateUpgradesAnOlderWarehouse(t *testing.T) {
 	if len(groups) != 1 || !groups[0].EvidenceFirst.Equal(g.EvidenceFirst) || !groups[0].EvidenceLast.Equal(g.EvidenceLast) || !slices.Equal(groups[0].Candidates, g.Candidates) {
 		t.Fatalf("groups after the upgrade: %+v, want g-net about macron passing the dump round from %s to %s", groups, g.EvidenceFirst, g.EvidenceLast)
 	}
-	if !slices.Equal(groups[0].FirstMoverHandles, g.FirstMoverHandles) {
-		t.Errorf("first movers %v named %q, want %q", groups[0].FirstMovers, groups[0].FirstMoverHandles, g.FirstMoverHandles)
+	if !slices.Equal(groups[0].FirstMoverHandles, g.FirstMoverHandles) || !slices.Equal(groups[0].AccountHandles, g.AccountHandles) {
+		t.Errorf("first movers %v named %q, accounts %v named %q; want %q and %q", groups[0].FirstMovers, groups[0].FirstMoverHandles,
+			groups[0].Accounts, groups[0].AccountHandles, g.FirstMoverHandles, g.AccountHandles)
+	}
+	ed := leakwatch.Edge{ObjectKind: leakwatch.KindURL, A: "541321667014617081", B: "853883402931493550", AHandle: "patriote_75", Weight: 3, First: t0, Last: t0.Add(time.Minute)}
+	if err := again.InsertSignals(ctx, []leakwatch.Signal{{Kind: leakwatch.SignalEdge, Edge: &ed}}); err != nil {
+		t.Fatal(err)
+	}
+	if edges, err := again.Edges(ctx, t0.Add(-time.Hour), t0.Add(time.Hour)); err != nil || len(edges) != 1 || edges[0] != ed {
+		t.Errorf("edges after the upgrade: %+v (%v), want %+v", edges, err, ed)
 	}
 	bursts, err := again.Bursts(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
 	if err != nil {

@@ -662,7 +662,7 @@ func (ed *edge) formedAt() int64 {
 func (ed *edge) signal() leakwatch.Edge {
 	first, last := ed.span()
 	return leakwatch.Edge{
-		ObjectKind: ed.k.kind, A: ed.k.a, B: ed.k.b, Weight: ed.weight,
+		ObjectKind: ed.k.kind, A: ed.k.a, B: ed.k.b, AHandle: ed.pair.aHandle, BHandle: ed.pair.bHandle, Weight: ed.weight,
 		First: time.Unix(0, first).UTC(), Last: time.Unix(0, last).UTC(),
 		Score: round3(ed.score),
 	}
@@ -896,7 +896,8 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	g.Objects = c.objects.keys()
 	g.FirstMovers = c.lead.keys()
 	if e.named {
-		g.FirstMoverHandles = c.handles(g.FirstMovers)
+		known := c.known()
+		g.FirstMoverHandles, g.AccountHandles = c.handles(known, g.FirstMovers), c.handles(known, g.Accounts)
 	}
 	g.Score = round3(c.score)
 	g.Evidence, g.EvidenceFirst, g.EvidenceLast = c.leakEvidence()
@@ -984,23 +985,10 @@ func sortGroups(gs []leakwatch.Group) {
 
 // handles returns the handles of accounts, in order, from the pairs of the component's
 // edges: each account's from its earliest share. It returns nil when none is known.
-func (c *component) handles(accounts []string) []string {
+func (c *component) handles(known map[string]handleAt, accounts []string) []string {
 	var out []string
 	for i, a := range accounts {
-		var h string
-		var at int64
-		for _, ed := range c.edges {
-			p := ed.pair
-			if p.aHandle == "" && p.bHandle == "" {
-				continue
-			}
-			switch a {
-			case ed.k.a:
-				takeHandle(&h, &at, p.aHandle, p.aAt)
-			case ed.k.b:
-				takeHandle(&h, &at, p.bHandle, p.bAt)
-			}
-		}
+		h := known[a].handle
 		if h != "" && out == nil {
 			out = make([]string, len(accounts))
 		}
@@ -1009,4 +997,29 @@ func (c *component) handles(accounts []string) []string {
 		}
 	}
 	return out
+}
+
+type handleAt struct {
+	handle string
+	at     int64
+}
+
+// known returns the handle of each account of the component's edges that has one, from
+// its earliest share.
+func (c *component) known() map[string]handleAt {
+	m := map[string]handleAt{}
+	take := func(a, h string, at int64) {
+		if h == "" {
+			return
+		}
+		cur := m[a]
+		takeHandle(&cur.handle, &cur.at, h, at)
+		m[a] = cur
+	}
+	for _, ed := range c.edges {
+		p := ed.pair
+		take(ed.k.a, p.aHandle, p.aAt)
+		take(ed.k.b, p.bHandle, p.bAt)
+	}
+	return m
 }

@@ -540,6 +540,23 @@ func TestGroupNamesFirstMoversByHandle(t *testing.T) {
 				t.Errorf("round %d: first mover %s named %q (%q shown), want %q", round, a, g.FirstMoverHandles[i], g.FirstMoverNames()[i], want)
 			}
 		}
+		for i, a := range g.Accounts {
+			if want := handles[slices.Index(ids, a)]; g.AccountNames()[i] != want {
+				t.Errorf("round %d: account %s shown as %q, want %q", round, a, g.AccountNames()[i], want)
+			}
+		}
+		edges := 0
+		for _, s := range res.Signals {
+			if e := s.Edge; e != nil {
+				edges++
+				if e.AHandle != handles[slices.Index(ids, e.A)] || e.BHandle != handles[slices.Index(ids, e.B)] {
+					t.Errorf("round %d: edge %s-%s named %q-%q", round, e.A, e.B, e.AHandle, e.BHandle)
+				}
+			}
+		}
+		if edges == 0 {
+			t.Errorf("round %d: no edges", round)
+		}
 		rng.Shuffle(len(posts), func(i, j int) { posts[i], posts[j] = posts[j], posts[i] })
 	}
 }

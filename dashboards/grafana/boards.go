@@ -33,6 +33,9 @@ const activeIn = "first_at <= $__toTime AND last_at >= $__fromTime"
 // (first_mover_names), else by account: an account id says nothing to an analyst.
 const firstMovers = "arrayStringConcat(if(empty(first_mover_names), first_movers, first_mover_names), ', ') AS first_movers"
 
+// accountNames is a group's accounts shown as firstMovers shows its first movers.
+const accountNames = "if(empty(account_names), accounts, account_names)"
+
 // aboutCandidates keeps the bursts, groups and leak incidents that name a chosen candidate,
 // and those that name none (a dump nobody is named in is still news to every desk).
 const aboutCandidates = "(empty(candidates) OR hasAny(candidates, [${candidate:singlequote}]))"
@@ -157,11 +160,11 @@ func coordination() Spec {
 					"WHERE $__timeFilter(first_at) GROUP BY time, object_kind ORDER BY time, object_kind"},
 			{Title: "Strongest edges", Type: "table", QueryType: QueryTable, W: 12, H: 8,
 				Columns: []string{"a", "b", "object_kind", "weight", "score", "first", "last"},
-				SQL: "SELECT a, b, object_kind, weight, round(score, 2) AS score, first_at AS first, last_at AS last FROM " + warehouse.Latest("edges") + " " +
+				SQL: "SELECT if(a_name = '', a, a_name) AS a, if(b_name = '', b, b_name) AS b, object_kind, weight, round(score, 2) AS score, first_at AS first, last_at AS last FROM " + warehouse.Latest("edges") + " " +
 					"WHERE " + activeIn + " ORDER BY weight DESC, score DESC LIMIT 100"},
 			{Title: "Accounts in coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
 				Columns: []string{"account", "groups", "last"},
-				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " ARRAY JOIN accounts AS account " +
+				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " ARRAY JOIN " + accountNames + " AS account " +
 					"WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
 		},
 	}

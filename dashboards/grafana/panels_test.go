@@ -64,19 +64,25 @@ func TestPanelSQLOnClickHouse(t *testing.T) {
 		}
 	}
 
-	// Groups name their first movers by handle: the scenario's accounts are Twitter user ids.
+	// Groups and edges name accounts by handle: the scenario's accounts are Twitter user ids.
 	handles := map[string]bool{}
 	for _, p := range c.posts {
 		handles[p.Author.Handle] = true
 	}
-	for _, title := range []string{"Active coordinated groups"} {
-		p := panel(t, "leakwatch-overview", title)
-		rows := query(t, ctx, w, title, p.SQL, r, all)
-		col := slices.Index(rows.Columns, "first_movers")
+	for _, c := range []struct{ board, title, column string }{
+		{"leakwatch-overview", "Active coordinated groups", "first_movers"},
+		{"leakwatch-coordination", "Coordinated groups", "first_movers"},
+		{"leakwatch-coordination", "Strongest edges", "a"},
+		{"leakwatch-coordination", "Strongest edges", "b"},
+		{"leakwatch-coordination", "Accounts in coordinated groups", "account"},
+	} {
+		p := panel(t, c.board, c.title)
+		rows := query(t, ctx, w, c.title, p.SQL, r, all)
+		col := slices.Index(rows.Columns, c.column)
 		for _, row := range rows.Rows {
 			for _, name := range strings.Split(fmt.Sprint(row[col]), ", ") {
 				if !handles[name] {
-					t.Errorf("%s: first mover %q is not a handle of the campaign's accounts (row %v)", title, name, row)
+					t.Errorf("%s, %s: %q is not a handle of the campaign's accounts (row %v)", c.title, c.column, name, row)
 				}
 			}
 		}
