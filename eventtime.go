@@ -1,6 +1,9 @@
 package leakwatch
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // MinEventTime and MaxEventTime bound the event times leakwatch takes. A time outside them
 // is a placeholder (0001-01-01, the Unix epoch) or a typo, never a post: one in 1970 would
@@ -13,3 +16,9 @@ var (
 
 // EventTimeOK reports whether t is within MinEventTime..MaxEventTime.
 func EventTimeOK(t time.Time) bool { return !t.Before(MinEventTime) && t.Before(MaxEventTime) }
+
+// EventTimeError is the reason a time outside MinEventTime..MaxEventTime is refused, with
+// the time as spelt where it was read.
+func EventTimeError(spelt string) error {
+	return fmt.Errorf("%s: outside %d..%d, not a post time", spelt, MinEventTime.Year(), MaxEventTime.Year()-1)
+}

@@ -897,7 +897,7 @@ func (e *Edges) group(c *component, publish bool) leakwatch.Group {
 	g.FirstMovers = c.lead.keys()
 	if e.named {
 		known := c.known()
-		g.FirstMoverHandles, g.AccountHandles = c.handles(known, g.FirstMovers), c.handles(known, g.Accounts)
+		g.FirstMoverHandles, g.AccountHandles = handlesOf(known, g.FirstMovers), handlesOf(known, g.Accounts)
 	}
 	g.Score = round3(c.score)
 	g.Evidence, g.EvidenceFirst, g.EvidenceLast = c.leakEvidence()
@@ -983,9 +983,9 @@ func sortGroups(gs []leakwatch.Group) {
 	})
 }
 
-// handles returns the handles of accounts, in order, from the pairs of the component's
-// edges: each account's from its earliest share. It returns nil when none is known.
-func (c *component) handles(known map[string]handleAt, accounts []string) []string {
+// handlesOf returns the handles of accounts, in order, from known (component.known); nil
+// when none is known.
+func handlesOf(known map[string]handleAt, accounts []string) []string {
 	var out []string
 	for i, a := range accounts {
 		h := known[a].handle

@@ -358,7 +358,7 @@ func checkEventTime(at time.Time, value string) error {
 	if value == "" {
 		value = at.Format(time.RFC3339Nano)
 	}
-	return fmt.Errorf("%q: outside %d..%d, not a post time", value, leakwatch.MinEventTime.Year(), leakwatch.MaxEventTime.Year()-1)
+	return leakwatch.EventTimeError(strconv.Quote(value))
 }
 
 // cleanText makes text valid UTF-8 in NFC, as Post.Text promises.

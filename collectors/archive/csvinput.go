@@ -133,7 +133,7 @@ func (r *Reader) overlongCSV() (collectors.Record, error) {
 			return collectors.Record{}, fmt.Errorf("%s:%d: %w", r.path, line, err)
 		}
 		in.lines = line
-		rec = r.bad(line, kept, fmt.Errorf("line of %d bytes, over the %d-byte limit of a record (its first %d bytes kept)", n, maxLineBytes, len(kept)))
+		rec = r.tooLong(line, kept, n)
 	}
 	r.newCSVReader(line)
 	return rec, nil

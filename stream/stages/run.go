@@ -277,7 +277,7 @@ func postTimeError(p leakwatch.Post, now time.Time) error {
 	case at.IsZero():
 		return nil // mentions without a time are refused by detect, each with its object
 	case !leakwatch.EventTimeOK(at):
-		return fmt.Errorf("post %s: created_at %s: outside %d..%d, not a post time", p.URI, at.Format(time.RFC3339), leakwatch.MinEventTime.Year(), leakwatch.MaxEventTime.Year()-1)
+		return fmt.Errorf("post %s: created_at %w", p.URI, leakwatch.EventTimeError(at.Format(time.RFC3339)))
 	case at.After(now.Add(MaxAhead)):
 		return fmt.Errorf("post %s: created_at %s is %s ahead of the extract stage's clock (%s), more than %s: a time zone read wrongly?", p.URI, at.Format(time.RFC3339), at.Sub(now).Round(time.Second), now.UTC().Format(time.RFC3339), MaxAhead)
 	}
