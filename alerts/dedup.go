@@ -31,7 +31,8 @@ import (
 //
 // Memory is bounded by MaxEntries: past it the oldest entries are forgotten early (counted in
 // leakwatch_alerts_dedup_evicted_total), which can only cause a repeat, never a loss. The
-// state is in memory; a restarted process may send one repeat per alert.
+// state is in memory; a restarted process may send one repeat per alert. Waiting tells the
+// caller which alerts' latest versions are not yet delivered, so it can keep their records.
 type Dedup struct {
 	next     Notifier
 	interval time.Duration
@@ -265,6 +266,19 @@ func (d *Dedup) expire(now time.Time) {
 func (d *Dedup) drop(el *list.Element) {
 	delete(d.entries, el.Value.(*dedupEntry).key)
 	d.order.Remove(el)
+}
+
+// Waiting reports whether an update of alert id waits to be sent (see Dedup). An update being
+// sent counts as waiting until its delivery is over: it goes back to waiting if that fails.
+// The alert role keeps the record of a waiting version uncommitted, so a process killed
+// before the update went out reads it again on restart instead of losing it.
+func (d *Dedup) Waiting(id string) bool {
+	d.send.Lock()
+	defer d.send.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.pending[id]
+	return ok
 }
 
 // Len is the number of remembered deliveries.

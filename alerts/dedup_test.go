@@ -268,6 +268,9 @@ func TestDedupUpdates(t *testing.T) {
 		d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
 		_, _ = d.Notify(ctx, grown(9))
 		_, _ = d.Notify(ctx, grown(9))
+		if d.Waiting("group|g1") {
+			t.Error("a plain repeat waits as an update")
+		}
 		if n, _ := d.SendUpdates(ctx, true); n != 0 || len(rec.got) != 1 {
 			t.Errorf("sent %d updates and %d alerts, want 0 and 1", n, len(rec.got))
 		}
@@ -302,6 +305,9 @@ func TestDedupUpdates(t *testing.T) {
 		d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
 		_, _ = d.Notify(ctx, grown(9))
 		_, _ = d.Notify(ctx, grown(20))
+		if !d.Waiting("group|g1") || d.Waiting("group|g2") {
+			t.Errorf("waiting g1 %v, g2 %v; want only the grown g1", d.Waiting("group|g1"), d.Waiting("group|g2"))
+		}
 		if n, err := d.SendUpdates(ctx, true); n != 1 || err != nil {
 			t.Errorf("sent %d (%v), want 1", n, err)
 		}
@@ -320,9 +326,15 @@ func TestDedupUpdates(t *testing.T) {
 		if n, err := d.SendUpdates(ctx, true); n != 0 || err == nil {
 			t.Fatalf("with the receiver down: sent %d (%v), want 0 and an error", n, err)
 		}
+		if !d.Waiting("group|g1") {
+			t.Error("a failed update is not waiting: its record would be committed and lost")
+		}
 		rec.fail = nil
 		if n, err := d.SendUpdates(ctx, true); n != 1 || err != nil {
 			t.Errorf("with the receiver back: sent %d (%v), want 1", n, err)
+		}
+		if d.Waiting("group|g1") {
+			t.Error("an update delivered still waits")
 		}
 	})
 }

@@ -165,6 +165,9 @@ func (r *Receiver) KeepUpdated(ctx context.Context, grace time.Duration) error {
 	}
 }
 
+// Waiting reports whether the receiver holds an update of alert id not yet sent (Dedup.Waiting).
+func (r *Receiver) Waiting(id string) bool { return r.dedup.Waiting(id) }
+
 // DeliverEach delivers alerts and returns one error per alert, in order: nil when it was
 // delivered or suppressed as a repeat. A request refused as a whole fails only the alerts
 // that fail alone (see NewReceiver).
@@ -234,6 +237,16 @@ func (f *Fanout) Receivers() []string {
 		names[i] = r.name
 	}
 	return names
+}
+
+// Waiting reports whether any receiver holds an update of alert id not yet sent.
+func (f *Fanout) Waiting(id string) bool {
+	for _, r := range f.receivers {
+		if r.Waiting(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // Deliver sends to all receivers concurrently, so a slow one delays no other, and returns one

@@ -184,6 +184,7 @@ type runOpts struct {
 	// is set, the shared instance otherwise.
 	alertmanager string
 	partitions   int
+	dedup        string // the alert role's dedup interval (default 0s: off)
 }
 
 func newRun(t *testing.T, o runOpts) *run {
@@ -211,6 +212,9 @@ func newRun(t *testing.T, o runOpts) *run {
 	if o.clickhouse == "" {
 		o.clickhouse = testenv.DefaultClickHouse
 	}
+	if o.dedup == "" {
+		o.dedup = "0s"
+	}
 	cfg := fmt.Sprintf(`kafka:
   brokers: [%q]
   partitions: %d
@@ -222,9 +226,9 @@ clickhouse:
 metrics: ""
 alerts:
   alertmanager: {url: %q}
-  dedup: {interval: 0s}
+  dedup: {interval: %s}
   retry: {initial: 200ms, max: 2s, multiplier: 2, max_attempts: 100, max_elapsed: 90s}
-`, o.kafka, o.partitions, r.kafka.GroupPrefix, tp.Posts, tp.SiteChanges, tp.Mentions, tp.Signals, tp.Alerts, tp.DeadLetter, tp.CoShares, o.clickhouse, r.db, am)
+`, o.kafka, o.partitions, r.kafka.GroupPrefix, tp.Posts, tp.SiteChanges, tp.Mentions, tp.Signals, tp.Alerts, tp.DeadLetter, tp.CoShares, o.clickhouse, r.db, am, o.dedup)
 	if o.webhook != "" {
 		cfg += fmt.Sprintf("  webhooks: [{name: faults, url: %q, secret_env: LEAKWATCH_FAULTS_SECRET}]\n", o.webhook)
 	}
@@ -412,6 +416,18 @@ func (r *run) lag(stage string, topics ...string) (int64, error) {
 		}
 	}
 	return sum, nil
+}
+
+// committed is a stage's committed offset per partition of topic (-1: none yet).
+func (r *run) committed(stage, topic string) map[int]int64 {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	com, err := stream.Committed(ctx, r.kafka, r.kafka.GroupPrefix+stage, topic)
+	if err != nil {
+		r.t.Fatalf("committed offsets of %s: %v", stage, err)
+	}
+	return com
 }
 
 // assignments is how many partitions each member of a stage's group holds.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -454,6 +455,98 @@ func TestToPartitionOverridesTheKey(t *testing.T) {
 	}
 	if n := stream.Count(ranges); n != int64(len(msgs)) {
 		t.Fatalf("%d records in the topic, wrote %d", n, len(msgs))
+	}
+}
+
+// TestCommitHoldKeepsRecordsForARestart: a group with a commit hold commits each partition
+// only up to the record the hold names, so a member that starts after it reads that record
+// and the ones after it again; once the hold is released, the partition's next batch commits
+// everything.
+func TestCommitHoldKeepsRecordsForARestart(t *testing.T) {
+	cfg := brokerConfig(t)
+	cfg.Partitions = 1
+	cfg.Topics.Posts += "-one"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := stream.CreateTopics(ctx, cfg, cfg.Topics.Posts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stream.DeleteTopics(context.Background(), cfg, cfg.Topics.Posts) })
+	w, err := stream.NewWriter(cfg, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	write := func(from, n int) {
+		var msgs []stream.Message
+		for i := from; i < from+n; i++ {
+			msgs = append(msgs, stream.Message{Topic: cfg.Topics.Posts, Value: []byte(strconv.Itoa(i))})
+		}
+		if err := w.Write(ctx, msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// consume runs a member until it has seen the record of value last, and returns the
+	// values it read first, in order.
+	var held atomic.Int64 // -1: no hold
+	consume := func(last string) []string {
+		t.Helper()
+		g, err := stream.NewGroup(cfg, "hold", []string{cfg.Topics.Posts}, testLogger(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.WithCommitHold(func(topic string, partition int) (int64, bool) {
+			h := held.Load()
+			return h, h >= 0 && topic == cfg.Topics.Posts && partition == 0
+		})
+		rctx, stop := context.WithCancel(ctx)
+		var got []string
+		err = g.Run(rctx, func(_ context.Context, batch []stream.Record) error {
+			for _, r := range batch {
+				got = append(got, string(r.Value))
+				if string(r.Value) == last {
+					defer stop() // after this batch's commit
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	committed := func() int64 {
+		t.Helper()
+		c, err := stream.Committed(ctx, cfg, cfg.GroupPrefix+"hold", cfg.Topics.Posts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c[0]
+	}
+
+	write(0, 6)
+	held.Store(2) // the record at offset 2 is not final
+	if got := consume("5"); strings.Join(got, ",") != "0,1,2,3,4,5" {
+		t.Fatalf("first member read %v", got)
+	}
+	if c := committed(); c != 2 {
+		t.Fatalf("committed offset %d with the hold at 2, want 2", c)
+	}
+	// A member started now (after a crash, say) reads the held record again, and what follows.
+	write(6, 1)
+	if got := consume("6"); strings.Join(got, ",") != "2,3,4,5,6" {
+		t.Fatalf("member after a restart read %v, want 2 to 6", got)
+	}
+	if c := committed(); c != 2 {
+		t.Fatalf("committed offset %d, want it still held at 2", c)
+	}
+	held.Store(-1)
+	write(7, 1)
+	if got := consume("7"); strings.Join(got, ",") != "2,3,4,5,6,7" {
+		t.Fatalf("member after the hold read %v, want 2 to 7", got)
+	}
+	if c := committed(); c != 8 {
+		t.Fatalf("committed offset %d once the hold was released, want 8 (all)", c)
 	}
 }
 

@@ -32,6 +32,15 @@ type Group struct {
 	// (cfg.FetchBatch and cfg.FetchWait unless WithBatch changed them)
 	batch int
 	wait  time.Duration
+	// hold and committed: see WithCommitHold (committed is the next offset Run committed,
+	// per partition)
+	hold      func(topic string, partition int) (offset int64, ok bool)
+	committed map[topicPartition]int64
+}
+
+type topicPartition struct {
+	topic     string
+	partition int
 }
 
 // WithBatch makes batches of up to n records gathered for at most wait, for a handler whose
@@ -61,6 +70,20 @@ func (g *Group) OnReconnect(reset func() error) *Group {
 // inputs go quiet. It returns g.
 func (g *Group) WithIdleCalls(d time.Duration) *Group {
 	g.idle = d
+	return g
+}
+
+// WithCommitHold makes Run commit no partition past a record whose effect is not yet final:
+// after each batch, hold(topic, partition) returns the offset of the earliest such record of
+// the partition (ok false when there is none), and that record and the ones after it stay
+// uncommitted, to be read again after a restart. The alert role holds back an alert whose
+// update dedup still waits to send: a process killed in the meantime would otherwise have
+// committed a version it never delivered. Only partitions of the batch are committed, so a
+// hold released while its partition is quiet is committed with the partition's next batch
+// (until then a restart reads the records again, a repeat and never a loss). It returns g.
+func (g *Group) WithCommitHold(hold func(topic string, partition int) (offset int64, ok bool)) *Group {
+	g.hold = hold
+	g.committed = map[topicPartition]int64{}
 	return g
 }
 
@@ -168,7 +191,7 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 		// The batch is handled: commit even when shutdown began meanwhile, so it is not
 		// handled twice without need.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.WriteTimeout)
-		err = r.CommitMessages(cctx, msgs...)
+		err = g.commit(cctx, r, msgs)
 		cancel()
 		if err != nil {
 			commitFailures++
@@ -193,6 +216,41 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 			return nil
 		}
 	}
+}
+
+// commit commits a handled batch, no further on each partition than the hold allows.
+func (g *Group) commit(ctx context.Context, r *kafka.Reader, msgs []kafka.Message) error {
+	if g.hold == nil {
+		return r.CommitMessages(ctx, msgs...)
+	}
+	next := map[topicPartition]int64{}
+	for _, m := range msgs {
+		k := topicPartition{m.Topic, m.Partition}
+		next[k] = max(next[k], m.Offset+1)
+	}
+	var commits []kafka.Message
+	for k, off := range next {
+		if h, ok := g.hold(k.topic, k.partition); ok && h < off {
+			off = h
+		}
+		// A hold never reaches below what was committed before it (its record came later),
+		// so nothing goes back; an unchanged offset needs no commit.
+		if c, ok := g.committed[k]; ok && off <= c {
+			continue
+		}
+		// kafka-go commits a message's offset + 1, the next one to read.
+		commits = append(commits, kafka.Message{Topic: k.topic, Partition: k.partition, Offset: off - 1})
+	}
+	if len(commits) == 0 {
+		return nil
+	}
+	if err := r.CommitMessages(ctx, commits...); err != nil {
+		return err
+	}
+	for _, c := range commits {
+		g.committed[topicPartition{c.Topic, c.Partition}] = c.Offset + 1
+	}
+	return nil
 }
 
 // reader opens a group member on the configured topics.

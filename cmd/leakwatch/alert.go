@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,7 +33,8 @@ func receiverStage(receiver string) string { return alertStage + "-" + receiver 
 // runAlert consumes the alerts topic and delivers every alert to each configured receiver.
 // Each receiver commits a batch's offsets only when each of its alerts was delivered,
 // suppressed as a repeat, or written to the dead-letter topic with the reason (refused, or
-// still failing when the retry policy gave up). On shutdown an unfinished batch stays
+// still failing when the retry policy gave up), and never past an alert whose grown version
+// dedup holds back as an update not yet sent. On shutdown an unfinished batch stays
 // uncommitted and is delivered again on restart.
 func runAlert(ctx context.Context, e *env, args []string) error {
 	return runRoleCommand(ctx, e, "alert", args, "sections kafka, alerts, metrics; see docs/ALERTS.md")
@@ -71,6 +73,7 @@ func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.R
 		rlog := log.With("stage", stage)
 		rlog.Info("delivering alerts", "topic", scfg.Topics.Alerts, "group", group.ID(), "receiver", r.Name())
 		d := &alertDelivery{fanout: alerts.NewFanout(rlog, r), stage: stage, log: rlog}
+		group.WithCommitHold(d.hold)
 		g.Go(func() error { return r.KeepUpdated(gctx, updateGrace) })
 		g.Go(func() error {
 			return group.Run(gctx, stream.DecodeHandler(stage, w, scfg.Topics.DeadLetter, rlog, func(ctx context.Context, items []stream.Item[leakwatch.Alert]) error {
@@ -127,6 +130,53 @@ type alertDelivery struct {
 	fanout *alerts.Fanout
 	stage  string // of the dead letters
 	log    *slog.Logger
+
+	// waiting is where each alert's version that dedup holds back as an update was read
+	// (by alert id), so its record stays uncommitted until the update is sent (see hold).
+	mu      sync.Mutex
+	waiting map[string]stream.Record
+}
+
+// hold is the offset of the earliest record of topic's partition whose alert version a
+// receiver still waits to send as an update (stream.Group.WithCommitHold). The records from
+// there on stay uncommitted: a process killed before the update went out reads them again on
+// restart and sends it then, instead of having committed a version it never delivered.
+func (d *alertDelivery) hold(topic string, partition int) (int64, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	first, ok := int64(0), false
+	for id, r := range d.waiting {
+		if !d.fanout.Waiting(id) {
+			delete(d.waiting, id) // sent since, or replaced by a newer delivered version
+			continue
+		}
+		if r.Topic == topic && r.Partition == partition && (!ok || r.Offset < first) {
+			first, ok = r.Offset, true
+		}
+	}
+	return first, ok
+}
+
+// noteWaiting records, after a batch, where each of its alerts that now waits as an update was
+// read: the last copy of an id in the batch is the version dedup keeps.
+func (d *alertDelivery) noteWaiting(items []stream.Item[leakwatch.Alert]) {
+	last := make(map[string]int, len(items))
+	for i, it := range items {
+		last[it.Value.ID] = i
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, i := range last {
+		if !d.fanout.Waiting(id) {
+			delete(d.waiting, id)
+			continue
+		}
+		if d.waiting == nil {
+			d.waiting = map[string]stream.Record{}
+		}
+		r := items[i].Record
+		d.waiting[id] = stream.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
+	}
 }
 
 // deliver sends the batch to every receiver at once and returns dead letters for the alerts
@@ -142,6 +192,7 @@ func (d *alertDelivery) deliver(ctx context.Context, items []stream.Item[leakwat
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	d.noteWaiting(items)
 	names := d.fanout.Receivers()
 	var dead []stream.DeadLetter
 	for j := range items {
