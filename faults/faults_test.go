@@ -142,7 +142,7 @@ type receiver struct {
 	addr string
 	mu   sync.Mutex
 	srv  *http.Server
-	got  map[string]int // alert id -> deliveries
+	got  map[string]int    // alert id -> deliveries
 	last map[string]string // alert id -> summary of its last delivery
 }
 
