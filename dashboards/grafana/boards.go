@@ -33,8 +33,15 @@ const activeIn = "first_at <= $__toTime AND last_at >= $__fromTime"
 // (first_mover_names), else by account: an account id says nothing to an analyst.
 const firstMovers = "arrayStringConcat(if(empty(first_mover_names), first_movers, first_mover_names), ', ') AS first_movers"
 
-// accountNames is a group's accounts shown as firstMovers shows its first movers.
-const accountNames = "if(empty(account_names), accounts, account_names)"
+// accountsInGroups counts each account's groups by its id, and shows it by its latest known
+// handle (else its id): an account in groups stored before the warehouse kept handles
+// (account_names empty) and in groups stored after was counted as two accounts, its id and
+// its handle. account_names holds an account's own id where its handle is unknown.
+var accountsInGroups = "SELECT if(handle = '', id, handle) AS account, groups, last FROM (" +
+	"SELECT id, argMaxIf(name, last_at, name != '' AND name != id) AS handle, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " " +
+	"ARRAY JOIN accounts AS id, arrayResize(account_names, length(accounts)) AS name " +
+	"WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " GROUP BY id) " +
+	"ORDER BY groups DESC, account LIMIT 200"
 
 // aboutCandidates keeps the bursts, groups and leak incidents that name a chosen candidate,
 // and those that name none (a dump nobody is named in is still news to every desk).
@@ -164,8 +171,7 @@ func coordination() Spec {
 					"WHERE " + activeIn + " ORDER BY weight DESC, score DESC LIMIT 100"},
 			{Title: "Accounts in coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
 				Columns: []string{"account", "groups", "last"},
-				SQL: "SELECT account, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " ARRAY JOIN " + accountNames + " AS account " +
-					"WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " GROUP BY account ORDER BY groups DESC, account LIMIT 200"},
+				SQL: accountsInGroups},
 		},
 	}
 }

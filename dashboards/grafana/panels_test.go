@@ -390,6 +390,39 @@ func TestPanelsFollowTheCandidate(t *testing.T) {
 	}
 }
 
+// An account is one row of "Accounts in coordinated groups" however its groups were stored:
+// before the warehouse kept handles (ids only), with its handle, or under a newer handle after
+// a rename. It is shown by its latest handle, and by its id while none is known.
+func TestAccountsPanelOneRowPerAccount(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := panelsDB(t, ctx, "accounts")
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	group := func(id string, minute int, accounts, handles []string) leakwatch.Signal {
+		on := at.Add(time.Duration(minute) * time.Minute)
+		return leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: id, Accounts: accounts, AccountHandles: handles,
+			ObjectKinds: []leakwatch.ObjectKind{"url"}, First: on, Last: on.Add(time.Minute)}}
+	}
+	sigs := []leakwatch.Signal{
+		group("g-old", 0, []string{"111", "222"}, nil),                                   // stored without handles
+		group("g-new", 1, []string{"111", "333", "444"}, []string{"alice", "carol", ""}), // 444's handle unknown
+		group("g-renamed", 2, []string{"111", "333"}, []string{"alice_v2", "carol"}),
+	}
+	if err := w.InsertSignals(ctx, sigs); err != nil {
+		t.Fatal(err)
+	}
+	p := panel(t, "leakwatch-coordination", "Accounts in coordinated groups")
+	r := grafana.Range{From: at.Add(-time.Hour), To: at.Add(time.Hour), Interval: time.Hour}
+	res := query(t, ctx, w, p.Title, p.SQL, r, map[string][]string{"candidate": {"macron"}})
+	var got []string
+	for _, row := range res.Rows {
+		got = append(got, fmt.Sprint(row[0], "=", row[1]))
+	}
+	if want := []string{"alice_v2=3", "carol=2", "222=1", "444=1"}; !slices.Equal(got, want) {
+		t.Errorf("accounts and their groups: %v, want %v", got, want)
+	}
+}
+
 // A vote made in code has no end (the warehouse stores the epoch): the calendar panel and the
 // annotation must still draw it, as a point.
 func TestCalendarPointWithoutEnd(t *testing.T) {
