@@ -280,7 +280,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	st.Changes += changeStats.Changes
 	st.Bad += changeStats.Bad
 	st.Posts += changeStats.Posts
-	printAnalyzeSummary(e.stdout, path, outFile, st, bad, res, cfg, took, cpu, gc)
+	printAnalyzeSummary(e.stdout, path, r.Recognised(), outFile, st, bad, res, cfg, took, cpu, gc)
 	if cfg.Calendar != nil {
 		if w := calendarSpanWarning(*cfg.Calendar, res.Summary.First, res.Summary.Last); w != "" {
 			fmt.Fprintf(e.stderr, "analyze: warning: %s\n", w)
@@ -587,9 +587,12 @@ func (b *badRecords) close() error {
 	return nil
 }
 
-func printAnalyzeSummary(w io.Writer, path, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, cfg pipeline.Config, took time.Duration, cpu, gc float64) {
+func printAnalyzeSummary(w io.Writer, path, recognised, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, cfg pipeline.Config, took time.Duration, cpu, gc float64) {
 	s := res.Summary
 	fmt.Fprintf(w, "analyzed %s\n", path)
+	if recognised != "" {
+		fmt.Fprintf(w, "  layout        preset %s, recognised from the CSV header\n", recognised)
+	}
 	fmt.Fprintf(w, "  records       %d (posts %d, site changes %d, bad %d)\n", st.Records, st.Posts, st.Changes, st.Bad)
 	if !s.First.IsZero() {
 		fmt.Fprintf(w, "  posts from    %s to %s\n", minute(s.First), minute(s.Last))

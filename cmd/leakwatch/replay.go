@@ -162,6 +162,9 @@ func (rp *replayer) replayFiles(ctx context.Context, paths []string, opts archiv
 		if err != nil {
 			return fmt.Errorf("%w: %s: %v", errUsage, p, err)
 		}
+		if name := r.Recognised(); name != "" {
+			fmt.Fprintf(rp.out, "replay: %s: preset %s, recognised from the CSV header\n", p, name)
+		}
 		for {
 			rec, err := r.NextRecord()
 			if errors.Is(err, io.EOF) {

@@ -283,6 +283,49 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// A header that is no preset's is refused with the header in the message, so the user sees
+// what to map; one holding the columns of two presets names both; a layout the caller gave
+// is never replaced by a recognised one; and a header is recognised in any case.
+func TestPresetRecognition(t *testing.T) {
+	rtweet := "user_id,screen_name,created_at,status_id,text,lang,retweet_status_id,in_reply_to_status_status_id,quote_status_id,urls_expanded,hashtags,mentions_screen_name\n" +
+		"14389177,benoithamon,2017-03-20T23:28:13Z,843967442128900096,Bonsoir #LeGrandDebat,fr,NA,NA,NA,NA,LeGrandDebat HamonDebat,NA\n"
+	for _, tc := range []struct {
+		name, in   string
+		opts       archive.Options
+		recognised string
+		err        string
+	}{
+		{"no preset's", "who,when,what\nme,2017-05-05T18:35:00Z,hello\n", archive.Options{}, "", "the header (who,when,what) is no preset's"},
+		{"two presets'", "account_id,post_id,url_id,hashtag_id,domain_id,phash_id,timestamp,timestamp_share,object_id,content_id\n",
+			archive.Options{}, "", "the header holds the columns of presets coortweet-de and coortweet-ru"},
+		{"rtweet", rtweet, archive.Options{}, "rtweet", ""},
+		{"rtweet in capitals", strings.Replace(rtweet, "user_id,screen_name,created_at", "USER_ID,Screen_Name,CREATED_AT", 1), archive.Options{}, "rtweet", ""},
+		{"columns given", rtweet, archive.Options{Columns: archive.Columns{Author: "screen_name", Time: "created_at"}}, "", ""},
+	} {
+		r, err := archive.NewReader(strings.NewReader(tc.in), "x.csv", tc.opts)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		p, err := r.Next()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if r.Recognised() != tc.recognised {
+			t.Errorf("%s: recognised %q, want %q", tc.name, r.Recognised(), tc.recognised)
+		}
+		// The preset reads user ids as authors, NA as empty, and the posts as tweets.
+		if tc.recognised != "" && (p.Author.ID != "14389177" || p.ReplyTo != "" || p.URI != "https://twitter.com/i/status/843967442128900096") {
+			t.Errorf("%s: post %+v", tc.name, p)
+		}
+	}
+}
+
 // TestPresetOverride: an explicit column wins over the preset's.
 func TestPresetOverride(t *testing.T) {
 	in := "user_id,screen_name,created_at,status_id,text,lang,retweet_status_id,in_reply_to_status_status_id,quote_status_id,urls_expanded,hashtags,mentions_screen_name,handle2\n" +

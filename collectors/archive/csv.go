@@ -187,12 +187,71 @@ func (r *Reader) openCSV() error {
 			return fmt.Errorf("csv header: column %d: %s", i+1, notUTF8Reason(header[i]))
 		}
 	}
+	if err := r.recognise(header); err != nil {
+		return err
+	}
 	m, err := newCSVMapping(header, r.opts)
 	if err != nil {
 		return err
 	}
 	r.cmap = m
 	return nil
+}
+
+// recognise reads the file with the preset whose columns its header holds, when the caller
+// gave no layout (no preset, columns or objects): the data sets leakwatch knows are read
+// without flags. Exactly one preset must fit: a header holding the columns of two is
+// refused, naming both. A header that fits none is left to the column map's own error, with
+// the header in it, so the caller sees what to map.
+func (r *Reader) recognise(header []string) error {
+	g := r.given
+	if g.Preset != "" || g.Columns != (Columns{}) || len(g.Objects) > 0 {
+		return nil
+	}
+	fits := presetsFitting(header)
+	switch len(fits) {
+	case 0:
+		return fmt.Errorf("columns: CSV needs author= and time= (or --preset %s); the header (%s) is no preset's",
+			strings.Join(PresetNames(), "|"), strings.Join(header, ","))
+	case 1:
+	default:
+		return fmt.Errorf("columns: the header holds the columns of presets %s: give one (--preset)", strings.Join(fits, " and "))
+	}
+	g.Preset = fits[0]
+	o, err := g.resolved(r.path)
+	if err != nil {
+		return err
+	}
+	if o.Comma != r.opts.Comma || o.Encoding != r.opts.Encoding {
+		// The header was split and decoded with the options before the preset: a preset
+		// changing either would need it read again. None does.
+		return fmt.Errorf("columns: preset %s recognised from the header reads with other separator or encoding settings: give --preset %s", fits[0], fits[0])
+	}
+	r.opts, r.recognised = o, fits[0]
+	return nil
+}
+
+// presetsFitting names the presets, sorted, every column of which the header holds (in any
+// case, as the column map finds them).
+func presetsFitting(header []string) []string {
+	has := func(col string) bool {
+		return col == "" || slices.ContainsFunc(header, func(h string) bool { return strings.EqualFold(h, col) })
+	}
+	var out []string
+	for _, name := range PresetNames() {
+		o := Presets[name].Options
+		ok := true
+		for _, f := range columnFields {
+			ok = ok && has(*f.get(&o.Columns))
+		}
+		for _, oc := range o.Objects {
+			ok = ok && has(oc.Column)
+		}
+		if ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func (r *Reader) nextCSV() (collectors.Record, error) {

@@ -32,13 +32,16 @@ type Stats struct {
 
 // Reader reads one archive file record by record, in file order.
 type Reader struct {
-	opts   Options
-	path   string
-	ref    string // file name used in bad-record refs
-	format Format
-	file   io.Closer
-	gz     *gzip.Reader
-	br     *bufio.Reader
+	opts  Options
+	given Options // as the caller gave them, before the preset and defaults
+	// recognised is the preset a CSV header was recognised as, when no layout was given
+	recognised string
+	path       string
+	ref        string // file name used in bad-record refs
+	format     Format
+	file       io.Closer
+	gz         *gzip.Reader
+	br         *bufio.Reader
 	// lineBuf holds the line being decoded, reused line after line
 	lineBuf []byte
 	line    int // JSONL: last line read
@@ -75,11 +78,12 @@ func Open(path string, opts Options) (*Reader, error) {
 // NewReader reads an archive from in; name is used to pick the format and in bad-record refs.
 // The caller closes in (Close does not).
 func NewReader(in io.Reader, name string, opts Options) (*Reader, error) {
+	given := opts
 	opts, err := opts.resolved(name)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{opts: opts, path: name, ref: filepath.Base(name)}
+	r := &Reader{opts: opts, given: given, path: name, ref: filepath.Base(name)}
 	if r.br, r.gz, err = decompressed(in); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -207,6 +211,10 @@ func contradicts(f Format, br *bufio.Reader) error {
 
 // Format is the format the file is read as.
 func (r *Reader) Format() Format { return r.format }
+
+// Recognised is the preset the CSV header was recognised as (see Presets), "" when the caller
+// gave the layout (a preset, columns or objects) or the file is not CSV.
+func (r *Reader) Recognised() string { return r.recognised }
 
 // Stats returns the counts so far.
 func (r *Reader) Stats() Stats { return r.stats }

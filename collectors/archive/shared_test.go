@@ -3,6 +3,7 @@ package archive_test
 import (
 	"compress/gzip"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -219,4 +220,51 @@ func mustColumns(t *testing.T, s string) archive.Columns {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A data set leakwatch has a preset for is read without flags: its header is recognised, and
+// the posts are those --preset gives, one for one.
+func TestPresetRecognisedFromHeader(t *testing.T) {
+	for preset, file := range map[string]string{
+		"ira":          "ira-2016-07/ira_tweets_2016-07-01_2016-08-15.csv.gz",
+		"coortweet-de": "coortweet/german_elections.csv.gz",
+		"coortweet-ru": "coortweet/russian_coord_tweets.csv.gz",
+		"rtweet":       "fr-2017-debates/tweets_debat.csv",
+	} {
+		t.Run(preset, func(t *testing.T) {
+			path := testenv.SharedData(t, "data/"+file)
+			read := func(opts archive.Options) (string, []string) {
+				r, err := archive.Open(path, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				var posts []string
+				for p, err := range r.All() {
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, err := json.Marshal(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					posts = append(posts, string(b))
+				}
+				return r.Recognised(), posts
+			}
+			recognised, got := read(archive.Options{})
+			given, want := read(archive.Options{Preset: preset})
+			if recognised != preset || given != "" {
+				t.Errorf("recognised %q without flags and %q with --preset, want %q and none", recognised, given, preset)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d posts without flags, %d with --preset %s", len(got), len(want), preset)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("post %d without flags:\n%s\nwith --preset %s:\n%s", i, got[i], preset, want[i])
+				}
+			}
+		})
+	}
 }
