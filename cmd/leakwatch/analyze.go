@@ -44,7 +44,7 @@ var analyzeFormats = map[string]archive.Format{
 const maxBadShown = 10
 
 func runAnalyze(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "analyze", "FILE --out DIR [flags]")
+	fs := newFlags(e, "analyze", "FILE... --out DIR [flags]")
 	af := addArchiveFlags(fs, "")
 	format, preset := af.format, af.preset
 	window := fs.Duration("window", 0, "co-share window W (default from config: 60s)")
@@ -67,13 +67,12 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(files) != 1 {
-		return fmt.Errorf("%w: want exactly one FILE, got %d: %v", errUsage, len(files), files)
+	if len(files) == 0 {
+		return fmt.Errorf("%w: want at least one FILE", errUsage)
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: --out DIR is required", errUsage)
 	}
-	path := files[0]
 	// A flag given is used as given: a value out of range is refused, not taken for "unset"
 	// (the config's value). 0 means something for the last four (no cap, no bound, sort all,
 	// one per CPU), so only negatives are refused there.
@@ -202,37 +201,47 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if opts.Workers = cfg.Workers; opts.Workers == 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	if len(csvFlags) > 0 && opts.Format == archive.FormatAuto && *preset == "" {
-		if f, err := archive.DetectFormat(path); err == nil && f == archive.FormatJSONL {
-			return fmt.Errorf("%w: %s: CSV only, and %s reads as JSON lines (give --format csv if it is CSV)", errUsage, strings.Join(csvFlags, ", "), path)
+	// Every file is opened, and its CSV header read, before any is analyzed: a typo in the
+	// last of a year's daily files fails at once, not after the others were read.
+	for _, path := range files {
+		r, err := openArchive(path, opts, csvFlags, *preset)
+		if err != nil {
+			return err
 		}
+		r.Close()
 	}
-	r, err := archive.Open(path, opts)
-	if err != nil {
-		if _, known := archive.Presets[*preset]; known && !errors.Is(err, os.ErrNotExist) {
-			if f, _ := archive.DetectFormat(path); f == archive.FormatJSONL {
-				// A CSV header error alone does not say why a JSON-lines file was read as CSV.
-				return fmt.Errorf("%w: --preset %s reads the file as CSV (JSON lines need no --preset): %v", errUsage, *preset, err)
-			}
-			return fmt.Errorf("%w: --preset %s: %v", errUsage, *preset, err)
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	defer r.Close()
 	// Hourly volume lines for the report; a campaign of months stays a few thousand points.
 	batch.Volume = volume.New(bucket, 0)
-	log := e.log.With("cmd", "analyze", "file", filepath.Base(path))
+	log := e.log.With("cmd", "analyze", "files", len(files), "file", filepath.Base(files[0]))
 	start, cpu0, gc0 := time.Now(), cpuSeconds(), gcSeconds()
 	nextReport := start.Add(*progress)
-	tick := func(records int64) {
+	var records int64 // of the files before the one being read
+	tick := func(n int64) {
 		if *progress > 0 && time.Now().After(nextReport) {
 			el := time.Since(start)
-			fmt.Fprintf(e.stderr, "analyze: %d records read (%d bad), %.0f posts/s\n", records, bad.n, float64(batch.Posts())/el.Seconds())
+			fmt.Fprintf(e.stderr, "analyze: %d records read (%d bad), %.0f posts/s\n", records+n, bad.n, float64(batch.Posts())/el.Seconds())
 			nextReport = time.Now().Add(*progress)
 		}
 	}
-	if err := feedArchive(ctx, r, path, batch, &bad, batch.PostAll, tick); err != nil {
-		return err
+	// The files are one archive: the analysis sorts every post by event time, so their order,
+	// and how the archive was cut into them, do not matter.
+	var st archive.Stats
+	layouts := map[string]string{} // file -> the preset its CSV header was recognised as
+	for _, path := range files {
+		r, err := openArchive(path, opts, csvFlags, *preset)
+		if err != nil {
+			return err
+		}
+		err = feedArchive(ctx, r, path, batch, &bad, batch.PostAll, tick)
+		st = st.Plus(r.Stats())
+		records = int64(st.Records)
+		if name := r.Recognised(); name != "" {
+			layouts[path] = name
+		}
+		r.Close()
+		if err != nil {
+			return err
+		}
 	}
 	read := time.Since(start)
 	if *progress > 0 && read > *progress {
@@ -275,12 +284,8 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err := bad.close(); err != nil {
 		return err
 	}
-	st := r.Stats()
-	st.Records += changeStats.Records
-	st.Changes += changeStats.Changes
-	st.Bad += changeStats.Bad
-	st.Posts += changeStats.Posts
-	printAnalyzeSummary(e.stdout, path, r.Recognised(), outFile, st, bad, res, cfg, took, cpu, gc)
+	st = st.Plus(changeStats)
+	printAnalyzeSummary(e.stdout, files, layouts, outFile, st, bad, res, cfg, took, cpu, gc)
 	if cfg.Calendar != nil {
 		if w := calendarSpanWarning(*cfg.Calendar, res.Summary.First, res.Summary.Last); w != "" {
 			fmt.Fprintf(e.stderr, "analyze: warning: %s\n", w)
@@ -290,10 +295,10 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	case st.Posts == 0 && st.Bad > 0:
 		// Most often a column map or format that does not fit the file: an empty result
 		// must not pass for a quiet archive in a script.
-		return fmt.Errorf("no post could be read: all %d records of %s were bad (reasons above)", st.Bad, path)
+		return fmt.Errorf("no post could be read: all %d records of %s were bad (reasons above)", st.Bad, strings.Join(files, ", "))
 	case st.Posts == 0:
 		// An empty file, or a CSV header alone: an export that went wrong, not a quiet campaign.
-		return fmt.Errorf("no post in %s: the file holds no record", path)
+		return fmt.Errorf("no post in %s: no record in the file", strings.Join(files, ", "))
 	}
 	return nil
 }
@@ -303,6 +308,28 @@ var analyzeOutputs = []string{"detections.jsonl", "alerts.jsonl", "volume.json",
 
 // readChanges queues the site changes of a JSONL file. Posts in it are refused: the file
 // is meant for changes, and a post there would be a mix-up worth knowing about.
+// openArchive opens one archive file with the command's options; csvFlags are the CSV-only
+// flags given, refused on a file read as JSON lines rather than dropped without a word.
+func openArchive(path string, opts archive.Options, csvFlags []string, preset string) (*archive.Reader, error) {
+	if len(csvFlags) > 0 && opts.Format == archive.FormatAuto && preset == "" {
+		if f, err := archive.DetectFormat(path); err == nil && f == archive.FormatJSONL {
+			return nil, fmt.Errorf("%w: %s: CSV only, and %s reads as JSON lines (give --format csv if it is CSV)", errUsage, strings.Join(csvFlags, ", "), path)
+		}
+	}
+	r, err := archive.Open(path, opts)
+	if err == nil {
+		return r, nil
+	}
+	if _, known := archive.Presets[preset]; known && !errors.Is(err, os.ErrNotExist) {
+		if f, _ := archive.DetectFormat(path); f == archive.FormatJSONL {
+			// A CSV header error alone does not say why a JSON-lines file was read as CSV.
+			return nil, fmt.Errorf("%w: --preset %s reads the file as CSV (JSON lines need no --preset): %v", errUsage, preset, err)
+		}
+		return nil, fmt.Errorf("%w: --preset %s: %v", errUsage, preset, err)
+	}
+	return nil, fmt.Errorf("%w: %v", errUsage, err)
+}
+
 func readChanges(ctx context.Context, path string, batch *pipeline.Batch, bad *badRecords) (archive.Stats, error) {
 	r, err := archive.Open(path, archive.Options{Format: archive.FormatJSONL})
 	if err != nil {
@@ -587,11 +614,42 @@ func (b *badRecords) close() error {
 	return nil
 }
 
-func printAnalyzeSummary(w io.Writer, path, recognised, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, cfg pipeline.Config, took time.Duration, cpu, gc float64) {
+// layoutLine says which preset the files' CSV headers were recognised as: one preset for all
+// files, or each file's, or "" when none was.
+func layoutLine(files []string, layouts map[string]string) string {
+	if len(layouts) == 0 {
+		return ""
+	}
+	all := layouts[files[0]]
+	for _, f := range files {
+		if layouts[f] != all {
+			all = ""
+		}
+	}
+	switch {
+	case all != "" && len(files) == 1:
+		return "preset " + all + ", recognised from the CSV header"
+	case all != "":
+		return "preset " + all + ", recognised from each file's CSV header"
+	}
+	var parts []string
+	for _, f := range files {
+		if p := layouts[f]; p != "" {
+			parts = append(parts, filepath.Base(f)+" preset "+p)
+		}
+	}
+	return strings.Join(parts, "; ") + " (recognised from their CSV headers)"
+}
+
+func printAnalyzeSummary(w io.Writer, files []string, layouts map[string]string, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, cfg pipeline.Config, took time.Duration, cpu, gc float64) {
 	s := res.Summary
-	fmt.Fprintf(w, "analyzed %s\n", path)
-	if recognised != "" {
-		fmt.Fprintf(w, "  layout        preset %s, recognised from the CSV header\n", recognised)
+	if len(files) == 1 {
+		fmt.Fprintf(w, "analyzed %s\n", files[0])
+	} else {
+		fmt.Fprintf(w, "analyzed %d files: %s\n", len(files), strings.Join(files, ", "))
+	}
+	if l := layoutLine(files, layouts); l != "" {
+		fmt.Fprintf(w, "  layout        %s\n", l)
 	}
 	fmt.Fprintf(w, "  records       %d (posts %d, site changes %d, bad %d)\n", st.Records, st.Posts, st.Changes, st.Bad)
 	if !s.First.IsZero() {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -177,7 +178,6 @@ func TestAnalyzeUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"analyze", "--out", t.TempDir()},
 		{"analyze", "x.jsonl"},
-		{"analyze", "x.jsonl", "y.jsonl", "--out", t.TempDir()},
 		{"analyze", "x.csv", "--format", "xml", "--out", t.TempDir()},
 		{"analyze", "x.csv", "--columns", "author", "--out", t.TempDir()},
 		{"analyze", "x.csv", "--comma", ";;", "--out", t.TempDir()},
@@ -786,6 +786,65 @@ func TestAnalyzeSiteChangesInUTC(t *testing.T) {
 	}
 	if !bytes.Equal(alerts["utc"], alerts["+02:00"]) {
 		t.Errorf("alerts differ with the changes written at +02:00:\nUTC:\n%s\n+02:00:\n%s", alerts["utc"], alerts["+02:00"])
+	}
+}
+
+// An archive cut into files is analyzed as one: the scenario's posts dealt at random into
+// three files (so each is out of time order and none holds a whole minute), one post in two
+// of them, give the detections and alerts of the whole file byte for byte.
+func TestAnalyzeFilesAreOneArchive(t *testing.T) {
+	dir := t.TempDir()
+	sc := smallScenario(t, dir, 5)
+	whole, err := os.ReadFile(filepath.Join(sc, "posts.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(whole), "\n"), "\n")
+	parts := make([]strings.Builder, 3)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, l := range lines {
+		parts[rng.IntN(len(parts))].WriteString(l)
+	}
+	parts[2].WriteString(lines[len(lines)/2]) // collected twice, detected once
+	var files []string
+	for i := range parts {
+		files = append(files, filepath.Join(dir, fmt.Sprintf("part%d.jsonl", i)))
+		if err := os.WriteFile(files[i], []byte(strings.TrimSuffix(parts[i].String(), "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	analyze := func(name string, in ...string) (stdout string, detections, alerts []byte) {
+		t.Helper()
+		out := filepath.Join(dir, "out-"+name)
+		args := append([]string{"analyze"}, in...)
+		args = append(args, "--progress", "0", "--calendar", filepath.Join(sc, "calendar.yaml"), "--config", filepath.Join(sc, "config.yaml"), "--out", out)
+		code, stdout, stderr := runCmd(t, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", name, code, stdout, stderr)
+		}
+		var err error
+		if detections, err = os.ReadFile(filepath.Join(out, "detections.jsonl")); err != nil {
+			t.Fatal(err)
+		}
+		if alerts, err = os.ReadFile(filepath.Join(out, "alerts.jsonl")); err != nil {
+			t.Fatal(err)
+		}
+		return stdout, detections, alerts
+	}
+	_, wantDet, wantAlerts := analyze("whole", filepath.Join(sc, "posts.jsonl"))
+	stdout, gotDet, gotAlerts := analyze("parts", files[2], files[0], files[1])
+	if !strings.Contains(stdout, "analyzed 3 files: ") || !strings.Contains(stdout, fmt.Sprintf("records       %d (posts %d,", len(lines)+1, len(lines)+1)) ||
+		!strings.Contains(stdout, "copies        1 post") {
+		t.Errorf("summary does not count the three files' %d records and the copy:\n%s", len(lines)+1, stdout)
+	}
+	if bytes.Count(wantDet, []byte("\n")) < 100 || !bytes.Contains(wantDet, []byte(`"kind":"group"`)) {
+		t.Fatalf("too little to compare in the whole file's detections (%d lines)", bytes.Count(wantDet, []byte("\n")))
+	}
+	if !bytes.Equal(gotDet, wantDet) {
+		t.Errorf("detections of the three files differ from the whole file's (%d and %d bytes)", len(gotDet), len(wantDet))
+	}
+	if !bytes.Equal(gotAlerts, wantAlerts) {
+		t.Errorf("alerts of the three files differ from the whole file's:\n%s\nwant:\n%s", gotAlerts, wantAlerts)
 	}
 }
 

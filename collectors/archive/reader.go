@@ -30,6 +30,11 @@ type Stats struct {
 	Bad     int `json:"bad"`
 }
 
+// Plus is s and o counted together, as for one archive cut into files.
+func (s Stats) Plus(o Stats) Stats {
+	return Stats{Records: s.Records + o.Records, Posts: s.Posts + o.Posts, Changes: s.Changes + o.Changes, Bad: s.Bad + o.Bad}
+}
+
 // Reader reads one archive file record by record, in file order.
 type Reader struct {
 	opts  Options
