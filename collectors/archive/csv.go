@@ -201,8 +201,8 @@ func (r *Reader) openCSV() error {
 // recognise reads the file with the preset whose columns its header holds, when the caller
 // gave no layout (no preset, columns or objects): the data sets leakwatch knows are read
 // without flags. Exactly one preset must fit: a header holding the columns of two is
-// refused, naming both. A header that fits none is left to the column map's own error, with
-// the header in it, so the caller sees what to map.
+// refused, naming both; one that fits none is refused with the header in the message, so
+// the caller sees what to map.
 func (r *Reader) recognise(header []string) error {
 	g := r.given
 	if g.Preset != "" || g.Columns != (Columns{}) || len(g.Objects) > 0 {
@@ -211,8 +211,12 @@ func (r *Reader) recognise(header []string) error {
 	fits := presetsFitting(header)
 	switch len(fits) {
 	case 0:
-		return fmt.Errorf("columns: CSV needs author= and time= (or --preset %s); the header (%s) is no preset's",
-			strings.Join(PresetNames(), "|"), strings.Join(header, ","))
+		// No layout was given, so the column map refuses the options: say it with the
+		// header, so the user sees what to map.
+		if err := r.opts.csvReady(); err != nil {
+			return fmt.Errorf("%w; the header (%s) is no preset's", err, strings.Join(header, ","))
+		}
+		return nil
 	case 1:
 	default:
 		return fmt.Errorf("columns: the header holds the columns of presets %s: give one (--preset)", strings.Join(fits, " and "))
