@@ -171,7 +171,7 @@ func coordination() Spec {
 					"WHERE " + activeIn + " ORDER BY weight DESC, score DESC LIMIT 100"},
 			{Title: "Accounts in coordinated groups", Type: "table", QueryType: QueryTable, W: 24, H: 8,
 				Columns: []string{"account", "groups", "last"},
-				SQL: accountsInGroups},
+				SQL:     accountsInGroups},
 		},
 	}
 }
