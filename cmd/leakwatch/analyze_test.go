@@ -790,8 +790,8 @@ func TestAnalyzeSiteChangesInUTC(t *testing.T) {
 }
 
 // An archive cut into files is analyzed as one: the scenario's posts dealt at random into
-// three files (so each is out of time order and none holds a whole minute), one post in two
-// of them, give the detections and alerts of the whole file byte for byte.
+// three files (each a random third of every hour, named out of order), one post in two of
+// them, give the detections and alerts of the whole file byte for byte.
 func TestAnalyzeFilesAreOneArchive(t *testing.T) {
 	dir := t.TempDir()
 	sc := smallScenario(t, dir, 5)
