@@ -319,15 +319,11 @@ func (g *Group) account(msgs []kafka.Message) {
 	if g.m == nil {
 		return
 	}
-	type tp struct {
-		topic     string
-		partition int
-	}
 	n := map[string]int{}
-	last := map[tp]kafka.Message{}
+	last := map[topicPartition]kafka.Message{}
 	for _, m := range msgs {
 		n[m.Topic]++
-		last[tp{m.Topic, m.Partition}] = m
+		last[topicPartition{m.Topic, m.Partition}] = m
 	}
 	for t, c := range n {
 		g.m.addRecords(t, g.stage, c)
