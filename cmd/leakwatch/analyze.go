@@ -298,7 +298,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("no post could be read: all %d records of %s were bad (reasons above)", st.Bad, strings.Join(files, ", "))
 	case st.Posts == 0:
 		// An empty file, or a CSV header alone: an export that went wrong, not a quiet campaign.
-		return fmt.Errorf("no post in %s: no record in the file", strings.Join(files, ", "))
+		holds := "the file holds"
+		if len(files) > 1 {
+			holds = "the files hold"
+		}
+		return fmt.Errorf("no post in %s: %s no record", strings.Join(files, ", "), holds)
 	}
 	return nil
 }
