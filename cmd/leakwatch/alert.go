@@ -141,15 +141,13 @@ type alertDelivery struct {
 // receiver still waits to send as an update (stream.Group.WithCommitHold). The records from
 // there on stay uncommitted: a process killed before the update went out reads them again on
 // restart and sends it then, instead of having committed a version it never delivered.
+// noteWaiting has kept only the alerts still waiting; one sent since waits for the next
+// batch's commit, a record read again at worst.
 func (d *alertDelivery) hold(topic string, partition int) (int64, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	first, ok := int64(0), false
-	for id, r := range d.waiting {
-		if !d.fanout.Waiting(id) {
-			delete(d.waiting, id) // sent since, or replaced by a newer delivered version
-			continue
-		}
+	for _, r := range d.waiting {
 		if r.Topic == topic && r.Partition == partition && (!ok || r.Offset < first) {
 			first, ok = r.Offset, true
 		}
@@ -157,25 +155,24 @@ func (d *alertDelivery) hold(topic string, partition int) (int64, bool) {
 	return first, ok
 }
 
-// noteWaiting records, after a batch, where each of its alerts that now waits as an update was
-// read: the last copy of an id in the batch is the version dedup keeps.
+// noteWaiting records, after a batch, where each alert that waits as an update was read (the
+// last copy of an id in the batch is the version dedup keeps), and forgets the alerts no
+// longer waiting: sent since, or replaced by a newer delivered version. It asks the
+// receivers once an alert and batch, not at every partition's commit.
 func (d *alertDelivery) noteWaiting(items []stream.Item[leakwatch.Alert]) {
-	last := make(map[string]int, len(items))
-	for i, it := range items {
-		last[it.Value.ID] = i
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for id, i := range last {
+	if d.waiting == nil {
+		d.waiting = map[string]stream.Record{}
+	}
+	for _, it := range items {
+		r := it.Record
+		d.waiting[it.Value.ID] = stream.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
+	}
+	for id := range d.waiting {
 		if !d.fanout.Waiting(id) {
 			delete(d.waiting, id)
-			continue
 		}
-		if d.waiting == nil {
-			d.waiting = map[string]stream.Record{}
-		}
-		r := items[i].Record
-		d.waiting[id] = stream.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
 	}
 }
 
