@@ -946,9 +946,9 @@ func (c *component) leakEvidence() (values []string, first, last time.Time) {
 // groupID names a group after its earliest edge, so it keeps its id while it grows and
 // only changes when it merges with an older group.
 func groupID(k edgeKey) string {
-	h := fnvString(fnvOffset, string(k.kind))
-	h = fnvString(h^0xff, k.a)
-	h = fnvString(h^0xff, k.b)
+	h := strhash.FNV(strhash.FNVOffset, string(k.kind))
+	h = strhash.FNV(h^0xff, k.a)
+	h = strhash.FNV(h^0xff, k.b)
 	var b [8]byte
 	for i := range b {
 		b[i] = byte(h >> (56 - 8*i))

@@ -682,16 +682,3 @@ func (o *objectState) sharersOf() int {
 // pairHash is the key of an account pair in an object's set of pairs already paired, from
 // the accounts' hashes (accountHash), the lesser account's first.
 func pairHash(ha, hb uint64) uint64 { return strhash.Mix(ha*0x9e3779b97f4a7c15 ^ hb) }
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	return h
-}

@@ -478,10 +478,10 @@ type pendingKey struct {
 // fingerprint hashes the folded words (FNV-1a each, splitmix64 combined) and keeps the
 // word hashes in x.th for shingling, their fingerprint in x.fp.
 func (x *Extractor) fingerprint() uint64 {
-	h := uint64(fnvOffset)
+	h := uint64(strhash.FNVOffset)
 	x.th = x.th[:0]
 	for _, t := range x.toks {
-		th := fnvString(fnvOffset, t.s)
+		th := strhash.FNV(strhash.FNVOffset, t.s)
 		x.th = append(x.th, th)
 		h = strhash.Mix(h ^ th)
 	}

@@ -6,21 +6,6 @@ import (
 	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
-// FNV-1a, written out so hashing a token allocates nothing; stable across processes, which
-// the repartition by object needs (every extract instance must name a text the same way).
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	return h
-}
-
 // minhasher computes MinHash signatures with k = bands*rows universal hash functions
 // h_i(x) = a_i*x + b_i (mod 2^64, a_i odd) over 64-bit shingle hashes, and folds each band
 // of rows values into one band key.
@@ -106,7 +91,7 @@ func minhashGo(sig, a, b, shingles []uint64) {
 func (m *minhasher) appendBands(dst []uint64) []uint64 {
 	sig := m.sig
 	for band := 0; band < m.bands; band++ {
-		h := uint64(fnvOffset) ^ uint64(band)
+		h := uint64(strhash.FNVOffset) ^ uint64(band)
 		for _, v := range sig[band*m.rows : (band+1)*m.rows] {
 			h = strhash.Mix(h ^ v)
 		}

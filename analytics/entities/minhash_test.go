@@ -173,7 +173,7 @@ func TestBandKeysMatchDefinition(t *testing.T) {
 			var got []uint64
 			got = m.appendBandKeys(got, sh)
 			for band := range br[0] {
-				h := uint64(fnvOffset) ^ uint64(band)
+				h := uint64(strhash.FNVOffset) ^ uint64(band)
 				for r := range br[1] {
 					i := band*br[1] + r
 					v := uint64(math.MaxUint64)

@@ -3,8 +3,8 @@
 // every co-share twice and was a hundredth of a batch analysis. String's values are the same
 // on every run and machine, so a result never depends on a random seed, but they are not a
 // format: anything stored or sent between processes keeps its own hash. Mix, splitmix64's
-// finaliser, is fixed for good: the extractor's text and band keys, which every extract
-// instance must make alike, are built with it.
+// finaliser, and FNV, FNV-1a, are fixed for good: the extractor's text and band keys and the
+// group ids, which every instance must make alike, are built with them.
 package strhash
 
 import "encoding/binary"
@@ -51,4 +51,19 @@ func String(h uint64, s string) uint64 {
 	}
 	// The last eight bytes, overlapping what was hashed: no byte-by-byte tail.
 	return Mix(h ^ binary.LittleEndian.Uint64([]byte(s[n-8:])))
+}
+
+// FNV-1a's offset basis: the h to start FNV from.
+const FNVOffset = 14695981039346656037
+
+// FNV is FNV-1a of s, continuing from h (FNVOffset to start), written out so hashing a token
+// allocates nothing. A byte a step, it is slower than String, but its values are a format:
+// they name texts and groups across processes and runs, so it must never change.
+func FNV(h uint64, s string) uint64 {
+	const prime = 1099511628211
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= prime
+	}
+	return h
 }

@@ -2,6 +2,7 @@ package strhash
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -54,5 +55,20 @@ func TestContinues(t *testing.T) {
 			t.Fatalf("pairs %q and %q hash alike", prev, p)
 		}
 		seen[h] = p
+	}
+}
+
+// FNV names texts and groups in stored records: it must stay FNV-1a, continued from any h.
+func TestFNVIsFNV1a(t *testing.T) {
+	for _, parts := range [][]string{{""}, {"a"}, {"hashtag", "alice", "bob"}, {"Élysée", "\x00\xff"}} {
+		h := uint64(FNVOffset)
+		std := fnv.New64a()
+		for _, p := range parts {
+			h = FNV(h, p)
+			std.Write([]byte(p))
+		}
+		if h != std.Sum64() {
+			t.Errorf("FNV of %q = %x, FNV-1a gives %x", parts, h, std.Sum64())
+		}
 	}
 }
