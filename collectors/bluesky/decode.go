@@ -252,18 +252,18 @@ func fillPost(p *leakwatch.Post, raw json.RawMessage, seen time.Time) error {
 				}
 				p.URLs = appendLink(p.URLs, leakwatch.Link{Raw: raw, Expanded: ft.URI})
 			case "app.bsky.richtext.facet#tag":
-				p.Hashtags = appendUnique(p.Hashtags, normalize.NFC(strings.TrimPrefix(ft.Tag, "#")))
+				p.Hashtags = normalize.AppendUnique(p.Hashtags, normalize.NFC(strings.TrimPrefix(ft.Tag, "#")))
 			case "app.bsky.richtext.facet#mention":
 				m := ft.DID
 				if h, isHandle := strings.CutPrefix(span, "@"); ok && isHandle && h != "" {
 					m = h
 				}
-				p.Mentions = appendUnique(p.Mentions, m)
+				p.Mentions = normalize.AppendUnique(p.Mentions, m)
 			}
 		}
 	}
 	for _, t := range r.Tags { // tags attached to the post without appearing in its text
-		p.Hashtags = appendUnique(p.Hashtags, normalize.NFC(strings.TrimPrefix(t, "#")))
+		p.Hashtags = normalize.AppendUnique(p.Hashtags, normalize.NFC(strings.TrimPrefix(t, "#")))
 	}
 	if r.Reply != nil {
 		p.ReplyTo = r.Reply.Parent.URI
@@ -336,18 +336,6 @@ func recordRef(raw json.RawMessage) string {
 		return ""
 	}
 	return r.URI
-}
-
-func appendUnique(list []string, s string) []string {
-	if s == "" {
-		return list
-	}
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
 }
 
 // appendLink adds l unless a link to the same target is there (a link facet and an

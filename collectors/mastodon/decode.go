@@ -217,7 +217,7 @@ func (s *status) post(host string, resolve Resolver, depth int) (leakwatch.Post,
 	for _, a := range anchors {
 		switch {
 		case a.HasClass("hashtag") || a.Rel == "tag":
-			p.Hashtags = appendUnique(p.Hashtags, strings.TrimPrefix(a.Text, "#"))
+			p.Hashtags = normalize.AppendUnique(p.Hashtags, strings.TrimPrefix(a.Text, "#"))
 		case a.HasClass("mention"):
 			// listed from the mentions array, with full accts
 		case a.Href != "":
@@ -226,11 +226,11 @@ func (s *status) post(host string, resolve Resolver, depth int) (leakwatch.Post,
 	}
 	for _, t := range s.Tags {
 		if !containsFold(p.Hashtags, t.Name) {
-			p.Hashtags = appendUnique(p.Hashtags, normalize.NFC(t.Name))
+			p.Hashtags = normalize.AppendUnique(p.Hashtags, normalize.NFC(t.Name))
 		}
 	}
 	for _, m := range s.Mentions {
-		p.Mentions = appendUnique(p.Mentions, qualify(m.Acct, host))
+		p.Mentions = normalize.AppendUnique(p.Mentions, qualify(m.Acct, host))
 	}
 	if s.Card != nil && s.Card.URL != "" && len(p.URLs) == 0 {
 		p.URLs = appendLink(p.URLs, s.Card.URL)
@@ -285,18 +285,6 @@ func qualify(acct, host string) string {
 		return acct
 	}
 	return acct + "@" + host
-}
-
-func appendUnique(list []string, s string) []string {
-	if s == "" {
-		return list
-	}
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
 }
 
 func appendLink(list []leakwatch.Link, href string) []leakwatch.Link {

@@ -14,6 +14,20 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+// AppendUnique appends s to list unless it is empty or already there: a post names each
+// hashtag, link and mention once, however often its platform's payload repeats it.
+func AppendUnique(list []string, s string) []string {
+	if s == "" {
+		return list
+	}
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
 // NFC returns s in Unicode normalisation form C, so "é" typed as e + U+0301 and as U+00E9
 // compare equal.
 func NFC(s string) string { return norm.NFC.String(s) }

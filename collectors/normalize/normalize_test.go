@@ -59,3 +59,14 @@ func TestAnchorHasClass(t *testing.T) {
 		t.Fatal("HasClass matched wrongly")
 	}
 }
+
+// A payload repeating a hashtag (in text and entities) or naming an empty one gives each once.
+func TestAppendUnique(t *testing.T) {
+	var got []string
+	for _, s := range []string{"macronleaks", "", "fuite", "macronleaks", "Fuite"} {
+		got = AppendUnique(got, s)
+	}
+	if want := []string{"macronleaks", "fuite", "Fuite"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

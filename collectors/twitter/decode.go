@@ -53,19 +53,6 @@ func idHint(raw []byte) string {
 // full unescape is exact) and applies NFC.
 func cleanText(s string) string { return normalize.NFC(html.UnescapeString(s)) }
 
-// appendUnique appends s to list unless it is empty or already there.
-func appendUnique(list []string, s string) []string {
-	if s == "" {
-		return list
-	}
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
-}
-
 // parseV2Time parses v2's ISO 8601 timestamps ("2017-05-05T18:35:12.000Z").
 func parseV2Time(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)

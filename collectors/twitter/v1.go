@@ -76,9 +76,9 @@ func v1Post(t *gotwitter.Tweet, depth int) (leakwatch.Post, error) {
 		p.ReshareOf = orig.URI
 		p.Text = retweetText(orig.Author.Handle, orig.Text)
 		p.URLs, p.Hashtags, p.Media = orig.URLs, orig.Hashtags, orig.Media
-		p.Mentions = appendUnique(nil, orig.Author.Handle)
+		p.Mentions = normalize.AppendUnique(nil, orig.Author.Handle)
 		for _, m := range orig.Mentions {
-			p.Mentions = appendUnique(p.Mentions, m)
+			p.Mentions = normalize.AppendUnique(p.Mentions, m)
 		}
 		return p, nil
 	}
@@ -96,10 +96,10 @@ func v1Post(t *gotwitter.Tweet, depth int) (leakwatch.Post, error) {
 			p.URLs = append(p.URLs, leakwatch.Link{Raw: u.URL, Expanded: u.ExpandedURL})
 		}
 		for _, h := range ents.Hashtags {
-			p.Hashtags = appendUnique(p.Hashtags, normalize.NFC(h.Text))
+			p.Hashtags = normalize.AppendUnique(p.Hashtags, normalize.NFC(h.Text))
 		}
 		for _, m := range ents.UserMentions {
-			p.Mentions = appendUnique(p.Mentions, m.ScreenName)
+			p.Mentions = normalize.AppendUnique(p.Mentions, m.ScreenName)
 		}
 	}
 	media := []gotwitter.MediaEntity(nil)

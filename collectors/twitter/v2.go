@@ -296,9 +296,9 @@ func v2Post(t *v2Tweet, inc *v2Includes) (leakwatch.Post, error) {
 				if o, err := v2Core(orig, inc); err == nil {
 					p.Text = retweetText(o.Author.Handle, o.Text)
 					p.URLs, p.Hashtags, p.Media = o.URLs, o.Hashtags, o.Media
-					p.Mentions = appendUnique(nil, o.Author.Handle)
+					p.Mentions = normalize.AppendUnique(nil, o.Author.Handle)
 					for _, m := range o.Mentions {
-						p.Mentions = appendUnique(p.Mentions, m)
+						p.Mentions = normalize.AppendUnique(p.Mentions, m)
 					}
 				}
 			}
@@ -367,10 +367,10 @@ func v2Core(t *v2Tweet, inc *v2Includes) (leakwatch.Post, error) {
 			p.URLs = append(p.URLs, leakwatch.Link{Raw: u.URL, Expanded: exp})
 		}
 		for _, h := range ents.Hashtags {
-			p.Hashtags = appendUnique(p.Hashtags, normalize.NFC(h.Tag))
+			p.Hashtags = normalize.AppendUnique(p.Hashtags, normalize.NFC(h.Tag))
 		}
 		for _, m := range ents.Mentions {
-			p.Mentions = appendUnique(p.Mentions, m.Username)
+			p.Mentions = normalize.AppendUnique(p.Mentions, m.Username)
 		}
 	}
 	add := func(m *v2Media) {
