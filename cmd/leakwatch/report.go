@@ -22,6 +22,9 @@ func init() {
 	register(command{name: "report", summary: "write the retrospective report (HTML with pictures) from analyze output or ClickHouse", run: runReport})
 }
 
+// networkFile is the coordination network report writes beside its page (GraphML).
+const networkFile = "network.graphml"
+
 // volumeFile is written by analyze beside detections.jsonl: the volume lines of the report.
 const volumeFile = "volume.json"
 
@@ -49,7 +52,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	cfgPath := fs.String("config", "", "config file (its clickhouse section, with --from/--to)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML")
 	campaign := fs.String("campaign", "", "with ClickHouse and no --calendar: the stored calendar to use (default: the config's calendar, else the only one stored)")
-	out := fs.String("out", "", "directory for index.html and timeline.svg")
+	out := fs.String("out", "", "directory for index.html, timeline.svg, network.svg and network.graphml")
 	title := fs.String("title", "leakwatch retrospective", "report title")
 	bucket := volumeBucketFlag(fs, "with ClickHouse: bucket of the volume lines, as analyze's for volume.json", time.Minute, "minutes")
 	if err := parseFlags(fs, args); err != nil {
@@ -108,6 +111,18 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
+	net := report.BuildNetwork(in.Signals)
+	var graph bytes.Buffer
+	if err := report.WriteGraphML(&graph, net); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	in.NetworkFile = networkFile
+	if err := os.WriteFile(filepath.Join(*out, networkFile), graph.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(*out, "network.svg"), []byte(report.NetworkSVG(net, 1600)), 0o644); err != nil {
+		return err
+	}
 	var page bytes.Buffer
 	if err := report.Render(&page, in); err != nil {
 		return fmt.Errorf("render: %w", err)
@@ -120,7 +135,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := os.WriteFile(filepath.Join(*out, "timeline.svg"), []byte(svg), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "report: %s (%d signals)\n", index, len(in.Signals))
+	fmt.Fprintf(e.stdout, "report: %s (%d signals); network: %s (%d accounts, %d co-sharing pairs)\n",
+		index, len(in.Signals), filepath.Join(*out, networkFile), len(net.Nodes), len(net.Links))
 	return nil
 }
 

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +177,119 @@ func TestReportDrawsQuietHoursAsZero(t *testing.T) {
 	}
 	if zeros < 2 {
 		t.Errorf("volume line %s has %d vertices on the zero axis (y=%s), want the empty hours 01:00 and 03:00 there", line[1], zeros, tick[1])
+	}
+}
+
+// The network a researcher loads into Gephi or networkx holds what the detections hold: every
+// account of an edge or group, one link per pair with the pair's co-shares of every kind, and
+// each grouped account marked with its group. The page links the file and draws the groups.
+func TestReportWritesTheNetwork(t *testing.T) {
+	dir := t.TempDir()
+	scen, ana, rep := filepath.Join(dir, "scenario"), filepath.Join(dir, "analysis"), filepath.Join(dir, "report")
+	for _, args := range [][]string{
+		{"scenario", "generate", "--seed", "5", "--accounts", "600", "--out", scen},
+		{"analyze", filepath.Join(scen, "posts.jsonl"), "--format", "twitter-v1", "--calendar", filepath.Join(scen, "calendar.yaml"), "--progress", "0", "--out", ana},
+		{"report", "--detections", filepath.Join(ana, "detections.jsonl"), "--calendar", filepath.Join(scen, "calendar.yaml"), "--out", rep},
+	} {
+		if code, stdout, stderr := runCmd(t, args...); code != 0 {
+			t.Fatalf("leakwatch %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+	sigs, err := readDetections(filepath.Join(ana, "detections.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, pairs, weight := map[string]bool{}, map[[2]string]bool{}, 0
+	var groups []*leakwatch.Group
+	for _, s := range sigs {
+		switch s.Kind {
+		case leakwatch.SignalEdge:
+			a, b := min(s.Edge.A, s.Edge.B), max(s.Edge.A, s.Edge.B)
+			accounts[a], accounts[b], pairs[[2]string{a, b}] = true, true, true
+			weight += s.Edge.Weight
+		case leakwatch.SignalGroup:
+			groups = append(groups, s.Group)
+			for _, a := range s.Group.Accounts {
+				accounts[a] = true
+			}
+		}
+	}
+	if len(groups) == 0 {
+		t.Fatal("the scenario gave no group: nothing to check")
+	}
+	b, err := os.ReadFile(filepath.Join(rep, "network.graphml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Nodes []struct {
+			ID   string `xml:"id,attr"`
+			Data []struct {
+				Key   string `xml:"key,attr"`
+				Value string `xml:",chardata"`
+			} `xml:"data"`
+		} `xml:"graph>node"`
+		Edges []struct {
+			Source string `xml:"source,attr"`
+			Target string `xml:"target,attr"`
+			Data   []struct {
+				Key   string `xml:"key,attr"`
+				Value string `xml:",chardata"`
+			} `xml:"data"`
+		} `xml:"graph>edge"`
+	}
+	if err := xml.Unmarshal(b, &g); err != nil {
+		t.Fatalf("network.graphml is not XML: %v", err)
+	}
+	group := map[string]string{}
+	for _, n := range g.Nodes {
+		if !accounts[n.ID] {
+			t.Errorf("node %s is in no edge or group of the detections", n.ID)
+		}
+		for _, d := range n.Data {
+			if d.Key == "group" {
+				group[n.ID] = d.Value
+			}
+		}
+	}
+	if len(g.Nodes) != len(accounts) {
+		t.Errorf("%d nodes, want the %d accounts of the edges and groups", len(g.Nodes), len(accounts))
+	}
+	if len(g.Edges) != len(pairs) {
+		t.Errorf("%d links, want one for each of the %d account pairs", len(g.Edges), len(pairs))
+	}
+	sum := 0
+	for _, e := range g.Edges {
+		if !pairs[[2]string{e.Source, e.Target}] {
+			t.Errorf("link %s-%s is no pair of the detections (or not lesser id first)", e.Source, e.Target)
+		}
+		for _, d := range e.Data {
+			if d.Key == "weight" {
+				n, _ := strconv.Atoi(d.Value)
+				sum += n
+			}
+		}
+	}
+	if sum != weight {
+		t.Errorf("the links weigh %d co-shares together, the edges %d", sum, weight)
+	}
+	for _, gr := range groups {
+		for _, a := range gr.Accounts {
+			if group[a] == "" {
+				t.Errorf("account %s of group %s has no group in the network", a, gr.ID)
+			}
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(rep, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`aria-label="coordination network"`, `<a href="network.graphml">`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(rep, "network.svg")); err != nil {
+		t.Error(err)
 	}
 }

@@ -35,6 +35,9 @@ type Input struct {
 	NoVolume string
 	// Warnings head the page: what a reader must know before trusting it.
 	Warnings []string
+	// NetworkFile, when set, is the name of the GraphML file written beside the page
+	// (WriteGraphML), which the page links to under its network picture.
+	NetworkFile string
 }
 
 // Render writes the report page. The timeline is inline SVG, so the page is one file that
@@ -43,6 +46,9 @@ func Render(w io.Writer, in Input) error {
 	v := rank(in.Signals)
 	v.Input = in
 	v.Timeline = template.HTML(timeline(v, 1100, 320))
+	if len(v.Groups) > 0 {
+		v.Network = template.HTML(NetworkSVG(BuildNetwork(in.Signals), 1100))
+	}
 	return page.Execute(w, v)
 }
 
@@ -255,6 +261,7 @@ type view struct {
 	Edges    int
 	Learning int // bursts whose baseline was still learning (Burst.Learning)
 	Timeline template.HTML
+	Network  template.HTML // the groups' picture, when there are groups
 }
 
 // palette colours the candidates' lines: twelve hues and shades told apart on white. Orange
@@ -808,7 +815,9 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <td class="num">{{printf "%.2f" .Timing.Score}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
 {{end}}</table>{{else}}<p>No leak detected.</p>{{end}}
 <h2>Coordinated groups</h2>
-{{if .Groups}}<table><tr><th>group</th><th>accounts</th><th>about</th><th>object kinds</th><th>first co-share</th><th>coordinated from</th><th>last</th><th>first movers</th><th>objects</th><th>leak evidence</th></tr>
+{{if .Groups}}<div class="figure">{{.Network}}</div>
+<p class="meta">Each group in its own box, largest first: a dot is an account (ringed and named: a first mover), a line a pair of accounts that co-shared, thicker for more co-shares; hover for names and counts.{{if .NetworkFile}} Every account with a co-share edge, grouped or not, and every pair with its co-shares by kind: <a href="{{.NetworkFile}}">{{.NetworkFile}}</a> (GraphML, for Gephi, Cytoscape, networkx or igraph).{{end}}</p>
+<table><tr><th>group</th><th>accounts</th><th>about</th><th>object kinds</th><th>first co-share</th><th>coordinated from</th><th>last</th><th>first movers</th><th>objects</th><th>leak evidence</th></tr>
 {{range .Groups}}<tr><td><code>{{.ID}}</code></td><td class="num" title="{{join .Accounts " "}}">{{len .Accounts}}</td><td>{{join .Candidates ", "}}</td><td>{{kinds .ObjectKinds}}</td><td>{{utc .First}}</td><td>{{utc .CoordinatedAt}}</td><td>{{utc .Last}}</td>
 <td>{{join (firstS .FirstMoverNames 5) ", "}}</td><td><code>{{join (firstS .Objects 4) " "}}</code></td><td>{{if .Evidence}}{{join (firstS .Evidence 4) ", "}}{{if not .EvidenceFirst.IsZero}} from {{utc .EvidenceFirst}} to {{utc .EvidenceLast}}{{end}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p>No coordinated group.</p>{{end}}
