@@ -15,12 +15,19 @@ import (
 // the layout's cost grows with the square of a group's size.
 const maxDrawn = 600
 
+// maxLinks is about the most links the picture draws, shared among the groups by their
+// accounts drawn (at least three a dot): a line is some 150 bytes of the page.
+const maxLinks = 12000
+
 // drawnGroup is a coordinated group as the picture lays it out: its accounts (indexes into
 // Network.Nodes), its links among them, and their positions in a unit square.
 type drawnGroup struct {
 	id     string
-	nodes  []int
-	links  [][2]int // indexes into nodes
+	size   int      // its accounts, drawn or not
+	nodes  []int    // those drawn
+	links  int      // its links among the accounts drawn, drawn or not
+	kinds  string   // groupKinds of all its links
+	pairs  [][2]int // the links drawn: indexes into nodes
 	weight []int
 	x, y   []float64
 }
@@ -69,14 +76,21 @@ func NetworkSVG(net Network, width int) string {
 		// timeline above, and a group drawn in one would read as that candidate's.
 		const colour = "#56606e"
 		fmt.Fprintf(&b, `<g><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#ddd"/>`, bx.x, bx.y, bx.s, bx.s+head)
-		kinds := groupKinds(net, g)
+		kinds := g.kinds
+		title := fmt.Sprintf("%d accounts · %s", g.size, g.id)
+		if len(g.nodes) < g.size {
+			title = fmt.Sprintf("%d accounts, %d most tied drawn · %s", g.size, len(g.nodes), g.id)
+		}
+		if len(g.pairs) < g.links {
+			kinds = fmt.Sprintf("heaviest %d of %d links drawn; %s", len(g.pairs), g.links, kinds)
+		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#333"><title>%s</title>%s</text>`, bx.x+4, bx.y+13,
-			esc(g.id), esc(fit(fmt.Sprintf("%d accounts · %s", len(g.nodes), g.id), bx.s-8)))
+			esc(title), esc(fit(title, bx.s-8)))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#666"><title>%s</title>%s</text>`, bx.x+4, bx.y+25, esc(kinds), esc(fit(kinds, bx.s-8)))
 		inner := bx.s - 24 // a margin for the dots and the first movers' names
 		px := func(j int) float64 { return bx.x + 12 + inner*g.x[j] }
 		py := func(j int) float64 { return bx.y + head + 12 + inner*g.y[j] }
-		for k, l := range g.links {
+		for k, l := range g.pairs {
 			a, c := net.Nodes[g.nodes[l[0]]], net.Nodes[g.nodes[l[1]]]
 			w := 0.6 + 0.5*math.Log2(float64(max(1, g.weight[k])))
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-opacity="0.35" stroke-width="%.2f"><title>%s</title></line>`,
@@ -110,15 +124,12 @@ func NetworkSVG(net Network, width int) string {
 	return b.String()
 }
 
-// groupKinds is the object kinds of a group's links, most co-shares first.
-func groupKinds(net Network, g drawnGroup) string {
+// groupKinds is the co-shares of a group's links by object kind, most first.
+func groupKinds(links []Link) string {
 	by := map[leakwatch.ObjectKind]int{}
-	for _, l := range g.links {
-		a, c := net.Nodes[g.nodes[l[0]]].ID, net.Nodes[g.nodes[l[1]]].ID
-		if lk, ok := findLink(net, a, c); ok {
-			for i, k := range lk.Kinds {
-				by[k] += lk.ByKind[i]
-			}
+	for _, l := range links {
+		for i, k := range l.Kinds {
+			by[k] += l.ByKind[i]
 		}
 	}
 	kinds := make([]leakwatch.ObjectKind, 0, len(by))
@@ -167,8 +178,26 @@ func linkTitle(net Network, a, c string) string {
 }
 
 // drawnGroups gathers the groups to draw, largest first (then by id), up to maxDrawn
-// accounts, each laid out; left is how many groups were not drawn.
+// accounts, each laid out; left is how many groups were not drawn. A group larger than
+// maxDrawn alone keeps its maxDrawn accounts most tied within it (co-shares with the others),
+// and each group its heaviest links up to its share of maxLinks: a dense group of hundreds
+// holds a hundred thousand pairs, more than a page can carry or a reader see.
 func drawnGroups(net Network) (groups []drawnGroup, left int) {
+	index := map[string]int{}
+	for i, n := range net.Nodes {
+		index[n.ID] = i
+	}
+	// The links within each group, and each account's co-shares within its group.
+	inGroup := map[string][]Link{}
+	tied := make([]int, len(net.Nodes))
+	for _, l := range net.Links {
+		a, c := index[l.A], index[l.B]
+		if g := net.Nodes[a].Group; g != "" && g == net.Nodes[c].Group {
+			inGroup[g] = append(inGroup[g], l)
+			tied[a] += l.Weight
+			tied[c] += l.Weight
+		}
+	}
 	byGroup := map[string][]int{}
 	for i, n := range net.Nodes {
 		if n.Group != "" {
@@ -182,7 +211,6 @@ func drawnGroups(net Network) (groups []drawnGroup, left int) {
 	slices.SortFunc(ids, func(x, y string) int {
 		return cmp.Or(cmp.Compare(len(byGroup[y]), len(byGroup[x])), strings.Compare(x, y))
 	})
-	at := map[int]int{} // node index -> index in its group
 	drawn := 0
 	for _, id := range ids {
 		nodes := byGroup[id]
@@ -190,32 +218,43 @@ func drawnGroups(net Network) (groups []drawnGroup, left int) {
 			left++
 			continue
 		}
-		drawn += len(nodes)
-		for j, ni := range nodes {
-			at[ni] = j
+		g := drawnGroup{id: id, size: len(nodes), nodes: nodes}
+		if len(nodes) > maxDrawn {
+			g.nodes = slices.Clone(nodes)
+			slices.SortStableFunc(g.nodes, func(x, y int) int { return cmp.Compare(tied[y], tied[x]) })
+			g.nodes = g.nodes[:maxDrawn]
+			slices.Sort(g.nodes) // back in id order, which the layout starts from
 		}
-		groups = append(groups, drawnGroup{id: id, nodes: nodes})
-	}
-	index := map[string]int{}
-	for i, n := range net.Nodes {
-		index[n.ID] = i
-	}
-	gi := map[string]int{}
-	for i, g := range groups {
-		gi[g.id] = i
-	}
-	for _, l := range net.Links {
-		a, c := index[l.A], index[l.B]
-		ga, gc := net.Nodes[a].Group, net.Nodes[c].Group
-		i, ok := gi[ga]
-		if !ok || ga != gc {
-			continue
-		}
-		groups[i].links = append(groups[i].links, [2]int{at[a], at[c]})
-		groups[i].weight = append(groups[i].weight, l.Weight)
+		drawn += len(g.nodes)
+		groups = append(groups, g)
 	}
 	for i := range groups {
-		groups[i].x, groups[i].y = layout(len(groups[i].nodes), groups[i].links)
+		g := &groups[i]
+		at := make(map[int]int, len(g.nodes)) // node index -> index in the group
+		for j, ni := range g.nodes {
+			at[ni] = j
+		}
+		links := inGroup[g.id]
+		g.kinds = groupKinds(links)
+		quota := max(3*len(g.nodes), maxLinks*len(g.nodes)/max(drawn, 1))
+		var kept []Link
+		for _, l := range links {
+			_, okA := at[index[l.A]]
+			_, okB := at[index[l.B]]
+			if okA && okB {
+				kept = append(kept, l)
+			}
+		}
+		g.links = len(kept)
+		if len(kept) > quota {
+			slices.SortStableFunc(kept, func(x, y Link) int { return cmp.Compare(y.Weight, x.Weight) })
+			kept = kept[:quota]
+		}
+		for _, l := range kept {
+			g.pairs = append(g.pairs, [2]int{at[index[l.A]], at[index[l.B]]})
+			g.weight = append(g.weight, l.Weight)
+		}
+		g.x, g.y = layout(len(g.nodes), g.pairs)
 	}
 	return groups, left
 }

@@ -246,3 +246,39 @@ func TestNetworkSVGLeavesOutSmallGroupsPastTheCap(t *testing.T) {
 		t.Error("the picture does not say groups were left out")
 	}
 }
+
+// A group of 700 accounts all tied to each other (244,650 pairs) is drawn as its 600 most
+// tied accounts and its heaviest links, and its box says so.
+func TestNetworkSVGDrawsAHugeGroupInPart(t *testing.T) {
+	const n = 700
+	net := Network{}
+	for i := range n {
+		net.Nodes = append(net.Nodes, Node{ID: fmt.Sprintf("a%03d", i), Group: "g-huge", GroupSize: n})
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			w := 2
+			if i < 10 && j < 10 {
+				w = 50 // the core: the heaviest links, kept
+			}
+			net.Links = append(net.Links, Link{A: net.Nodes[i].ID, B: net.Nodes[j].ID, Weight: w,
+				Kinds: []leakwatch.ObjectKind{leakwatch.KindURL}, ByKind: []int{w}})
+		}
+	}
+	svg := NetworkSVG(net, 1100)
+	if got := strings.Count(svg, "<circle"); got != maxDrawn {
+		t.Errorf("%d dots, want %d", got, maxDrawn)
+	}
+	if got := strings.Count(svg, "<line"); got > maxLinks || got < maxLinks/2 {
+		t.Errorf("%d lines, want at most %d and most of them", got, maxLinks)
+	}
+	if !strings.Contains(svg, "<title>a000 — a001: 50 co-shares (url 50)</title>") {
+		t.Error("the heaviest link is not drawn")
+	}
+	if !strings.Contains(svg, "700 accounts, 600 most tied drawn · g-huge") || !strings.Contains(svg, "links drawn; co-shares: url ") {
+		t.Error("the box does not say what was left out")
+	}
+	if len(svg) > 4<<20 {
+		t.Errorf("the picture takes %d bytes", len(svg))
+	}
+}
