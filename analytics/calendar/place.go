@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/leakwatch/leakwatch"
@@ -122,3 +123,38 @@ func within(e *leakwatch.Event, t time.Time) bool {
 }
 
 func hours(d time.Duration) float64 { return math.Round(d.Hours()*10000) / 10000 }
+
+// PlaceSignal puts a burst, group or leak record on cal as the pipeline does when it
+// detects it: a burst at its onset, a group when it became coordinated, a leak incident
+// where it began (its onset, in records written before incidents had a start). Edges are
+// not placed. It reports whether the record's calendar references or timing changed: a
+// report re-times detections against the calendar it draws, so its tables and its picture
+// tell of one calendar.
+func PlaceSignal(cal leakwatch.Calendar, s *leakwatch.Signal) (changed bool) {
+	pointer := func(t leakwatch.Timing) *leakwatch.Timing {
+		if t == (leakwatch.Timing{}) {
+			return nil
+		}
+		return &t
+	}
+	same := func(a, b *leakwatch.Timing) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	switch {
+	case s.Kind == leakwatch.SignalBurst && s.Burst != nil:
+		refs, t := Place(cal, s.Burst.Onset)
+		changed = !slices.Equal(refs, s.Burst.Calendar) || !same(pointer(t), s.Burst.Timing)
+		s.Burst.Calendar, s.Burst.Timing = refs, pointer(t)
+	case s.Kind == leakwatch.SignalGroup && s.Group != nil:
+		refs, t := Place(cal, s.Group.CoordinatedAt())
+		changed = !slices.Equal(refs, s.Group.Calendar) || !same(pointer(t), s.Group.Timing)
+		s.Group.Calendar, s.Group.Timing = refs, pointer(t)
+	case s.Kind == leakwatch.SignalLeak && s.Leak != nil:
+		at := s.Leak.Start
+		if at.IsZero() {
+			at = s.Leak.Onset
+		}
+		refs, t := Place(cal, at)
+		changed = !slices.Equal(refs, s.Leak.Calendar) || t != s.Leak.Timing
+		s.Leak.Calendar, s.Leak.Timing = refs, t
+	}
+	return changed
+}

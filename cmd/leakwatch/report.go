@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/analytics/calendar"
 	"github.com/leakwatch/leakwatch/analytics/volume"
 	"github.com/leakwatch/leakwatch/dashboards/report"
 )
@@ -96,6 +97,22 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		if foreign := report.ForeignEvents(in.Signals, in.Calendar); len(in.Calendar.Events) > 0 && len(foreign) > 0 {
 			return fmt.Errorf("%w: the detections were timed against events %s, which calendar %q (%s) does not have: give the --calendar analyze used, or rerun analyze with this one",
 				errUsage, strings.Join(foreign, ", "), in.Calendar.Name, *calPath)
+		}
+		// The page draws this calendar: its tables must time the detections against it too,
+		// also when analyze ran without one or with an earlier version of it.
+		if *calPath != "" {
+			placed, changed := 0, 0
+			for i := range in.Signals {
+				if s := &in.Signals[i]; s.Kind != leakwatch.SignalEdge {
+					placed++
+					if calendar.PlaceSignal(in.Calendar, s) {
+						changed++
+					}
+				}
+			}
+			if changed > 0 {
+				fmt.Fprintf(e.stderr, "report: %d of the %d bursts, groups and leaks re-timed against %s: analyze timed them against no calendar or another version of it\n", changed, placed, *calPath)
+			}
 		}
 	} else {
 		if err := reportFromWarehouse(ctx, *cfgPath, *from, *to, *campaign, step, &in); err != nil {

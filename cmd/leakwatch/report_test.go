@@ -293,3 +293,52 @@ func TestReportWritesTheNetwork(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A report times the detections against the calendar it draws: analyzed without a calendar,
+// the scenario's leak is shown hours before the silence with timing score 1.00, as analyze
+// with the calendar would have it; analyzed with the same calendar, nothing is re-timed,
+// which holds only if the report places every burst, group and leak where the pipeline does.
+func TestReportRetimesAgainstItsCalendar(t *testing.T) {
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "scenario")
+	cal := filepath.Join(scen, "calendar.yaml")
+	steps := [][]string{
+		{"scenario", "generate", "--seed", "5", "--accounts", "600", "--out", scen},
+		{"analyze", filepath.Join(scen, "posts.jsonl"), "--changes", filepath.Join(scen, "sitechanges.jsonl"), "--config", filepath.Join(scen, "config.yaml"), "--progress", "0", "--out", filepath.Join(dir, "bare")},
+		{"analyze", filepath.Join(scen, "posts.jsonl"), "--changes", filepath.Join(scen, "sitechanges.jsonl"), "--config", filepath.Join(scen, "config.yaml"), "--calendar", cal, "--progress", "0", "--out", filepath.Join(dir, "timed")},
+	}
+	for _, args := range steps {
+		if code, stdout, stderr := runCmd(t, args...); code != 0 {
+			t.Fatalf("leakwatch %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+	leakTable := regexp.MustCompile(`(?s)<h2>Leak timing</h2>.*?</table>`)
+	pages := map[string]string{}
+	for _, run := range []string{"bare", "timed"} {
+		code, stdout, stderr := runCmd(t, "report", "--detections", filepath.Join(dir, run, "detections.jsonl"), "--calendar", cal, "--out", filepath.Join(dir, "report-"+run))
+		if code != 0 {
+			t.Fatalf("report of %s: exit %d\n%s%s", run, code, stdout, stderr)
+		}
+		retimed := strings.Contains(stderr, "re-timed against")
+		if retimed != (run == "bare") {
+			t.Errorf("report of the %s analysis: stderr %q; want a re-timing note only for the analysis without a calendar", run, stderr)
+		}
+		page, err := os.ReadFile(filepath.Join(dir, "report-"+run, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := leakTable.FindString(string(page))
+		if !strings.Contains(table, "<td>macron</td>") {
+			t.Fatalf("report of %s: no leak about macron: %s", run, table)
+		}
+		pages[run] = table
+	}
+	if pages["bare"] != pages["timed"] {
+		t.Errorf("the leak tables differ:\nwithout a calendar at analysis: %s\nwith it: %s", pages["bare"], pages["timed"])
+	}
+	for _, want := range []string{" h silence-r2</td>", ">1.00<", "silence-r2 −3h"} {
+		if !strings.Contains(pages["bare"], want) {
+			t.Errorf("the leak table lacks %q: %s", want, pages["bare"])
+		}
+	}
+}

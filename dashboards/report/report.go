@@ -810,9 +810,9 @@ code{font-size:.85em;word-break:break-all} .silence{color:#b00;font-weight:bold}
 <p class="meta">Calendar offsets count from the start of the event: <code>debate +0h34m</code> is 34 minutes after it began, a negative offset such as <code>silence −3h25m</code> is 3 h 25 min before it.</p>
 <h2>Leak timing</h2>
 {{if .Leaks}}<table><tr><th>object</th><th>about</th><th>began</th><th>in silence</th><th>to silence</th><th>to vote</th><th>timing score</th><th>calendar</th><th>evidence</th></tr>
-{{range .Leaks}}<tr><td><code>{{.Object}}</code></td><td>{{join .Candidates ", "}}</td><td>{{utc .Start}}</td><td>{{if .Timing.InSilence}}<span class="silence">yes ({{.Timing.Silence}})</span>{{else}}no{{end}}</td>
+{{range .Leaks}}<tr><td><code>{{.Object}}</code></td><td>{{join .Candidates ", "}}</td><td>{{utc .Start}}</td><td>{{if .Timing.InSilence}}<span class="silence">yes ({{.Timing.Silence}})</span>{{else if .Timing.Silence}}no{{else}}—{{end}}</td>
 <td>{{if not .Timing.InSilence}}{{hours .Timing.HoursToSilence}} {{.Timing.Silence}}{{end}}</td><td>{{hours .Timing.HoursToVote}} {{.Timing.NextVote}}</td>
-<td class="num">{{printf "%.2f" .Timing.Score}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
+<td class="num">{{if or .Timing.Silence .Timing.NextVote}}{{printf "%.2f" .Timing.Score}}{{else}}<span title="no silence or vote to time it against">—</span>{{end}}</td><td>{{offsets .Calendar}}</td><td>{{join (firstS .Evidence 6) ", "}}</td></tr>
 {{end}}</table>{{else}}<p>No leak detected.</p>{{end}}
 <h2>Coordinated groups</h2>
 {{if .Groups}}<div class="figure">{{.Network}}</div>

@@ -727,3 +727,19 @@ func TestFirstMoversShownByHandle(t *testing.T) {
 		t.Errorf("report's groups table does not name the first movers by handle")
 	}
 }
+
+// A leak timed against no silence or vote (analyzed without a calendar) reads "—", not "no"
+// and a timing score of 0.00, which would claim it landed where the candidate could answer.
+func TestRenderUntimedLeak(t *testing.T) {
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	var page strings.Builder
+	err := report.Render(&page, report.Input{Signals: []leakwatch.Signal{{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "domain:pastebin.com", Onset: at, Start: at}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := page.String()[strings.Index(page.String(), "<code>domain:pastebin.com</code>"):]
+	row = row[:strings.Index(row, "</tr>")]
+	if strings.Contains(row, "0.00") || strings.Contains(row, "<td>no</td>") || !strings.Contains(row, "no silence or vote to time it against") {
+		t.Errorf("untimed leak row: %s", row)
+	}
+}
