@@ -82,6 +82,10 @@ func Parse(data []byte) (leakwatch.Calendar, error) {
 	if f.Timezone == "" {
 		return leakwatch.Calendar{}, fmt.Errorf("calendar %q: timezone: missing (an IANA zone such as Europe/Paris)", f.Name)
 	}
+	if f.Timezone == "Local" {
+		// The machine's zone: the same file would place events differently on another machine.
+		return leakwatch.Calendar{}, fmt.Errorf("calendar %q: timezone \"Local\": name the campaign's zone (an IANA zone such as Europe/Paris), not the machine's", f.Name)
+	}
 	loc, err := time.LoadLocation(f.Timezone)
 	if err != nil {
 		return leakwatch.Calendar{}, fmt.Errorf("calendar %q: timezone %q: %v", f.Name, f.Timezone, err)
@@ -125,6 +129,11 @@ func Parse(data []byte) (leakwatch.Calendar, error) {
 			}
 			if dateOnly(fe.End) {
 				end = end.AddDate(0, 0, 1) // through that day
+				if !end.After(start) {
+					// The day before the start: through it ends where the event begins.
+					bad("end %s is before start %s", fe.End, fe.Start)
+					continue
+				}
 			}
 		}
 		if end.Before(start) {

@@ -85,7 +85,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad start", head + "  - {id: a, kind: vote, start: 5 May}\n", []string{`event "a"`, `start: "5 May"`}},
 		{"missing start", head + "  - {id: a, kind: vote}\n", []string{`event "a"`, "start: missing"}},
 		{"bad end", head + "  - {id: a, kind: vote, start: 2017-05-03T08:00:00, end: soon}\n", []string{`event "a"`, `end: "soon"`}},
+		{"end date before start date", head + "  - {id: a, kind: silence, start: 2017-05-07, end: 2017-05-06}\n", []string{`event "a"`, "end 2017-05-06 is before start 2017-05-07"}},
 		{"unknown zone", "name: Test\ntimezone: Mars/Olympus\nevents: []\n", []string{`timezone "Mars/Olympus"`}},
+		{"the machine's zone", "name: Test\ntimezone: Local\nevents:\n  - {id: a, kind: vote, start: 2017-05-03T08:00:00}\n", []string{`timezone "Local"`, "campaign's zone"}},
 		{"no zone", "name: Test\nevents: []\n", []string{"timezone: missing"}},
 		{"no name", "timezone: UTC\n", []string{"name: missing"}},
 		{"no events", "name: Test\ntimezone: UTC\n", []string{"events: none"}},
@@ -279,5 +281,18 @@ events:
 	at := time.Date(2017, 5, 7, 7, 0, 0, 0, time.UTC) // the silence moment's instant
 	if _, tm := Place(cal, at); !tm.InSilence || tm.Score != 1 {
 		t.Errorf("at a moment's instant: %+v, want it under way", tm)
+	}
+}
+
+// An end date on the start's day runs through that day, also after a start at a time of day.
+func TestEndDateOnTheStartsDay(t *testing.T) {
+	cal, err := Parse([]byte("name: Test\ntimezone: UTC\nevents:\n  - {id: a, kind: silence, start: 2017-05-06T00:00:00, end: 2017-05-06}\n  - {id: b, kind: vote, start: 2017-05-07T08:00:00, end: 2017-05-07}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range cal.Events {
+		if want := time.Date(e.Start.Year(), e.Start.Month(), e.Start.Day()+1, 0, 0, 0, 0, time.UTC); !e.End.Equal(want) {
+			t.Errorf("event %s ends %v, want %v", e.ID, e.End, want)
+		}
 	}
 }
