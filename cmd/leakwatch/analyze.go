@@ -562,9 +562,7 @@ func (b *badRecords) add(rec *collectors.BadRecord) {
 	if len(b.shown) < maxBadShown {
 		b.shown = append(b.shown, rec.Ref+": "+msg)
 	}
-	// Group by the reason's first clause, so "time: parsing ... "x"" variants count together.
-	reason, _, _ := strings.Cut(msg, ":")
-	b.reasons[reason]++
+	b.reasons[reasonKey(msg)]++
 	l := badLine{Record: rec.Ref, Reason: msg}
 	if utf8.Valid(rec.Raw) {
 		l.Raw = string(rec.Raw)
@@ -573,6 +571,60 @@ func (b *badRecords) add(rec *collectors.BadRecord) {
 	}
 	b.save(l)
 }
+
+// reasonKey is what bad records are counted by in the summary: the reason without what
+// differs from record to record, the post's id in front, quoted values and numbers (line
+// counts, sizes), so thirty posts dated 1970 count as one reason, and a post without an
+// author and one without a time offset as two. Numbers joined to a dot or colon (a range such
+// as 1990..2099, a version such as v1.1, an offset such as +02:00) are the rule's, and stay.
+func reasonKey(msg string) string {
+	for _, p := range []string{"post ", "site change "} {
+		if rest, ok := strings.CutPrefix(msg, p); ok {
+			if _, after, ok := strings.Cut(rest, ": "); ok && !strings.ContainsAny(rest[:len(rest)-len(after)-2], " \"") {
+				msg = after
+			}
+		}
+	}
+	var b strings.Builder
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		switch {
+		case c == '"':
+			// A quoted value, escapes and all, is one "…".
+			j := i + 1
+			for j < len(msg) && msg[j] != '"' {
+				if msg[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			b.WriteString(`"…"`)
+			i = j
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(msg) && msg[j] >= '0' && msg[j] <= '9' {
+				j++
+			}
+			if (i > 0 && strings.IndexByte(".:+-", msg[i-1]) >= 0) || (j < len(msg) && strings.IndexByte(".:", msg[j]) >= 0) || (i > 0 && isWordByte(msg[i-1])) {
+				b.WriteString(msg[i:j])
+			} else {
+				b.WriteByte('N')
+			}
+			i = j - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	key := b.String()
+	if r := []rune(key); len(r) > 100 {
+		key = string(r[:99]) + "…"
+	}
+	return key
+}
+
+// isWordByte reports whether c is an ASCII letter or underscore: a digit after one is part of
+// a name (utf8, v2), not a count.
+func isWordByte(c byte) bool { return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
 
 func (b *badRecords) save(l badLine) {
 	if b.path == "" || b.err != nil {
@@ -664,9 +716,14 @@ func printAnalyzeSummary(w io.Writer, files []string, layouts map[string]string,
 		for r := range bad.reasons {
 			reasons = append(reasons, r)
 		}
-		sort.Slice(reasons, func(i, j int) bool { return bad.reasons[reasons[i]] > bad.reasons[reasons[j]] })
+		sort.Slice(reasons, func(i, j int) bool {
+			if bad.reasons[reasons[i]] != bad.reasons[reasons[j]] {
+				return bad.reasons[reasons[i]] > bad.reasons[reasons[j]]
+			}
+			return reasons[i] < reasons[j]
+		})
 		for _, r := range reasons {
-			fmt.Fprintf(w, "    bad: %-40s %d\n", r, bad.reasons[r])
+			fmt.Fprintf(w, "    bad: %6d  %s\n", bad.reasons[r], r)
 		}
 		for _, b := range bad.shown {
 			fmt.Fprintf(w, "    e.g. %s\n", b)

@@ -605,7 +605,7 @@ func TestAnalyzeFrenchCSVs(t *testing.T) {
 	}
 	t.Run("windows-1252 read as UTF-8", func(t *testing.T) {
 		stdout, out := analyze(t, write(t, "cp1252.csv", cp))
-		if !strings.Contains(stdout, "records       4 (posts 1, site changes 0, bad 3)") || !strings.Contains(stdout, "bad: text (column tweet)") {
+		if !strings.Contains(stdout, "records       4 (posts 1, site changes 0, bad 3)") || !strings.Contains(stdout, "bad:      3  text (column tweet)") {
 			t.Errorf("want the rows with accents bad for their text, the other a post:\n%s", stdout)
 		}
 		if !strings.Contains(stdout, "--encoding windows-1252") {
@@ -856,4 +856,59 @@ func smallScenario(t *testing.T, dir string, seed int) string {
 		t.Fatalf("scenario generate: exit %d\n%s%s", code, out, errs)
 	}
 	return sc
+}
+
+// The summary counts bad records by their rule, not by what differs from record to record:
+// posts of one bad date are one reason, a post without an author and one without a time
+// offset two, in the same order on every run.
+func TestBadReasonsCountedByRule(t *testing.T) {
+	same := [][]string{
+		{`post 1: created_at "1970-01-01T00:00:00Z": outside 1990..2099, not a post time`, `post 859890520367824897: created_at "2999-01-01T00:00:00Z": outside 1990..2099, not a post time`},
+		{`line of 70000000 bytes, over the 67108864-byte limit of a record (its first 4096 bytes kept)`, `line of 68000001 bytes, over the 67108864-byte limit of a record (its first 4096 bytes kept)`},
+		{`csv: extraneous or missing " in quoted-field (the record runs on to line 3)`, `csv: extraneous or missing " in quoted-field (the record runs on to line 977)`},
+	}
+	for _, pair := range same {
+		if a, b := reasonKey(pair[0]), reasonKey(pair[1]); a != b {
+			t.Errorf("counted apart: %q and %q", a, b)
+		}
+	}
+	for _, keep := range []string{"outside 1990..2099", "a Twitter v1.1 tweet", "such as +02:00", "utf8 text"} {
+		if got := reasonKey("x: " + keep); !strings.Contains(got, keep) {
+			t.Errorf("reasonKey(%q) = %q: the rule's numbers are gone", keep, got)
+		}
+	}
+	if a, b := reasonKey("leakwatch post: author.id is empty"), reasonKey(`leakwatch post: time "2017-04-30T10:00:00" has no UTC offset`); a == b {
+		t.Errorf("two rules counted as one: %q", a)
+	}
+
+	dir := t.TempDir()
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, fmt.Sprintf(`{"platform":"x","author":{"id":"a"},"id":"%d","created_at":"1970-01-01T00:00:00Z","text":"hi"}`, i))
+	}
+	lines = append(lines, `{"platform":"x","author":{"id":"a"},"id":"ok","created_at":"2017-05-05T18:35:00Z","text":"hi"}`, `{"platform":"x","author":{"id":""},"id":"b","created_at":"2017-05-05T18:35:00Z","text":"hi"}`, "[1]", "[2]")
+	in := filepath.Join(dir, "posts.jsonl")
+	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var summaries []string
+	for range 3 {
+		code, stdout, stderr := runCmd(t, "analyze", in, "--progress", "0", "--out", filepath.Join(dir, "out"))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		}
+		var bad []string
+		for _, l := range strings.Split(stdout, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "bad:") {
+				bad = append(bad, strings.Join(strings.Fields(l), " "))
+			}
+		}
+		summaries = append(summaries, strings.Join(bad, "\n"))
+	}
+	want := "bad: 12 created_at \"…\": outside 1990..2099, not a post time\nbad: 2 not a JSON object\nbad: 1 leakwatch post: author.id is empty"
+	for _, got := range summaries {
+		if got != want {
+			t.Errorf("bad lines:\n%s\nwant:\n%s", got, want)
+		}
+	}
 }
