@@ -599,10 +599,17 @@ func reasonKey(msg string) string {
 				j++
 			}
 			b.WriteString(`"…"`)
+			if strings.HasPrefix(msg[min(j+1, len(msg)):], "...") {
+				j += 3 // the quoted value was cut short
+			}
 			i = j
 		case c >= '0' && c <= '9':
-			j := i
-			for j < len(msg) && msg[j] >= '0' && msg[j] <= '9' {
+			j := i + 1
+			hex := c == '0' && j < len(msg) && msg[j] == 'x' // a byte's value, 0xE9
+			if hex {
+				j++
+			}
+			for j < len(msg) && (msg[j] >= '0' && msg[j] <= '9' || hex && (msg[j]|0x20 >= 'a' && msg[j]|0x20 <= 'f')) {
 				j++
 			}
 			if (i > 0 && strings.IndexByte(".:+-", msg[i-1]) >= 0) || (j < len(msg) && strings.IndexByte(".:", msg[j]) >= 0) || (i > 0 && isWordByte(msg[i-1])) {

@@ -605,7 +605,7 @@ func TestAnalyzeFrenchCSVs(t *testing.T) {
 	}
 	t.Run("windows-1252 read as UTF-8", func(t *testing.T) {
 		stdout, out := analyze(t, write(t, "cp1252.csv", cp))
-		if !strings.Contains(stdout, "records       4 (posts 1, site changes 0, bad 3)") || !strings.Contains(stdout, "bad:      3  text (column tweet)") {
+		if !strings.Contains(stdout, "records       4 (posts 1, site changes 0, bad 3)") || !strings.Contains(stdout, "bad:      3  text (column tweet): not UTF-8: byte N in \"…\" (a Windows-1252 or Latin-1 file?") {
 			t.Errorf("want the rows with accents bad for their text, the other a post:\n%s", stdout)
 		}
 		if !strings.Contains(stdout, "--encoding windows-1252") {
@@ -866,6 +866,7 @@ func TestBadReasonsCountedByRule(t *testing.T) {
 		{`post 1: created_at "1970-01-01T00:00:00Z": outside 1990..2099, not a post time`, `post 859890520367824897: created_at "2999-01-01T00:00:00Z": outside 1990..2099, not a post time`},
 		{`line of 70000000 bytes, over the 67108864-byte limit of a record (its first 4096 bytes kept)`, `line of 68000001 bytes, over the 67108864-byte limit of a record (its first 4096 bytes kept)`},
 		{`csv: extraneous or missing " in quoted-field (the record runs on to line 3)`, `csv: extraneous or missing " in quoted-field (the record runs on to line 977)`},
+		{`text (column tweet): not UTF-8: byte 0xE9 in "M\xe9lenchon : \xab Je ne suis "... (a Windows-1252 file?)`, `text (column tweet): not UTF-8: byte 0x80 in "Immigration : 5 000 \x80 par an ?" (a Windows-1252 file?)`},
 	}
 	for _, pair := range same {
 		if a, b := reasonKey(pair[0]), reasonKey(pair[1]); a != b {
