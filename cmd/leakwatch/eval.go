@@ -32,6 +32,18 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
+	// A target no score can meet, or one that turns the check off unsaid, is a typo.
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"min-precision", *minP}, {"min-recall", *minR}} {
+		if f.v < 0 || f.v > 1 {
+			return fmt.Errorf("%w: --%s %g: want a share from 0 to 1 (0: no check)", errUsage, f.name, f.v)
+		}
+	}
+	if *maxDelay < 0 {
+		return fmt.Errorf("%w: --max-onset-delay %v: want a duration of 0 or more (0: no check)", errUsage, *maxDelay)
+	}
 	tb, err := os.ReadFile(*truthPath)
 	if err != nil {
 		return err
