@@ -123,6 +123,17 @@ func TestGzipByMagic(t *testing.T) {
 			t.Errorf("%s: %v; want an error saying what follows the last member", c.name, err)
 		}
 	}
+	// A file whose whole content fits in the look at its first bytes (512) is judged alike:
+	// that look once cleared the error, and the rubbish passed for the end.
+	var small bytes.Buffer
+	zw = gzip.NewWriter(&small)
+	zw.Write([]byte("author,time\na,2017-05-05T18:35:00Z\n"))
+	zw.Close()
+	tiny := filepath.Join(t.TempDir(), "tiny.csv.gz")
+	os.WriteFile(tiny, append(small.Bytes(), "garbage garbage garbage garbage\n"...), 0o644)
+	if _, err := archive.ReadAll(tiny, archive.Options{Columns: archive.Columns{Author: "author", Time: "time"}}); err == nil || !strings.Contains(err.Error(), "neither another member nor zero padding") {
+		t.Errorf("a small file with rubbish after its member: %v; want an error saying what follows the last member", err)
+	}
 }
 
 func TestBadRecords(t *testing.T) {

@@ -123,7 +123,7 @@ func decompressed(in io.Reader) (*bufio.Reader, *gzip.Reader, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("gzip: %w", err)
 		}
-		return bufio.NewReaderSize(zeroPadded{gz, br}, 1<<16), gz, nil
+		return bufio.NewReaderSize(&zeroPadded{gz: gz, raw: br}, 1<<16), gz, nil
 	}
 	return br, nil, nil
 }
@@ -135,9 +135,17 @@ func decompressed(in io.Reader) (*bufio.Reader, *gzip.Reader, error) {
 type zeroPadded struct {
 	gz  *gzip.Reader
 	raw *bufio.Reader // the compressed file, positioned after the header that failed
+	// end is the verdict on what followed the last member, given again on every later read:
+	// the trailing bytes are read once, and a reader that clears an error it was given (a
+	// bufio.Reader's Peek does) would otherwise ask again, find nothing left to read, and
+	// take rubbish for the end of the file.
+	end error
 }
 
-func (z zeroPadded) Read(p []byte) (int, error) {
+func (z *zeroPadded) Read(p []byte) (int, error) {
+	if z.end != nil {
+		return 0, z.end
+	}
 	n, err := z.gz.Read(p)
 	if !errors.Is(err, gzip.ErrHeader) {
 		return n, err
@@ -145,9 +153,11 @@ func (z zeroPadded) Read(p []byte) (int, error) {
 	// The first member's header was read by NewReader: this is the header of a later one.
 	rest, rerr := io.ReadAll(z.raw)
 	if rerr == nil && !slices.ContainsFunc(rest, func(b byte) bool { return b != 0 }) {
-		return n, io.EOF
+		z.end = io.EOF
+	} else {
+		z.end = fmt.Errorf("%w: the bytes after the last complete gzip member are neither another member nor zero padding", err)
 	}
-	return n, fmt.Errorf("%w: the bytes after the last complete gzip member are neither another member nor zero padding", err)
+	return n, z.end
 }
 
 // DetectFormat is the format the file at path is read as when Options.Format and Preset
