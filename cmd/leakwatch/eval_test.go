@@ -76,10 +76,25 @@ func TestScenarioAnalyzeEval(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || len(rep.Operations) != 3 || rep.Accounts.True == 0 {
 		t.Fatalf("eval --json: exit %d, report %+v", code, rep)
 	}
-	// A threshold nobody can meet turns the report into a failure (exit 1), not a usage error.
-	code, _, errs = runCmd(t, "eval", "--truth", truth, "--detections", det, "--min-recall", "1.5")
+	// A target not met turns the report into a failure (exit 1) naming it: here the detections
+	// without their groups, so no coordinated account is found.
+	b, err := os.ReadFile(det)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if !strings.HasPrefix(l, `{"kind":"group"`) {
+			kept = append(kept, l)
+		}
+	}
+	noGroups := filepath.Join(t.TempDir(), "detections.jsonl")
+	if err := os.WriteFile(noGroups, []byte(strings.Join(kept, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runCmd(t, "eval", "--truth", truth, "--detections", noGroups, "--min-recall", "0.5")
 	if code != 1 || !strings.Contains(errs, "recall") {
-		t.Errorf("eval --min-recall 1.5: exit %d, stderr %q; want exit 1 naming recall", code, errs)
+		t.Errorf("eval --min-recall 0.5 without groups: exit %d, stderr %q; want exit 1 naming recall", code, errs)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -103,8 +104,24 @@ func TestGzipByMagic(t *testing.T) {
 	// A truncated gzip stream is an I/O error, not a quiet end.
 	trunc := filepath.Join(t.TempDir(), "trunc.jsonl.gz")
 	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
-	if _, err := archive.ReadAll(trunc, archive.Options{}); err == nil {
-		t.Fatal("truncated gzip read without error")
+	if _, err := archive.ReadAll(trunc, archive.Options{}); err == nil || !strings.Contains(err.Error(), "trunc.jsonl.gz:") || !strings.Contains(err.Error(), "a truncated file") {
+		t.Fatalf("truncated gzip: %v; want an error naming the file, the line and a truncated file", err)
+	}
+	// A CSV file cut short names the last record read before the cut.
+	var rows bytes.Buffer
+	rows.WriteString("author,time,text\n")
+	for i := range 2000 {
+		fmt.Fprintf(&rows, "a%d,2017-05-05T18:35:00Z,post %d with a text long enough to fill the gzip stream\n", i%97, i)
+	}
+	var csvGz bytes.Buffer
+	cw := gzip.NewWriter(&csvGz)
+	cw.Write(rows.Bytes())
+	cw.Close()
+	truncCSV := filepath.Join(t.TempDir(), "trunc.csv.gz")
+	os.WriteFile(truncCSV, csvGz.Bytes()[:csvGz.Len()/2], 0o644)
+	_, err = archive.ReadAll(truncCSV, archive.Options{Columns: archive.Columns{Author: "author", Time: "time", Text: "text"}})
+	if err == nil || !regexp.MustCompile(`trunc\.csv\.gz: after the record on line \d+: the gzip stream ends early`).MatchString(err.Error()) {
+		t.Fatalf("truncated CSV gzip: %v; want an error naming the file, the last line read and a truncated file", err)
 	}
 	// Zero bytes after the last member (a file padded to a block, which gunzip reads) end
 	// the file; other bytes there are an error naming them, not a quiet end.

@@ -271,7 +271,10 @@ func (r *Reader) nextCSV() (collectors.Record, error) {
 		return r.overlongCSV()
 	}
 	if err != nil {
-		return collectors.Record{}, fmt.Errorf("%s: %w", r.path, err)
+		if r.csvLine == 0 {
+			return collectors.Record{}, r.readFailed(r.path, err)
+		}
+		return collectors.Record{}, r.readFailed(fmt.Sprintf("%s: after the record on line %d", r.path, r.csvLine), err)
 	}
 	// The record's bytes as the file has them, for a bad row's raw: written back from its
 	// cells, quoting and spaces would differ from what a researcher fixing the file looks for.
@@ -279,6 +282,7 @@ func (r *Reader) nextCSV() (collectors.Record, error) {
 	from, to := in.start, int(r.cr.InputOffset()-in.origin)
 	in.recordEnd(r.cr.InputOffset())
 	line, _ := r.cr.FieldPos(0)
+	r.csvLine = r.cline + line
 	post, err := r.cmap.post(row)
 	if err != nil {
 		raw := bytes.TrimRight(bytes.TrimLeft(in.buf[from:to], "\r\n"), "\r\n") // blank lines before it, its newline

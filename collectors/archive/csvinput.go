@@ -130,7 +130,7 @@ func (r *Reader) overlongCSV() (collectors.Record, error) {
 	} else {
 		kept, n, err := in.skipLine(ls)
 		if err != nil {
-			return collectors.Record{}, fmt.Errorf("%s:%d: %w", r.path, line, err)
+			return collectors.Record{}, r.readFailed(fmt.Sprintf("%s:%d", r.path, line), err)
 		}
 		in.lines = line
 		rec = r.tooLong(line, kept, n)

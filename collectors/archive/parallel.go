@@ -182,10 +182,10 @@ func (r *Reader) readLine(buf []byte) (line, grown []byte, long int, err error) 
 			if errors.Is(err, io.EOF) {
 				return nil, buf, 0, io.EOF
 			}
-			return nil, buf, 0, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+			return nil, buf, 0, r.readFailed(fmt.Sprintf("%s:%d", r.path, r.line+1), err)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, buf, 0, fmt.Errorf("%s:%d: %w", r.path, r.line+1, err)
+			return nil, buf, 0, r.readFailed(fmt.Sprintf("%s:%d", r.path, r.line+1), err)
 		}
 		r.line++
 		if n > maxLineBytes {

@@ -54,6 +54,7 @@ type Reader struct {
 	cin     *csvInput     // between the file and cr: what cr took since the last record ended
 	cbuf    *bufio.Reader // cr's buffer, kept for the csv.Reader that replaces cr
 	cline   int           // the file's line number of cr's line 0: cr may start mid-file
+	csvLine int           // the line the last CSV record read began on, for an I/O failure after it
 	cmap    *csvMapping
 	stats   Stats
 	err     error     // sticky: io.EOF or the I/O error that ended the file
@@ -126,6 +127,16 @@ func decompressed(in io.Reader) (*bufio.Reader, *gzip.Reader, error) {
 		return bufio.NewReaderSize(&zeroPadded{gz: gz, raw: br}, 1<<16), gz, nil
 	}
 	return br, nil, nil
+}
+
+// readFailed is an I/O failure while reading the file at where ("file:line"), said as a user
+// reads it: a gzip stream that ends before its end marker is a file cut short (a copy or
+// download that stopped), not a mysterious "unexpected EOF".
+func (r *Reader) readFailed(where string, err error) error {
+	if r.gz != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: the gzip stream ends early, before its end marker: a truncated file (a copy or download cut short?): %w", where, err)
+	}
+	return fmt.Errorf("%s: %w", where, err)
 }
 
 // zeroPadded ends a gzip file at the end of its last member when only zero bytes follow, as
