@@ -335,6 +335,11 @@ func openArchive(path string, opts archive.Options, csvFlags []string, preset st
 }
 
 func readChanges(ctx context.Context, path string, batch *pipeline.Batch, bad *badRecords) (archive.Stats, error) {
+	// Site changes come only as the sites collector writes them: the reader's advice for a
+	// CSV file (--format csv, --columns) would not apply.
+	if f, err := archive.DetectFormat(path); err == nil && f == archive.FormatCSV {
+		return archive.Stats{}, fmt.Errorf("%w: --changes %s: a CSV file, but site changes are JSON lines, as the sites collector and 'scenario generate' write them", errUsage, path)
+	}
 	r, err := archive.Open(path, archive.Options{Format: archive.FormatJSONL})
 	if err != nil {
 		return archive.Stats{}, fmt.Errorf("%w: --changes: %v", errUsage, err)
@@ -342,7 +347,7 @@ func readChanges(ctx context.Context, path string, batch *pipeline.Batch, bad *b
 	defer r.Close()
 	err = feedArchive(ctx, r, path, batch, bad, func(ps []leakwatch.Post) error {
 		if len(ps) > 0 {
-			return fmt.Errorf("%s: a post (%s) in the site changes file", path, ps[0].URI)
+			return fmt.Errorf("%w: --changes %s holds posts (the first: %s): it takes site changes only; give posts as the FILE to analyze", errUsage, path, ps[0].URI)
 		}
 		return nil
 	}, nil)

@@ -188,6 +188,24 @@ func TestAnalyzeUsage(t *testing.T) {
 	}
 }
 
+// A posts file or a CSV given as --changes is refused saying what --changes takes.
+func TestAnalyzeChangesFileOfTheWrongKind(t *testing.T) {
+	dir := t.TempDir()
+	posts := filepath.Join(dir, "posts.jsonl")
+	csvFile := filepath.Join(dir, "changes.csv")
+	os.WriteFile(posts, []byte(`{"platform":"x","author":{"id":"a"},"id":"1","uri":"x:1","created_at":"2017-05-05T18:35:00Z","text":"hi"}`+"\n"), 0o644)
+	os.WriteFile(csvFile, []byte("target,observed_at\nen-marche,2017-05-05T17:48:00Z\n"), 0o644)
+	for _, c := range []struct{ changes, want string }{
+		{posts, "holds posts (the first: x:1): it takes site changes only"},
+		{csvFile, "a CSV file, but site changes are JSON lines"},
+	} {
+		code, _, stderr := runCmd(t, "analyze", posts, "--changes", c.changes, "--progress", "0", "--out", filepath.Join(dir, "out"))
+		if code != 2 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, c.changes) {
+			t.Errorf("--changes %s: exit %d, %q; want 2 naming the file and %q", filepath.Base(c.changes), code, stderr, c.want)
+		}
+	}
+}
+
 // TestAnalyzeComma: a semicolon-separated export is read with --comma, and a .tsv without it.
 func TestAnalyzeComma(t *testing.T) {
 	dir := t.TempDir()
