@@ -53,6 +53,22 @@ func TestTwitterV1Lines(t *testing.T) {
 	}
 }
 
+// Exports joined with cat keep each one's byte order mark at the start of a line: the
+// lines after it read as the first does.
+func TestByteOrderMarksOfJoinedExports(t *testing.T) {
+	raw, err := os.ReadFile("testdata/tweets_v1.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSpace(string(raw)), "\n")
+	joined := filepath.Join(t.TempDir(), "joined.jsonl")
+	os.WriteFile(joined, []byte("\uFEFF"+lines[0]+"\uFEFF"+strings.Join(lines[1:], "")+"\n"), 0o644)
+	got, want := readAll(t, joined, archive.Options{}), readAll(t, "testdata/tweets_v1.jsonl", archive.Options{})
+	if got.Stats.Bad != 0 || !reflect.DeepEqual(got.Posts, want.Posts) {
+		t.Errorf("joined exports: %+v, want the %d posts of the file", got.Stats, len(want.Posts))
+	}
+}
+
 func TestNormalisedLinesAndChanges(t *testing.T) {
 	c := readAll(t, "testdata/posts.jsonl", archive.Options{})
 	if len(c.Posts) != 2 || len(c.Changes) != 1 || len(c.Bad) != 0 {

@@ -191,9 +191,9 @@ func (r *Reader) readLine(buf []byte) (line, grown []byte, long int, err error) 
 		if n > maxLineBytes {
 			return line, buf, n, nil
 		}
-		if r.line == 1 {
-			line = bytes.TrimPrefix(line, utf8BOM)
-		}
+		// A byte order mark starts the first line, and any line where exports were joined
+		// with cat: the JSON after it is as good.
+		line = bytes.TrimPrefix(line, utf8BOM)
 		if line = bytes.TrimSpace(line); len(line) > 0 {
 			return line, buf, 0, nil
 		}
