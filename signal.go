@@ -2,6 +2,8 @@ package leakwatch
 
 import (
 	"cmp"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -24,6 +26,40 @@ type Signal struct {
 	Edge  *Edge
 	Group *Group
 	Leak  *Leak
+}
+
+// Complete reports what a detections-file record lacks that every record leakwatch writes
+// has: a burst's object and onset, an edge's kind and accounts, a group's id and accounts, a
+// leak's object and onset. Readers of such files refuse the record rather than show a row
+// of blanks.
+func (s Signal) Complete() error {
+	var missing []string
+	need := func(ok bool, field string) {
+		if !ok {
+			missing = append(missing, field)
+		}
+	}
+	switch {
+	case s.Kind == SignalBurst && s.Burst != nil:
+		need(s.Burst.Object != "", "object")
+		need(!s.Burst.Onset.IsZero(), "onset")
+	case s.Kind == SignalEdge && s.Edge != nil:
+		need(s.Edge.ObjectKind != "", "object_kind")
+		need(s.Edge.A != "", "a")
+		need(s.Edge.B != "", "b")
+	case s.Kind == SignalGroup && s.Group != nil:
+		need(s.Group.ID != "", "id")
+		need(len(s.Group.Accounts) > 0, "accounts")
+	case s.Kind == SignalLeak && s.Leak != nil:
+		need(s.Leak.Object != "", "object")
+		need(!s.Leak.Onset.IsZero(), "onset")
+	default:
+		return fmt.Errorf("a %q record without its fields", s.Kind)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s record without %s", s.Kind, strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Key identifies the thing a signal describes, so a later signal with the same key

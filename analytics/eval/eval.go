@@ -30,6 +30,9 @@ func ParseDetections(b []byte) ([]leakwatch.Signal, error) {
 		if err := json.Unmarshal(line, &s); err != nil {
 			return nil, fmt.Errorf("detections line %d: %w", i+1, err)
 		}
+		if err := s.Complete(); err != nil {
+			return nil, fmt.Errorf("detections line %d: %w", i+1, err)
+		}
 		out = append(out, s)
 	}
 	return out, nil

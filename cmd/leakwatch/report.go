@@ -175,6 +175,9 @@ func readDetections(path string) ([]leakwatch.Signal, error) {
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
+		if err := s.Complete(); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
 		out = append(out, s)
 	}
 	return out, sc.Err()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -339,6 +340,32 @@ func TestReportRetimesAgainstItsCalendar(t *testing.T) {
 	for _, want := range []string{" h silence-r2</td>", ">1.00<", "silence-r2 −3h"} {
 		if !strings.Contains(pages["bare"], want) {
 			t.Errorf("the leak table lacks %q: %s", want, pages["bare"])
+		}
+	}
+}
+
+// A record without the fields every detection has is refused naming its line, not shown as a
+// row of blanks.
+func TestReportRefusesIncompleteRecords(t *testing.T) {
+	dir := t.TempDir()
+	det := reportDetections(t, dir)
+	b, err := os.ReadFile(det)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ line, want string }{
+		{`{"kind":"leak"}`, "leak record without object, onset"},
+		{`{"kind":"burst","object":"hashtag:x"}`, "burst record without onset"},
+		{`{"kind":"group","id":"g-1"}`, "group record without accounts"},
+		{`{"kind":"edge","a":"1","b":"2"}`, "edge record without object_kind"},
+	} {
+		bad := filepath.Join(dir, "bad.jsonl")
+		if err := os.WriteFile(bad, append(slices.Clone(b), c.line+"\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCmd(t, "report", "--detections", bad, "--out", filepath.Join(dir, "out"))
+		if code == 0 || !strings.Contains(stderr, "bad.jsonl:3: "+c.want) {
+			t.Errorf("%s: exit %d, %q; want a failure naming line 3 and %q", c.line, code, stderr, c.want)
 		}
 	}
 }
