@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -88,6 +90,15 @@ func readConfig(path string, withCalendar bool) (Config, error) {
 			return c, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
+	if path != "" {
+		// A token file named by the environment is the shell's path, not the file's.
+		envFile := os.Getenv("LEAKWATCH_LIVE_TOKEN_FILE")
+		fromEnv := envFile != "" && c.Live.TokenFile == envFile
+		resolveFiles(reflect.ValueOf(&c).Elem(), filepath.Dir(path))
+		if fromEnv {
+			c.Live.TokenFile = envFile
+		}
+	}
 	if err := c.Validate(); err != nil {
 		where := "defaults"
 		if path != "" {
@@ -103,6 +114,39 @@ func readConfig(path string, withCalendar bool) (Config, error) {
 		c.Analysis.Calendar = &cal
 	}
 	return c, nil
+}
+
+// resolveFiles takes the config's relative file paths (calendar, and every field whose
+// YAML name ends in _file) from dir, the config file's directory: a config and the calendar
+// and secrets beside it work from any working directory, as a service's unit file and a
+// user's shell start it from different ones. Absolute paths stay as written.
+func resolveFiles(v reflect.Value, dir string) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			resolveFiles(v.Elem(), dir)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			resolveFiles(v.Index(i), dir)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f, fv := t.Field(i), v.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if fv.Kind() == reflect.String && (name == "calendar" || strings.HasSuffix(name, "_file")) {
+				if p := fv.String(); p != "" && !filepath.IsAbs(p) {
+					fv.SetString(filepath.Join(dir, p))
+				}
+				continue
+			}
+			resolveFiles(fv, dir)
+		}
+	}
 }
 
 // liveTokenFromEnv takes the live page's token from the environment, where a deployment's

@@ -274,3 +274,39 @@ func TestExampleConfigsLoad(t *testing.T) {
 		}
 	}
 }
+
+// A config's relative file paths are the config file's neighbours, whatever the working
+// directory; absolute ones and a token file named by the environment stay as given.
+func TestConfigFilesBesideTheConfig(t *testing.T) {
+	dir := t.TempDir()
+	cal := "name: Test\ntimezone: UTC\nevents:\n  - {id: vote, kind: vote, start: 2017-05-07}\n"
+	if err := os.WriteFile(filepath.Join(dir, "cal.yaml"), []byte(cal), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "calendar: cal.yaml\nalerts:\n  webhooks:\n    - {name: desk, url: \"http://127.0.0.1:9/hook\", secret_file: secrets/desk}\nlive:\n  token_file: /run/secrets/live\n"
+	path := filepath.Join(dir, "leakwatch.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir()) // elsewhere
+	c, err := loadConfig(path)
+	if err != nil {
+		t.Fatalf("a calendar beside the config, loaded from another directory: %v", err)
+	}
+	if c.Calendar != filepath.Join(dir, "cal.yaml") || c.Analysis.Calendar == nil || c.Analysis.Calendar.Name != "Test" {
+		t.Errorf("calendar %q (%v), want %s read", c.Calendar, c.Analysis.Calendar, filepath.Join(dir, "cal.yaml"))
+	}
+	if got := c.Alerts.Webhooks[0].SecretFile; got != filepath.Join(dir, "secrets", "desk") {
+		t.Errorf("webhook secret_file %q, want it beside the config", got)
+	}
+	if c.Live.TokenFile != "/run/secrets/live" {
+		t.Errorf("absolute token_file became %q", c.Live.TokenFile)
+	}
+	t.Setenv("LEAKWATCH_LIVE_TOKEN_FILE", "token.txt")
+	if err := os.WriteFile(path, []byte("calendar: cal.yaml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = loadConfig(path); err != nil || c.Live.TokenFile != "token.txt" {
+		t.Errorf("token file from the environment: %q, %v; want token.txt as given", c.Live.TokenFile, err)
+	}
+}
