@@ -152,3 +152,31 @@ func (c *Counter) Series() []Series {
 	}
 	return out
 }
+
+// Stray finds the buckets of a series that lie far from the rest at either end: before the
+// last gap longer than gap that at most limit posts precede (head), and after the first such
+// gap at most limit posts follow (tail). A post dated years off, by a typo or a broken
+// export, starts the burst warm-up and the baselines where it lies, and stretches every
+// timeline over the empty years between.
+func Stray(s Series, gap time.Duration, limit int) (head, tail []Point) {
+	pts := s.Points
+	n := 0
+	for i := 0; i+1 < len(pts); i++ {
+		if n += pts[i].N; n > limit {
+			break
+		}
+		if pts[i+1].T.Sub(pts[i].T) > gap {
+			head = pts[:i+1]
+		}
+	}
+	n = 0
+	for i := len(pts) - 1; i > len(head); i-- {
+		if n += pts[i].N; n > limit {
+			break
+		}
+		if pts[i].T.Sub(pts[i-1].T) > gap {
+			tail = pts[i:]
+		}
+	}
+	return head, tail
+}

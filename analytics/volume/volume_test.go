@@ -103,3 +103,26 @@ func TestCounterMatchesTruncation(t *testing.T) {
 		}
 	}
 }
+
+// Posts dated far from the rest are found at either end, a quiet week inside the campaign
+// and an end the limit's worth of posts holds are not.
+func TestStray(t *testing.T) {
+	day := func(y, m, d, n int) volume.Point { return volume.Point{T: time.Date(y, time.Month(m), d, 12, 0, 0, 0, time.UTC), N: n} }
+	campaign := []volume.Point{day(2017, 5, 1, 900), day(2017, 5, 2, 1000), day(2017, 5, 20, 800), day(2017, 5, 21, 700)} // a quiet fortnight inside
+	s := volume.Series{Name: volume.All, Points: append(append([]volume.Point{day(1990, 1, 2, 1)}, campaign...), day(2099, 12, 31, 2))}
+	head, tail := volume.Stray(s, 30*24*time.Hour, 3)
+	if len(head) != 1 || head[0].T.Year() != 1990 || len(tail) != 1 || tail[0].T.Year() != 2099 {
+		t.Errorf("head %v tail %v; want the 1990 and the 2099 posts", head, tail)
+	}
+	if head, tail := volume.Stray(volume.Series{Points: campaign}, 30*24*time.Hour, 3); head != nil || tail != nil {
+		t.Errorf("a campaign with a quiet fortnight: head %v tail %v, want none", head, tail)
+	}
+	if head, _ := volume.Stray(s, 30*24*time.Hour, 0); head != nil {
+		t.Errorf("limit 0: head %v, want none (the stray post is more than the limit)", head)
+	}
+	// Two bad dates before the campaign, each years apart: both are the head.
+	two := volume.Series{Points: append([]volume.Point{day(1991, 1, 1, 1), day(2001, 1, 1, 1)}, campaign...)}
+	if head, _ := volume.Stray(two, 30*24*time.Hour, 3); len(head) != 2 {
+		t.Errorf("two stray posts: head %v", head)
+	}
+}

@@ -291,6 +291,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "analyze: warning: %s\n", w)
 		}
 	}
+	for _, w := range strayWarnings(batch.Volume.Series(), st.Posts) {
+		fmt.Fprintf(e.stderr, "analyze: warning: %s\n", w)
+	}
 	switch {
 	case st.Posts == 0 && st.Bad > 0:
 		// Most often a column map or format that does not fit the file: an empty result
@@ -814,6 +817,52 @@ func calendarSpanWarning(cal leakwatch.Calendar, first, last time.Time) string {
 			cal.Name, from.UTC().Format("2006-01-02"), to.UTC().Format("2006-01-02"), first.UTC().Format("2006-01-02"), last.UTC().Format("2006-01-02"))
 	}
 	return ""
+}
+
+// strayWarnings say which posts lie far from the rest of the archive at either end (a month
+// of nothing between, at most a thousandth of the posts): a date years off, a typo or a
+// broken export, that the burst warm-up and baselines start from and every timeline stretches
+// to. They are analyzed all the same: the file is the user's to fix.
+func strayWarnings(series []volume.Series, posts int) []string {
+	const gap = 30 * 24 * time.Hour
+	var all volume.Series
+	for _, s := range series {
+		if s.Name == volume.All {
+			all = s
+		}
+	}
+	head, tail := volume.Stray(all, gap, max(1, posts/1000))
+	count := func(ps []volume.Point) int {
+		n := 0
+		for _, p := range ps {
+			n += p.N
+		}
+		return n
+	}
+	span := func(d time.Duration) string {
+		if days := d.Hours() / 24; days < 730 {
+			return fmt.Sprintf("%.0f days", days)
+		}
+		return fmt.Sprintf("%.0f years", d.Hours()/24/365.25)
+	}
+	said := func(n int, from string) string {
+		if n == 1 {
+			return fmt.Sprintf("1 post %s lies", from)
+		}
+		return fmt.Sprintf("%d posts %s lie", n, from)
+	}
+	var out []string
+	if len(head) > 0 {
+		next := all.Points[len(head)].T
+		out = append(out, fmt.Sprintf("%s %s before the rest (from %s): a wrong date? The burst warm-up and baselines begin there; fix the file or leave it out",
+			said(count(head), "from "+head[0].T.UTC().Format("2006-01-02")), span(next.Sub(head[len(head)-1].T)), next.UTC().Format("2006-01-02")))
+	}
+	if len(tail) > 0 {
+		prev := all.Points[len(all.Points)-len(tail)-1].T
+		out = append(out, fmt.Sprintf("%s %s after the rest (to %s): a wrong date? Every timeline runs on to it; fix the file or leave it out",
+			said(count(tail), "to "+tail[len(tail)-1].T.UTC().Format("2006-01-02")), span(tail[0].T.Sub(prev)), prev.UTC().Format("2006-01-02")))
+	}
+	return out
 }
 
 // shortDuration writes d without its zero minutes and seconds: 1h, 24h, 10m, 1h30m.

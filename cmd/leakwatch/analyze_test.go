@@ -931,3 +931,29 @@ func TestBadReasonsCountedByRule(t *testing.T) {
 		}
 	}
 }
+
+// A post dated decades off the rest is analyzed, and the analysis warns of it: the burst
+// warm-up and every timeline would otherwise quietly start there.
+func TestAnalyzeWarnsOfStrayDates(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("author,time,text\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "a%d,2017-05-0%d %02d:%02d:00,post %d\n", i%40, 1+i%5, i%24, i%60, i)
+	}
+	b.WriteString("z1,1995-03-01 10:00:00,a typo\n")
+	in := filepath.Join(dir, "posts.csv")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "analyze", in, "--columns", "author=author,time=time,text=text", "--progress", "0", "--out", filepath.Join(dir, "out"))
+	if code != 0 || !strings.Contains(stdout, "posts 201") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if want := "1 post from 1995-03-01 lies 22 years before the rest (from 2017-05-01): a wrong date?"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q lacks %q", stderr, want)
+	}
+	if strings.Contains(stderr, "after the rest") {
+		t.Errorf("a late stray reported: %q", stderr)
+	}
+}
