@@ -107,7 +107,9 @@ func TestCounterMatchesTruncation(t *testing.T) {
 // Posts dated far from the rest are found at either end, a quiet week inside the campaign
 // and an end the limit's worth of posts holds are not.
 func TestStray(t *testing.T) {
-	day := func(y, m, d, n int) volume.Point { return volume.Point{T: time.Date(y, time.Month(m), d, 12, 0, 0, 0, time.UTC), N: n} }
+	day := func(y, m, d, n int) volume.Point {
+		return volume.Point{T: time.Date(y, time.Month(m), d, 12, 0, 0, 0, time.UTC), N: n}
+	}
 	campaign := []volume.Point{day(2017, 5, 1, 900), day(2017, 5, 2, 1000), day(2017, 5, 20, 800), day(2017, 5, 21, 700)} // a quiet fortnight inside
 	s := volume.Series{Name: volume.All, Points: append(append([]volume.Point{day(1990, 1, 2, 1)}, campaign...), day(2099, 12, 31, 2))}
 	head, tail := volume.Stray(s, 30*24*time.Hour, 3)
