@@ -41,6 +41,19 @@ func TestReportFromWarehouseDrawsStoredCalendar(t *testing.T) {
 	if err := w.InsertMentions(ctx, mentions); err != nil {
 		t.Fatal(err)
 	}
+	// A group of three accounts stored with its edges: the report's network is the stored one,
+	// handles and all.
+	t1 := start.Add(2 * time.Hour)
+	edge := func(k leakwatch.ObjectKind, a, b, ah, bh string, w int) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{ObjectKind: k, A: a, B: b, AHandle: ah, BHandle: bh, Weight: w, First: t1, Last: t1.Add(time.Hour), Score: 3}}
+	}
+	if err := w.InsertSignals(ctx, []leakwatch.Signal{
+		edge(leakwatch.KindURL, "11", "22", "alice", "bob", 3), edge(leakwatch.KindHashtag, "11", "22", "alice", "bob", 2), edge(leakwatch.KindURL, "22", "33", "bob", "carol", 4),
+		{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g-1", Accounts: []string{"11", "22", "33"}, AccountHandles: []string{"alice", "bob", "carol"},
+			ObjectKinds: []leakwatch.ObjectKind{leakwatch.KindURL}, First: t1, Last: t1.Add(time.Hour), Formed: t1, FirstMovers: []string{"11"}, FirstMoverHandles: []string{"alice"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	silence := leakwatch.Event{ID: "silence-r2", Kind: leakwatch.EventSilence, Title: "Campaign silence", Start: time.Date(2017, 5, 5, 22, 0, 0, 0, time.UTC), End: time.Date(2017, 5, 7, 18, 0, 0, 0, time.UTC)}
 	if err := w.InsertCalendar(ctx, leakwatch.Calendar{Name: "fr-2017-presidential", Timezone: "Europe/Paris", Events: []leakwatch.Event{silence}}); err != nil {
 		t.Fatal(err)
@@ -50,12 +63,14 @@ func TestReportFromWarehouseDrawsStoredCalendar(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("clickhouse:\n  addr: %q\n  database: %q\nmetrics: \"\"\n", addr, wcfg.Database)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	var lastOut string
 	report := func(extra ...string) (string, int, string) {
 		out := filepath.Join(dir, fmt.Sprintf("report%d", time.Now().UnixNano()))
 		args := append([]string{"report", "--config", cfgPath, "--from", "2017-05-05T00:00:00Z", "--to", "2017-05-08T00:00:00Z", "--out", out}, extra...)
 		var stdout, stderr strings.Builder
 		code := run(ctx, args, &stdout, &stderr)
 		svg, _ := os.ReadFile(filepath.Join(out, "timeline.svg"))
+		lastOut = out
 		return string(svg), code, stderr.String()
 	}
 
@@ -65,6 +80,19 @@ func TestReportFromWarehouseDrawsStoredCalendar(t *testing.T) {
 	}
 	if !strings.Contains(svg, ">silence-r2<") {
 		t.Errorf("the timeline lacks the stored silence period:\n%s", svg)
+	}
+	graph, err := os.ReadFile(filepath.Join(lastOut, "network.graphml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<node id="11"><data key="label">alice</data><data key="handle">alice</data><data key="group">g-1</data><data key="group_size">3</data><data key="first_mover">true</data></node>`,
+		`source="11" target="22"><data key="weight">5</data><data key="kinds">url hashtag</data>`,
+		`source="22" target="33"><data key="weight">4</data>`,
+	} {
+		if !strings.Contains(string(graph), want) {
+			t.Errorf("network.graphml from the warehouse lacks %s:\n%s", want, graph)
+		}
 	}
 	// Hourly buckets, as analyze writes volume.json: the same posts read the same either way
 	// (a bucket of a 300th of the range drew these three days "per 14 min", a quarter as high).
