@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -275,9 +277,7 @@ func (g *Group) reader() *kafka.Reader {
 		StartOffset:           start,
 		ReadBackoffMin:        50 * time.Millisecond,
 		ReadBackoffMax:        time.Second,
-		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			g.log.Debug("kafka: " + fmt.Sprintf(msg, args...))
-		}),
+		ErrorLogger: &readerErrors{log: g.log},
 	})
 }
 
@@ -368,4 +368,48 @@ func DecodeHandler[T any](stage string, w *Writer, deadLetterTopic string, log *
 		}
 		return h(ctx, items)
 	}
+}
+
+// readerErrors passes kafka-go's reader errors on: at Warn the first time an error of a kind
+// (its message's form) comes and then at most once a minute, with how many came meanwhile;
+// at Debug otherwise, and always when the reader is being stopped. A reader looping on an
+// error it cannot get past (a record it cannot decode, a broker that lost its files) was
+// silent at the default level while its partition stood still; logging every retry would
+// drown the log.
+type readerErrors struct {
+	log    *slog.Logger
+	mu     sync.Mutex
+	warned map[string]time.Time
+	since  map[string]int // repeats since the last warning
+}
+
+func (r *readerErrors) Printf(msg string, args ...any) {
+	text := "kafka: " + fmt.Sprintf(msg, args...)
+	if strings.Contains(text, context.Canceled.Error()) {
+		r.log.Debug(text)
+		return
+	}
+	r.mu.Lock()
+	if r.warned == nil {
+		r.warned, r.since = map[string]time.Time{}, map[string]int{}
+	}
+	now := time.Now()
+	last, seen := r.warned[msg]
+	warn := !seen || now.Sub(last) >= time.Minute
+	repeats := r.since[msg]
+	if warn {
+		r.warned[msg], r.since[msg] = now, 0
+	} else {
+		r.since[msg]++
+	}
+	r.mu.Unlock()
+	if !warn {
+		r.log.Debug(text)
+		return
+	}
+	if repeats > 0 {
+		r.log.Warn(text, "repeats_in_the_last_minute", repeats)
+		return
+	}
+	r.log.Warn(text)
 }

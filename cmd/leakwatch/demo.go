@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -44,8 +46,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *speed <= 0 {
-		return fmt.Errorf("%w: --speed must be positive", errUsage)
+	if fs.NArg() != 0 {
+		return fmt.Errorf("%w: unexpected arguments %q (a seed or a scenario directory goes to --scenario)", errUsage, fs.Args())
+	}
+	if err := checkSpeed(*speed); err != nil {
+		return err
 	}
 	if *dataDir == "" {
 		cache, err := os.UserCacheDir()
@@ -61,6 +66,19 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 
+	// The page's address first: a port in use fails here, before the campaign is made and
+	// the data directory touched.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *listen, err)
+	}
+	defer ln.Close()
+	unlock, err := lockDataDir(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
 	camp, err := demoScenario(*scen, e)
 	if err != nil {
 		return err
@@ -75,11 +93,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	// topics afterwards, and a week of campaign takes tens of MB. A demo killed outright
 	// leaves them for the next one to remove.
 	brokerDir := filepath.Join(*dataDir, "broker")
-	if err := os.RemoveAll(brokerDir); err != nil {
+	if err := removeDemoBroker(brokerDir); err != nil {
 		return err
 	}
 	broker, err := embedded.Start(brokerDir, 0, cfg.Kafka.Partitions)
 	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(brokerDir, demoBrokerMark), []byte("written by leakwatch demo: removed at its next start\n"), 0o644); err != nil {
+		broker.Close()
 		return err
 	}
 	defer os.RemoveAll(brokerDir) // after Close, which flushes into it
@@ -91,8 +113,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 
 	st := live.NewState(15 * time.Minute)
 	st.SetCalendar(cal)
-	return runEmbedded(ctx, e, cfg, st, func(ctx context.Context, url string) error {
-		fmt.Fprintf(e.stdout, "leakwatch demo: open %s  (Ctrl-C stops)\n", url)
+	page := liveGroup()
+	return runEmbedded(ctx, e, cfg, st, ln, page, func(ctx context.Context, url string) error {
+		fmt.Fprintf(e.stdout, "leakwatch demo: open %s  (Ctrl-C stops)\n", pageURL(url, cfg.Live))
 		w, err := stream.NewWriter(cfg.Kafka, replayStage, stream.NewMetrics(nil))
 		if err != nil {
 			return err
@@ -113,7 +136,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		// loaded machine may need for a week of windows.
 		sc := embeddedStages(cfg)
 		if err := settle(ctx, 2*(sc.FlushIdle+sc.SourceIdle), 250*time.Millisecond, func(ctx context.Context) (string, bool) {
-			return pipelineMark(ctx, cfg.Kafka, st)
+			return pipelineMark(ctx, cfg.Kafka, st, page)
 		}); err != nil {
 			return nil // Ctrl-C before the end
 		}
@@ -122,6 +145,56 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		<-ctx.Done()
 		return nil
 	})
+}
+
+// demoBrokerMark is the file that tells a broker directory the demo wrote from one the user
+// keeps under the same name: only the former is removed.
+const demoBrokerMark = "leakwatch-demo-broker"
+
+// removeDemoBroker removes the broker directory an earlier demo left (one killed outright
+// leaves it), and refuses one holding files the demo did not write.
+func removeDemoBroker(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, demoBrokerMark)); len(entries) > 0 && err != nil {
+		return fmt.Errorf("%w: %s holds files a demo did not write: give another --data, or remove it yourself", errUsage, dir)
+	}
+	return os.RemoveAll(dir)
+}
+
+// checkSpeed refuses a replay speed no clock can keep (speedOK).
+func checkSpeed(speed float64) error {
+	if !speedOK(speed) {
+		return fmt.Errorf("%w: --speed %g: want a speed from 0.001 (a thousandth of real time) to 1e9", errUsage, speed)
+	}
+	return nil
+}
+
+// speedOK reports whether event time can run speed times as fast as the wall clock: not
+// when speed is not positive, not a number or infinite (the replay then ran unpaced), nor so
+// slow that an hour of event time overflows the wall clock's durations.
+func speedOK(speed float64) bool {
+	return !math.IsNaN(speed) && speed >= 1e-3 && speed <= 1e9
+}
+
+// pageURL is the address to open the page at: a page listening on every interface (0.0.0.0,
+// [::]) is opened on this machine at 127.0.0.1, and one that needs a token says so without
+// printing it.
+func pageURL(url string, cfg live.Config) string {
+	for _, any := range []string{"http://0.0.0.0:", "http://[::]:"} {
+		if rest, ok := strings.CutPrefix(url, any); ok {
+			url = "http://127.0.0.1:" + rest
+		}
+	}
+	if cfg.Token != "" || cfg.TokenFile != "" {
+		url += "?token=TOKEN (the live token you set; it is asked once, then kept in a cookie)"
+	}
+	return url
 }
 
 // settle returns once mark has stayed the same, with every stage caught up, for quiet (it
@@ -152,9 +225,10 @@ func settle(ctx context.Context, quiet, every time.Duration, mark func(context.C
 }
 
 // pipelineMark is what the demo watches for the end: the end offset of every topic and the
-// page's state (any record written or shown changes it), and whether every stage has
-// committed its inputs to their end.
-func pipelineMark(ctx context.Context, cfg stream.Config, st *live.State) (string, bool) {
+// page's state (any record written or shown changes it), and whether every stage, and the
+// page's reader (consumer group page), has committed its inputs to their end: the summary
+// printed then is what the page holds, every alert included.
+func pipelineMark(ctx context.Context, cfg stream.Config, st *live.State, page string) (string, bool) {
 	var b strings.Builder
 	for _, topic := range cfg.Topics.All() {
 		r, err := stream.TopicRanges(ctx, cfg, topic)
@@ -175,6 +249,11 @@ func pipelineMark(ctx context.Context, cfg stream.Config, st *live.State) (strin
 			if lag, err := groupLag(ctx, cfg, cfg.GroupPrefix+stage, topic); err != nil || lag > 0 {
 				caughtUp = false
 			}
+		}
+	}
+	for _, topic := range liveTopics(cfg.Topics) {
+		if lag, err := groupLag(ctx, cfg, page, topic); err != nil || lag > 0 {
+			caughtUp = false
 		}
 	}
 	snap := st.Snapshot()
@@ -324,17 +403,17 @@ func replayCampaign(ctx context.Context, rp *replayer, c campaign) error {
 // runEmbedded runs the processor stages, the live page and its feeder on cfg.Kafka, plus
 // feed (the demo's replay or the configured collectors), until ctx ends or one of them fails.
 // It is the one-process form of `run`: the same stage code as the production roles.
-func runEmbedded(ctx context.Context, e *env, cfg Config, st *live.State, feed func(ctx context.Context, url string) error) error {
+func runEmbedded(ctx context.Context, e *env, cfg Config, st *live.State, ln net.Listener, page string, feed func(ctx context.Context, url string) error) error {
 	m := stream.NewMetrics(nil)
 	scfg := embeddedStages(cfg)
 	g, ctx := errgroup.WithContext(ctx)
 	for _, name := range stages.Names {
 		g.Go(func() error { return stages.Run(ctx, name, scfg, e.log, m) })
 	}
-	g.Go(func() error { return feedLive(ctx, cfg.Kafka, st, e.log, m) })
+	g.Go(func() error { return feedLive(ctx, cfg.Kafka, page, st, e.log, m) })
 	addr := make(chan net.Addr, 1)
 	g.Go(func() error {
-		return serveHTTP(ctx, cfg.Live.Listen, live.Handler(cfg.Live, st, e.log), e.log, func(a net.Addr) { addr <- a })
+		return serveListener(ctx, ln, live.Handler(cfg.Live, st, e.log), e.log, func(a net.Addr) { addr <- a })
 	})
 	g.Go(func() error {
 		select {

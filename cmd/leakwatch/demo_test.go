@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -225,5 +226,90 @@ func TestDemoScenarioDirSaysWhatItLoaded(t *testing.T) {
 	want := fmt.Sprintf("loaded %d posts, %s from %s\n", len(g.Tweets), plural(len(g.Changes), "site change"), dir)
 	if out.String() != want || len(g.Changes) == 0 {
 		t.Fatalf("printed %q, want %q (with site changes)", out.String(), want)
+	}
+}
+
+// What a demo is told it cannot do is refused before anything starts: a seed given without
+// --scenario, a speed no clock keeps.
+func TestDemoUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"demo", "7"}, `unexpected arguments ["7"]`},
+		{[]string{"demo", "--speed", "NaN"}, "--speed NaN: want a speed from 0.001"},
+		{[]string{"demo", "--speed", "Inf"}, "--speed +Inf: want a speed from 0.001"},
+		{[]string{"demo", "--speed", "1e-300"}, "--speed 1e-300: want a speed from 0.001"},
+		{[]string{"replay", "x.jsonl", "--speed", "NaNx"}, "want Nx with N from 0.001 to 1e9"},
+	} {
+		if code, _, stderr := runCmd(t, c.args...); code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// A demo whose port is taken fails before it touches its data directory, and one given a
+// directory whose broker holds someone else's files leaves them.
+func TestDemoLeavesOthersFilesAlone(t *testing.T) {
+	data := t.TempDir()
+	notes := filepath.Join(data, "broker", "notes.txt")
+	if err := os.MkdirAll(filepath.Dir(notes), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notes, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	code, _, stderr := runCmd(t, "demo", "--listen", taken.Addr().String(), "--data", data)
+	if code == 0 || !strings.Contains(stderr, "address already in use") {
+		t.Errorf("port in use: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCmd(t, "demo", "--listen", "127.0.0.1:0", "--data", data, "--scenario", "3")
+	if code != 2 || !strings.Contains(stderr, "holds files a demo did not write") {
+		t.Errorf("a broker directory of someone else's: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(notes); err != nil {
+		t.Errorf("the user's file is gone: %v", err)
+	}
+}
+
+// Two demos on one data directory would write one broker's files at once: the second is
+// refused while the first holds it, and takes it once the first is done.
+func TestDemoDataDirIsOneDemos(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockDataDir(dir); err == nil || !strings.Contains(err.Error(), "in use by another demo (pid ") {
+		t.Errorf("second demo on %s: %v; want it refused naming the first", dir, err)
+	}
+	unlock()
+	again, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatalf("after the first demo ended: %v", err)
+	}
+	again()
+}
+
+// A page on every interface is opened here at 127.0.0.1, and one with a token says so.
+func TestDemoPageURL(t *testing.T) {
+	for _, c := range []struct {
+		url   string
+		token string
+		want  string
+	}{
+		{"http://127.0.0.1:8080/", "", "http://127.0.0.1:8080/"},
+		{"http://[::]:18199/", "s3cret", "http://127.0.0.1:18199/?token=TOKEN (the live token you set"},
+		{"http://0.0.0.0:18199/", "s3cret", "http://127.0.0.1:18199/?token=TOKEN"},
+	} {
+		got := pageURL(c.url, live.Config{Token: c.token})
+		if !strings.HasPrefix(got, c.want) || strings.Contains(got, "s3cret") {
+			t.Errorf("pageURL(%s) = %q, want %q… and never the token", c.url, got, c.want)
+		}
 	}
 }

@@ -24,16 +24,21 @@ func liveGroup() string {
 	return fmt.Sprintf("%s-%s-%d-%d", liveStage, host, os.Getpid(), time.Now().UnixNano())
 }
 
+// liveTopics are the topics the live page reads.
+func liveTopics(t stream.Topics) []string {
+	return []string{t.Mentions, t.Signals, t.Alerts, t.SiteChanges, t.DeadLetter}
+}
+
 // feedLive reads the topics the live page shows and keeps st up to date until ctx ends.
 // Records it cannot read are counted as dead letters on the page and logged: the stages
 // that own those topics dead-letter them, so nothing is lost by skipping them here.
-func feedLive(ctx context.Context, cfg stream.Config, st *live.State, log *slog.Logger, m *stream.Metrics) error {
-	t := cfg.Topics
+func feedLive(ctx context.Context, cfg stream.Config, group string, st *live.State, log *slog.Logger, m *stream.Metrics) error {
 	cfg.StartOffset = "first" // the whole retained history, whatever new groups of the roles do
-	g, err := stream.NewGroup(cfg, liveGroup(), []string{t.Mentions, t.Signals, t.Alerts, t.SiteChanges, t.DeadLetter}, log, m)
+	g, err := stream.NewGroup(cfg, group, liveTopics(cfg.Topics), log, m)
 	if err != nil {
 		return err
 	}
+	t := cfg.Topics
 	log = log.With("stage", liveStage)
 	return g.Run(ctx, func(ctx context.Context, batch []stream.Record) error {
 		for _, r := range batch {

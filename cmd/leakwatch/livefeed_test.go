@@ -48,7 +48,7 @@ func TestLivePageRebuildsFromTheTopics(t *testing.T) {
 		st := live.NewState(time.Minute)
 		pctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- feedLive(pctx, cfg, st, slog.New(slog.DiscardHandler), nil) }()
+		go func() { done <- feedLive(pctx, cfg, liveGroup(), st, slog.New(slog.DiscardHandler), nil) }()
 		deadline := time.Now().Add(30 * time.Second)
 		for st.Snapshot().Counts.Leaks == 0 && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)

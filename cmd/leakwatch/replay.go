@@ -91,8 +91,8 @@ func parseSpeed(s string) (float64, error) {
 		return 0, nil
 	}
 	n, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
-	if err != nil || !strings.HasSuffix(s, "x") || n <= 0 {
-		return 0, fmt.Errorf("%q: want Nx with N > 0 (1x, 60x) or max", s)
+	if err != nil || !strings.HasSuffix(s, "x") || !speedOK(n) {
+		return 0, fmt.Errorf("%q: want Nx with N from 0.001 to 1e9 (1x, 60x) or max", s)
 	}
 	return n, nil
 }

@@ -163,7 +163,7 @@ func liveRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Re
 		st.SetCalendar(*c.Analysis.Calendar)
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return feedLive(ctx, c.Kafka, st, log, stream.NewMetrics(reg)) })
+	g.Go(func() error { return feedLive(ctx, c.Kafka, liveGroup(), st, log, stream.NewMetrics(reg)) })
 	g.Go(func() error {
 		return serveHTTP(ctx, c.Live.Listen, live.Handler(c.Live, st, log), log, func(a net.Addr) {
 			log.Info("live page", "url", "http://"+a.String()+"/")

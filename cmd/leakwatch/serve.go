@@ -58,6 +58,13 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logge
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
+	return serveListener(ctx, ln, h, log, ready)
+}
+
+// serveListener is serveHTTP on a listener already open: a command that must know its
+// address is free before it does anything else opens it first.
+func serveListener(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, ready func(net.Addr)) error {
+	addr := ln.Addr().String()
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -160,6 +160,46 @@ func TestLiveBurstsKeptAreStrongestAndThoseOfLeaks(t *testing.T) {
 	}
 }
 
+// An incident with more bursts than the list holds does not push out a burst an alert was
+// raised on: the feed's alert must lead to its burst (a CandidateBurst alert's burst was lost
+// to a leak incident's sixty bursts).
+func TestLiveAlertedBurstOutranksAnIncidentsBursts(t *testing.T) {
+	st := live.NewState(time.Minute)
+	dump := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	var evidence []string
+	for i := range 60 {
+		o := fmt.Sprint("url:https://pastebin.com/", i)
+		evidence = append(evidence, "object:"+o)
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: o, Onset: dump.Add(time.Duration(i) * time.Minute), Score: 7 + float64(i)/10, Evidence: []string{"domain:pastebin.com"}}})
+	}
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalLeak, Leak: &leakwatch.Leak{Object: "domain:pastebin.com", Onset: dump, Evidence: evidence}})
+	for i := range 60 { // the strongest, by far
+		st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: fmt.Sprint("hashtag:loud", i), Onset: dump.Add(-time.Duration(i+1) * time.Hour), Score: 40}})
+	}
+	lepen := dump.Add(-46 * time.Hour)
+	st.Signal(leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "candidate:lepen", Onset: lepen, Score: 6.4}})
+	st.Alert(leakwatch.Alert{ID: "c", Severity: "warning", Kind: leakwatch.SignalBurst, Detection: "burst|candidate:lepen|" + lepen.Format(time.RFC3339)})
+	listed := false
+	for _, b := range st.Snapshot().Bursts {
+		listed = listed || b.Object == "candidate:lepen"
+	}
+	if !listed {
+		t.Error("the alerted burst is not listed")
+	}
+}
+
+// Before the first post the volume series is an empty list, as every other list: a script
+// taking its length must not meet null.
+func TestLiveSnapshotListsAreNeverNull(t *testing.T) {
+	b, err := json.Marshal(live.NewState(time.Minute).Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"series":[]`) {
+		t.Errorf("empty snapshot: %s", b)
+	}
+}
+
 // Detect publishes a burst once, when it ends, and its alert and incident come after it: a
 // weak burst trimmed on arrival, when fifty stronger ones are listed, is listed again once an
 // alert or an incident names it.

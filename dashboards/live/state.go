@@ -349,6 +349,14 @@ func (s *State) trimBursts() {
 			continue
 		}
 		slices.SortFunc(keys, func(a, b string) int {
+			// Those an alert was raised on first: an alert in the feed whose burst the list
+			// lacks cannot be followed, and there are no more of them than listed alerts.
+			if alerted[a] != alerted[b] {
+				if alerted[a] {
+					return -1
+				}
+				return 1
+			}
 			if c := leakwatch.CompareBursts(s.bursts[a], s.bursts[b]); c != 0 {
 				return c
 			}
@@ -455,6 +463,7 @@ func (s *State) Snapshot() Snapshot {
 		Bucket:     int64(s.bucket / time.Second),
 		Calendar:   s.calendar,
 		Alerts:     append([]leakwatch.Alert{}, s.alerts...),
+		Series:     []Series{}, // [] before the first post, as the other lists: never null
 	}
 	if !s.watermark.IsZero() && len(s.calendar.Events) > 0 {
 		_, now := calendar.Place(s.calendar, s.watermark)
