@@ -277,7 +277,7 @@ func (g *Group) reader() *kafka.Reader {
 		StartOffset:           start,
 		ReadBackoffMin:        50 * time.Millisecond,
 		ReadBackoffMax:        time.Second,
-		ErrorLogger: &readerErrors{log: g.log},
+		ErrorLogger:           &readerErrors{log: g.log},
 	})
 }
 
