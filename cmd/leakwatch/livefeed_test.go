@@ -61,4 +61,40 @@ func TestLivePageRebuildsFromTheTopics(t *testing.T) {
 	}
 	page("first page")
 	page("page restarted")
+
+	// The demo prints its summary once the page's own reader has committed every record: not
+	// before it started, and only after it did. The signal above is correlate's input too: a
+	// correlate that does nothing reads it first, so only the page can hold the summary back.
+	corr, err := stream.NewGroup(cfg, "correlate", []string{tp.CoShares, tp.Signals, tp.SiteChanges}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cstop := context.WithCancel(ctx)
+	cdone := make(chan error, 1)
+	go func() { cdone <- corr.Run(cctx, func(context.Context, []stream.Record) error { return nil }) }()
+	defer func() { cstop(); <-cdone }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if lag, err := groupLag(ctx, cfg, corr.ID(), tp.Signals); err == nil && lag == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("correlate never read the signal")
+		}
+	}
+	st, group := live.NewState(time.Minute), liveGroup()
+	if _, caughtUp := pipelineMark(ctx, cfg, st, group); caughtUp {
+		t.Fatal("a page that has read nothing counts as caught up")
+	}
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- feedLive(pctx, cfg, group, st, slog.New(slog.DiscardHandler), nil) }()
+	defer func() { stop(); <-done }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, caughtUp := pipelineMark(ctx, cfg, st, group); caughtUp {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page read the topics (%d leaks shown) but never counts as caught up", st.Snapshot().Counts.Leaks)
+		}
+	}
 }
