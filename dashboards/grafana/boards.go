@@ -37,10 +37,15 @@ const firstMovers = "arrayStringConcat(if(empty(first_mover_names), first_movers
 // handle (else its id): an account in groups stored before the warehouse kept handles
 // (account_names empty) and in groups stored after was counted as two accounts, its id and
 // its handle. account_names holds an account's own id where its handle is unknown.
-var accountsInGroups = "SELECT if(handle = '', id, handle) AS account, groups, last FROM (" +
-	"SELECT id, argMaxIf(name, last_at, name != '' AND name != id) AS handle, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " " +
-	"ARRAY JOIN accounts AS id, arrayResize(account_names, length(accounts)) AS name " +
-	"WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " GROUP BY id) " +
+//
+// The account is named account_id, not id: an alias shadows the column it names, and the
+// superseded-groups filter (id NOT IN …supersedes) then compared accounts with group ids and
+// left every merged-away group in, each ring account counted in its group and the ones it
+// replaced.
+var accountsInGroups = "SELECT if(handle = '', account_id, handle) AS account, groups, last FROM (" +
+	"SELECT account_id, argMaxIf(name, last_at, name != '' AND name != account_id) AS handle, count() AS groups, max(last_at) AS last FROM " + warehouse.Latest("groups") + " " +
+	"ARRAY JOIN accounts AS account_id, arrayResize(account_names, length(accounts)) AS name " +
+	"WHERE " + activeIn + " AND " + aboutCandidates + " AND " + warehouse.NotSuperseded("groups") + " GROUP BY account_id) " +
 	"ORDER BY groups DESC, account LIMIT 200"
 
 // aboutCandidates keeps the bursts, groups and leak incidents that name a chosen candidate,

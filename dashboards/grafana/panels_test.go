@@ -407,7 +407,12 @@ func TestAccountsPanelOneRowPerAccount(t *testing.T) {
 		group("g-old", 0, []string{"111", "222"}, nil),                                   // stored without handles
 		group("g-new", 1, []string{"111", "333", "444"}, []string{"alice", "carol", ""}), // 444's handle unknown
 		group("g-renamed", 2, []string{"111", "333"}, []string{"alice_v2", "carol"}),
+		group("g-ring-a", 3, []string{"555", "666"}, nil), // two groups that merged into g-ring:
+		group("g-ring-b", 3, []string{"777", "666"}, nil), // their accounts count once, in it
 	}
+	ring := group("g-ring", 4, []string{"555", "666", "777"}, nil)
+	ring.Group.Supersedes = []string{"g-ring-a", "g-ring-b"}
+	sigs = append(sigs, ring)
 	if err := w.InsertSignals(ctx, sigs); err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +423,7 @@ func TestAccountsPanelOneRowPerAccount(t *testing.T) {
 	for _, row := range res.Rows {
 		got = append(got, fmt.Sprint(row[0], "=", row[1]))
 	}
-	if want := []string{"alice_v2=3", "carol=2", "222=1", "444=1"}; !slices.Equal(got, want) {
+	if want := []string{"alice_v2=3", "carol=2", "222=1", "444=1", "555=1", "666=1", "777=1"}; !slices.Equal(got, want) {
 		t.Errorf("accounts and their groups: %v, want %v", got, want)
 	}
 }
