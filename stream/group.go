@@ -370,18 +370,27 @@ func DecodeHandler[T any](stage string, w *Writer, deadLetterTopic string, log *
 	}
 }
 
-// readerErrors passes kafka-go's reader errors on: at Warn the first time an error of a kind
-// (its message's form) comes and then at most once a minute, with how many came meanwhile;
-// at Debug otherwise, and always when the reader is being stopped. A reader looping on an
-// error it cannot get past (a record it cannot decode, a broker that lost its files) was
-// silent at the default level while its partition stood still; logging every retry would
-// drown the log.
+// readerErrors passes kafka-go's reader errors on at Debug, and at Warn when an error of one
+// kind (its message's form) comes again and again: ten times within a minute, then at most
+// once a minute, with the count. A reader looping on an error it cannot get past (a record it
+// cannot decode, a broker that lost its files) was silent at the default level while its
+// partition stood still; a single failure, such as the i/o timeout of a fetch while a topic
+// is being created, is retried and passes, and at Warn it was a false alarm at every start.
+// A stop (context canceled) is never a warning.
 type readerErrors struct {
-	log    *slog.Logger
-	mu     sync.Mutex
-	warned map[string]time.Time
-	since  map[string]int // repeats since the last warning
+	log   *slog.Logger
+	mu    sync.Mutex
+	kinds map[string]*errorKind
 }
+
+type errorKind struct {
+	since  time.Time // start of the minute counted
+	n      int       // errors in it
+	warned time.Time
+}
+
+// loopAfter is how many errors of one kind within a minute make a loop worth a warning.
+const loopAfter = 10
 
 func (r *readerErrors) Printf(msg string, args ...any) {
 	text := "kafka: " + fmt.Sprintf(msg, args...)
@@ -390,26 +399,28 @@ func (r *readerErrors) Printf(msg string, args ...any) {
 		return
 	}
 	r.mu.Lock()
-	if r.warned == nil {
-		r.warned, r.since = map[string]time.Time{}, map[string]int{}
+	if r.kinds == nil {
+		r.kinds = map[string]*errorKind{}
+	}
+	k := r.kinds[msg]
+	if k == nil {
+		k = &errorKind{}
+		r.kinds[msg] = k
 	}
 	now := time.Now()
-	last, seen := r.warned[msg]
-	warn := !seen || now.Sub(last) >= time.Minute
-	repeats := r.since[msg]
+	if now.Sub(k.since) >= time.Minute {
+		k.since, k.n = now, 0
+	}
+	k.n++
+	n := k.n
+	warn := n >= loopAfter && now.Sub(k.warned) >= time.Minute
 	if warn {
-		r.warned[msg], r.since[msg] = now, 0
-	} else {
-		r.since[msg]++
+		k.warned = now
 	}
 	r.mu.Unlock()
-	if !warn {
-		r.log.Debug(text)
+	if warn {
+		r.log.Warn(text, "times_in_the_last_minute", n)
 		return
 	}
-	if repeats > 0 {
-		r.log.Warn(text, "repeats_in_the_last_minute", repeats)
-		return
-	}
-	r.log.Warn(text)
+	r.log.Debug(text)
 }
