@@ -55,9 +55,18 @@ type LateError struct {
 	Horizon time.Time // nothing older than this is accepted any more
 }
 
+// Error names the post as well as the mention: an operator looking for the posts detection
+// left out (deadletters --reason 'mention of all:posts') finds them by it.
 func (e *LateError) Error() string {
-	return fmt.Sprintf("mention of %s by %s at %s is late: windows before %s are closed",
-		e.Mention.Object, e.Mention.Account, e.Mention.At.UTC().Format(time.RFC3339), e.Horizon.UTC().Format(time.RFC3339))
+	account, post := e.Mention.Account, e.Mention.Post
+	if account == "" {
+		account = "(no account)"
+	}
+	if post == "" {
+		post = "(no post)"
+	}
+	return fmt.Sprintf("mention of %s by %s in %s at %s is late: windows before %s are closed",
+		e.Mention.Object, account, post, e.Mention.At.UTC().Format(time.RFC3339), e.Horizon.UTC().Format(time.RFC3339))
 }
 
 // DetectOutput is what the detect stage emits on one Advance. CoShares is only valid until

@@ -151,9 +151,11 @@ func reasonShape(r string) string {
 var (
 	quoted    = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	objectKey = regexp.MustCompile(`\b[a-z_]+:[^\s,;]+`)
-	account   = regexp.MustCompile(`\bby [^\s,;:]+ at\b`) // "mention of X by ACCOUNT at T", not "refused by receiver"
-	hexID     = regexp.MustCompile(`\b[0-9a-f]{12,}\b`)   // alert ids (24 hex digits), hashes
-	digits    = regexp.MustCompile(`[0-9]+(?:[-:.T][0-9]+)*Z?`)
+	account   = regexp.MustCompile(`\bby (?:\(no account\)|[^\s,;:]+)(?: in (?:\(no post\)|[^\s,;]+))? at\b`) // "mention of X by ACCOUNT in POST at T", not "refused by receiver"
+	hexID     = regexp.MustCompile(`\b[0-9a-f]{12,}\b`)                                                       // alert ids (24 hex digits), hashes
+	// Numbers standing alone (offsets, partitions, times, status codes), not the digits of a
+	// name: a topic "qa4-posts" or "leakwatch.posts.v1" must read as the operator wrote it.
+	digits = regexp.MustCompile(`\b[0-9]+(?:[-:.T][0-9]+)*Z?\b`)
 )
 
 func stampSecond(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }

@@ -119,7 +119,23 @@ func TestReasonShapeOfUndeliveredAlerts(t *testing.T) {
 	if a != want || b != want {
 		t.Errorf("shapes\n %q\n %q\nwant %q", a, b, want)
 	}
-	if got := reasonShape("mention of hashtag:a by a0 at 2017-04-29T22:00:00Z is late: windows before 2017-05-06T21:54:23Z are closed"); got != "mention of # by # at # is late: windows before # are closed" {
-		t.Errorf("late mention shape %q", got)
+	for _, late := range []string{
+		"mention of hashtag:a by a0 at 2017-04-29T22:00:00Z is late: windows before 2017-05-06T21:54:23Z are closed",
+		"mention of all:posts by u1 in https://twitter.com/i/status/859890520367824897 at 2017-05-06T21:30:00Z is late: windows before 2017-05-06T21:54:23Z are closed",
+		"mention of all:posts by (no account) in (no post) at 2017-05-06T21:30:00Z is late: windows before 2017-05-06T21:54:23Z are closed",
+	} {
+		if got := reasonShape(late); got != "mention of # by # at # is late: windows before # are closed" {
+			t.Errorf("late mention shape %q", got)
+		}
+	}
+	// The digits of a name stay: an operator copies a topic or receiver from the counts.
+	for in, want := range map[string]string{
+		"decode qa4-posts/3@17: unexpected end of JSON input": "decode qa4-posts/#@#: unexpected end of JSON input",
+		"post/v1 value: not JSON":                             "post/v1 value: not JSON",
+		"receiver desk2: webhook desk2 answered 500":          "receiver desk2: webhook desk2 answered #",
+	} {
+		if got := reasonShape(in); got != want {
+			t.Errorf("reasonShape(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
