@@ -1,6 +1,10 @@
 package leakwatch
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Alert is what a rule raised from a signal, for Alertmanager, webhooks and the alerts topic.
 // ID is stable for the same rule and subject, so repeats dedupe.
@@ -26,4 +30,20 @@ type Alert struct {
 	// earlier burst, or absorbed another incident, is one alert from then on. The replaced
 	// alerts are not sent again and expire; consumers of the alerts topic drop them.
 	Supersedes []string `json:"supersedes,omitempty"`
+}
+
+// Complete reports what an alert record lacks that every alert leakwatch raises has: an id
+// (receivers deduplicate and resolve by it), a rule and a severity (Alertmanager routes by
+// them). Readers of the alerts topic refuse such a record, to the dead-letter topic.
+func (a *Alert) Complete() error {
+	var missing []string
+	for _, f := range []struct{ name, v string }{{"id", a.ID}, {"rule", a.Rule}, {"severity", a.Severity}} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("alert %q without %s", a.ID, strings.Join(missing, ", "))
+	}
+	return nil
 }

@@ -41,7 +41,7 @@ func (s Signal) Complete() error {
 	}
 	switch {
 	case s.Kind == SignalBurst && s.Burst != nil:
-		need(s.Burst.Object != "", "object")
+		need(strings.Contains(s.Burst.Object, ":"), "object (KIND:VALUE)")
 		need(!s.Burst.Onset.IsZero(), "onset")
 	case s.Kind == SignalEdge && s.Edge != nil:
 		need(s.Edge.ObjectKind != "", "object_kind")
@@ -51,7 +51,7 @@ func (s Signal) Complete() error {
 		need(s.Group.ID != "", "id")
 		need(len(s.Group.Accounts) > 0, "accounts")
 	case s.Kind == SignalLeak && s.Leak != nil:
-		need(s.Leak.Object != "", "object")
+		need(strings.Contains(s.Leak.Object, ":"), "object (KIND:VALUE)")
 		need(!s.Leak.Onset.IsZero(), "onset")
 	default:
 		return fmt.Errorf("a %q record without its fields", s.Kind)

@@ -217,5 +217,13 @@ func DecodeAs[T any](r Record, want Schema) (T, error) {
 	if err := jsonx.Unmarshal(r.Value, &v); err != nil {
 		return fail(fmt.Sprintf("%s value is not valid JSON", Schema{want.Type, n}), err)
 	}
+	// A record of the right type and version can still lack what every record has (an alert
+	// without an id was delivered to webhooks and listed on the live page while the sink
+	// refused it): every reader refuses it alike, here.
+	if c, ok := any(&v).(interface{ Complete() error }); ok {
+		if err := c.Complete(); err != nil {
+			return fail(fmt.Sprintf("%s value is incomplete", Schema{want.Type, n}), err)
+		}
+	}
 	return v, nil
 }

@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -201,5 +202,34 @@ func TestEncodeAsDecodeAs(t *testing.T) {
 	}
 	if _, err := stream.EncodeAs("t", "k", stream.Schema{Type: "tick"}, tick{}); err == nil {
 		t.Error("schema without version accepted")
+	}
+}
+
+// A record of the right type and version that lacks what every record has is refused by
+// every reader alike: an alert without an id reached webhooks and the live page while the
+// sink refused it, and a burst on "nocolon" passed correlate.
+func TestDecodeRefusesIncompleteRecords(t *testing.T) {
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	am, err := stream.EncodeAlert("alerts", leakwatch.Alert{ID: "a1", Rule: "x", Severity: "critical", StartsAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	am.Value = bytes.Replace(am.Value, []byte(`"id":"a1"`), []byte(`"id":""`), 1) // as a foreign producer wrote it
+	if _, err := stream.Decode[leakwatch.Alert](record(am)); err == nil || !strings.Contains(err.Error(), `alert "" without id`) {
+		t.Errorf("alert without id: %v", err)
+	}
+	sm, err := stream.EncodeSignal("signals", leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "nocolon", Onset: at}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Decode[leakwatch.Signal](record(sm)); err == nil || !strings.Contains(err.Error(), "burst record without object (KIND:VALUE)") {
+		t.Errorf("burst on nocolon: %v", err)
+	}
+	good, err := stream.EncodeAlert("alerts", leakwatch.Alert{ID: "a1", Rule: "LeakBeforeSilence", Severity: "critical", StartsAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Decode[leakwatch.Alert](record(good)); err != nil {
+		t.Errorf("a whole alert refused: %v", err)
 	}
 }

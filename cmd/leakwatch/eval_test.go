@@ -101,7 +101,7 @@ func TestScenarioAnalyzeEval(t *testing.T) {
 func TestEvalUsage(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.jsonl")
-	os.WriteFile(bad, []byte("{\"kind\":\"burst\",\"object\":\"x\",\"onset\":\"2017-05-05T18:35:00Z\"}\nnot json\n"), 0o644)
+	os.WriteFile(bad, []byte("{\"kind\":\"burst\",\"object\":\"hashtag:x\",\"onset\":\"2017-05-05T18:35:00Z\"}\nnot json\n"), 0o644)
 	truth := filepath.Join(dir, "truth.json")
 	os.WriteFile(truth, []byte(`{"operations":[{"id":"op","kind":"leak_dump","accounts":["a"],"onset":"2017-05-05T18:35:00Z"}]}`), 0o644)
 	tests := []struct {

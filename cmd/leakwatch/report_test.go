@@ -354,7 +354,7 @@ func TestReportRefusesIncompleteRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ line, want string }{
-		{`{"kind":"leak"}`, "leak record without object, onset"},
+		{`{"kind":"leak"}`, "leak record without object (KIND:VALUE), onset"},
 		{`{"kind":"burst","object":"hashtag:x"}`, "burst record without onset"},
 		{`{"kind":"group","id":"g-1"}`, "group record without accounts"},
 		{`{"kind":"edge","a":"1","b":"2"}`, "edge record without object_kind"},

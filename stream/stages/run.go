@@ -271,8 +271,20 @@ func (e *extractor) handle(ctx context.Context, batch []stream.Record) error {
 // dead-lettered instead, as one outside leakwatch.MinEventTime..MaxEventTime is.
 const MaxAhead = time.Hour
 
-// postTimeError says why post p's time cannot drive event time at wall time now, or nil.
-func postTimeError(p leakwatch.Post, now time.Time) error {
+// postError says why extract refuses post p at wall time now (it lacks what identifies it,
+// or its time cannot drive event time), or nil.
+func postError(p leakwatch.Post, now time.Time) error {
+	// What every collector sets and the warehouse keys a post by: without it the sink refused
+	// the post and stored its mentions (an empty URI), or stored the post and refused its
+	// mentions (an empty author), and the counts of posts disagreed.
+	switch {
+	case p.URI == "":
+		return fmt.Errorf("post %q: uri: empty (it is the post's event id)", p.ID)
+	case p.Platform == "":
+		return fmt.Errorf("post %s: platform: empty", p.URI)
+	case p.Author.ID == "":
+		return fmt.Errorf("post %s: author.id: empty (it is the account detection counts)", p.URI)
+	}
 	switch at := p.CreatedAt; {
 	case at.IsZero():
 		return nil // mentions without a time are refused by detect, each with its object
@@ -289,7 +301,7 @@ func (e *extractor) posts(ctx context.Context, items []stream.Item[leakwatch.Pos
 	var out outputs
 	now := time.Now()
 	for _, it := range items {
-		if err := postTimeError(it.Value, now); err != nil {
+		if err := postError(it.Value, now); err != nil {
 			out.add(stream.Message{}, err, Extract, it.Record)
 			continue
 		}
