@@ -62,7 +62,7 @@ func NewAlertmanagerNotifier(cfg AlertmanagerConfig, client *http.Client) (*Aler
 		return nil, err
 	}
 	if client == nil {
-		client = &http.Client{Timeout: orDefault(cfg.Timeout)}
+		client = newClient(cfg.Timeout)
 	}
 	return &AlertmanagerNotifier{
 		endpoint:       strings.TrimRight(cfg.URL, "/") + "/api/v2/alerts",
@@ -128,7 +128,7 @@ func (n *AlertmanagerNotifier) do(ctx context.Context, req *http.Request, into a
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return retryStatus(resp.StatusCode), &StatusError{Receiver: "alertmanager " + n.endpoint, Code: resp.StatusCode, Body: snippet(resp.Body)}
+		return retryStatus(resp.StatusCode), statusError("alertmanager "+n.endpoint, resp)
 	}
 	if into != nil {
 		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {

@@ -286,6 +286,11 @@ func checkURL(s string) error {
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute http(s) URL", s)
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port %s is not from 1 to 65535", s, p)
+		}
+	}
 	return nil
 }
 

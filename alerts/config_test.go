@@ -127,6 +127,7 @@ func TestValidate(t *testing.T) {
 		{"negative timeout", func(c *Config) { c.Alertmanager.Timeout = -time.Second }, "alertmanager.timeout"},
 		{"webhook without name", func(c *Config) { w := hook; w.Name = ""; c.Webhooks = []WebhookConfig{w} }, "webhooks[0]: name"},
 		{"webhook bad url", func(c *Config) { w := hook; w.URL = "ftp://x"; c.Webhooks = []WebhookConfig{hook, w} }, "webhooks[1]: url"},
+		{"webhook port out of range", func(c *Config) { w := hook; w.URL = "http://127.0.0.1:99999/x"; c.Webhooks = []WebhookConfig{w} }, "port 99999 is not from 1 to 65535"},
 		{"webhook without secret", func(c *Config) { w := hook; w.SecretEnv = ""; c.Webhooks = []WebhookConfig{w} }, "webhooks[0]: secret_file, secret_env"},
 		{"webhook with two secrets", func(c *Config) { w := hook; w.SecretFile = "/run/s"; c.Webhooks = []WebhookConfig{w} }, "set only one"},
 		{"duplicate names", func(c *Config) { c.Webhooks = []WebhookConfig{hook, hook} }, "webhooks[1].name"},

@@ -55,12 +55,22 @@ type Dedup struct {
 	// older than what was sent); its size is bounded by the entries, since an entry's
 	// eviction makes its update due at the next SendUpdates.
 	pending map[string]leakwatch.Alert
+	// replaced holds the IDs a delivered alert superseded, with when that was learned: alerts
+	// are keyed by ID, so a replaced alert and its replacement lie on different partitions
+	// and a reader catching up a backlog can meet the replaced one after; sent then, one leak
+	// paged twice. Kept for replacedFor (or the interval, if longer), at most max of them.
+	replaced      map[string]time.Time
+	replacedOrder []string
 }
 
+// replacedFor is how long a replaced ID is refused: longer than a backlog takes to catch up.
+const replacedFor = 24 * time.Hour
+
 type dedupEntry struct {
-	key  string
-	sent time.Time
-	sum  uint64 // of the delivered version's summary and evidence
+	key    string
+	sent   time.Time
+	sum    uint64    // of the delivered version's summary and evidence
+	raised time.Time // the delivered version's RaisedAt
 }
 
 // NewDedup returns a Dedup in front of next.
@@ -73,6 +83,7 @@ func NewDedup(next Notifier, cfg DedupConfig) *Dedup {
 		entries:  map[string]*list.Element{},
 		order:    list.New(),
 		pending:  map[string]leakwatch.Alert{},
+		replaced: map[string]time.Time{},
 	}
 }
 
@@ -165,15 +176,30 @@ func (d *Dedup) filter(alerts []leakwatch.Alert) []leakwatch.Alert {
 			}
 			seen[k] = true
 		}
+		if _, gone := d.replaced[a.ID]; gone {
+			continue // replaced by an alert already delivered
+		}
 		if el, ok := d.entries[k]; ok {
 			// Delivered less than interval ago (expire removed the older ones): a repeat,
-			// or an update to send when the interval has passed.
-			if contentSum(a) != el.Value.(*dedupEntry).sum {
+			// or an update to send when the interval has passed. A copy raised before the
+			// delivered version (a dead letter fed back after the finding grew) is neither:
+			// it must not become the waiting update, nor drop the one waiting.
+			e := el.Value.(*dedupEntry)
+			if a.RaisedAt.Before(e.raised) {
+				continue
+			}
+			if w, ok := d.pending[a.ID]; ok && a.RaisedAt.Before(w.RaisedAt) {
+				continue // older than the update already waiting
+			}
+			if contentSum(a) != e.sum {
 				d.pending[a.ID] = a
 			} else {
 				delete(d.pending, a.ID)
 			}
 			continue
+		}
+		if w, ok := d.pending[a.ID]; ok && a.RaisedAt.Before(w.RaisedAt) {
+			continue // a copy older than the update waiting for this ID
 		}
 		delete(d.pending, a.ID) // this version is newer than any waiting
 		fresh = append(fresh, a)
@@ -234,15 +260,21 @@ func (d *Dedup) remember(alerts []leakwatch.Alert) {
 	now := d.now()
 	for _, a := range alerts {
 		k := dedupKey(a)
+		for _, id := range a.Supersedes {
+			if _, ok := d.replaced[id]; !ok {
+				d.replacedOrder = append(d.replacedOrder, id)
+			}
+			d.replaced[id] = now
+		}
 		if el, ok := d.entries[k]; ok {
 			// Delivered again (the interval passed, or an update on shutdown): restart its
 			// clock.
 			e := el.Value.(*dedupEntry)
-			e.sent, e.sum = now, contentSum(a)
+			e.sent, e.sum, e.raised = now, contentSum(a), later(e.raised, a.RaisedAt)
 			d.order.MoveToBack(el)
 			continue
 		}
-		d.entries[k] = d.order.PushBack(&dedupEntry{key: k, sent: now, sum: contentSum(a)})
+		d.entries[k] = d.order.PushBack(&dedupEntry{key: k, sent: now, sum: contentSum(a), raised: a.RaisedAt})
 		for d.order.Len() > d.max {
 			d.drop(d.order.Front())
 			if d.onEvict != nil {
@@ -252,9 +284,25 @@ func (d *Dedup) remember(alerts []leakwatch.Alert) {
 	}
 }
 
-// expire forgets entries older than the interval. order is sorted by sent time, so it stops
-// at the first fresh one.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// expire forgets entries older than the interval, and replaced IDs older than replacedFor
+// (or past max of them). order is sorted by sent time, so it stops at the first fresh one.
 func (d *Dedup) expire(now time.Time) {
+	keep := max(replacedFor, d.interval)
+	for len(d.replacedOrder) > 0 {
+		id := d.replacedOrder[0]
+		if len(d.replacedOrder) <= d.max && now.Sub(d.replaced[id]) < keep {
+			break
+		}
+		delete(d.replaced, id)
+		d.replacedOrder = d.replacedOrder[1:]
+	}
 	for el := d.order.Front(); el != nil; el = d.order.Front() {
 		if now.Sub(el.Value.(*dedupEntry).sent) < d.interval {
 			return

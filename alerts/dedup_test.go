@@ -357,3 +357,56 @@ func TestReceiverSendsUpdatesOnShutdown(t *testing.T) {
 		t.Errorf("delivered %v, want %v", rec.got, want)
 	}
 }
+
+// A replaced alert read after the alert that replaced it (they lie on different partitions;
+// a reader catching up a backlog meets them in any order) is not sent: one leak paged twice.
+func TestDedupDropsAReplacedAlertReadLate(t *testing.T) {
+	rec := &recorder{}
+	d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+	clock := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
+	d.now = func() time.Time { return clock }
+	ctx := context.Background()
+	y := leakwatch.Alert{ID: "y", Severity: "critical", Supersedes: []string{"x"}}
+	_, _ = d.Notify(ctx, y)
+	clock = clock.Add(2 * time.Hour) // past the interval: only the replacement keeps x out
+	_, _ = d.Notify(ctx, leakwatch.Alert{ID: "x", Severity: "critical"})
+	if fmt.Sprint(rec.calls) != "[[y]]" {
+		t.Errorf("calls %v, want only the replacement", rec.calls)
+	}
+	clock = clock.Add(25 * time.Hour) // a day later x is news again, if it ever comes
+	_, _ = d.Notify(ctx, leakwatch.Alert{ID: "x", Severity: "critical"})
+	if fmt.Sprint(rec.calls) != "[[y] [x]]" {
+		t.Errorf("calls %v, want x a day later", rec.calls)
+	}
+}
+
+// A dead letter fed back after the finding grew is an older version: it neither becomes the
+// waiting update nor drops the newer one waiting, and the receiver ends on the newest.
+func TestDedupIgnoresAnOlderCopy(t *testing.T) {
+	rec := &summaries{}
+	d := NewDedup(rec, DedupConfig{Interval: time.Hour, MaxEntries: 10})
+	ctx := context.Background()
+	at := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
+	version := func(objects int, raised time.Duration) leakwatch.Alert {
+		a := grown(objects)
+		a.RaisedAt = at.Add(raised)
+		return a
+	}
+	_, _ = d.Notify(ctx, version(2, 10*time.Minute)) // delivered
+	_, _ = d.Notify(ctx, version(1, 0))              // the older copy, fed back
+	if d.Waiting("group|g1") {
+		t.Error("an older copy waits as an update")
+	}
+	_, _ = d.Notify(ctx, version(3, 20*time.Minute)) // grew: waits
+	_, _ = d.Notify(ctx, version(2, 10*time.Minute)) // the delivered version again, read late
+	if !d.Waiting("group|g1") {
+		t.Fatal("a late copy of the delivered version dropped the newer update")
+	}
+	if n, _ := d.SendUpdates(ctx, true); n != 1 {
+		t.Fatalf("sent %d updates, want 1", n)
+	}
+	want := "[warning Coordinated group g1 (2 objects) warning Coordinated group g1 (3 objects)]"
+	if fmt.Sprint(rec.got) != want {
+		t.Errorf("delivered %v, want %v", rec.got, want)
+	}
+}

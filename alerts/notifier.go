@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/leakwatch/leakwatch"
 )
@@ -38,6 +39,24 @@ func (e *StatusError) Error() string {
 		return fmt.Sprintf("%s answered %d %s", e.Receiver, e.Code, http.StatusText(e.Code))
 	}
 	return fmt.Sprintf("%s answered %d %s: %s", e.Receiver, e.Code, http.StatusText(e.Code), e.Body)
+}
+
+// newClient is the HTTP client of a receiver that follows no redirect: Go's client follows a
+// 301 or 302 with a GET and no body, which the receiver answered 200, and the alert counted
+// as delivered while nobody got it. The redirect is an answer like any other that is not
+// 2xx, and its error says where it points.
+func newClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: orDefault(timeout), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// statusError is the error of an answer that is not 2xx, with its body, or for a redirect
+// the address it points to.
+func statusError(receiver string, resp *http.Response) *StatusError {
+	if resp.StatusCode/100 == 3 {
+		return &StatusError{Receiver: receiver, Code: resp.StatusCode,
+			Body: fmt.Sprintf("redirects to %q: give that address in the config (a redirect drops the request's body)", resp.Header.Get("Location"))}
+	}
+	return &StatusError{Receiver: receiver, Code: resp.StatusCode, Body: snippet(resp.Body)}
 }
 
 // retryStatus says which HTTP answers are worth retrying: 5xx (the receiver is failing) and

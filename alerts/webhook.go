@@ -62,7 +62,7 @@ func NewWebhookNotifier(cfg WebhookConfig, secret []byte, client *http.Client) (
 		return nil, fmt.Errorf("webhook %q: url: %w", cfg.Name, err)
 	}
 	if client == nil {
-		client = &http.Client{Timeout: orDefault(cfg.Timeout)}
+		client = newClient(cfg.Timeout)
 	}
 	return &WebhookNotifier{name: cfg.Name, url: cfg.URL, secret: secret, client: client, now: time.Now}, nil
 }
@@ -97,7 +97,7 @@ func (n *WebhookNotifier) Notify(ctx context.Context, alerts ...leakwatch.Alert)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		return false, nil
 	}
-	return retryStatus(resp.StatusCode), &StatusError{Receiver: "webhook " + n.name, Code: resp.StatusCode, Body: snippet(resp.Body)}
+	return retryStatus(resp.StatusCode), statusError("webhook "+n.name, resp)
 }
 
 // webhookBody is the exact bytes posted (and signed).

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -298,4 +299,39 @@ func closedAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
+}
+
+// A webhook that answers with a redirect did not take the alert: Go's client followed it with
+// a GET and no body, the other end answered 200, and the alert counted as delivered while
+// nobody got it. It is refused, naming where the redirect points.
+func TestWebhookRedirectIsNoDelivery(t *testing.T) {
+	var mu sync.Mutex
+	var moved int
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hook", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/moved", http.StatusFound) })
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		moved++
+		mu.Unlock()
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	n, err := NewWebhookNotifier(WebhookConfig{Name: "newsroom", URL: srv.URL + "/hook"}, []byte("s3cret"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(nil)
+	r := NewReceiver("newsroom", n, DedupConfig{Interval: time.Hour, MaxEntries: 10}, testPolicy, m, nil)
+	_, err = r.Notify(context.Background(), leakAlert("leak|hashtag:macronleaks|2017-05-05T18:35:00Z"))
+	if err == nil || !strings.Contains(err.Error(), `answered 302 Found: redirects to "/moved"`) {
+		t.Errorf("a redirect: %v, want it refused naming where it points", err)
+	}
+	if got := counter(t, m.sent, "newsroom", OutcomeDelivered); got != 0 {
+		t.Errorf("counted %v delivered", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if moved != 0 {
+		t.Errorf("the redirect was followed %d times", moved)
+	}
 }
