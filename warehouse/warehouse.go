@@ -70,6 +70,22 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Warehouse, error)
 // unknownDatabase is ClickHouse's error code for a database that does not exist.
 const unknownDatabase = 81
 
+// permanentCodes are ClickHouse's errors that waiting does not cure: the schema is not what
+// this build writes (a table or column missing, a type changed), or the server does not
+// let this user in.
+var permanentCodes = map[int32]bool{
+	16: true, 47: true, 53: true, 60: true, 62: true, unknownDatabase: true, // NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_IDENTIFIER, TYPE_MISMATCH, UNKNOWN_TABLE, SYNTAX_ERROR, UNKNOWN_DATABASE
+	192: true, 193: true, 497: true, 516: true, // UNKNOWN_USER, WRONG_PASSWORD, ACCESS_DENIED, AUTHENTICATION_FAILED
+}
+
+// Permanent reports whether err is ClickHouse refusing for a reason waiting does not cure,
+// so a writer stops and says so instead of retrying for ever: a table renamed away had the
+// sink retry every 30 s while its health check answered ok.
+func Permanent(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && permanentCodes[ex.Code]
+}
+
 func dial(cfg Config, password, database string) (driver.Conn, error) {
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:         []string{cfg.Addr},

@@ -3,12 +3,15 @@ package warehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/volume"
@@ -719,5 +722,19 @@ func TestMalformedRecordIsNamedAndNothingStored(t *testing.T) {
 	}
 	if err := CheckSignal(leakwatch.Signal{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g"}}); err == nil || !strings.Contains(err.Error(), `groups record (id "group|g"): accounts: empty`) {
 		t.Errorf("CheckSignal on a group without accounts: %v", err)
+	}
+}
+
+// A table renamed away or a user refused stops a writer; a server that is down, or an
+// error of the data, is for the caller to tell otherwise.
+func TestPermanent(t *testing.T) {
+	for code, want := range map[int32]bool{60: true, 81: true, 516: true, 16: true, 159: false, 202: false, 241: false} {
+		err := fmt.Errorf("insert: %w", &clickhouse.Exception{Code: code, Message: "x"})
+		if got := Permanent(err); got != want {
+			t.Errorf("code %d: permanent %v, want %v", code, got, want)
+		}
+	}
+	if Permanent(errors.New("dial tcp 127.0.0.1:19000: connect: connection refused")) {
+		t.Error("a refused connection taken for permanent")
 	}
 }

@@ -122,7 +122,8 @@ type sink struct {
 	m      *sinkMetrics
 	// Inserts failing for a reason other than the data (server down, timeout) are retried
 	// with doubling waits from backoff (at most 30 s), until they succeed or the role stops,
-	// with the batch uncommitted: an outage of ClickHouse is waited out, not given up on.
+	// with the batch uncommitted: an outage of ClickHouse is waited out, not given up on. A
+	// refusal waiting does not cure (warehouse.Permanent) stops the role instead.
 	// attempts > 0 bounds the tries instead.
 	attempts int
 	backoff  time.Duration
@@ -229,6 +230,9 @@ func (s *sink) insert(ctx context.Context, kind string, n int, fn func(context.C
 		if errors.As(err, &re) || (s.attempts > 0 && attempt >= s.attempts) {
 			// Records were checked before: a refusal now is not something waiting cures.
 			return fmt.Errorf("insert %d %s (attempt %d): %w", n, kind, attempt, err)
+		}
+		if warehouse.Permanent(err) {
+			return fmt.Errorf("insert %d %s: ClickHouse refuses it for a reason waiting will not cure (the schema or the user), so the sink stops with the batch uncommitted; fix the warehouse and start it again: %w", n, kind, err)
 		}
 		s.log.Warn("insert failed; retrying", "kind", kind, "rows", n, "attempt", attempt, "wait", wait, "err", err)
 		select {
