@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,14 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	// The metrics address first: a start that fails on it must not touch Kafka (join the consumer groups).
+	var ml net.Listener
+	if c.Metrics != "" {
+		if ml, err = listenMetrics(c.Metrics); err != nil {
+			return err
+		}
+		defer ml.Close()
+	}
 	if err := stream.EnsureTopics(ctx, cfg.Stream); err != nil {
 		return err
 	}
@@ -60,8 +69,8 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	log.Info("processing", "stages", run, "brokers", cfg.Stream.Brokers, "group_prefix", cfg.Stream.GroupPrefix)
 
 	g, gctx := errgroup.WithContext(ctx)
-	if c.Metrics != "" {
-		g.Go(func() error { return serveMetrics(gctx, c.Metrics, reg, log) })
+	if ml != nil {
+		g.Go(func() error { return serveListener(gctx, ml, metricsHandler(reg), log, nil) })
 	}
 	for _, s := range run {
 		g.Go(func() error {

@@ -127,3 +127,21 @@ func TestEachProcessItsOwnMetrics(t *testing.T) {
 		t.Errorf("metrics on a taken address: %v; want the bind error and how to give this process its own", err)
 	}
 }
+
+// A role whose metrics address cannot be opened fails before it touches Kafka: it used to
+// join its consumer group first, take partitions from the running member, and hand them back.
+func TestProcessMetricsAddressFailsFirst(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "lw.yaml")
+	if err := os.WriteFile(conf, []byte("kafka:\n  brokers: [\"127.0.0.1:1\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"process", "--stage", "detect", "--config", conf, "--metrics", "127.0.0.1:99999"},
+	} {
+		start := time.Now()
+		code, _, stderr := runCmd(t, args...)
+		if code == 0 || !strings.Contains(stderr, "invalid port") || time.Since(start) > 5*time.Second {
+			t.Errorf("%v: exit %d after %v, %q; want the metrics address refused at once", args, code, time.Since(start).Round(time.Millisecond), stderr)
+		}
+	}
+}

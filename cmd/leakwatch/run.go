@@ -113,6 +113,16 @@ func runRoleCommand(ctx context.Context, e *env, name string, args []string, sec
 // nil) or one role fails (the others are stopped, the error returned).
 func runRoles(ctx context.Context, e *env, c Config, names []string) error {
 	reg := newRegistry()
+	// The metrics address first: a start that fails on it must not touch Kafka (join the
+	// consumer groups).
+	var ml net.Listener
+	if c.Metrics != "" {
+		var err error
+		if ml, err = listenMetrics(c.Metrics); err != nil {
+			return err
+		}
+		defer ml.Close()
+	}
 	if err := stream.EnsureTopics(ctx, c.Kafka); err != nil {
 		return err
 	}
@@ -133,8 +143,8 @@ func runRoles(ctx context.Context, e *env, c Config, names []string) error {
 			return nil
 		})
 	}
-	if c.Metrics != "" {
-		g.Go(func() error { return serveMetrics(gctx, c.Metrics, reg, e.log) })
+	if ml != nil {
+		g.Go(func() error { return serveListener(gctx, ml, metricsHandler(reg), e.log, nil) })
 	}
 	e.log.Info("running", "roles", names, "metrics", c.Metrics)
 	err := g.Wait()
@@ -162,10 +172,16 @@ func liveRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Re
 	if c.Analysis.Calendar != nil {
 		st.SetCalendar(*c.Analysis.Calendar)
 	}
+	// The page's address before its reader: a port taken fails here, leaving no consumer group.
+	ln, err := net.Listen("tcp", c.Live.Listen)
+	if err != nil {
+		return fmt.Errorf("live: listen %s: %w", c.Live.Listen, err)
+	}
+	defer ln.Close()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return feedLive(ctx, c.Kafka, liveGroup(), st, log, stream.NewMetrics(reg)) })
 	g.Go(func() error {
-		return serveHTTP(ctx, c.Live.Listen, live.Handler(c.Live, st, log), log, func(a net.Addr) {
+		return serveListener(ctx, ln, live.Handler(c.Live, st, log), log, func(a net.Addr) {
 			log.Info("live page", "url", "http://"+a.String()+"/")
 		})
 	})

@@ -44,11 +44,25 @@ func (c *Config) setMetrics(v string) {
 // is most often another leakwatch process of the same config on this host: the error says
 // how to give this one its own.
 func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
-	err := serveHTTP(ctx, addr, metricsHandler(reg), log, nil)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("%w (metrics: another process, perhaps another leakwatch role of the same config, listens there; give this one --metrics 127.0.0.1:PORT, or --metrics off)", err)
+	ln, err := listenMetrics(addr)
+	if err != nil {
+		return err
 	}
-	return err
+	return serveListener(ctx, ln, metricsHandler(reg), log, nil)
+}
+
+// listenMetrics opens the metrics address. A role opens it before it joins its consumer
+// group: a start that fails on it must not first take partitions from the running member
+// and hand them back (it re-read what that member had handled).
+func listenMetrics(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen %s: %w (metrics: another process, perhaps another leakwatch role of the same config, listens there; give this one --metrics 127.0.0.1:PORT, or --metrics off)", addr, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w (metrics)", addr, err)
+	}
+	return ln, nil
 }
 
 // serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
