@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,20 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 		checks = append(checks, check{"webhook " + w.Name, func(ctx context.Context) (string, error) {
 			return checkWebhook(ctx, w, os.Getenv)
 		}})
+	}
+	// What every role reads at start besides the services: a doctor that passed a config the
+	// roles then refused (a calendar path that does not exist, a port out of range) misled.
+	if cfg.Calendar != "" {
+		checks = append(checks, check{"calendar", func(context.Context) (string, error) {
+			cal, err := loadCalendar(cfg.Calendar)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s: %q, %d events", cfg.Calendar, cal.Name, len(cal.Events)), nil
+		}})
+	}
+	if cfg.Metrics != "" {
+		checks = append(checks, check{"metrics", func(context.Context) (string, error) { return checkListenAddr(cfg.Metrics) }})
 	}
 	failed := 0
 	for _, c := range checks {
@@ -181,4 +196,17 @@ func checkWebhook(ctx context.Context, w alerts.WebhookConfig, getenv func(strin
 		how = "reachable over TLS"
 	}
 	return fmt.Sprintf("%s %s, secret read (nothing posted)", w.URL, how), nil
+}
+
+// checkListenAddr checks that addr is one a role can listen on (host:port, port 1..65535, or
+// 0 for any), without binding it: the role may be running and hold it.
+func checkListenAddr(addr string) (string, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("%q: port %s is not from 0 to 65535", addr, port)
+	}
+	return addr + " (each role on a host needs its own: --metrics)", nil
 }

@@ -146,3 +146,26 @@ func TestDoctorChecksWebhooks(t *testing.T) {
 		t.Errorf("unset secret: %v, want the variable named", err)
 	}
 }
+
+// The doctor checks what every role reads at start besides the services: a calendar path that
+// does not exist and a metrics port out of range passed it, and the roles then refused them.
+func TestDoctorChecksWhatRolesReadAtStart(t *testing.T) {
+	cfg := doctorConfig(t, "")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, append(b, "calendar: nothere.yaml\nmetrics: 127.0.0.1:99999\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	code := run(context.Background(), []string{"doctor", "--config", cfg, "--timeout", "3s"}, &out, &errs)
+	if code != 1 {
+		t.Errorf("doctor exited %d, want 1", code)
+	}
+	for _, want := range []string{`(?m)^FAIL calendar +.*nothere\.yaml`, `(?m)^FAIL metrics +.*port 99999 is not from 0 to 65535`} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("doctor output lacks %s:\n%s", want, out.String())
+		}
+	}
+}
