@@ -22,14 +22,14 @@ const maxLinks = 12000
 // drawnGroup is a coordinated group as the picture lays it out: its accounts (indexes into
 // Network.Nodes), its links among them, and their positions in a unit square.
 type drawnGroup struct {
-	id     string
-	size   int      // its accounts, drawn or not
-	nodes  []int    // those drawn
-	links  int      // its links among the accounts drawn, drawn or not
-	kinds  string   // groupKinds of all its links
-	pairs  [][2]int // the links drawn: indexes into nodes
-	weight []int
-	x, y   []float64
+	id    string
+	size  int      // its accounts, drawn or not
+	nodes []int    // those drawn
+	links int      // its links among the accounts drawn, drawn or not
+	kinds string   // groupKinds of all its links
+	drawn []Link   // the links drawn
+	pairs [][2]int // their ends: indexes into nodes
+	x, y  []float64
 }
 
 // NetworkSVG draws the coordinated groups of the network, width wide: each group in a box
@@ -92,9 +92,9 @@ func NetworkSVG(net Network, width int) string {
 		py := func(j int) float64 { return bx.y + head + 12 + inner*g.y[j] }
 		for k, l := range g.pairs {
 			a, c := net.Nodes[g.nodes[l[0]]], net.Nodes[g.nodes[l[1]]]
-			w := 0.6 + 0.5*math.Log2(float64(max(1, g.weight[k])))
+			w := 0.6 + 0.5*math.Log2(float64(max(1, g.drawn[k].Weight)))
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-opacity="0.35" stroke-width="%.2f"><title>%s</title></line>`,
-				px(l[0]), py(l[0]), px(l[1]), py(l[1]), colour, w, esc(linkTitle(net, a.ID, c.ID)))
+				px(l[0]), py(l[0]), px(l[1]), py(l[1]), colour, w, esc(linkTitle(a.Label(), c.Label(), g.drawn[k])))
 		}
 		for j, ni := range g.nodes {
 			n := net.Nodes[ni]
@@ -146,35 +146,14 @@ func groupKinds(links []Link) string {
 	return "co-shares: " + strings.Join(parts, ", ")
 }
 
-// findLink is the link of accounts a and c (any order).
-func findLink(net Network, a, c string) (Link, bool) {
-	if c < a {
-		a, c = c, a
-	}
-	i, ok := slices.BinarySearchFunc(net.Links, [2]string{a, c}, func(l Link, p [2]string) int {
-		return cmp.Or(strings.Compare(l.A, p[0]), strings.Compare(l.B, p[1]))
-	})
-	if !ok {
-		return Link{}, false
-	}
-	return net.Links[i], true
-}
-
-// linkTitle is a link's tooltip: the pair by label, its co-shares and their kinds.
-func linkTitle(net Network, a, c string) string {
-	l, _ := findLink(net, a, c)
-	label := func(id string) string {
-		i, ok := slices.BinarySearchFunc(net.Nodes, id, func(n Node, id string) int { return strings.Compare(n.ID, id) })
-		if !ok {
-			return id
-		}
-		return net.Nodes[i].Label()
-	}
+// linkTitle is a link's tooltip: the pair by label (a is l.A's, c l.B's), its co-shares and
+// their kinds.
+func linkTitle(a, c string, l Link) string {
 	parts := make([]string, len(l.Kinds))
 	for i, k := range l.Kinds {
 		parts[i] = fmt.Sprintf("%s %d", k, l.ByKind[i])
 	}
-	return fmt.Sprintf("%s — %s: %d co-shares (%s)", label(l.A), label(l.B), l.Weight, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s — %s: %d co-shares (%s)", a, c, l.Weight, strings.Join(parts, ", "))
 }
 
 // drawnGroups gathers the groups to draw, largest first (then by id), up to maxDrawn
@@ -250,9 +229,9 @@ func drawnGroups(net Network) (groups []drawnGroup, left int) {
 			slices.SortStableFunc(kept, func(x, y Link) int { return cmp.Compare(y.Weight, x.Weight) })
 			kept = kept[:quota]
 		}
+		g.drawn = kept
 		for _, l := range kept {
 			g.pairs = append(g.pairs, [2]int{at[index[l.A]], at[index[l.B]]})
-			g.weight = append(g.weight, l.Weight)
 		}
 		g.x, g.y = layout(len(g.nodes), g.pairs)
 	}
