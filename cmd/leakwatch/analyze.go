@@ -384,10 +384,7 @@ func feedArchive(parent context.Context, r *archive.Reader, path string, batch *
 				break
 			}
 			if err != nil {
-				readErr = fmt.Errorf("read %s: %w", path, err)
-				if strings.HasPrefix(err.Error(), filepath.Base(path)) || strings.HasPrefix(err.Error(), path) {
-					readErr = fmt.Errorf("read: %w", err) // the reader's errors name the file (and line) already
-				}
+				readErr = fmt.Errorf("read: %w", err) // it names the file (and line) already
 				break
 			}
 			if buf = append(buf, rec); len(buf) == readAhead {

@@ -172,7 +172,7 @@ func (rp *replayer) replayFiles(ctx context.Context, paths []string, opts archiv
 			}
 			if err != nil {
 				r.Close()
-				return fmt.Errorf("read %s: %w", p, err)
+				return fmt.Errorf("read: %w", err) // it names the file (and line) already
 			}
 			if err := rp.add(ctx, rec); err != nil {
 				r.Close()

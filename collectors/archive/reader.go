@@ -268,7 +268,8 @@ func (r *Reader) Close() error {
 // NextRecord returns the next record: a post, a site change, or a Bad record naming
 // file:line and the reason. It returns io.EOF after the last one; any other error is
 // an I/O failure (a truncated gzip stream) that ends the file and is returned again on
-// every later call.
+// every later call. That error names the file, and the line where it is known (readFailed):
+// callers need not name it again.
 func (r *Reader) NextRecord() (collectors.Record, error) {
 	if r.err != nil {
 		return collectors.Record{}, r.err
