@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -52,12 +51,13 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	// The metrics address first: a start that fails on it must not touch Kafka (join the consumer groups).
-	var ml net.Listener
-	if c.Metrics != "" {
-		if ml, err = listenMetrics(c.Metrics); err != nil {
-			return err
-		}
+	// The metrics address first: a start that fails on it must not touch Kafka (join the
+	// consumer groups).
+	ml, err := listenMetrics(c.Metrics)
+	if err != nil {
+		return err
+	}
+	if ml != nil {
 		defer ml.Close()
 	}
 	if err := stream.EnsureTopics(ctx, cfg.Stream); err != nil {
@@ -70,7 +70,7 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	if ml != nil {
-		g.Go(func() error { return serveListener(gctx, ml, metricsHandler(reg), log, nil) })
+		g.Go(func() error { return serveMetrics(gctx, ml, reg, log) })
 	}
 	for _, s := range run {
 		g.Go(func() error {

@@ -115,12 +115,11 @@ func runRoles(ctx context.Context, e *env, c Config, names []string) error {
 	reg := newRegistry()
 	// The metrics address first: a start that fails on it must not touch Kafka (join the
 	// consumer groups).
-	var ml net.Listener
-	if c.Metrics != "" {
-		var err error
-		if ml, err = listenMetrics(c.Metrics); err != nil {
-			return err
-		}
+	ml, err := listenMetrics(c.Metrics)
+	if err != nil {
+		return err
+	}
+	if ml != nil {
 		defer ml.Close()
 	}
 	if err := stream.EnsureTopics(ctx, c.Kafka); err != nil {
@@ -144,10 +143,10 @@ func runRoles(ctx context.Context, e *env, c Config, names []string) error {
 		})
 	}
 	if ml != nil {
-		g.Go(func() error { return serveListener(gctx, ml, metricsHandler(reg), e.log, nil) })
+		g.Go(func() error { return serveMetrics(gctx, ml, reg, e.log) })
 	}
 	e.log.Info("running", "roles", names, "metrics", c.Metrics)
-	err := g.Wait()
+	err = g.Wait()
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		return nil
 	}

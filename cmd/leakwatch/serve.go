@@ -40,21 +40,20 @@ func (c *Config) setMetrics(v string) {
 	}
 }
 
-// serveMetrics serves reg's /metrics and /healthz on addr until ctx ends. An address in use
-// is most often another leakwatch process of the same config on this host: the error says
-// how to give this one its own.
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
-	ln, err := listenMetrics(addr)
-	if err != nil {
-		return err
-	}
+// serveMetrics serves reg's /metrics and /healthz on ln (listenMetrics) until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
 	return serveListener(ctx, ln, metricsHandler(reg), log, nil)
 }
 
-// listenMetrics opens the metrics address. A role opens it before it joins its consumer
-// group: a start that fails on it must not first take partitions from the running member
-// and hand them back (it re-read what that member had handled).
+// listenMetrics opens the metrics address, nil when addr is empty (metrics off). A role opens
+// it before it touches Kafka: a start that fails on it must not first join its consumer
+// group, take partitions from the running member and hand them back (it re-read what that
+// member had handled). An address in use is most often another leakwatch process of the
+// same config on this host: the error says how to give this one its own.
 func listenMetrics(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return nil, fmt.Errorf("listen %s: %w (metrics: another process, perhaps another leakwatch role of the same config, listens there; give this one --metrics 127.0.0.1:PORT, or --metrics off)", addr, err)
