@@ -313,8 +313,6 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 // analyzeOutputs are the files analyze writes in --out.
 var analyzeOutputs = []string{"detections.jsonl", "alerts.jsonl", "volume.json", "bad.jsonl", "refused.jsonl"}
 
-// readChanges queues the site changes of a JSONL file. Posts in it are refused: the file
-// is meant for changes, and a post there would be a mix-up worth knowing about.
 // openArchive opens one archive file with the command's options; csvFlags are the CSV-only
 // flags given, refused on a file read as JSON lines rather than dropped without a word.
 func openArchive(path string, opts archive.Options, csvFlags []string, preset string) (*archive.Reader, error) {
@@ -337,6 +335,8 @@ func openArchive(path string, opts archive.Options, csvFlags []string, preset st
 	return nil, fmt.Errorf("%w: %v", errUsage, err)
 }
 
+// readChanges queues the site changes of a JSONL file. Posts in it are refused: the file
+// is meant for changes, and a post there would be a mix-up worth knowing about.
 func readChanges(ctx context.Context, path string, batch *pipeline.Batch, bad *badRecords) (archive.Stats, error) {
 	// Site changes come only as the sites collector writes them: the reader's advice for a
 	// CSV file (--format csv, --columns) would not apply.

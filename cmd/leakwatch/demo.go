@@ -226,8 +226,8 @@ func settle(ctx context.Context, quiet, every time.Duration, mark func(context.C
 
 // pipelineMark is what the demo watches for the end: the end offset of every topic and the
 // page's state (any record written or shown changes it), and whether every stage, and the
-// page's reader (consumer group page, under the prefix), has committed its inputs to their end: the summary
-// printed then is what the page holds, every alert included.
+// page's reader (consumer group page, under the prefix), has committed its inputs to their
+// end: the summary printed then is what the page holds, every alert included.
 func pipelineMark(ctx context.Context, cfg stream.Config, st *live.State, page string) (string, bool) {
 	var b strings.Builder
 	for _, topic := range cfg.Topics.All() {
