@@ -42,15 +42,24 @@ func NewReceiver(name string, n Notifier, dedup DedupConfig, retry RetryPolicy, 
 	}
 	m.seconds.WithLabelValues(name)
 	r := NewRetry(n, retry, log)
-	r.onRetry = m.retries.WithLabelValues(name).Inc
+	component := "deliver " + name
+	r.onRetry = func(err error) {
+		m.retries.WithLabelValues(name).Inc()
+		m.health.Fail(component, err)
+	}
 	count := func(ctx context.Context, retry bool, err error, n int) {
 		outcome := OutcomeDelivered
 		switch {
 		case err == nil:
+			m.health.OK(component)
 		case !retry && ctx.Err() == nil:
 			outcome = OutcomeRejected
+			m.health.OK(component) // it answers: refusing these alerts is no outage
 		default:
 			outcome = OutcomeFailed
+			if ctx.Err() == nil {
+				m.health.Fail(component, err)
+			}
 		}
 		m.sent.WithLabelValues(name, outcome).Add(float64(n))
 	}

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/health"
 )
 
 func TestFanout(t *testing.T) {
@@ -230,5 +233,46 @@ func TestGaveUpBlamesNoSupersededAlert(t *testing.T) {
 	}
 	if fmt.Sprint(blamed) != "[other group-new]" {
 		t.Errorf("dead-lettered %v, want [other group-new]: group-old was never sent", blamed)
+	}
+}
+
+// A receiver that does not answer shows on the process's /readyz board while its alerts
+// are retried and after they were given up on, until one is delivered; one that refuses an
+// alert answers, and is no outage.
+func TestReceiverDownShowsOnTheBoard(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	board := health.On(reg)
+	failing := func() []string {
+		var out []string
+		for _, p := range board.Problems() {
+			out = append(out, p.Component)
+		}
+		return out
+	}
+	down := &recorder{fail: errDown, retry: true}
+	var during []string
+	probe := NotifierFunc(func(ctx context.Context, as ...leakwatch.Alert) (bool, error) {
+		if len(down.calls) == 1 {
+			during = failing()
+		}
+		return down.Notify(ctx, as...)
+	})
+	r := NewReceiver("chatbot", probe, DedupConfig{Interval: time.Hour, MaxEntries: 10}, testPolicy, NewMetrics(reg), nil)
+	r.Notify(context.Background(), leakAlert("a"))
+	if fmt.Sprint(during) != "[deliver chatbot]" {
+		t.Errorf("failing while retrying: %v, want [deliver chatbot]", during)
+	}
+	if got := failing(); fmt.Sprint(got) != "[deliver chatbot]" {
+		t.Errorf("failing after giving up: %v", got)
+	}
+	down.fail, down.retry = errors.New("400 bad request"), false
+	r.Notify(context.Background(), leakAlert("b"))
+	if got := failing(); len(got) != 0 {
+		t.Errorf("failing after a refusal: %v", got)
+	}
+	down.fail = nil
+	r.Notify(context.Background(), leakAlert("c"))
+	if got := failing(); len(got) != 0 {
+		t.Errorf("failing after a delivery: %v", got)
 	}
 }

@@ -2,6 +2,8 @@ package alerts
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leakwatch/leakwatch/internal/health"
 )
 
 // Outcomes of leakwatch_alerts_sent_total, counted per alert.
@@ -18,6 +20,8 @@ type Metrics struct {
 	retries *prometheus.CounterVec
 	evicted *prometheus.CounterVec
 	seconds *prometheus.HistogramVec
+	// health hears of a receiver failing and delivering again, for /readyz.
+	health *health.Board
 }
 
 // NewMetrics creates the delivery metrics and registers them on reg (nil: not registered,
@@ -44,6 +48,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.sent, m.retries, m.evicted, m.seconds)
+		m.health = health.On(reg)
 	}
 	return m
 }

@@ -23,7 +23,7 @@ type Retry struct {
 	policy RetryPolicy
 	log    *slog.Logger
 	// onRetry feeds metrics when the stage runs inside a Receiver.
-	onRetry func()
+	onRetry func(error)
 	// jitter returns a number in [0, 1); tests fix it.
 	jitter func() float64
 }
@@ -65,7 +65,7 @@ func (r *Retry) Notify(ctx context.Context, alerts ...leakwatch.Alert) (bool, er
 		}
 		r.log.Warn("alert delivery failed, retrying", "attempt", attempt, "in", d, "alerts", len(alerts), "err", err)
 		if r.onRetry != nil {
-			r.onRetry()
+			r.onRetry(err)
 		}
 		t := time.NewTimer(d)
 		select {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leakwatch/leakwatch/internal/health"
 )
 
 // EmitFunc receives every record a source read, Bad records included (the caller
@@ -159,6 +161,8 @@ type Metrics struct {
 	notices    *prometheus.CounterVec
 	connected  *prometheus.GaugeVec
 	lastRecord *prometheus.GaugeVec
+	// health hears of a source failing and connecting again, for /readyz.
+	health *health.Board
 }
 
 // NewMetrics creates the collector metrics and registers them on reg (nil: not registered).
@@ -191,6 +195,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.records, m.reconnects, m.failures, m.notices, m.connected, m.lastRecord)
+		m.health = health.On(reg)
 	}
 	return m
 }
@@ -224,9 +229,11 @@ func (m *Metrics) failure(source, phase string) {
 	}
 }
 
-func (m *Metrics) reconnect(source string) {
+// reconnect counts a failure of source that Run waits out, then connects again after.
+func (m *Metrics) reconnect(source string, err error) {
 	if m != nil {
 		m.reconnects.WithLabelValues(source).Inc()
+		m.health.Fail("collect "+source, err)
 	}
 }
 
@@ -235,6 +242,7 @@ func (m *Metrics) setConnected(source string, up bool) {
 		v := 0.0
 		if up {
 			v = 1
+			m.health.OK("collect " + source)
 		}
 		m.connected.WithLabelValues(source).Set(v)
 	}
@@ -304,7 +312,7 @@ func Run(ctx context.Context, src Source, emit EmitFunc, opts RunOptions) error 
 			log.Error("source stopped: too many failures in a row", "failures", failures, "err", err)
 			return fmt.Errorf("source %s: %s: giving up after %d failures in a row: %w", name, phase, failures, err)
 		}
-		m.reconnect(name)
+		m.reconnect(name, err)
 		wait := cfg.jittered(cfg.Backoff(failures), rnd())
 		if until, ok := RetryAfterTime(err); ok {
 			if d := until.Sub(now()); d > wait {

@@ -73,9 +73,11 @@ func TestClickHouseDown(t *testing.T) {
 	t.Cleanup(func() { local(t, env, "clickhouse.sh", "down") })
 	r := newRun(t, runOpts{kafka: testenv.Kafka(t), clickhouse: "127.0.0.1:29000"})
 	c := scenarioCampaign(t)
-	sink := r.start("sink", "sink")
+	metrics := freeAddr(t)
+	sink := r.start("sink", "sink", "--metrics", metrics)
 	rp := r.replay(c.posts, replaySpeed)
 	time.Sleep(5 * time.Second)
+	waitReady(t, metrics)
 	local(t, env, "clickhouse.sh", "down")
 	down := time.Now()
 	time.Sleep(60 * time.Second)
@@ -88,6 +90,8 @@ func TestClickHouseDown(t *testing.T) {
 	if lag == 0 {
 		t.Errorf("the sink committed every post while ClickHouse was down")
 	}
+	// Alive, so nothing restarts it and loses its place, but not ready, and saying why.
+	checkNotReady(t, metrics, "sink posts")
 	local(t, env, "clickhouse.sh", "up")
 	if !sink.running() {
 		t.Fatalf("the sink exited while ClickHouse was down (%v) instead of backing off until it returned", sink.err)
@@ -97,6 +101,7 @@ func TestClickHouseDown(t *testing.T) {
 	}
 	r.waitQuiet([]string{"sink"}, 2*time.Second, 2*time.Minute)
 	r.checkPosts(c.nPosts)
+	waitReady(t, metrics)
 }
 
 // TestKafkaRestart restarts a private broker in the middle of a replay: the replay, the
@@ -254,7 +259,8 @@ func TestReceiverDown(t *testing.T) {
 	guard(t)
 	rc := newReceiver(t)
 	r := newRun(t, runOpts{kafka: testenv.Kafka(t), webhook: "http://" + rc.addr + "/hook"})
-	al := r.start("alert", "alert")
+	metrics := freeAddr(t)
+	al := r.start("alert", "alert", "--metrics", metrics)
 	first := testAlerts(5, "before")
 	writeAlerts(t, r, first)
 	waitFor(t, 60*time.Second, "first alerts delivered", func() bool { return len(rc.delivered()) == len(first) })
@@ -265,6 +271,7 @@ func TestReceiverDown(t *testing.T) {
 	if n := len(rc.delivered()); n != len(first) {
 		t.Fatalf("%d alerts delivered while the receiver was down", n-len(first))
 	}
+	checkNotReady(t, metrics, "deliver faults")
 	rc.up(t)
 	waitFor(t, 60*time.Second, "alerts delivered after the receiver came back", func() bool {
 		return len(rc.delivered()) == len(first)+len(second)
@@ -272,6 +279,7 @@ func TestReceiverDown(t *testing.T) {
 	if !al.running() {
 		t.Errorf("the alert role exited: %v", al.err)
 	}
+	waitReady(t, metrics)
 	if dl := r.readTopic(r.kafka.Topics.DeadLetter); len(dl) > 0 {
 		t.Errorf("%d alerts dead-lettered although the receiver came back", len(dl))
 	}

@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -693,4 +696,46 @@ func local(t *testing.T, env []string, script, verb string) {
 		t.Fatalf("%s %s: %v\n%s", script, verb, err, out)
 	}
 	t.Logf("%s %s: ok", script, verb)
+}
+
+// freeAddr returns a 127.0.0.1 address nothing listens on, for a role's --metrics.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// readyz returns a role's /readyz answer: its status and body, 0 while it does not answer.
+func readyz(addr string) (int, string) {
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// checkNotReady fails t unless the role at addr answers /readyz with 503 naming component.
+func checkNotReady(t *testing.T, addr, component string) {
+	t.Helper()
+	code, body := readyz(addr)
+	t.Logf("/readyz: %d %s", code, strings.TrimSpace(body))
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, component+": failing for") {
+		t.Errorf("/readyz answered %d %q, want 503 naming %q", code, body, component)
+	}
+}
+
+// waitReady waits for the role at addr to answer /readyz with ok: a component is marked
+// passing when its next work succeeds, a moment after what the test saw.
+func waitReady(t *testing.T, addr string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "/readyz ok at "+addr, func() bool {
+		code, _ := readyz(addr)
+		return code == http.StatusOK
+	})
 }

@@ -142,7 +142,7 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 			// The broker went away (a restart, a network cut): nothing was handled, so a
 			// new reader after a wait resumes at the committed offsets, as a restart would.
 			g.log.Warn("fetch failed; reconnecting", "wait", wait, "err", err)
-			g.m.retry(g.stage, "fetch")
+			g.m.retry(g.stage, "fetch", err)
 			if cerr := r.Close(); cerr != nil {
 				g.log.Debug("closing consumer", "err", cerr)
 			}
@@ -158,6 +158,7 @@ func (g *Group) Run(ctx context.Context, h Handler) error {
 			continue
 		}
 		wait = 250 * time.Millisecond
+		g.m.passed(g.stage, "fetch")
 		if reconnected && len(msgs) == 0 {
 			continue // no idle calls on the old state; reset when records flow again
 		}

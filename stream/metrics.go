@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leakwatch/leakwatch/internal/health"
 )
 
 // Metrics counts what the stream adapters move. A nil *Metrics counts nothing.
@@ -15,6 +17,8 @@ type Metrics struct {
 	handlerErrs *prometheus.CounterVec
 	retries     *prometheus.CounterVec
 	lag         *prometheus.GaugeVec
+	// health hears of fetches and writes failing and passing again, for /readyz.
+	health *health.Board
 }
 
 // NewMetrics registers the stream metrics on reg (none when reg is nil). Registering twice on
@@ -55,6 +59,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.handlerErrs = register(reg, m.handlerErrs)
 	m.retries = register(reg, m.retries)
 	m.lag = register(reg, m.lag)
+	m.health = health.On(reg)
 	return m
 }
 
@@ -71,9 +76,18 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	return c
 }
 
-func (m *Metrics) retry(stage, op string) {
+// retry counts a fetch or write of stage that failed on the broker and is tried again.
+func (m *Metrics) retry(stage, op string, err error) {
 	if m != nil {
 		m.retries.WithLabelValues(stage, op).Inc()
+		m.health.Fail(op+" "+stage, err)
+	}
+}
+
+// passed marks a fetch or write of stage done after failures.
+func (m *Metrics) passed(stage, op string) {
+	if m != nil {
+		m.health.OK(op + " " + stage)
 	}
 }
 

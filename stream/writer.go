@@ -96,7 +96,7 @@ func (w *Writer) Write(ctx context.Context, msgs ...Message) error {
 		if len(retry) == 0 {
 			break
 		}
-		w.m.retry(w.stage, "write")
+		w.m.retry(w.stage, "write", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
@@ -116,6 +116,7 @@ func (w *Writer) Write(ctx context.Context, msgs ...Message) error {
 		}
 	}
 	if err == nil {
+		w.m.passed(w.stage, "write")
 		w.count(msgs, nil)
 		return nil
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/leakwatch/leakwatch/internal/health"
 )
 
 // newRegistry returns the registry every component of a process registers its metrics on.
@@ -99,10 +101,13 @@ func serveListener(ctx context.Context, ln net.Listener, h http.Handler, log *sl
 	return nil
 }
 
-// metricsHandler serves /metrics and /healthz for a role.
+// metricsHandler serves /metrics, /healthz and /readyz for a role. /healthz answers ok while
+// the process runs: restarting it would not cure an outage it waits out, and would lose its
+// place. /readyz answers 503, naming the component and its error, while one waits.
 func metricsHandler(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.Handle("GET /readyz", health.On(reg))
 	return mux
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch"
+	"github.com/leakwatch/leakwatch/internal/health"
 	"github.com/leakwatch/leakwatch/stream"
 	"github.com/leakwatch/leakwatch/stream/stages"
 	"github.com/leakwatch/leakwatch/warehouse"
@@ -91,6 +92,9 @@ type sinkMetrics struct {
 	rows     *prometheus.CounterVec
 	seconds  *prometheus.HistogramVec
 	failures *prometheus.CounterVec
+	// health hears of inserts failing and passing again, for /readyz: a sink waiting out an
+	// outage is alive (/healthz) but stores nothing.
+	health *health.Board
 }
 
 func newSinkMetrics(reg prometheus.Registerer) *sinkMetrics {
@@ -107,6 +111,7 @@ func newSinkMetrics(reg prometheus.Registerer) *sinkMetrics {
 		}, []string{"kind"}),
 	}
 	reg.MustRegister(m.rows, m.seconds, m.failures)
+	m.health = health.On(reg)
 	return m
 }
 
@@ -218,6 +223,7 @@ func (s *sink) insert(ctx context.Context, kind string, n int, fn func(context.C
 		start := time.Now()
 		err := fn(ctx)
 		if err == nil {
+			s.m.health.OK("sink " + kind)
 			s.m.rows.WithLabelValues(kind).Add(float64(n))
 			s.m.seconds.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 			return nil
@@ -234,6 +240,7 @@ func (s *sink) insert(ctx context.Context, kind string, n int, fn func(context.C
 		if warehouse.Permanent(err) {
 			return fmt.Errorf("insert %d %s: ClickHouse refuses it for a reason waiting will not cure (the schema or the user), so the sink stops with the batch uncommitted; fix the warehouse and start it again: %w", n, kind, err)
 		}
+		s.m.health.Fail("sink "+kind, err)
 		s.log.Warn("insert failed; retrying", "kind", kind, "rows", n, "attempt", attempt, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():

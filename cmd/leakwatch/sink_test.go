@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -296,4 +299,45 @@ func readAll(t *testing.T, ctx context.Context, cfg stream.Config, topic string)
 		t.Fatalf("read %d records of %s, want %d", len(out), topic, want)
 	}
 	return out
+}
+
+// An insert ClickHouse does not answer is retried with the batch held, and the process's
+// /readyz names it meanwhile (alive on /healthz: a restart would not bring ClickHouse back),
+// then answers ok once the insert went through.
+func TestSinkWaitingShowsOnReadyz(t *testing.T) {
+	reg := newRegistry()
+	s := newSink(nil, nil, stream.Topics{}, newDiscardLogger(), newSinkMetrics(reg))
+	s.backoff = time.Millisecond
+	srv := httptest.NewServer(metricsHandler(reg))
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var seen []string
+	tries := 0
+	err := s.insert(context.Background(), "posts", 3, func(context.Context) error {
+		tries++
+		if tries < 3 {
+			return errors.New("dial tcp 127.0.0.1:19000: connect: connection refused")
+		}
+		code, body := get("/readyz")
+		hc, _ := get("/healthz")
+		seen = append(seen, fmt.Sprintf("%d %d %s", hc, code, body))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || !strings.HasPrefix(seen[0], "200 503 sink posts: failing for ") || !strings.Contains(seen[0], "2 failures): dial tcp 127.0.0.1:19000: connect: connection refused") {
+		t.Errorf("healthz, readyz while waiting: %q", seen)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("readyz after the insert: %d %q", code, body)
+	}
 }
