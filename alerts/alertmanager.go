@@ -52,6 +52,11 @@ type AlertmanagerNotifier struct {
 	resolveTimeout time.Duration
 	now            func() time.Time
 	log            *slog.Logger
+	// scope are the names of the labels every alert of this monitor carries from its config
+	// (rules.labels: election, team). A held alert that differs on one of them is another
+	// monitor's sharing this Alertmanager, which may raise the same id on the same finding:
+	// never resolved as replaced.
+	scope []string
 }
 
 // NewAlertmanagerNotifier returns a notifier for the Alertmanager at cfg.URL
@@ -223,6 +228,14 @@ func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.
 	}
 	slices.Sort(ids)
 	var out []postableAlert
+	ours := func(held, replacement map[string]string) bool {
+		for _, k := range n.scope {
+			if held[k] != replacement[k] {
+				return false
+			}
+		}
+		return true
+	}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), idsPerQuery)]
 		ids = ids[len(chunk):]
@@ -239,7 +252,7 @@ func (n *AlertmanagerNotifier) replaced(ctx context.Context, alerts []leakwatch.
 				}
 				replacement = id
 			}
-			if replacement == "" {
+			if replacement == "" || !ours(h.Labels, posted[replacement]) {
 				continue
 			}
 			ann := maps.Clone(h.Annotations)

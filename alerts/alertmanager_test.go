@@ -466,3 +466,67 @@ func TestLocalAlertmanagerSetup(t *testing.T) {
 		}
 	}
 }
+
+// Two monitors sharing one Alertmanager (a national and a regional election, each with its
+// own rules.labels) raise the same id on a finding both see. Neither resolves the other's
+// alert, as it resolves its own alert relabelled or superseded.
+func TestAlertmanagerLeavesAnotherMonitorsAlerts(t *testing.T) {
+	amURL := testenv.Alertmanager(t)
+	run := fmt.Sprintf("t%d", time.Now().UnixNano())
+	monitor := func() *AlertmanagerNotifier {
+		n, err := NewAlertmanagerNotifier(AlertmanagerConfig{URL: amURL, Timeout: 5 * time.Second, ResolveTimeout: 10 * time.Minute}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.scope = []string{"election"}
+		return n
+	}
+	national, regional := monitor(), monitor()
+	alert := func(id, election, candidate string) leakwatch.Alert {
+		a := leakAlert(run + "|" + id)
+		a.Candidate, a.Labels = candidate, map[string]string{"run": run, "election": election}
+		return a
+	}
+	notify := func(n *AlertmanagerNotifier, as ...leakwatch.Alert) {
+		t.Helper()
+		if retry, err := n.Notify(context.Background(), as...); err != nil {
+			t.Fatalf("Notify: retry %v, %v", retry, err)
+		}
+	}
+	firing := func() []string {
+		t.Helper()
+		q := url.Values{"filter": {fmt.Sprintf("run=%q", run)}}
+		resp, err := http.Get(amURL + "/api/v2/alerts?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list []gettableAlert
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range list {
+			out = append(out, strings.TrimPrefix(a.Labels[LabelID], run+"|")+" "+a.Labels["election"]+" "+a.Labels[LabelCandidate])
+		}
+		slices.Sort(out)
+		return out
+	}
+	notify(national, alert("burst", "fr-2017", "macron"), alert("old", "fr-2017", "macron"))
+	// The regional monitor names another candidate on the same burst, and its new incident
+	// supersedes an id the national monitor raised too.
+	merged := alert("merged", "idf-2017", "hidalgo")
+	merged.Supersedes = []string{run + "|old"}
+	notify(regional, alert("burst", "idf-2017", "hidalgo"), merged)
+	want := []string{"burst fr-2017 macron", "burst idf-2017 hidalgo", "merged idf-2017 hidalgo", "old fr-2017 macron"}
+	if got := firing(); !slices.Equal(got, want) {
+		t.Errorf("firing after the regional monitor's alerts:\n%v\nwant\n%v", got, want)
+	}
+	// Each still resolves its own: the national burst relabelled, its old incident merged.
+	merged.Labels["election"], merged.Candidate = "fr-2017", "macron"
+	notify(national, alert("burst", "fr-2017", "lepen"), merged)
+	want = []string{"burst fr-2017 lepen", "burst idf-2017 hidalgo", "merged fr-2017 macron", "merged idf-2017 hidalgo"}
+	if got := firing(); !slices.Equal(got, want) {
+		t.Errorf("firing after the national monitor's update:\n%v\nwant\n%v", got, want)
+	}
+}

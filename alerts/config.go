@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -301,6 +302,10 @@ type Options struct {
 	// Client, when set, is used for every HTTP receiver instead of one per receiver timeout.
 	Client *http.Client
 	Getenv func(string) string // nil: os.Getenv
+	// ScopeLabels name the labels this monitor's config puts on all its alerts (the rules'
+	// labels: election, team), which tell its alerts from another monitor's in a shared
+	// Alertmanager.
+	ScopeLabels []string
 }
 
 // Receivers builds the configured receivers ("alertmanager" first, then webhooks in order),
@@ -322,6 +327,7 @@ func (c Config) Receivers(o Options) ([]*Receiver, error) {
 		if o.Log != nil {
 			n.log = o.Log
 		}
+		n.scope = slices.Sorted(slices.Values(o.ScopeLabels))
 		rs = append(rs, NewReceiver("alertmanager", n, c.Dedup, c.Retry, o.Metrics, o.Log))
 	}
 	for i, w := range c.Webhooks {

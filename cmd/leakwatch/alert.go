@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +48,8 @@ const updateGrace = 10 * time.Second
 // alertRole delivers the alerts topic until ctx ends, one consumer group per receiver.
 func alertRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Registerer) error {
 	cfg, scfg := c.Alerts, c.Kafka
-	receivers, err := cfg.Receivers(alerts.Options{Metrics: alerts.NewMetrics(reg), Log: log.With("stage", alertStage)})
+	receivers, err := cfg.Receivers(alerts.Options{Metrics: alerts.NewMetrics(reg), Log: log.With("stage", alertStage),
+		ScopeLabels: slices.Collect(maps.Keys(c.Analysis.Rules.Labels))})
 	if err != nil {
 		return err
 	}
