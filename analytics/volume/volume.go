@@ -153,6 +153,14 @@ func (c *Counter) Series() []Series {
 	return out
 }
 
+// StrayGap and StrayShare are leakwatch's rule for posts dated far from the rest, which
+// analyze warns of and the report's timeline leaves out: more than StrayGap from all the
+// others, and at most one post in StrayShare (at least one post).
+const (
+	StrayGap   = 30 * 24 * time.Hour
+	StrayShare = 1000
+)
+
 // Stray finds the buckets of a series that lie far from the rest at either end: before the
 // last gap longer than gap that at most limit posts precede (head), and after the first such
 // gap at most limit posts follow (tail). A post dated years off, by a typo or a broken

@@ -821,14 +821,13 @@ func calendarSpanWarning(cal leakwatch.Calendar, first, last time.Time) string {
 // broken export, that the burst warm-up and baselines start from and every timeline stretches
 // to. They are analyzed all the same: the file is the user's to fix.
 func strayWarnings(series []volume.Series, posts int) []string {
-	const gap = 30 * 24 * time.Hour
 	var all volume.Series
 	for _, s := range series {
 		if s.Name == volume.All {
 			all = s
 		}
 	}
-	head, tail := volume.Stray(all, gap, max(1, posts/1000))
+	head, tail := volume.Stray(all, volume.StrayGap, max(1, posts/volume.StrayShare))
 	count := func(ps []volume.Point) int {
 		n := 0
 		for _, p := range ps {

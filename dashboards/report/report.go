@@ -40,11 +40,74 @@ type Input struct {
 	NetworkFile string
 }
 
+// strays finds in the whole stream's series the buckets dated far from the rest (a 1995 typed
+// for 2017, a broken export's dates; analyze warns of them too), which would
+// stretch the timeline over the empty years between and squeeze the campaign into a line. It
+// returns the range the chart keeps, [lo, hi] (zero when nothing strays), and a sentence for
+// the page's warnings.
+func strays(series []volume.Series) (lo, hi time.Time, note string) {
+	i := slices.IndexFunc(series, func(s volume.Series) bool { return s.Name == volume.All })
+	if i < 0 {
+		return
+	}
+	all := series[i]
+	total := 0
+	for _, p := range all.Points {
+		total += p.N
+	}
+	head, tail := volume.Stray(all, volume.StrayGap, max(1, total/volume.StrayShare))
+	if len(head) == 0 && len(tail) == 0 {
+		return
+	}
+	kept := all.Points[len(head) : len(all.Points)-len(tail)]
+	lo, hi = kept[0].T, kept[len(kept)-1].T
+	var parts []string
+	for _, ps := range [][]volume.Point{head, tail} {
+		if len(ps) == 0 {
+			continue
+		}
+		n := 0
+		for _, p := range ps {
+			n += p.N
+		}
+		from, to := ps[0].T.UTC().Format("2006-01-02"), ps[len(ps)-1].T.UTC().Format("2006-01-02")
+		when := "dated " + from
+		if to != from {
+			when = "dated " + from + " to " + to
+		}
+		noun := "posts"
+		if n == 1 {
+			noun = "post"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s %s", n, noun, when))
+	}
+	note = fmt.Sprintf("The timeline leaves out %s, more than %d days from all the other posts: wrong dates? They are still counted in the detections.",
+		strings.Join(parts, " and "), int(volume.StrayGap.Hours()/24))
+	return lo, hi, note
+}
+
+// clip keeps of the series' points and of the markers what lies in [lo, hi] (a marker: what
+// overlaps it).
+func clip(series []volume.Series, bursts []leakwatch.Burst, leaks []leakwatch.Leak, lo, hi time.Time) ([]volume.Series, []leakwatch.Burst, []leakwatch.Leak) {
+	in := func(t time.Time) bool { return !t.Before(lo) && !t.After(hi) }
+	out := make([]volume.Series, len(series))
+	for i, s := range series {
+		out[i] = s
+		out[i].Points = slices.DeleteFunc(slices.Clone(s.Points), func(p volume.Point) bool { return !in(p.T) })
+	}
+	bursts = slices.DeleteFunc(slices.Clone(bursts), func(b leakwatch.Burst) bool { return b.End.Before(lo) || b.Onset.After(hi) })
+	leaks = slices.DeleteFunc(slices.Clone(leaks), func(l leakwatch.Leak) bool { return !in(leakAt(l)) })
+	return out, bursts, leaks
+}
+
 // Render writes the report page. The timeline is inline SVG, so the page is one file that
 // opens anywhere, also offline.
 func Render(w io.Writer, in Input) error {
 	v := rank(in.Signals)
 	v.Input = in
+	if _, _, note := strays(in.Series); note != "" {
+		v.Warnings = append(slices.Clip(v.Warnings), note)
+	}
 	v.Timeline = template.HTML(timeline(v, 1100, 320))
 	if len(v.Groups) > 0 {
 		v.Network = template.HTML(NetworkSVG(BuildNetwork(in.Signals), 1100))
@@ -307,8 +370,12 @@ func textW(s string) float64 { return 7 * float64(utf8.RuneCountInString(s)) }
 func timeline(v view, width, height int) string {
 	const padL, padR = 58, 12
 	cal, bursts, leaks := v.Calendar, v.Bursts, v.Leaks
+	series := v.Series
+	if lo, hi, _ := strays(series); !lo.IsZero() {
+		series, bursts, leaks = clip(series, bursts, leaks, lo, hi)
+	}
 	var named, all []volume.Series // all: the whole stream's, not drawn beside candidates
-	for _, s := range v.Series {
+	for _, s := range series {
 		if s.Name != volume.All {
 			named = append(named, s)
 		} else {
@@ -317,7 +384,7 @@ func timeline(v view, width, height int) string {
 	}
 	counted := "mentions" // of each candidate
 	if len(named) == 0 {
-		named, all, counted = v.Series, nil, "posts"
+		named, all, counted = series, nil, "posts"
 	}
 	var t0, t1 time.Time
 	vmax := 1

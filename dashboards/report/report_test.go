@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -741,5 +742,50 @@ func TestRenderUntimedLeak(t *testing.T) {
 	row = row[:strings.Index(row, "</tr>")]
 	if strings.Contains(row, "0.00") || strings.Contains(row, "<td>no</td>") || !strings.Contains(row, "no silence or vote to time it against") {
 		t.Errorf("untimed leak row: %s", row)
+	}
+}
+
+// A post dated years off (a 1995 typed for 2017) stretched the chart over the empty years
+// between, and the campaign was drawn as a sliver at one end. The chart keeps the posts that
+// lie together, and the page says which were left off.
+func TestTimelineLeavesOutStrayDates(t *testing.T) {
+	t0 := time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC)
+	campaign := volume.Series{Name: volume.All, BucketS: 3600}
+	for h := range 72 {
+		campaign.Points = append(campaign.Points, volume.Point{T: t0.Add(time.Duration(h) * time.Hour), N: 100})
+	}
+	stray := campaign
+	stray.Points = slices.Concat([]volume.Point{{T: time.Date(1995, 3, 1, 9, 0, 0, 0, time.UTC), N: 1}}, campaign.Points,
+		[]volume.Point{{T: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), N: 2}})
+	burst := func(at time.Time) leakwatch.Signal {
+		return leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "hashtag:x", Onset: at, End: at.Add(time.Hour), Count: 9, Score: 5}}
+	}
+	sigs := []leakwatch.Signal{burst(t0.Add(30 * time.Hour)), burst(time.Date(1995, 3, 1, 9, 0, 0, 0, time.UTC))}
+	width := func(s volume.Series) float64 {
+		line := polyline(t, report.Timeline(report.Input{Series: []volume.Series{s}, Signals: sigs}, 1100, 320))
+		return line[len(line)-1][0] - line[0][0]
+	}
+	if w, clean := width(stray), width(campaign); math.Abs(w-clean) > 1 {
+		t.Errorf("with stray dates the campaign is drawn %.0f px wide, without them %.0f px", w, clean)
+	}
+	svg := report.Timeline(report.Input{Series: []volume.Series{stray}, Signals: sigs}, 1100, 320)
+	for _, year := range []string{"1995", "2099"} {
+		if strings.Contains(svg, year) {
+			t.Errorf("the time axis runs to %s", year)
+		}
+	}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, report.Input{Series: []volume.Series{stray}, Signals: sigs}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "leaves out 1 post dated 1995-03-01 and 2 posts dated 2099-01-01, more than 30 days from all the other posts"; !strings.Contains(buf.String(), want) {
+		t.Errorf("page lacks %q", want)
+	}
+	buf.Reset()
+	if err := report.Render(&buf, report.Input{Series: []volume.Series{campaign}, Signals: sigs}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "leaves out") {
+		t.Error("a warning about stray dates on a page without them")
 	}
 }
