@@ -52,6 +52,20 @@ func countingProxy(t *testing.T, amURL string) (string, *atomic.Int64) {
 // amAlerts reads the alerts Alertmanager holds for one test run.
 func amAlerts(t *testing.T, amURL, run string) map[string]gettableAlert {
 	t.Helper()
+	byID := map[string]gettableAlert{}
+	for _, a := range amList(t, amURL, run) {
+		id := a.Labels[LabelID]
+		if prev, ok := byID[id]; ok {
+			t.Errorf("Alertmanager holds two firing alerts with id %s:\n%v\n%v", id, prev.Labels, a.Labels)
+		}
+		byID[id] = a
+	}
+	return byID
+}
+
+// amList returns the alerts Alertmanager holds, firing, with label run.
+func amList(t *testing.T, amURL, run string) []gettableAlert {
+	t.Helper()
 	q := url.Values{"filter": {fmt.Sprintf("run=%q", run)}}
 	resp, err := http.Get(amURL + "/api/v2/alerts?" + q.Encode())
 	if err != nil {
@@ -65,15 +79,7 @@ func amAlerts(t *testing.T, amURL, run string) map[string]gettableAlert {
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		t.Fatal(err)
 	}
-	byID := map[string]gettableAlert{}
-	for _, a := range list {
-		id := a.Labels[LabelID]
-		if prev, ok := byID[id]; ok {
-			t.Errorf("Alertmanager holds two firing alerts with id %s:\n%v\n%v", id, prev.Labels, a.Labels)
-		}
-		byID[id] = a
-	}
-	return byID
+	return list
 }
 
 // recordingProxy forwards to Alertmanager and keeps the alerts each POST carried.
@@ -495,18 +501,8 @@ func TestAlertmanagerLeavesAnotherMonitorsAlerts(t *testing.T) {
 	}
 	firing := func() []string {
 		t.Helper()
-		q := url.Values{"filter": {fmt.Sprintf("run=%q", run)}}
-		resp, err := http.Get(amURL + "/api/v2/alerts?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var list []gettableAlert
-		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-			t.Fatal(err)
-		}
 		var out []string
-		for _, a := range list {
+		for _, a := range amList(t, amURL, run) {
 			out = append(out, strings.TrimPrefix(a.Labels[LabelID], run+"|")+" "+a.Labels["election"]+" "+a.Labels[LabelCandidate])
 		}
 		slices.Sort(out)
