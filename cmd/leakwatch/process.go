@@ -65,6 +65,7 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	}
 	reg := newRegistry()
 	sm := stream.NewMetrics(reg)
+	cfg.Registerer = reg
 	log := e.log.With("cmd", "process")
 	log.Info("processing", "stages", run, "brokers", cfg.Stream.Brokers, "group_prefix", cfg.Stream.GroupPrefix)
 

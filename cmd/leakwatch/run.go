@@ -157,7 +157,7 @@ func runRoles(ctx context.Context, e *env, c Config, names []string) error {
 func stageRole(name string) role {
 	return func(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Registerer) error {
 		sc := stages.DefaultConfig()
-		sc.Stream, sc.Pipeline = c.Kafka, c.Analysis
+		sc.Stream, sc.Pipeline, sc.Registerer = c.Kafka, c.Analysis, reg
 		return stages.Run(ctx, name, sc, log, stream.NewMetrics(reg))
 	}
 }

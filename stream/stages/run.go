@@ -3,6 +3,7 @@ package stages
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
@@ -71,13 +74,14 @@ func Run(ctx context.Context, stage string, cfg Config, log *slog.Logger, m *str
 		}
 		return g.WithIdleCalls(cfg.SourceIdle/2).OnReconnect(reset).Run(ctx, func(ctx context.Context, b []stream.Record) error { return e.handle(ctx, b) })
 	case Detect:
+		skipped := newPairsSkipped(cfg.Registerer)
 		var d *detector
 		reset := func() error {
 			ranges, err := topicRanges(ctx, cfg.Stream, t.Posts, log)
 			if err != nil {
 				return err
 			}
-			d = &detector{cfg: cfg, w: w, log: log, group: g.ID(), parts: map[int]*detectPart{}, sources: len(ranges)}
+			d = &detector{cfg: cfg, w: w, log: log, group: g.ID(), parts: map[int]*detectPart{}, sources: len(ranges), skipped: skipped}
 			return nil
 		}
 		if err := reset(); err != nil {
@@ -403,6 +407,7 @@ type detectPart struct {
 	dirty   bool                 // counted mentions since the last flush
 	seen    map[string]time.Time // post and object of mentions counted within the lateness
 	dups    int64                // redelivered mentions skipped
+	skipped int64                // co-share pairs the cap left out, as counted on the metric
 }
 
 type detector struct {
@@ -413,6 +418,43 @@ type detector struct {
 	started bool
 	parts   map[int]*detectPart
 	sources int // partitions of the posts topic: the sources every mentions partition waits for
+	// skipped counts the co-share pairs coord.max_sharers left out, so an operator who turned
+	// the cap on sees what it cost; nil without a Registerer.
+	skipped prometheus.Counter
+}
+
+// newPairsSkipped registers leakwatch_coshare_pairs_skipped_total on reg, or finds it there
+// (a detect stage restarted after an outage registers again). Nil without a registry.
+func newPairsSkipped(reg prometheus.Registerer) prometheus.Counter {
+	if reg == nil {
+		return nil
+	}
+	c := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "leakwatch_coshare_pairs_skipped_total",
+		Help: "Co-share pairs the detect stage left out because an object had more sharers in one window than coord.max_sharers (0 while the cap is off).",
+	})
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(prometheus.Counter); ok {
+				return existing
+			}
+		}
+		panic(err)
+	}
+	return c
+}
+
+// countSkipped adds to the metric the pairs each live partition's cap left out since the
+// last batch; a partition's rebuild replays skips an earlier run counted, and starts at them.
+func (s *detector) countSkipped() {
+	for _, p := range s.parts {
+		n := p.d.Stats().PairsSkipped
+		if p.live && n > p.skipped && s.skipped != nil {
+			s.skipped.Add(float64(n - p.skipped))
+		}
+		p.skipped = n
+	}
 }
 
 func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
@@ -467,7 +509,11 @@ func (s *detector) handle(ctx context.Context, batch []stream.Record) error {
 		}
 	}
 	out.logDead(s.log)
-	return out.write(ctx, s.w, s.cfg.Stream.Topics.DeadLetter)
+	if err := out.write(ctx, s.w, s.cfg.Stream.Topics.DeadLetter); err != nil {
+		return err
+	}
+	s.countSkipped()
+	return nil
 }
 
 // rebuildCommitted rebuilds every mentions partition the group committed offsets on, up to
@@ -525,6 +571,7 @@ func (s *detector) rebuild(ctx context.Context, topic string, partition int, to 
 		return nil, fmt.Errorf("rebuild detect state of %s/%d: %w", topic, partition, err)
 	}
 	p.live = true
+	p.skipped = d.Stats().PairsSkipped
 	if n > 0 {
 		s.log.Info("rebuilt partition state", "topic", topic, "partition", partition, "records", n, "took", time.Since(start).Round(time.Millisecond))
 	}

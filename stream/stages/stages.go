@@ -31,6 +31,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
 	"github.com/leakwatch/leakwatch/stream"
 )
@@ -67,6 +69,8 @@ type Config struct {
 	// finite replay yields every detection. Off (0) for live monitoring, where a quiet spell
 	// is not the end of the campaign.
 	FlushIdle time.Duration
+	// Registerer, when set, gets the stages' own metrics: leakwatch_coshare_pairs_skipped_total.
+	Registerer prometheus.Registerer
 }
 
 // DefaultConfig uses the stream and pipeline defaults and a 2 s source idle time.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
 	"github.com/leakwatch/leakwatch/collectors/archive"
@@ -101,7 +103,15 @@ func count(sigs []leakwatch.Signal) map[leakwatch.SignalKind]int {
 // correlate first, and the two topics do not preserve the batch order between them.
 func TestStagesOverKafkaMatchBatchAnalysis(t *testing.T) {
 	posts, changes := campaign(t)
-	matchBatch(t, posts, changes)
+	matchBatch(t, posts, changes, 0)
+}
+
+// With coord.max_sharers on, the stream leaves out the pairs the batch analysis leaves out,
+// and counts them on leakwatch_coshare_pairs_skipped_total as analyze's summary does: an
+// operator who turned the cap on for memory sees what it cost.
+func TestStagesCountPairsTheCapSkipped(t *testing.T) {
+	posts, changes := campaign(t)
+	matchBatch(t, posts, changes, 5)
 }
 
 // TestStagesMatchBatchOnAQuietStart starts the campaign at night, when few posts come: each
@@ -112,16 +122,20 @@ func TestStagesMatchBatchOnAQuietStart(t *testing.T) {
 	sc.Days = 2
 	sc.LeakAt = sc.Start.Add(26 * time.Hour)
 	posts, changes := generate(t, sc)
-	matchBatch(t, posts, changes)
+	matchBatch(t, posts, changes, 0)
 }
 
 // matchBatch replays posts and site changes through the three stages over Kafka and checks
-// the signals topic ends with the batch analysis' bursts, edges and groups.
-func matchBatch(t *testing.T, posts []leakwatch.Post, changes []leakwatch.SiteChange) {
+// the signals topic ends with the batch analysis' bursts, edges and groups, with
+// coord.max_sharers set to maxSharers, and the pairs it skipped counted alike.
+func matchBatch(t *testing.T, posts []leakwatch.Post, changes []leakwatch.SiteChange, maxSharers int) {
 	t.Helper()
 	cfg := testConfig(t)
 	cfg.SourceIdle = time.Second
 	cfg.FlushIdle = 4 * time.Second
+	cfg.Pipeline.Coord.MaxSharers = maxSharers
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
 
 	res, err := pipeline.Analyze(cfg.Pipeline, slices.Values(posts), changes)
 	if err != nil {
@@ -223,6 +237,11 @@ func matchBatch(t *testing.T, posts []leakwatch.Post, changes []leakwatch.SiteCh
 		t.Error(err)
 	}
 	deadLetters(t, cfg.Stream)
+	if got := pairsSkipped(t, reg); got != res.Summary.PairsSkipped {
+		t.Errorf("leakwatch_coshare_pairs_skipped_total = %d, the batch analysis skipped %d", got, res.Summary.PairsSkipped)
+	} else {
+		t.Logf("co-share pairs skipped by coord.max_sharers %d: %d, as the batch analysis", maxSharers, got)
+	}
 	if lw, lg := lines(leaksOnly(res.Signals)), lines(leaksOnly(gotSigs)); !slices.Equal(lw, lg) {
 		missing, extra := diff(lw, lg)
 		t.Logf("leak incidents differ from the batch (%d missing, %d extra): %s", len(missing), len(extra), first(extra))
@@ -338,4 +357,19 @@ func withoutLeaks(sigs []leakwatch.Signal) []leakwatch.Signal {
 
 func leaksOnly(sigs []leakwatch.Signal) []leakwatch.Signal {
 	return slices.DeleteFunc(slices.Clone(sigs), func(s leakwatch.Signal) bool { return s.Kind != leakwatch.SignalLeak })
+}
+
+func pairsSkipped(t *testing.T, reg *prometheus.Registry) int64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "leakwatch_coshare_pairs_skipped_total" {
+			return int64(mf.GetMetric()[0].GetCounter().GetValue())
+		}
+	}
+	t.Fatal("no leakwatch_coshare_pairs_skipped_total")
+	return 0
 }
