@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"time"
 
@@ -78,12 +79,27 @@ func DefaultConfig() Config {
 		// About 125 MB of posts: archives of a few hundred thousand posts sort in memory.
 		SortBuffer: 250_000,
 	}
-	// One pair of near-identical posts shares up to Bands band objects: require more than
-	// one text's worth (docs/DETECTION.md, "Near-duplicate text").
-	c.Coord.Kinds = map[leakwatch.ObjectKind]coord.KindConfig{
-		leakwatch.KindNearText: {MinWeight: c.Entities.NearText.Bands + 1, Evidence: 1 / float64(c.Entities.NearText.Bands)},
-	}
 	return c
+}
+
+// coord is the co-share configuration the stages run: Coord, with the near-duplicate kind
+// weighed by the configured bands unless coord.kinds sets it. One pair of near-identical
+// posts shares up to Bands band objects, so an edge needs more than one text's worth, and
+// each band is that share of a text's evidence (docs/DETECTION.md, "Near-duplicate text").
+// Derived here, not in DefaultConfig: a config that sets only near_text.bands must move the
+// weight with them, and the defaults are filled in before the config file is read.
+func (c Config) coord() coord.Config {
+	cc := c.Coord
+	if _, set := cc.Kinds[leakwatch.KindNearText]; set {
+		return cc
+	}
+	bands := c.Entities.NearText.Bands
+	cc.Kinds = maps.Clone(cc.Kinds)
+	if cc.Kinds == nil {
+		cc.Kinds = map[leakwatch.ObjectKind]coord.KindConfig{}
+	}
+	cc.Kinds[leakwatch.KindNearText] = coord.KindConfig{MinWeight: bands + 1, Evidence: 1 / float64(max(bands, 1))}
+	return cc
 }
 
 // workers resolves Workers: 0 is one per CPU the process may use.

@@ -101,7 +101,7 @@ func NewDetect(cfg Config) (*Detect, error) {
 		bursts:   newBurst(cfg),
 		place:    newPlacer(cfg),
 		about:    newAbout(cfg),
-		sharing:  coord.NewSharing(cfg.Coord),
+		sharing:  coord.NewSharing(cfg.coord()),
 	}, nil
 }
 
@@ -267,7 +267,7 @@ func NewCorrelate(cfg Config) (*Correlate, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Correlate{edges: coord.NewEdges(cfg.Coord), leak: newLeak(cfg), place: newPlacer(cfg), rules: newEvaluator(cfg), changeRules: newChangeEvaluator(cfg), about: newAbout(cfg), named: newNamed(cfg)}
+	c := &Correlate{edges: coord.NewEdges(cfg.coord()), leak: newLeak(cfg), place: newPlacer(cfg), rules: newEvaluator(cfg), changeRules: newChangeEvaluator(cfg), about: newAbout(cfg), named: newNamed(cfg)}
 	if rc := rulesConfig(cfg); len(rc.Candidates) > 0 {
 		// A group is about the candidates the objects it co-shared name, counted over all
 		// of them: its few top objects change as it grows, and its label with them.
