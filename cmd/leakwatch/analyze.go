@@ -243,6 +243,16 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if st.Posts == 0 {
+		// Checked before anything is written: an empty result must not pass for a quiet
+		// campaign in a script, nor leave files in --out that look like one. Only the bad
+		// records are kept, for their reasons.
+		if err := bad.close(); err != nil {
+			return err
+		}
+		printBadReasons(e.stderr, bad)
+		return noPostError(files, st)
+	}
 	read := time.Since(start)
 	if *progress > 0 && read > *progress {
 		fmt.Fprintf(e.stderr, "analyze: read done in %s, detecting\n", read.Round(time.Millisecond))
@@ -294,20 +304,26 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	for _, w := range strayWarnings(batch.Volume.Series(), st.Posts) {
 		fmt.Fprintf(e.stderr, "analyze: warning: %s\n", w)
 	}
-	switch {
-	case st.Posts == 0 && st.Bad > 0:
-		// Most often a column map or format that does not fit the file: an empty result
-		// must not pass for a quiet archive in a script.
-		return fmt.Errorf("no post could be read: all %d records of %s were bad (reasons above)", st.Bad, strings.Join(files, ", "))
-	case st.Posts == 0:
-		// An empty file, or a CSV header alone: an export that went wrong, not a quiet campaign.
-		holds := "the file holds"
-		if len(files) > 1 {
-			holds = "the files hold"
-		}
-		return fmt.Errorf("no post in %s: %s no record", strings.Join(files, ", "), holds)
-	}
 	return nil
+}
+
+// noPostError says why an archive gave no post to analyze.
+func noPostError(files []string, st archive.Stats) error {
+	in := strings.Join(files, ", ")
+	holds := "the file holds"
+	if len(files) > 1 {
+		holds = "the files hold"
+	}
+	switch {
+	case st.Bad > 0:
+		// Most often a column map or format that does not fit the file.
+		return fmt.Errorf("no post could be read: all %d records of %s were bad (reasons above)", st.Bad, in)
+	case st.Changes > 0:
+		return fmt.Errorf("no post in %s: %s %d site changes and no post (site changes are timed against the posts' bursts; give the posts too)", in, holds, st.Changes)
+	default:
+		// An empty file, or a CSV header alone: an export that went wrong.
+		return fmt.Errorf("no post in %s: %s no record", in, holds)
+	}
 }
 
 // analyzeOutputs are the files analyze writes in --out.
@@ -712,6 +728,31 @@ func layoutLine(files []string, layouts map[string]string) string {
 	return strings.Join(parts, "; ") + " (recognised from their CSV headers)"
 }
 
+// printBadReasons counts the bad records by rule, most first, with the first few and where
+// they all are.
+func printBadReasons(w io.Writer, bad badRecords) {
+	if bad.n == 0 {
+		return
+	}
+	reasons := make([]string, 0, len(bad.reasons))
+	for r := range bad.reasons {
+		reasons = append(reasons, r)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		if bad.reasons[reasons[i]] != bad.reasons[reasons[j]] {
+			return bad.reasons[reasons[i]] > bad.reasons[reasons[j]]
+		}
+		return reasons[i] < reasons[j]
+	})
+	for _, r := range reasons {
+		fmt.Fprintf(w, "    bad: %6d  %s\n", bad.reasons[r], r)
+	}
+	for _, b := range bad.shown {
+		fmt.Fprintf(w, "    e.g. %s\n", b)
+	}
+	fmt.Fprintf(w, "    every bad record, with its reason and content, is in %s\n", bad.path)
+}
+
 func printAnalyzeSummary(w io.Writer, files []string, layouts map[string]string, outFile string, st archive.Stats, bad badRecords, res pipeline.Result, cfg pipeline.Config, took time.Duration, cpu, gc float64) {
 	s := res.Summary
 	if len(files) == 1 {
@@ -726,25 +767,7 @@ func printAnalyzeSummary(w io.Writer, files []string, layouts map[string]string,
 	if !s.First.IsZero() {
 		fmt.Fprintf(w, "  posts from    %s to %s\n", minute(s.First), minute(s.Last))
 	}
-	if bad.n > 0 {
-		reasons := make([]string, 0, len(bad.reasons))
-		for r := range bad.reasons {
-			reasons = append(reasons, r)
-		}
-		sort.Slice(reasons, func(i, j int) bool {
-			if bad.reasons[reasons[i]] != bad.reasons[reasons[j]] {
-				return bad.reasons[reasons[i]] > bad.reasons[reasons[j]]
-			}
-			return reasons[i] < reasons[j]
-		})
-		for _, r := range reasons {
-			fmt.Fprintf(w, "    bad: %6d  %s\n", bad.reasons[r], r)
-		}
-		for _, b := range bad.shown {
-			fmt.Fprintf(w, "    e.g. %s\n", b)
-		}
-		fmt.Fprintf(w, "    every bad record, with its reason and content, is in %s\n", bad.path)
-	}
+	printBadReasons(w, bad)
 	if s.Duplicates > 0 {
 		fmt.Fprintf(w, "  copies        %d posts seen again (the same URI within analysis.lateness of the first) were detected once\n", s.Duplicates)
 	}

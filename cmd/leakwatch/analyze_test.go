@@ -502,13 +502,56 @@ func TestAnalyzeFailedRunLeavesNoEarlierResults(t *testing.T) {
 		if err := os.WriteFile(failed, []byte(c.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, _, stderr := runCmd(t, append([]string{"analyze", failed}, args...)...)
+		code, stdout, stderr := runCmd(t, append([]string{"analyze", failed}, args...)...)
 		if code == 0 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%q: exit %d, %q; want a failure saying %q", c.content, code, stderr, c.want)
 		}
 		for _, name := range outputs {
 			if b, err := os.ReadFile(filepath.Join(out, name)); err == nil && strings.Contains(string(b), "earlier run") {
 				t.Errorf("%q: the earlier run's %s is still in --out after a failed run", c.content, name)
+			}
+		}
+		checkNoResults(t, out, stdout, c.content)
+	}
+}
+
+// checkNoResults fails t if a failed run printed a summary or wrote results to out: an
+// empty file's run wrote an empty detections.jsonl, alerts.jsonl and volume.json and printed
+// "analyzed", then exited 1, leaving what looked like a quiet campaign's results.
+func checkNoResults(t *testing.T, out, stdout, what string) {
+	t.Helper()
+	if stdout != "" {
+		t.Errorf("%s: a failed run printed a summary:\n%s", what, stdout)
+	}
+	for _, name := range []string{"detections.jsonl", "alerts.jsonl", "volume.json"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err == nil {
+			t.Errorf("%s: a failed run wrote %s", what, name)
+		}
+	}
+}
+
+// An archive with no post says why: every record bad (their reasons counted, bad.jsonl
+// kept), or site changes alone, which it names, not "no record".
+func TestAnalyzeWithoutPostsSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	changes := `{"target":"fn","url":"https://www.frontnational.com/","observed_at":"2017-04-30T06:55:04Z","changed":["content"],"status":200,"text_hash":"a","prev_text_hash":"b"}` + "\n" +
+		`{"target":"fn","url":"https://www.frontnational.com/","observed_at":"2017-04-30T07:55:04Z","changed":["content"],"status":200,"text_hash":"c","prev_text_hash":"a"}` + "\n"
+	for _, c := range []struct{ name, content, want string }{
+		{"changes.jsonl", changes, "holds 2 site changes and no post"},
+		{"bad.jsonl", "{\"uri\": 1}\n[]\n", "all 2 records of "},
+	} {
+		in, out := filepath.Join(dir, c.name), filepath.Join(dir, "out-"+c.name)
+		if err := os.WriteFile(in, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCmd(t, "analyze", in, "--progress", "0", "--out", out)
+		if code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, %q; want 1 saying %q", c.name, code, stderr, c.want)
+		}
+		checkNoResults(t, out, stdout, c.name)
+		if c.name == "bad.jsonl" {
+			if _, err := os.Stat(filepath.Join(out, "bad.jsonl")); err != nil || !strings.Contains(stderr, "bad:      2") && !strings.Contains(stderr, "bad:      1") {
+				t.Errorf("the bad records' reasons are not kept (%v) or not counted:\n%s", err, stderr)
 			}
 		}
 	}
