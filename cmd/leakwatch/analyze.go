@@ -56,7 +56,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	workers := fs.Int("workers", 0, "goroutines decoding, extracting and detecting (detect partitions by object) in parallel; the result does not depend on it (0: one per CPU; default from config: 0)")
 	tmpDir := fs.String("tmp-dir", "", "directory for the sorted runs of archives larger than --sort-buffer (default: the system's temporary directory)")
 	calPath := fs.String("calendar", "", "campaign calendar YAML to time detections against")
-	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors)")
+	cfgPath := fs.String("config", "", "leakwatch config file (its analysis section: candidates, detectors; and its calendar unless --calendar is given; every section is checked)")
 	changes := fs.String("changes", "", "site changes (JSONL of SiteChange, as 'scenario generate' and the sites collector write) to tie bursts to")
 	out := fs.String("out", "", "output directory for detections.jsonl, alerts.jsonl, volume.json and, when there are any, bad.jsonl (bad records) and refused.jsonl (required)")
 	volBucket := volumeBucketFlag(fs, "bucket of the volume lines written to volume.json for the report command", time.Second, "seconds")

@@ -69,7 +69,7 @@ func ConfigYAML() []byte {
 	}
 	c.Analysis.Entities.Candidates = Candidates()
 	var b bytes.Buffer
-	b.WriteString("# The candidates of the generated campaign, for leakwatch analyze --config (only the\n# analysis section is read): records then say which candidate they are about.\n")
+	b.WriteString("# The candidates of the generated campaign, for leakwatch analyze --config: records then\n# say which candidate they are about.\n")
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(c); err != nil {
