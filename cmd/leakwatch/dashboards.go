@@ -19,6 +19,12 @@ func init() {
 }
 
 func runDashboards(ctx context.Context, e *env, args []string) error {
+	if err := subcommandHelp(e, args, "usage: leakwatch dashboards export DIR | push --grafana URL", "",
+		"  export  write the Grafana boards and their provisioning files to DIR",
+		"  push    send the boards (and the calendar's annotations) to a running Grafana", "",
+		"Run 'leakwatch dashboards export -h' or 'leakwatch dashboards push -h' for their flags."); err != nil {
+		return err
+	}
 	if len(args) == 0 || (args[0] != "export" && args[0] != "push") {
 		return fmt.Errorf("%w: leakwatch dashboards export DIR | push --grafana URL", errUsage)
 	}

@@ -169,3 +169,23 @@ func TestDoctorChecksWhatRolesReadAtStart(t *testing.T) {
 		}
 	}
 }
+
+// README says 'leakwatch COMMAND -h' lists a command's flags: every command answers -h with
+// its usage on stdout and exit 0, including those whose flags belong to a subcommand
+// (scenario generate, dashboards export and push), which name them.
+func TestEveryCommandAnswersHelp(t *testing.T) {
+	for name := range commands {
+		code, stdout, stderr := runCmd(t, name, "-h")
+		if code != 0 || !strings.Contains(stdout+stderr, "usage: leakwatch "+name) {
+			t.Errorf("%s -h: exit %d\n%s%s", name, code, stdout, stderr)
+		}
+	}
+	for name, sub := range map[string][]string{"scenario": {"scenario generate -h"}, "dashboards": {"dashboards export -h", "dashboards push -h"}} {
+		_, stdout, _ := runCmd(t, name, "--help")
+		for _, s := range sub {
+			if !strings.Contains(stdout, s) {
+				t.Errorf("%s --help does not say where its flags are (%q):\n%s", name, s, stdout)
+			}
+		}
+	}
+}

@@ -129,6 +129,18 @@ func parseFiles(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// subcommandHelp answers -h, -help or help given in place of a subcommand: the subcommands,
+// on stdout, and flag.ErrHelp (exit 0), as -h after any command does.
+func subcommandHelp(e *env, args []string, lines ...string) error {
+	if len(args) == 0 || (args[0] != "-h" && args[0] != "-help" && args[0] != "--help" && args[0] != "help") {
+		return nil
+	}
+	for _, l := range lines {
+		fmt.Fprintln(e.stdout, l)
+	}
+	return flag.ErrHelp
+}
+
 // parseFlags parses and turns a flag error into a usage error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {

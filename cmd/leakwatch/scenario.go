@@ -14,6 +14,10 @@ func init() {
 }
 
 func runScenario(ctx context.Context, e *env, args []string) error {
+	if err := subcommandHelp(e, args, "usage: leakwatch scenario generate --out DIR [--seed N] [--days 7] [--accounts N]",
+		"", "Run 'leakwatch scenario generate -h' for its flags."); err != nil {
+		return err
+	}
 	if len(args) == 0 || args[0] != "generate" {
 		return fmt.Errorf("%w: want 'scenario generate --seed N --out DIR'", errUsage)
 	}
