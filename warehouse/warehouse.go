@@ -54,7 +54,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Warehouse, error)
 		var ex *clickhouse.Exception
 		if errors.As(err, &ex) && ex.Code == unknownDatabase {
 			// A reader (doctor, report) does not create it: the sink does, at its first start.
-			return nil, fmt.Errorf("warehouse: ClickHouse at %s has no database %s yet: run `leakwatch sink` once to create it, or check clickhouse.database", cfg.Addr, cfg.Database)
+			return nil, &NoDatabaseError{Addr: cfg.Addr, Database: cfg.Database}
 		}
 		return nil, fmt.Errorf("warehouse: ClickHouse at %s, database %s: %w", cfg.Addr, cfg.Database, err)
 	}
@@ -76,6 +76,14 @@ const unknownDatabase = 81
 var permanentCodes = map[int32]bool{
 	16: true, 47: true, 53: true, 60: true, 62: true, unknownDatabase: true, // NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_IDENTIFIER, TYPE_MISMATCH, UNKNOWN_TABLE, SYNTAX_ERROR, UNKNOWN_DATABASE
 	192: true, 193: true, 497: true, 516: true, // UNKNOWN_USER, WRONG_PASSWORD, ACCESS_DENIED, AUTHENTICATION_FAILED
+}
+
+// NoDatabaseError is a ClickHouse that answers without the configured database: a fresh
+// install, before the sink's first start creates it, or a mistyped clickhouse.database.
+type NoDatabaseError struct{ Addr, Database string }
+
+func (e *NoDatabaseError) Error() string {
+	return fmt.Sprintf("warehouse: ClickHouse at %s has no database %s yet: run `leakwatch sink` once to create it, or check clickhouse.database", e.Addr, e.Database)
 }
 
 // Permanent reports whether err is ClickHouse refusing for a reason waiting does not cure,

@@ -23,6 +23,14 @@ func init() {
 	register(command{name: "doctor", summary: "check every configured service, one line each", run: runDoctor})
 }
 
+// notYet is a check that found its service answering but without what the roles create at
+// their first start (the topics, the database, its latest schema): a fresh install, reported
+// as such, not a failure. A script that waits for doctor before starting the roles would
+// otherwise wait for good.
+type notYet struct{ error }
+
+func (e notYet) Unwrap() error { return e.error }
+
 // check is one line of the doctor's report.
 type check struct {
 	name string
@@ -68,20 +76,28 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 	if cfg.Metrics != "" {
 		checks = append(checks, check{"metrics", func(context.Context) (string, error) { return checkListenAddr(cfg.Metrics) }})
 	}
-	failed := 0
+	failed, fresh := 0, 0
 	for _, c := range checks {
 		cctx, cancel := context.WithTimeout(ctx, *timeout)
 		msg, err := c.run(cctx)
 		cancel()
-		if err != nil {
+		var ny notYet
+		switch {
+		case errors.As(err, &ny):
+			fresh++
+			fmt.Fprintf(e.stdout, "new  %-12s %v\n", c.name, ny.error)
+		case err != nil:
 			failed++
 			fmt.Fprintf(e.stdout, "FAIL %-12s %v\n", c.name, err)
-			continue
+		default:
+			fmt.Fprintf(e.stdout, "ok   %-12s %s\n", c.name, msg)
 		}
-		fmt.Fprintf(e.stdout, "ok   %-12s %s\n", c.name, msg)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d checks failed", failed, len(checks))
+	}
+	if fresh > 0 {
+		fmt.Fprintf(e.stdout, "%d of %d checks found a fresh install (\"new\"): the roles create what is missing at their first start\n", fresh, len(checks))
 	}
 	return nil
 }
@@ -105,10 +121,10 @@ func checkKafka(ctx context.Context, cfg stream.Config) (string, error) {
 		records += stream.Count(ranges)
 	}
 	if len(missing) == len(cfg.Topics.All()) {
-		return "", fmt.Errorf("brokers %s answer, but no leakwatch topic exists yet (%s): `leakwatch process` or `leakwatch replay` creates them, or check kafka.topics", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
+		return "", notYet{fmt.Errorf("brokers %s answer, but no leakwatch topic exists yet (%s): `leakwatch process` or `leakwatch replay` creates them, or check kafka.topics", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))}
 	}
 	if len(missing) > 0 {
-		return "", fmt.Errorf("brokers %s: topics missing: %s (the role that writes each creates it at its start)", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
+		return "", notYet{fmt.Errorf("brokers %s: topics missing: %s (the role that writes each creates it at its start)", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))}
 	}
 	return fmt.Sprintf("brokers %s, %d topics, %d partitions, %d records", strings.Join(cfg.Brokers, ","), len(cfg.Topics.All()), parts, records), nil
 }
@@ -117,6 +133,10 @@ func checkClickHouse(ctx context.Context, cfg warehouse.Config) (string, error) 
 	// The doctor looks; it does not migrate.
 	cfg.SkipMigrations = true
 	w, err := warehouse.Open(ctx, cfg, nil)
+	var nodb *warehouse.NoDatabaseError
+	if errors.As(err, &nodb) {
+		return "", notYet{err}
+	}
 	if err != nil {
 		return "", err
 	}
@@ -129,8 +149,11 @@ func checkClickHouse(ctx context.Context, cfg warehouse.Config) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("%s version %s, database %s: schema: %w", cfg.Addr, v, cfg.Database, err)
 	}
-	if want := warehouse.LatestSchemaVersion(); sv != want {
-		return "", fmt.Errorf("%s version %s, database %s: schema version %d, want %d (run `leakwatch sink` once to migrate)", cfg.Addr, v, cfg.Database, sv, want)
+	if want := warehouse.LatestSchemaVersion(); sv < want {
+		// The sink migrates at its start.
+		return "", notYet{fmt.Errorf("%s version %s, database %s: schema version %d, want %d (run `leakwatch sink` once to migrate)", cfg.Addr, v, cfg.Database, sv, want)}
+	} else if sv > want {
+		return "", fmt.Errorf("%s version %s, database %s: schema version %d, newer than this build's %d: a newer leakwatch migrated it; run that version", cfg.Addr, v, cfg.Database, sv, want)
 	}
 	return fmt.Sprintf("%s version %s, database %s, schema version %d", cfg.Addr, v, cfg.Database, sv), nil
 }
