@@ -74,7 +74,9 @@ func collectRole(ctx context.Context, c Config, log *slog.Logger, reg prometheus
 // buildSources makes one source per configured endpoint.
 func buildSources(c CollectorsConfig, log *slog.Logger, m *collectors.Metrics) ([]collectors.Source, error) {
 	var srcs []collectors.Source
-	// Streams stay open for days: no client timeout; each source detects stalls itself.
+	// Streams stay open for days: no client timeout. Each source bounds what must not last
+	// itself (response headers and REST calls by stall_timeout, the Bluesky handshake by
+	// connect_timeout) and detects stalls.
 	streaming := &http.Client{}
 	for _, e := range c.TwitterV2 {
 		s, err := twitter.NewV2Stream(e.Value, twitter.Options{HTTP: streaming, Log: log, Metrics: m})

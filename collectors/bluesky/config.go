@@ -35,6 +35,9 @@ type Config struct {
 	// for PingTimeout drops it.
 	PingInterval time.Duration `yaml:"ping_interval"`
 	PingTimeout  time.Duration `yaml:"ping_timeout"`
+	// ConnectTimeout bounds the WebSocket handshake: a server that accepts the connection
+	// and never answers it is dropped and dialled again after a backoff.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// MaxMessageBytes bounds one event.
 	MaxMessageBytes int64 `yaml:"max_message_bytes"`
 }
@@ -51,6 +54,7 @@ func DefaultConfig() Config {
 		HandleCacheSize:    500_000,
 		PingInterval:       30 * time.Second,
 		PingTimeout:        15 * time.Second,
+		ConnectTimeout:     30 * time.Second,
 		MaxMessageBytes:    2 << 20,
 	}
 }
@@ -95,6 +99,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("ping_interval: must be positive, got %v", c.PingInterval)
 	case c.PingTimeout <= 0:
 		return fmt.Errorf("ping_timeout: must be positive, got %v", c.PingTimeout)
+	case c.ConnectTimeout <= 0:
+		return fmt.Errorf("connect_timeout: must be positive, got %v", c.ConnectTimeout)
 	case c.MaxMessageBytes < 1024:
 		return fmt.Errorf("max_message_bytes: must be at least 1024, got %d", c.MaxMessageBytes)
 	}

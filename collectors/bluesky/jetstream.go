@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -67,6 +68,13 @@ type Jetstream struct {
 func New(cfg Config, opts Options) (*Jetstream, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bluesky %s: %w", cfg.Name, err)
+	}
+	if cfg.CursorFile != "" {
+		// Refused now rather than found out at the first save: the cursor would never be
+		// saved (a warning at close at most) and a restart would lose its resume point.
+		if err := atomicfile.CheckDir(filepath.Dir(cfg.CursorFile)); err != nil {
+			return nil, fmt.Errorf("bluesky %s: cursor_file %s: %w", cfg.Name, cfg.CursorFile, err)
+		}
 	}
 	if opts.HTTP == nil {
 		opts.HTTP = &http.Client{}
@@ -129,12 +137,19 @@ func (j *Jetstream) Connect(ctx context.Context) error {
 	}
 	j.pending = 0
 	u := j.SubscribeURL()
-	c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: j.opts.HTTP})
+	// The handshake (and the options_update after it) is bounded: a server that accepts the
+	// connection and never answers would otherwise hold the source forever, unlogged.
+	dctx, cancel := context.WithTimeout(ctx, j.cfg.ConnectTimeout)
+	defer cancel()
+	c, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: j.opts.HTTP})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			if serr := httpstream.StatusError(resp, j.opts.Now); serr != nil {
 				return fmt.Errorf("GET %s: %w", u, serr)
 			}
+		}
+		if ctx.Err() == nil && dctx.Err() != nil {
+			return fmt.Errorf("GET %s: no WebSocket handshake within connect_timeout %v: %w", u, j.cfg.ConnectTimeout, err)
 		}
 		return fmt.Errorf("GET %s: %w", u, err)
 	}
@@ -146,7 +161,7 @@ func (j *Jetstream) Connect(ctx context.Context) error {
 		hello, _ := json.Marshal(map[string]any{"type": "options_update", "payload": map[string]any{
 			"wantedCollections": j.cfg.Collections, "wantedDids": j.cfg.DIDs, "maxMessageSizeBytes": j.cfg.MaxMessageBytes,
 		}})
-		if err := c.Write(ctx, websocket.MessageText, hello); err != nil {
+		if err := c.Write(dctx, websocket.MessageText, hello); err != nil {
 			c.CloseNow()
 			return fmt.Errorf("GET %s: send options_update: %w", u, err)
 		}

@@ -374,6 +374,7 @@ func TestConfigValidate(t *testing.T) {
 		{"rewind", func(c *Config) { c.Rewind = -time.Second }},
 		{"dedupe_size", func(c *Config) { c.DedupeSize = 0 }},
 		{"ping_interval", func(c *Config) { c.PingInterval = 0 }},
+		{"connect_timeout", func(c *Config) { c.ConnectTimeout = 0 }},
 		{"max_message_bytes", func(c *Config) { c.MaxMessageBytes = 10 }},
 	}
 	for _, tc := range tests {

@@ -10,9 +10,12 @@ import (
 	"io"
 	"mime"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html/charset"
+
+	"github.com/leakwatch/leakwatch/collectors/normalize"
 )
 
 // Feed formats, as Feed.Format reports them.
@@ -56,8 +59,14 @@ type Item struct {
 	Updated   string
 	Lang      string
 	Media     []Enclosure
+	// XMLBase holds the xml:base attributes in scope of the item's link, outermost first.
+	// Relative links resolve against them in turn, starting from the document's URL.
+	XMLBase []string
 	// Raw is the item as received: the XML element or the JSON object.
 	Raw []byte
+	// Err is why the item cannot become a post though the document parsed (invalid UTF-8
+	// in a JSON Feed item); the item is reported with its raw bytes instead.
+	Err error
 }
 
 // Enclosure is an attached file: RSS enclosure, media:content, Atom rel=enclosure, JSON attachment.
@@ -100,6 +109,7 @@ type node struct {
 	start, end int64 // outer element
 	innerStart int64
 	innerEnd   int64
+	bases      []string // xml:base values in scope, outermost first
 }
 
 func (n *node) attr(space, local string) string {
@@ -229,6 +239,12 @@ func decodeTree(data []byte) (*node, error) {
 			if len(stack) > 0 {
 				p := stack[len(stack)-1]
 				p.children = append(p.children, n)
+				n.bases = slices.Clip(p.bases)
+			}
+			if b := strings.TrimSpace(n.attr(nsXML, "base")); b != "" {
+				n.bases = append(n.bases, b)
+			}
+			if len(stack) > 0 {
 			} else if root != nil {
 				return nil, errors.New("XML: more than one root element")
 			} else {
@@ -307,7 +323,11 @@ func rssItem(it *node, ns string, data []byte) Item {
 		Published: firstNonEmpty(it.value(ns, "pubDate"), it.value(nsDC, "date")),
 		Updated:   it.value("http://purl.org/dc/terms/", "modified"),
 		Lang:      it.value(nsDC, "language"),
+		XMLBase:   it.bases,
 		Raw:       data[it.start:it.end],
+	}
+	if l := it.child(ns, "link"); l != nil {
+		item.XMLBase = l.bases
 	}
 	if g := it.child(ns, "guid"); g != nil {
 		item.ID = strings.TrimSpace(g.text.String())
@@ -372,6 +392,7 @@ func atomFeed(root *node, data []byte) (*Feed, error) {
 			Published: firstNonEmpty(e.value(ns, "published"), e.value(ns, "issued")),
 			Updated:   firstNonEmpty(e.value(ns, "updated"), e.value(ns, "modified")),
 			Lang:      e.attr(nsXML, "lang"),
+			XMLBase:   e.bases,
 			Raw:       data[e.start:e.end],
 		}
 		if a := e.child(ns, "author"); a != nil {
@@ -485,6 +506,9 @@ func jsonAuthorName(one *jsonAuthor, many []jsonAuthor) string {
 }
 
 func parseJSON(data []byte) (*Feed, error) {
+	// encoding/json turns invalid UTF-8 into U+FFFD without a word; the bytes are checked
+	// first, so a mangled item is reported rather than emitted with a mangled title.
+	docErr := normalize.CheckUTF8(data)
 	var jf jsonFeed
 	if err := json.Unmarshal(data, &jf); err != nil {
 		return nil, fmt.Errorf("JSON Feed: %w", err)
@@ -519,6 +543,9 @@ func parseJSON(data []byte) (*Feed, error) {
 		if item.Content == "" {
 			item.Content = html.EscapeString(ji.ContentText)
 		}
+		if err := normalize.CheckUTF8(raw); err != nil {
+			item.Err = err // this item is reported; the rest of the feed may be fine
+		}
 		if ji.Image != "" {
 			item.Media = append(item.Media, Enclosure{URL: ji.Image, Type: "image"})
 		}
@@ -528,6 +555,19 @@ func parseJSON(data []byte) (*Feed, error) {
 			}
 		}
 		f.Items = append(f.Items, item)
+	}
+	if docErr != nil {
+		// Bytes outside the items (the feed's title or author, which every post carries)
+		// spoil the whole document; the items' own are blanked out, offsets kept.
+		rest := bytes.Clone(data)
+		for _, raw := range jf.Items {
+			if i := bytes.Index(rest, raw); i >= 0 {
+				copy(rest[i:i+len(raw)], bytes.Repeat([]byte(" "), len(raw)))
+			}
+		}
+		if err := normalize.CheckUTF8(rest); err != nil {
+			return nil, fmt.Errorf("JSON Feed: %w", err)
+		}
 	}
 	return f, nil
 }

@@ -205,6 +205,8 @@ func TestParseErrors(t *testing.T) {
 		{"json not a feed", `{"hello":"world"}`, "not a JSON Feed: version is \"\""},
 		{"json bad item", `{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"a","title":5}]}`, "JSON Feed item 0:"},
 		{"text", "hello", `not a feed: document starts with "hello"`},
+		// encoding/json would have read it as U+FFFD and every post as by "LeakBoard d?voile".
+		{"json invalid UTF-8 in the feed title", "{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"LeakBoard d\xe9voile\",\"items\":[{\"id\":\"a\",\"title\":\"ok\"}]}", "JSON Feed: invalid UTF-8 at byte 66"},
 		{"unknown charset", `<?xml version="1.0" encoding="x-klingon"?><rss/>`, `unsupported character encoding "x-klingon"`},
 	}
 	for _, tc := range tests {

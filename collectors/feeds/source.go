@@ -42,6 +42,7 @@ type Source struct {
 
 type feedState struct {
 	url          string
+	docURL       string // where the last document was read, after redirects
 	interval     time.Duration
 	next         time.Time
 	etag         string
@@ -75,7 +76,8 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 		if iv == 0 {
 			iv = cfg.Interval
 		}
-		s.feeds = append(s.feeds, &feedState{url: f.URL, interval: iv, seen: newSeenSet(cfg.MaxSeen)})
+		// Two keys an item (guid, guid and link): max_seen counts items.
+		s.feeds = append(s.feeds, &feedState{url: f.URL, interval: iv, seen: newSeenSet(2 * cfg.MaxSeen)})
 	}
 	return s, nil
 }
@@ -222,6 +224,7 @@ func (s *Source) poll(ctx context.Context, f *feedState) ([]collectors.Record, e
 	if int64(len(body)) > s.cfg.MaxBodyBytes {
 		return nil, fmt.Errorf("feed %s: document larger than max_body_bytes (%d)", f.url, s.cfg.MaxBodyBytes)
 	}
+	f.docURL = resp.Request.URL.String()
 	f.etag = resp.Header.Get("ETag")
 	f.lastModified = resp.Header.Get("Last-Modified")
 
@@ -249,12 +252,38 @@ func (s *Source) newItems(f *feedState, feed *Feed, now time.Time) []collectors.
 		r  collectors.Record
 	}
 	var out []rec
+	// A misconfigured CMS gives several items one guid. Those with different links are
+	// different items, told apart by guid and link; the rest are known by guid alone, so an
+	// item whose link is edited is not emitted again.
+	links := map[string]map[string]bool{}
+	for i := range feed.Items {
+		if it := &feed.Items[i]; it.ID != "" {
+			if links[it.ID] == nil {
+				links[it.ID] = map[string]bool{}
+			}
+			links[it.ID][it.Link] = true
+		}
+	}
 	for i := range feed.Items {
 		it := &feed.Items[i]
-		if !f.seen.add(dedupKey(it)) {
+		key, linkKey := dedupKey(it), ""
+		if it.ID != "" && it.Link != "" {
+			linkKey = key + "\x00link:" + it.Link
+		}
+		known := f.seen.has(key)
+		if len(links[it.ID]) > 1 {
+			known = f.seen.has(linkKey)
+		}
+		if known {
 			continue
 		}
-		p, err := toPost(f.url, feed, it, now)
+		// Both keys are kept: the guid for the next poll if the guid is unique by then, the
+		// guid and link if it is shared by then.
+		f.seen.add(key)
+		if linkKey != "" {
+			f.seen.add(linkKey)
+		}
+		p, err := toPostAt(f.url, f.docURL, feed, it, now)
 		if err != nil {
 			out = append(out, rec{r: collectors.Record{Bad: &collectors.BadRecord{
 				Source: s.Name(), Ref: itemRef(f.url, i, it), Raw: it.Raw, Err: err,
@@ -293,9 +322,19 @@ func dedupKey(it *Item) string {
 	return fmt.Sprintf("hash:%x", h[:16])
 }
 
-// toPost maps an item to a post. The only error is a date that is present but unreadable: a
-// guessed time would misplace the item on the campaign timeline.
+// toPost maps an item of a document fetched from feedURL itself (no redirect) to a post.
 func toPost(feedURL string, feed *Feed, it *Item, observed time.Time) (*leakwatch.Post, error) {
+	return toPostAt(feedURL, feedURL, feed, it, observed)
+}
+
+// toPostAt maps an item to a post. feedURL names the feed (the author, bare guids); docURL
+// is where the document was read after redirects, which relative links resolve against,
+// through the item's xml:base. The errors are the item's own (Item.Err) and a date that is
+// present but unreadable: a guessed time would misplace the item on the campaign timeline.
+func toPostAt(feedURL, docURL string, feed *Feed, it *Item, observed time.Time) (*leakwatch.Post, error) {
+	if it.Err != nil {
+		return nil, it.Err
+	}
 	created := observed
 	for _, d := range []string{it.Published, it.Updated} {
 		if strings.TrimSpace(d) == "" {
@@ -314,7 +353,17 @@ func toPost(feedURL string, feed *Feed, it *Item, observed time.Time) (*leakwatc
 		}
 		break
 	}
-	base, _ := url.Parse(feedURL)
+	// A feed that moved answers with a redirect; its relative links are relative to where it
+	// now is (RFC 3986 section 5.1.3), not to the configured URL.
+	base, err := url.Parse(docURL)
+	if err != nil || docURL == "" {
+		base, _ = url.Parse(feedURL)
+	}
+	for _, b := range it.XMLBase {
+		if u, err := base.Parse(b); err == nil {
+			base = u
+		}
+	}
 	link := ""
 	if it.Link != "" {
 		if u, err := base.Parse(it.Link); err == nil {
@@ -434,11 +483,22 @@ func newSeenSet(n int) *seenSet {
 	return &seenSet{keys: make(map[[16]byte]struct{}, n), ring: make([][16]byte, 0, n)}
 }
 
-// add records key and reports whether it was new. The oldest key is forgotten when full.
-func (s *seenSet) add(key string) bool {
+// has reports whether key is remembered.
+func (s *seenSet) has(key string) bool {
+	_, ok := s.keys[seenHash(key)]
+	return ok
+}
+
+func seenHash(key string) [16]byte {
 	sum := sha256.Sum256([]byte(key))
 	var k [16]byte
 	copy(k[:], sum[:16])
+	return k
+}
+
+// add records key and reports whether it was new. The oldest key is forgotten when full.
+func (s *seenSet) add(key string) bool {
+	k := seenHash(key)
 	if _, ok := s.keys[k]; ok {
 		return false
 	}

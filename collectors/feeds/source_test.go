@@ -448,3 +448,128 @@ func TestFutureDatedItemPlacedWhenFetched(t *testing.T) {
 		t.Errorf("created at %v; want the future-dated item at the fetch (%v), the other at its date", got, observed)
 	}
 }
+
+// Relative item links were resolved against the configured feed URL, not where the feed
+// had moved to, and xml:base was ignored: the post's URI pointed at a page that does not
+// exist.
+func TestRelativeLinksFollowRedirectAndXMLBase(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/rss.xml":
+			http.Redirect(w, r, "/politique/v2/rss.xml", http.StatusMovedPermanently)
+		case "/politique/v2/rss.xml":
+			w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+			_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Politique</title><link>https://www.quotidien-national.example/politique/</link>
+<item><title>Fuite des courriels de campagne</title><link>articles/fuite-courriels.html</link><guid isPermaLink="false">a-1</guid>
+<description>&lt;a href="../annexes/liste.pdf"&gt;la liste&lt;/a&gt;</description><pubDate>Fri, 05 May 2017 20:35:00 +0200</pubDate></item>
+</channel></rss>`))
+		case "/atom.xml":
+			w.Header().Set("Content-Type", "application/atom+xml")
+			_, _ = w.Write([]byte(`<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://leakboard.example.org/board/">
+<title>Leakboard</title><id>tag:leakboard.example.org,2017:feed</id><updated>2017-05-05T18:40:00Z</updated>
+<entry xml:base="dumps/"><title>Dump EM</title><id>tag:leakboard.example.org,2017:dump-9</id>
+<link href="9.html"/><updated>2017-05-05T18:38:00Z</updated></entry>
+</feed>`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ts.Close()
+	s, _ := newTestSource(t, FeedConfig{URL: ts.URL + "/rss.xml"}, FeedConfig{URL: ts.URL + "/atom.xml"})
+	got := map[string]string{}
+	for _, r := range readN(t, s, 2) {
+		if r.Post == nil {
+			t.Fatalf("record %+v, want a post", r)
+		}
+		var urls []string
+		for _, l := range r.Post.URLs {
+			urls = append(urls, l.Expanded)
+		}
+		got[r.Post.ID] = r.Post.URI + " " + strings.Join(urls, " ")
+	}
+	want := map[string]string{
+		"a-1":                                   ts.URL + "/politique/v2/articles/fuite-courriels.html " + ts.URL + "/politique/v2/articles/fuite-courriels.html " + ts.URL + "/politique/v2/annexes/liste.pdf",
+		"tag:leakboard.example.org,2017:dump-9": "https://leakboard.example.org/board/dumps/9.html https://leakboard.example.org/board/dumps/9.html",
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: URI and URLs %q, want %q", id, got[id], w)
+		}
+	}
+}
+
+// A JSON Feed item with invalid UTF-8 (a Latin-1 title pasted into a UTF-8 feed) was emitted
+// with U+FFFD in its title; it is a Bad record naming the item, and the other items are posts.
+func TestJSONFeedInvalidUTF8ItemIsBad(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/feed+json")
+		_, _ = w.Write([]byte("{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"LeakBoard\",\"items\":[" +
+			"{\"id\":\"d-2\",\"url\":\"https://leakboard.example.org/d/2\",\"title\":\"Courriels de l'\xe9quipe\",\"date_published\":\"2017-05-05T18:40:00Z\"}," +
+			"{\"id\":\"d-1\",\"url\":\"https://leakboard.example.org/d/1\",\"title\":\"Dump EM\",\"date_published\":\"2017-05-05T18:35:00Z\"}]}"))
+	}))
+	defer ts.Close()
+	s, _ := newTestSource(t, FeedConfig{URL: ts.URL + "/feed.json"})
+	var posts, bad []string
+	for _, r := range readN(t, s, 2) {
+		switch {
+		case r.Post != nil:
+			posts = append(posts, r.Post.ID+" "+r.Post.Text)
+		case r.Bad != nil:
+			bad = append(bad, r.Bad.Ref+": "+r.Bad.Err.Error()+" raw kept "+strconv.FormatBool(strings.Contains(string(r.Bad.Raw), "l'\xe9quipe")))
+		}
+	}
+	if len(posts) != 1 || posts[0] != "d-1 Dump EM" {
+		t.Errorf("posts %q, want only d-1", posts)
+	}
+	want := "feed " + ts.URL + "/feed.json item 1 (d-2): invalid UTF-8 at byte 78 raw kept true"
+	if len(bad) != 1 || bad[0] != want {
+		t.Errorf("bad records %q, want %q", bad, want)
+	}
+}
+
+// A CMS that gives every item the same guid had all items after the first dropped in
+// silence. Items sharing a guid with different links are each emitted once, and not again on
+// the next poll, also when the guid was unique at the first poll.
+func TestItemsSharingAGuid(t *testing.T) {
+	fs := &feedServer{}
+	item := func(n string) string {
+		return `<item><title>Communiqué ` + n + `</title><link>https://www.claire-durand.example/presse/` + n + `</link>` +
+			`<guid isPermaLink="false">https://www.claire-durand.example/presse/</guid><pubDate>Fri, 05 May 2017 1` + n + `:00:00 +0000</pubDate></item>`
+	}
+	doc := func(items ...string) string {
+		return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Presse</title>` + strings.Join(items, "") + `</channel></rss>`
+	}
+	fs.set(doc(item("1")), `"v1"`, "")
+	ts := httptest.NewServer(fs)
+	defer ts.Close()
+	s, _ := newTestSource(t, FeedConfig{URL: ts.URL + "/rss.xml"})
+	uris := func(n int) []string {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var out []string
+		for range n {
+			r, err := s.Read(ctx)
+			if err != nil {
+				t.Fatalf("Read after %q: %v", out, err)
+			}
+			if r.Post == nil {
+				t.Fatalf("record %+v, want a post", r)
+			}
+			out = append(out, r.Post.URI)
+		}
+		return out
+	}
+	if got := uris(1); got[0] != "https://www.claire-durand.example/presse/1" {
+		t.Fatalf("first poll: %q", got)
+	}
+	fs.set(doc(item("3"), item("2"), item("1")), `"v2"`, "")
+	if got := strings.Join(uris(2), " "); got != "https://www.claire-durand.example/presse/2 https://www.claire-durand.example/presse/3" {
+		t.Fatalf("second poll: %q, want items 2 and 3 once each, not item 1 again", got)
+	}
+	fs.set(doc(item("4"), item("3"), item("2"), item("1")), `"v3"`, "")
+	if got := uris(1); got[0] != "https://www.claire-durand.example/presse/4" {
+		t.Fatalf("third poll: %q, want only item 4", got)
+	}
+}

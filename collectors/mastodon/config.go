@@ -18,7 +18,8 @@ type Config struct {
 	// cover the gap; 0 turns backfill off.
 	BackfillPages int `yaml:"backfill_pages"`
 	// StallTimeout drops a connection silent for this long; the server sends a heartbeat
-	// comment every 15 seconds.
+	// comment every 15 seconds. It also bounds the wait for the stream's headers and each
+	// backfill page.
 	StallTimeout time.Duration `yaml:"stall_timeout"`
 	MaxLineBytes int           `yaml:"max_line_bytes"`
 }

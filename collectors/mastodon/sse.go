@@ -26,11 +26,31 @@ type lineReader interface {
 var errCut = errors.New("stream ended inside the event")
 
 // nextEvent reads lines until an event is complete. An over-long line spoils only its
-// event, which comes back with the error.
+// event, which comes back with the error. A connection that ends inside an event returns
+// what arrived of it, the cut line included, with errCut.
 func nextEvent(ctx context.Context, c lineReader) (event, error) {
 	var ev event
 	var data bytes.Buffer
 	hasData, spoiled := false, error(nil)
+	field := func(line []byte) bool {
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(name) {
+		case "":
+			// comment
+		case "event":
+			ev.Name = string(value)
+		case "data":
+			if hasData {
+				data.WriteByte('\n')
+			}
+			data.Write(value)
+			hasData = true
+		default:
+			return false // "id" and "retry" are not used by Mastodon's streaming server
+		}
+		return true
+	}
 	for {
 		line, err := c.Next(ctx)
 		if errors.Is(err, lines.ErrTooLong) {
@@ -38,10 +58,18 @@ func nextEvent(ctx context.Context, c lineReader) (event, error) {
 			continue
 		}
 		if err != nil {
+			if errors.Is(err, lines.ErrCut) && len(line) > 0 && !field(line) {
+				// A field name cut short: kept as it arrived, so the dead letter has it.
+				if hasData {
+					data.WriteByte('\n')
+				}
+				data.Write(line)
+				hasData = true
+			}
 			if ev.Name != "" || hasData {
 				// The connection ended inside an event: report what arrived of it.
 				ev.Data = data.Bytes()
-				return ev, fmt.Errorf("%w (%v)", errCut, err)
+				return ev, fmt.Errorf("%w (%w)", errCut, err)
 			}
 			return event{}, err
 		}
@@ -55,20 +83,6 @@ func nextEvent(ctx context.Context, c lineReader) (event, error) {
 			ev.Data = data.Bytes()
 			return ev, spoiled
 		}
-		field, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(field) {
-		case "":
-			// comment
-		case "event":
-			ev.Name = string(value)
-		case "data":
-			if hasData {
-				data.WriteByte('\n')
-			}
-			data.Write(value)
-			hasData = true
-		}
-		// "id" and "retry" are not used by Mastodon's streaming server.
+		field(line)
 	}
 }

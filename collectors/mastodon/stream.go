@@ -69,6 +69,8 @@ type Stream struct {
 	c       *httpstream.Conn
 	lastID  string // newest status id read, where a backfill resumes
 	pending []collectors.Record
+	// dropped is the drop that cut the last event, reported by the Read after its Bad record.
+	dropped error
 }
 
 // Sources returns one source per configured stream. They share one dedupe set, so a status
@@ -136,7 +138,7 @@ func (s *Stream) Connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.c = c
+	s.c, s.dropped = c, nil
 	if s.lastID != "" && s.cfg.BackfillPages > 0 {
 		since := s.lastID
 		n, more, err := s.backfill(ctx, token)
@@ -176,18 +178,25 @@ func (s *Stream) backfill(ctx context.Context, token string) (n int, more bool, 
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		resp, err := s.opts.HTTP.Do(req)
+		var body []byte
+		// Each page is bounded by stall_timeout: Connect waits for the backfill, and a
+		// timeline that never answers would otherwise hold the open stream unread forever.
+		err = httpstream.Timeout(ctx, s.cfg.StallTimeout, "GET "+u+" (stall_timeout)", func(ctx context.Context) error {
+			resp, err := s.opts.HTTP.Do(req.WithContext(ctx))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if err := httpstream.StatusError(resp, s.opts.Now); err != nil {
+				return fmt.Errorf("GET %s: %w", u, err)
+			}
+			if body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20)); err != nil {
+				return fmt.Errorf("GET %s: %w", u, err)
+			}
+			return nil
+		})
 		if err != nil {
 			return n, false, err
-		}
-		if err := httpstream.StatusError(resp, s.opts.Now); err != nil {
-			resp.Body.Close()
-			return n, false, fmt.Errorf("GET %s: %w", u, err)
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		resp.Body.Close()
-		if err != nil {
-			return n, false, fmt.Errorf("GET %s: %w", u, err)
 		}
 		var statuses []json.RawMessage
 		if err := json.Unmarshal(body, &statuses); err != nil {
@@ -222,6 +231,10 @@ func (s *Stream) Read(ctx context.Context) (collectors.Record, error) {
 	if s.c == nil {
 		return collectors.Record{}, collectors.ErrNotConnected
 	}
+	if err := s.dropped; err != nil {
+		s.dropped = nil
+		return collectors.Record{}, err
+	}
 	for {
 		ev, err := nextEvent(ctx, s.c)
 		ref := s.c.URL + " event ending at line " + strconv.Itoa(s.c.Line)
@@ -229,6 +242,9 @@ func (s *Stream) Read(ctx context.Context) (collectors.Record, error) {
 			return s.bad(ref, lines.Prefix(err), fmt.Errorf("event %q: %w", ev.Name, err)), nil // the start names the status
 		}
 		if errors.Is(err, errCut) {
+			if errors.Is(err, collectors.ErrNotConnected) {
+				s.dropped = err // after the Bad record, the drop is reported
+			}
 			return s.bad(ref, ev.Data, fmt.Errorf("event %q: %w", ev.Name, err)), nil
 		}
 		if err != nil {

@@ -17,6 +17,8 @@ type page struct {
 	lines   []string // visible text of the watched parts, one line per block
 	links   []string // registrable domains of anchors in the watched parts
 	scripts []string // registrable domains of every external script in the document
+	// unwatched: watch selectors are set and none matched, so no text is compared.
+	unwatched bool
 }
 
 // readPage extracts the watched text and domains from doc. base resolves relative URLs.
@@ -60,6 +62,7 @@ func readPage(doc *html.Node, base *url.URL, watch, ignore []Selector) page {
 	if len(watch) == 0 && len(roots) == 0 {
 		roots = []*html.Node{doc}
 	}
+	p.unwatched = len(watch) > 0 && len(roots) == 0
 	roots = outermost(roots)
 
 	var line strings.Builder

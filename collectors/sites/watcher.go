@@ -316,8 +316,16 @@ func (w *Watcher) check(ctx context.Context, t *target) *snapshot {
 		s.page = readPage(doc, resp.Request.URL, t.watch, t.ignore)
 		s.lines = s.page.lines
 	case strings.HasPrefix(mt, "text/"):
-		// A paste or a text file: every non-blank line, whitespace collapsed.
-		for _, l := range strings.Split(string(body), "\n") {
+		// A paste or a text file: every non-blank line, whitespace collapsed. It is decoded
+		// from its declared charset like HTML: read as UTF-8, a Latin-1 "piraté par" is
+		// U+FFFD and no defacement phrase matches.
+		text := body
+		if r, err := charset.NewReader(bytes.NewReader(body), ct); err == nil {
+			if b, err := io.ReadAll(r); err == nil {
+				text = b
+			}
+		}
+		for _, l := range strings.Split(string(text), "\n") {
 			if l = collapse(l); l != "" {
 				s.lines = append(s.lines, l)
 			}
@@ -493,6 +501,15 @@ func (w *Watcher) compare(t *target, cur *snapshot) *leakwatch.SiteChange {
 			w.log.Warn("site answers with an error status at the first check", "target", t.cfg.ID, "url", t.cfg.URL, "status", cur.status)
 			return ch
 		}
+		if cur.hasBody && cur.page.unwatched {
+			// A mistyped watch selector compares empty text forever: the page would be
+			// watched in silence, as a mistyped path once was. Reported once, like a 404.
+			ch.Changed = []string{"content"}
+			ch.Error = fmt.Sprintf("watch %q matches no element at the first check: no text of the page is watched (is the selector right?)", t.cfg.Watch)
+			ch.TextHash, ch.Title = cur.textHash, cur.page.title
+			w.log.Warn("watch selectors match no element at the first check", "target", t.cfg.ID, "url", t.cfg.URL, "watch", t.cfg.Watch)
+			return ch
+		}
 		return nil // baseline
 	}
 
@@ -528,6 +545,15 @@ func (w *Watcher) compare(t *target, cur *snapshot) *leakwatch.SiteChange {
 	}
 	if dnsChanged {
 		changed = append(changed, "dns")
+	}
+	if cur.hasBody && cur.page.unwatched && prevContent != nil && !prevContent.page.unwatched {
+		// The watched part is gone (a redesign renamed it, or a defacer replaced the page):
+		// from now on nothing is compared, which must not pass for a quiet page.
+		if !slices.Contains(changed, "content") {
+			changed = append(changed, "content")
+		}
+		ch.Error = fmt.Sprintf("watch %q no longer matches any element: no text of the page is watched (did the page change its layout?)", t.cfg.Watch)
+		w.log.Warn("watch selectors no longer match any element", "target", t.cfg.ID, "url", t.cfg.URL, "watch", t.cfg.Watch)
 	}
 	if len(changed) == 0 {
 		return nil

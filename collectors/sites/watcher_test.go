@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -477,6 +478,28 @@ func TestPlainTextPaste(t *testing.T) {
 	}
 }
 
+// A paste served in Latin-1 was read as UTF-8: the defacer's phrase did not match and the
+// diff showed U+FFFD.
+func TestPlainTextPasteInLatin1(t *testing.T) {
+	r := newRig(t)
+	r.pages.handle("paste.example.org/raw/b8Gr3Mm", func(n int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=iso-8859-1")
+		body := "Communiqu\xe9 de presse\nR\xe9union publique \xe0 Lyon\n"
+		if n > 0 {
+			body += "Site pirat\xe9 par la Brigade Num\xe9rique\n"
+		}
+		_, _ = w.Write([]byte(body))
+	})
+	w := r.watcher(t, nil, Target{ID: "paste-b8gr3mm", URL: "http://paste.example.org/raw/b8Gr3Mm"})
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "content") || !strings.Contains(ch.Diff, "+Site piraté par la Brigade Numérique\n") || strings.ContainsRune(ch.Diff, '\uFFFD') {
+		t.Fatalf("changed %v diff:\n%s", ch.Changed, ch.Diff)
+	}
+	if !ch.Defacement || !strings.Contains(strings.Join(ch.Reasons, "|"), "piraté par") {
+		t.Errorf("defacement %v reasons %q, want the phrase piraté par", ch.Defacement, ch.Reasons)
+	}
+}
+
 func TestReadNotConnected(t *testing.T) {
 	r := newRig(t)
 	w := r.watcher(t, nil, campaign)
@@ -623,4 +646,52 @@ func TestRedirectLoopNamesTheChain(t *testing.T) {
 	if !changedIs(ch.Changed, "unreachable") || !strings.Contains(ch.Error, "redirects (http://loop.example/ first, then http://loop.example/") {
 		t.Fatalf("loop: changed %v error %q", ch.Changed, ch.Error)
 	}
+}
+
+// A watch selector that matches nothing (mistyped, or a part the site removed) compared
+// empty text forever, in silence. It is reported once, with a warning, like a 404 at the
+// first check, and again when a selector that matched stops matching.
+func TestWatchSelectorMatchingNothing(t *testing.T) {
+	r := newRig(t)
+	page := readFile(t, "candidate-v1.html")
+	var redesigned atomic.Bool
+	r.pages.handle("www.claire-durand.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		if redesigned.Load() {
+			htmlAt(strings.Replace(page, `<main id="content">`, `<main id="contenu-principal">`, 1))(n, w, req)
+			return
+		}
+		htmlAt(page)(n, w, req)
+	})
+	var logs strings.Builder
+	mistyped := campaign
+	mistyped.ID, mistyped.Watch = "durand-typo", []string{"#contenu"}
+	cfg := DefaultConfig()
+	cfg.Targets = []Target{mistyped}
+	cfg.Interval = time.Minute
+	w, err := New(cfg, WithHTTPClient(r.net.client(nil)), WithResolver(r.dns), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.now, w.after = r.clock.now, r.clock.after
+	if err := w.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "content") || ch.Target != "durand-typo" || !strings.Contains(ch.Error, `watch ["#contenu"] matches no element at the first check`) {
+		t.Fatalf("first check: changed %v error %q", ch.Changed, ch.Error)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "target=durand-typo") {
+		t.Errorf("no warning naming the target:\n%s", logs.String())
+	}
+	quiet(t, w, r, "www.claire-durand.example/", 2) // reported once
+
+	// A selector that matched and stops matching.
+	w = r.watcher(t, nil, campaign)
+	quiet(t, w, r, "www.claire-durand.example/", 1) // baseline
+	redesigned.Store(true)
+	ch = next(t, w)
+	if !changedIs(ch.Changed, "content", "links") || !strings.Contains(ch.Error, `watch ["#content"] no longer matches any element`) {
+		t.Fatalf("selector gone: changed %v error %q", ch.Changed, ch.Error)
+	}
+	quiet(t, w, r, "www.claire-durand.example/", 2)
 }

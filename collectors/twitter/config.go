@@ -37,7 +37,7 @@ type V2Config struct {
 	// (only some access levels allow it; 0 leaves the parameter out).
 	BackfillMinutes int `yaml:"backfill_minutes"`
 	// StallTimeout drops a connection that sent nothing, not even the 20-second keep-alive,
-	// for this long.
+	// for this long. It also bounds the rules sync and the wait for the stream's headers.
 	StallTimeout time.Duration `yaml:"stall_timeout"`
 	// MaxLineBytes bounds one stream line.
 	MaxLineBytes int `yaml:"max_line_bytes"`
@@ -116,7 +116,7 @@ type V1Config struct {
 	Locations []string `yaml:"locations"`
 	Language  []string `yaml:"language"`
 	// StallTimeout drops a connection silent for this long (the server sends a keep-alive
-	// newline every 30 seconds).
+	// newline every 30 seconds). It also bounds the wait for the stream's headers.
 	StallTimeout time.Duration `yaml:"stall_timeout"`
 	MaxLineBytes int           `yaml:"max_line_bytes"`
 }

@@ -25,6 +25,8 @@ type V1Stream struct {
 	opts Options
 	auth *oauth1
 	c    *httpstream.Conn
+	// dropped is the drop that cut the last line, reported by the Read after its Bad record.
+	dropped error
 }
 
 // NewV1Stream checks cfg and returns the source; credentials are read at Connect.
@@ -87,7 +89,7 @@ func (s *V1Stream) Connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.c = c
+	s.c, s.dropped = c, nil
 	return nil
 }
 
@@ -122,11 +124,21 @@ func (s *V1Stream) Read(ctx context.Context) (collectors.Record, error) {
 	if s.c == nil {
 		return collectors.Record{}, collectors.ErrNotConnected
 	}
+	if err := s.dropped; err != nil {
+		s.dropped = nil
+		return collectors.Record{}, err
+	}
 	for {
 		line, err := s.c.Next(ctx)
 		ref := s.c.URL + " line " + strconv.Itoa(s.c.Line)
 		if errors.Is(err, lines.ErrTooLong) {
 			return s.bad(ref, lines.Prefix(err), err), nil // the start names the tweet
+		}
+		if errors.Is(err, lines.ErrCut) {
+			// A tweet cut by the connection dropping goes to the dead letters with what
+			// arrived of it; the drop itself is reported by the next Read.
+			s.dropped = err
+			return s.bad(ref, line, err), nil
 		}
 		if err != nil {
 			return collectors.Record{}, err

@@ -68,7 +68,14 @@ func (s *V2Stream) Connect(ctx context.Context) error {
 		s.token = tok
 	}
 	if !s.ruled {
-		ch, err := SyncRules(ctx, s.opts.HTTP, s.cfg.BaseURL, s.token, s.cfg.Rules, s.cfg.PruneRules, s.opts.Now)
+		// Bounded like the stream's headers: a rules endpoint that never answers would
+		// otherwise keep the source from ever connecting, with nothing in the log.
+		var ch RuleChange
+		err := httpstream.Timeout(ctx, s.cfg.StallTimeout, "sync (stall_timeout)", func(ctx context.Context) error {
+			var err error
+			ch, err = SyncRules(ctx, s.opts.HTTP, s.cfg.BaseURL, s.token, s.cfg.Rules, s.cfg.PruneRules, s.opts.Now)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("rules: %w", err)
 		}
@@ -103,6 +110,12 @@ func (s *V2Stream) Read(ctx context.Context) (collectors.Record, error) {
 		ref := s.c.URL + " line " + strconv.Itoa(s.c.Line)
 		if errors.Is(err, lines.ErrTooLong) {
 			return s.bad(ref, lines.Prefix(err), err), nil // the start names the tweet
+		}
+		if errors.Is(err, lines.ErrCut) {
+			// A tweet cut by the connection dropping goes to the dead letters with what
+			// arrived of it; the drop itself is reported by the next Read.
+			s.disconnect = err
+			return s.bad(ref, line, err), nil
 		}
 		if err != nil {
 			return collectors.Record{}, err

@@ -5,6 +5,7 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -41,4 +42,18 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
+}
+
+// CheckDir says why WriteFile cannot create files in dir (it does not exist, or is not
+// writable), or nil, by creating and removing a file the way WriteFile does. Sources call it
+// at start: a state file that cannot be saved is otherwise found out only at the first save,
+// and a restart loses what the file was for.
+func CheckDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-check-*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write beside it: %w (create the directory, or set the file elsewhere)", err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }

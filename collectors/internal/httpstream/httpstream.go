@@ -34,22 +34,44 @@ type Conn struct {
 
 // Open sends req and returns the open stream, or an error classified for
 // collectors.Run: Permanent for refused credentials or requests, RetryAfter for rate limits.
+// The stall timeout also bounds the wait for the response headers: a server that accepts the
+// connection and never answers would otherwise hold the source forever, without a log line.
 func Open(ctx context.Context, client *http.Client, req *http.Request, stall time.Duration, maxLine int, now func() time.Time) (*Conn, error) {
 	cctx, cancel := context.WithCancel(ctx)
+	c := &Conn{URL: req.URL.Redacted(), cancel: cancel, stall: stall}
+	c.watch = time.AfterFunc(stall, func() { c.stalled.Store(true); cancel() })
 	resp, err := client.Do(req.WithContext(cctx))
 	if err != nil {
+		c.watch.Stop()
 		cancel()
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
+		if c.stalled.Load() && ctx.Err() == nil {
+			return nil, fmt.Errorf("%s %s: no response within %v (stall_timeout)", req.Method, c.URL, stall)
+		}
+		return nil, fmt.Errorf("%s %s: %w", req.Method, c.URL, err)
 	}
 	if err := StatusError(resp, now); err != nil {
+		c.watch.Stop()
 		resp.Body.Close()
 		cancel()
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, c.URL, err)
 	}
-	c := &Conn{URL: req.URL.Redacted(), body: resp.Body, cancel: cancel, stall: stall}
-	c.watch = time.AfterFunc(stall, func() { c.stalled.Store(true); cancel() })
+	c.body = resp.Body
+	c.watch.Reset(stall) // from here on, the wait is for the stream's bytes
 	c.lines = lines.NewReader(&watchedReader{c}, maxLine)
 	return c, nil
+}
+
+// Timeout bounds one REST call (rules, a backfill page) by d, body included: unlike a
+// stream, such a call has no reason to last, and a server that never answers must not hold
+// the source. The error says what ran out rather than "context deadline exceeded".
+func Timeout(ctx context.Context, d time.Duration, what string, call func(context.Context) error) error {
+	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	err := call(cctx)
+	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s: no complete answer within %v: %w", what, d, err)
+	}
+	return err
 }
 
 // watchedReader pushes the stall deadline back on every byte received.
@@ -64,7 +86,8 @@ func (w *watchedReader) Read(p []byte) (int, error) {
 }
 
 // Next returns the next line, keep-alive blank lines included. A dropped or stalled stream
-// comes back wrapped in collectors.ErrNotConnected.
+// comes back wrapped in collectors.ErrNotConnected; when it was cut inside a line, the part
+// received is returned too, with an error that also wraps lines.ErrCut.
 func (c *Conn) Next(ctx context.Context) ([]byte, error) {
 	stop := context.AfterFunc(ctx, c.cancel)
 	defer stop()
@@ -76,6 +99,16 @@ func (c *Conn) Next(ctx context.Context) ([]byte, error) {
 	case errors.Is(err, lines.ErrTooLong):
 		c.Line++
 		return nil, err
+	case errors.Is(err, lines.ErrCut):
+		// The part of the line that arrived comes back for the caller's dead letter; the
+		// error is a drop all the same.
+		c.Line++
+		if c.stalled.Load() {
+			var ce *lines.CutError
+			errors.As(err, &ce)
+			err = &lines.CutError{Size: ce.Size, Err: fmt.Errorf("stalled, nothing received for %v", c.stall)}
+		}
+		return line, fmt.Errorf("%w: %s: %w", collectors.ErrNotConnected, c.URL, err)
 	case c.stalled.Load():
 		return nil, fmt.Errorf("%w: %s: stalled, nothing received for %v", collectors.ErrNotConnected, c.URL, c.stall)
 	case err == io.EOF:

@@ -32,6 +32,24 @@ func (e *TooLongError) Error() string {
 
 func (e *TooLongError) Is(target error) bool { return target == ErrTooLong }
 
+// ErrCut is wrapped by Next for a line the input ended inside with an error (a reset, a
+// chunked body cut short): the part that arrived comes back with it, so the caller can
+// report the line instead of losing it.
+var ErrCut = errors.New("line cut")
+
+// CutError is a line cut by a read error after Size bytes.
+type CutError struct {
+	Size int
+	Err  error
+}
+
+func (e *CutError) Error() string {
+	return fmt.Sprintf("%v after %d bytes by the connection ending: %v", ErrCut, e.Size, e.Err)
+}
+
+func (e *CutError) Is(target error) bool { return target == ErrCut }
+func (e *CutError) Unwrap() error        { return e.Err }
+
 // Prefix returns the kept start of an over-long line, or nil when err is not one.
 func Prefix(err error) []byte {
 	var tl *TooLongError
@@ -55,8 +73,9 @@ func NewReader(r io.Reader, max int) *Reader {
 
 // Next returns the next line. The slice is valid until the next call. At the end of input
 // a last unterminated line is returned before io.EOF; a stream cut inside a line therefore
-// yields that partial line, which the decoder then reports as truncated. A line over the
-// limit is read to its end but only its prefix is kept, and comes back in a *TooLongError.
+// yields that partial line, which the decoder then reports as truncated. A read error other
+// than io.EOF inside a line returns the part read with a *CutError. A line over the limit is
+// read to its end but only its prefix is kept, and comes back in a *TooLongError.
 func (l *Reader) Next() ([]byte, error) {
 	l.buf = l.buf[:0]
 	keep := min(l.max, MaxPrefix)
@@ -86,6 +105,9 @@ func (l *Reader) Next() ([]byte, error) {
 		}
 		if err == io.EOF && len(l.buf) > 0 {
 			err = nil
+		}
+		if err != nil && len(l.buf) > 0 {
+			return bytes.TrimRight(l.buf, "\r\n"), &CutError{Size: len(l.buf), Err: err}
 		}
 		if err != nil {
 			return nil, err

@@ -92,3 +92,23 @@ func TestReaderKeepsPrefixOfLongLine(t *testing.T) {
 		t.Error("Prefix of another error is not nil")
 	}
 }
+
+// A line the input ended inside with an error (a reset, a chunked body cut short) was
+// discarded; the part that arrived comes back with ErrCut and the cause.
+func TestReaderCutLine(t *testing.T) {
+	r := NewReader(io.MultiReader(strings.NewReader("{\"id\":\"1\"}\r\n{\"data\":{\"id\":\"86056"), errReader{io.ErrUnexpectedEOF}), 1024)
+	if line, err := r.Next(); err != nil || string(line) != `{"id":"1"}` {
+		t.Fatalf("first line %q %v", line, err)
+	}
+	line, err := r.Next()
+	if !errors.Is(err, ErrCut) || !errors.Is(err, io.ErrUnexpectedEOF) || string(line) != `{"data":{"id":"86056` {
+		t.Fatalf("cut line %q err %v, want the part read with ErrCut", line, err)
+	}
+	if want := "line cut after 20 bytes by the connection ending: unexpected EOF"; err.Error() != want {
+		t.Errorf("err %q, want %q", err, want)
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
