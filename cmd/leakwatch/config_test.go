@@ -28,8 +28,10 @@ func siteConfig(t *testing.T, path string) string {
 	cal := filepath.Join(testenv.Root(t), "deploy", "compose", "calendar.yaml")
 	b = bytes.Replace(b, []byte("calendar: /etc/leakwatch/calendar.yaml"), []byte("calendar: "+cal), 1)
 	dir := t.TempDir()
-	// The sites watcher checks at start that its state can be written where the file says.
+	// The sites watcher and the Bluesky collector check at start that their state can be
+	// written where the file says.
 	b = bytes.Replace(b, []byte("state_file: /var/lib/leakwatch/"), []byte("state_file: "+dir+"/"), 1)
+	b = bytes.Replace(b, []byte("cursor_file: /var/lib/leakwatch/"), []byte("cursor_file: "+dir+"/"), 1)
 	out := filepath.Join(dir, filepath.Base(path))
 	if err := os.WriteFile(out, b, 0o644); err != nil {
 		t.Fatal(err)
