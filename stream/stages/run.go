@@ -686,10 +686,15 @@ func (s *detector) count(p *detectPart, h pending, out *outputs) {
 			}
 		}
 	}
-	p.seen[key] = m.At
-	if err := p.d.Add(m); err != nil && p.live {
-		out.dead = append(out.dead, stream.DeadLetterFor(Detect, h.r, err))
+	// Only a mention counted is remembered: one refused (late) and fed back from the
+	// dead-letter topic must be refused again with its reason, not skipped as a copy.
+	if err := p.d.Add(m); err != nil {
+		if p.live {
+			out.dead = append(out.dead, stream.DeadLetterFor(Detect, h.r, err))
+		}
+		return
 	}
+	p.seen[key] = m.At
 }
 
 func (s *detector) emit(p *detectPart, o pipeline.DetectOutput, from stream.Record, out *outputs) {
