@@ -112,6 +112,11 @@ func (d *Detect) Add(m leakwatch.Mention) error { return d.add(&m) }
 
 // add is Add without the copy: a batch hands each mention of a post by one pointer.
 func (d *Detect) add(m *leakwatch.Mention) error {
+	// A mention without a time is refused for that, before the horizon, which it always
+	// lies before: "late at 0001-01-01" would send a reader looking for a delay.
+	if m.At.IsZero() {
+		return noTimeError(m)
+	}
 	if !d.horizon.IsZero() && m.At.Before(d.horizon) {
 		d.late++
 		return &LateError{Mention: *m, Horizon: d.horizon}
@@ -129,6 +134,13 @@ func (d *Detect) add(m *leakwatch.Mention) error {
 // checks of its time made once; each object add would have refused is appended to refused.
 // (A callback taking m would make every caller's mention escape to the heap.)
 func (d *Detect) addObjects(m *leakwatch.Mention, objects []string, refused *[]Refused) {
+	if m.At.IsZero() {
+		for _, o := range objects {
+			m.Object = o
+			*refused = append(*refused, Refused{Mention: *m, Reason: noTimeError(m).Error()})
+		}
+		return
+	}
 	if !d.horizon.IsZero() && m.At.Before(d.horizon) {
 		for _, o := range objects {
 			m.Object = o
@@ -161,10 +173,14 @@ func (d *Detect) addObject(m *leakwatch.Mention) error {
 			return err
 		}
 	} else if m.At.IsZero() {
-		return fmt.Errorf("mention of %s by post %q: no event time", m.Object, m.Post)
+		return noTimeError(m)
 	}
 	d.sharing.AddRef(m)
 	return nil
+}
+
+func noTimeError(m *leakwatch.Mention) error {
+	return fmt.Errorf("mention of %s by post %q: no event time (the post has no created_at)", m.Object, m.Post)
 }
 
 // Begin says the stream this stage has a partition of began at t (burst.Detector.Begin): a
