@@ -380,10 +380,12 @@ func TestAnalyzeFailsWhenEveryRecordIsBad(t *testing.T) {
 	if err := os.WriteFile(in, []byte("author,time,text\na1,2017-05-05 18:00:00,hello\na2,2017-05-05 18:01:00,again\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runCmd(t, "analyze", in, "--columns", "author=author,time=text", "--out", filepath.Join(dir, "out"), "--progress", "0")
-	if code != 1 || !strings.Contains(stdout, "bad 2") || !strings.Contains(stderr, "all 2 records") {
-		t.Errorf("exit %d\n%s%s; want exit 1 after the summary, naming the bad records", code, stdout, stderr)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCmd(t, "analyze", in, "--columns", "author=author,time=text", "--out", out, "--progress", "0")
+	if code != 1 || !strings.Contains(stderr, "bad:      2  time (column text)") || !strings.Contains(stderr, "all 2 records") {
+		t.Errorf("exit %d\n%s%s; want exit 1 with the bad records' reasons, naming them", code, stdout, stderr)
 	}
+	checkNoResults(t, out, stdout, "every record bad")
 }
 
 // A flag given is used or refused, never dropped: 0 is not "unset", a volume bucket is whole
