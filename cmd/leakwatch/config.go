@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/leakwatch/leakwatch/analytics/pipeline"
 	"github.com/leakwatch/leakwatch/dashboards/live"
 	"github.com/leakwatch/leakwatch/stream"
+	"github.com/leakwatch/leakwatch/stream/stages"
 	"github.com/leakwatch/leakwatch/warehouse"
 )
 
@@ -34,6 +36,10 @@ type Config struct {
 	Calendar string `yaml:"calendar"`
 	// Metrics is where /metrics and /healthz listen; empty turns them off.
 	Metrics string `yaml:"metrics"`
+
+	// sourceIdle and flushIdle are the stages' idle times (stages.Config), set by the flags of
+	// the commands that run stages (process, run), not by the file.
+	sourceIdle, flushIdle time.Duration
 }
 
 // DefaultConfig is every section's default: the services deploy/local starts, on loopback.
@@ -46,6 +52,7 @@ func DefaultConfig() Config {
 		Collectors: DefaultCollectorsConfig(),
 		Live:       live.DefaultConfig(),
 		Metrics:    "127.0.0.1:9464",
+		sourceIdle: stages.DefaultConfig().SourceIdle,
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,12 +19,22 @@ func init() {
 	register(command{name: "process", summary: "run the processor stages (extract, detect, correlate) over Kafka", run: runProcess})
 }
 
+// idleFlags are the stages' idle flags of the commands that run them (process, run).
+func idleFlags(fs *flag.FlagSet) (sourceIdle, flushIdle *time.Duration) {
+	return fs.Duration("source-idle", stages.DefaultConfig().SourceIdle, "how long extract must find a posts partition read to its end before it stops holding detect back"),
+		fs.Duration("flush-idle", 0, "flush detect's open windows after its input was idle this long (for finite replays, or sparse live input, longer than any pause of the input: 30s or more; 0: never)")
+}
+
+// stages is the stages' configuration from the config file and the idle flags.
+func (c Config) stages() stages.Config {
+	return stages.Config{Stream: c.Kafka, Pipeline: c.Analysis, SourceIdle: c.sourceIdle, FlushIdle: c.flushIdle}
+}
+
 func runProcess(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "process", "--stage extract|detect|correlate|all [flags]")
 	stage := fs.String("stage", "all", "stage to run: "+strings.Join(stages.Names, ", ")+" or all (every stage in this process)")
 	cfgPath := fs.String("config", "", "leakwatch config file (sections kafka, analysis, calendar, metrics); default: the local Kafka")
-	sourceIdle := fs.Duration("source-idle", stages.DefaultConfig().SourceIdle, "how long extract must find a posts partition read to its end before it stops holding detect back")
-	flushIdle := fs.Duration("flush-idle", 0, "flush detect's open windows after its input was idle this long (for finite replays, longer than any pause of the input: 30s or more; 0: never)")
+	sourceIdle, flushIdle := idleFlags(fs)
 	metrics := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -47,7 +58,8 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	c.setMetrics(*metrics)
-	cfg := stages.Config{Stream: c.Kafka, Pipeline: c.Analysis, SourceIdle: *sourceIdle, FlushIdle: *flushIdle}
+	c.sourceIdle, c.flushIdle = *sourceIdle, *flushIdle
+	cfg := c.stages()
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

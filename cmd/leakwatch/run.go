@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -55,8 +56,16 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	roleList := fs.String("roles", "", "comma-separated roles among "+roleNames()+" (default: all; with --embedded: collect,extract,detect,correlate,live)")
 	emb := fs.Bool("embedded", false, "run on an in-process broker: one analyst, no Kafka to install (sink and alert still need ClickHouse and Alertmanager)")
 	brokerDir := fs.String("broker-data", "", "with --embedded: where the broker keeps its data (default: the user cache dir)")
+	sourceIdle, flushIdle := idleFlags(fs)
 	metrics := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	names, err := parseRoles(*roleList, *emb)
+	if err != nil {
 		return err
 	}
 	c, err := loadConfig(*cfgPath)
@@ -64,12 +73,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	c.setMetrics(*metrics)
-	names := strings.Split(*roleList, ",")
-	if *roleList == "" {
-		names = []string{"collect", stages.Extract, stages.Detect, stages.Correlate, "sink", "alert", "live"}
-		if *emb {
-			names = []string{"collect", stages.Extract, stages.Detect, stages.Correlate, "live"}
-		}
+	c.sourceIdle, c.flushIdle = *sourceIdle, *flushIdle
+	if err := c.stages().Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *emb {
 		dir := *brokerDir
@@ -88,6 +94,29 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		e.log.Info("embedded broker", "addr", b.Addrs(), "data", dir)
 	}
 	return runRoles(ctx, e, c, names)
+}
+
+// parseRoles reads --roles before anything is started: a typo found after the topics were
+// created and the first roles started left both behind, and a role named twice ran twice.
+func parseRoles(list string, embedded bool) ([]string, error) {
+	if list == "" {
+		if embedded {
+			return []string{"collect", stages.Extract, stages.Detect, stages.Correlate, "live"}, nil
+		}
+		return []string{"collect", stages.Extract, stages.Detect, stages.Correlate, "sink", "alert", "live"}, nil
+	}
+	var names []string
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if _, ok := roles[n]; !ok {
+			return nil, fmt.Errorf("%w: --roles: %q is no role: want some of %s", errUsage, n, roleNames())
+		}
+		if slices.Contains(names, n) {
+			return nil, fmt.Errorf("%w: --roles: %s is named twice", errUsage, n)
+		}
+		names = append(names, n)
+	}
+	return names, nil
 }
 
 // runRoleCommand is the body of a one-role subcommand (sink, alert, collect).
@@ -156,8 +185,8 @@ func runRoles(ctx context.Context, e *env, c Config, names []string) error {
 // stageRole runs one processor stage (the same code the demo runs on the embedded broker).
 func stageRole(name string) role {
 	return func(ctx context.Context, c Config, log *slog.Logger, reg prometheus.Registerer) error {
-		sc := stages.DefaultConfig()
-		sc.Stream, sc.Pipeline, sc.Registerer = c.Kafka, c.Analysis, reg
+		sc := c.stages()
+		sc.Registerer = reg
 		return stages.Run(ctx, name, sc, log, stream.NewMetrics(reg))
 	}
 }
