@@ -51,6 +51,15 @@ func DefaultConfig() Config {
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 // Validate reports every field that is unusable, naming the field and the problem.
+// reservedDatabase reports ClickHouse's system databases and the one every user lands in.
+func reservedDatabase(name string) bool {
+	switch strings.ToLower(name) {
+	case "system", "default", "information_schema":
+		return true
+	}
+	return false
+}
+
 func (c Config) Validate() error {
 	var errs []error
 	if c.Addr == "" {
@@ -62,6 +71,8 @@ func (c Config) Validate() error {
 	}
 	if !identRE.MatchString(c.Database) {
 		errs = append(errs, fmt.Errorf("database %q: want letters, digits and underscores, not starting with a digit", c.Database))
+	} else if reservedDatabase(c.Database) {
+		errs = append(errs, fmt.Errorf("database %q: ClickHouse's own (or every user's default), where the sink would create its tables among others'; name one for leakwatch, such as leakwatch", c.Database))
 	}
 	if c.Username == "" {
 		errs = append(errs, errors.New("username: empty (ClickHouse's own is \"default\")"))

@@ -20,6 +20,10 @@ func TestConfigValidate(t *testing.T) {
 		{"port out of range", func(c *Config) { c.Addr = "127.0.0.1:70000" }, "port in 1..65535"},
 		{"database needing quotes", func(c *Config) { c.Database = "leak-watch; DROP" }, `database "leak-watch; DROP"`},
 		{"database starting with a digit", func(c *Config) { c.Database = "1db" }, `database "1db"`},
+		// The sink would create its tables among ClickHouse's own, and doctor advised migrating them.
+		{"system database", func(c *Config) { c.Database = "system" }, `database "system": ClickHouse's own`},
+		{"default database", func(c *Config) { c.Database = "default" }, `database "default": ClickHouse's own`},
+		{"information schema", func(c *Config) { c.Database = "INFORMATION_SCHEMA" }, `database "INFORMATION_SCHEMA": ClickHouse's own`},
 		{"no username", func(c *Config) { c.Username = "" }, "username: empty"},
 		{"two passwords", func(c *Config) { c.Password, c.PasswordFile = "x", "/run/secrets/ch" }, "password and password_file: both set"},
 		{"no dial timeout", func(c *Config) { c.DialTimeout = 0 }, "dial_timeout 0s"},
