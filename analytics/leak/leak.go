@@ -32,7 +32,18 @@ type Detector struct {
 	incidents       []*incident
 	newestCandidate time.Time
 	prior           map[string]bool // keys published by an earlier run, see Published
+
+	// held are the recent bursts about a site (a url: or domain: object or evidence), by end,
+	// for a change read after them. The batch takes each change before every burst that ends
+	// after it; the stream's correlate reads the site changes and the signals at their own
+	// paces (a backlog after a restart can bring a burst first), and a change read after such
+	// a burst judges it again, as it would have been judged with the change first.
+	held       []leakwatch.Burst
+	heldNewest time.Time // the latest end of a burst held
 }
+
+// maxHeld bounds the bursts kept for changes read after them.
+const maxHeld = 10_000
 
 // change is a remembered site change that counts.
 type change struct {
@@ -69,15 +80,17 @@ func New(cfg Config, cal leakwatch.Calendar) *Detector {
 }
 
 // Change remembers a site change so later bursts and groups about that site can be tied to
-// it. Changes that the configuration does not count are ignored.
-func (d *Detector) Change(sc leakwatch.SiteChange) {
+// it. Changes that the configuration does not count are ignored. It returns the incidents
+// that bursts taken before it, ending after it, now join (see held): none when changes come
+// in the order of time, as in a batch.
+func (d *Detector) Change(sc leakwatch.SiteChange) []*leakwatch.Leak {
 	counts := sc.Defacement
 	for _, k := range sc.Changed {
 		counts = counts || d.kinds[k]
 	}
 	dom := registrable(hostOf(sc.URL))
 	if !counts || dom == "" || sc.ObservedAt.IsZero() {
-		return
+		return nil
 	}
 	c := change{at: sc.ObservedAt, target: sc.Target, domain: dom, deface: sc.Defacement}
 	i, _ := slices.BinarySearchFunc(d.changes, c, func(a, b change) int {
@@ -97,12 +110,55 @@ func (d *Detector) Change(sc leakwatch.SiteChange) {
 		n++
 	}
 	d.changes = d.changes[n:]
+	var out []*leakwatch.Leak
+	for _, b := range d.held {
+		if b.End.Before(sc.ObservedAt) || !relates(dom, []string{b.Object}, b.Evidence) {
+			continue
+		}
+		if l := d.burst(b); l != nil {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Burst takes a burst: when it is a leak candidate it joins the related incident (or starts
 // one) and Burst returns that incident as it now stands; it returns nil when the burst is no
 // candidate or added nothing the incident did not already show.
 func (d *Detector) Burst(b leakwatch.Burst) *leakwatch.Leak {
+	if aboutSite(b) {
+		d.hold(b)
+	}
+	return d.burst(b)
+}
+
+// aboutSite says whether a change on some site could make b a leak: its object or evidence
+// names a host.
+func aboutSite(b leakwatch.Burst) bool {
+	if strings.HasPrefix(b.Object, string(leakwatch.KindURL)+":") || strings.HasPrefix(b.Object, string(leakwatch.KindDomain)+":") {
+		return true
+	}
+	return slices.ContainsFunc(b.Evidence, func(e string) bool { return strings.HasPrefix(e, "domain:") })
+}
+
+// hold keeps b for changes read after it, forgetting bursts that ended before any change a
+// burst can follow (ChangeWindow and a day of margin, as changes are kept).
+func (d *Detector) hold(b leakwatch.Burst) {
+	d.held = append(d.held, b)
+	if b.End.After(d.heldNewest) {
+		d.heldNewest = b.End
+	}
+	keep := d.heldNewest.Add(-d.cfg.ChangeWindow - 24*time.Hour)
+	if d.held[0].End.Before(keep) {
+		d.held = slices.DeleteFunc(d.held, func(h leakwatch.Burst) bool { return h.End.Before(keep) })
+	}
+	if len(d.held) > maxHeld {
+		d.held = slices.Delete(d.held, 0, len(d.held)-maxHeld)
+	}
+}
+
+// burst is Burst without holding b.
+func (d *Detector) burst(b leakwatch.Burst) *leakwatch.Leak {
 	end := b.End
 	if end.Before(b.Onset) {
 		end = b.Onset

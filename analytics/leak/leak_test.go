@@ -256,3 +256,41 @@ func TestDefacementDatesItsIncident(t *testing.T) {
 		}
 	}
 }
+
+// A stream's correlate may read a burst before the site change it follows (the two topics
+// read at their own paces, a backlog after a restart): the change, read after, makes the
+// burst the leak it would have been with the change first. A burst that ended before the
+// change was observed stays none, as in a batch, where it came first.
+func TestChangeReadAfterItsBurst(t *testing.T) {
+	at := time.Date(2017, 5, 5, 12, 0, 0, 0, time.UTC)
+	change := leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: at, Changed: []string{"content", "title"}, Defacement: true}
+	burst := leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(-5 * time.Minute), End: at.Add(40 * time.Minute)}
+
+	first := New(DefaultConfig(), leakwatch.Calendar{})
+	first.Change(change)
+	want := first.Burst(burst)
+	if want == nil {
+		t.Fatal("no leak with the change first")
+	}
+
+	late := New(DefaultConfig(), leakwatch.Calendar{})
+	if l := late.Burst(burst); l != nil {
+		t.Fatalf("a leak before any change: %+v", l)
+	}
+	if l := late.Burst(leakwatch.Burst{Object: "hashtag:unrelated", Onset: at, End: at.Add(time.Hour)}); l != nil {
+		t.Fatalf("unrelated burst: %+v", l)
+	}
+	got := late.Change(change)
+	if len(got) != 1 || !reflect.DeepEqual(*got[0], *want) {
+		t.Errorf("change read after its burst gives %+v, want %+v", got, want)
+	}
+	if again := late.Change(change); len(again) != 0 {
+		t.Errorf("the same change read twice gives %d more leaks", len(again))
+	}
+
+	ended := New(DefaultConfig(), leakwatch.Calendar{})
+	ended.Burst(leakwatch.Burst{Object: "domain:en-marche.fr", Onset: at.Add(-10 * time.Minute), End: at.Add(-time.Minute)})
+	if got := ended.Change(change); len(got) != 0 {
+		t.Errorf("a burst over before the change: %+v", got)
+	}
+}

@@ -594,7 +594,9 @@ func (r *runner) correlate(out DetectOutput, horizon time.Time) {
 	r.order.sort(out.CoShares)
 	slices.SortFunc(out.Bursts, compareBursts)
 	for len(r.changes) > 0 && (horizon.IsZero() || !r.changes[0].ObservedAt.After(horizon)) {
-		r.final.AddAlerts(r.corr.Change(r.changes[0]).Alerts...)
+		o := r.corr.Change(r.changes[0])
+		r.final.Add(o.Signals...)
+		r.final.AddAlerts(o.Alerts...)
 		r.changes = r.changes[1:]
 		r.sum.Changes++
 	}

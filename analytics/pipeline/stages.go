@@ -314,7 +314,8 @@ func (c *Correlate) leakSignal(l *leakwatch.Leak) leakwatch.Signal {
 }
 
 // Change remembers a site change, so later bursts that follow it are leaks, and returns the
-// alerts the change raises by itself (a defacement). Its times are taken in UTC, as posts'
+// alerts the change raises by itself (a defacement), and the leaks of bursts taken before it
+// that follow it (only when a stream read the change after them). Its times are taken in UTC, as posts'
 // are: a changes file written with an offset ("+02:00") gives the alerts of one written in
 // UTC, byte for byte, in the batch and in the stream alike.
 func (c *Correlate) Change(sc leakwatch.SiteChange) Output {
@@ -322,8 +323,11 @@ func (c *Correlate) Change(sc leakwatch.SiteChange) Output {
 	if !sc.TLSNotAfter.IsZero() {
 		sc.TLSNotAfter = sc.TLSNotAfter.UTC()
 	}
-	c.leak.Change(sc)
-	return Output{Alerts: c.changeRules(sc)}
+	out := Output{Alerts: c.changeRules(sc)}
+	for _, l := range c.leak.Change(sc) {
+		out.add(c.leakSignal(l), c.rules)
+	}
+	return out
 }
 
 // Published takes a group or leak record an earlier run of this stage published (read back

@@ -18,7 +18,7 @@ type (
 	leakDetector interface {
 		Burst(b leakwatch.Burst) *leakwatch.Leak
 		Group(g leakwatch.Group) *leakwatch.Leak
-		Change(sc leakwatch.SiteChange)
+		Change(sc leakwatch.SiteChange) []*leakwatch.Leak
 		Published(keys ...string)
 	}
 	placer          func(t time.Time) ([]leakwatch.CalendarRef, leakwatch.Timing)

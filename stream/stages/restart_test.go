@@ -561,3 +561,37 @@ func TestExtractDeadLettersPostsDatedAhead(t *testing.T) {
 		t.Errorf("posts partition 0's watermark %s, want the last good post's %s", wm, t0.Add(time.Minute))
 	}
 }
+
+// Correlate reads the site changes and the signals at their own paces: after a restart with
+// a backlog, a burst about a site can come before the defacement it follows. The leak must
+// still be found, as the batch analysis finds it with the change first; it was lost, with
+// its critical alert.
+func TestCorrelateFindsALeakWhoseChangeComesAfterItsBurst(t *testing.T) {
+	cfg := testConfig(t)
+	tp := cfg.Stream.Topics
+	burst, err := stream.EncodeSignal(tp.Signals, leakwatch.Signal{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: "domain:en-marche.fr", Onset: t0.Add(5 * time.Minute), End: t0.Add(time.Hour), Count: 40}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deface, err := stream.EncodeSiteChange(tp.SiteChanges, leakwatch.SiteChange{Target: "en-marche", URL: "https://en-marche.fr/", ObservedAt: t0, Changed: []string{"content", "title"}, Defacement: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, cfg.Stream, burst)
+	start(t, stages.Correlate, cfg)
+	if !waitFor(30*time.Second, func() bool { return caughtUp(t, cfg, stages.Correlate, tp.Signals) }) {
+		t.Fatal("correlate never read the burst")
+	}
+	write(t, cfg.Stream, deface)
+	if !waitFor(30*time.Second, func() bool { return hasLeakAfter(signals(t, cfg.Stream), "defacement:en-marche") }) {
+		t.Fatalf("no leak after the defacement read after its burst; signals %v", kinds(signals(t, cfg.Stream)))
+	}
+	var alerted bool
+	for _, r := range readAll(t, cfg.Stream, tp.Alerts) {
+		a, err := stream.Decode[leakwatch.Alert](r)
+		alerted = alerted || err == nil && a.Kind == leakwatch.SignalLeak
+	}
+	if !alerted {
+		t.Error("the leak raised no alert")
+	}
+}
