@@ -364,6 +364,16 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 		}
 		*n.dst = x
 	}
+	for _, c := range []struct {
+		name string
+		idx  int
+	}{{"id", m.id}, {"author", m.author}, {"reply", m.reply}, {"quote", m.quote}, {"reshare", m.reshare}} {
+		if v := m.cell(row, c.idx); excelNumber.MatchString(v) {
+			// 8.44E+17 stands for every id of those first digits: posts, authors or targets
+			// that differ would be merged without a word.
+			return nil, fmt.Errorf("%s (column %s): %q is an id a spreadsheet turned into a number, its last digits lost: export the column as text", c.name, m.header[c.idx], v)
+		}
+	}
 	p.ReplyTo = targetURI(m.platform, m.cell(row, m.reply))
 	p.QuoteOf = targetURI(m.platform, m.cell(row, m.quote))
 	p.ReshareOf = targetURI(m.platform, m.cell(row, m.reshare))
@@ -377,15 +387,27 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 			p.ReshareOf = derivedReshare(p.Text)
 		}
 	}
-	for _, u := range splitList(m.cell(row, m.urls)) {
+	urls, err := m.list(row, "urls", m.urls, "expanded_url", "unwound_url", "url")
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range urls {
 		p.URLs = append(p.URLs, leakwatch.Link{Raw: u, Expanded: u})
 	}
-	for _, h := range splitList(m.cell(row, m.hashtags)) {
+	tags, err := m.list(row, "hashtags", m.hashtags, "tag", "text")
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range tags {
 		if h = strings.TrimPrefix(h, "#"); h != "" {
 			p.Hashtags = append(p.Hashtags, h)
 		}
 	}
-	for _, h := range splitList(m.cell(row, m.mentions)) {
+	names, err := m.list(row, "mentions", m.mentions, "username", "screen_name")
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range names {
 		if h = strings.TrimPrefix(h, "@"); h != "" {
 			p.Mentions = append(p.Mentions, h)
 		}
@@ -591,6 +613,73 @@ func splitList(v string) []string {
 		return nil
 	}
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' || r == ';' })
+}
+
+// excelNumber is an id a spreadsheet rewrote in scientific notation (8.44E+17).
+var excelNumber = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+[0-9]+$`)
+
+// list reads a list cell of column idx (called name): words apart (rtweet's "a b", "a,b"),
+// or a list as the tool wrote it, JSON (twarc-csv's [{"tag": "vote", ...}], whose items give
+// the first of keys they hold) or Python (Twint's ['#leak', '#vote']). Split as words, such a
+// list's brackets, keys and offsets became hashtags every row shares, and made accounts that
+// shared nothing a coordinated group.
+func (m *csvMapping) list(row []string, name string, idx int, keys ...string) ([]string, error) {
+	v := strings.TrimSpace(m.cell(row, idx))
+	if !strings.HasPrefix(v, "[") {
+		return splitList(v), nil
+	}
+	out, err := bracketList(v, keys)
+	if err != nil {
+		return nil, fmt.Errorf("%s (column %s): %q: %w", name, m.header[idx], v, err)
+	}
+	return out, nil
+}
+
+// bracketList reads a JSON array (of strings, or of objects giving the first of keys) or a
+// Python list of quoted strings.
+func bracketList(v string, keys []string) ([]string, error) {
+	var items []any
+	if err := json.Unmarshal([]byte(v), &items); err == nil {
+		var out []string
+		for _, it := range items {
+			switch x := it.(type) {
+			case string:
+				out = append(out, x)
+			case map[string]any:
+				s, ok := "", false
+				for _, k := range keys {
+					if s, ok = x[k].(string); ok {
+						break
+					}
+				}
+				if !ok {
+					return nil, fmt.Errorf("a JSON list whose items have none of %s", strings.Join(keys, ", "))
+				}
+				out = append(out, s)
+			default:
+				return nil, fmt.Errorf("a JSON list of %T, want strings or objects", it)
+			}
+		}
+		return out, nil
+	}
+	// Python's repr: ['a', "b's"], quotes as repr writes them (no escapes inside).
+	var out []string
+	rest := strings.TrimSpace(v[1:])
+	for {
+		rest = strings.TrimLeft(rest, " ,")
+		if strings.HasPrefix(rest, "]") && strings.TrimSpace(rest[1:]) == "" {
+			return out, nil
+		}
+		if rest == "" || (rest[0] != '\'' && rest[0] != '"') {
+			return nil, errors.New("a list in brackets, neither JSON nor a Python list of quoted strings")
+		}
+		end := strings.IndexByte(rest[1:], rest[0])
+		if end < 0 {
+			return nil, errors.New("a Python list with an unclosed quote")
+		}
+		out = append(out, rest[1:1+end])
+		rest = rest[2+end:]
+	}
 }
 
 // PostURI is the URI of a post known by platform and id. Twitter ids get the URI the

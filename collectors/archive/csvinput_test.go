@@ -461,3 +461,58 @@ func TestBadRowRawIsTheFileLine(t *testing.T) {
 		t.Errorf("posts %d, bad rows' raw %q; want 1 post and %q", st.Posts, raws, want)
 	}
 }
+
+// List cells are read as the exporting tool wrote them. Split as words, twarc-csv's JSON
+// ([{"start": 0, "end": 5, "tag": "vote"}]) made "[{"start":", "0" and ""tag":" hashtags every
+// row shared, and three accounts with unrelated hashtags a coordinated group; Twint's Python
+// lists (['#leak']) gave "['#leak']". A bracketed cell that is neither is a bad row naming
+// its column, and so is an id a spreadsheet rewrote as 8.44E+17, which stands for every id of
+// those first digits: distinct tweets were merged as copies without a word.
+func TestCSVListCellsAndSpreadsheetIDs(t *testing.T) {
+	cols, err := archive.ParseColumns("id=id,author=author,time=time,text=text,hashtags=tags,urls=urls,mentions=mentions,reshare=rt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "id,author,time,text,tags,urls,mentions,rt\n" +
+		`1,a,2017-05-05 18:00:00,x,"[{""start"": 0, ""end"": 5, ""tag"": ""vote""}]","[{""url"": ""https://t.co/x"", ""expanded_url"": ""https://ex.org/a""}]","[{""username"": ""bob"", ""id"": ""12""}]",` + "\n" +
+		`2,b,2017-05-05 18:00:01,y,"['#leak', ""#macron's""]",[],"['@carol']",` + "\n" +
+		`3,c,2017-05-05 18:00:02,z,vote leak,https://ex.org/b,dave,` + "\n" +
+		`4,d,2017-05-05 18:00:03,w,[vote,,,` + "\n" +
+		`8.44E+17,e,2017-05-05 18:00:04,v,,,,` + "\n" +
+		`6,f,2017-05-05 18:00:05,u,,,,8.4397E+17` + "\n"
+	r, err := archive.NewReader(strings.NewReader(in), "export.csv", archive.Options{Columns: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []string
+	for {
+		rec, err := r.NextRecord()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Bad != nil {
+			got = append(got, rec.Bad.Ref+" bad: "+rec.Bad.Err.Error())
+			continue
+		}
+		var urls []string
+		for _, u := range rec.Post.URLs {
+			urls = append(urls, u.Expanded)
+		}
+		got = append(got, fmt.Sprintf("%s %v %v %v", rec.Post.Author.ID, rec.Post.Hashtags, urls, rec.Post.Mentions))
+	}
+	want := []string{
+		"a [vote] [https://ex.org/a] [bob]",
+		"b [leak macron's] [] [carol]",
+		"c [vote leak] [https://ex.org/b] [dave]",
+		`export.csv:5 bad: hashtags (column tags): "[vote": a list in brackets, neither JSON nor a Python list of quoted strings`,
+		`export.csv:6 bad: id (column id): "8.44E+17" is an id a spreadsheet turned into a number, its last digits lost: export the column as text`,
+		`export.csv:7 bad: reshare (column rt): "8.4397E+17" is an id a spreadsheet turned into a number, its last digits lost: export the column as text`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

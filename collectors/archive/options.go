@@ -82,7 +82,10 @@ type Columns struct {
 	Retweet   string `yaml:"retweet"`
 	Reply     string `yaml:"reply"`    // id of the post replied to
 	Quote     string `yaml:"quote"`    // id of the quoted post
-	URLs      string `yaml:"urls"`     // one or more URLs, separated by spaces or commas
+	// URLs, Hashtags and Mentions hold lists: words separated by spaces or commas, or a
+	// list as the exporting tool wrote it, JSON (twarc-csv's [{"tag": ...}], items' url or
+	// expanded_url, tag, username) or Python (Twint's ['#a', '#b']).
+	URLs      string `yaml:"urls"`     // one or more URLs
 	Hashtags  string `yaml:"hashtags"` // one or more hashtags, '#' optional
 	Mentions  string `yaml:"mentions"` // one or more handles, '@' optional
 	Followers string `yaml:"followers"`
