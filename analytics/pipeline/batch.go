@@ -112,6 +112,9 @@ type Batch struct {
 	// analyses show progress with them.
 	OnRun    func(run, posts int)
 	OnDetect func(done, total int64)
+	// Err, when set, is asked with OnDetect, every 2^16 mentions during Finish: an answer
+	// other than nil stops Finish with it (a context's Err, so Ctrl-C stops a long analysis).
+	Err func() error
 	queued   int64 // mentions queued for Finish
 	recent   *recentPosts
 }
@@ -353,8 +356,15 @@ func (b *Batch) drain(d driver) error {
 		if err != nil {
 			return err
 		}
-		if done += int64(len(e.objects)); b.OnDetect != nil && done>>16 != (done-int64(len(e.objects)))>>16 {
-			b.OnDetect(done, b.queued)
+		if done += int64(len(e.objects)); done>>16 != (done-int64(len(e.objects)))>>16 {
+			if b.OnDetect != nil {
+				b.OnDetect(done, b.queued)
+			}
+			if b.Err != nil {
+				if err := b.Err(); err != nil {
+					return err
+				}
+			}
 		}
 		if b.recent.seen(e.m.Post, e.m.At) {
 			continue

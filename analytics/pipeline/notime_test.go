@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,5 +40,37 @@ func TestTimelessMentionIsRefusedForItsTime(t *testing.T) {
 	}
 	if st := d.Stats(); st.Late != 0 {
 		t.Errorf("%d counted as late", st.Late)
+	}
+}
+
+// Finish asks Err as it reports progress, and stops with its error: Ctrl-C during the
+// detection of a large archive was ignored until the end, which wrote full results and
+// exited 0.
+func TestFinishStopsWhenAsked(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Workers = 1
+	b, err := NewBatch(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
+	ps := make([]leakwatch.Post, 40_000)
+	for i := range ps {
+		id := strconv.Itoa(i)
+		ps[i] = leakwatch.Post{Platform: "twitter", ID: id, URI: "https://twitter.com/i/status/" + id, CreatedAt: t0.Add(time.Duration(i) * time.Second),
+			Author: leakwatch.Account{ID: "a" + strconv.Itoa(i%500)}, Text: "post " + id, Hashtags: []string{"h" + strconv.Itoa(i%50)}}
+	}
+	if err := b.PostAll(ps); err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	b.Err = func() error {
+		if asked++; asked == 1 {
+			return context.Canceled
+		}
+		return nil
+	}
+	if _, err := b.Finish(); !errors.Is(err, context.Canceled) || asked != 1 {
+		t.Errorf("Finish: %v after asking %d times; want it stopped at the first answer", err, asked)
 	}
 }

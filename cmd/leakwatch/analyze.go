@@ -43,7 +43,12 @@ var analyzeFormats = map[string]archive.Format{
 // maxBadShown is how many bad records the summary spells out; the rest are counted by reason.
 const maxBadShown = 10
 
-func runAnalyze(ctx context.Context, e *env, args []string) error {
+func runAnalyze(ctx context.Context, e *env, args []string) (err error) {
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w: stopped before the end; no result written", errInterrupted)
+		}
+	}()
 	fs := newFlags(e, "analyze", "FILE... --out DIR [flags]")
 	af := addArchiveFlags(fs, "")
 	format, preset := af.format, af.preset
@@ -184,6 +189,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	defer runs.Close()
 	batch.Runs = runs
+	batch.Err = ctx.Err // Ctrl-C stops detection too, not only reading
 	if *progress > 0 {
 		batch.OnRun = func(run, posts int) {
 			fmt.Fprintf(e.stderr, "analyze: sorted run %d written (%d posts) to %s\n", run, posts, runs.dir)

@@ -1002,3 +1002,22 @@ func TestAnalyzeWarnsOfStrayDates(t *testing.T) {
 		t.Errorf("a late stray reported: %q", stderr)
 	}
 }
+
+// A signal stops analyze, also while it detects, with exit 130 and nothing written: it ran on
+// to the end (minutes on a large archive) and exited 0, and when it did stop, 0 told a script
+// an analysis had been written.
+func TestAnalyzeStoppedBySignal(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "posts.csv"), filepath.Join(dir, "out")
+	if err := os.WriteFile(in, []byte("author,time,text\na,2017-05-05 18:00:00,hello\nb,2017-05-05 18:00:30,x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr strings.Builder
+	code := run(ctx, []string{"analyze", in, "--columns", "author=author,time=time,text=text", "--progress", "0", "--out", out}, &stdout, &stderr)
+	if code != 130 || !strings.Contains(stderr.String(), "interrupted: stopped before the end; no result written") {
+		t.Errorf("exit %d, %q; want 130 saying it was interrupted", code, stderr.String())
+	}
+	checkNoResults(t, out, stdout.String(), "stopped")
+}

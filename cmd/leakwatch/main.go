@@ -43,8 +43,14 @@ func register(c command) {
 // errUsage marks an error caused by how the command was called (exit 2).
 var errUsage = errors.New("usage")
 
+// errInterrupted is a command with a result (analyze) stopped by a signal before it wrote
+// it: unlike a role's clean stop, no success (exit 130, as a shell reports SIGINT).
+var errInterrupted = errors.New("interrupted")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks for a clean stop; a second one (a stop taking too long) kills.
+	go func() { <-ctx.Done(); stop() }()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -71,6 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "leakwatch %s: %v\n", c.name, err)
 		return 2
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintf(stderr, "leakwatch %s: %v\n", c.name, err)
+		return 130
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// Ctrl-C: a clean stop, not a failure.
 		return 0
