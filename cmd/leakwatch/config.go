@@ -69,6 +69,12 @@ func (c *Config) Validate() error {
 	add("alerts", c.Alerts.Validate())
 	add("analysis", c.Analysis.Validate())
 	add("collectors", c.Collectors.Validate())
+	// A restarted detect or correlate stage rebuilds its state by reading its topics again
+	// from their oldest record: a retention shorter than the burst baselines' learning day
+	// would have every restart start from nothing, without a word.
+	if r, floor := c.Kafka.Retention, c.Analysis.Burst.Learning+c.Analysis.Lateness; r > 0 && r < floor {
+		errs = append(errs, fmt.Errorf("kafka: retention: %s is shorter than what a restarted stage reads again to rebuild its state (analysis.burst.learning and lateness, %s; edges and groups count the whole campaign): keep the campaign, such as 336h, or 0 for the broker's default", r, floor))
+	}
 	// The live section is checked by the live role itself: other roles read the same file
 	// without the page's token.
 	return errors.Join(errs...)

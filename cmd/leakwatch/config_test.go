@@ -85,6 +85,8 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		"collectors:\n  twitter_v2:\n    name: x\n":  "collectors.twitter_v2 takes a list of sources (- name: ...)",
 		"collectors:\n  bluesky:\n    url: ws://x\n": "collectors.bluesky takes a list of sources (- name: ...)",
 		"collectors:\n  twitter_v1: {name: x}\n":     "collectors.twitter_v1 takes a list of sources (- name: ...)",
+		// a restart would rebuild detect and correlate from nothing
+		"kafka:\n  retention: 1m\n": "kafka: retention: 1m0s is shorter than what a restarted stage reads again to rebuild its state (analysis.burst.learning and lateness, 24h5m0s",
 	}
 	for body, want := range cases {
 		p := filepath.Join(t.TempDir(), "c.yaml")
