@@ -240,6 +240,23 @@ func (w *Watcher) Read(ctx context.Context) (collectors.Record, error) {
 
 type redirectsKey struct{}
 
+// sameHop says whether two hops of redirect chains ("302 https://host/path?query") go to the
+// same page with the same status, their queries left out: a landing page with a session id
+// or a nonce in its query moved at every check, and flooded the topic with "redirects".
+func sameHop(a, b string) bool {
+	if a == b {
+		return true
+	}
+	page := func(h string) string {
+		status, u, _ := strings.Cut(h, " ")
+		if i := strings.IndexAny(u, "?#"); i >= 0 {
+			u = u[:i]
+		}
+		return status + " " + u
+	}
+	return page(a) == page(b)
+}
+
 func (w *Watcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > w.cfg.MaxRedirects {
 		// The client names only the last request's path; the chain says where it went.
@@ -517,7 +534,7 @@ func (w *Watcher) compare(t *target, cur *snapshot) *leakwatch.SiteChange {
 	if recovered || (prev != nil && prev.status != cur.status) {
 		changed = append(changed, "status")
 	}
-	if prev != nil && !slices.Equal(prev.redirects, cur.redirects) {
+	if prev != nil && !slices.EqualFunc(prev.redirects, cur.redirects, sameHop) {
 		changed = append(changed, "redirects")
 	}
 	var edits []edit

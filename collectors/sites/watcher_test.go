@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -694,4 +695,27 @@ func TestWatchSelectorMatchingNothing(t *testing.T) {
 		t.Fatalf("selector gone: changed %v error %q", ch.Changed, ch.Error)
 	}
 	quiet(t, w, r, "www.claire-durand.example/", 2)
+}
+
+// A page that sends its visitors to a landing page with a session id (or a nonce) in the
+// query moved at every check, and every check was a "redirects" change. The same page under
+// another query is no change; another page is.
+func TestRedirectQueryChurnIsNoChange(t *testing.T) {
+	r := newRig(t)
+	r.pages.handle("martin.example/", func(n int, w http.ResponseWriter, req *http.Request) {
+		to := fmt.Sprintf("/landing?session=%d", n)
+		if n >= 5 {
+			to = fmt.Sprintf("/maintenance?session=%d", n)
+		}
+		http.Redirect(w, req, to, http.StatusFound)
+	})
+	page := htmlAt(readFile(t, "candidate-v1.html"))
+	r.pages.handle("martin.example/landing", page)
+	r.pages.handle("martin.example/maintenance", page)
+	w := r.watcher(t, nil, Target{ID: "martin", URL: "http://martin.example/"})
+	quiet(t, w, r, "martin.example/", 4)
+	ch := next(t, w)
+	if !changedIs(ch.Changed, "redirects") || !strings.Contains(strings.Join(ch.Redirects, " "), "/maintenance?session=") {
+		t.Errorf("moved to another page: changed %v, redirects %q", ch.Changed, ch.Redirects)
+	}
 }
