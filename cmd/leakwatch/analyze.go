@@ -259,11 +259,23 @@ func runAnalyze(ctx context.Context, e *env, args []string) (err error) {
 		printBadReasons(e.stderr, bad)
 		return noPostError(files, st)
 	}
+	// Detection shows progress whenever the run is long, also after a quick read: a dense
+	// archive read in two seconds could detect for minutes without a line.
 	read := time.Since(start)
-	if *progress > 0 && read > *progress {
-		fmt.Fprintf(e.stderr, "analyze: read done in %s, detecting\n", read.Round(time.Millisecond))
+	saidRead := false
+	if *progress > 0 {
+		sayRead := func() {
+			if !saidRead {
+				fmt.Fprintf(e.stderr, "analyze: read done in %s, detecting\n", read.Round(time.Millisecond))
+				saidRead = true
+			}
+		}
+		if read > *progress {
+			sayRead()
+		}
 		batch.OnDetect = func(done, total int64) {
 			if time.Now().After(nextReport) {
+				sayRead()
 				fmt.Fprintf(e.stderr, "analyze: detecting, %d of %d mentions (%.0f%%)\n", done, total, 100*float64(done)/float64(max(total, 1)))
 				nextReport = time.Now().Add(*progress)
 			}
