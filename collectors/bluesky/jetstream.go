@@ -58,6 +58,10 @@ type Jetstream struct {
 	cursor   int64 // time_us of the last event handed over
 	pending  int64 // time_us of the record the last Read returned
 	loaded   bool  // cursor file read
+	// saved is the cursor the cursor file held at start: every post before it was handed
+	// over by the run before, and the rewind replays them; the set of recent posts that
+	// drops such repeats after a reconnect starts empty after a restart.
+	saved int64
 	lastSave time.Time
 
 	seen    *lru.Cache[struct{}]
@@ -243,7 +247,7 @@ func (j *Jetstream) Read(ctx context.Context) (collectors.Record, error) {
 				j.log.Debug("record deleted", "uri", d.Deleted)
 			}
 		case d.Post != nil:
-			if !j.seen.Add(d.Key, struct{}{}) {
+			if !j.seen.Add(d.Key, struct{}{}) || d.TimeUS <= j.saved {
 				j.opts.Metrics.Notice(j.cfg.Name, "duplicate")
 				break
 			}
@@ -377,7 +381,7 @@ func (j *Jetstream) loadCursor() error {
 		return fmt.Errorf("cursor_file: %s does not hold a time_us cursor: %q", j.cfg.CursorFile, strings.TrimSpace(string(b)))
 	}
 	if c > j.cfg.StartCursor {
-		j.cursor = c
+		j.cursor, j.saved = c, c
 	}
 	j.log.Info("resuming from saved cursor", "cursor", c, "file", j.cfg.CursorFile)
 	return nil
