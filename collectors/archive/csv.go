@@ -47,7 +47,10 @@ type csvMapping struct {
 	checkUTF8              bool
 	stringCols             []keyColumn
 	rawKeys                [][]byte // `"name":` for each column, for Post.Raw
-	layout, observedLayout int      // the timeLayouts index that last parsed each column
+	layout, observedLayout int      // the layouts index that last parsed each column
+	layouts                []string // timeLayouts, or monthFirstLayouts for a preset that says so
+	timeForms              string   // the forms layouts read, for errors
+	xIDs                   bool     // id cells may be written x123 (rtweet's prepend_ids)
 }
 
 // keyColumn is a column and the --columns key (or object kind) that names it.
@@ -98,8 +101,18 @@ func newCSVMapping(header []string, opts Options) (*csvMapping, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &csvMapping{header: header, platform: opts.Platform, splitPosts: opts.SplitPosts, noRaw: opts.NoRaw, loc: loc, checkUTF8: enc == nil}
+	m := &csvMapping{header: header, platform: opts.Platform, splitPosts: opts.SplitPosts, noRaw: opts.NoRaw, loc: loc, checkUTF8: enc == nil,
+		layouts: timeLayouts, timeForms: timeForms, xIDs: opts.xIDs}
+	if opts.monthFirst {
+		m.layouts, m.timeForms = monthFirstLayouts, monthFirstForms
+	}
 	c := opts.Columns
+	for _, f := range columnFields {
+		// A preset's optional column is mapped when the header holds it and no other is named.
+		if col := *f.get(&opts.optional); col != "" && *f.get(&c) == "" && slices.ContainsFunc(header, func(h string) bool { return strings.EqualFold(h, col) }) {
+			*f.get(&c) = col
+		}
+	}
 	for _, f := range []struct {
 		key string
 		col string
@@ -157,17 +170,35 @@ func (r *Reader) openCSV() error {
 	}
 	// The BOM goes before encoding/csv sees the header: left in, it sits before the opening
 	// quote of a quoted first name (R's write.csv, pandas' utf-8-sig) and the row fails to parse.
-	bom := false
-	if head, _ := r.br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
-		r.br.Discard(len(utf8BOM))
-		bom = true
-	}
-	var src io.Reader = r.br
-	if enc != nil {
-		if bom {
+	head, _ := r.br.Peek(len(utf8BOM))
+	switch {
+	case bytes.HasPrefix(head, utf8BOM):
+		if enc != nil {
 			return fmt.Errorf("encoding %s: the file starts with a UTF-8 byte order mark: it is UTF-8", r.opts.Encoding)
 		}
-		src = enc.NewDecoder().Reader(r.br)
+		r.br.Discard(len(utf8BOM))
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		// UTF-16 (Excel's "Unicode Text", Meltwater): read as UTF-8 its every other byte is
+		// zero, and the advice for a file that is not UTF-8 would name the wrong encoding.
+		// The decoder takes the mark and the byte order from it.
+		switch {
+		case enc == nil:
+			enc = utf16LE
+		case !isUTF16(enc):
+			return fmt.Errorf("encoding %s: the file starts with a UTF-16 byte order mark (%X): it is UTF-16; give --encoding utf-16, or none", r.opts.Encoding, head[:2])
+		}
+	}
+	lines := r.br
+	if enc != nil {
+		lines = bufio.NewReaderSize(enc.NewDecoder().Reader(r.br), 1<<16)
+	}
+	crOnly, err := r.checkFirstLine(lines, isUTF16(enc))
+	if err != nil {
+		return err
+	}
+	var src io.Reader = lines
+	if crOnly {
+		src = crLines{lines}
 	}
 	r.cin = &csvInput{src: src}
 	r.cbuf = bufio.NewReaderSize(r.cin, 1<<16)
@@ -196,6 +227,57 @@ func (r *Reader) openCSV() error {
 	}
 	r.cmap = m
 	return nil
+}
+
+// checkFirstLine looks at the header's line, decoded, before it is parsed, for what would
+// otherwise fail later without saying why: a separator other than the one in use, and
+// line ends that are a carriage return alone (old Mac Excel), which encoding/csv does not
+// end a line on, so the whole file was one header and "no record". crOnly says to read
+// such a file with each CR taken for a line end. A file separated by tabs that starts with
+// a UTF-16 byte order mark (Excel's "Unicode Text", always tab-separated) is read with tabs
+// when no separator was given.
+func (r *Reader) checkFirstLine(lines *bufio.Reader, utf16 bool) (crOnly bool, err error) {
+	b, _ := lines.Peek(lines.Size())
+	end := bytes.IndexAny(b, "\r\n")
+	if end >= 0 && b[end] == '\r' && end+1 < len(b) && b[end+1] != '\n' {
+		crOnly = true
+	}
+	if end >= 0 {
+		b = b[:end]
+	}
+	if !utf16 && r.opts.Encoding == "" && bytes.IndexByte(b, 0) >= 0 {
+		return false, errors.New("csv header: the first line holds zero bytes: a UTF-16 file without a byte order mark? give --encoding utf-16le (or utf-16be)")
+	}
+	if r.given.Comma != 0 || r.opts.Comma != ',' || bytes.IndexByte(b, ',') >= 0 {
+		return crOnly, nil // the separator is given, or the header holds one
+	}
+	switch {
+	case utf16 && bytes.IndexByte(b, '\t') >= 0:
+		// Set as given, so that a preset recognised from the header keeps it.
+		r.opts.Comma, r.given.Comma = '\t', '\t'
+	case bytes.IndexByte(b, ';') >= 0:
+		return false, errors.New("csv header: the first line holds ';' and no ',': a file separated by semicolons (R's write.csv2, Excel in French and other languages)? give --comma ';'")
+	case bytes.IndexByte(b, '\t') >= 0:
+		return false, errors.New("csv header: the first line holds tabs and no ',': a file separated by tabs? give --comma tab")
+	}
+	return crOnly, nil
+}
+
+// crLines reads a file whose lines end in a carriage return alone with each one a line feed,
+// as encoding/csv ends lines.
+type crLines struct{ r io.Reader }
+
+func (c crLines) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for b := p[:n]; ; {
+		i := bytes.IndexByte(b, '\r')
+		if i < 0 {
+			break
+		}
+		b[i] = '\n'
+		b = b[i+1:]
+	}
+	return n, err
 }
 
 // recognise reads the file with the preset whose columns its header holds, when the caller
@@ -303,6 +385,28 @@ func (m *csvMapping) cell(row []string, i int) string {
 	return v
 }
 
+// idCell is cell for a column of ids, without the "x" rtweet's write_as_csv puts before them.
+func (m *csvMapping) idCell(row []string, i int) string {
+	v := m.cell(row, i)
+	if m.xIDs {
+		return unprefixed(v)
+	}
+	return v
+}
+
+// unprefixed is v without the "x" before an id of digits (x1324000000000000010).
+func unprefixed(v string) string {
+	if len(v) < 2 || v[0] != 'x' {
+		return v
+	}
+	for i := 1; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return v
+		}
+	}
+	return v[1:]
+}
+
 // post maps one CSV row; the error names the column and the problem.
 func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	if len(row) != len(m.header) {
@@ -331,7 +435,7 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 		return nil, fmt.Errorf("author (column %s) is empty", m.header[m.author])
 	}
 	ts := m.cell(row, m.time)
-	at, err := parseTime(ts, m.loc, &m.layout)
+	at, err := parseTimeIn(ts, m.loc, &m.layout, m.layouts, m.timeForms)
 	if err == nil {
 		err = checkEventTime(at, ts)
 	}
@@ -341,7 +445,7 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 	p.CreatedAt, p.ObservedAt = at, at
 	if m.observed >= 0 {
 		if v := m.cell(row, m.observed); v != "" {
-			if p.ObservedAt, err = parseTime(v, m.loc, &m.observedLayout); err != nil {
+			if p.ObservedAt, err = parseTimeIn(v, m.loc, &m.observedLayout, m.layouts, m.timeForms); err != nil {
 				return nil, fmt.Errorf("observed (column %s): %w", m.header[m.observed], err)
 			}
 		}
@@ -374,9 +478,12 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 			return nil, fmt.Errorf("%s (column %s): %q is an id a spreadsheet turned into a number, its last digits lost: export the column as text", c.name, m.header[c.idx], v)
 		}
 	}
-	p.ReplyTo = targetURI(m.platform, m.cell(row, m.reply))
-	p.QuoteOf = targetURI(m.platform, m.cell(row, m.quote))
-	p.ReshareOf = targetURI(m.platform, m.cell(row, m.reshare))
+	if m.xIDs {
+		p.Author.ID = unprefixed(p.Author.ID)
+	}
+	p.ReplyTo = targetURI(m.platform, m.idCell(row, m.reply))
+	p.QuoteOf = targetURI(m.platform, m.idCell(row, m.quote))
+	p.ReshareOf = targetURI(m.platform, m.idCell(row, m.reshare))
 	if m.retweet >= 0 {
 		v := m.cell(row, m.retweet)
 		rt, ok := truthy(v)
@@ -417,7 +524,7 @@ func (m *csvMapping) post(row []string) (*leakwatch.Post, error) {
 			p.Objects = append(p.Objects, leakwatch.ObjectRef{Kind: o.kind, Value: v})
 		}
 	}
-	p.ID = m.cell(row, m.id)
+	p.ID = m.idCell(row, m.id)
 	derived := p.ID == ""
 	if derived {
 		p.ID = derivedID(p)
@@ -808,6 +915,11 @@ const timeForms = "Unix seconds or milliseconds, YYYY-MM-DD HH:MM:SS or YYYY-MM-
 // and each failed layout costs an error value. No string parses under two of the layouts,
 // so the order never changes a result.
 func parseTime(s string, loc *time.Location, first *int) (time.Time, error) {
+	return parseTimeIn(s, loc, first, timeLayouts, timeForms)
+}
+
+// parseTimeIn is parseTime trying layouts, whose forms are said in forms.
+func parseTimeIn(s string, loc *time.Location, first *int, layouts []string, forms string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errors.New("empty")
@@ -848,10 +960,10 @@ func parseTime(s string, loc *time.Location, first *int) (time.Time, error) {
 			return t, nil
 		}
 	}
-	if t, err := parseLayout(timeLayouts[*first], s, loc); err == nil {
+	if t, err := parseLayout(layouts[*first], s, loc); err == nil {
 		return t, nil
 	}
-	for i, layout := range timeLayouts {
+	for i, layout := range layouts {
 		if i == *first {
 			continue
 		}
@@ -860,7 +972,12 @@ func parseTime(s string, loc *time.Location, first *int) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q: want %s", s, timeForms)
+	if strings.Count(s, "/") == 2 && len(layouts) == len(timeLayouts) {
+		// 10/1/2017 is October the 1st in the US and January the 10th elsewhere: the value
+		// alone does not tell, so only a preset whose data says (ira) reads it.
+		return time.Time{}, fmt.Errorf("%q: want %s; a date with slashes is read month first only with --preset ira, as the order is not told by the value: else write it YYYY-MM-DD", s, forms)
+	}
+	return time.Time{}, fmt.Errorf("%q: want %s", s, forms)
 }
 
 // parseLayout parses s in layout, in UTC; a layout without an offset is a reading in loc.
@@ -876,6 +993,12 @@ func parseLayout(layout, s string, loc *time.Location) (time.Time, error) {
 }
 
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05Z07:00", time.RubyDate}
+
+// monthFirstLayouts add the US M/D/YYYY H:MM form of the full IRA release (10/1/2017 19:58),
+// for a preset that says its dates are month first.
+var monthFirstLayouts = append(timeLayouts[:len(timeLayouts):len(timeLayouts)], "1/2/2006 15:04", "1/2/2006 15:04:05")
+
+const monthFirstForms = timeForms + ", or M/D/YYYY H:MM (month first, seconds optional)"
 
 // The layouts dateTime reads, by their index in timeLayouts.
 const spaceLayout, tLayout = 1, 2

@@ -265,7 +265,7 @@ func TestCSVEncoding(t *testing.T) {
 		opts           archive.Options
 		want           string
 	}{
-		{"unknown encoding", utf, "fr.csv", archive.Options{Columns: cols, Encoding: "klingon"}, `encoding: unknown "klingon" (want utf-8, windows-1252, iso-8859-1)`},
+		{"unknown encoding", utf, "fr.csv", archive.Options{Columns: cols, Encoding: "klingon"}, `encoding: unknown "klingon" (want utf-8, windows-1252, iso-8859-1); for UTF-16: utf-16, utf-16le, utf-16be`},
 		{"UTF-8 BOM with windows-1252", "\uFEFF" + utf, "fr.csv", archive.Options{Columns: cols, Encoding: "windows-1252"}, "starts with a UTF-8 byte order mark"},
 		{"Latin-1 header read as UTF-8", cp, "fr.csv", archive.Options{Columns: cols}, `csv header: column 4: not UTF-8: byte 0xE9 in "cat\xe9gorie"`},
 		{"JSON lines with windows-1252", `{"id":"1"}` + "\n", "x.jsonl", archive.Options{Encoding: "windows-1252"}, "encoding: windows-1252 is for CSV: JSON lines are UTF-8"},

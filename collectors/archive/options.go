@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/leakwatch/leakwatch"
 )
@@ -62,6 +63,16 @@ type Options struct {
 	// reader that only analyzes posts and never stores them (analyze): writing that JSON was
 	// a tenth of the cost of analyzing a CSV archive.
 	NoRaw bool `yaml:"-"`
+
+	// Set by presets only (Preset.Options), for layouts whose data says what the cells alone
+	// do not: optional maps the columns a header may or may not hold (the full IRA release
+	// has tweet_id, the shared one does not), monthFirst reads M/D/YYYY H:MM times (IRA's
+	// publish_date, 10/1/2017 19:58; in general 1/2/2017 is January or February), and xIDs
+	// drops the "x" rtweet's write_as_csv puts before every id (prepend_ids, so that Excel
+	// keeps their digits).
+	optional   Columns
+	monthFirst bool
+	xIDs       bool
 }
 
 // Columns maps post fields to CSV column names. Author and Time are required for CSV.
@@ -79,9 +90,9 @@ type Columns struct {
 	// Retweet holds a flag ("R", "RT", "1", "true", "yes") marking the row as a reshare of a
 	// post the file does not identify: its target is derived from the text, so retweets of
 	// the same text share one reshare_of object.
-	Retweet   string `yaml:"retweet"`
-	Reply     string `yaml:"reply"`    // id of the post replied to
-	Quote     string `yaml:"quote"`    // id of the quoted post
+	Retweet string `yaml:"retweet"`
+	Reply   string `yaml:"reply"` // id of the post replied to
+	Quote   string `yaml:"quote"` // id of the quoted post
 	// URLs, Hashtags and Mentions hold lists: words separated by spaces or commas, or a
 	// list as the exporting tool wrote it, JSON (twarc-csv's [{"tag": ...}], items' url or
 	// expanded_url, tag, username) or Python (Twint's ['#a', '#b']).
@@ -260,7 +271,7 @@ var Presets = map[string]Preset{
 			Author: "author", Handle: "author", Time: "publish_date", Text: "content", Lang: "language",
 			Retweet: "post_type", Followers: "followers", Following: "following", Posts: "updates",
 			Observed: "harvested_date",
-		}},
+		}, optional: Columns{ID: "tweet_id"}, monthFirst: true},
 	},
 	// CooRTweet German 2021: anonymised integer ids, one row per post and object combination.
 	"coortweet-de": {
@@ -289,6 +300,16 @@ var Presets = map[string]Preset{
 			ID: "status_id", Author: "user_id", Handle: "screen_name", Time: "created_at", Text: "text",
 			Lang: "lang", Reshare: "retweet_status_id", Reply: "in_reply_to_status_status_id",
 			Quote: "quote_status_id", URLs: "urls_expanded", Hashtags: "hashtags", Mentions: "mentions_screen_name",
+		}},
+	},
+	// rtweet 0.6 and 0.7's write_as_csv: the columns renamed, and every id written "x123..."
+	// (prepend_ids = TRUE, its default).
+	"rtweet-0.6": {
+		Summary: "rtweet 0.6-0.7 write_as_csv export (user_id, status_id, reply_to_status_id, quoted_status_id, ids as x123...)",
+		Options: Options{Platform: leakwatch.PlatformTwitter, Null: []string{"NA"}, xIDs: true, Columns: Columns{
+			ID: "status_id", Author: "user_id", Handle: "screen_name", Time: "created_at", Text: "text",
+			Lang: "lang", Reshare: "retweet_status_id", Reply: "reply_to_status_id",
+			Quote: "quoted_status_id", URLs: "urls_expanded_url", Hashtags: "hashtags", Mentions: "mentions_screen_name",
 		}},
 	},
 }
@@ -326,6 +347,7 @@ func (o Options) resolved(name string) (Options, error) {
 			o.Null = b.Null
 		}
 		o.SplitPosts = o.SplitPosts || b.SplitPosts
+		o.optional, o.monthFirst, o.xIDs = b.optional, b.monthFirst, b.xIDs
 		if o.Format == FormatAuto {
 			o.Format = FormatCSV
 		}
@@ -356,7 +378,22 @@ var encodings = []struct {
 	// sign in 0x80-0x9F, where ISO-8859-1 has control codes.
 	{"windows-1252", []string{"cp1252"}, charmap.Windows1252},
 	{"iso-8859-1", []string{"latin1", "latin-1", "iso8859-1"}, charmap.ISO8859_1},
+	// Excel's "Unicode Text" and Meltwater's exports. A byte order mark, which such files
+	// start with, decides the byte order whichever is named; without one, the name does.
+	{"utf-16", []string{"utf16"}, utf16LE},
+	{"utf-16le", []string{"utf16le"}, utf16LE},
+	{"utf-16be", []string{"utf16be"}, utf16BE},
 }
+
+// utf16LE and utf16BE read UTF-16 in that byte order (little-endian is Windows') unless a
+// byte order mark says otherwise.
+var (
+	utf16LE = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
+	utf16BE = unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
+)
+
+// isUTF16 reports whether enc is one of the UTF-16 encodings.
+func isUTF16(enc encoding.Encoding) bool { return enc == utf16LE || enc == utf16BE }
 
 // EncodingNames lists the encodings Options.Encoding takes, UTF-8 first.
 func EncodingNames() []string {
@@ -378,7 +415,10 @@ func csvEncoding(name string) (encoding.Encoding, error) {
 			return e.enc, nil
 		}
 	}
-	return nil, fmt.Errorf("encoding: unknown %q (want %s)", name, strings.Join(EncodingNames(), ", "))
+	// The byte-oriented ones, then UTF-16's byte orders apart: the list reads as two choices.
+	names := EncodingNames()
+	i := slices.IndexFunc(names, func(n string) bool { return strings.HasPrefix(n, "utf-16") })
+	return nil, fmt.Errorf("encoding: unknown %q (want %s); for UTF-16: %s", name, strings.Join(names[:i], ", "), strings.Join(names[i:], ", "))
 }
 
 // timeZone is the location of Options.TimeZone ("" is UTC). "Local" is refused: the result

@@ -93,11 +93,15 @@ func NewReader(in io.Reader, name string, opts Options) (*Reader, error) {
 	if r.br, r.gz, err = decompressed(in); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if err := unreadable(name, r.br); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	r.format = opts.Format
 	if r.format == FormatAuto {
 		r.format = sniffFormat(name, r.br)
 	}
-	if err := contradicts(r.format, r.br); err != nil {
+	if err := contradicts(name, r.format, r.br); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -202,7 +206,7 @@ func sniffFormat(name string, br *bufio.Reader) Format {
 	case ".csv", ".tsv":
 		return FormatCSV
 	}
-	if firstByte(br) == '{' {
+	if c := firstByte(br); c == '{' || c == '[' {
 		return FormatJSONL
 	}
 	return FormatCSV
@@ -220,19 +224,101 @@ func firstByte(br *bufio.Reader) byte {
 	return 0
 }
 
-// contradicts refuses a file whose first byte cannot start the format it is to be read as:
+// contradicts refuses a file whose first byte cannot start the format it is to be read as,
+// and JSON that is not JSON lines (jsonArray, snscrape), saying how to convert it:
 // read on, a CSV file read as JSON lines made every line a bad record, and JSON lines read as
 // CSV failed on a bare quote in the header, neither saying what was wrong.
-func contradicts(f Format, br *bufio.Reader) error {
+func contradicts(name string, f Format, br *bufio.Reader) error {
 	switch c := firstByte(br); {
 	case c == 0:
 		return nil // empty: nothing to contradict
-	case f == FormatJSONL && c != '{' && c != '[':
+	case f == FormatJSONL && c == '[':
+		return jsonArray(name, br)
+	case f == FormatJSONL && c != '{':
 		return fmt.Errorf("read as JSON lines, but the file starts with %q, not a JSON object's '{': a CSV file? give --format csv with --columns or --preset", c)
+	case f == FormatJSONL:
+		return snscrape(name, br)
 	case f == FormatCSV && c == '{':
 		return errors.New("read as CSV, but the file starts with '{': it looks like JSON lines; give --format jsonl (and no CSV flags)")
 	}
 	return nil
+}
+
+// unreadable refuses, before a format is chosen, files that are no archive leakwatch reads but
+// one it could be made from, saying how: read on, a zip archive was taken for a CSV file of
+// binary junk, and Twitter's account archive (tweets.js) for a CSV whose header was
+// "window.YTD.tweets.part0 = [".
+func unreadable(name string, br *bufio.Reader) error {
+	head, _ := br.Peek(len("window.YTD."))
+	base := filepath.Base(name)
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return fmt.Errorf("a zip archive, which leakwatch does not open (it reads gzip): unzip it (unzip %s) and give the file inside", base)
+	case bytes.Equal(head, []byte("window.YTD.")):
+		return fmt.Errorf(`Twitter's account archive (window.YTD...): one account's tweets as JavaScript, without their author, which leakwatch does not read as they are; write them as CSV with the account as author and read that: (echo author,id,time,text; sed '1s/^[^=]*= //' %s | jq -r '.[].tweet | ["HANDLE", .id_str, .created_at, .full_text] | @csv') > tweets.csv; leakwatch analyze tweets.csv --columns author=author,id=id,time=time,text=text`, base)
+	}
+	return nil
+}
+
+// jsonArray is the error for a file read as JSON lines that starts with '[': one JSON array
+// (an API response saved whole, a Mastodon export), whose lines are not records. Read line
+// by line, every line was refused as "not a JSON object" without a word on the file.
+func jsonArray(name string, br *bufio.Reader) error {
+	base := filepath.Base(name)
+	if keys := foreignElement(br); keys != nil {
+		// Split into lines, such elements (Mastodon statuses, say) would each be refused.
+		return fmt.Errorf(`the file is a JSON array, not JSON lines, of objects leakwatch does not read (the first has keys %s): not Twitter v1.1 or v2 tweets or leakwatch posts; write each as a leakwatch post (platform, id, author.id, created_at with its offset, text: docs/ARCHIVES.md) with jq -c '.[] | {...}' %s > posts.jsonl and read that`, strings.Join(keys, ","), base)
+	}
+	return fmt.Errorf(`the file is a JSON array, not JSON lines (one JSON object a line): write one element a line and read that: jq -c '.[]' %s > %s.jsonl (jq 1.7 or later: 1.6 rounds long numeric ids)`, base, strings.TrimSuffix(base, filepath.Ext(base)))
+}
+
+// foreignElement returns the keys (at most 10) of the array's first element when that is an
+// object whose keys say it is none of the shapes DecodeLine reads; nil when it is one, or
+// when the buffered start of the file does not tell.
+func foreignElement(br *bufio.Reader) []string {
+	head, _ := br.Peek(br.Size())
+	b := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
+	b = bytes.TrimLeft(b[1:], " \t\r\n") // after the '['
+	if len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	end, ok := skipValue(b, 0)
+	if !ok {
+		return nil
+	}
+	sh, ok := sniff(b[:end])
+	if !ok || sh.tweetV1() || sh.leakwatchPost() || sh[kData] || sh[kAuthorID] || (sh[kTarget] && sh[kChanged]) {
+		return nil
+	}
+	var keys []string
+	s := scanner{b: b[:end]}
+	s.object(func(key []byte) bool {
+		keys = append(keys, string(key))
+		return len(keys) < 10 && s.skip()
+	})
+	return keys
+}
+
+// snscrape refuses snscrape's JSON lines, told by the first line's "_type"
+// ("snscrape.modules.twitter.Tweet"): every line was refused as an unrecognised object.
+func snscrape(name string, br *bufio.Reader) error {
+	head, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	found := false
+	s := scanner{b: bytes.TrimSpace(bytes.TrimPrefix(head, utf8BOM))}
+	s.object(func(key []byte) bool {
+		if string(key) == "_type" && bytes.HasPrefix(s.b[s.i:], []byte(`"snscrape.`)) {
+			found = true
+			return false
+		}
+		return s.skip()
+	})
+	if !found {
+		return nil
+	}
+	return fmt.Errorf(`snscrape's JSON lines ("_type": "snscrape..."), which leakwatch does not read as they are: write them as leakwatch posts and read that: jq -c '{platform: "twitter", id: (.id|tostring), author: {id: (.user.id|tostring), handle: .user.username}, created_at: .date, text: (.rawContent // .content)}' %s > posts.jsonl`, filepath.Base(name))
 }
 
 // Format is the format the file is read as.

@@ -265,6 +265,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"v1 bad user date", DecodeV1, `{"id_str":"7","created_at":"Fri May 05 18:49:36 +0000 2017","user":{"id_str":"9","created_at":"yesterday"}}`, `tweet 7: user 9: created_at "yesterday"`},
 		{"v1 bad retweet", DecodeV1, `{"id_str":"7","created_at":"Fri May 05 18:49:36 +0000 2017","user":{"id_str":"9"},"retweeted_status":{"id_str":"8"}}`, "tweet 7: retweeted_status: tweet 8: no created_at"},
 		{"v1 not an object", DecodeV1, `[1,2]`, "decode v1.1 JSON"},
+		// Keys sorted (jq -S): the mentioned user's id_str comes first; the error names the tweet.
+		{"v1 sorted keys", DecodeV1, `{"created_at": "Fri May 05 18:35:12 +0000 2017", "entities": {"user_mentions": [{"id_str": "111", "screen_name": "leaker"}]}, "favorite_count": "3", "full_text": "@leaker hi", "id_str": "860000000000000777", "user": {"id_str": "5", "screen_name": "x"}}`, "tweet 860000000000000777: decode v1.1 JSON"},
+		{"v1 sorted keys, id only", DecodeV1, `{"entities": {"user_mentions": [{"id": "111"}]}, "favorite_count": "3", "id": "860000000000000777"}`, "tweet 860000000000000777: decode v1.1 JSON"},
+		{"v2 sorted keys", DecodeV2, `{"data":{"author_id":"1","entities":{"mentions":[{"id":"111"}]},"id":"99","text":5}}`, "tweet 99: decode v2 data"},
 		{"v1 delete notice", DecodeV1, `{"delete":{"status":{"id":1,"id_str":"1","user_id":3,"user_id_str":"3"}}}`, "no id_str or id"},
 		{"v2 errors only", DecodeV2, string(read(t, "v2/stream_error.json")), "operational-disconnect"},
 		{"v2 truncated", DecodeV2, `{"data":{"id":"99","text":"x`, "tweet 99: decode v2 JSON"},
