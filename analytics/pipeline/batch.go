@@ -114,9 +114,9 @@ type Batch struct {
 	OnDetect func(done, total int64)
 	// Err, when set, is asked with OnDetect, every 2^16 mentions during Finish: an answer
 	// other than nil stops Finish with it (a context's Err, so Ctrl-C stops a long analysis).
-	Err func() error
-	queued   int64 // mentions queued for Finish
-	recent   *recentPosts
+	Err    func() error
+	queued int64 // mentions queued for Finish
+	recent *recentPosts
 }
 
 // NewBatch starts a batch analysis.

@@ -55,13 +55,13 @@ type Jetstream struct {
 	pingErr atomic.Pointer[error]
 	msgs    int
 
-	cursor   int64 // time_us of the last event handed over
-	pending  int64 // time_us of the record the last Read returned
-	loaded   bool  // cursor file read
+	cursor  int64 // time_us of the last event handed over
+	pending int64 // time_us of the record the last Read returned
+	loaded  bool  // cursor file read
 	// saved is the cursor the cursor file held at start: every post before it was handed
 	// over by the run before, and the rewind replays them; the set of recent posts that
 	// drops such repeats after a reconnect starts empty after a restart.
-	saved int64
+	saved    int64
 	lastSave time.Time
 
 	seen    *lru.Cache[struct{}]
