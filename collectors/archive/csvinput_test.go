@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/leakwatch/leakwatch/collectors"
 	"github.com/leakwatch/leakwatch/collectors/archive"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
@@ -23,20 +24,9 @@ import (
 // "bad REF REASON", with each bad record's raw content.
 func readRecords(t *testing.T, in io.Reader, name string, opts archive.Options) (recs []string, raws map[string]string, st archive.Stats) {
 	t.Helper()
-	r, err := archive.NewReader(in, name, opts)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer r.Close()
+	all, st := records(t, in, name, opts)
 	raws = map[string]string{}
-	for {
-		rec, err := r.NextRecord()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range all {
 		switch {
 		case rec.Bad != nil:
 			recs = append(recs, "bad "+rec.Bad.Ref+" "+rec.Bad.Err.Error())
@@ -45,7 +35,28 @@ func readRecords(t *testing.T, in io.Reader, name string, opts archive.Options) 
 			recs = append(recs, "post "+rec.Post.Author.ID+" "+rec.Post.Text)
 		}
 	}
-	return recs, raws, r.Stats()
+	return recs, raws, st
+}
+
+// records reads every record of an archive.
+func records(t *testing.T, in io.Reader, name string, opts archive.Options) ([]collectors.Record, archive.Stats) {
+	t.Helper()
+	r, err := archive.NewReader(in, name, opts)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer r.Close()
+	var out []collectors.Record
+	for {
+		rec, err := r.NextRecord()
+		if errors.Is(err, io.EOF) {
+			return out, r.Stats()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec)
+	}
 }
 
 // A broken quote costs the line it is on and nothing else: the rows encoding/csv took into
@@ -422,19 +433,11 @@ func TestDerivedIDsTellRepeatedTweetsFromRepeatedRows(t *testing.T) {
 		"Pat,#MerkelMussBleiben she stays,German,2016-07-21 13:38:00,2016-07-21 13:38:00,12,13,117,\n" +
 		"Pat,#MerkelMussBleiben she stays,German,2016-07-21 13:38:00,2016-07-21 13:38:00,12,13,118,\n" +
 		"Pat,#MerkelMussBleiben she stays,German,2016-07-21 13:38:00,2016-07-21 13:38:00,12,13,118,\n"
-	r, err := archive.NewReader(strings.NewReader(in), "ira.csv", archive.Options{Preset: "ira"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	all, _ := records(t, strings.NewReader(in), "ira.csv", archive.Options{Preset: "ira"})
 	var uris []string
-	for {
-		rec, err := r.NextRecord()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil || rec.Post == nil {
-			t.Fatalf("record %+v: %v", rec, err)
+	for _, rec := range all {
+		if rec.Post == nil {
+			t.Fatalf("record %+v", rec)
 		}
 		uris = append(uris, rec.Post.URI)
 	}
@@ -480,20 +483,9 @@ func TestCSVListCellsAndSpreadsheetIDs(t *testing.T) {
 		`4,d,2017-05-05 18:00:03,w,[vote,,,` + "\n" +
 		`8.44E+17,e,2017-05-05 18:00:04,v,,,,` + "\n" +
 		`6,f,2017-05-05 18:00:05,u,,,,8.4397E+17` + "\n"
-	r, err := archive.NewReader(strings.NewReader(in), "export.csv", archive.Options{Columns: cols})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	all, _ := records(t, strings.NewReader(in), "export.csv", archive.Options{Columns: cols})
 	var got []string
-	for {
-		rec, err := r.NextRecord()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range all {
 		if rec.Bad != nil {
 			got = append(got, rec.Bad.Ref+" bad: "+rec.Bad.Err.Error())
 			continue

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/collectortest"
 )
 
 // fakeJetstream replays recorded events from the requested cursor, as Jetstream does.
@@ -184,8 +185,8 @@ func TestJetstreamResumesFromCursor(t *testing.T) {
 		}
 		return nil
 	}, collectors.RunOptions{Config: fastRun()})
-	if len(got) != 0 || duplicates(t, reg) == 0 {
-		t.Errorf("after restart: records %q, %v duplicates dropped; want the rewound post dropped", got, duplicates(t, reg))
+	if len(got) != 0 || collectortest.Notices(t, reg, "duplicate") == 0 {
+		t.Errorf("after restart: records %q, %v duplicates dropped; want the rewound post dropped", got, collectortest.Notices(t, reg, "duplicate"))
 	}
 	fj.mu.Lock()
 	last := fj.queries[len(fj.queries)-1]
@@ -410,26 +411,4 @@ func TestSubscribeURLManyDIDs(t *testing.T) {
 	if u.Query().Has("wantedDids") || u.Query().Get("requireHello") != "true" {
 		t.Errorf("URL %s: want DIDs sent after connecting", u)
 	}
-}
-
-func duplicates(t *testing.T, reg *prometheus.Registry) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != "leakwatch_collector_notices_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "kind" && l.GetValue() == "duplicate" {
-					n += m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return n
 }

@@ -1,99 +1,49 @@
 package bluesky
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/collectortest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // A Jetstream that accepted the connection and never answered the handshake held the source
 // forever, with no log line: the handshake is bounded by connect_timeout, and the runner
 // logs the failure and dials again.
 func TestJetstreamServerThatNeverAnswers(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	}()
+	silent := collectortest.SilentServer(t)
 	cfg := DefaultConfig()
-	cfg.URL = "ws://" + ln.Addr().String() + "/subscribe"
+	cfg.URL = "ws://" + silent.Addr + "/subscribe"
 	cfg.ConnectTimeout = 200 * time.Millisecond
-	var logs lockedBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	src, err := New(cfg, Options{Log: log})
+	src, err := New(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- collectors.Run(ctx, src, func(context.Context, collectors.Record) error { return nil }, collectors.RunOptions{Config: fastRun(), Log: log})
-	}()
-	want := "no WebSocket handshake within connect_timeout 200ms"
-	for ctx.Err() == nil && strings.Count(logs.String(), want) < 2 {
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	var warn string
-	for _, l := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(l, want) {
-			warn = l
-			break
-		}
-	}
+	warn := collectortest.ReconnectWarning(t, src, fastRun(), "no WebSocket handshake within connect_timeout 200ms")
 	for _, w := range []string{"level=WARN", "source failed, reconnecting", "phase=connect", "/subscribe?"} {
 		if !strings.Contains(warn, w) {
 			t.Errorf("warning %q does not say %q", warn, w)
 		}
 	}
-	mu.Lock()
-	n := len(conns)
-	mu.Unlock()
-	if n < 2 {
-		t.Errorf("%d connections, want the source to dial again after the first timed out", n)
+	// And it dials again after the failure.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- collectors.Run(ctx, src, func(context.Context, collectors.Record) error { return nil }, collectors.RunOptions{Config: fastRun()})
+	}()
+	for ctx.Err() == nil && silent.Accepted() < 3 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := silent.Accepted(); n < 3 {
+		t.Errorf("%d connections, want the source to dial again after each timed out", n)
 	}
 }
 

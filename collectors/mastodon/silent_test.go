@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,70 +15,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/collectortest"
 )
-
-// silentServer accepts connections and never answers them, as a hung proxy does.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
 
 // A streaming server that accepted the connection and never answered held the source
 // forever, with no log line: the runner now logs the failure and reconnects.
 func TestStreamServerThatNeverAnswers(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.StallTimeout = 200 * time.Millisecond
-	cfg.Instances = []InstanceConfig{{URL: silentServer(t), Streams: []string{"public"}}}
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	srcs, err := Sources(cfg, Options{Log: log})
+	cfg.Instances = []InstanceConfig{{URL: "http://" + collectortest.SilentServer(t).Addr, Streams: []string{"public"}}}
+	srcs, err := Sources(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- collectors.Run(ctx, srcs[0], func(context.Context, collectors.Record) error { return nil }, collectors.RunOptions{Config: fastRun(), Log: log})
-	}()
-	want := "no response within 200ms (stall_timeout)"
-	for ctx.Err() == nil && !strings.Contains(logs.String(), want) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	var warn string
-	for _, l := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(l, want) {
-			warn = l
-			break
-		}
-	}
+	warn := collectortest.ReconnectWarning(t, srcs[0], fastRun(), "no response within 200ms (stall_timeout)")
 	for _, w := range []string{"level=WARN", "source failed, reconnecting", "phase=connect", "/api/v1/streaming/public"} {
 		if !strings.Contains(warn, w) {
 			t.Errorf("warning %q does not say %q", warn, w)
@@ -91,30 +40,13 @@ func TestStreamServerThatNeverAnswers(t *testing.T) {
 // forever: the page is bounded by stall_timeout, and the gap is reported as a failed
 // backfill while the stream goes on.
 func TestBackfillServerThatNeverAnswers(t *testing.T) {
-	var mu sync.Mutex
-	conns := 0
 	quit := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/api/v1/streaming/public":
-			mu.Lock()
-			conns++
-			first := conns == 1
-			mu.Unlock()
-			if first {
-				sse(w, r, []byte("event: update\ndata: "+string(read(t, "status.json"))+"\n\n"), false)
-			} else {
-				sse(w, r, nil, true)
-			}
-		case "/api/v1/timelines/public":
-			select { // accepted, never answered
-			case <-r.Context().Done():
-			case <-quit:
-			}
-		default:
-			http.NotFound(w, r)
+	srv := backfillServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select { // accepted, never answered
+		case <-r.Context().Done():
+		case <-quit:
 		}
-	}))
+	})
 	defer srv.Close()
 	defer close(quit)
 	cfg := DefaultConfig()
@@ -122,7 +54,7 @@ func TestBackfillServerThatNeverAnswers(t *testing.T) {
 	cfg.Instances = []InstanceConfig{{URL: srv.URL, Streams: []string{"public"}}}
 	reg := prometheus.NewPedanticRegistry()
 	metrics := collectors.NewMetrics(reg)
-	var logs syncBuffer
+	var logs collectortest.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	srcs, err := Sources(cfg, Options{Log: log, Metrics: metrics})
 	if err != nil {
@@ -155,19 +87,7 @@ func TestBackfillServerThatNeverAnswers(t *testing.T) {
 	if !strings.Contains(logs.String(), "backfill after reconnect failed") || !strings.Contains(logs.String(), "no complete answer within 200ms") {
 		t.Errorf("log does not report the backfill that timed out:\n%s", logs.String())
 	}
-	failed := 0.0
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() == "leakwatch_collector_notices_total" {
-			for _, m := range mf.Metric {
-				for _, l := range m.Label {
-					if l.GetName() == "kind" && l.GetValue() == "backfill_failed" {
-						failed += m.Counter.GetValue()
-					}
-				}
-			}
-		}
-	}
+	failed := collectortest.Notices(t, reg, "backfill_failed")
 	if failed != 1 {
 		t.Errorf("backfill_failed notices = %v, want 1", failed)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/collectortest"
 )
 
 // sse writes a recorded event stream, then, if hold, heartbeats until the client leaves.
@@ -323,20 +324,6 @@ func TestBackfillPagesPastUndecodableStatuses(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the source's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // A backfill that reaches backfill_pages with its last page still full leaves a gap: it once
 // logged "backfilled" at info and went on from the live stream, the rest of the gap lost
 // without a word.
@@ -354,45 +341,28 @@ func TestBackfillCappedWithFullPageIsReported(t *testing.T) {
 		b, _ := json.Marshal(st)
 		return b
 	}
-	var mu sync.Mutex
-	conns := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/api/v1/streaming/public":
-			mu.Lock()
-			conns++
-			firstConn := conns == 1
-			mu.Unlock()
-			if firstConn {
-				sse(w, r, []byte("event: update\ndata: "+string(read(t, "status.json"))+"\n\n"), false)
-			} else {
-				sse(w, r, nil, true)
-			}
-		case "/api/v1/timelines/public":
-			// min_id paging: the 40 statuses just after min_id, newest first.
-			var minID int64
-			fmt.Sscan(r.URL.Query().Get("min_id"), &minID)
-			from := max(minID+1, first)
-			var page []json.RawMessage
-			for id := min(from+39, first+119); id >= from; id-- {
-				page = append(page, status(id))
-			}
-			b, _ := json.Marshal(page)
-			if page == nil {
-				b = []byte("[]")
-			}
-			w.Write(b)
-		default:
-			http.NotFound(w, r)
+	srv := backfillServer(t, func(w http.ResponseWriter, r *http.Request) {
+		// min_id paging: the 40 statuses just after min_id, newest first.
+		var minID int64
+		fmt.Sscan(r.URL.Query().Get("min_id"), &minID)
+		from := max(minID+1, first)
+		var page []json.RawMessage
+		for id := min(from+39, first+119); id >= from; id-- {
+			page = append(page, status(id))
 		}
-	}))
+		b, _ := json.Marshal(page)
+		if page == nil {
+			b = []byte("[]")
+		}
+		w.Write(b)
+	})
 	defer srv.Close()
 	cfg := DefaultConfig()
 	cfg.BackfillPages = 2
 	cfg.Instances = []InstanceConfig{{URL: srv.URL, Streams: []string{"public"}}}
 	reg := prometheus.NewPedanticRegistry()
 	metrics := collectors.NewMetrics(reg)
-	var logs syncBuffer
+	var logs collectortest.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	srcs, err := Sources(cfg, Options{Metrics: metrics, Log: log})
 	if err != nil {
@@ -416,19 +386,7 @@ func TestBackfillCappedWithFullPageIsReported(t *testing.T) {
 	if posts != 81 {
 		t.Fatalf("%d posts, want 81", posts)
 	}
-	incomplete := 0.0
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() == "leakwatch_collector_notices_total" {
-			for _, m := range mf.Metric {
-				for _, l := range m.Label {
-					if l.GetName() == "kind" && l.GetValue() == "backfill_incomplete" {
-						incomplete += m.Counter.GetValue()
-					}
-				}
-			}
-		}
-	}
+	incomplete := collectortest.Notices(t, reg, "backfill_incomplete")
 	if incomplete != 1 {
 		t.Errorf("backfill_incomplete notices = %v, want 1", incomplete)
 	}
@@ -588,4 +546,31 @@ func TestStreamingURLSeparateServer(t *testing.T) {
 	if err != nil || r.Post == nil || r.Post.URI != leakURI {
 		t.Fatalf("read %+v %v", r, err)
 	}
+}
+
+// backfillServer is a Mastodon instance whose public stream delivers one status, then drops,
+// and at every reconnect opens with nothing; timelines answers the backfill's pages.
+func backfillServer(t *testing.T, timelines http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	var mu sync.Mutex
+	conns := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/streaming/public":
+			mu.Lock()
+			conns++
+			first := conns == 1
+			mu.Unlock()
+			if first {
+				sse(w, r, []byte("event: update\ndata: "+string(read(t, "status.json"))+"\n\n"), false)
+			} else {
+				sse(w, r, nil, true)
+			}
+		case "/api/v1/timelines/public":
+			timelines(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	return srv
 }

@@ -4,99 +4,27 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/collectortest"
 )
-
-// silentServer accepts connections and never answers them, as a hung proxy or a server out
-// of workers does.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
-// runUntilWarned runs src until the runner logged a reconnect warning containing want.
-func runUntilWarned(t *testing.T, src collectors.Source, want string) string {
-	t.Helper()
-	var logs lockedBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- collectors.Run(ctx, src, func(context.Context, collectors.Record) error { return nil }, collectors.RunOptions{Config: fastRun(), Log: log})
-	}()
-	for ctx.Err() == nil {
-		for _, l := range strings.Split(logs.String(), "\n") {
-			if strings.Contains(l, "level=WARN") && strings.Contains(l, "source failed, reconnecting") && strings.Contains(l, want) {
-				cancel()
-				<-done
-				return l
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	<-done
-	t.Fatalf("no reconnect warning saying %q within 10s; log:\n%s", want, logs.String())
-	return ""
-}
 
 // A server that accepted the connection and never answered held the source forever, with
 // no log line: the rules call and the stream's headers are bounded by stall_timeout.
 func TestV2StreamServerThatNeverAnswers(t *testing.T) {
 	t.Run("rules", func(t *testing.T) {
-		cfg := v2Config(t, silentServer(t))
+		cfg := v2Config(t, "http://"+collectortest.SilentServer(t).Addr)
 		cfg.StallTimeout = 200 * time.Millisecond
 		src, err := NewV2Stream(cfg, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		l := runUntilWarned(t, src, "rules: sync (stall_timeout): no complete answer within 200ms")
+		l := collectortest.ReconnectWarning(t, src, fastRun(), "rules: sync (stall_timeout): no complete answer within 200ms")
 		if !strings.Contains(l, "phase=connect") {
 			t.Errorf("warning %q: want phase=connect", l)
 		}
@@ -114,7 +42,7 @@ func TestV2StreamServerThatNeverAnswers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l := runUntilWarned(t, src, "no response within 200ms (stall_timeout)")
+		l := collectortest.ReconnectWarning(t, src, fastRun(), "no response within 200ms (stall_timeout)")
 		if !strings.Contains(l, "/2/tweets/search/stream?") {
 			t.Errorf("warning %q does not name the stream", l)
 		}
@@ -122,13 +50,13 @@ func TestV2StreamServerThatNeverAnswers(t *testing.T) {
 }
 
 func TestV1StreamServerThatNeverAnswers(t *testing.T) {
-	cfg := v1Config(t, silentServer(t))
+	cfg := v1Config(t, "http://"+collectortest.SilentServer(t).Addr)
 	cfg.StallTimeout = 200 * time.Millisecond
 	src, err := NewV1Stream(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	runUntilWarned(t, src, "no response within 200ms (stall_timeout)")
+	collectortest.ReconnectWarning(t, src, fastRun(), "no response within 200ms (stall_timeout)")
 }
 
 // cutAfter serves body, then drops the connection without ending the chunked response, as a
