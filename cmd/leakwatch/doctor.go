@@ -159,6 +159,7 @@ func checkClickHouse(ctx context.Context, cfg warehouse.Config) (string, error) 
 }
 
 func checkAlertmanager(ctx context.Context, base string) (string, error) {
+	shown := redactURL(base)
 	url := strings.TrimRight(base, "/") + "/api/v2/status"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -166,11 +167,11 @@ func checkAlertmanager(ctx context.Context, base string) (string, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", base, err)
+		return "", fmt.Errorf("%s: %w", shown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s: status %s", url, resp.Status)
+		return "", fmt.Errorf("%s: status %s", shown, resp.Status)
 	}
 	var st struct {
 		Cluster struct {
@@ -181,12 +182,12 @@ func checkAlertmanager(ctx context.Context, base string) (string, error) {
 		} `json:"versionInfo"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return "", fmt.Errorf("%s: %w", url, err)
+		return "", fmt.Errorf("%s: %w", shown, err)
 	}
 	if st.VersionInfo.Version == "" {
-		return "", errors.New(url + ": no version in the status answer: is this an Alertmanager?")
+		return "", errors.New(shown + ": no version in the status answer: is this an Alertmanager?")
 	}
-	return fmt.Sprintf("%s version %s, cluster %s", base, st.VersionInfo.Version, st.Cluster.Status), nil
+	return fmt.Sprintf("%s version %s, cluster %s", shown, st.VersionInfo.Version, st.Cluster.Status), nil
 }
 
 // checkWebhook reads the webhook's secret and reaches its host (a TLS handshake for https),
@@ -195,9 +196,10 @@ func checkWebhook(ctx context.Context, w alerts.WebhookConfig, getenv func(strin
 	if _, err := w.LoadSecret(getenv); err != nil {
 		return "", err
 	}
+	shown := redactURL(w.URL)
 	u, err := url.Parse(w.URL)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", w.URL, err)
+		return "", fmt.Errorf("%s: %w", shown, err)
 	}
 	port := u.Port()
 	if port == "" {
@@ -207,18 +209,35 @@ func checkWebhook(ctx context.Context, w alerts.WebhookConfig, getenv func(strin
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", w.URL, err)
+		return "", fmt.Errorf("%s: %w", shown, err)
 	}
 	defer conn.Close()
 	how := "reachable"
 	if u.Scheme == "https" {
 		tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname()})
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return "", fmt.Errorf("%s: TLS: %w", w.URL, err)
+			return "", fmt.Errorf("%s: TLS: %w", shown, err)
 		}
 		how = "reachable over TLS"
 	}
-	return fmt.Sprintf("%s %s, secret read (nothing posted)", w.URL, how), nil
+	return fmt.Sprintf("%s %s, secret read (nothing posted)", shown, how), nil
+}
+
+// redactURL is how doctor shows a receiver's URL: its output is pasted into tickets and
+// chats, and a URL may carry credentials (user:password@, ?apikey=): the password and the
+// query's values are left out.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	if q := u.Query(); len(q) > 0 {
+		for k := range q {
+			q.Set(k, "xxxxx")
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // checkListenAddr checks that addr is one a role can listen on (host:port, port 1..65535, or

@@ -192,3 +192,36 @@ func TestEveryCommandAnswersHelp(t *testing.T) {
 		}
 	}
 }
+
+// doctor's output is pasted into tickets and chats: a password or API key in a receiver's
+// URL (Alertmanager has no other place for basic auth) is left out of every line.
+func TestDoctorHidesCredentialsInURLs(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"cluster":{"status":"ready"},"versionInfo":{"version":"0.25.0"}}`))
+	}))
+	defer srv.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	t.Setenv("DOCTOR_HOOK_SECRET", "s3cret")
+	ctx := context.Background()
+	withAuth := func(base string) string { return strings.Replace(base, "http://", "http://amuser:AMpassw0rd@", 1) }
+	var lines []string
+	for _, base := range []string{srv.URL, closed.URL} {
+		msg, err := checkAlertmanager(ctx, withAuth(base))
+		lines = append(lines, fmt.Sprint(msg, err))
+	}
+	for _, base := range []string{srv.URL, closed.URL} {
+		hook := alerts.WebhookConfig{Name: "desk", URL: withAuth(base) + "/hook?apikey=QUERYSECRET", SecretEnv: "DOCTOR_HOOK_SECRET"}
+		msg, err := checkWebhook(ctx, hook, os.Getenv)
+		lines = append(lines, fmt.Sprint(msg, err))
+	}
+	out := strings.Join(lines, "\n")
+	for _, secret := range []string{"AMpassw0rd", "QUERYSECRET"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("doctor shows %s:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "amuser:xxxxx@") || !strings.Contains(out, "apikey=xxxxx") || !strings.Contains(out, "version 0.25.0") {
+		t.Errorf("doctor output does not name the receivers:\n%s", out)
+	}
+}
