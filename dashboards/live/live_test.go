@@ -446,3 +446,25 @@ func TestLiveCountsARedeliveredPostOnce(t *testing.T) {
 		}
 	}
 }
+
+// Without a token the page listens on loopback only, and answers only requests addressed to
+// a loopback name: a site the analyst visits could point its own name at 127.0.0.1 (DNS
+// rebinding) and read the page through the browser, which sends that name as Host.
+func TestPageWithoutTokenAnswersOnlyLoopbackNames(t *testing.T) {
+	st := live.NewState(time.Minute)
+	h := live.Handler(live.DefaultConfig(), st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for host, want := range map[string]int{
+		"127.0.0.1:8087": http.StatusOK, "localhost:8087": http.StatusOK, "[::1]:8087": http.StatusOK, "LOCALHOST": http.StatusOK,
+		"rebind.attacker.example:8087": http.StatusMisdirectedRequest, "evil.example": http.StatusMisdirectedRequest, "10.0.0.5:8087": http.StatusMisdirectedRequest,
+	} {
+		for _, path := range []string{"/api/state", "/"} {
+			r := httptest.NewRequest(http.MethodGet, "http://x"+path, nil)
+			r.Host = host
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != want {
+				t.Errorf("Host %s %s: %d, want %d", host, path, w.Code, want)
+			}
+		}
+	}
+}

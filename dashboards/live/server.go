@@ -91,9 +91,28 @@ func Handler(cfg Config, st *State, log *slog.Logger) http.Handler {
 		events(w, r, st, cfg.Push, log)
 	})
 	if cfg.Token == "" {
-		return mux
+		return loopbackOnly(mux)
 	}
 	return requireToken(cfg.Token, mux)
+}
+
+// loopbackOnly serves only requests addressed to a loopback name (127.0.0.1, [::1],
+// localhost): a page without a token listens only there, and a site the analyst visits could
+// otherwise point its own name at 127.0.0.1 (DNS rebinding) and read the page from the
+// browser.
+func loopbackOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		if r.URL.Path != "/healthz" && !loopback(strings.ToLower(host)) {
+			http.Error(w, "leakwatch: without a token this page answers only at 127.0.0.1, [::1] or localhost", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // page serves index.html with the current snapshot inline, so the first paint already shows
