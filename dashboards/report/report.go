@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch"
@@ -211,7 +212,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 		fmt.Fprintf(&b, "  leak incidents\n")
 		for _, l := range first(v.Leaks, n) {
 			t := l.Timing
-			fmt.Fprintf(&b, "    %s  %s%s", utc(l.Start), l.Object, about(l.Candidates))
+			fmt.Fprintf(&b, "    %s  %s%s", utc(l.Start), printable(l.Object), about(l.Candidates))
 			if t.InSilence || t.Silence != "" || t.NextVote != "" { // placed on a calendar
 				fmt.Fprintf(&b, "  timing %.2f", t.Score)
 			}
@@ -224,7 +225,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 			if t.NextVote != "" && t.HoursToVote > 0 {
 				fmt.Fprintf(&b, ", %s before %s", ahead(t.HoursToVote), t.NextVote)
 			}
-			fmt.Fprintf(&b, "; evidence %s", strings.Join(first(l.Evidence, 3), ", "))
+			fmt.Fprintf(&b, "; evidence %s", strings.Join(printables(first(l.Evidence, 3)), ", "))
 			// The network that passed the dump round is what an analyst looks for next.
 			for _, e := range l.Evidence {
 				id, ok := strings.CutPrefix(e, "group:")
@@ -233,7 +234,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 				}
 				for _, g := range v.Groups {
 					if g.ID == id {
-						fmt.Fprintf(&b, "; amplified by %d coordinated accounts, first movers %s", len(g.Accounts), strings.Join(first(g.FirstMoverNames(), 3), ", "))
+						fmt.Fprintf(&b, "; amplified by %d coordinated accounts, first movers %s", len(g.Accounts), strings.Join(printables(first(g.FirstMoverNames(), 3)), ", "))
 					}
 				}
 			}
@@ -252,7 +253,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 			}
 			leak := ""
 			if len(g.Evidence) > 0 {
-				leak = "; leak evidence " + strings.Join(first(g.Evidence, 3), ", ")
+				leak = "; leak evidence " + strings.Join(printables(first(g.Evidence, 3)), ", ")
 				switch {
 				case g.EvidenceFirst.IsZero():
 				case g.EvidenceLast.Equal(g.EvidenceFirst):
@@ -263,7 +264,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 			}
 			fmt.Fprintf(&b, "    %d accounts, %d edges (%s), %s%s; first movers %s; shared %s%s%s\n",
 				len(g.Accounts), g.Edges, strings.Join(kinds, ", "), groupSpan(&g), about(g.Candidates),
-				strings.Join(first(g.FirstMoverNames(), 3), ", "), strings.Join(first(g.Objects, 2), ", "), leak, near(g.Calendar))
+				strings.Join(printables(first(g.FirstMoverNames(), 3)), ", "), strings.Join(printables(first(g.Objects, 2)), ", "), leak, near(g.Calendar))
 		}
 	}
 	if len(v.Bursts) > 0 {
@@ -271,7 +272,7 @@ func Digest(w io.Writer, sigs []leakwatch.Signal, n int) error {
 		for _, x := range first(v.Bursts, n) {
 			learning := tags(x) // its first day, or the hour scale: rules raise no alert on it
 			fmt.Fprintf(&b, "    %s  %s%s  %d posts by %d accounts against %.1f expected, score %.1f%s%s\n",
-				utc(x.Onset), x.Object, about(x.Candidates), x.Count, x.Accounts, x.Baseline, x.Score, learning, near(x.Calendar))
+				utc(x.Onset), printable(x.Object), about(x.Candidates), x.Count, x.Accounts, x.Baseline, x.Score, learning, near(x.Calendar))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -804,7 +805,49 @@ func bucketGCD(series []volume.Series) time.Duration {
 	return g
 }
 
-func esc(s string) string { return template.HTMLEscapeString(s) }
+// esc escapes s for the page and its SVG pictures. Characters XML 1.0 forbids (the C0
+// controls but tab and line ends, U+FFFE and U+FFFF) become U+FFFD: one ESC in a handle made
+// network.svg and timeline.svg unreadable to every XML reader, browsers opening them alone
+// included.
+func esc(s string) string {
+	if strings.IndexFunc(s, notXML) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if notXML(r) {
+				return utf8.RuneError
+			}
+			return r
+		}, s)
+	}
+	return template.HTMLEscapeString(s)
+}
+
+func notXML(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
+}
+
+// printable is s for a terminal: control characters (line ends, ESC and the rest) become
+// U+FFFD, so a handle or a hashtag cannot forge a line of the digest or send the analyst's
+// terminal escape sequences.
+func printable(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
+// printables is printable for each of ss.
+func printables(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = printable(s)
+	}
+	return out
+}
 
 func utc(t time.Time) string {
 	if t.IsZero() {

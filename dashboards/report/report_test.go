@@ -789,3 +789,41 @@ func TestTimelineLeavesOutStrayDates(t *testing.T) {
 		t.Error("a warning about stray dates on a page without them")
 	}
 }
+
+// Handles and hashtags are the watched accounts' to choose. One ESC in a handle made
+// network.svg and timeline.svg unreadable as XML, and control characters in the digest
+// printed to the analyst's terminal forged lines and sent escape sequences.
+func TestAttackerStringsStayInert(t *testing.T) {
+	at := time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
+	evil := "alex\x1b[31mRED\x1b[0m\nFORGED-LINE level=ERROR"
+	tag := "hashtag:macronleaks\x1b[2J\x00"
+	accounts := []string{"a", "b", "c"}
+	sigs := []leakwatch.Signal{
+		{Kind: leakwatch.SignalBurst, Burst: &leakwatch.Burst{Object: tag, Onset: at, End: at.Add(time.Hour), Count: 50, Accounts: 9, Baseline: 2, Score: 9}},
+		{Kind: leakwatch.SignalGroup, Group: &leakwatch.Group{ID: "g1", Accounts: accounts, Edges: 3, ObjectKinds: []leakwatch.ObjectKind{"hashtag"}, Objects: []string{tag},
+			First: at, Last: at.Add(time.Hour), FirstMovers: accounts[:1], FirstMoverHandles: []string{evil}}},
+		{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{A: "a", B: "b", ObjectKind: "hashtag", Weight: 3, First: at, Last: at}},
+		{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{A: "a", B: "c", ObjectKind: "hashtag", Weight: 3, First: at, Last: at}},
+		{Kind: leakwatch.SignalEdge, Edge: &leakwatch.Edge{A: "b", B: "c", ObjectKind: "hashtag", Weight: 3, First: at, Last: at}},
+	}
+	in := report.Input{Signals: sigs, Series: []volume.Series{{Name: volume.All, BucketS: 3600, Points: []volume.Point{{T: at, N: 5}, {T: at.Add(time.Hour), N: 9}}}}}
+	for name, svg := range map[string]string{
+		"network.svg":  report.NetworkSVG(report.BuildNetwork(sigs), 800),
+		"timeline.svg": report.Timeline(in, 800, 300),
+	} {
+		if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
+			t.Errorf("%s is not well-formed XML: %v", name, err)
+		}
+	}
+	var digest bytes.Buffer
+	if err := report.Digest(&digest, sigs, 5); err != nil {
+		t.Fatal(err)
+	}
+	out := digest.String()
+	if strings.ContainsAny(out, "\x1b\x00") || strings.Contains(out, "\nFORGED-LINE") {
+		t.Errorf("the digest passes control characters on:\n%q", out)
+	}
+	if !strings.Contains(out, "alex\uFFFD[31mRED") {
+		t.Errorf("the digest lost the handle:\n%s", out)
+	}
+}
