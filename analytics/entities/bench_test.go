@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"encoding/csv"
 	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -70,4 +71,26 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkExtractManyHashtags: a post of N hashtags (a hostile instance may send tens of
+// thousands). Time a hashtag should not grow with N.
+func BenchmarkExtractManyHashtags(b *testing.B) {
+	x, err := entities.New(entities.DefaultConfig(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{10, 1000, 40000} {
+		p := leakwatch.Post{Platform: "mastodon", ID: "1", URI: "mastodon:1", CreatedAt: time.Unix(1.5e9, 0), Author: leakwatch.Account{ID: "a"}, Text: "x"}
+		for i := range n {
+			p.Hashtags = append(p.Hashtags, "tag"+strconv.Itoa(i))
+		}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			var dst []leakwatch.Mention
+			for b.Loop() {
+				dst = x.Append(dst[:0], p)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/hashtag")
+		})
+	}
 }

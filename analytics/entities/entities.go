@@ -66,6 +66,11 @@ type Extractor struct {
 	keyBuf   []byte
 	keys     []byte       // the keys of the post being extracted
 	pending  []pendingKey // its keys in order
+	// index finds a post's keys by hash once it has more than scanKeys of them: a post of
+	// tens of thousands of hashtags (a hostile instance's) made the scan quadratic, seconds a
+	// post. Keys hash with FNV, whose value does not depend on where a key was cut.
+	index   map[uint64][]int32
+	indexed bool
 	bands    []uint64     // a text's band hashes
 	objs     []string     // Append's scratch
 	shingles []uint64
@@ -214,19 +219,56 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	}
 	// A post's keys are written into one buffer and become one string at the end, cut into
 	// a key each: one allocation a post instead of one a key (they live and die together).
-	// A post has a dozen objects or so: a linear scan dedupes faster than a map.
+	// A post has a dozen objects or so: a linear scan dedupes faster than a map, up to
+	// scanKeys of them (index).
 	x.keys, x.pending = x.keys[:0], x.pending[:0]
+	if x.indexed {
+		clear(x.index)
+		x.indexed = false
+	}
+	key := func(k pendingKey) string {
+		if k.end >= 0 {
+			return unsafe.String(unsafe.SliceData(x.keys[k.start:]), k.end-k.start)
+		}
+		return k.s
+	}
+	same := func(k pendingKey, prefix, value string) bool {
+		o := key(k)
+		return len(o) == len(prefix)+len(value) && o[:len(prefix)] == prefix && o[len(prefix):] == value
+	}
+	var looked uint64 // the hash of the key has last looked for, while indexed
 	has := func(prefix, value string) bool {
-		for _, k := range x.pending {
-			o := k.s
-			if k.end >= 0 {
-				o = unsafe.String(unsafe.SliceData(x.keys[k.start:]), k.end-k.start)
+		if len(x.pending) <= scanKeys {
+			for _, k := range x.pending {
+				if same(k, prefix, value) {
+					return true
+				}
 			}
-			if len(o) == len(prefix)+len(value) && o[:len(prefix)] == prefix && o[len(prefix):] == value {
+			return false
+		}
+		if !x.indexed {
+			if x.index == nil {
+				x.index = map[uint64][]int32{}
+			}
+			for i, k := range x.pending {
+				kh := strhash.FNV(strhash.FNVOffset, key(k))
+				x.index[kh] = append(x.index[kh], int32(i))
+			}
+			x.indexed = true
+		}
+		looked = strhash.FNV(strhash.FNV(strhash.FNVOffset, prefix), value)
+		for _, i := range x.index[looked] {
+			if same(x.pending[i], prefix, value) {
 				return true
 			}
 		}
 		return false
+	}
+	// added indexes the key just appended, when the post's keys are indexed.
+	added := func() {
+		if x.indexed {
+			x.index[looked] = append(x.index[looked], int32(len(x.pending)-1))
+		}
 	}
 	// add adds the key prefix+value, unless the post has it.
 	add := func(prefix, value string) {
@@ -236,6 +278,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		start := len(x.keys)
 		x.keys = append(append(x.keys, prefix...), value...)
 		x.pending = append(x.pending, pendingKey{start: start, end: len(x.keys)})
+		added()
 	}
 	// addHex adds the key prefix followed by h in 16 lower-case hex digits.
 	addHex := func(prefix string, h uint64) {
@@ -247,6 +290,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	addKey := func(key string) {
 		if !has("", key) {
 			x.pending = append(x.pending, pendingKey{s: key, end: -1})
+			added()
 		}
 	}
 	addKey(leakwatch.AllPosts)
@@ -470,6 +514,9 @@ func (s *seenPost) sameContent(p *leakwatch.Post) bool {
 }
 
 // pendingKey is a key of the post being extracted: s, or x.keys[start:end] when end >= 0.
+// scanKeys is how many keys a post's are looked through one by one before they are indexed.
+const scanKeys = 32
+
 type pendingKey struct {
 	s          string
 	start, end int

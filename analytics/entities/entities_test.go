@@ -2,6 +2,7 @@ package entities_test
 
 import (
 	"encoding/csv"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -463,5 +464,30 @@ func TestRepeatedPostsKeepTheirObjects(t *testing.T) {
 	})
 	if repeats < 10000 || banded < 5000 {
 		t.Fatalf("%d repeated texts, %d with bands: the test does not exercise the memory", repeats, banded)
+	}
+}
+
+// A post's objects are deduped by a scan while they are few and through an index past
+// scanKeys: a post of 40,000 hashtags (a hostile instance's) took seconds, the scan being
+// quadratic. Every object comes once, in the order the post names it first, either way.
+func TestManyObjectsDedupe(t *testing.T) {
+	x := newExtractor(t)
+	for _, n := range []int{10, 32, 33, 200, 5000} {
+		p := post("a post")
+		for i := range n {
+			p.Hashtags = append(p.Hashtags, fmt.Sprintf("t%d", i), fmt.Sprintf("T%d", i/2)) // each of the second kind twice, case folded
+		}
+		var got []string
+		for _, m := range x.Extract(p) {
+			if strings.HasPrefix(m.Object, "hashtag:") {
+				got = append(got, m.Object)
+			}
+		}
+		if distinct := len(slices.Compact(slices.Sorted(slices.Values(got)))); len(got) != n || distinct != n {
+			t.Errorf("%d distinct hashtags: %d objects, %d distinct", n, len(got), distinct)
+		}
+		if got[0] != "hashtag:t0" || got[len(got)-1] != fmt.Sprintf("hashtag:t%d", n-1) {
+			t.Errorf("%d hashtags: first %s last %s, want them in the post's order", n, got[0], got[len(got)-1])
+		}
 	}
 }
