@@ -20,7 +20,8 @@ type Config struct {
 	Kinds map[leakwatch.ObjectKind]KindConfig `yaml:"kinds"`
 	// MaxSharers caps, per object, how many distinct partner accounts one share is paired with
 	// (the earliest ones in its window). 0 disables the cap, which keeps edges exact; with a
-	// cap, every pair not formed is counted (Sharing.Skipped) and reported.
+	// cap, every pair not formed is counted (Sharing.Skipped) and reported. On by default
+	// (DefaultMaxSharers).
 	MaxSharers int `yaml:"max_sharers"`
 	// MaxCandidateEdges bounds the edges held below M (candidates: account pairs that
 	// co-shared fewer than M objects of a kind so far). A busy stream makes millions of them
@@ -65,8 +66,15 @@ type KindConfig struct {
 // sharers, or twenty of a trending object), groups of at least 3 accounts, and at most
 // DefaultMaxCandidateEdges candidate edges.
 func DefaultConfig() Config {
-	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, MinAccounts: 3, Triangle: true, PopularityWindow: time.Hour, MaxCandidateEdges: DefaultMaxCandidateEdges}
+	return Config{Window: 60 * time.Second, MinWeight: 2, MinScore: 4, MinAccounts: 3, Triangle: true, PopularityWindow: time.Hour, MaxCandidateEdges: DefaultMaxCandidateEdges, MaxSharers: DefaultMaxSharers}
 }
+
+// DefaultMaxSharers bounds the pairs of one object: without it, N accounts sharing one link
+// within a window make N²/2 pairs, and 2,000 of them (a bot farm, or a link gone viral)
+// took 4 GB and half a minute. At 200 partners a share, no object of the shared data sets
+// nor of the generated campaigns is capped, and a share so popular adds next to nothing to
+// a group's popularity-weighted score.
+const DefaultMaxSharers = 200
 
 // DefaultMaxCandidateEdges holds about 190 MB of candidate edges (BenchmarkCandidateEdges),
 // far more than a national campaign's archives make (the IRA month: 15 000 pairs), so it

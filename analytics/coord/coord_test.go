@@ -136,7 +136,9 @@ func TestMaxSharersCountsSkippedPairs(t *testing.T) {
 			ms = append(ms, share("hashtag:h"+itoa(obj), "acct"+itoa(a), obj*1000+a))
 		}
 	}
-	exact, sh := run(coord.DefaultConfig(), ms)
+	noCap := coord.DefaultConfig()
+	noCap.MaxSharers = 0
+	exact, sh := run(noCap, ms)
 	if sh.Skipped() != 0 || len(exact.Edges()) != 45 {
 		t.Fatalf("without cap: %d edges, %d skipped; want 45, 0", len(exact.Edges()), sh.Skipped())
 	}
@@ -149,6 +151,21 @@ func TestMaxSharersCountsSkippedPairs(t *testing.T) {
 	}
 	if got := len(capped.Edges()); got != 24 {
 		t.Errorf("%d capped edges, want 24", got)
+	}
+}
+
+// By default a share is paired with at most DefaultMaxSharers partners: 1,000 accounts
+// posting one link within a minute made 499,500 pairs, and 2,000 of them took 4 GB.
+func TestDefaultCapBoundsAViralObject(t *testing.T) {
+	var ms []leakwatch.Mention
+	for a := range 1000 {
+		ms = append(ms, share("url:https://viral.example/story", "acct"+itoa(a), a/20))
+	}
+	_, sh := run(coord.DefaultConfig(), ms)
+	n, capN := int64(1000), int64(coord.DefaultMaxSharers)
+	formed := capN*(capN-1)/2 + (n-capN)*capN // the first ones pair with all before them
+	if got, want := sh.Skipped(), n*(n-1)/2-formed; got != want {
+		t.Errorf("skipped %d pairs, want %d: all but each share's %d earliest partners", got, want, capN)
 	}
 }
 

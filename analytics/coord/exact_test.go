@@ -150,7 +150,7 @@ func TestEdgesMatchDefinition(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/W=%v/M=%d", set.name, w, m), func(t *testing.T) {
 					cfg := coord.DefaultConfig()
 					cfg.Window, cfg.MinWeight = w, m
-					cfg.MaxCandidateEdges = 0 // bounds off: the definition, exactly
+					cfg.MaxCandidateEdges, cfg.MaxSharers = 0, 0 // bounds off: the definition, exactly
 					want := bruteEdges(set.ms, w, m)
 					got, groups := coordEdges(t, set.ms, cfg)
 					if len(want) == 0 {

@@ -54,7 +54,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) (err error) {
 	format, preset := af.format, af.preset
 	window := fs.Duration("window", 0, "co-share window W (default from config: 60s)")
 	minWeight := fs.Int("min-weight", 0, "co-share edges need this many distinct objects, M (default from config: 2)")
-	maxSharers := fs.Int("max-sharers", 0, "cap on partner accounts per share and object (0: no cap; default from config)")
+	maxSharers := fs.Int("max-sharers", 0, "cap on partner accounts per share and object (0: no cap, exact; default from config: 200)")
 	maxCands := fs.Int("max-candidate-edges", 0, "most edges below --min-weight held, least recent forgotten first (0: no bound, exact; default from config)")
 	reorder := fs.Duration("reorder", 0, "hold mentions at most this far out of order instead of sorting the whole file (0: sort all; default from config)")
 	sortBuffer := fs.Int("sort-buffer", 0, "posts sorted in memory before they are written out as a sorted run to --tmp-dir (default from config: 250000, about 125 MB)")
