@@ -12,6 +12,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/analytics/coord"
+	"github.com/leakwatch/leakwatch/internal/strhash"
 )
 
 var t0 = time.Date(2017, 5, 5, 18, 35, 0, 0, time.UTC)
@@ -756,5 +757,22 @@ func TestGroupLeakEvidenceCountsPairs(t *testing.T) {
 		if g := groups[0]; !slices.Equal(g.Evidence, want) {
 			t.Errorf("%d pairs carrying the hashtag on three kinds each: evidence %q, want %q", len(pairs), g.Evidence, want)
 		}
+	}
+}
+
+// An edge tells objects apart by hash. These two URLs hash alike under the fixed seed 0
+// (made so by inverting the mixing, which the source shows how to do): with that seed two
+// bots sharing both counted one object, and no edge formed. Each process keys objects with a
+// seed of its own.
+func TestCraftedCollisionsDoNotHideAnEdge(t *testing.T) {
+	a, b := "url:https://e.example/xxBAAAAAAAQAEfirst", "url:https://e.example/xx8aBAAAAANHgItVdN"
+	if strhash.String(0, a) != strhash.String(0, b) {
+		t.Fatal("the fixture no longer collides under seed 0: the test proves nothing")
+	}
+	ms := []leakwatch.Mention{share(a, "bot1", 0), share(a, "bot2", 5), share(b, "bot1", 100), share(b, "bot2", 105)}
+	ed, _ := run(coord.DefaultConfig(), ms)
+	edges := ed.Edges()
+	if len(edges) != 1 || edges[0].Weight != 2 {
+		t.Errorf("edges %+v, want bot1-bot2 of weight 2", edges)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -23,7 +24,11 @@ import (
 // result is the same: per (edge, object) only the earliest co-share counts.
 // Not safe for concurrent use.
 type Edges struct {
-	cfg    Config
+	cfg Config
+	// seed keys an edge's objects by a hash no one outside this process can predict:
+	// objects are told apart by their hash alone, and with a fixed seed a bot network
+	// could post URLs made to collide, which counted as one object, and no edge formed.
+	seed   uint64
 	pairs  map[[2]string]*pair // every edge, under its pair: one lookup finds both
 	nEdges int
 	// dirty: coordinated edges changed since Changed last ran, each once (edge.dirty). A
@@ -390,7 +395,7 @@ func (c *component) rebuild() {
 // NewEdges returns an empty aggregator. cfg must be valid.
 func NewEdges(cfg Config) *Edges {
 	return &Edges{
-		cfg: cfg, pairs: map[[2]string]*pair{},
+		cfg: cfg, seed: rand.Uint64(), pairs: map[[2]string]*pair{},
 		ids: map[string]int{}, comp: map[int]*component{},
 		rules: map[leakwatch.ObjectKind]*kindRule{},
 	}
@@ -443,7 +448,7 @@ func (e *Edges) Add(o Observation) {
 		ev := o.Evidence
 		info.evidence = &ev
 	}
-	h := strhash.String(0, o.Object)
+	h := strhash.String(e.seed, o.Object)
 	old, seen := ed.get(h)
 	switch {
 	case !seen:
