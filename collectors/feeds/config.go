@@ -24,6 +24,9 @@ type Config struct {
 	MaxSeen int `yaml:"max_seen"`
 	// MaxRetryAfter caps how long a server's Retry-After can hold a feed back.
 	MaxRetryAfter time.Duration `yaml:"max_retry_after"`
+	// AllowPrivateNetworks lets every feed reach loopback, private, link-local and other
+	// non-public addresses (see FeedConfig.AllowPrivateNetworks).
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
 }
 
 // FeedConfig is one polled feed.
@@ -31,6 +34,12 @@ type FeedConfig struct {
 	URL string `yaml:"url"`
 	// Interval overrides Config.Interval for this feed (0: use the default).
 	Interval time.Duration `yaml:"interval"`
+	// AllowPrivateNetworks lets this feed's polls, redirects included, reach loopback,
+	// private (RFC 1918, fc00::/7), link-local, carrier-grade NAT and other non-public
+	// addresses. Off (and off for the section), a connection to one is refused and the poll
+	// fails: a feed may not send the poller to cloud metadata or to ClickHouse on 127.0.0.1.
+	// A URL whose host is a literal IP needs no option for that exact IP and port.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
 }
 
 // DefaultConfig returns a configuration without feeds and with production defaults.

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,15 +26,17 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/netguard"
 )
 
 // Source polls the configured feeds. It implements collectors.Source; like every source it is
 // read by one goroutine.
 type Source struct {
-	cfg    Config
-	client *http.Client
-	now    func() time.Time
-	after  func(time.Duration) <-chan time.Time
+	cfg     Config
+	client  *http.Client // as given by WithHTTPClient; feeds use the copies in clients
+	clients []*http.Client
+	now     func() time.Time
+	after   func(time.Duration) <-chan time.Time
 
 	feeds     []*feedState
 	queue     []collectors.Record
@@ -43,6 +46,7 @@ type Source struct {
 type feedState struct {
 	url          string
 	docURL       string // where the last document was read, after redirects
+	client       *http.Client
 	interval     time.Duration
 	next         time.Time
 	etag         string
@@ -56,7 +60,8 @@ type feedState struct {
 type Option func(*Source)
 
 // WithHTTPClient sets the client used for every request (proxies, custom TLS). Its Timeout is
-// left as given; without this option the client uses Config.Timeout.
+// left as given; without this option the client uses Config.Timeout. Private addresses are
+// refused through a copy of its transport, which must be an *http.Transport.
 func WithHTTPClient(c *http.Client) Option { return func(s *Source) { s.client = c } }
 
 // New checks cfg and returns a Source that polls every feed as soon as it is connected.
@@ -68,18 +73,58 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	if s.client == nil {
-		s.client = &http.Client{Timeout: cfg.Timeout}
+	base := http.Client{Timeout: cfg.Timeout}
+	if s.client != nil {
+		base = *s.client
 	}
+	if base.CheckRedirect == nil {
+		base.CheckRedirect = checkRedirect
+	}
+	guard := &netguard.Guard{Hint: privateHint}
+	for _, f := range cfg.Feeds {
+		// A literal IP in the config is the operator's choice, not a feed's: that address
+		// and port are polled; where it redirects to is checked like any other.
+		if ap, ok := netguard.LiteralAddr(f.URL); ok {
+			guard.Allow = append(guard.Allow, ap)
+		}
+	}
+	// Feeds that may reach private networks get their own transport, so a connection one of
+	// them opened is never reused by a feed that may not.
+	var guarded, open *http.Client
 	for _, f := range cfg.Feeds {
 		iv := f.Interval
 		if iv == 0 {
 			iv = cfg.Interval
 		}
+		c := &guarded
+		g := guard
+		if cfg.AllowPrivateNetworks || f.AllowPrivateNetworks {
+			c, g = &open, nil
+		}
+		if *c == nil {
+			nc, err := netguard.Client(&base, g)
+			if err != nil {
+				return nil, fmt.Errorf("feeds: feed %s: %w", f.URL, err)
+			}
+			*c = nc
+			s.clients = append(s.clients, nc)
+		}
 		// Two keys an item (guid, guid and link): max_seen counts items.
-		s.feeds = append(s.feeds, &feedState{url: f.URL, interval: iv, seen: newSeenSet(2 * cfg.MaxSeen)})
+		s.feeds = append(s.feeds, &feedState{url: f.URL, interval: iv, client: *c, seen: newSeenSet(2 * cfg.MaxSeen)})
 	}
 	return s, nil
+}
+
+// privateHint ends the error of a refused connection.
+const privateHint = "a watched feed may not send leakwatch into private networks: set allow_private_networks on the feed (or the feeds section) if it is one of yours"
+
+// checkRedirect is net/http's default (10 redirects at most) that also refuses schemes other
+// than http and https.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return fmt.Errorf("stopped after 10 redirects (%s first, then %s)", via[0].URL, req.URL)
+	}
+	return netguard.CheckScheme(req.URL)
 }
 
 // Name identifies the source in logs and dead-letter records.
@@ -95,7 +140,9 @@ func (s *Source) Connect(ctx context.Context) error {
 // Close stops reading. Records already fetched stay queued for the next Connect.
 func (s *Source) Close(context.Context) error {
 	s.connected = false
-	s.client.CloseIdleConnections()
+	for _, c := range s.clients {
+		c.CloseIdleConnections()
+	}
 	return nil
 }
 
@@ -197,8 +244,17 @@ func (s *Source) poll(ctx context.Context, f *feedState) ([]collectors.Record, e
 	}
 	now := s.now()
 	f.next = now.Add(f.interval)
-	resp, err := s.client.Do(req)
+	resp, err := f.client.Do(req)
 	if err != nil {
+		if re, ok := netguard.Refused(err); ok {
+			// Named without the dialler's wrapping, with the redirect that led there.
+			r := *re
+			var ue *url.Error
+			if errors.As(err, &ue) && ue.URL != f.url {
+				r.Via = "to " + ue.URL + " from " + f.url
+			}
+			return nil, fmt.Errorf("feed %s: %w", f.url, &r)
+		}
 		return nil, fmt.Errorf("feed %s: %w", f.url, err)
 	}
 	defer resp.Body.Close()

@@ -58,6 +58,12 @@ type Target struct {
 	// TLSSkipVerify still fetches a page whose certificate does not verify (self-signed,
 	// expired, wrong name) and records its fingerprint. Off, such a target is "unreachable".
 	TLSSkipVerify bool `yaml:"tls_skip_verify"`
+	// AllowPrivateNetworks lets this target's fetches, redirects included, reach loopback,
+	// private (RFC 1918, fc00::/7), link-local, carrier-grade NAT and other non-public
+	// addresses. Off, a connection to one is refused and the target is "unreachable": a
+	// watched site may not send the watcher to cloud metadata or to ClickHouse on 127.0.0.1.
+	// A URL whose host is a literal IP needs no option for that exact IP and port.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
 }
 
 // DefaultConfig returns a configuration without targets and with production defaults.

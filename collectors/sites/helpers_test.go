@@ -231,3 +231,13 @@ func htmlAt(bodies ...string) func(int, http.ResponseWriter, *http.Request) {
 }
 
 func changedIs(got []string, want ...string) bool { return slices.Equal(got, want) }
+
+// allowPrivate opts targets in to private networks: the rig's test server listens on
+// 127.0.0.1, which the watcher refuses otherwise.
+func allowPrivate(targets []Target) []Target {
+	out := slices.Clone(targets)
+	for i := range out {
+		out[i].AllowPrivateNetworks = true
+	}
+	return out
+}

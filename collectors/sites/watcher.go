@@ -32,6 +32,7 @@ import (
 
 	"github.com/leakwatch/leakwatch"
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/netguard"
 )
 
 // Resolver is the DNS the watcher asks; *net.Resolver satisfies it, tests pass a fake.
@@ -47,8 +48,8 @@ type Resolver interface {
 // by one goroutine; targets are checked one after another.
 type Watcher struct {
 	cfg      Config
-	client   *http.Client
-	insecure *http.Client // for targets with tls_skip_verify; nil when none has it
+	client   *http.Client // as given by WithHTTPClient; targets use the copies in clients
+	clients  map[clientKind]*http.Client
 	resolver Resolver
 	log      *slog.Logger
 	now      func() time.Time
@@ -63,6 +64,7 @@ type target struct {
 	interval      time.Duration
 	watch, ignore []Selector
 	domain        string // registrable domain of the URL, for "foreign script" checks
+	client        *http.Client
 	next          time.Time
 
 	prev        *snapshot // last check that got an HTTP response
@@ -94,7 +96,8 @@ type snapshot struct {
 type Option func(*Watcher)
 
 // WithHTTPClient sets the client (transport, TLS roots, proxy). The watcher installs its own
-// CheckRedirect on a copy to record redirect chains.
+// CheckRedirect on a copy to record redirect chains, and refuses private addresses through a
+// copy of its transport, which must be an *http.Transport (see netguard.Transport).
 func WithHTTPClient(c *http.Client) Option { return func(w *Watcher) { w.client = c } }
 
 // WithResolver replaces net.DefaultResolver.
@@ -119,22 +122,31 @@ func New(cfg Config, opts ...Option) (*Watcher, error) {
 		w.log = slog.New(slog.DiscardHandler)
 	}
 	w.log = w.log.With("source", w.Name())
-	var c http.Client
+	var base http.Client
 	if w.client != nil {
-		c = *w.client
+		base = *w.client
 	}
-	c.Timeout = 0 // each check sets a context deadline instead
-	c.CheckRedirect = w.checkRedirect
-	w.client = &c
-	if slices.ContainsFunc(cfg.Targets, func(t Target) bool { return t.TLSSkipVerify }) {
-		ic, err := skipVerify(w.client)
-		if err != nil {
-			return nil, err
+	base.Timeout = 0 // each check sets a context deadline instead
+	base.CheckRedirect = w.checkRedirect
+	guard := &netguard.Guard{Hint: privateHint}
+	for _, tc := range cfg.Targets {
+		// A literal IP in the config is the operator's choice, not a site's: that address
+		// and port are fetched; where it redirects to is checked like any other.
+		if ap, ok := netguard.LiteralAddr(tc.URL); ok {
+			guard.Allow = append(guard.Allow, ap)
 		}
-		w.insecure = ic
 	}
+	w.clients = map[clientKind]*http.Client{}
 	for _, tc := range cfg.Targets {
 		t := &target{cfg: tc, interval: tc.Interval}
+		kind := clientKind{insecure: tc.TLSSkipVerify, private: tc.AllowPrivateNetworks}
+		if t.client = w.clients[kind]; t.client == nil {
+			c, err := newClient(&base, kind, guard)
+			if err != nil {
+				return nil, fmt.Errorf("sites: target %s: %w", tc.ID, err)
+			}
+			t.client, w.clients[kind] = c, c
+		}
 		if t.interval == 0 {
 			t.interval = cfg.Interval
 		}
@@ -170,11 +182,38 @@ func (w *Watcher) Connect(ctx context.Context) error {
 // Close stops reading and drops idle connections.
 func (w *Watcher) Close(context.Context) error {
 	w.connected = false
-	w.client.CloseIdleConnections()
-	if w.insecure != nil {
-		w.insecure.CloseIdleConnections()
-	}
+	w.closeIdle()
 	return nil
+}
+
+func (w *Watcher) closeIdle() {
+	for _, c := range w.clients {
+		c.CloseIdleConnections()
+	}
+}
+
+// privateHint ends the error of a refused connection.
+const privateHint = "a watched site may not send leakwatch into private networks: set allow_private_networks on the target if it is one of yours"
+
+// clientKind says which of the watcher's clients a target uses. Targets that may reach
+// private networks get their own transport, so a connection one of them opened is never
+// reused for a target that may not.
+type clientKind struct{ insecure, private bool }
+
+// newClient copies base for targets of one kind: guarded unless they allow private networks,
+// certificate verification off for tls_skip_verify.
+func newClient(base *http.Client, kind clientKind, guard *netguard.Guard) (*http.Client, error) {
+	if kind.private {
+		guard = nil
+	}
+	c, err := netguard.Client(base, guard)
+	if err != nil {
+		return nil, err
+	}
+	if kind.insecure {
+		return skipVerify(c)
+	}
+	return c, nil
 }
 
 // skipVerify copies c with certificate verification off: leak sites often run on self-signed
@@ -262,6 +301,9 @@ func (w *Watcher) checkRedirect(req *http.Request, via []*http.Request) error {
 		// The client names only the last request's path; the chain says where it went.
 		return fmt.Errorf("stopped after %d redirects (%s first, then %s)", w.cfg.MaxRedirects, via[0].URL, req.URL)
 	}
+	if err := netguard.CheckScheme(req.URL); err != nil {
+		return err
+	}
 	if chain, ok := req.Context().Value(redirectsKey{}).(*[]string); ok {
 		status := 0
 		if req.Response != nil {
@@ -288,13 +330,13 @@ func (w *Watcher) check(ctx context.Context, t *target) *snapshot {
 	}
 	req.Header.Set("User-Agent", w.cfg.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5")
-	client := w.client
-	if t.cfg.TLSSkipVerify {
-		client = w.insecure
-	}
-	resp, err := client.Do(req)
+	resp, err := t.client.Do(req)
 	if err != nil {
 		s.err = err
+		if re, ok := netguard.Refused(err); ok {
+			s.err = refusal(t.cfg.URL, chain, re)
+			s.redirects = chain
+		}
 		return s
 	}
 	defer resp.Body.Close()
@@ -354,6 +396,21 @@ func (w *Watcher) check(ctx context.Context, t *target) *snapshot {
 	th := sha256.Sum256([]byte(strings.Join(s.lines, "\n")))
 	s.textHash = hex.EncodeToString(th[:])
 	return s
+}
+
+// refusal names the redirect that led to a refused address, or the configured URL whose
+// name resolved to one.
+func refusal(target string, chain []string, re *netguard.RefusedError) error {
+	r := *re
+	if len(chain) == 0 {
+		return fmt.Errorf("GET %s: %w", target, &r)
+	}
+	from := target
+	if len(chain) > 1 {
+		_, from, _ = strings.Cut(chain[len(chain)-2], " ")
+	}
+	r.Via = chain[len(chain)-1] + " from " + from
+	return &r
 }
 
 // lookup returns the target's DNS records as sorted "TYPE value" strings. ok is false when a

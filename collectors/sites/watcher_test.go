@@ -50,7 +50,7 @@ func newRig(t *testing.T) *rig {
 func (r *rig) watcher(t *testing.T, roots *x509.CertPool, targets ...Target) *Watcher {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Targets = targets
+	cfg.Targets = allowPrivate(targets)
 	cfg.Interval = time.Minute
 	w, err := New(cfg, WithHTTPClient(r.net.client(roots)), WithResolver(r.dns))
 	if err != nil {
@@ -271,7 +271,7 @@ func TestServerErrorsAndUnreachable(t *testing.T) {
 
 	// The server stops answering: one "unreachable" change, then silence, then recovery.
 	r.net.setDown(true)
-	w.client.CloseIdleConnections() // a dead server's connections are gone too
+	w.closeIdle() // a dead server's connections are gone too
 	ch = next(t, w)
 	if !changedIs(ch.Changed, "unreachable") || !strings.Contains(ch.Error, "connection refused") || ch.Status != 0 {
 		t.Fatalf("unreachable: changed %v error %q status %d", ch.Changed, ch.Error, ch.Status)
@@ -363,7 +363,7 @@ func TestTLSCertificateChange(t *testing.T) {
 	}
 
 	current.Store(&newCert)
-	w.client.CloseIdleConnections() // a renewed certificate shows on the next connection
+	w.closeIdle() // a renewed certificate shows on the next connection
 	ch := next(t, w)
 	if !changedIs(ch.Changed, "tls") {
 		t.Fatalf("changed %v", ch.Changed)
@@ -409,7 +409,7 @@ func TestDNSChanges(t *testing.T) {
 
 	// While the site is down, a DNS change is still reported (after the one "unreachable").
 	r.net.setDown(true)
-	w.client.CloseIdleConnections()
+	w.closeIdle()
 	if ch := next(t, w); !changedIs(ch.Changed, "unreachable") {
 		t.Fatalf("changed %v, want unreachable", ch.Changed)
 	}
@@ -580,7 +580,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	stateFile := t.TempDir() + "/sites.json"
 	build := func(tgt Target) *Watcher {
 		cfg := DefaultConfig()
-		cfg.Targets = []Target{tgt}
+		cfg.Targets = allowPrivate([]Target{tgt})
 		cfg.StateFile = stateFile
 		w, err := New(cfg, WithHTTPClient(r.net.client(nil)), WithResolver(r.dns))
 		if err != nil {
@@ -667,7 +667,7 @@ func TestWatchSelectorMatchingNothing(t *testing.T) {
 	mistyped := campaign
 	mistyped.ID, mistyped.Watch = "durand-typo", []string{"#contenu"}
 	cfg := DefaultConfig()
-	cfg.Targets = []Target{mistyped}
+	cfg.Targets = allowPrivate([]Target{mistyped})
 	cfg.Interval = time.Minute
 	w, err := New(cfg, WithHTTPClient(r.net.client(nil)), WithResolver(r.dns), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
