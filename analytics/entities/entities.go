@@ -62,17 +62,17 @@ type Extractor struct {
 	handles      map[string][]int // folded handle -> candidates
 
 	// scratch, reused between posts
-	toks     []token
-	keyBuf   []byte
-	keys     []byte       // the keys of the post being extracted
-	pending  []pendingKey // its keys in order
+	toks    []token
+	keyBuf  []byte
+	keys    []byte       // the keys of the post being extracted
+	pending []pendingKey // its keys in order
 	// index finds a post's keys by hash once it has more than scanKeys of them: a post of
 	// tens of thousands of hashtags (a hostile instance's) made the scan quadratic, seconds a
 	// post. Keys hash with FNV, whose value does not depend on where a key was cut.
-	index   map[uint64][]int32
-	indexed bool
-	bands    []uint64     // a text's band hashes
-	objs     []string     // Append's scratch
+	index    map[uint64][]int32
+	indexed  bool
+	bands    []uint64 // a text's band hashes
+	objs     []string // Append's scratch
 	shingles []uint64
 	th       []uint64
 	fp       uint64                  // fingerprint of th
