@@ -31,7 +31,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for i := range feed.Items {
-			p, err := toPost("https://fuzz.example/feed", feed, &feed.Items[i], observed)
+			p, err := toPost("https://fuzz.example/feed", "https://fuzz.example/feed", feed, &feed.Items[i], observed)
 			if err != nil {
 				continue
 			}

@@ -289,7 +289,7 @@ func BenchmarkFeedToPosts(b *testing.B) {
 			b.Fatal(err)
 		}
 		for i := range f.Items {
-			if _, err := toPost("https://www.quotidien-national.example/rss.xml", f, &f.Items[i], observed); err != nil {
+			if _, err := toPost("https://www.quotidien-national.example/rss.xml", "https://www.quotidien-national.example/rss.xml", f, &f.Items[i], observed); err != nil {
 				b.Fatal(err)
 			}
 			posts++

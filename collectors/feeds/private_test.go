@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,22 +10,15 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/collectors"
+	"github.com/leakwatch/leakwatch/collectors/internal/collectortest"
 	"github.com/leakwatch/leakwatch/collectors/internal/netguard"
 )
 
 // internalFeed is an internal-only service; it answers with a feed so that, reached, its
 // content would come out as a post.
 func internalFeed(t *testing.T) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		hits.Add(1)
-		w.Header().Set("Content-Type", "application/rss+xml")
-		fmt.Fprint(w, `<rss version="2.0"><channel><title>metadata</title><item><guid>1</guid>`+
-			`<title>AccessKeyId AKIAINTERNALSECRET</title></item></channel></rss>`)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &hits
+	return collectortest.InternalService(t, "application/rss+xml", `<rss version="2.0"><channel><title>metadata</title><item><guid>1</guid>`+
+		`<title>AccessKeyId AKIAINTERNALSECRET</title></item></channel></rss>`)
 }
 
 // guardedSource uses the production client, with a short timeout: without the guard
@@ -93,7 +85,7 @@ func TestRedirectIntoPrivateNetworkRefused(t *testing.T) {
 // A host name resolving to loopback is refused as a redirect to it is.
 func TestNameResolvingToLoopbackRefused(t *testing.T) {
 	internal, hits := internalFeed(t)
-	_, port, _ := strings.Cut(internal.Listener.Addr().String(), ":")
+	port := collectortest.Port(internal)
 	url := "http://localhost:" + port + "/feed"
 	s := guardedSource(t, false, FeedConfig{URL: url})
 	_, err := s.Read(context.Background())
@@ -109,7 +101,7 @@ func TestNameResolvingToLoopbackRefused(t *testing.T) {
 // be polled, redirects to private addresses included. A feed without it stays guarded.
 func TestAllowPrivateNetworks(t *testing.T) {
 	internal, _ := internalFeed(t)
-	_, port, _ := strings.Cut(internal.Listener.Addr().String(), ":")
+	port := collectortest.Port(internal)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, internal.URL+"/feed", http.StatusFound)
 	}))

@@ -82,11 +82,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	}
 	guard := &netguard.Guard{Hint: privateHint}
 	for _, f := range cfg.Feeds {
-		// A literal IP in the config is the operator's choice, not a feed's: that address
-		// and port are polled; where it redirects to is checked like any other.
-		if ap, ok := netguard.LiteralAddr(f.URL); ok {
-			guard.Allow = append(guard.Allow, ap)
-		}
+		guard.AllowLiteral(f.URL)
 	}
 	// Feeds that may reach private networks get their own transport, so a connection one of
 	// them opened is never reused by a feed that may not.
@@ -339,7 +335,7 @@ func (s *Source) newItems(f *feedState, feed *Feed, now time.Time) []collectors.
 		if linkKey != "" {
 			f.seen.add(linkKey)
 		}
-		p, err := toPostAt(f.url, f.docURL, feed, it, now)
+		p, err := toPost(f.url, f.docURL, feed, it, now)
 		if err != nil {
 			out = append(out, rec{r: collectors.Record{Bad: &collectors.BadRecord{
 				Source: s.Name(), Ref: itemRef(f.url, i, it), Raw: it.Raw, Err: err,
@@ -378,16 +374,11 @@ func dedupKey(it *Item) string {
 	return fmt.Sprintf("hash:%x", h[:16])
 }
 
-// toPost maps an item of a document fetched from feedURL itself (no redirect) to a post.
-func toPost(feedURL string, feed *Feed, it *Item, observed time.Time) (*leakwatch.Post, error) {
-	return toPostAt(feedURL, feedURL, feed, it, observed)
-}
-
-// toPostAt maps an item to a post. feedURL names the feed (the author, bare guids); docURL
+// toPost maps an item to a post. feedURL names the feed (the author, bare guids); docURL
 // is where the document was read after redirects, which relative links resolve against,
 // through the item's xml:base. The errors are the item's own (Item.Err) and a date that is
 // present but unreadable: a guessed time would misplace the item on the campaign timeline.
-func toPostAt(feedURL, docURL string, feed *Feed, it *Item, observed time.Time) (*leakwatch.Post, error) {
+func toPost(feedURL, docURL string, feed *Feed, it *Item, observed time.Time) (*leakwatch.Post, error) {
 	if it.Err != nil {
 		return nil, it.Err
 	}

@@ -3,13 +3,14 @@ package sites
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/leakwatch/leakwatch/collectors/internal/collectortest"
 )
 
 // secret is what an internal-only service (cloud metadata, ClickHouse's HTTP port) answers.
@@ -17,15 +18,7 @@ const secret = "AccessKeyId: AKIAINTERNALSECRET"
 
 // internalService counts its requests: a refused fetch must not reach it at all.
 func internalService(t *testing.T) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		hits.Add(1)
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprintln(w, secret)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &hits
+	return collectortest.InternalService(t, "text/plain", secret+"\n")
 }
 
 // guardedWatcher uses the production transport (no WithHTTPClient), so connections go
@@ -102,7 +95,7 @@ func TestRedirectIntoPrivateNetworkRefused(t *testing.T) {
 // check is on the address dialled, whatever name led there.
 func TestNameResolvingToLoopbackRefused(t *testing.T) {
 	internal, hits := internalService(t)
-	_, port, _ := strings.Cut(internal.Listener.Addr().String(), ":")
+	port := collectortest.Port(internal)
 	url := "http://localhost:" + port + "/"
 	w := guardedWatcher(t, Target{ID: "local-name", URL: url})
 	ch := next(t, w)
@@ -119,7 +112,7 @@ func TestNameResolvingToLoopbackRefused(t *testing.T) {
 // private addresses included.
 func TestAllowPrivateNetworks(t *testing.T) {
 	internal, hits := internalService(t)
-	_, port, _ := strings.Cut(internal.Listener.Addr().String(), ":")
+	port := collectortest.Port(internal)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, internal.URL+"/status", http.StatusFound)
 	}))

@@ -130,11 +130,7 @@ func New(cfg Config, opts ...Option) (*Watcher, error) {
 	base.CheckRedirect = w.checkRedirect
 	guard := &netguard.Guard{Hint: privateHint}
 	for _, tc := range cfg.Targets {
-		// A literal IP in the config is the operator's choice, not a site's: that address
-		// and port are fetched; where it redirects to is checked like any other.
-		if ap, ok := netguard.LiteralAddr(tc.URL); ok {
-			guard.Allow = append(guard.Allow, ap)
-		}
+		guard.AllowLiteral(tc.URL)
 	}
 	w.clients = map[clientKind]*http.Client{}
 	for _, tc := range cfg.Targets {

@@ -5,10 +5,14 @@ package collectortest
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,4 +133,25 @@ func ReconnectWarning(t testing.TB, src collectors.Source, cfg collectors.RunCon
 	<-done
 	t.Fatalf("no reconnect warning saying %q within 10s; log:\n%s", want, logs.String())
 	return ""
+}
+
+// InternalService stands for a service only the host or its network should reach (cloud
+// metadata, ClickHouse's HTTP port): it answers body as contentType and counts its requests,
+// which a refused fetch must leave at 0.
+func InternalService(t testing.TB, contentType, body string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", contentType)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// Port is the port srv listens on.
+func Port(srv *httptest.Server) string {
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	return port
 }

@@ -92,6 +92,15 @@ type Guard struct {
 	Classify func(netip.Addr) string
 }
 
+// AllowLiteral lets through the address and port of a configured URL whose host is a literal
+// IP: the operator wrote it, no site chose it. Where it redirects to is checked like any
+// other address. Other URLs are left to the check.
+func (g *Guard) AllowLiteral(rawURL string) {
+	if ap, ok := LiteralAddr(rawURL); ok {
+		g.Allow = append(g.Allow, ap)
+	}
+}
+
 // Check refuses address ("ip:port", as a dialler sees it after resolution) unless it is
 // public or allowed.
 func (g *Guard) Check(address string) error {
