@@ -104,11 +104,7 @@ func clip(series []volume.Series, bursts []leakwatch.Burst, leaks []leakwatch.Le
 // Render writes the report page. The timeline is inline SVG, so the page is one file that
 // opens anywhere, also offline.
 func Render(w io.Writer, in Input) error {
-	v := rank(in.Signals)
-	v.Input = in
-	if _, _, note := strays(in.Series); note != "" {
-		v.Warnings = append(slices.Clip(v.Warnings), note)
-	}
+	v := prepare(in)
 	v.Timeline = template.HTML(timeline(v, 1100, 320))
 	if len(v.Groups) > 0 {
 		v.Network = template.HTML(NetworkSVG(BuildNetwork(in.Signals), 1100))
@@ -119,9 +115,19 @@ func Render(w io.Writer, in Input) error {
 // Timeline is the page's picture alone, width wide and height high, higher when its legend
 // or calendar labels need more than a row: what goes to timeline.svg.
 func Timeline(in Input, width, height int) string {
+	return timeline(prepare(in), width, height)
+}
+
+// prepare is the view of in: its detections ranked, and the posts that stray far from the
+// rest found once, for the timeline to leave out and the page to warn of.
+func prepare(in Input) view {
 	v := rank(in.Signals)
 	v.Input = in
-	return timeline(v, width, height)
+	var note string
+	if v.keepFrom, v.keepTo, note = strays(in.Series); note != "" {
+		v.Warnings = append(slices.Clip(v.Warnings), note)
+	}
+	return v
 }
 
 // rank sorts the detections as the page and the digest show them: bursts by score, groups
@@ -326,6 +332,9 @@ type view struct {
 	Learning int // bursts whose baseline was still learning (Burst.Learning)
 	Timeline template.HTML
 	Network  template.HTML // the groups' picture, when there are groups
+	// keepFrom and keepTo are the range the timeline keeps when posts stray far from the
+	// rest (strays); zero when none does.
+	keepFrom, keepTo time.Time
 }
 
 // palette colours the candidates' lines: twelve hues and shades told apart on white. Orange
@@ -372,8 +381,8 @@ func timeline(v view, width, height int) string {
 	const padL, padR = 58, 12
 	cal, bursts, leaks := v.Calendar, v.Bursts, v.Leaks
 	series := v.Series
-	if lo, hi, _ := strays(series); !lo.IsZero() {
-		series, bursts, leaks = clip(series, bursts, leaks, lo, hi)
+	if !v.keepFrom.IsZero() {
+		series, bursts, leaks = clip(series, bursts, leaks, v.keepFrom, v.keepTo)
 	}
 	var named, all []volume.Series // all: the whole stream's, not drawn beside candidates
 	for _, s := range series {
