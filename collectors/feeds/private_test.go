@@ -29,15 +29,7 @@ func guardedSource(t *testing.T, section bool, feeds ...FeedConfig) *Source {
 	cfg.Timeout = 3 * time.Second
 	cfg.Feeds = feeds
 	cfg.AllowPrivateNetworks = section
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &fakeClock{t: observed}
-	s.now, s.after = clk.now, clk.after
-	if err := s.Connect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := startSource(t, cfg)
 	return s
 }
 

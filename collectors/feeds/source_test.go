@@ -34,6 +34,12 @@ func newTestSource(t *testing.T, feeds ...FeedConfig) (*Source, *fakeClock) {
 	cfg := DefaultConfig()
 	cfg.Interval = time.Minute
 	cfg.Feeds = feeds
+	return startSource(t, cfg)
+}
+
+// startSource makes a Source of cfg on a fake clock, connected.
+func startSource(t *testing.T, cfg Config) (*Source, *fakeClock) {
+	t.Helper()
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
