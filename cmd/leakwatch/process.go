@@ -30,6 +30,16 @@ func (c Config) stages() stages.Config {
 	return stages.Config{Stream: c.Kafka, Pipeline: c.Analysis, SourceIdle: c.sourceIdle, FlushIdle: c.flushIdle}
 }
 
+// setIdle applies the idle flags; values the stages would refuse are a usage error, before
+// anything starts.
+func (c *Config) setIdle(sourceIdle, flushIdle time.Duration) error {
+	c.sourceIdle, c.flushIdle = sourceIdle, flushIdle
+	if err := c.stages().Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
 func runProcess(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "process", "--stage extract|detect|correlate|all [flags]")
 	stage := fs.String("stage", "all", "stage to run: "+strings.Join(stages.Names, ", ")+" or all (every stage in this process)")
@@ -58,11 +68,10 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	c.setMetrics(*metrics)
-	c.sourceIdle, c.flushIdle = *sourceIdle, *flushIdle
-	cfg := c.stages()
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := c.setIdle(*sourceIdle, *flushIdle); err != nil {
+		return err
 	}
+	cfg := c.stages()
 	// The metrics address first: a start that fails on it must not touch Kafka (join the
 	// consumer groups).
 	ml, err := listenMetrics(c.Metrics)

@@ -73,9 +73,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	c.setMetrics(*metrics)
-	c.sourceIdle, c.flushIdle = *sourceIdle, *flushIdle
-	if err := c.stages().Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := c.setIdle(*sourceIdle, *flushIdle); err != nil {
+		return err
 	}
 	if *emb {
 		dir := *brokerDir
