@@ -232,11 +232,14 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 		}
 		return k.s
 	}
+	indexKey := func(i int) {
+		kh := strhash.FNV(strhash.FNVOffset, key(x.pending[i]))
+		x.index[kh] = append(x.index[kh], int32(i))
+	}
 	same := func(k pendingKey, prefix, value string) bool {
 		o := key(k)
 		return len(o) == len(prefix)+len(value) && o[:len(prefix)] == prefix && o[len(prefix):] == value
 	}
-	var looked uint64 // the hash of the key has last looked for, while indexed
 	has := func(prefix, value string) bool {
 		if len(x.pending) <= scanKeys {
 			for _, k := range x.pending {
@@ -250,14 +253,12 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 			if x.index == nil {
 				x.index = map[uint64][]int32{}
 			}
-			for i, k := range x.pending {
-				kh := strhash.FNV(strhash.FNVOffset, key(k))
-				x.index[kh] = append(x.index[kh], int32(i))
+			for i := range x.pending {
+				indexKey(i)
 			}
 			x.indexed = true
 		}
-		looked = strhash.FNV(strhash.FNV(strhash.FNVOffset, prefix), value)
-		for _, i := range x.index[looked] {
+		for _, i := range x.index[strhash.FNV(strhash.FNV(strhash.FNVOffset, prefix), value)] {
 			if same(x.pending[i], prefix, value) {
 				return true
 			}
@@ -267,7 +268,7 @@ func (x *Extractor) AppendObjects(dst []string, p leakwatch.Post) ([]string, lea
 	// added indexes the key just appended, when the post's keys are indexed.
 	added := func() {
 		if x.indexed {
-			x.index[looked] = append(x.index[looked], int32(len(x.pending)-1))
+			indexKey(len(x.pending) - 1)
 		}
 	}
 	// add adds the key prefix+value, unless the post has it.
